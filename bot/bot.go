@@ -1,0 +1,163 @@
+// Package bot is the conversation core of tongxin: the message and reply
+// types, handlers and middleware, the keyword router, the flow (form) engine
+// and the session contract.
+//
+// It does not talk to WeChat, HTTP, a database or Redis: those live in
+// handlers/, wechat/ and storage/, which import bot, never the other way round.
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Kind is the kind of an incoming message.
+type Kind string
+
+// Message kinds, named after WeChat's MsgType values.
+const (
+	KindText       Kind = "text"
+	KindImage      Kind = "image"
+	KindVoice      Kind = "voice"
+	KindVideo      Kind = "video"
+	KindShortVideo Kind = "shortvideo"
+	KindLocation   Kind = "location"
+	KindLink       Kind = "link"
+	KindEvent      Kind = "event"
+	KindUnknown    Kind = "unknown"
+)
+
+// Event is the kind of an event message (Kind == KindEvent).
+type Event string
+
+// Events the router understands; anything else is passed through as is.
+const (
+	EventSubscribe   Event = "subscribe"
+	EventUnsubscribe Event = "unsubscribe"
+	EventClick       Event = "CLICK"
+	EventScan        Event = "SCAN"
+	EventView        Event = "VIEW"
+	EventLocation    Event = "LOCATION"
+)
+
+// Location is a place a resident sent.
+type Location struct {
+	Lat   float64 `json:"lat"`
+	Lng   float64 `json:"lng"`
+	Scale int     `json:"scale,omitempty"`
+	Label string  `json:"label,omitempty"`
+}
+
+// Link is a link message a resident shared.
+type Link struct {
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	URL         string `json:"url"`
+}
+
+// Message is one incoming message or event, free of any SDK type.
+type Message struct {
+	// ID identifies the delivery for de-duplication: the MsgId, or for
+	// events FromUserName+CreateTime+Event+EventKey.
+	ID string
+	// OpenID is the resident (FromUserName).
+	OpenID string
+	// Account is the official account (ToUserName).
+	Account string
+	Kind    Kind
+	// Text is the text content; for voice it is WeChat's Recognition text,
+	// when present.
+	Text string
+	// MediaID and PicURL are set for image, voice and video messages.
+	MediaID  string
+	PicURL   string
+	Location *Location
+	Link     *Link
+	Event    Event
+	// EventKey is the menu key of a CLICK, or the scene of a subscribe/SCAN
+	// with the "qrscene_" prefix already removed.
+	EventKey string
+	Time     time.Time
+}
+
+// Reply is what the bot answers. An empty Text means "no reply" (the webhook
+// answers "success").
+type Reply struct {
+	Text string `json:"text,omitempty"`
+}
+
+// Empty reports whether r carries nothing to send.
+func (r Reply) Empty() bool { return r.Text == "" }
+
+// Text is a shorthand for a plain text reply.
+func Text(s string) Reply { return Reply{Text: s} }
+
+// Handler answers one message.
+//
+// Handlers return errors instead of writing them to the resident: a
+// *UserError carries the text to show; any other error is logged and becomes
+// a generic apology at the edge.
+type Handler interface {
+	Handle(ctx context.Context, m *Message) (Reply, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, m *Message) (Reply, error)
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, m *Message) (Reply, error) { return f(ctx, m) }
+
+// Middleware wraps a Handler.
+type Middleware func(Handler) Handler
+
+// Chain wraps h in mws, the first middleware outermost.
+func Chain(h Handler, mws ...Middleware) Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// Sentinel errors shared by every implementation of the core's interfaces.
+var (
+	// ErrNotFound means the thing asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the change collides with the current state
+	// (a duplicate key, a stale version, a full event).
+	ErrConflict = errors.New("conflict")
+)
+
+// UserError is an error whose Message is safe and meant to be shown to the
+// resident. Err, when set, is the cause for the logs.
+type UserError struct {
+	Message string
+	Err     error
+}
+
+// Error returns the user message, with the cause when there is one.
+func (e *UserError) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the cause.
+func (e *UserError) Unwrap() error { return e.Err }
+
+// Errorf returns a *UserError showing msg to the resident.
+func Errorf(msg string) error { return &UserError{Message: msg} }
+
+// UserMessage returns the text to show for err: the message of a *UserError
+// in its chain, or the generic apology for anything else.
+func UserMessage(err error) string {
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return ue.Message
+	}
+	return MsgInternal
+}
+
+// MsgInternal is what a resident sees when something broke on our side.
+const MsgInternal = "抱歉，系统暂时出了点问题，请稍后再试。急事请拨打社区电话。"
