@@ -1,0 +1,520 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Pseudo steps: the summary awaiting 1/2/0, and the list of answers to change.
+const (
+	StepConfirm = "_confirm"
+	StepEdit    = "_edit"
+)
+
+// MaxStrikes is how many bad answers in a row end a flow.
+const MaxStrikes = 3
+
+// Flow is a declarative guided conversation (a form): ordered steps, then a
+// summary the resident confirms, then Submit.
+type Flow struct {
+	// Name identifies the flow in sessions and metrics ("profile").
+	Name string
+	// Title is what residents see ("登记个人信息").
+	Title string
+	// Intro is shown once before the first prompt.
+	Intro string
+	// Help is added to the general help while this flow is active.
+	Help  string
+	Steps []*Step
+	// Start runs when the flow begins, e.g. to prefill answers from the
+	// parameter of a QR scene. A *UserError stops the flow with its message.
+	Start func(ctx context.Context, st *State) error
+	// Summary renders the answers for confirmation; nil lists each step's
+	// label and answer.
+	Summary func(st *State) string
+	// Submit acts on the confirmed answers and returns the final reply.
+	// A *UserError keeps the summary open so the resident can change an
+	// answer or cancel; any other error keeps it open to retry.
+	Submit func(ctx context.Context, st *State) (Reply, error)
+}
+
+// Step is one question of a Flow.
+type Step struct {
+	// Key names the answer in State.Answers.
+	Key string
+	// Label names the answer in the summary and in the 修改 list.
+	Label string
+	// Prompt is the question; PromptFunc, when set, computes it instead.
+	Prompt     string
+	PromptFunc func(ctx context.Context, st *State) (string, error)
+	// Choices, when set, computes the numbered options at the moment the
+	// step is asked (a live list of events, free clinic slots). The
+	// resident answers with a number or the option's text. An empty list
+	// is a *UserError-worthy situation: return one.
+	Choices func(ctx context.Context, st *State) ([]Choice, error)
+	// Parse validates and normalises an answer. Return Invalid(hint) for
+	// a bad answer. Nil means: any non-empty text, or the chosen Choice.
+	Parse func(ctx context.Context, st *State, in Input) (Answer, error)
+	// Media lists the non-text kinds this step accepts (they go to Parse).
+	Media []Kind
+	// Optional steps accept 跳过 and leave the answer empty.
+	Optional bool
+	// Suggest offers a remembered value ("回复 1 使用 138****8000").
+	// It cannot be combined with Choices.
+	Suggest func(ctx context.Context, st *State) (Answer, bool, error)
+	// When, if set, asks the step only when it returns true.
+	When func(st *State) bool
+	// Help explains the step when the resident asks 帮助 in the middle.
+	Help string
+}
+
+// Input is one answer as typed: the trimmed text, its normalised form and
+// the whole message (for media steps).
+type Input struct {
+	Text string
+	Norm string
+	Msg  *Message
+}
+
+// State is what flow and step functions see of the conversation.
+type State struct {
+	OpenID string
+	// Param is the parameter the flow was started with (a QR scene's).
+	Param   string
+	Answers map[string]Answer
+	// Msg is the message being handled.
+	Msg  *Message
+	sess *Session
+}
+
+// Value returns the value of the answer to step key ("" when unanswered).
+func (st *State) Value(key string) string { return st.Answers[key].Value }
+
+// Set records an answer, e.g. a prefilled one in Flow.Start.
+func (st *State) Set(key string, a Answer) { st.Answers[key] = a }
+
+// SetData keeps v (JSON-encoded) in the session for later steps.
+func (st *State) SetData(key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("bot.State.SetData(%s): %w", key, err)
+	}
+	if st.sess.Data == nil {
+		st.sess.Data = map[string]json.RawMessage{}
+	}
+	st.sess.Data[key] = raw
+	return nil
+}
+
+// Data decodes what SetData kept into v. Returns ErrNotFound when nothing
+// was kept under key.
+func (st *State) Data(key string, v any) error {
+	raw, ok := st.sess.Data[key]
+	if !ok {
+		return fmt.Errorf("bot.State.Data(%s): %w", key, ErrNotFound)
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// InvalidError is a bad answer to a step; Hint says what is expected.
+type InvalidError struct{ Hint string }
+
+// Error returns the hint.
+func (e *InvalidError) Error() string { return e.Hint }
+
+// Invalid returns an *InvalidError with the hint shown to the resident
+// before the question is asked again.
+func Invalid(hint string) error { return &InvalidError{Hint: hint} }
+
+var (
+	skipWords    = map[string]bool{"跳过": true, "无": true, "没有": true, "不填": true, "略": true}
+	backWords    = map[string]bool{"返回": true, "上一步": true, "后退": true}
+	editWords    = map[string]bool{"修改": true, "改": true, "更改": true}
+	confirmWords = map[string]bool{"1": true, "确认": true, "确定": true, "是": true, "对": true, "好": true, "提交": true}
+)
+
+func (f *Flow) validate() error {
+	if f.Name == "" || f.Title == "" || f.Submit == nil || len(f.Steps) == 0 {
+		return fmt.Errorf("flow %q: name, title, steps and submit are required", f.Name)
+	}
+	seen := map[string]bool{}
+	for _, s := range f.Steps {
+		switch {
+		case s.Key == "" || strings.HasPrefix(s.Key, "_"):
+			return fmt.Errorf("flow %q: step key %q is empty or reserved", f.Name, s.Key)
+		case seen[s.Key]:
+			return fmt.Errorf("flow %q: step %q twice", f.Name, s.Key)
+		case s.Label == "" || (s.Prompt == "" && s.PromptFunc == nil):
+			return fmt.Errorf("flow %q: step %q needs a label and a prompt", f.Name, s.Key)
+		case s.Suggest != nil && s.Choices != nil:
+			return fmt.Errorf("flow %q: step %q cannot both suggest and offer choices", f.Name, s.Key)
+		}
+		seen[s.Key] = true
+	}
+	return nil
+}
+
+func (f *Flow) step(key string) (int, *Step) {
+	for i, s := range f.Steps {
+		if s.Key == key {
+			return i, s
+		}
+	}
+	return -1, nil
+}
+
+func (s *Step) applies(st *State) bool { return s.When == nil || s.When(st) }
+
+func (s *Step) accepts(k Kind) bool {
+	for _, m := range s.Media {
+		if m == k {
+			return true
+		}
+	}
+	return false
+}
+
+// flowResult tells the router what to do with the session after a turn.
+type flowResult int
+
+const (
+	flowKeep      flowResult = iota // save the session
+	flowCompleted                   // submitted: delete
+	flowFailed                      // too many bad answers: delete
+)
+
+func newState(sess *Session, m *Message) *State {
+	if sess.Answers == nil {
+		sess.Answers = map[string]Answer{}
+	}
+	return &State{OpenID: sess.OpenID, Param: sess.Param, Answers: sess.Answers, Msg: m, sess: sess}
+}
+
+// begin positions a fresh session at the flow's first open step.
+func (r *Router) begin(ctx context.Context, sess *Session, f *Flow, m *Message) (string, flowResult, error) {
+	st := newState(sess, m)
+	if f.Start != nil {
+		if err := f.Start(ctx, st); err != nil {
+			return "", flowFailed, err
+		}
+	}
+	text, err := r.advance(ctx, sess, f, st, -1)
+	if err != nil {
+		return "", flowFailed, err
+	}
+	if f.Intro != "" {
+		text = f.Intro + "\n" + text
+	}
+	return text, flowKeep, nil
+}
+
+// advance moves to the first applicable unanswered step after index from,
+// or to the summary, and returns its prompt.
+func (r *Router) advance(ctx context.Context, sess *Session, f *Flow, st *State, from int) (string, error) {
+	for i := from + 1; i < len(f.Steps); i++ {
+		s := f.Steps[i]
+		if _, done := sess.Answers[s.Key]; done || !s.applies(st) {
+			continue
+		}
+		sess.Step = s.Key
+		return r.ask(ctx, sess, st, s, true)
+	}
+	sess.Step = StepConfirm
+	sess.Choices, sess.Suggested = nil, nil
+	return r.summary(f, st), nil
+}
+
+// ask renders step s. With fresh set its choices and suggestion are
+// computed now; otherwise the ones already shown are repeated, so that the
+// numbers keep meaning what the resident saw.
+func (r *Router) ask(ctx context.Context, sess *Session, st *State, s *Step, fresh bool) (string, error) {
+	text := s.Prompt
+	if s.PromptFunc != nil {
+		p, err := s.PromptFunc(ctx, st)
+		if err != nil {
+			return "", fmt.Errorf("prompt of step %s: %w", s.Key, err)
+		}
+		text = p
+	}
+	if fresh {
+		sess.Choices, sess.Suggested = nil, nil
+	}
+	var b strings.Builder
+	b.WriteString(text)
+	if s.Choices != nil {
+		if len(sess.Choices) == 0 {
+			cs, err := s.Choices(ctx, st)
+			if err != nil {
+				return "", fmt.Errorf("choices of step %s: %w", s.Key, err)
+			}
+			if len(cs) == 0 {
+				return "", &UserError{Message: "暂时没有可选的项目，请稍后再试。"}
+			}
+			sess.Choices = cs
+		}
+		for i, c := range sess.Choices {
+			fmt.Fprintf(&b, "\n%d %s", i+1, c.Label)
+		}
+		b.WriteString("\n请回复数字。")
+	}
+	if s.Suggest != nil && fresh {
+		a, ok, err := s.Suggest(ctx, st)
+		if err != nil {
+			return "", fmt.Errorf("suggestion of step %s: %w", s.Key, err)
+		}
+		if ok {
+			sess.Suggested = &a
+		}
+	}
+	if sess.Suggested != nil {
+		fmt.Fprintf(&b, "\n回复 1 使用 %s，或直接输入新的。", sess.Suggested.Shown())
+	} else if cur, ok := sess.Answers[s.Key]; ok {
+		fmt.Fprintf(&b, "\n（现在填的是：%s）", shownOrEmpty(cur))
+	}
+	if s.Optional {
+		b.WriteString("\n（可回复 跳过）")
+	}
+	return b.String(), nil
+}
+
+// reprompt repeats the current question as it was shown.
+func (r *Router) reprompt(ctx context.Context, sess *Session, f *Flow, st *State) (string, error) {
+	switch sess.Step {
+	case StepConfirm:
+		return r.summary(f, st), nil
+	case StepEdit:
+		return editList(f, st), nil
+	}
+	_, s := f.step(sess.Step)
+	if s == nil {
+		return r.advance(ctx, sess, f, st, -1)
+	}
+	return r.ask(ctx, sess, st, s, false)
+}
+
+func shownOrEmpty(a Answer) string {
+	if a.Shown() == "" && len(a.Items) == 0 {
+		return "未填"
+	}
+	if a.Shown() == "" {
+		return fmt.Sprintf("%d 项", len(a.Items))
+	}
+	return a.Shown()
+}
+
+func (r *Router) summary(f *Flow, st *State) string {
+	var body string
+	if f.Summary != nil {
+		body = f.Summary(st)
+	} else {
+		var b strings.Builder
+		for _, s := range f.Steps {
+			if a, ok := st.Answers[s.Key]; ok && s.applies(st) {
+				fmt.Fprintf(&b, "\n%s：%s", s.Label, shownOrEmpty(a))
+			}
+		}
+		body = strings.TrimPrefix(b.String(), "\n")
+	}
+	return "请核对：\n" + body + "\n回复 1 确认 2 修改 0 取消"
+}
+
+// editable lists the answered steps that may be changed, in flow order.
+func editable(f *Flow, st *State) []*Step {
+	var out []*Step
+	for _, s := range f.Steps {
+		if _, ok := st.Answers[s.Key]; ok && s.applies(st) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func editList(f *Flow, st *State) string {
+	var b strings.Builder
+	b.WriteString("要修改哪一项？")
+	for i, s := range editable(f, st) {
+		fmt.Fprintf(&b, "\n%d %s", i+1, s.Label)
+	}
+	b.WriteString("\n请回复数字。")
+	return b.String()
+}
+
+// turn handles one message within the active flow f.
+func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (string, flowResult, error) {
+	st := newState(sess, m)
+	in := Input{Text: strings.TrimSpace(m.Text), Msg: m}
+	in.Norm = Normalize(in.Text)
+
+	if m.Kind != KindText && m.Kind != KindVoice {
+		_, s := f.step(sess.Step)
+		if s == nil || !s.accepts(m.Kind) {
+			p, err := r.reprompt(ctx, sess, f, st)
+			return "这一步需要您回复文字。\n" + p, flowKeep, err
+		}
+	}
+
+	switch sess.Step {
+	case StepConfirm:
+		return r.confirm(ctx, sess, f, st, in)
+	case StepEdit:
+		return r.chooseEdit(ctx, sess, f, st, in)
+	}
+	idx, s := f.step(sess.Step)
+	if s == nil { // the flow changed under a live session: start over
+		sess.Answers = map[string]Answer{}
+		st.Answers = sess.Answers
+		text, err := r.advance(ctx, sess, f, st, -1)
+		return text, flowKeep, err
+	}
+
+	if m.Kind == KindText || m.Kind == KindVoice {
+		switch {
+		case backWords[in.Norm]:
+			return r.back(ctx, sess, f, st, idx)
+		case editWords[in.Norm] && len(editable(f, st)) > 0:
+			sess.Step, sess.Strikes, sess.Choices, sess.Suggested = StepEdit, 0, nil, nil
+			return editList(f, st), flowKeep, nil
+		}
+	}
+
+	a, err := r.parse(ctx, sess, st, s, in)
+	var inv *InvalidError
+	if errors.As(err, &inv) {
+		return r.strike(ctx, sess, f, st, inv.Hint)
+	}
+	if err != nil {
+		return "", flowKeep, err
+	}
+	sess.Answers[s.Key] = a
+	sess.Strikes = 0
+	if sess.Editing {
+		sess.Editing = false
+		// An edit can make later steps apply that were skipped before.
+		text, err := r.advance(ctx, sess, f, st, -1)
+		return text, flowKeep, err
+	}
+	text, err := r.advance(ctx, sess, f, st, idx)
+	return text, flowKeep, err
+}
+
+func (r *Router) parse(ctx context.Context, sess *Session, st *State, s *Step, in Input) (Answer, error) {
+	if s.Optional && skipWords[in.Norm] {
+		return Answer{}, nil
+	}
+	if sess.Suggested != nil && (in.Norm == "1" || in.Norm == "一") {
+		return *sess.Suggested, nil
+	}
+	if len(sess.Choices) > 0 {
+		c, err := pick(sess.Choices, in.Norm)
+		if err != nil {
+			return Answer{}, err
+		}
+		if s.Parse == nil {
+			return Answer{Value: c.Value, Display: c.Label}, nil
+		}
+		in.Text, in.Norm = c.Value, Normalize(c.Value)
+	}
+	if s.Parse != nil {
+		return s.Parse(ctx, st, in)
+	}
+	if in.Text == "" {
+		return Answer{}, Invalid("请回复文字。")
+	}
+	return Answer{Value: in.Text}, nil
+}
+
+// pick finds the choice a resident meant: its number, or its label.
+func pick(cs []Choice, norm string) (Choice, error) {
+	if n, ok := ParseNumber(norm); ok {
+		if n >= 1 && n <= len(cs) {
+			return cs[n-1], nil
+		}
+		return Choice{}, Invalid(fmt.Sprintf("请回复 1 到 %d 之间的数字。", len(cs)))
+	}
+	var found []Choice
+	for _, c := range cs {
+		l := Normalize(c.Label)
+		if l == norm {
+			return c, nil
+		}
+		if norm != "" && strings.Contains(l, norm) {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	return Choice{}, Invalid(fmt.Sprintf("请回复 1 到 %d 之间的数字。", len(cs)))
+}
+
+func (r *Router) strike(ctx context.Context, sess *Session, f *Flow, st *State, hint string) (string, flowResult, error) {
+	sess.Strikes++
+	if sess.Strikes >= MaxStrikes {
+		return fmt.Sprintf("多次没能识别您的回答，「%s」已结束。\n需要帮助请回复 人工 联系工作人员，或回复 帮助 查看说明。", f.Title), flowFailed, nil
+	}
+	p, err := r.reprompt(ctx, sess, f, st)
+	return hint + "\n" + p, flowKeep, err
+}
+
+func (r *Router) back(ctx context.Context, sess *Session, f *Flow, st *State, idx int) (string, flowResult, error) {
+	for i := idx - 1; i >= 0; i-- {
+		s := f.Steps[i]
+		if !s.applies(st) {
+			continue
+		}
+		sess.Step, sess.Strikes = s.Key, 0
+		text, err := r.ask(ctx, sess, st, s, true)
+		return text, flowKeep, err
+	}
+	p, err := r.reprompt(ctx, sess, f, st)
+	return "已经是第一步了。\n" + p, flowKeep, err
+}
+
+func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, flowResult, error) {
+	switch {
+	case confirmWords[in.Norm] || in.Norm == "重试":
+		reply, err := f.Submit(ctx, st)
+		if err == nil {
+			return reply.Text, flowCompleted, nil
+		}
+		var ue *UserError
+		if !errors.As(err, &ue) {
+			r.logger().ErrorContext(ctx, "flow submit failed", "flow", f.Name, "openid", ShortID(sess.OpenID), "err", err)
+		}
+		return UserMessage(err) + "\n回复 1 重试 2 修改 0 取消", flowKeep, nil
+	case in.Norm == "2" || editWords[in.Norm]:
+		sess.Step, sess.Strikes = StepEdit, 0
+		return editList(f, st), flowKeep, nil
+	case in.Norm == "0":
+		return "", flowKeep, errCancel
+	}
+	return r.strike(ctx, sess, f, st, "请回复 1 确认、2 修改 或 0 取消。")
+}
+
+func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, flowResult, error) {
+	steps := editable(f, st)
+	n, ok := ParseNumber(in.Norm)
+	var target *Step
+	if ok && n >= 1 && n <= len(steps) {
+		target = steps[n-1]
+	} else {
+		for _, s := range steps {
+			if Normalize(s.Label) == in.Norm {
+				target = s
+			}
+		}
+	}
+	if target == nil {
+		return r.strike(ctx, sess, f, st, "请回复 1 到 "+strconv.Itoa(len(steps))+" 之间的数字。")
+	}
+	sess.Step, sess.Editing, sess.Strikes = target.Key, true, 0
+	text, err := r.ask(ctx, sess, st, target, true)
+	return text, flowKeep, err
+}
+
+// errCancel asks the router to cancel the flow, as 取消 does.
+var errCancel = errors.New("cancel")

@@ -1,0 +1,517 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+)
+
+// MenuEntry is one item of the numbered main menu, also reachable by the
+// custom menu's click key and by its keywords.
+type MenuEntry struct {
+	// Key is the custom menu's click key (REPORT, EVENTS, LEGAL, MY).
+	Key string
+	// Label is shown in the numbered menu ("报修/诉求").
+	Label   string
+	Handler Handler
+}
+
+// SceneHandler answers a QR-code scene ("report:3" → name "report",
+// param "3").
+type SceneHandler func(ctx context.Context, m *Message, param string) (Reply, error)
+
+// Observer is told about flows starting and ending, for metrics.
+type Observer interface {
+	FlowStarted(flow string)
+	// FlowEnded reports how a flow ended: completed, cancelled, failed
+	// (too many bad answers), expired, replaced (another action started).
+	// The flow is "" when unknown (an expired session is gone).
+	FlowEnded(flow, how string)
+}
+
+// Texts are the router's own words to residents; empty fields take the
+// built-in defaults.
+type Texts struct {
+	Welcome  string
+	Help     string
+	Fallback string
+}
+
+// Built-in texts. The main menu is appended where a list of choices helps.
+const (
+	DefaultWelcome  = "您好，欢迎关注同心社区！我是社区小助手，可以帮您报修、反映问题、报名活动、预约法律咨询。"
+	DefaultHelp     = "随时回复 取消 可退出当前事项，回复 人工 可联系工作人员。"
+	DefaultFallback = "抱歉，没太明白您的意思。"
+	msgExpired      = "上次的对话超过 30 分钟没有回复，已自动结束。"
+	msgCancelled    = "已取消。"
+	msgNothing      = "当前没有进行中的事项。"
+)
+
+// Router routes each message with a fixed precedence: global commands
+// (取消/退出, 帮助/菜单/?, 人工), then the active flow, then exact keywords,
+// then contains-keywords, then the main menu (number or key), then a
+// fallback that shows the numbered main menu. Events (follow, menu clicks,
+// QR scans) are routed by kind.
+//
+// Register everything before serving; registration is not safe for
+// concurrent use, Handle is.
+type Router struct {
+	// Sessions keeps the conversation state; required.
+	Sessions SessionStore
+	// Residents, when set, records follows and unfollows.
+	Residents Residents
+	// Human handles 人工 (ask for a person); it should notify the duty staff.
+	Human    Handler
+	Observer Observer
+	Logger   *slog.Logger
+	Texts    Texts
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
+	flows    map[string]*Flow
+	exact    map[string]Handler
+	contains []keyword
+	menu     []MenuEntry
+	scenes   map[string]SceneHandler
+	// words maps every registered word to what took it, so that a
+	// duplicate fails at start-up.
+	words map[string]string
+}
+
+type keyword struct {
+	word string
+	h    Handler
+}
+
+type command int
+
+const (
+	cmdNone command = iota
+	cmdCancel
+	cmdHelp
+	cmdHuman
+)
+
+var commands = map[string]command{
+	"取消": cmdCancel, "退出": cmdCancel, "不办了": cmdCancel,
+	"帮助": cmdHelp, "菜单": cmdHelp, "?": cmdHelp, "help": cmdHelp, "主菜单": cmdHelp,
+	"人工": cmdHuman, "人工服务": cmdHuman, "转人工": cmdHuman,
+}
+
+// NewRouter returns a Router keeping state in sessions.
+func NewRouter(sessions SessionStore) *Router {
+	r := &Router{
+		Sessions: sessions,
+		flows:    map[string]*Flow{},
+		exact:    map[string]Handler{},
+		scenes:   map[string]SceneHandler{},
+		words:    map[string]string{},
+	}
+	for w := range commands {
+		r.words[w] = "global command"
+	}
+	return r
+}
+
+func (r *Router) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}
+
+func (r *Router) claim(word, owner string) (string, error) {
+	w := Normalize(word)
+	if w == "" {
+		return "", fmt.Errorf("bot: empty keyword for %s", owner)
+	}
+	if prev, ok := r.words[w]; ok {
+		return "", fmt.Errorf("bot: keyword %q of %s is already taken by %s", word, owner, prev)
+	}
+	r.words[w] = owner
+	return w, nil
+}
+
+// Exact routes messages that are exactly word (after normalisation).
+// Returns an error if the word is already registered.
+func (r *Router) Exact(word string, h Handler) error {
+	w, err := r.claim(word, "exact keyword")
+	if err != nil {
+		return err
+	}
+	r.exact[w] = h
+	return nil
+}
+
+// Contains routes messages that contain word; the longest matching word
+// wins. Returns an error if the word is already registered.
+func (r *Router) Contains(word string, h Handler) error {
+	w, err := r.claim(word, "contains keyword")
+	if err != nil {
+		return err
+	}
+	r.contains = append(r.contains, keyword{w, h})
+	sort.SliceStable(r.contains, func(i, j int) bool { return len(r.contains[i].word) > len(r.contains[j].word) })
+	return nil
+}
+
+// Menu appends an entry to the numbered main menu; its key also routes
+// CLICK events and typed keys. Returns an error for a duplicate key.
+func (r *Router) Menu(e MenuEntry) error {
+	if e.Key == "" || e.Label == "" || e.Handler == nil {
+		return fmt.Errorf("bot: menu entry %q needs a key, a label and a handler", e.Key)
+	}
+	if _, err := r.claim(e.Key, "menu key"); err != nil {
+		return err
+	}
+	r.menu = append(r.menu, e)
+	return nil
+}
+
+// Scene routes a QR-code scene by its name (the part before ":").
+func (r *Router) Scene(name string, h SceneHandler) error {
+	if _, ok := r.scenes[name]; ok || name == "" {
+		return fmt.Errorf("bot: scene %q is empty or registered twice", name)
+	}
+	r.scenes[name] = h
+	return nil
+}
+
+// Flow registers a flow so that StartFlow and sessions can find it.
+func (r *Router) Flow(f *Flow) error {
+	if err := f.validate(); err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	if _, ok := r.flows[f.Name]; ok {
+		return fmt.Errorf("bot: flow %q registered twice", f.Name)
+	}
+	r.flows[f.Name] = f
+	return nil
+}
+
+// StartFlow returns a Handler that starts the named flow, replacing any
+// active one.
+func (r *Router) StartFlow(name string) Handler {
+	return HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
+		return r.start(ctx, m, name, "")
+	})
+}
+
+// SceneFlow returns a SceneHandler that starts the named flow with the
+// scene's parameter.
+func (r *Router) SceneFlow(name string) SceneHandler {
+	return func(ctx context.Context, m *Message, param string) (Reply, error) {
+		return r.start(ctx, m, name, param)
+	}
+}
+
+// MainMenu renders the numbered main menu.
+func (r *Router) MainMenu() string {
+	var b strings.Builder
+	b.WriteString("请回复数字：")
+	for i, e := range r.menu {
+		fmt.Fprintf(&b, "\n%d %s", i+1, e.Label)
+	}
+	return b.String()
+}
+
+func (r *Router) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (r *Router) text(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// conv carries the loaded session through one message, so that handlers
+// starting a flow reuse it instead of loading it again.
+type conv struct{ sess *Session }
+
+type convKey struct{}
+
+// Handle routes one message. It implements Handler.
+func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
+	sess, expired, err := r.Sessions.Load(ctx, m.OpenID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Reply{}, fmt.Errorf("bot: load session: %w", err)
+	}
+	c := &conv{sess: sess}
+	ctx = context.WithValue(ctx, convKey{}, c)
+	var reply Reply
+	if m.Kind == KindEvent {
+		reply, err = r.event(ctx, c, m)
+	} else {
+		reply, err = r.message(ctx, c, m)
+	}
+	if expired {
+		r.ended("", "expired")
+		if err == nil && m.Kind != KindEvent {
+			reply.Text = joinText(msgExpired, reply.Text)
+		}
+	}
+	return reply, err
+}
+
+func joinText(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
+func (r *Router) ended(flow, how string) {
+	if r.Observer != nil {
+		r.Observer.FlowEnded(flow, how)
+	}
+}
+
+func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error) {
+	active := c.sess != nil && c.sess.Flow != ""
+	norm := Normalize(m.Text)
+	if m.Kind == KindText || (m.Kind == KindVoice && m.Text != "") {
+		switch commands[norm] {
+		case cmdCancel:
+			return r.cancel(ctx, c)
+		case cmdHelp:
+			return r.help(ctx, c, m)
+		case cmdHuman:
+			if r.Human == nil {
+				return Text("请拨打社区服务电话联系工作人员。"), nil
+			}
+			return r.Human.Handle(ctx, m)
+		}
+	}
+	if active {
+		if f := r.flows[c.sess.Flow]; f != nil {
+			return r.continueFlow(ctx, c, f, m)
+		}
+		// A flow that no longer exists (removed by a deploy): forget it.
+		if err := r.Sessions.Delete(ctx, m.OpenID); err != nil {
+			return Reply{}, fmt.Errorf("bot: drop unknown flow: %w", err)
+		}
+		c.sess = nil
+	}
+	switch m.Kind {
+	case KindText:
+	case KindVoice:
+		if m.Text == "" {
+			return Text("抱歉，没听清您的语音，请再说一遍或打字告诉我。"), nil
+		}
+	default:
+		return r.media(m), nil
+	}
+	if h, ok := r.exact[norm]; ok {
+		return h.Handle(ctx, m)
+	}
+	for _, k := range r.contains {
+		if strings.Contains(norm, k.word) {
+			return k.h.Handle(ctx, m)
+		}
+	}
+	if n, ok := ParseNumber(norm); ok && n >= 1 && n <= len(r.menu) {
+		return r.menu[n-1].Handler.Handle(ctx, m)
+	}
+	for _, e := range r.menu {
+		if Normalize(e.Key) == norm {
+			return e.Handler.Handle(ctx, m)
+		}
+	}
+	return Text(joinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
+}
+
+// media answers a non-text message that no flow is waiting for.
+func (r *Router) media(m *Message) Reply {
+	var what string
+	switch m.Kind {
+	case KindImage:
+		what = "收到您的图片。如需报修或反映问题，请先回复 报修，再按提示发送照片。"
+	case KindLocation:
+		what = "收到您的位置。如需报修或反映问题，请先回复 报修。"
+	case KindVideo, KindShortVideo:
+		what = "收到您的视频。目前请用文字或图片说明情况。"
+	case KindLink:
+		what = "收到您分享的链接，谢谢。"
+	default:
+		what = "暂时无法识别这类消息，请用文字告诉我您需要什么。"
+	}
+	return Text(joinText(what, r.MainMenu()))
+}
+
+func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
+	if c.sess == nil || c.sess.Flow == "" {
+		return Text(joinText(msgNothing, r.MainMenu())), nil
+	}
+	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
+		return Reply{}, fmt.Errorf("bot: cancel: %w", err)
+	}
+	r.ended(c.sess.Flow, "cancelled")
+	title := c.sess.Flow
+	if f := r.flows[c.sess.Flow]; f != nil {
+		title = f.Title
+	}
+	c.sess = nil
+	return Text(joinText(fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title), r.MainMenu())), nil
+}
+
+func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {
+	general := joinText(r.MainMenu(), r.text(r.Texts.Help, DefaultHelp))
+	if c.sess == nil || c.sess.Flow == "" {
+		return Text(general), nil
+	}
+	f := r.flows[c.sess.Flow]
+	if f == nil {
+		return Text(general), nil
+	}
+	st := newState(c.sess, m)
+	var parts []string
+	parts = append(parts, fmt.Sprintf("您正在办理「%s」。", f.Title))
+	if _, s := f.step(c.sess.Step); s != nil && s.Help != "" {
+		parts = append(parts, s.Help)
+	} else if f.Help != "" {
+		parts = append(parts, f.Help)
+	}
+	parts = append(parts, "回复 返回 回到上一步，回复 取消 退出，回复 人工 联系工作人员。")
+	p, err := r.reprompt(ctx, c.sess, f, st)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Text(joinText(strings.Join(parts, "\n"), "继续：\n"+p)), r.save(ctx, c)
+}
+
+// start begins flow name for the resident, replacing any active flow.
+func (r *Router) start(ctx context.Context, m *Message, name, param string) (Reply, error) {
+	f := r.flows[name]
+	if f == nil {
+		return Reply{}, fmt.Errorf("bot: unknown flow %q", name)
+	}
+	c, _ := ctx.Value(convKey{}).(*conv)
+	if c == nil {
+		c = &conv{}
+	}
+	var rev int64
+	var notice string
+	if c.sess != nil {
+		rev = c.sess.Rev
+		if c.sess.Flow != "" {
+			r.ended(c.sess.Flow, "replaced")
+			if old := r.flows[c.sess.Flow]; old != nil && old != f {
+				notice = fmt.Sprintf("已退出「%s」。", old.Title)
+			}
+		}
+	}
+	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, StartedAt: r.now()}
+	text, res, err := r.begin(ctx, c.sess, f, m)
+	if err != nil || res != flowKeep {
+		c.sess.Flow = ""
+		if derr := r.Sessions.Delete(ctx, m.OpenID); derr != nil && err == nil {
+			err = derr
+		}
+		return Reply{}, err
+	}
+	if r.Observer != nil {
+		r.Observer.FlowStarted(f.Name)
+	}
+	return Text(joinText(notice, text)), r.save(ctx, c)
+}
+
+func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message) (Reply, error) {
+	text, res, err := r.turn(ctx, c.sess, f, m)
+	if errors.Is(err, errCancel) {
+		return r.cancel(ctx, c)
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	switch res {
+	case flowCompleted, flowFailed:
+		if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
+			return Reply{}, fmt.Errorf("bot: end flow: %w", err)
+		}
+		how := "completed"
+		if res == flowFailed {
+			how = "failed"
+		}
+		r.ended(f.Name, how)
+		c.sess = nil
+		return Text(text), nil
+	}
+	return Text(text), r.save(ctx, c)
+}
+
+func (r *Router) save(ctx context.Context, c *conv) error {
+	if c.sess == nil {
+		return nil
+	}
+	c.sess.UpdatedAt = r.now()
+	err := r.Sessions.Save(ctx, c.sess)
+	if errors.Is(err, ErrConflict) {
+		return &UserError{Message: "您的上一条消息还在处理，请稍等几秒再发。", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("bot: save session: %w", err)
+	}
+	return nil
+}
+
+// event routes follows, unfollows, menu clicks and QR scans.
+func (r *Router) event(ctx context.Context, c *conv, m *Message) (Reply, error) {
+	switch m.Event {
+	case EventSubscribe:
+		if r.Residents != nil {
+			if err := r.Residents.SetSubscribed(ctx, m.OpenID, true, m.Time); err != nil {
+				return Reply{}, fmt.Errorf("bot: record follow: %w", err)
+			}
+		}
+		welcome := joinText(r.text(r.Texts.Welcome, DefaultWelcome), r.MainMenu())
+		if m.EventKey == "" {
+			return Text(welcome), nil
+		}
+		reply, err := r.scene(ctx, m)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Text(joinText(r.text(r.Texts.Welcome, DefaultWelcome), reply.Text)), nil
+	case EventUnsubscribe:
+		if r.Residents != nil {
+			if err := r.Residents.SetSubscribed(ctx, m.OpenID, false, m.Time); err != nil {
+				return Reply{}, fmt.Errorf("bot: record unfollow: %w", err)
+			}
+		}
+		if c.sess != nil && c.sess.Flow != "" {
+			r.ended(c.sess.Flow, "cancelled")
+		}
+		return Reply{}, r.Sessions.Delete(ctx, m.OpenID)
+	case EventClick:
+		for _, e := range r.menu {
+			if e.Key == m.EventKey {
+				return e.Handler.Handle(ctx, m)
+			}
+		}
+		return Text(joinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
+	case EventScan:
+		return r.scene(ctx, m)
+	}
+	// VIEW, LOCATION reports, template receipts: nothing to say.
+	return Reply{}, nil
+}
+
+func (r *Router) scene(ctx context.Context, m *Message) (Reply, error) {
+	name, param, _ := strings.Cut(m.EventKey, ":")
+	if h, ok := r.scenes[name]; ok {
+		return h(ctx, m, param)
+	}
+	return Text(joinText("欢迎回来！", r.MainMenu())), nil
+}

@@ -1,0 +1,226 @@
+package bot_test
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
+)
+
+// demoFlow exercises every engine feature: validation, remembered values,
+// choices computed when asked, media, optional and conditional steps, a
+// QR-scene parameter, and a submit that can refuse.
+func demoFlow(phones map[string]string, sizes *[]string, submitted *[]string) *bot.Flow {
+	phoneRe := regexp.MustCompile(`^1[3-9]\d{9}$`)
+	return &bot.Flow{
+		Name:  "demo",
+		Title: "测试登记",
+		Intro: "开始测试登记。",
+		Help:  "测试登记需要姓名、电话和人数。",
+		Start: func(ctx context.Context, st *bot.State) error {
+			if st.Param == "坏" {
+				return bot.Errorf("二维码已失效。")
+			}
+			if st.Param != "" {
+				st.Set("name", bot.Answer{Value: st.Param})
+			}
+			return nil
+		},
+		Steps: []*bot.Step{
+			{Key: "name", Label: "姓名", Prompt: "请问您怎么称呼？", Help: "填写您的真实姓名，方便工作人员联系。",
+				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
+					if n := len([]rune(in.Text)); n < 2 || n > 10 || strings.ContainsAny(in.Text, "0123456789") {
+						return bot.Answer{}, bot.Invalid("姓名需要 2 到 10 个字，不含数字。")
+					}
+					return bot.Answer{Value: in.Text}, nil
+				}},
+			{Key: "phone", Label: "手机", Prompt: "请输入您的手机号。",
+				Suggest: func(ctx context.Context, st *bot.State) (bot.Answer, bool, error) {
+					p, ok := phones[st.OpenID]
+					return bot.Answer{Value: p, Display: bot.MaskPhone(p)}, ok, nil
+				},
+				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
+					p := strings.ReplaceAll(in.Norm, " ", "")
+					if !phoneRe.MatchString(p) {
+						return bot.Answer{}, bot.Invalid("手机号应为 11 位数字，以 1 开头。")
+					}
+					return bot.Answer{Value: p, Display: bot.MaskPhone(p)}, nil
+				}},
+			{Key: "size", Label: "人数", Prompt: "几位参加？",
+				Choices: func(ctx context.Context, st *bot.State) ([]bot.Choice, error) {
+					var cs []bot.Choice
+					for _, s := range *sizes {
+						cs = append(cs, bot.Choice{Value: s, Label: s + " 人"})
+					}
+					return cs, nil
+				}},
+			{Key: "companion", Label: "同行人", Prompt: "同行人怎么称呼？",
+				When: func(st *bot.State) bool { return st.Value("size") != "" && st.Value("size") != "1" }},
+			{Key: "photo", Label: "照片", Prompt: "请发一张照片。", Optional: true, Media: []bot.Kind{bot.KindImage},
+				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
+					if in.Msg.Kind != bot.KindImage {
+						return bot.Answer{}, bot.Invalid("请发送照片，或回复 跳过。")
+					}
+					return bot.Answer{Value: in.Msg.MediaID, Display: "1 张照片"}, nil
+				}},
+		},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
+			if st.Value("name") == "满员" {
+				return bot.Reply{}, bot.Errorf("名额已满。")
+			}
+			*submitted = append(*submitted, st.Value("name")+"/"+st.Value("phone")+"/"+st.Value("size"))
+			return bot.Text("登记成功！"), nil
+		},
+	}
+}
+
+type countingObserver struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (o *countingObserver) FlowStarted(f string) { o.add("start " + f) }
+func (o *countingObserver) FlowEnded(f, how string) {
+	o.add(how + " " + f)
+}
+func (o *countingObserver) add(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.events = append(o.events, s)
+}
+
+func newDemoRouter(t *testing.T, clock *bottest.Clock) (*bot.Router, *[]string, *countingObserver) {
+	t.Helper()
+	sizes := []string{"1", "2", "3"}
+	var submitted []string
+	r := bot.NewRouter(&bot.MemorySessions{Now: clock.Now})
+	r.Now = clock.Now
+	obs := &countingObserver{}
+	r.Observer = obs
+	r.Human = bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		return bot.Text("已通知值班人员。"), nil
+	})
+	f := demoFlow(map[string]string{"o-resident": "13800138000"}, &sizes, &submitted)
+	must(t, r.Flow(f))
+	must(t, r.Menu(bot.MenuEntry{Key: "DEMO", Label: "测试登记", Handler: r.StartFlow("demo")}))
+	must(t, r.Menu(bot.MenuEntry{Key: "ABOUT", Label: "关于", Handler: bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		return bot.Text("同心社区小助手。"), nil
+	})}))
+	must(t, r.Exact("登记", r.StartFlow("demo")))
+	must(t, r.Contains("电话", bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		return bot.Text("社区电话：0937-0000000"), nil
+	})))
+	must(t, r.Contains("物业电话", bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		return bot.Text("物业电话：0937-1111111"), nil
+	})))
+	must(t, r.Scene("demo", r.SceneFlow("demo")))
+	return r, &submitted, obs
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+			r, _, _ := newDemoRouter(t, clock)
+			bottest.Transcript(t, r, clock, f)
+		})
+	}
+}
+
+func TestSubmitAndObserver(t *testing.T) {
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r, submitted, obs := newDemoRouter(t, clock)
+	send := func(text string) string {
+		t.Helper()
+		reply, err := r.Handle(context.Background(), &bot.Message{OpenID: "o-resident", Kind: bot.KindText, Text: text, Time: clock.Now()})
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		return reply.Text
+	}
+	for _, in := range []string{"登记", "王芳", "1", "2", "李雷", "跳过", "1"} {
+		send(in)
+	}
+	send("登记")
+	send("取消")
+	if diff := cmp.Diff([]string{"王芳/13800138000/2"}, *submitted); diff != "" {
+		t.Errorf("submitted mismatch (-want +got):\n%s", diff)
+	}
+	want := []string{"start demo", "completed demo", "start demo", "cancelled demo"}
+	if diff := cmp.Diff(want, obs.events); diff != "" {
+		t.Errorf("observer mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestDuplicateRegistrationFails(t *testing.T) {
+	r := bot.NewRouter(&bot.MemorySessions{})
+	noop := bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) { return bot.Reply{}, nil })
+	must(t, r.Exact("报修", noop))
+	must(t, r.Menu(bot.MenuEntry{Key: "REPORT", Label: "报修", Handler: noop}))
+	for name, err := range map[string]error{
+		"same exact":          r.Exact("报修", noop),
+		"exact after width":   r.Exact("报修。", noop),
+		"contains same word":  r.Contains("报修", noop),
+		"global command":      r.Exact("取消", noop),
+		"full-width command":  r.Contains("？", noop),
+		"menu key twice":      r.Menu(bot.MenuEntry{Key: "report", Label: "再报修", Handler: noop}),
+		"empty keyword":       r.Exact("  ", noop),
+		"flow without submit": r.Flow(&bot.Flow{Name: "x", Title: "x", Steps: []*bot.Step{{Key: "a", Label: "a", Prompt: "a"}}}),
+	} {
+		if err == nil {
+			t.Errorf("%s: registration succeeded, want an error", name)
+		}
+	}
+	must(t, r.Scene("report", func(ctx context.Context, m *bot.Message, p string) (bot.Reply, error) { return bot.Reply{}, nil }))
+	if err := r.Scene("report", nil); err == nil {
+		t.Error("scene twice: want an error")
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"  取消  ":       "取消",
+		"取消。":          "取消",
+		"ＲＥＰＯＲＴ":       "report",
+		"？":            "?",
+		"３号楼　２单元":      "3号楼 2单元",
+		"Hello\t\nWorld": "hello world",
+		"":              "",
+	} {
+		if got := bot.Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseNumber(t *testing.T) {
+	for in, want := range map[string]int{"1": 1, "12": 12, "三": 3, "十": 10, "十二": 12, "二十": 20, "第二个": 2, "第3项": 3} {
+		got, ok := bot.ParseNumber(in)
+		if !ok || got != want {
+			t.Errorf("ParseNumber(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "a", "-1", "一二", "三号楼", "十十"} {
+		if n, ok := bot.ParseNumber(in); ok {
+			t.Errorf("ParseNumber(%q) = %d, want not a number", in, n)
+		}
+	}
+}
