@@ -197,13 +197,13 @@ func TestDuplicateRegistrationFails(t *testing.T) {
 
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
-		"  取消  ":       "取消",
-		"取消。":          "取消",
-		"ＲＥＰＯＲＴ":       "report",
-		"？":            "?",
-		"３号楼　２单元":      "3号楼 2单元",
+		"  取消  ":         "取消",
+		"取消。":            "取消",
+		"ＲＥＰＯＲＴ":         "report",
+		"？":              "?",
+		"３号楼　２单元":        "3号楼 2单元",
 		"Hello\t\nWorld": "hello world",
-		"":              "",
+		"":               "",
 	} {
 		if got := bot.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)

@@ -1,0 +1,29 @@
+package address
+
+import "testing"
+
+func TestParse(t *testing.T) {
+	for in, want := range map[string]string{
+		"3号楼2单元201":      "3号楼2单元201室",
+		"3号楼 2单元 201室":   "3号楼2单元201室",
+		"三号楼":            "3号楼",
+		"十二号楼三单元":        "12号楼3单元",
+		"3栋":             "3号楼",
+		"3#":             "3号楼",
+		"3#2-201":        "3号楼2单元201室",
+		"3-2-201":        "3号楼2单元201室",
+		"3-2":            "3号楼2单元",
+		"第5栋":            "5号楼",
+		"5号楼1201":        "5号楼1201室",
+	} {
+		a, ok := Parse(in)
+		if !ok || a.String() != want {
+			t.Errorf("Parse(%q) = %q, %v; want %q", in, a.String(), ok, want)
+		}
+	}
+	for _, in := range []string{"", "我家", "0号楼", "楼下", "2024", "13800138000"} {
+		if a, ok := Parse(in); ok {
+			t.Errorf("Parse(%q) = %q, want no address", in, a.String())
+		}
+	}
+}

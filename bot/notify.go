@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Notice is something a person must be told outside the conversation: a
+// staff alert or news for a resident.
+type Notice struct {
+	// Kind names the notification for templates and metrics
+	// ("human_request").
+	Kind string
+	// To is a resident's or staff member's openid, or a role ("role:duty").
+	To string
+	// Text is the message, short and in Chinese.
+	Text string
+	// Urgent notices ignore residents' quiet hours.
+	Urgent bool
+	// Key makes the notice idempotent: the same key is delivered once.
+	Key string
+}
+
+// RoleDuty addresses the staff on duty.
+const RoleDuty = "role:duty"
+
+// Notifier delivers notices. Implementations decide the channel.
+type Notifier interface {
+	Notify(ctx context.Context, n Notice) error
+}
+
+// HumanHandler answers 人工: it tells the duty staff who is asking (at most
+// once per resident every ten minutes) and tells the resident what happens
+// next.
+func HumanHandler(n Notifier, residents Residents, now func() time.Time) Handler {
+	return HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
+		who := "一位居民"
+		if residents != nil {
+			r, err := residents.Resident(ctx, m.OpenID)
+			switch {
+			case err == nil && r.Name != "":
+				who = "居民" + r.Name
+				if r.Phone != "" {
+					who += "（" + r.Phone + "）"
+				}
+				if r.Address != "" {
+					who += "，住" + r.Address
+				}
+			case err != nil && !errors.Is(err, ErrNotFound):
+				return Reply{}, fmt.Errorf("bot: human request: %w", err)
+			}
+		}
+		t := now().UTC()
+		err := n.Notify(ctx, Notice{
+			Kind:   "human_request",
+			To:     RoleDuty,
+			Text:   who + " 请求人工服务，请尽快通过公众号客服或电话联系。",
+			Urgent: true,
+			Key:    fmt.Sprintf("human:%s:%d", m.OpenID, t.Unix()/600),
+		})
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: human request: %w", err)
+		}
+		return Text("已通知社区值班工作人员，他们会尽快联系您。\n工作时间一般在 30 分钟内回复；急事请直接拨打社区电话。"), nil
+	})
+}
