@@ -1,0 +1,512 @@
+package config_test
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tongxin/tongxin/config"
+)
+
+// env turns a map into a getenv function, so no test reads the real
+// environment.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// writeFile writes a TOML file into a fresh directory and returns its path.
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tongxin.toml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const (
+	validAESKey = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	allDev      = "TONGXIN_WECHAT_APPID TONGXIN_WECHAT_SECRET TONGXIN_WECHAT_TOKEN TONGXIN_WECHAT_AES_KEY"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	got, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load(empty environment): %v", err)
+	}
+	want := config.Config{
+		HTTPAddr:    ":8080",
+		DatabaseURL: "sqlite://data/tongxin.db",
+		RedisURL:    "",
+		WeChat: config.WeChat{
+			AppID:   config.DevWeChatAppID,
+			Secret:  config.DevWeChatSecret,
+			Token:   config.DevWeChatToken,
+			AESKey:  config.DevWeChatAESKey,
+			APIBase: "https://api.weixin.qq.com",
+		},
+		WeCom:           config.WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		RatePerMinute:   20,
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       "text",
+		HandlerTimeout:  4 * time.Second,
+		ShutdownTimeout: 15 * time.Second,
+		DevCredentials:  strings.Fields(allDev),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load(empty) mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(config.Default(), got); diff != "" {
+		t.Errorf("Default() differs from Load(empty) (-Default +Load):\n%s", diff)
+	}
+	if err := config.Default().Validate(); err != nil {
+		t.Errorf("Default().Validate() = %v", err)
+	}
+	if len(config.DevWeChatAESKey) != 43 {
+		t.Errorf("DevWeChatAESKey has %d characters, want 43", len(config.DevWeChatAESKey))
+	}
+}
+
+func TestLoadEnvironment(t *testing.T) {
+	got, err := config.Load(env(map[string]string{
+		"TONGXIN_HTTP_ADDR":        "127.0.0.1:9000",
+		"TONGXIN_DATABASE_URL":     "postgres://tongxin@db:5432/tongxin?sslmode=disable",
+		"TONGXIN_REDIS_URL":        "redis://cache:6379/1",
+		"TONGXIN_WECHAT_APPID":     "wx1234567890abcdef",
+		"TONGXIN_WECHAT_SECRET":    "s3cr3t",
+		"TONGXIN_WECHAT_TOKEN":     "jianlin2024",
+		"TONGXIN_WECHAT_AES_KEY":   validAESKey,
+		"TONGXIN_WECHAT_API_BASE":  "http://127.0.0.1:4000/",
+		"TONGXIN_WECOM_ROBOT_KEY":  "robot-key",
+		"TONGXIN_WECOM_API_BASE":   "http://127.0.0.1:4001",
+		"TONGXIN_ADMIN_TOKEN":      "admin",
+		"TONGXIN_RATE_PER_MINUTE":  "0",
+		"TONGXIN_LOG_LEVEL":        "DEBUG",
+		"TONGXIN_LOG_FORMAT":       "json",
+		"TONGXIN_HANDLER_TIMEOUT":  "3500ms",
+		"TONGXIN_SHUTDOWN_TIMEOUT": " 1m ",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := config.Config{
+		HTTPAddr:    "127.0.0.1:9000",
+		DatabaseURL: "postgres://tongxin@db:5432/tongxin?sslmode=disable",
+		RedisURL:    "redis://cache:6379/1",
+		WeChat: config.WeChat{
+			AppID:   "wx1234567890abcdef",
+			Secret:  "s3cr3t",
+			Token:   "jianlin2024",
+			AESKey:  validAESKey,
+			APIBase: "http://127.0.0.1:4000",
+		},
+		WeCom:           config.WeCom{RobotKey: "robot-key", APIBase: "http://127.0.0.1:4001"},
+		AdminToken:      "admin",
+		RatePerMinute:   0,
+		LogLevel:        slog.LevelDebug,
+		LogFormat:       "json",
+		HandlerTimeout:  3500 * time.Millisecond,
+		ShutdownTimeout: time.Minute,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadEnvironmentWinsOverFile(t *testing.T) {
+	path := writeFile(t, `
+TONGXIN_HTTP_ADDR = ":9090"
+TONGXIN_RATE_PER_MINUTE = 5
+TONGXIN_LOG_LEVEL = "warn"
+TONGXIN_WECHAT_TOKEN = "fromfile"
+`)
+	got, err := config.Load(env(map[string]string{
+		"TONGXIN_CONFIG_FILE":  path,
+		"TONGXIN_HTTP_ADDR":    ":7070",
+		"TONGXIN_WECHAT_TOKEN": "fromenv",
+		"TONGXIN_LOG_LEVEL":    "", // empty never overrides the file
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.HTTPAddr != ":7070" {
+		t.Errorf("HTTPAddr = %q, want the environment's :7070", got.HTTPAddr)
+	}
+	if got.WeChat.Token != "fromenv" {
+		t.Errorf("WeChat.Token = %q, want the environment's fromenv", got.WeChat.Token)
+	}
+	if got.RatePerMinute != 5 {
+		t.Errorf("RatePerMinute = %d, want the file's 5", got.RatePerMinute)
+	}
+	if got.LogLevel != slog.LevelWarn {
+		t.Errorf("LogLevel = %v, want the file's warn", got.LogLevel)
+	}
+	if got.File != path {
+		t.Errorf("File = %q, want %q", got.File, path)
+	}
+	if diff := cmp.Diff([]string{"TONGXIN_WECHAT_APPID", "TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_AES_KEY"}, got.DevCredentials); diff != "" {
+		t.Errorf("DevCredentials mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadFileOnly(t *testing.T) {
+	path := writeFile(t, `
+TONGXIN_HTTP_ADDR = ":9090"
+TONGXIN_DATABASE_URL = "postgresql://u:p@db/tongxin"
+TONGXIN_REDIS_URL = "rediss://:pw@cache:6380/2"
+TONGXIN_WECHAT_APPID = "wxfile"
+TONGXIN_WECHAT_SECRET = "filesecret"
+TONGXIN_WECHAT_TOKEN = "filetoken"
+TONGXIN_WECHAT_AES_KEY = "`+validAESKey+`"
+TONGXIN_WECHAT_API_BASE = "https://wechat.example"
+TONGXIN_WECOM_ROBOT_KEY = "filerobot"
+TONGXIN_WECOM_API_BASE = "https://wecom.example/"
+TONGXIN_ADMIN_TOKEN = "fileadmin"
+TONGXIN_RATE_PER_MINUTE = "30"
+TONGXIN_LOG_LEVEL = "error"
+TONGXIN_LOG_FORMAT = "json"
+TONGXIN_HANDLER_TIMEOUT = "2s"
+TONGXIN_SHUTDOWN_TIMEOUT = "30s"
+
+[bot]
+welcome = "欢迎关注"
+help = "帮助文本"
+fallback = "没听懂"
+
+[[bot.menu]]
+key = "REPORT"
+label = "诉求报修"
+keywords = ["报修", "诉求"]
+
+[[bot.menu]]
+key = "MY"
+label = "我的"
+
+[bot.replies]
+"物业电话" = "0937-0000000"
+wifi = "没有公共 Wi-Fi"
+`)
+	got, err := config.Load(env(map[string]string{"TONGXIN_CONFIG_FILE": path}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := config.Config{
+		HTTPAddr:    ":9090",
+		DatabaseURL: "postgresql://u:p@db/tongxin",
+		RedisURL:    "rediss://:pw@cache:6380/2",
+		WeChat: config.WeChat{
+			AppID:   "wxfile",
+			Secret:  "filesecret",
+			Token:   "filetoken",
+			AESKey:  validAESKey,
+			APIBase: "https://wechat.example",
+		},
+		WeCom:           config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
+		AdminToken:      "fileadmin",
+		RatePerMinute:   30,
+		LogLevel:        slog.LevelError,
+		LogFormat:       "json",
+		HandlerTimeout:  2 * time.Second,
+		ShutdownTimeout: 30 * time.Second,
+		File:            path,
+		Bot: config.Bot{
+			Welcome:  "欢迎关注",
+			Help:     "帮助文本",
+			Fallback: "没听懂",
+			Menu: []config.MenuItem{
+				{Key: "REPORT", Label: "诉求报修", Keywords: []string{"报修", "诉求"}},
+				{Key: "MY", Label: "我的"},
+			},
+			Replies: map[string]string{"物业电话": "0937-0000000", "wifi": "没有公共 Wi-Fi"},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadBotUnsetStaysEmpty(t *testing.T) {
+	path := writeFile(t, "[bot]\nhelp = \"只改帮助\"\n")
+	got, err := config.Load(env(map[string]string{"TONGXIN_CONFIG_FILE": path}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	// The built-in texts live with the bot wiring, so Config must not fill
+	// in anything the operator did not write.
+	if diff := cmp.Diff(config.Bot{Help: "只改帮助"}, got.Bot); diff != "" {
+		t.Errorf("Bot mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestExampleFile(t *testing.T) {
+	const path = "tongxin.example.toml"
+	got, err := config.Load(env(map[string]string{"TONGXIN_CONFIG_FILE": path}))
+	if err != nil {
+		t.Fatalf("Load(%s): %v", path, err)
+	}
+	if len(got.Bot.Menu) == 0 || len(got.Bot.Replies) == 0 || got.Bot.Welcome == "" {
+		t.Errorf("example [bot] table not loaded: %+v", got.Bot)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range config.Default().Redacted() {
+		if strings.HasPrefix(name, "TONGXIN_") && name != "TONGXIN_CONFIG_FILE" && !bytes.Contains(text, []byte(name+" =")) {
+			t.Errorf("%s does not document %s", path, name)
+		}
+	}
+	for _, key := range []string{"welcome =", "help =", "fallback =", "[[bot.menu]]", "key =", "label =", "keywords =", "[bot.replies]"} {
+		if !bytes.Contains(text, []byte(key)) {
+			t.Errorf("%s does not document %q", path, key)
+		}
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	tests := []struct {
+		name, value string
+	}{
+		{"TONGXIN_HTTP_ADDR", "8080"},
+		{"TONGXIN_HTTP_ADDR", ":http-alt"},
+		{"TONGXIN_DATABASE_URL", "mysql://db/tongxin"},
+		{"TONGXIN_DATABASE_URL", "data/tongxin.db"},
+		{"TONGXIN_DATABASE_URL", "sqlite://"},
+		{"TONGXIN_DATABASE_URL", "postgres://u:p@db:5432/%zz"},
+		{"TONGXIN_REDIS_URL", "memcache://cache:11211"},
+		{"TONGXIN_REDIS_URL", "127.0.0.1:6379"},
+		{"TONGXIN_REDIS_URL", "redis:///0"},
+		{"TONGXIN_WECHAT_TOKEN", "has space"},
+		{"TONGXIN_WECHAT_TOKEN", "ab"},
+		{"TONGXIN_WECHAT_AES_KEY", "tooshort"},
+		{"TONGXIN_WECHAT_AES_KEY", strings.Repeat("a", 44)},
+		{"TONGXIN_WECHAT_AES_KEY", "!!!defghijklmnopqrstuvwxyz0123456789ABCDEFG"},
+		{"TONGXIN_WECHAT_API_BASE", "api.weixin.qq.com"},
+		{"TONGXIN_WECHAT_API_BASE", "ftp://api.weixin.qq.com"},
+		{"TONGXIN_WECHAT_API_BASE", "/cgi-bin"},
+		{"TONGXIN_WECOM_API_BASE", "qyapi.weixin.qq.com"},
+		{"TONGXIN_WECOM_API_BASE", "https://qyapi.weixin.qq.com?x=1"},
+		{"TONGXIN_RATE_PER_MINUTE", "-1"},
+		{"TONGXIN_RATE_PER_MINUTE", "twenty"},
+		{"TONGXIN_LOG_LEVEL", "verbose"},
+		{"TONGXIN_LOG_FORMAT", "xml"},
+		{"TONGXIN_HANDLER_TIMEOUT", "4"},
+		{"TONGXIN_HANDLER_TIMEOUT", "0s"},
+		{"TONGXIN_HANDLER_TIMEOUT", "-1s"},
+		{"TONGXIN_SHUTDOWN_TIMEOUT", "soon"},
+		{"TONGXIN_SHUTDOWN_TIMEOUT", "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := config.Load(env(map[string]string{tt.name: tt.value}))
+			if err == nil {
+				t.Fatalf("Load(%s=%q) succeeded, want an error", tt.name, tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("Load(%s=%q) error %q does not name the variable", tt.name, tt.value, err)
+			}
+
+			// The same value from the file must be caught too.
+			path := writeFile(t, tt.name+" = "+tomlLiteral(tt.value)+"\n")
+			_, err = config.Load(env(map[string]string{"TONGXIN_CONFIG_FILE": path}))
+			if err == nil {
+				t.Fatalf("Load(file %s=%q) succeeded, want an error", tt.name, tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("Load(file %s=%q) error %q does not name the variable", tt.name, tt.value, err)
+			}
+		})
+	}
+}
+
+// tomlLiteral quotes a value as a TOML literal string, which needs no
+// escaping for the values above.
+func tomlLiteral(s string) string { return "'" + s + "'" }
+
+func TestLoadInvalidReportsEveryVariable(t *testing.T) {
+	_, err := config.Load(env(map[string]string{
+		"TONGXIN_DATABASE_URL":    "mysql://x",
+		"TONGXIN_RATE_PER_MINUTE": "-3",
+		"TONGXIN_LOG_FORMAT":      "xml",
+	}))
+	if err == nil {
+		t.Fatal("Load succeeded, want an error")
+	}
+	for _, name := range []string{"TONGXIN_DATABASE_URL", "TONGXIN_RATE_PER_MINUTE", "TONGXIN_LOG_FORMAT"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	tests := []struct {
+		desc, text, wantInErr string
+	}{
+		{"syntax error", "TONGXIN_HTTP_ADDR = \n", "TONGXIN_CONFIG_FILE"},
+		{"unknown top-level key", "TONGXIN_HTTP_ADRR = \":1\"\n", "TONGXIN_HTTP_ADRR"},
+		{"config file key in the file", "TONGXIN_CONFIG_FILE = \"x\"\n", "TONGXIN_CONFIG_FILE: unknown key"},
+		{"unknown bot key", "[bot]\nwellcome = \"hi\"\n", "bot.wellcome"},
+		{"unknown menu key", "[[bot.menu]]\nkey = \"MY\"\nlabel = \"我的\"\nlable = \"x\"\n", "bot.menu.lable"},
+		{"wrong type", "TONGXIN_LOG_LEVEL = true\n", "TONGXIN_LOG_LEVEL"},
+		{"wrong bot type", "[bot]\nwelcome = 1\n", "bot"},
+		{"menu without key", "[[bot.menu]]\nlabel = \"我的\"\n", "bot.menu[0]"},
+		{"menu without label", "[[bot.menu]]\nkey = \"MY\"\n", "bot.menu[0]"},
+		{"duplicate menu key", "[[bot.menu]]\nkey = \"MY\"\nlabel = \"a\"\n[[bot.menu]]\nkey = \"MY\"\nlabel = \"b\"\n", "bot.menu[1]"},
+		{"empty keyword", "[[bot.menu]]\nkey = \"MY\"\nlabel = \"a\"\nkeywords = [\"\"]\n", "bot.menu[0]"},
+		{"empty reply", "[bot.replies]\n\"物业电话\" = \"\"\n", "bot.replies"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			path := writeFile(t, tt.text)
+			_, err := config.Load(env(map[string]string{"TONGXIN_CONFIG_FILE": path}))
+			if err == nil {
+				t.Fatalf("Load(%q) succeeded, want an error", tt.text)
+			}
+			if !strings.Contains(err.Error(), tt.wantInErr) {
+				t.Errorf("Load(%q) error %q does not mention %q", tt.text, err, tt.wantInErr)
+			}
+		})
+	}
+
+	t.Run("missing file", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "nope.toml")
+		_, err := config.Load(env(map[string]string{"TONGXIN_CONFIG_FILE": missing}))
+		if err == nil || !strings.Contains(err.Error(), "TONGXIN_CONFIG_FILE") {
+			t.Errorf("Load(missing file) error = %v, want one naming TONGXIN_CONFIG_FILE", err)
+		}
+	})
+}
+
+func TestDevCredentials(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want []string
+	}{
+		{nil, strings.Fields(allDev)},
+		{map[string]string{
+			"TONGXIN_WECHAT_APPID":  "wxreal",
+			"TONGXIN_WECHAT_SECRET": "real",
+		}, []string{"TONGXIN_WECHAT_TOKEN", "TONGXIN_WECHAT_AES_KEY"}},
+		{map[string]string{
+			"TONGXIN_WECHAT_APPID":   "wxreal",
+			"TONGXIN_WECHAT_SECRET":  "real",
+			"TONGXIN_WECHAT_TOKEN":   "realtoken",
+			"TONGXIN_WECHAT_AES_KEY": validAESKey,
+		}, nil},
+	}
+	for _, tt := range tests {
+		got, err := config.Load(env(tt.env))
+		if err != nil {
+			t.Fatalf("Load(%v): %v", tt.env, err)
+		}
+		if diff := cmp.Diff(tt.want, got.DevCredentials); diff != "" {
+			t.Errorf("Load(%v).DevCredentials mismatch (-want +got):\n%s", tt.env, diff)
+		}
+	}
+}
+
+func TestRedacted(t *testing.T) {
+	secrets := map[string]string{
+		"TONGXIN_WECHAT_SECRET":   "wechat-secret-value",
+		"TONGXIN_WECHAT_TOKEN":    "wechatTokenValue",
+		"TONGXIN_WECHAT_AES_KEY":  validAESKey,
+		"TONGXIN_ADMIN_TOKEN":     "admin-token-value",
+		"TONGXIN_WECOM_ROBOT_KEY": "robot-key-value",
+	}
+	vars := map[string]string{
+		"TONGXIN_WECHAT_APPID": "wxvisibleappid",
+		"TONGXIN_DATABASE_URL": "postgres://tongxin:dbpassword@db:5432/tongxin?sslmode=disable",
+		"TONGXIN_REDIS_URL":    "redis://:redispassword@cache:6379/0",
+	}
+	for k, v := range secrets {
+		vars[k] = v
+	}
+	cfg, err := config.Load(env(vars))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	red := cfg.Redacted()
+	for name := range secrets {
+		if got := red[name]; got != "***" {
+			t.Errorf("Redacted()[%s] = %q, want ***", name, got)
+		}
+	}
+	if got := red["TONGXIN_WECHAT_APPID"]; got != "wxvisibleappid" {
+		t.Errorf("Redacted()[TONGXIN_WECHAT_APPID] = %q, want the app id (not a secret)", got)
+	}
+	if got := red["TONGXIN_HANDLER_TIMEOUT"]; got != "4s" {
+		t.Errorf("Redacted()[TONGXIN_HANDLER_TIMEOUT] = %q, want 4s", got)
+	}
+	if got := red["TONGXIN_DATABASE_URL"]; !strings.Contains(got, "@db:5432/tongxin") {
+		t.Errorf("Redacted()[TONGXIN_DATABASE_URL] = %q, want the host and database kept", got)
+	}
+
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", cfg)
+	renderings := map[string]string{
+		"String": cfg.String(),
+		"%v":     fmt.Sprintf("%v", cfg),
+		"%+v":    fmt.Sprintf("%+v", cfg),
+		"slog":   logged.String(),
+		"Redacted": func() string {
+			var b strings.Builder
+			for k, v := range red {
+				b.WriteString(k + "=" + v + "\n")
+			}
+			return b.String()
+		}(),
+	}
+	hidden := []string{"dbpassword", "redispassword"}
+	for _, v := range secrets {
+		hidden = append(hidden, v)
+	}
+	for how, text := range renderings {
+		for _, s := range hidden {
+			if strings.Contains(text, s) {
+				t.Errorf("%s rendering leaks %q:\n%s", how, s, text)
+			}
+		}
+		if !strings.Contains(text, "wxvisibleappid") {
+			t.Errorf("%s rendering lacks the app id:\n%s", how, text)
+		}
+	}
+
+	// Unset secrets show as empty, so the log tells "not configured" apart
+	// from "configured".
+	if got := config.Default().Redacted()["TONGXIN_ADMIN_TOKEN"]; got != "" {
+		t.Errorf("Default().Redacted()[TONGXIN_ADMIN_TOKEN] = %q, want empty", got)
+	}
+}
+
+func TestRedactedPasswordInQuery(t *testing.T) {
+	cfg := config.Default()
+	cfg.DatabaseURL = "postgres://db/tongxin?user=u&password=querypassword"
+	if got := cfg.Redacted()["TONGXIN_DATABASE_URL"]; strings.Contains(got, "querypassword") {
+		t.Errorf("Redacted()[TONGXIN_DATABASE_URL] = %q leaks the password", got)
+	}
+}
+
+func TestValidateZeroConfig(t *testing.T) {
+	err := config.Config{}.Validate()
+	if err == nil {
+		t.Fatal("Config{}.Validate() = nil, want errors")
+	}
+	for _, name := range []string{
+		"TONGXIN_HTTP_ADDR", "TONGXIN_DATABASE_URL", "TONGXIN_WECHAT_APPID",
+		"TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_TOKEN", "TONGXIN_WECHAT_AES_KEY",
+		"TONGXIN_WECHAT_API_BASE", "TONGXIN_WECOM_API_BASE", "TONGXIN_LOG_FORMAT",
+		"TONGXIN_HANDLER_TIMEOUT", "TONGXIN_SHUTDOWN_TIMEOUT",
+	} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("Config{}.Validate() error does not name %s:\n%v", name, err)
+		}
+	}
+}
