@@ -1,0 +1,92 @@
+package redisstate
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultRetryInterval is how often Lock retries a taken lock.
+const DefaultRetryInterval = 20 * time.Millisecond
+
+// unlockTimeout bounds an unlock whose caller's context is already done.
+const unlockTimeout = 5 * time.Second
+
+// Locker hands out locks that exclude each other across instances, so that
+// one resident's messages are processed one at a time wherever they land.
+//
+// A lock is {Prefix}lock:{key} holding a random token. It expires after its
+// TTL, so a crashed holder cannot block a key for good; a holder that runs
+// longer than the TTL loses the lock without being told, so pick a TTL
+// longer than the work.
+type Locker struct {
+	Client Client
+	// Prefix starts every key; DefaultPrefix when empty.
+	Prefix string
+	// RetryInterval is how often Lock retries; DefaultRetryInterval when
+	// zero.
+	RetryInterval time.Duration
+}
+
+// unlockScript deletes the lock only if it still holds our token: after our
+// lock expired, another holder's must survive our late unlock.
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// Lock waits until it holds the lock on key for ttl, or until ctx is done
+// (then the error wraps ctx.Err()). unlock releases it if it is still ours;
+// calling unlock more than once is harmless.
+func (l *Locker) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
+	if ttl <= 0 {
+		return nil, errors.New("redisstate: lock: ttl must be positive")
+	}
+	k := prefixOr(l.Prefix) + "lock:" + key
+	token := rand.Text()
+	var t *time.Timer
+	for {
+		ok, err := l.Client.SetNX(ctx, k, token, ttl).Result()
+		if ctx.Err() != nil {
+			if ok {
+				l.release(context.WithoutCancel(ctx), k, token)
+			}
+			return nil, fmt.Errorf("redisstate: lock: %w", ctx.Err())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redisstate: lock: %w", err)
+		}
+		if ok {
+			var once sync.Once
+			return func() {
+				once.Do(func() { l.release(context.WithoutCancel(ctx), k, token) })
+			}, nil
+		}
+		d := durationOr(l.RetryInterval, DefaultRetryInterval)
+		if t == nil {
+			t = time.NewTimer(d)
+			defer t.Stop()
+		} else {
+			t.Reset(d)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("redisstate: lock: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// release is best effort: if it fails, the lock still ends with its TTL.
+func (l *Locker) release(ctx context.Context, k, token string) {
+	ctx, cancel := context.WithTimeout(ctx, unlockTimeout)
+	defer cancel()
+	_ = unlockScript.Run(ctx, l.Client, []string{k}, token).Err()
+}

@@ -1,0 +1,62 @@
+package redisstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	neturl "net/url"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Open connects to the Redis at url, or, when url is empty, starts an
+// embedded in-process Redis and connects to it over TCP, so that development
+// runs the same go-redis code path as production. closeFn closes the client
+// and stops the embedded server, if any.
+//
+// Open pings the server so that a wrong URL fails at start-up rather than on
+// a resident's first message.
+func Open(ctx context.Context, url string) (client *redis.Client, closeFn func() error, err error) {
+	if url == "" {
+		mr, err := miniredis.Run()
+		if err != nil {
+			return nil, nil, fmt.Errorf("redisstate: start embedded redis: %w", err)
+		}
+		c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		if err := c.Ping(ctx).Err(); err != nil {
+			c.Close()
+			mr.Close()
+			return nil, nil, fmt.Errorf("redisstate: ping embedded redis: %w", err)
+		}
+		return c, func() error {
+			err := c.Close()
+			mr.Close()
+			return err
+		}, nil
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		// The URL may carry a password: keep url.Parse from echoing it.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, nil, fmt.Errorf("redisstate: parse redis url: %w", err)
+	}
+	c := redis.NewClient(opt)
+	if err := c.Ping(ctx).Err(); err != nil {
+		return nil, nil, errors.Join(
+			fmt.Errorf("redisstate: redis at %s (db %d) does not answer: %w", opt.Addr, opt.DB, err),
+			closeErr(c.Close()))
+	}
+	return c, c.Close, nil
+}
+
+// closeErr keeps a failed Close from hiding the error that mattered.
+func closeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("redisstate: close client: %w", err)
+}
