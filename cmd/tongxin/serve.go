@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/config"
+	"github.com/tongxin/tongxin/handlers"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/storage/redisstate"
+	"github.com/tongxin/tongxin/wechat"
+)
+
+// deps are the process's connections, opened once and closed together.
+type deps struct {
+	store  *storage.Store
+	redis  *redis.Client
+	client *wechat.Client
+	close  func()
+}
+
+func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
+	store, err := storage.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if cfg.RedisURL == "" {
+		log.Info("using an embedded in-process Redis: state is lost on exit and not shared between instances")
+	}
+	rdb, closeRedis, err := redisstate.Open(ctx, cfg.RedisURL)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	client, err := wechat.NewClient(wechat.ClientConfig{
+		AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret, APIBase: cfg.WeChat.APIBase, Redis: rdb,
+	})
+	if err != nil {
+		_ = closeRedis()
+		store.Close()
+		return nil, err
+	}
+	return &deps{store: store, redis: rdb, client: client, close: func() {
+		_ = closeRedis()
+		store.Close()
+	}}, nil
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	store, err := storage.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	log.Info("migrations applied", "engine", store.Engine())
+	return nil
+}
+
+// serve runs the service until ctx is cancelled, then drains. listening,
+// when not nil, receives the bound address (tests listen on :0).
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening func(addr string)) error {
+	if len(cfg.DevCredentials) > 0 {
+		log.Warn("DEVELOPMENT WeChat credentials in use: set them before connecting a real official account", "defaulted", cfg.DevCredentials)
+	}
+	d, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+
+	codec, err := wechat.NewCodec(cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey)
+	if err != nil {
+		return err
+	}
+	metrics := handlers.NewMetrics()
+	notifier := &notify.Direct{WeChat: d.client, RobotKey: cfg.WeCom.RobotKey, RobotBase: cfg.WeCom.APIBase, Logger: log}
+	router, err := buildBot(cfg, d.store, &redisstate.Sessions{Client: d.redis}, notifier, metrics, log)
+	if err != nil {
+		return err
+	}
+	webhook := &handlers.Webhook{
+		Codec:    codec,
+		Bot:      router,
+		Dedup:    &redisstate.Dedup{Client: d.redis},
+		Limiter:  &redisstate.RateLimiter{Client: d.redis, Limit: cfg.RatePerMinute, Window: time.Minute},
+		Locker:   &redisstate.Locker{Client: d.redis},
+		Late:     d.client,
+		Metrics:  metrics,
+		Logger:   log,
+		Deadline: cfg.HandlerTimeout,
+	}
+	srv := &handlers.Server{
+		Webhook:    webhook,
+		Metrics:    metrics,
+		Logger:     log,
+		AdminToken: cfg.AdminToken,
+		Residents:  d.store,
+		Started:    time.Now(),
+		Ready: map[string]handlers.Pinger{
+			"database": handlers.PingFunc(d.store.Ping),
+			"redis":    handlers.PingFunc(func(ctx context.Context) error { return d.redis.Ping(ctx).Err() }),
+		},
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      20 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("tongxin serving", "addr", ln.Addr().String(), "engine", d.store.Engine(), "config", cfg)
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = httpSrv.Shutdown(sctx)
+	if werr := webhook.Wait(sctx); err == nil {
+		err = werr
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+var _ bot.Notifier = (*notify.Direct)(nil)

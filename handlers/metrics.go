@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the service's Prometheus metrics. It implements bot.Observer
+// for the flow counters. Each Server has its own registry, so that tests can
+// run several in one process.
+type Metrics struct {
+	reg          *prometheus.Registry
+	messages     *prometheus.CounterVec
+	latency      prometheus.Histogram
+	duplicates   prometheus.Counter
+	rateLimited  prometheus.Counter
+	lateReplies  *prometheus.CounterVec
+	rejected     *prometheus.CounterVec
+	flowsStarted *prometheus.CounterVec
+	flowsEnded   *prometheus.CounterVec
+}
+
+// NewMetrics registers the metrics (and the Go runtime's) on a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongxin_messages_total", Help: "Webhook messages accepted, by kind (text, image, event:subscribe, ...).",
+		}, []string{"kind"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tongxin_reply_seconds", Help: "Time from receiving a message to answering the webhook.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 4, 5},
+		}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tongxin_duplicates_suppressed_total", Help: "WeChat retries answered from the first delivery's result instead of being processed again.",
+		}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tongxin_rate_limited_total", Help: "Messages refused because their sender exceeded the per-minute limit.",
+		}),
+		lateReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongxin_late_replies_total", Help: "Replies that missed the webhook deadline and went out as customer-service messages, by result.",
+		}, []string{"result"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongxin_webhook_rejected_total", Help: "Webhook requests refused, by reason.",
+		}, []string{"reason"}),
+		flowsStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongxin_flows_started_total", Help: "Guided conversations started, by flow.",
+		}, []string{"flow"}),
+		flowsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongxin_flows_ended_total", Help: "Guided conversations ended, by flow and how (completed, cancelled, failed, expired, replaced).",
+		}, []string{"flow", "how"}),
+	}
+	m.reg.MustRegister(m.messages, m.latency, m.duplicates, m.rateLimited, m.lateReplies, m.rejected,
+		m.flowsStarted, m.flowsEnded, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// FlowStarted implements bot.Observer.
+func (m *Metrics) FlowStarted(flow string) { m.flowsStarted.WithLabelValues(flow).Inc() }
+
+// FlowEnded implements bot.Observer.
+func (m *Metrics) FlowEnded(flow, how string) {
+	if flow == "" {
+		flow = "unknown"
+	}
+	m.flowsEnded.WithLabelValues(flow, how).Inc()
+}
+
+// Registry returns the registry, for other packages to add their metrics.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+func (m *Metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

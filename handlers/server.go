@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Pinger is anything /readyz must hear from: the database, Redis.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// PingFunc adapts a function to Pinger.
+type PingFunc func(ctx context.Context) error
+
+// Ping calls f.
+func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
+
+// ResidentCounter is what the admin status endpoint reports on.
+type ResidentCounter interface {
+	CountResidents(ctx context.Context) (int, error)
+}
+
+// Server is tongxin's HTTP surface.
+type Server struct {
+	Webhook *Webhook
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// Ready lists the dependencies /readyz checks, by name.
+	Ready map[string]Pinger
+	// AdminToken is the admin API's bearer token; empty refuses everything.
+	AdminToken string
+	Residents  ResidentCounter
+	// Started is when the process started, for /api/v1/status.
+	Started time.Time
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /wechat", s.Webhook.verify)
+	mux.HandleFunc("POST /wechat", s.Webhook.receive)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.Metrics.handler())
+
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/v1/status", s.status)
+	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
+	})
+	mux.Handle("/api/v1/", s.admin(api))
+	return recoverer(s.Logger, mux)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{}
+	code := http.StatusOK
+	for name, p := range s.Ready {
+		if err := p.Ping(ctx); err != nil {
+			status[name] = "down"
+			code = http.StatusServiceUnavailable
+			s.Logger.WarnContext(ctx, "not ready", "dependency", name, "err", err)
+			continue
+		}
+		status[name] = "ok"
+	}
+	writeJSON(w, code, status)
+}
+
+func (s *Server) admin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if s.AdminToken == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.AdminToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tongxin"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid admin bearer token is required")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	n, err := s.Residents.CountResidents(r.Context())
+	if err != nil {
+		s.Logger.ErrorContext(r.Context(), "count residents", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "Internal error.")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"residents":      n,
+		"uptime_seconds": int(time.Since(s.Started).Seconds()),
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes the admin API's error shape.
+func writeError(w http.ResponseWriter, code int, errCode, msg string) {
+	writeJSON(w, code, map[string]any{"error": map[string]string{"code": errCode, "message": msg}})
+}
+
+// recoverer turns a panic into a 500 instead of a dropped connection.
+func recoverer(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
+				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

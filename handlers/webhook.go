@@ -1,0 +1,264 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/storage/redisstate"
+	"github.com/tongxin/tongxin/wechat"
+)
+
+// LateReplier delivers a reply that missed the webhook's deadline, as a
+// customer-service message (wechat.Client does; a later outbox will).
+type LateReplier interface {
+	SendText(ctx context.Context, openid, text string) error
+}
+
+// Resident-facing texts of the webhook itself.
+const (
+	msgSlowDown = "您发送得太快了，请稍等一分钟再发。"
+	msgBusy     = "您的上一条消息还在处理，请稍等几秒再发。"
+)
+
+// lateWork bounds how long a handler may run after its reply went late.
+const lateWork = 60 * time.Second
+
+// Webhook serves /wechat: verification, decoding, de-duplication of
+// retries, rate limiting, one-at-a-time processing per resident, and the
+// deadline after which the reply goes out later.
+type Webhook struct {
+	Codec   *wechat.Codec
+	Bot     bot.Handler
+	Dedup   *redisstate.Dedup
+	Limiter *redisstate.RateLimiter
+	Locker  *redisstate.Locker
+	Late    LateReplier
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// Deadline is how long the bot may take before the webhook answers
+	// "success" and sends the reply later (WeChat gives up after 5 s).
+	Deadline time.Duration
+
+	inflight sync.WaitGroup
+}
+
+// outcome is what a delivery's result looks like in the dedup store, so a
+// retry gets the same answer on any instance.
+type outcome struct {
+	Text string `json:"text,omitempty"`
+	// Late is set when the reply went (or goes) out as a customer-service
+	// message; retries then answer "success".
+	Late bool `json:"late,omitempty"`
+}
+
+// Wait blocks until replies still being worked on after their deadline are
+// sent, or ctx is done: part of a graceful shutdown.
+func (h *Webhook) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { h.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Webhook) verify(w http.ResponseWriter, r *http.Request) {
+	echo, err := h.Codec.VerifyURL(r.URL.Query())
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte(echo))
+}
+
+func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, err error) {
+	status, reason := http.StatusBadRequest, "malformed"
+	switch {
+	case errors.Is(err, wechat.ErrSignature):
+		status, reason = http.StatusForbidden, "signature"
+	case errors.Is(err, wechat.ErrReplay):
+		status, reason = http.StatusForbidden, "replay"
+	case errors.Is(err, wechat.ErrTooLarge):
+		status, reason = http.StatusRequestEntityTooLarge, "too_large"
+	}
+	h.Metrics.rejected.WithLabelValues(reason).Inc()
+	h.Logger.WarnContext(r.Context(), "webhook request rejected", "reason", reason, "remote", r.RemoteAddr)
+	http.Error(w, http.StatusText(status), status)
+}
+
+func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	in, err := h.Codec.Decode(r.URL.Query(), r.Body)
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	m := in.Msg
+	kind := string(m.Kind)
+	if m.Kind == bot.KindEvent {
+		kind += ":" + string(m.Event)
+	}
+	h.Metrics.messages.WithLabelValues(kind).Inc()
+	log := h.Logger.With("kind", kind, "openid", bot.ShortID(m.OpenID))
+	defer func() { h.Metrics.latency.Observe(time.Since(start).Seconds()) }()
+
+	ctx := r.Context()
+	res, err := h.process(ctx, m, log)
+	if err != nil {
+		// Redis is out of reach: nothing can be de-duplicated or remembered,
+		// but the resident still deserves an answer.
+		log.ErrorContext(ctx, "webhook processing failed", "err", err)
+		res = outcome{Text: bot.MsgInternal}
+	}
+	text := res.Text
+	if res.Late {
+		text = ""
+	}
+	body, err := h.Codec.EncodeReply(in, bot.Text(text))
+	if err != nil {
+		log.ErrorContext(ctx, "encode reply", "err", err)
+		body = []byte("success")
+	}
+	if string(body) == "success" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	}
+	_, _ = w.Write(body)
+	log.InfoContext(ctx, "message answered", "late", res.Late, "ms", time.Since(start).Milliseconds())
+}
+
+// process decides the reply of one delivery, at most once per message ID
+// across all instances.
+func (h *Webhook) process(ctx context.Context, m *bot.Message, log *slog.Logger) (outcome, error) {
+	claimed, err := h.Dedup.Begin(ctx, m.ID)
+	if err != nil {
+		return outcome{}, fmt.Errorf("claim message: %w", err)
+	}
+	if !claimed {
+		h.Metrics.duplicates.Inc()
+		log.InfoContext(ctx, "duplicate delivery")
+		wctx, cancel := context.WithTimeout(ctx, h.Deadline)
+		defer cancel()
+		raw, err := h.Dedup.Wait(wctx, m.ID)
+		if err != nil {
+			// The first delivery is still working: it will answer (or send
+			// the reply later) on its own; this copy must not act.
+			return outcome{Late: true}, nil
+		}
+		var res outcome
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return outcome{}, fmt.Errorf("read stored reply: %w", err)
+		}
+		return res, nil
+	}
+
+	if m.Event != bot.EventUnsubscribe {
+		ok, err := h.Limiter.Allow(ctx, "rate:"+m.OpenID)
+		if err != nil {
+			return outcome{}, fmt.Errorf("rate limit: %w", err)
+		}
+		if !ok {
+			h.Metrics.rateLimited.Inc()
+			return h.finish(ctx, m.ID, outcome{Text: msgSlowDown})
+		}
+	}
+	return h.run(ctx, m, log)
+}
+
+func (h *Webhook) finish(ctx context.Context, id string, res outcome) (outcome, error) {
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return res, err
+	}
+	if err := h.Dedup.Finish(context.WithoutCancel(ctx), id, raw); err != nil {
+		return res, fmt.Errorf("store reply: %w", err)
+	}
+	return res, nil
+}
+
+// run calls the bot under the deadline. Past it, the reply is sent later as
+// a customer-service message and the webhook answers "success" now.
+func (h *Webhook) run(ctx context.Context, m *bot.Message, log *slog.Logger) (outcome, error) {
+	// The work outlives the request when it is late, so it must not be
+	// cancelled with it.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), lateWork)
+	done := make(chan outcome, 1)
+	h.inflight.Add(1)
+	go func() {
+		defer h.inflight.Done()
+		defer cancel()
+		done <- h.handle(work, m, log)
+	}()
+
+	timer := time.NewTimer(h.Deadline)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return h.finish(ctx, m.ID, res)
+	case <-timer.C:
+	}
+	// Late: retries from now on answer "success"; the reply follows.
+	if _, err := h.finish(ctx, m.ID, outcome{Late: true}); err != nil {
+		log.ErrorContext(ctx, "store late marker", "err", err)
+	}
+	h.inflight.Add(1)
+	go func() {
+		defer h.inflight.Done()
+		res := <-done
+		if res.Text == "" {
+			return
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := h.Late.SendText(sctx, m.OpenID, res.Text); err != nil {
+			h.Metrics.lateReplies.WithLabelValues("failed").Inc()
+			log.ErrorContext(sctx, "late reply not delivered", "err", err)
+			return
+		}
+		h.Metrics.lateReplies.WithLabelValues("sent").Inc()
+	}()
+	log.WarnContext(ctx, "reply missed the deadline; sending it later", "deadline", h.Deadline)
+	return outcome{Late: true}, nil
+}
+
+// handle runs the bot for one message while holding the resident's lock, so
+// that their messages are processed in order on any instance.
+func (h *Webhook) handle(ctx context.Context, m *bot.Message, log *slog.Logger) (res outcome) {
+	// The bot runs on its own goroutine, out of reach of the HTTP server's
+	// recovery: a panic here would take the process down.
+	defer func() {
+		if v := recover(); v != nil {
+			log.ErrorContext(ctx, "bot panicked", "panic", v, "stack", string(debug.Stack()))
+			res = outcome{Text: bot.MsgInternal}
+		}
+	}()
+	lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	unlock, err := h.Locker.Lock(lctx, "resident:"+m.OpenID, lateWork)
+	cancel()
+	if err != nil {
+		log.WarnContext(ctx, "resident busy", "err", err)
+		return outcome{Text: msgBusy}
+	}
+	defer unlock()
+	reply, err := h.Bot.Handle(ctx, m)
+	if err != nil {
+		var ue *bot.UserError
+		if !errors.As(err, &ue) {
+			log.ErrorContext(ctx, "bot failed", "err", err)
+		}
+		return outcome{Text: bot.UserMessage(err)}
+	}
+	return outcome{Text: reply.Text}
+}

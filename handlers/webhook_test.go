@@ -1,0 +1,498 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/handlers"
+	"github.com/tongxin/tongxin/storage/redisstate"
+	"github.com/tongxin/tongxin/storage/redisstate/redistest"
+	"github.com/tongxin/tongxin/storage/storagetest"
+	"github.com/tongxin/tongxin/wechat"
+	"github.com/tongxin/tongxin/wechat/wechattest"
+)
+
+const (
+	token  = "tongxintest"
+	aesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+)
+
+// instance is one tongxin webhook behind an httptest server.
+type instance struct {
+	srv     *httptest.Server
+	webhook *handlers.Webhook
+	server  *handlers.Server
+}
+
+// rig is a shared Redis, a fake WeChat API and the bot the instances run.
+type rig struct {
+	t      *testing.T
+	rdb    *redis.Client
+	prefix string
+	fake   *wechattest.FakeAPI
+	client *wechat.Client
+	bot    bot.Handler
+	rate   int
+	ready  map[string]handlers.Pinger
+}
+
+func newRig(t *testing.T, h bot.Handler) *rig {
+	rdb, prefix, _ := redistest.New(t)
+	fake := wechattest.NewFakeAPI(t)
+	client, err := wechat.NewClient(wechat.ClientConfig{AppID: wechattest.AppID, Secret: wechattest.Secret, APIBase: fake.URL(), Redis: rdb, KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{t: t, rdb: rdb, prefix: prefix, fake: fake, client: client, bot: h, rate: 0}
+}
+
+func (r *rig) start(deadline time.Duration) *instance {
+	codec, err := wechat.NewCodec(wechattest.AppID, token, aesKey)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	metrics := handlers.NewMetrics()
+	wh := &handlers.Webhook{
+		Codec:    codec,
+		Bot:      r.bot,
+		Dedup:    &redisstate.Dedup{Client: r.rdb, Prefix: r.prefix},
+		Limiter:  &redisstate.RateLimiter{Client: r.rdb, Prefix: r.prefix, Limit: r.rate, Window: time.Minute},
+		Locker:   &redisstate.Locker{Client: r.rdb, Prefix: r.prefix},
+		Late:     r.client,
+		Metrics:  metrics,
+		Logger:   log,
+		Deadline: deadline,
+	}
+	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, AdminToken: "admin-secret", Residents: storagetest.Open(r.t), Started: time.Now()}
+	srv := httptest.NewServer(s.Handler())
+	r.t.Cleanup(func() {
+		srv.Close()
+		_ = wh.Wait(context.Background())
+	})
+	return &instance{srv: srv, webhook: wh, server: s}
+}
+
+func (i *instance) sim(mode wechat.Mode) *wechat.Simulator {
+	return &wechat.Simulator{URL: i.srv.URL + "/wechat", AppID: wechattest.AppID, Token: token, AESKey: aesKey, Mode: mode}
+}
+
+// counter is a bot that counts calls and echoes the text it got.
+type counter struct {
+	calls atomic.Int64
+	// gate, when set, holds each call until it is closed.
+	gate    chan struct{}
+	entered chan struct{}
+	delay   time.Duration
+}
+
+func (c *counter) Handle(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+	n := c.calls.Add(1)
+	if c.entered != nil {
+		c.entered <- struct{}{}
+	}
+	if c.gate != nil {
+		<-c.gate
+	}
+	time.Sleep(c.delay)
+	if m.Text == "panic" {
+		panic("boom")
+	}
+	return bot.Text(fmt.Sprintf("第%d次：%s", n, m.Text)), nil
+}
+
+// keys counts the rig's Redis keys: "no state changed" means this did not move.
+func (r *rig) keys() int {
+	n := 0
+	iter := r.rdb.Scan(context.Background(), 0, r.prefix+"*", 100).Iterator()
+	for iter.Next(context.Background()) {
+		if !strings.Contains(iter.Val(), "wechat") {
+			n++
+		}
+	}
+	if err := iter.Err(); err != nil {
+		r.t.Fatal(err)
+	}
+	return n
+}
+
+func send(t *testing.T, sim *wechat.Simulator, sr *wechat.SimRequest) (string, int) {
+	t.Helper()
+	req, err := sim.NewHTTPRequest(context.Background(), sr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, status, err := sim.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply, status
+}
+
+func build(t *testing.T, sim *wechat.Simulator, m wechat.SimMessage) *wechat.SimRequest {
+	t.Helper()
+	sr, err := sim.Build(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sr
+}
+
+func TestEveryModeAnswers(t *testing.T) {
+	c := &counter{}
+	in := newRig(t, c).start(4 * time.Second)
+	for _, mode := range []wechat.Mode{wechat.ModePlain, wechat.ModeCompat, wechat.ModeSafe} {
+		reply, status, err := in.sim(mode).Send(context.Background(), wechat.SimMessage{OpenID: "o-mode", Text: "你好" + mode.String()})
+		if err != nil || status != 200 {
+			t.Fatalf("%s: status %d, err %v", mode, status, err)
+		}
+		if !strings.HasSuffix(reply, "你好"+mode.String()) {
+			t.Errorf("%s: reply %q", mode, reply)
+		}
+	}
+}
+
+func TestRetryIsAnsweredFromTheFirstDelivery(t *testing.T) {
+	c := &counter{}
+	in := newRig(t, c).start(4 * time.Second)
+	sim := in.sim(wechat.ModeSafe)
+	sr := build(t, sim, wechat.SimMessage{OpenID: "o-retry", Text: "报修", MsgID: 4242})
+	first, _ := send(t, sim, sr)
+	second, status := send(t, sim, sr)
+	if status != 200 || first != second || first != "第1次：报修" {
+		t.Errorf("replies %q then %q (status %d), want the first twice", first, second, status)
+	}
+	if n := c.calls.Load(); n != 1 {
+		t.Errorf("bot called %d times, want 1", n)
+	}
+}
+
+func TestRetryWhileTheOriginalIsStillRunning(t *testing.T) {
+	c := &counter{gate: make(chan struct{}), entered: make(chan struct{}, 1)}
+	in := newRig(t, c).start(4 * time.Second)
+	sim := in.sim(wechat.ModePlain)
+	sr := build(t, sim, wechat.SimMessage{OpenID: "o-slow", Text: "慢", MsgID: 777})
+	replies := make([]string, 2)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); replies[0], _ = send(t, sim, sr) }()
+	<-c.entered // the original is inside the bot now
+	wg.Add(1)
+	go func() { defer wg.Done(); replies[1], _ = send(t, sim, sr) }()
+	waitFor(t, func() bool { return metricValue(t, in, "tongxin_duplicates_suppressed_total") == 1 })
+	close(c.gate)
+	wg.Wait()
+	if replies[0] != "第1次：慢" || replies[1] != replies[0] {
+		t.Errorf("replies %q, want the original's twice", replies)
+	}
+	if n := c.calls.Load(); n != 1 {
+		t.Errorf("bot called %d times, want 1", n)
+	}
+}
+
+func TestConcurrentDuplicatesOnTwoInstances(t *testing.T) {
+	c := &counter{delay: 50 * time.Millisecond}
+	r := newRig(t, c)
+	a, b := r.start(4*time.Second), r.start(4*time.Second)
+	sims := []*wechat.Simulator{a.sim(wechat.ModeCompat), b.sim(wechat.ModeCompat)}
+	sr := build(t, sims[0], wechat.SimMessage{OpenID: "o-dup", Text: "一次", MsgID: 99})
+	const n = 8
+	replies := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			replies[i], _ = send(t, sims[i%2], sr)
+		}()
+	}
+	wg.Wait()
+	for i, got := range replies {
+		if got != "第1次：一次" {
+			t.Errorf("delivery %d got %q", i, got)
+		}
+	}
+	if calls := c.calls.Load(); calls != 1 {
+		t.Errorf("bot called %d times across two instances, want 1", calls)
+	}
+	// An event retry is keyed by sender, time, event and key.
+	ev := build(t, sims[1], wechat.SimMessage{OpenID: "o-dup", Kind: bot.KindEvent, Event: bot.EventClick, EventKey: "MY", CreateTime: time.Now()})
+	send(t, sims[1], ev)
+	send(t, sims[0], ev)
+	if calls := c.calls.Load(); calls != 2 {
+		t.Errorf("after an event and its retry the bot ran %d times, want 2", calls)
+	}
+}
+
+func TestLateReplyGoesOutAsCustomerServiceMessage(t *testing.T) {
+	c := &counter{delay: 400 * time.Millisecond}
+	r := newRig(t, c)
+	in := r.start(50 * time.Millisecond)
+	sim := in.sim(wechat.ModeSafe)
+	sr := build(t, sim, wechat.SimMessage{OpenID: "o-late", Text: "慢慢来", MsgID: 5})
+	reply, status := send(t, sim, sr)
+	if status != 200 || reply != "" {
+		t.Fatalf("got %q (status %d), want success (an empty reply) before the bot finished", reply, status)
+	}
+	retry, _ := send(t, sim, sr)
+	if retry != "" {
+		t.Errorf("retry of a late message got %q, want success", retry)
+	}
+	got := r.fake.WaitCustomTexts(t, 1, 10*time.Second)
+	want := wechattest.CustomText{ToUser: "o-late", Content: "第1次：慢慢来"}
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("customer-service messages %+v, want [%+v]", got, want)
+	}
+	if err := in.webhook.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.fake.CustomTexts(); len(got) != 1 {
+		t.Errorf("%d customer-service messages after the retry, want 1", len(got))
+	}
+}
+
+func TestRateLimitSlowsOneResidentOnly(t *testing.T) {
+	c := &counter{}
+	r := newRig(t, c)
+	r.rate = 3
+	in := r.start(4 * time.Second)
+	sim := in.sim(wechat.ModePlain)
+	var last string
+	for i := range 5 {
+		last, _, _ = sim.Send(context.Background(), wechat.SimMessage{OpenID: "o-flood", Text: "刷" + strconv.Itoa(i)})
+	}
+	if !strings.Contains(last, "太快") {
+		t.Errorf("5th message in a minute got %q, want a slow-down reply", last)
+	}
+	if n := c.calls.Load(); n != 3 {
+		t.Errorf("bot called %d times, want 3", n)
+	}
+	other, _, _ := sim.Send(context.Background(), wechat.SimMessage{OpenID: "o-calm", Text: "你好"})
+	if other != "第4次：你好" {
+		t.Errorf("another resident got %q", other)
+	}
+}
+
+func TestBotPanicIsAnApology(t *testing.T) {
+	in := newRig(t, &counter{}).start(4 * time.Second)
+	reply, status, err := in.sim(wechat.ModePlain).Send(context.Background(), wechat.SimMessage{OpenID: "o-p", Text: "panic"})
+	if err != nil || status != 200 || reply != bot.MsgInternal {
+		t.Errorf("got %q, %d, %v; want the apology", reply, status, err)
+	}
+}
+
+func TestBadRequestsAreRejectedWithoutState(t *testing.T) {
+	c := &counter{}
+	r := newRig(t, c)
+	in := r.start(4 * time.Second)
+	plain, safe := in.sim(wechat.ModePlain), in.sim(wechat.ModeSafe)
+	good := func(sim *wechat.Simulator) *wechat.SimRequest {
+		return build(t, sim, wechat.SimMessage{OpenID: "o-bad", Text: "你好"})
+	}
+	tests := []struct {
+		name   string
+		req    func() *http.Request
+		status int
+	}{
+		{"wrong signature", func() *http.Request {
+			sr := good(plain)
+			sr.Query.Set("signature", strings.Repeat("0", 40))
+			return post(t, in, sr.Query.Encode(), sr.Body)
+		}, 403},
+		{"no signature", func() *http.Request {
+			sr := good(plain)
+			sr.Query.Del("signature")
+			return post(t, in, sr.Query.Encode(), sr.Body)
+		}, 403},
+		{"stale timestamp", func() *http.Request {
+			old := &wechat.Simulator{URL: plain.URL, AppID: plain.AppID, Token: token, AESKey: aesKey, Now: func() time.Time { return time.Now().Add(-6 * time.Minute) }}
+			sr := good(old)
+			return post(t, in, sr.Query.Encode(), sr.Body)
+		}, 403},
+		{"future timestamp", func() *http.Request {
+			fut := &wechat.Simulator{URL: plain.URL, AppID: plain.AppID, Token: token, AESKey: aesKey, Now: func() time.Time { return time.Now().Add(6 * time.Minute) }}
+			sr := good(fut)
+			return post(t, in, sr.Query.Encode(), sr.Body)
+		}, 403},
+		{"wrong msg_signature", func() *http.Request {
+			sr := good(safe)
+			sr.Query.Set("msg_signature", strings.Repeat("a", 40))
+			return post(t, in, sr.Query.Encode(), sr.Body)
+		}, 403},
+		{"body over 64 KiB", func() *http.Request {
+			sr := good(plain)
+			body := bytes.Replace(sr.Body, []byte("你好"), bytes.Repeat([]byte("长"), 30000), 1)
+			return post(t, in, sr.Query.Encode(), body)
+		}, 413},
+		{"malformed XML", func() *http.Request {
+			sr := good(plain)
+			return post(t, in, sr.Query.Encode(), []byte("<xml><ToUserName>"))
+		}, 400},
+		{"not XML at all", func() *http.Request {
+			sr := good(plain)
+			return post(t, in, sr.Query.Encode(), []byte("\x00\x01garbage"))
+		}, 400},
+		{"undecryptable payload", func() *http.Request {
+			q := safe.SignQuery(strconv.FormatInt(time.Now().Unix(), 10), "nonce1", "bm90IGVuY3J5cHRlZA==")
+			return post(t, in, q.Encode(), []byte("<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[bm90IGVuY3J5cHRlZA==]]></Encrypt></xml>"))
+		}, 400},
+		{"verification with a wrong signature", func() *http.Request {
+			q := plain.VerifyQuery("echo-me")
+			q.Set("signature", strings.Repeat("1", 40))
+			req, _ := http.NewRequest(http.MethodGet, in.srv.URL+"/wechat?"+q.Encode(), nil)
+			return req
+		}, 403},
+	}
+	before := r.keys()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(tc.req())
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if strings.Contains(string(body), "echo-me") {
+				t.Error("echostr written back despite the bad signature")
+			}
+			if c.calls.Load() != 0 {
+				t.Error("the bot was called")
+			}
+			if after := r.keys(); after != before {
+				t.Errorf("Redis keys went from %d to %d", before, after)
+			}
+		})
+	}
+	// And the verification itself works.
+	q := plain.VerifyQuery("echo-me")
+	resp, err := http.Get(in.srv.URL + "/wechat?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "echo-me" {
+		t.Errorf("verification: %d %q", resp.StatusCode, body)
+	}
+}
+
+func post(t *testing.T, in *instance, query string, body []byte) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, in.srv.URL+"/wechat?"+query, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/xml")
+	return req
+}
+
+func TestHealthReadyMetricsAdmin(t *testing.T) {
+	var down atomic.Bool
+	r := newRig(t, &counter{})
+	r.ready = map[string]handlers.Pinger{
+		"database": handlers.PingFunc(func(context.Context) error { return nil }),
+		"redis": handlers.PingFunc(func(ctx context.Context) error {
+			if down.Load() {
+				return fmt.Errorf("connection refused")
+			}
+			return nil
+		}),
+	}
+	in := r.start(4 * time.Second)
+	get := func(path, auth string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, in.srv.URL+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz", ""); code != 200 {
+		t.Errorf("healthz %d", code)
+	}
+	if code, body := get("/readyz", ""); code != 200 {
+		t.Errorf("readyz %d %s", code, body)
+	}
+	down.Store(true)
+	if code, body := get("/readyz", ""); code != 503 || !strings.Contains(body, `"redis":"down"`) {
+		t.Errorf("readyz with Redis down: %d %s", code, body)
+	}
+	if code, _ := get("/healthz", ""); code != 200 {
+		t.Errorf("healthz must stay up while Redis is down, got %d", code)
+	}
+	_, _, _ = in.sim(wechat.ModePlain).Send(context.Background(), wechat.SimMessage{OpenID: "o-m", Text: "hi"})
+	_, metrics := get("/metrics", "")
+	for _, name := range []string{`tongxin_messages_total{kind="text"} 1`, "tongxin_reply_seconds_bucket", "tongxin_duplicates_suppressed_total 0", "tongxin_flows_started_total", "go_goroutines"} {
+		if name == "tongxin_flows_started_total" {
+			continue // counters with labels appear once used; the bot here has no flows
+		}
+		if !strings.Contains(metrics, name) {
+			t.Errorf("metrics lack %q", name)
+		}
+	}
+	for _, auth := range []string{"", "Bearer wrong", "admin-secret", "Basic YWRtaW4="} {
+		code, body := get("/api/v1/status", auth)
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if code != 401 || json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != "unauthorized" {
+			t.Errorf("auth %q: %d %s, want a 401 JSON error", auth, code, body)
+		}
+	}
+	if code, body := get("/api/v1/status", "Bearer admin-secret"); code != 200 || !strings.Contains(body, `"residents":0`) {
+		t.Errorf("status: %d %s", code, body)
+	}
+	if code, body := get("/api/v1/nope", "Bearer admin-secret"); code != 404 || !strings.Contains(body, `"not_found"`) {
+		t.Errorf("unknown admin path: %d %s", code, body)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func metricValue(t *testing.T, in *instance, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(in.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
