@@ -1,0 +1,25 @@
+// Package wechat is tongxin's only contact with the WeChat official-account
+// platform and with the silenceper/wechat SDK.
+//
+// It does three things:
+//
+//   - Codec turns a signed (and possibly AES-encrypted) webhook request into
+//     a *bot.Message and a bot.Reply back into the XML WeChat expects. It
+//     checks signatures, timestamps and body size and reports failures as
+//     the sentinels ErrSignature, ErrReplay, ErrTooLarge and ErrMalformed.
+//   - Client calls the official-account API (customer-service messages,
+//     menus) with an access_token shared by every instance through Redis,
+//     and reports API failures as *APIError.
+//   - Simulator plays the WeChat server: it builds, signs, encrypts and posts
+//     messages exactly as WeChat does, for tests and the `tongxin chat` tool.
+//
+// It does not route messages, keep conversation state, de-duplicate retries
+// or decide what to answer: that is bot's and the webhook handler's job. It
+// does not serve HTTP itself. SDK types never appear in its exported API, so
+// the SDK can be replaced without touching its callers.
+//
+// The SDK sends every API call through the process-wide util.DefaultHTTPClient
+// with hard-coded https://api.weixin.qq.com URLs; NewClient replaces that
+// client once per process with one that has timeouts and sends those calls
+// to ClientConfig.APIBase instead. The base is therefore process-wide too.
+package wechat
