@@ -41,13 +41,13 @@ type Direct struct {
 func (d *Direct) Notify(ctx context.Context, n bot.Notice) error {
 	if strings.HasPrefix(n.To, "role:") {
 		if d.RobotKey == "" {
-			d.Logger.InfoContext(ctx, "notification (no WeCom robot configured)", "kind", n.Kind, "to", n.To, "key", n.Key)
+			d.Logger.InfoContext(ctx, "notification (no WeCom robot configured)", "kind", n.Kind, "to", n.To)
 			return nil
 		}
 		return d.robot(ctx, n.Text)
 	}
 	if d.WeChat == nil {
-		d.Logger.InfoContext(ctx, "notification (development log channel)", "kind", n.Kind, "to", bot.ShortID(n.To), "key", n.Key)
+		d.Logger.InfoContext(ctx, "notification (development log channel)", "kind", n.Kind, "to", bot.ShortID(n.To))
 		return nil
 	}
 	if err := d.WeChat.SendText(ctx, n.To, n.Text); err != nil {

@@ -94,7 +94,7 @@ func buildBot(cfg config.Config, residents bot.Residents, sessions bot.SessionSt
 			}
 		}
 	}
-	for _, k := range []string{"登记", "个人信息", "修改信息", "登记信息"} {
+	for _, k := range []string{"登记", "修改信息", "登记信息"} {
 		if err := r.Exact(k, r.StartFlow(profile.Name)); err != nil {
 			return nil, err
 		}

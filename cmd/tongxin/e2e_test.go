@@ -1,0 +1,355 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/config"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/storage/storagetest"
+	"github.com/tongxin/tongxin/wechat"
+	"github.com/tongxin/tongxin/wechat/wechattest"
+)
+
+const testToken = "tongxine2e"
+
+// robot is a fake WeCom group robot that records what staff were sent.
+type robot struct {
+	mu    sync.Mutex
+	texts []string
+	srv   *httptest.Server
+}
+
+func newRobot(t *testing.T) *robot {
+	r := &robot{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var body struct {
+			Text struct{ Content string } `json:"text"`
+		}
+		_ = json.NewDecoder(req.Body).Decode(&body)
+		r.mu.Lock()
+		r.texts = append(r.texts, body.Text.Content)
+		r.mu.Unlock()
+		_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok"}`))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *robot) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.texts...)
+}
+
+// testEnv is what a test server is configured with.
+type testEnv struct {
+	vars  map[string]string
+	fake  *wechattest.FakeAPI
+	robot *robot
+}
+
+// newEnv configures servers on dbURL sharing one Redis: the real one when
+// TONGXIN_TEST_REDIS_URL is set, else a miniredis started here (the
+// embedded default would give each instance its own).
+func newEnv(t *testing.T, dbURL string) *testEnv {
+	redisURL := os.Getenv("TONGXIN_TEST_REDIS_URL")
+	if redisURL == "" {
+		if os.Getenv("TONGXIN_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("TONGXIN_TEST_REDIS_URL is required")
+		}
+		mr := miniredis.RunT(t)
+		redisURL = "redis://" + mr.Addr() + "/0"
+	}
+	e := &testEnv{fake: wechattest.NewFakeAPI(t), robot: newRobot(t)}
+	e.vars = map[string]string{
+		"TONGXIN_HTTP_ADDR":       "127.0.0.1:0",
+		"TONGXIN_DATABASE_URL":    dbURL,
+		"TONGXIN_REDIS_URL":       redisURL,
+		"TONGXIN_WECHAT_APPID":    wechattest.AppID,
+		"TONGXIN_WECHAT_SECRET":   wechattest.Secret,
+		"TONGXIN_WECHAT_TOKEN":    testToken,
+		"TONGXIN_WECHAT_AES_KEY":  config.DevWeChatAESKey,
+		"TONGXIN_WECHAT_API_BASE": e.fake.URL(),
+		"TONGXIN_WECOM_ROBOT_KEY": "robot-key",
+		"TONGXIN_WECOM_API_BASE":  e.robot.srv.URL,
+		"TONGXIN_ADMIN_TOKEN":     "e2e-admin",
+		"TONGXIN_LOG_LEVEL":       "warn",
+	}
+	return e
+}
+
+func (e *testEnv) getenv(k string) string { return e.vars[k] }
+
+// start runs `tongxin serve` in-process on a free port until the test ends
+// and returns its base URL.
+func (e *testEnv) start(t *testing.T) string {
+	t.Helper()
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- serve(ctx, cfg, log, func(a string) { addr <- a }) }()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve did not stop cleanly: %v", err)
+		}
+	})
+	return base
+}
+
+func (e *testEnv) sim(base string, mode wechat.Mode) *wechat.Simulator {
+	return &wechat.Simulator{URL: base + "/wechat", AppID: wechattest.AppID, Token: testToken, AESKey: config.DevWeChatAESKey, Mode: mode}
+}
+
+func newOpenID(prefix string) string { return fmt.Sprintf("o-%s-%08x", prefix, rand.Uint32()) }
+
+func say(t *testing.T, sim *wechat.Simulator, m wechat.SimMessage) string {
+	t.Helper()
+	reply, status, err := sim.Send(context.Background(), m)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("send %+v: status %d, err %v", m, status, err)
+	}
+	return reply
+}
+
+// engines runs fn on SQLite and, when available, on a fresh PostgreSQL
+// database.
+func engines(t *testing.T, fn func(t *testing.T, dbURL string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, storagetest.SQLiteURL(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, storagetest.PostgresURL(t)) })
+}
+
+// TestEndToEnd drives the real server through signed webhook calls in every
+// message mode: follow, register a profile, look it up, ask for a person.
+func TestEndToEnd(t *testing.T) {
+	engines(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		base := e.start(t)
+		for _, mode := range []wechat.Mode{wechat.ModePlain, wechat.ModeCompat, wechat.ModeSafe} {
+			t.Run(mode.String(), func(t *testing.T) {
+				sim := e.sim(base, mode)
+				id := newOpenID(mode.String())
+				msg := func(text string) wechat.SimMessage { return wechat.SimMessage{OpenID: id, Text: text} }
+				if got := say(t, sim, wechat.SimMessage{OpenID: id, Kind: bot.KindEvent, Event: bot.EventSubscribe}); !strings.Contains(got, "欢迎") || !strings.Contains(got, "4 我的信息") {
+					t.Errorf("welcome: %q", got)
+				}
+				steps := []struct{ in, want string }{
+					{"登记", "请问您怎么称呼"},
+					{"王芳", "手机号"},
+					{"１３８００１３８０００", "住在哪里"},
+					{"3号楼2单元201", "1 户主"},
+					{"1", "特别关照"},
+					{"跳过", "回复 1 确认 2 修改 0 取消"},
+					{"1", "已保存"},
+				}
+				for _, s := range steps {
+					if got := say(t, sim, msg(s.in)); !strings.Contains(got, s.want) {
+						t.Fatalf("after %q got %q, want it to contain %q", s.in, got, s.want)
+					}
+				}
+				got := say(t, sim, wechat.SimMessage{OpenID: id, Kind: bot.KindEvent, Event: bot.EventClick, EventKey: "MY"})
+				if !strings.Contains(got, "王芳") || !strings.Contains(got, "138****8000") || !strings.Contains(got, "3号楼2单元201室") {
+					t.Errorf("我的信息: %q", got)
+				}
+				if got := say(t, sim, wechat.SimMessage{OpenID: id, Kind: bot.KindVoice, Recognition: "帮助", MediaID: "m1"}); !strings.Contains(got, "请回复数字") {
+					t.Errorf("voice help: %q", got)
+				}
+				if got := say(t, sim, wechat.SimMessage{OpenID: id, Kind: bot.KindImage, PicURL: "http://127.0.0.1/x.jpg", MediaID: "m2"}); !strings.Contains(got, "图片") {
+					t.Errorf("image: %q", got)
+				}
+				if got := say(t, sim, wechat.SimMessage{OpenID: id, Kind: "miniprogrampage"}); got == "" {
+					t.Error("an unknown message kind got silence")
+				}
+				if got := say(t, sim, msg("人工")); !strings.Contains(got, "已通知") {
+					t.Errorf("人工: %q", got)
+				}
+			})
+		}
+		want := 3
+		if got := e.robot.got(); len(got) != want || !strings.Contains(got[0], "王芳") {
+			t.Errorf("staff robot got %q, want %d requests naming the resident", got, want)
+		}
+		store, err := storage.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		if n, err := store.CountResidents(context.Background()); err != nil || n != 3 {
+			t.Errorf("residents stored: %d, %v; want 3", n, err)
+		}
+		// Unfollowing is recorded.
+		gone := newOpenID("gone")
+		say(t, e.sim(base, wechat.ModePlain), wechat.SimMessage{OpenID: gone, Kind: bot.KindEvent, Event: bot.EventSubscribe})
+		if got := say(t, e.sim(base, wechat.ModePlain), wechat.SimMessage{OpenID: gone, Kind: bot.KindEvent, Event: bot.EventUnsubscribe}); got != "" {
+			t.Errorf("unfollow got a reply %q", got)
+		}
+		if r, err := store.Resident(context.Background(), gone); err != nil || r.Subscribed || r.UnsubscribedAt == nil {
+			t.Errorf("after unfollow: %+v, %v", r, err)
+		}
+		// The admin API answers with the token only.
+		for token, code := range map[string]int{"": 401, "wrong": 401, "e2e-admin": 200} {
+			req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/status", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != code {
+				t.Errorf("admin with token %q: %d, want %d", token, resp.StatusCode, code)
+			}
+		}
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("readyz %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestTwoInstancesShareState runs two servers on one database and one Redis:
+// a conversation moves between them and a retry landing on the other
+// instance is answered, not acted on.
+func TestTwoInstancesShareState(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	a, b := e.sim(e.start(t), wechat.ModeSafe), e.sim(e.start(t), wechat.ModeSafe)
+	id := newOpenID("two")
+	say(t, a, wechat.SimMessage{OpenID: id, Text: "登记"})
+	sr, err := a.Build(wechat.SimMessage{OpenID: id, Text: "王芳"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replies []string
+	for _, sim := range []*wechat.Simulator{a, b, b} {
+		req, err := sim.NewHTTPRequest(context.Background(), sr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, status, err := sim.Do(req)
+		if err != nil || status != 200 {
+			t.Fatalf("status %d, %v", status, err)
+		}
+		replies = append(replies, reply)
+	}
+	if !strings.Contains(replies[0], "手机号") || replies[1] != replies[0] || replies[2] != replies[0] {
+		t.Errorf("retries across instances got %q", replies)
+	}
+	// Had the retry acted, the phone step would have taken "王芳" as a bad
+	// answer; instead the next step follows on the other instance.
+	if got := say(t, b, wechat.SimMessage{OpenID: id, Text: "13800138000"}); !strings.Contains(got, "住在哪里") {
+		t.Errorf("the conversation did not continue on the second instance: %q", got)
+	}
+}
+
+// TestMenuPushAndChat publishes the menu to the fake API and talks to a
+// running server through `tongxin chat`.
+func TestMenuPushAndChat(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"menu", "push"}, e.getenv, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	reqs := e.fake.Requests(wechattest.PathMenuCreate)
+	if len(reqs) != 1 {
+		t.Fatalf("menu/create called %d times", len(reqs))
+	}
+	var menu struct {
+		Button []struct {
+			Type, Name, Key string
+			SubButton       []struct{ Type, Name, Key string } `json:"sub_button"`
+		} `json:"button"`
+	}
+	if err := json.Unmarshal(reqs[0], &menu); err != nil {
+		t.Fatal(err)
+	}
+	if len(menu.Button) != 3 || menu.Button[0].Key != "REPORT" || menu.Button[2].Name != "更多" ||
+		len(menu.Button[2].SubButton) != 2 || menu.Button[2].SubButton[1].Key != "MY" {
+		t.Errorf("menu pushed: %s", reqs[0])
+	}
+
+	base := e.start(t)
+	e.vars["TONGXIN_HTTP_ADDR"] = strings.TrimPrefix(base, "http://")
+	in := strings.NewReader("/follow\n登记\n王芳\n/as o-chat-other\n我的信息\n/quit\n")
+	out.Reset()
+	if err := run(context.Background(), []string{"chat", "-mode", "compat", "-openid", newOpenID("chat")}, e.getenv, in, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"欢迎关注", "请问您怎么称呼", "手机号", "您还没有登记个人信息"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("chat output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestServeStopsCleanly cancels serve (as SIGTERM does) while a request is
+// in flight and expects a clean return.
+func TestServeStopsCleanly(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addr <- a })
+	}()
+	base := "http://" + <-addr
+	if got := say(t, e.sim(base, wechat.ModePlain), wechat.SimMessage{OpenID: newOpenID("stop"), Text: "你好"}); got == "" {
+		t.Error("no reply before shutdown")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v, want nil after a clean drain", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return after cancel")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("server still answering after shutdown")
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	if err := run(context.Background(), []string{"frobnicate"}, e.getenv, nil, io.Discard, io.Discard); err == nil {
+		t.Error("unknown command accepted")
+	}
+	bad := map[string]string{"TONGXIN_DATABASE_URL": "mysql://x"}
+	if err := run(context.Background(), []string{"serve"}, func(k string) string { return bad[k] }, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "TONGXIN_DATABASE_URL") {
+		t.Errorf("bad config: %v", err)
+	}
+}
