@@ -97,7 +97,7 @@ func (c *Client) InvalidateToken(ctx context.Context) error {
 // the message sent once more.
 func (c *Client) SendText(ctx context.Context, openid, text string) error {
 	if openid == "" || text == "" {
-		return errors.New("wechat: send text: openid and text are required")
+		return fmt.Errorf("wechat: send text: %w: openid and text are required", ErrInvalidRequest)
 	}
 	msg := message.NewCustomerTextMessage(openid, text)
 	err := c.call(ctx, func(sc *sdkctx.Context) error {
@@ -123,7 +123,7 @@ type MenuButton struct {
 // PushMenu replaces the account's custom menu with buttons.
 func (c *Client) PushMenu(ctx context.Context, buttons []MenuButton) error {
 	if len(buttons) == 0 {
-		return errors.New("wechat: push menu: no buttons")
+		return fmt.Errorf("wechat: push menu: %w: no buttons", ErrInvalidRequest)
 	}
 	sdk := toSDKButtons(buttons)
 	err := c.call(ctx, func(sc *sdkctx.Context) error {

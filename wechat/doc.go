@@ -7,9 +7,12 @@
 //     a *bot.Message and a bot.Reply back into the XML WeChat expects. It
 //     checks signatures, timestamps and body size and reports failures as
 //     the sentinels ErrSignature, ErrReplay, ErrTooLarge and ErrMalformed.
-//   - Client calls the official-account API (customer-service messages,
-//     menus) with an access_token shared by every instance through Redis,
-//     and reports API failures as *APIError.
+//   - Client calls the official-account API (customer-service and template
+//     messages, menus) with an access_token shared by every instance
+//     through Redis, and reports API failures as *APIError.
+//   - Classify is the one place that decides what a failed send means for
+//     delivery (retry, fall back to another channel, give up), and Reason
+//     says why in words an operator can act on.
 //   - Simulator plays the WeChat server: it builds, signs, encrypts and posts
 //     messages exactly as WeChat does, for tests and the `tongxin chat` tool.
 //

@@ -2,7 +2,6 @@ package wechat
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -60,8 +59,21 @@ func classify(err error) error {
 	if err == nil {
 		return nil
 	}
+	if p := parseAPI(err); p != nil {
+		return p
+	}
+	return redact(err)
+}
+
+// parseAPI returns err if it already holds an *APIError or *statusError,
+// such an error parsed from the SDK's ways of reporting one, or nil.
+func parseAPI(err error) error {
 	var ae *APIError
 	if errors.As(err, &ae) {
+		return err
+	}
+	var se *statusError
+	if errors.As(err, &se) {
 		return err
 	}
 	var ce *util.CommonError
@@ -73,26 +85,90 @@ func classify(err error) error {
 			return &APIError{Code: code, Msg: m[2]}
 		}
 	}
-	return redact(err)
+	if m := statusRE.FindStringSubmatch(err.Error()); m != nil {
+		if code, perr := strconv.Atoi(m[2]); perr == nil {
+			return &statusError{Code: code, Path: uriPath(m[1])}
+		}
+	}
+	return nil
 }
 
-var secretRE = regexp.MustCompile(`((?:access_token|secret)=)[^&\s,]*`)
+// statusRE matches the SDK's errors for a non-200 answer, e.g.
+// "http get error : uri=https://...?access_token=... , statusCode=503".
+var statusRE = regexp.MustCompile(`uri=(\S*)\s*,\s*statusCode=(\d+)`)
+
+// statusError is an HTTP answer other than 200 from the API or a proxy in
+// front of it. The SDK's message carries the whole URL with the token, so
+// only the path is kept.
+type statusError struct {
+	Code int
+	Path string
+}
+
+func (e *statusError) Error() string {
+	s := "wechat api: HTTP " + strconv.Itoa(e.Code)
+	if e.Path != "" {
+		s += " from " + e.Path
+	}
+	return s
+}
+
+func uriPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Path
+}
+
+// Stages of a call that stageError marks, so that Classify and Reason can
+// tell a wrong AppSecret from a rejected token, and Redis from WeChat.
+const (
+	stageFetch = "access_token"
+	stageRedis = "redis"
+)
+
+// stageError marks where in a call err happened without changing its
+// text.
+type stageError struct {
+	stage string
+	err   error
+}
+
+func (e *stageError) Error() string { return e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
+// secretRE stops at quotes too, because url.Error quotes the URL.
+var secretRE = regexp.MustCompile(`((?:access_token|secret)=)[^&\s,"']*`)
 
 func redactString(s string) string { return secretRE.ReplaceAllString(s, "${1}REDACTED") }
 
 // redact keeps *url.Error (and so timeouts and context errors) in the chain
-// while removing credentials from its URL.
+// while removing credentials from its URL. An error with nothing to remove
+// is returned as it is, so redacting twice keeps the chain (and the
+// stageError marks in it) intact.
 func redact(err error) error {
+	msg := redactString(err.Error())
+	if msg == err.Error() {
+		return err
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		clean := &url.Error{Op: ue.Op, URL: redactString(ue.URL), Err: ue.Err}
 		if ue == err {
 			return clean
 		}
-		return fmt.Errorf("%s: %w", redactString(err.Error()), clean.Err)
+		return &redactedError{msg: msg, err: clean}
 	}
-	if s := redactString(err.Error()); s != err.Error() {
-		return errors.New(s)
-	}
-	return err
+	return errors.New(msg)
 }
+
+// redactedError is a chain whose text had credentials removed; it unwraps
+// to the cleaned *url.Error, never to the original.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -76,7 +76,7 @@ func (ts *tokenStore) GetAccessTokenContext(ctx context.Context) (string, error)
 		owner := hex.EncodeToString(randBytes(16))
 		locked, err := ts.rdb.SetNX(ctx, ts.lockKey, owner, ts.lockTTL).Result()
 		if err != nil {
-			return "", fmt.Errorf("wechat: access token: lock: %w", err)
+			return "", fmt.Errorf("wechat: access token: lock: %w", &stageError{stage: stageRedis, err: err})
 		}
 		if locked {
 			return ts.refreshLocked(ctx, owner)
@@ -103,7 +103,7 @@ func (ts *tokenStore) read(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("wechat: access token: redis get: %w", err)
+		return "", fmt.Errorf("wechat: access token: redis get: %w", &stageError{stage: stageRedis, err: err})
 	}
 	return tok, nil
 }
@@ -121,13 +121,13 @@ func (ts *tokenStore) refreshLocked(ctx context.Context, owner string) (string, 
 	}
 	res, err := credential.GetTokenFromServerContext(ctx, fmt.Sprintf(tokenURL, url.QueryEscape(ts.appID), url.QueryEscape(ts.secret)))
 	if err != nil {
-		return "", fmt.Errorf("wechat: access token: fetch: %w", classify(err))
+		return "", fmt.Errorf("wechat: access token: fetch: %w", &stageError{stage: stageFetch, err: classify(err)})
 	}
 	if res.AccessToken == "" {
 		return "", errors.New("wechat: access token: fetch: empty access_token")
 	}
 	if err := ts.rdb.Set(ctx, ts.key, res.AccessToken, tokenTTL(res.ExpiresIn)).Err(); err != nil {
-		return "", fmt.Errorf("wechat: access token: redis set: %w", err)
+		return "", fmt.Errorf("wechat: access token: redis set: %w", &stageError{stage: stageRedis, err: err})
 	}
 	return res.AccessToken, nil
 }
@@ -153,7 +153,7 @@ func (ts *tokenStore) invalidate(ctx context.Context, bad string) error {
 		err = delIfEqual.Run(ctx, ts.rdb, []string{ts.key}, bad).Err()
 	}
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("wechat: access token: invalidate: %w", err)
+		return fmt.Errorf("wechat: access token: invalidate: %w", &stageError{stage: stageRedis, err: err})
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -37,6 +38,16 @@ type CustomText struct {
 	Content string
 }
 
+// TemplateSend is one template message the fake accepted.
+type TemplateSend struct {
+	ToUser      string
+	TemplateID  string
+	URL         string
+	ClientMsgID string
+	// Data maps each field key to its value.
+	Data map[string]string
+}
+
 type fault struct {
 	code int
 	n    int
@@ -56,7 +67,14 @@ type FakeAPI struct {
 	requests map[string][]json.RawMessage
 	faults   map[string][]fault
 	texts    []CustomText
-	msgID    int64
+	sends    []TemplateSend
+	counts   map[string]int
+	// sent maps touser+client_msg_id to the msgid of the first send, as
+	// WeChat's 防重入 check does.
+	sent  map[string]int64
+	msgID int64
+	down  bool
+	delay time.Duration
 }
 
 // NewFakeAPI starts a fake on loopback, closed when t's test ends.
@@ -68,6 +86,8 @@ func NewFakeAPI(t testing.TB) *FakeAPI {
 		tokens:   map[string]bool{},
 		requests: map[string][]json.RawMessage{},
 		faults:   map[string][]fault{},
+		counts:   map[string]int{},
+		sent:     map[string]int64{},
 		msgID:    1000,
 	}
 	mux := http.NewServeMux()
@@ -75,7 +95,7 @@ func NewFakeAPI(t testing.TB) *FakeAPI {
 	mux.HandleFunc("POST "+PathCustomSend, f.post)
 	mux.HandleFunc("POST "+PathMenuCreate, f.post)
 	mux.HandleFunc("POST "+PathTemplate, f.post)
-	f.srv = httptest.NewServer(mux)
+	f.srv = httptest.NewServer(f.gate(mux))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -102,6 +122,25 @@ func (f *FakeAPI) FailNext(path string, code, n int) {
 	f.faults[path] = append(f.faults[path], fault{code: code, n: n})
 }
 
+// SetDown makes every endpoint, the token one included, answer HTTP 503
+// with an HTML body while down is true, as a proxy does when the API is
+// unreachable. Nothing is counted, recorded or consumed from FailNext
+// meanwhile.
+func (f *FakeAPI) SetDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// SetDelay holds every answer back by d (0 to stop), so that tests can
+// catch sends in flight. A delay longer than the client's timeout makes
+// every call time out.
+func (f *FakeAPI) SetDelay(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delay = d
+}
+
 // ExpireTokens invalidates every token issued so far, as a fetch by
 // another party or WeChat's expiry would.
 func (f *FakeAPI) ExpireTokens() {
@@ -123,6 +162,48 @@ func (f *FakeAPI) Requests(path string) []json.RawMessage {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]json.RawMessage(nil), f.requests[path]...)
+}
+
+// Count is how many requests to path the fake accepted: tokens issued for
+// PathToken, sends answered with errcode 0 otherwise. A template send
+// dropped as a repeated client_msg_id is not counted, so Count is what
+// residents would have received.
+func (f *FakeAPI) Count(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts[path]
+}
+
+// TemplateSends returns the accepted template messages, oldest first,
+// without those WeChat would have dropped as repeated client_msg_ids.
+func (f *FakeAPI) TemplateSends() []TemplateSend {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]TemplateSend, len(f.sends))
+	for i, s := range f.sends {
+		s.Data = maps.Clone(s.Data)
+		out[i] = s
+	}
+	return out
+}
+
+// WaitTemplateSends polls until at least n template messages have been
+// accepted and returns them; it fails t if that has not happened within
+// timeout, which should be generous.
+func (f *FakeAPI) WaitTemplateSends(t testing.TB, n int, timeout time.Duration) []TemplateSend {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got := f.TemplateSends()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wechattest: got %d template messages after %s, want %d", len(got), timeout, n)
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // CustomTexts returns the accepted customer-service text messages, oldest
@@ -153,12 +234,41 @@ func (f *FakeAPI) WaitCustomTexts(t testing.TB, n int, timeout time.Duration) []
 	}
 }
 
+// gate applies SetDelay and SetDown in front of every endpoint.
+func (f *FakeAPI) gate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		d := f.delay
+		f.mu.Unlock()
+		if d > 0 {
+			timer := time.NewTimer(d)
+			select {
+			case <-timer.C:
+			case <-r.Context().Done():
+				// The client gave up; don't hold the server's Close.
+				timer.Stop()
+				return
+			}
+		}
+		f.mu.Lock()
+		down := f.down
+		f.mu.Unlock()
+		if down {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "<html><head><title>503 Service Unavailable</title></head><body>upstream unavailable</body></html>")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (f *FakeAPI) token(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if code, ok := f.takeFault(PathToken); ok {
-		writeJSON(w, map[string]any{"errcode": code, "errmsg": "injected fault"})
+		writeJSON(w, map[string]any{"errcode": code, "errmsg": faultMsg(code)})
 		return
 	}
 	switch {
@@ -174,6 +284,7 @@ func (f *FakeAPI) token(w http.ResponseWriter, r *http.Request) {
 		tok := "fake_" + hex.EncodeToString(b)
 		f.tokens[tok] = true
 		f.fetches++
+		f.counts[PathToken]++
 		writeJSON(w, map[string]any{"access_token": tok, "expires_in": 7200})
 	}
 }
@@ -184,7 +295,7 @@ func (f *FakeAPI) post(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if code, ok := f.takeFault(path); ok {
-		writeJSON(w, map[string]any{"errcode": code, "errmsg": fmt.Sprintf("injected fault %d", code)})
+		writeJSON(w, map[string]any{"errcode": code, "errmsg": faultMsg(code)})
 		return
 	}
 	if !f.tokens[r.URL.Query().Get("access_token")] {
@@ -196,9 +307,12 @@ func (f *FakeAPI) post(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"errcode": 47001, "errmsg": "data format error"})
 		return
 	}
-	f.requests[path] = append(f.requests[path], json.RawMessage(body))
-	switch path {
-	case PathCustomSend:
+	if path == PathTemplate {
+		f.template(w, body)
+		return
+	}
+	f.accept(path, body)
+	if path == PathCustomSend {
 		var m struct {
 			ToUser  string `json:"touser"`
 			MsgType string `json:"msgtype"`
@@ -209,12 +323,64 @@ func (f *FakeAPI) post(w http.ResponseWriter, r *http.Request) {
 		if json.Unmarshal(body, &m) == nil && m.MsgType == "text" {
 			f.texts = append(f.texts, CustomText{ToUser: m.ToUser, Content: m.Text.Content})
 		}
-	case PathTemplate:
-		f.msgID++
-		writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": f.msgID})
-		return
 	}
 	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok"})
+}
+
+// accept records and counts a request answered with errcode 0; f.mu must
+// be held.
+func (f *FakeAPI) accept(path string, body []byte) {
+	f.requests[path] = append(f.requests[path], json.RawMessage(body))
+	f.counts[path]++
+}
+
+// template answers a template send whose token was accepted; f.mu must be
+// held.
+func (f *FakeAPI) template(w http.ResponseWriter, body []byte) {
+	var m struct {
+		ToUser      string `json:"touser"`
+		TemplateID  string `json:"template_id"`
+		URL         string `json:"url"`
+		ClientMsgID string `json:"client_msg_id"`
+		Data        map[string]struct {
+			Value string `json:"value"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		writeJSON(w, map[string]any{"errcode": 47001, "errmsg": "data format error"})
+		return
+	}
+	switch {
+	case m.ToUser == "":
+		writeJSON(w, map[string]any{"errcode": 40003, "errmsg": "invalid openid"})
+		return
+	case m.TemplateID == "":
+		writeJSON(w, map[string]any{"errcode": 40037, "errmsg": "invalid template_id"})
+		return
+	}
+	// WeChat de-duplicates on openid + client_msg_id and answers a repeat
+	// as if it were the first send.
+	key := m.ToUser + "\x00" + m.ClientMsgID
+	if m.ClientMsgID != "" {
+		if id, ok := f.sent[key]; ok {
+			writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": id})
+			return
+		}
+	}
+	f.accept(PathTemplate, body)
+	f.msgID++
+	if m.ClientMsgID != "" {
+		f.sent[key] = f.msgID
+	}
+	ts := TemplateSend{ToUser: m.ToUser, TemplateID: m.TemplateID, URL: m.URL, ClientMsgID: m.ClientMsgID}
+	if m.Data != nil {
+		ts.Data = make(map[string]string, len(m.Data))
+		for k, v := range m.Data {
+			ts.Data[k] = v.Value
+		}
+	}
+	f.sends = append(f.sends, ts)
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": f.msgID})
 }
 
 // takeFault consumes one injected failure for path; f.mu must be held.
@@ -230,6 +396,33 @@ func (f *FakeAPI) takeFault(path string) (int, bool) {
 	}
 	f.faults[path] = fs
 	return code, true
+}
+
+// errmsgs are WeChat's messages for the codes tests inject most.
+var errmsgs = map[int]string{
+	-1:    "system error",
+	40001: "invalid credential, access_token is invalid or not latest",
+	40003: "invalid openid",
+	40037: "invalid template_id",
+	42001: "access_token expired",
+	43004: "require subscribe",
+	45009: "reach max api daily quota limit",
+	45015: "response out of time limit or subscription is canceled",
+	45047: "out of response count limit",
+	47003: "argument invalid! data.thing1.value invalid",
+	48001: "api unauthorized",
+}
+
+// faultMsg is the errmsg of an injected fault, with the per-request
+// "rid" WeChat appends, so callers learn not to match on whole messages.
+func faultMsg(code int) string {
+	msg, ok := errmsgs[code]
+	if !ok {
+		msg = fmt.Sprintf("injected fault %d", code)
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return msg + " rid: " + hex.EncodeToString(b) + "-" + hex.EncodeToString(b[:2])
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
