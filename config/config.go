@@ -1,6 +1,7 @@
 // Package config loads tongxin's configuration: the TONGXIN_* environment
 // variables, optionally completed by a TOML file named by TONGXIN_CONFIG_FILE,
-// which may also carry the bot texts an operator overrides.
+// which may also carry the bot texts an operator overrides and the template
+// messages of notifications.
 //
 // It only reads and checks values; it does not open connections, create
 // directories or supply the bot's built-in texts (those live with the bot
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The development credentials below are used when the operator sets none, so
@@ -74,6 +76,15 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight work on SIGTERM
 	// (TONGXIN_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// QuietHours is "off" or the nightly window "HH:MM-HH:MM" (Asia/Shanghai
+	// time, 24-hour; a start after the end spans midnight) in which
+	// non-urgent resident notifications wait (TONGXIN_QUIET_HOURS).
+	QuietHours string
+	// NotifyRescueAfter is how long a notification delivery whose worker
+	// died is left before another worker takes it up; it is longer than the
+	// 15 s job timeout so a delivery still running is never taken up twice
+	// (TONGXIN_NOTIFY_RESCUE_AFTER).
+	NotifyRescueAfter time.Duration
 
 	// DevCredentials lists the TONGXIN_WECHAT_* variables that fell back to
 	// development values, so main can warn loudly; empty in production.
@@ -83,6 +94,9 @@ type Config struct {
 	// Bot holds the texts the operator overrides; zero values mean "use the
 	// built-in default".
 	Bot Bot
+	// Notify is the [notify] table of the file: the template messages by
+	// notification kind. It has no environment form.
+	Notify Notify
 }
 
 // WeChat is the official-account part of Config.
@@ -133,6 +147,26 @@ type MenuItem struct {
 	Label string `toml:"label"`
 	// Keywords are extra words that select this entry.
 	Keywords []string `toml:"keywords"`
+}
+
+// Notify is the [notify] table of the configuration file.
+type Notify struct {
+	// Templates maps a notification kind (e.g. ticket_accepted) to its
+	// template message; a kind without one goes as customer-service text.
+	Templates map[string]Template `toml:"templates"`
+}
+
+// Template is one [notify.templates.KIND] table.
+type Template struct {
+	// ID is the template_id from the official account's console.
+	ID string `toml:"id"`
+	// URL, when set, is the absolute http(s) detail page the message opens.
+	URL string `toml:"url"`
+	// Fields maps the template's keywords (thing1, character_string2,
+	// time3, ...) to the notice's field names (title, number, status, time,
+	// note, name, place, ...). Empty means the notice's field names are the
+	// template's keywords.
+	Fields map[string]string `toml:"fields"`
 }
 
 // setting describes one TONGXIN_* variable: how it is stored in Config and
@@ -207,6 +241,57 @@ var settings = []setting{
 	{name: "TONGXIN_SHUTDOWN_TIMEOUT",
 		set: func(c *Config, v string) error { return parseDuration(&c.ShutdownTimeout, v) },
 		get: func(c Config) string { return c.ShutdownTimeout.String() }},
+	{name: "TONGXIN_QUIET_HOURS",
+		// Only "off" has letters; the consumer may compare it exactly.
+		set: func(c *Config, v string) error { c.QuietHours = strings.ToLower(v); return nil },
+		get: func(c Config) string { return c.QuietHours }},
+	{name: "TONGXIN_NOTIFY_RESCUE_AFTER",
+		set: func(c *Config, v string) error { return parseDuration(&c.NotifyRescueAfter, v) },
+		get: func(c Config) string { return c.NotifyRescueAfter.String() }},
+}
+
+// minRescueAfter is the shortest TONGXIN_NOTIFY_RESCUE_AFTER: just over the
+// notification job timeout of 15 s, so a delivery still running is not
+// taken up by a second worker.
+const minRescueAfter = 16 * time.Second
+
+// parseQuietHours checks TONGXIN_QUIET_HOURS: "off", or "HH:MM-HH:MM" with
+// two-digit 24-hour times, start and end apart.
+func parseQuietHours(s string) error {
+	if s == "off" {
+		return nil
+	}
+	start, end, ok := strings.Cut(s, "-")
+	if !ok {
+		return fmt.Errorf("want off or HH:MM-HH:MM such as 22:00-07:00, got %q", s)
+	}
+	a, okA := clockMinutes(start)
+	b, okB := clockMinutes(end)
+	if !okA || !okB {
+		return fmt.Errorf("want off or HH:MM-HH:MM such as 22:00-07:00 (24-hour, 00:00 to 23:59), got %q", s)
+	}
+	if a == b {
+		return fmt.Errorf("start and end are both %s, which leaves no window; use off for no quiet hours", start)
+	}
+	return nil
+}
+
+// clockMinutes reads a 24-hour "HH:MM" as minutes since midnight.
+func clockMinutes(s string) (int, bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	for i, r := range s {
+		if i != 2 && (r < '0' || r > '9') {
+			return 0, false
+		}
+	}
+	h := int(s[0]-'0')*10 + int(s[1]-'0')
+	m := int(s[3]-'0')*10 + int(s[4]-'0')
+	if h > 23 || m > 59 {
+		return 0, false
+	}
+	return h*60 + m, true
 }
 
 func lookupSetting(name string) (setting, bool) {
@@ -254,13 +339,15 @@ func Default() Config {
 			AESKey:  DevWeChatAESKey,
 			APIBase: "https://api.weixin.qq.com",
 		},
-		WeCom:           WeCom{APIBase: "https://qyapi.weixin.qq.com"},
-		RatePerMinute:   20,
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "text",
-		HandlerTimeout:  4 * time.Second,
-		ShutdownTimeout: 15 * time.Second,
-		DevCredentials:  devNames(),
+		WeCom:             WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		RatePerMinute:     20,
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "text",
+		HandlerTimeout:    4 * time.Second,
+		ShutdownTimeout:   15 * time.Second,
+		QuietHours:        "22:00-07:00",
+		NotifyRescueAfter: time.Minute,
+		DevCredentials:    devNames(),
 	}
 }
 
@@ -275,8 +362,9 @@ func devNames() []string {
 }
 
 // Load builds the configuration from getenv (os.Getenv when nil) and, when
-// TONGXIN_CONFIG_FILE is set, from that TOML file; a non-empty environment
-// variable wins over the file. The result has passed Validate.
+// TONGXIN_CONFIG_FILE is set, from that TOML file, which alone may hold the
+// [bot] and [notify] tables; a non-empty environment variable wins over the
+// file. The result has passed Validate.
 //
 // Because getenv cannot tell an empty variable from an unset one, an empty
 // variable never overrides the file.
@@ -289,11 +377,11 @@ func Load(getenv func(string) string) (Config, error) {
 
 	var fileValues map[string]string
 	if path := strings.TrimSpace(getenv(EnvConfigFile)); path != "" {
-		fv, bot, err := readFile(path)
+		f, err := readFile(path)
 		if err != nil {
 			return Config{}, err
 		}
-		fileValues, cfg.File, cfg.Bot = fv, path, bot
+		fileValues, cfg.File, cfg.Bot, cfg.Notify = f.values, path, f.bot, f.notify
 	}
 
 	var errs []error
@@ -324,7 +412,7 @@ func Load(getenv func(string) string) (Config, error) {
 }
 
 // Validate reports every invalid value at once, each error naming the
-// variable (or bot.* key) to fix, so an operator needs one restart, not ten.
+// variable (or bot.* or notify.* key) to fix, so an operator needs one restart, not ten.
 func (c Config) Validate() error {
 	if err := errors.Join(c.problems()...); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -398,7 +486,72 @@ func (c Config) problems() []error {
 		bad("TONGXIN_SHUTDOWN_TIMEOUT", "must be positive, got %v", c.ShutdownTimeout)
 	}
 
-	return append(errs, c.Bot.validate()...)
+	if err := parseQuietHours(c.QuietHours); err != nil {
+		bad("TONGXIN_QUIET_HOURS", "%v", err)
+	}
+	if c.NotifyRescueAfter < minRescueAfter {
+		bad("TONGXIN_NOTIFY_RESCUE_AFTER", "must be at least %v, longer than the 15s notification job timeout, got %v", minRescueAfter, c.NotifyRescueAfter)
+	}
+
+	errs = append(errs, c.Bot.validate()...)
+	return append(errs, c.Notify.validate()...)
+}
+
+func (n Notify) validate() []error {
+	var errs []error
+	for _, kind := range slices.Sorted(maps.Keys(n.Templates)) {
+		t := n.Templates[kind]
+		if !validName(kind) {
+			errs = append(errs, fmt.Errorf("notify.templates: kind %q must be letters, digits and _, such as ticket_accepted", kind))
+			continue
+		}
+		name := "notify.templates." + kind
+		switch {
+		case t.ID == "":
+			errs = append(errs, fmt.Errorf("%s.id: must not be empty, want the template_id from the console", name))
+		case strings.ContainsFunc(t.ID, unicode.IsSpace):
+			errs = append(errs, fmt.Errorf("%s.id: template_id %q must not contain spaces", name, t.ID))
+		}
+		if t.URL != "" {
+			if err := checkLink(t.URL); err != nil {
+				errs = append(errs, fmt.Errorf("%s.url: %v", name, err))
+			}
+		}
+		for _, key := range slices.Sorted(maps.Keys(t.Fields)) {
+			if !validName(key) {
+				errs = append(errs, fmt.Errorf("%s.fields: keyword %q must be letters, digits and _, such as thing1", name, key))
+			} else if f := t.Fields[key]; !validName(f) {
+				errs = append(errs, fmt.Errorf("%s.fields.%s: field %q must be letters, digits and _, such as title", name, key, f))
+			}
+		}
+	}
+	return errs
+}
+
+// validName reports whether s is a non-empty run of ASCII letters, digits
+// and _: the shape of notification kinds, template keywords and field names.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkLink checks a link a message opens: an absolute http(s) URL.
+func checkLink(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", stripURLError(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an absolute http(s) URL, got %q", s)
+	}
+	return nil
 }
 
 func (b Bot) validate() []error {
@@ -542,7 +695,7 @@ const mask = "***"
 // Redacted returns the effective settings by variable name, with secrets
 // masked and passwords removed from URLs, for logging at start-up.
 func (c Config) Redacted() map[string]string {
-	m := make(map[string]string, len(settings)+4)
+	m := make(map[string]string, len(settings)+5)
 	for _, s := range settings {
 		v := s.get(c)
 		if s.secret && v != "" {
@@ -569,6 +722,9 @@ func (c Config) Redacted() map[string]string {
 	}
 	if len(c.Bot.Replies) > 0 {
 		m["bot.replies"] = strconv.Itoa(len(c.Bot.Replies))
+	}
+	if len(c.Notify.Templates) > 0 {
+		m["notify.templates"] = strings.Join(slices.Sorted(maps.Keys(c.Notify.Templates)), ",")
 	}
 	return m
 }

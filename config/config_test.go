@@ -51,13 +51,15 @@ func TestLoadDefaults(t *testing.T) {
 			AESKey:  config.DevWeChatAESKey,
 			APIBase: "https://api.weixin.qq.com",
 		},
-		WeCom:           config.WeCom{APIBase: "https://qyapi.weixin.qq.com"},
-		RatePerMinute:   20,
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "text",
-		HandlerTimeout:  4 * time.Second,
-		ShutdownTimeout: 15 * time.Second,
-		DevCredentials:  strings.Fields(allDev),
+		WeCom:             config.WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		RatePerMinute:     20,
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "text",
+		HandlerTimeout:    4 * time.Second,
+		ShutdownTimeout:   15 * time.Second,
+		QuietHours:        "22:00-07:00",
+		NotifyRescueAfter: time.Minute,
+		DevCredentials:    strings.Fields(allDev),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(empty) mismatch (-want +got):\n%s", diff)
@@ -75,22 +77,24 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadEnvironment(t *testing.T) {
 	got, err := config.Load(env(map[string]string{
-		"TONGXIN_HTTP_ADDR":        "127.0.0.1:9000",
-		"TONGXIN_DATABASE_URL":     "postgres://tongxin@db:5432/tongxin?sslmode=disable",
-		"TONGXIN_REDIS_URL":        "redis://cache:6379/1",
-		"TONGXIN_WECHAT_APPID":     "wx1234567890abcdef",
-		"TONGXIN_WECHAT_SECRET":    "s3cr3t",
-		"TONGXIN_WECHAT_TOKEN":     "jianlin2024",
-		"TONGXIN_WECHAT_AES_KEY":   validAESKey,
-		"TONGXIN_WECHAT_API_BASE":  "http://127.0.0.1:4000/",
-		"TONGXIN_WECOM_ROBOT_KEY":  "robot-key",
-		"TONGXIN_WECOM_API_BASE":   "http://127.0.0.1:4001",
-		"TONGXIN_ADMIN_TOKEN":      "admin",
-		"TONGXIN_RATE_PER_MINUTE":  "0",
-		"TONGXIN_LOG_LEVEL":        "DEBUG",
-		"TONGXIN_LOG_FORMAT":       "json",
-		"TONGXIN_HANDLER_TIMEOUT":  "3500ms",
-		"TONGXIN_SHUTDOWN_TIMEOUT": " 1m ",
+		"TONGXIN_HTTP_ADDR":           "127.0.0.1:9000",
+		"TONGXIN_DATABASE_URL":        "postgres://tongxin@db:5432/tongxin?sslmode=disable",
+		"TONGXIN_REDIS_URL":           "redis://cache:6379/1",
+		"TONGXIN_WECHAT_APPID":        "wx1234567890abcdef",
+		"TONGXIN_WECHAT_SECRET":       "s3cr3t",
+		"TONGXIN_WECHAT_TOKEN":        "jianlin2024",
+		"TONGXIN_WECHAT_AES_KEY":      validAESKey,
+		"TONGXIN_WECHAT_API_BASE":     "http://127.0.0.1:4000/",
+		"TONGXIN_WECOM_ROBOT_KEY":     "robot-key",
+		"TONGXIN_WECOM_API_BASE":      "http://127.0.0.1:4001",
+		"TONGXIN_ADMIN_TOKEN":         "admin",
+		"TONGXIN_RATE_PER_MINUTE":     "0",
+		"TONGXIN_LOG_LEVEL":           "DEBUG",
+		"TONGXIN_LOG_FORMAT":          "json",
+		"TONGXIN_HANDLER_TIMEOUT":     "3500ms",
+		"TONGXIN_SHUTDOWN_TIMEOUT":    " 1m ",
+		"TONGXIN_QUIET_HOURS":         "OFF",
+		"TONGXIN_NOTIFY_RESCUE_AFTER": "90s",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -106,13 +110,15 @@ func TestLoadEnvironment(t *testing.T) {
 			AESKey:  validAESKey,
 			APIBase: "http://127.0.0.1:4000",
 		},
-		WeCom:           config.WeCom{RobotKey: "robot-key", APIBase: "http://127.0.0.1:4001"},
-		AdminToken:      "admin",
-		RatePerMinute:   0,
-		LogLevel:        slog.LevelDebug,
-		LogFormat:       "json",
-		HandlerTimeout:  3500 * time.Millisecond,
-		ShutdownTimeout: time.Minute,
+		WeCom:             config.WeCom{RobotKey: "robot-key", APIBase: "http://127.0.0.1:4001"},
+		AdminToken:        "admin",
+		RatePerMinute:     0,
+		LogLevel:          slog.LevelDebug,
+		LogFormat:         "json",
+		HandlerTimeout:    3500 * time.Millisecond,
+		ShutdownTimeout:   time.Minute,
+		QuietHours:        "off",
+		NotifyRescueAfter: 90 * time.Second,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
@@ -173,6 +179,8 @@ TONGXIN_LOG_LEVEL = "error"
 TONGXIN_LOG_FORMAT = "json"
 TONGXIN_HANDLER_TIMEOUT = "2s"
 TONGXIN_SHUTDOWN_TIMEOUT = "30s"
+TONGXIN_QUIET_HOURS = "12:30-14:00"
+TONGXIN_NOTIFY_RESCUE_AFTER = "16s"
 
 [bot]
 welcome = "欢迎关注"
@@ -191,6 +199,14 @@ label = "我的"
 [bot.replies]
 "物业电话" = "0937-0000000"
 wifi = "没有公共 Wi-Fi"
+
+[notify.templates.ticket_accepted]
+id = "tplAccepted-0_x"
+url = "https://jianlin.example.org/my/tickets?tab=open#top"
+fields = { thing1 = "title", character_string2 = "number", time3 = "time" }
+
+[notify.templates.event_reminder]
+id = "tplReminder"
 `)
 	got, err := config.Load(env(map[string]string{"TONGXIN_CONFIG_FILE": path}))
 	if err != nil {
@@ -207,14 +223,16 @@ wifi = "没有公共 Wi-Fi"
 			AESKey:  validAESKey,
 			APIBase: "https://wechat.example",
 		},
-		WeCom:           config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
-		AdminToken:      "fileadmin",
-		RatePerMinute:   30,
-		LogLevel:        slog.LevelError,
-		LogFormat:       "json",
-		HandlerTimeout:  2 * time.Second,
-		ShutdownTimeout: 30 * time.Second,
-		File:            path,
+		WeCom:             config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
+		AdminToken:        "fileadmin",
+		RatePerMinute:     30,
+		LogLevel:          slog.LevelError,
+		LogFormat:         "json",
+		HandlerTimeout:    2 * time.Second,
+		ShutdownTimeout:   30 * time.Second,
+		QuietHours:        "12:30-14:00",
+		NotifyRescueAfter: 16 * time.Second,
+		File:              path,
 		Bot: config.Bot{
 			Welcome:  "欢迎关注",
 			Help:     "帮助文本",
@@ -225,6 +243,14 @@ wifi = "没有公共 Wi-Fi"
 			},
 			Replies: map[string]string{"物业电话": "0937-0000000", "wifi": "没有公共 Wi-Fi"},
 		},
+		Notify: config.Notify{Templates: map[string]config.Template{
+			"ticket_accepted": {
+				ID:     "tplAccepted-0_x",
+				URL:    "https://jianlin.example.org/my/tickets?tab=open#top",
+				Fields: map[string]string{"thing1": "title", "character_string2": "number", "time3": "time"},
+			},
+			"event_reminder": {ID: "tplReminder"},
+		}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
@@ -262,10 +288,37 @@ func TestExampleFile(t *testing.T) {
 			t.Errorf("%s does not document %s", path, name)
 		}
 	}
-	for _, key := range []string{"welcome =", "help =", "fallback =", "[[bot.menu]]", "key =", "label =", "keywords =", "[bot.replies]"} {
+	for _, key := range []string{"welcome =", "help =", "fallback =", "[[bot.menu]]", "key =", "label =", "keywords =", "[bot.replies]",
+		"# [notify.templates.", "# id =", "# url =", "# fields ="} {
 		if !bytes.Contains(text, []byte(key)) {
 			t.Errorf("%s does not document %q", path, key)
 		}
+	}
+	if len(got.Notify.Templates) != 0 {
+		t.Errorf("example [notify] should stay commented out, got %+v", got.Notify)
+	}
+
+	// The commented [notify] example, the end of the file, must load once
+	// uncommented.
+	i := bytes.Index(text, []byte("\n# [notify.templates."))
+	if i < 0 {
+		t.Fatalf("%s has no commented [notify.templates.KIND] example", path)
+	}
+	uncommented := append([]byte(nil), text[:i+1]...)
+	for _, line := range strings.Split(string(text[i+1:]), "\n") {
+		line, ok := strings.CutPrefix(line, "#")
+		if !ok && strings.TrimSpace(line) != "" {
+			t.Fatalf("%s: line %q after the [notify] example is not commented; keep the example last", path, line)
+		}
+		uncommented = append(uncommented, strings.TrimPrefix(line, " ")+"\n"...)
+	}
+	got, err = config.Load(env(map[string]string{"TONGXIN_CONFIG_FILE": writeFile(t, string(uncommented))}))
+	if err != nil {
+		t.Fatalf("Load(%s with the [notify] example uncommented): %v", path, err)
+	}
+	tpl, ok := got.Notify.Templates["ticket_accepted"]
+	if !ok || tpl.ID == "" || tpl.URL == "" || len(tpl.Fields) == 0 {
+		t.Errorf("uncommented example: Notify.Templates[ticket_accepted] = %+v, want id, url and fields", tpl)
 	}
 }
 
@@ -301,6 +354,22 @@ func TestLoadInvalid(t *testing.T) {
 		{"TONGXIN_HANDLER_TIMEOUT", "-1s"},
 		{"TONGXIN_SHUTDOWN_TIMEOUT", "soon"},
 		{"TONGXIN_SHUTDOWN_TIMEOUT", "0"},
+		{"TONGXIN_QUIET_HOURS", "on"},
+		{"TONGXIN_QUIET_HOURS", "22:00"},
+		{"TONGXIN_QUIET_HOURS", "22-07"},
+		{"TONGXIN_QUIET_HOURS", "22:00-7:00"},
+		{"TONGXIN_QUIET_HOURS", "22:00 - 07:00"},
+		{"TONGXIN_QUIET_HOURS", "22:00–07:00"}, // en dash
+		{"TONGXIN_QUIET_HOURS", "24:00-07:00"},
+		{"TONGXIN_QUIET_HOURS", "22:00-07:60"},
+		{"TONGXIN_QUIET_HOURS", "22:00-07:00-08:00"},
+		{"TONGXIN_QUIET_HOURS", "+2:00-07:00"},
+		{"TONGXIN_QUIET_HOURS", "10pm-7am"},
+		{"TONGXIN_QUIET_HOURS", "22:00-22:00"},
+		{"TONGXIN_NOTIFY_RESCUE_AFTER", "15s"},
+		{"TONGXIN_NOTIFY_RESCUE_AFTER", "0"},
+		{"TONGXIN_NOTIFY_RESCUE_AFTER", "-1m"},
+		{"TONGXIN_NOTIFY_RESCUE_AFTER", "60"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -328,6 +397,48 @@ func TestLoadInvalid(t *testing.T) {
 // tomlLiteral quotes a value as a TOML literal string, which needs no
 // escaping for the values above.
 func tomlLiteral(s string) string { return "'" + s + "'" }
+
+func TestLoadQuietHours(t *testing.T) {
+	for value, want := range map[string]string{
+		"22:00-07:00":   "22:00-07:00", // across midnight
+		"07:00-22:00":   "07:00-22:00",
+		"00:00-23:59":   "00:00-23:59",
+		"23:59-00:00":   "23:59-00:00",
+		"12:30-12:31":   "12:30-12:31",
+		"off":           "off",
+		"Off":           "off",
+		" 13:00-14:00 ": "13:00-14:00",
+	} {
+		got, err := config.Load(env(map[string]string{"TONGXIN_QUIET_HOURS": value}))
+		if err != nil {
+			t.Errorf("Load(TONGXIN_QUIET_HOURS=%q): %v", value, err)
+			continue
+		}
+		if got.QuietHours != want {
+			t.Errorf("Load(TONGXIN_QUIET_HOURS=%q).QuietHours = %q, want %q", value, got.QuietHours, want)
+		}
+	}
+
+	// An empty window is most likely a mistake for "off"; say so.
+	_, err := config.Load(env(map[string]string{"TONGXIN_QUIET_HOURS": "06:00-06:00"}))
+	if err == nil || !strings.Contains(err.Error(), "TONGXIN_QUIET_HOURS") || !strings.Contains(err.Error(), "off") {
+		t.Errorf("Load(TONGXIN_QUIET_HOURS=06:00-06:00) error = %v, want one naming the variable and suggesting off", err)
+	}
+}
+
+func TestLoadNotifyRescueAfter(t *testing.T) {
+	got, err := config.Load(env(map[string]string{"TONGXIN_NOTIFY_RESCUE_AFTER": "16s"}))
+	if err != nil {
+		t.Fatalf("Load(TONGXIN_NOTIFY_RESCUE_AFTER=16s), the minimum: %v", err)
+	}
+	if got.NotifyRescueAfter != 16*time.Second {
+		t.Errorf("NotifyRescueAfter = %v, want 16s", got.NotifyRescueAfter)
+	}
+	_, err = config.Load(env(map[string]string{"TONGXIN_NOTIFY_RESCUE_AFTER": "15999ms"}))
+	if err == nil || !strings.Contains(err.Error(), "TONGXIN_NOTIFY_RESCUE_AFTER") || !strings.Contains(err.Error(), "16s") {
+		t.Errorf("Load(TONGXIN_NOTIFY_RESCUE_AFTER=15999ms) error = %v, want one naming the variable and the 16s minimum", err)
+	}
+}
 
 func TestLoadInvalidReportsEveryVariable(t *testing.T) {
 	_, err := config.Load(env(map[string]string{
@@ -361,6 +472,33 @@ func TestLoadFileErrors(t *testing.T) {
 		{"duplicate menu key", "[[bot.menu]]\nkey = \"MY\"\nlabel = \"a\"\n[[bot.menu]]\nkey = \"MY\"\nlabel = \"b\"\n", "bot.menu[1]"},
 		{"empty keyword", "[[bot.menu]]\nkey = \"MY\"\nlabel = \"a\"\nkeywords = [\"\"]\n", "bot.menu[0]"},
 		{"empty reply", "[bot.replies]\n\"物业电话\" = \"\"\n", "bot.replies"},
+		{"unknown template key", "[notify.templates.ticket_accepted]\nid = \"t\"\ncolour = \"#ff0000\"\n", "notify.templates.ticket_accepted.colour"},
+		{"unknown notify key", "[notify]\ntemplate = \"t\"\n", "notify.template: unknown key"},
+		{"unknown notify table", "[notify.template.ticket_accepted]\nid = \"t\"\n", "notify.template.ticket_accepted.id: unknown key"},
+		{"notify in the environment's form", "TONGXIN_NOTIFY_TEMPLATES = \"t\"\n", "TONGXIN_NOTIFY_TEMPLATES: unknown key"},
+		{"notify not a table", "notify = \"t\"\n", "notify"},
+		{"template id not a string", "[notify.templates.ticket_accepted]\nid = 1\n", "notify"},
+		{"fields not a table", "[notify.templates.ticket_accepted]\nid = \"t\"\nfields = [\"thing1\"]\n", "notify.templates.ticket_accepted.fields: want a table"},
+		{"fields a string", "[notify.templates.ticket_accepted]\nid = \"t\"\nfields = \"thing1\"\n", "notify.templates.ticket_accepted.fields: want a table"},
+		{"templates not a table", "[notify]\ntemplates = [\"ticket_accepted\"]\n", "notify.templates: want a table"},
+		{"templates an array of tables", "[[notify.templates]]\nid = \"t\"\n", "notify.templates: want a table, got an array of tables"},
+		{"notify a number", "notify = 3\n", "notify: want a table, got integer"},
+		{"template not a table", "[notify.templates]\nticket_accepted = \"t\"\n", "notify.templates.ticket_accepted: want a table"},
+		{"bot replies not a table", "[bot]\nreplies = [\"物业电话\"]\n", "bot.replies: want a table"},
+		{"field not a string", "[notify.templates.ticket_accepted]\nid = \"t\"\nfields = { thing1 = 1 }\n", "notify"},
+		{"template without id", "[notify.templates.ticket_accepted]\nurl = \"https://x.example\"\n", "notify.templates.ticket_accepted.id"},
+		{"empty template id", "[notify.templates.ticket_accepted]\nid = \"\"\n", "notify.templates.ticket_accepted.id"},
+		{"template id with space", "[notify.templates.ticket_accepted]\nid = \"abc def\"\n", "notify.templates.ticket_accepted.id"},
+		{"relative url", "[notify.templates.ticket_accepted]\nid = \"t\"\nurl = \"/my/tickets\"\n", "notify.templates.ticket_accepted.url"},
+		{"url without scheme", "[notify.templates.ticket_accepted]\nid = \"t\"\nurl = \"jianlin.example.org/my\"\n", "notify.templates.ticket_accepted.url"},
+		{"ftp url", "[notify.templates.ticket_accepted]\nid = \"t\"\nurl = \"ftp://jianlin.example.org/\"\n", "notify.templates.ticket_accepted.url"},
+		{"unparsable url", "[notify.templates.ticket_accepted]\nid = \"t\"\nurl = \"https://x.example/%zz\"\n", "notify.templates.ticket_accepted.url"},
+		{"bad kind", "[notify.templates.\"ticket accepted\"]\nid = \"t\"\n", "notify.templates: kind \"ticket accepted\""},
+		{"empty kind", "[notify.templates.\"\"]\nid = \"t\"\n", "notify.templates: kind \"\""},
+		{"bad keyword", "[notify.templates.ticket_accepted]\nid = \"t\"\nfields = { \"thing-1\" = \"title\" }\n", "notify.templates.ticket_accepted.fields: keyword \"thing-1\""},
+		{"empty keyword", "[notify.templates.ticket_accepted]\nid = \"t\"\nfields = { \"\" = \"title\" }\n", "notify.templates.ticket_accepted.fields: keyword \"\""},
+		{"empty field", "[notify.templates.ticket_accepted]\nid = \"t\"\nfields = { thing1 = \"\" }\n", "notify.templates.ticket_accepted.fields.thing1"},
+		{"bad field", "[notify.templates.ticket_accepted]\nid = \"t\"\nfields = { thing1 = \"the title\" }\n", "notify.templates.ticket_accepted.fields.thing1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -479,6 +617,21 @@ func TestRedacted(t *testing.T) {
 		}
 	}
 
+	if got := red["TONGXIN_QUIET_HOURS"]; got != "22:00-07:00" {
+		t.Errorf("Redacted()[TONGXIN_QUIET_HOURS] = %q, want 22:00-07:00", got)
+	}
+	if got := red["TONGXIN_NOTIFY_RESCUE_AFTER"]; got != "1m0s" {
+		t.Errorf("Redacted()[TONGXIN_NOTIFY_RESCUE_AFTER] = %q, want 1m0s", got)
+	}
+	if _, ok := red["notify.templates"]; ok {
+		t.Errorf("Redacted() has notify.templates with no template configured")
+	}
+	withTemplates := cfg
+	withTemplates.Notify.Templates = map[string]config.Template{"ticket_done": {ID: "b"}, "ticket_accepted": {ID: "a"}}
+	if got := withTemplates.Redacted()["notify.templates"]; got != "ticket_accepted,ticket_done" {
+		t.Errorf("Redacted()[notify.templates] = %q, want the sorted kinds ticket_accepted,ticket_done", got)
+	}
+
 	// Unset secrets show as empty, so the log tells "not configured" apart
 	// from "configured".
 	if got := config.Default().Redacted()["TONGXIN_ADMIN_TOKEN"]; got != "" {
@@ -494,6 +647,27 @@ func TestRedactedPasswordInQuery(t *testing.T) {
 	}
 }
 
+func TestValidateNotify(t *testing.T) {
+	cfg := config.Default()
+	cfg.Notify.Templates = map[string]config.Template{
+		"ticket_accepted": {ID: "a", Fields: map[string]string{"thing1": "title"}},
+		"ticket_done":     {URL: "https://x.example"},
+		"event_reminder":  {ID: "c", Fields: map[string]string{"time2": "-"}},
+	}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("Validate() = nil, want errors")
+	}
+	for _, want := range []string{"notify.templates.ticket_done.id", "notify.templates.event_reminder.fields.time2"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() error does not name %s:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "ticket_accepted") {
+		t.Errorf("Validate() complains about the valid ticket_accepted:\n%v", err)
+	}
+}
+
 func TestValidateZeroConfig(t *testing.T) {
 	err := config.Config{}.Validate()
 	if err == nil {
@@ -503,7 +677,8 @@ func TestValidateZeroConfig(t *testing.T) {
 		"TONGXIN_HTTP_ADDR", "TONGXIN_DATABASE_URL", "TONGXIN_WECHAT_APPID",
 		"TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_TOKEN", "TONGXIN_WECHAT_AES_KEY",
 		"TONGXIN_WECHAT_API_BASE", "TONGXIN_WECOM_API_BASE", "TONGXIN_LOG_FORMAT",
-		"TONGXIN_HANDLER_TIMEOUT", "TONGXIN_SHUTDOWN_TIMEOUT",
+		"TONGXIN_HANDLER_TIMEOUT", "TONGXIN_SHUTDOWN_TIMEOUT", "TONGXIN_QUIET_HOURS",
+		"TONGXIN_NOTIFY_RESCUE_AFTER",
 	} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("Config{}.Validate() error does not name %s:\n%v", name, err)
