@@ -1,0 +1,28 @@
+-- +goose Up
+-- The notifications ledger: see the PostgreSQL migration of the same number.
+CREATE TABLE notifications (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    idem_key    TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    recipient   TEXT NOT NULL,
+    staff       BOOLEAN NOT NULL DEFAULT FALSE,
+    urgent      BOOLEAN NOT NULL DEFAULT FALSE,
+    payload     TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'failed', 'dropped')),
+    channel     TEXT NOT NULL DEFAULT '',
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT NOT NULL DEFAULT '',
+    not_before  TIMESTAMP NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL,
+    sent_at     TIMESTAMP,
+    -- lease_until marks a row a worker is sending right now, so no other
+    -- worker sends it (or, for order, anything after it) at the same time.
+    lease_until TIMESTAMP
+);
+CREATE INDEX notifications_pending_by_recipient ON notifications (recipient, id) WHERE status = 'pending';
+CREATE INDEX notifications_by_status ON notifications (status, id);
+
+-- +goose Down
+DROP TABLE notifications;

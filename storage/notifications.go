@@ -1,0 +1,209 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/tongxin/tongxin/bot"
+)
+
+// Notification statuses.
+const (
+	NotificationPending = "pending"
+	NotificationSent    = "sent"
+	NotificationFailed  = "failed"
+	NotificationDropped = "dropped"
+)
+
+// Notification is one row of the notifications ledger.
+type Notification struct {
+	ID      int64  `db:"id" json:"id"`
+	IdemKey string `db:"idem_key" json:"idem_key"`
+	Kind    string `db:"kind" json:"kind"`
+	// Recipient is an openid or a role ("role:duty").
+	Recipient string `db:"recipient" json:"recipient"`
+	Staff     bool   `db:"staff" json:"staff"`
+	Urgent    bool   `db:"urgent" json:"urgent"`
+	// Payload is the JSON the channels render (text, template fields, link).
+	Payload   string `db:"payload" json:"-"`
+	Status    string `db:"status" json:"status"`
+	Channel   string `db:"channel" json:"channel,omitempty"`
+	Attempts  int    `db:"attempts" json:"attempts"`
+	LastError string `db:"last_error" json:"last_error,omitempty"`
+	// NotBefore is when delivery may start (after residents' quiet hours).
+	NotBefore time.Time  `db:"not_before" json:"not_before"`
+	CreatedAt time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time  `db:"updated_at" json:"updated_at"`
+	SentAt    *time.Time `db:"sent_at" json:"sent_at,omitempty"`
+}
+
+func (n *Notification) normalise() {
+	utc(&n.NotBefore)
+	utc(&n.CreatedAt)
+	utc(&n.UpdatedAt)
+	utc(n.SentAt)
+}
+
+const notificationColumns = `id, idem_key, kind, recipient, staff, urgent, payload, status, channel,
+	attempts, last_error, not_before, created_at, updated_at, sent_at`
+
+// InsertNotification adds n as pending, unless a notification with the same
+// idempotency key exists: then it returns that one's id and created=false.
+// It fills n.ID, n.Status and the timestamps.
+func (q *queries) InsertNotification(ctx context.Context, n *Notification) (created bool, err error) {
+	const insert = `
+		INSERT INTO notifications (idem_key, kind, recipient, staff, urgent, payload, status, not_before, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+		ON CONFLICT (idem_key) DO NOTHING
+		RETURNING id`
+	if n.IdemKey == "" || n.Kind == "" || n.Recipient == "" {
+		return false, fmt.Errorf("storage.InsertNotification: idem_key, kind and recipient are required")
+	}
+	now := q.now()
+	if n.NotBefore.IsZero() {
+		n.NotBefore = now
+	}
+	n.NotBefore = dbTime(n.NotBefore)
+	err = sqlx.GetContext(ctx, q.ext, &n.ID, q.q(insert),
+		n.IdemKey, n.Kind, n.Recipient, n.Staff, n.Urgent, n.Payload, n.NotBefore, now, now)
+	if errors.Is(err, sql.ErrNoRows) {
+		const existing = `SELECT id FROM notifications WHERE idem_key = ?`
+		if err := sqlx.GetContext(ctx, q.ext, &n.ID, q.q(existing), n.IdemKey); err != nil {
+			return false, fmt.Errorf("storage.InsertNotification(%s): %w", n.Kind, mapError(err))
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("storage.InsertNotification(%s): %w", n.Kind, mapError(err))
+	}
+	n.Status, n.CreatedAt, n.UpdatedAt = NotificationPending, now, now
+	return true, nil
+}
+
+// Notification returns the ledger row id, or bot.ErrNotFound.
+func (q *queries) Notification(ctx context.Context, id int64) (Notification, error) {
+	query := `SELECT ` + notificationColumns + ` FROM notifications WHERE id = ?`
+	var n Notification
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), id); err != nil {
+		return Notification{}, fmt.Errorf("storage.Notification(%d): %w", id, mapError(err))
+	}
+	n.normalise()
+	return n, nil
+}
+
+// ListNotifications returns notifications newest first, those with status
+// only when status is not empty.
+func (q *queries) ListNotifications(ctx context.Context, status string, limit, offset int) ([]Notification, error) {
+	query := `SELECT ` + notificationColumns + ` FROM notifications
+		WHERE (? = '' OR status = ?) ORDER BY id DESC LIMIT ? OFFSET ?`
+	out := []Notification{}
+	if err := sqlx.SelectContext(ctx, q.ext, &out, q.q(query), status, status, limit, offset); err != nil {
+		return nil, fmt.Errorf("storage.ListNotifications(%s): %w", status, mapError(err))
+	}
+	for i := range out {
+		out[i].normalise()
+	}
+	return out, nil
+}
+
+// CountNotifications counts the notifications with status.
+func (q *queries) CountNotifications(ctx context.Context, status string) (int, error) {
+	var n int
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(`SELECT COUNT(*) FROM notifications WHERE status = ?`), status); err != nil {
+		return 0, fmt.Errorf("storage.CountNotifications(%s): %w", status, mapError(err))
+	}
+	return n, nil
+}
+
+// NextDue returns the notification to send before (or as) notification id:
+// the oldest pending one to the same recipient that is due at now, which
+// is id itself when nothing older waits. An older one held back by quiet
+// hours does not hold up id. Returns bot.ErrNotFound when id itself is no
+// longer pending.
+func (q *queries) NextDue(ctx context.Context, recipient string, id int64, now time.Time) (Notification, error) {
+	query := `SELECT ` + notificationColumns + ` FROM notifications
+		WHERE recipient = ? AND status = 'pending' AND id <= ? AND (id = ? OR not_before <= ?)
+		ORDER BY id LIMIT 1`
+	var n Notification
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), recipient, id, id, dbTime(now)); err != nil {
+		return Notification{}, fmt.Errorf("storage.NextDue(%d): %w", id, mapError(err))
+	}
+	n.normalise()
+	return n, nil
+}
+
+// ClaimNotification leases a pending notification to the caller until
+// now+lease, unless another worker holds an unexpired lease on it. It
+// reports whether the caller got it.
+func (q *queries) ClaimNotification(ctx context.Context, id int64, now time.Time, lease time.Duration) (bool, error) {
+	const query = `UPDATE notifications SET lease_until = ?
+		WHERE id = ? AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?)`
+	res, err := q.ext.ExecContext(ctx, q.q(query), dbTime(now.Add(lease)), id, dbTime(now))
+	if err != nil {
+		return false, fmt.Errorf("storage.ClaimNotification(%d): %w", id, mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("storage.ClaimNotification(%d): %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// FinishNotification records the end of delivery of a pending
+// notification: sent (through channel) or failed/dropped (with reason).
+// Returns bot.ErrConflict if it is no longer pending, so that two workers
+// can never both record a delivery.
+func (q *queries) FinishNotification(ctx context.Context, id int64, status, channel, reason string) error {
+	const query = `
+		UPDATE notifications SET status = ?, channel = ?, last_error = ?, attempts = attempts + 1,
+			updated_at = ?, sent_at = ?, lease_until = NULL
+		WHERE id = ? AND status = 'pending'`
+	now := q.now()
+	var sentAt *time.Time
+	if status == NotificationSent {
+		sentAt = &now
+	}
+	res, err := q.ext.ExecContext(ctx, q.q(query), status, channel, reason, now, sentAt, id)
+	if err != nil {
+		return fmt.Errorf("storage.FinishNotification(%d): %w", id, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage.FinishNotification(%d): not pending: %w", id, bot.ErrConflict)
+	}
+	return nil
+}
+
+// NoteAttempt records a failed attempt that will be retried, and releases
+// the lease.
+func (q *queries) NoteAttempt(ctx context.Context, id int64, reason string) error {
+	const query = `UPDATE notifications SET attempts = attempts + 1, last_error = ?, updated_at = ?, lease_until = NULL
+		WHERE id = ?`
+	if _, err := q.ext.ExecContext(ctx, q.q(query), reason, q.now(), id); err != nil {
+		return fmt.Errorf("storage.NoteAttempt(%d): %w", id, mapError(err))
+	}
+	return nil
+}
+
+// RequeueNotification puts a failed or dropped notification back to
+// pending for an operator's retry. Returns bot.ErrNotFound for an unknown
+// id and bot.ErrConflict if it is pending or sent.
+func (q *queries) RequeueNotification(ctx context.Context, id int64) error {
+	const query = `UPDATE notifications SET status = 'pending', updated_at = ?, not_before = ?
+		WHERE id = ? AND status IN ('failed', 'dropped')`
+	now := q.now()
+	res, err := q.ext.ExecContext(ctx, q.q(query), now, now, id)
+	if err != nil {
+		return fmt.Errorf("storage.RequeueNotification(%d): %w", id, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := q.Notification(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("storage.RequeueNotification(%d): only failed or dropped notifications can be retried: %w", id, bot.ErrConflict)
+	}
+	return nil
+}
