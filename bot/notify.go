@@ -17,6 +17,15 @@ type Notice struct {
 	To string
 	// Text is the message, short and in Chinese.
 	Text string
+	// Fields are the short facts a template message shows (title, number,
+	// status, time, note), each kept within WeChat's 20-character rule by
+	// the notifier.
+	Fields map[string]string
+	// URL, when set, is the detail page a template message links to.
+	URL string
+	// Staff marks notices for community staff: they ignore quiet hours and
+	// may fall back to the WeCom group robot.
+	Staff bool
 	// Urgent notices ignore residents' quiet hours.
 	Urgent bool
 	// Key makes the notice idempotent: the same key is delivered once.
@@ -57,7 +66,9 @@ func HumanHandler(n Notifier, residents Residents, now func() time.Time) Handler
 			Kind:   "human_request",
 			To:     RoleDuty,
 			Text:   who + " 请求人工服务，请尽快通过公众号客服或电话联系。",
+			Staff:  true,
 			Urgent: true,
+			Fields: map[string]string{"title": "居民请求人工服务", "name": who},
 			Key:    fmt.Sprintf("human:%s:%d", m.OpenID, t.Unix()/600),
 		})
 		if err != nil {

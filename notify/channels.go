@@ -1,0 +1,182 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/wechat"
+)
+
+// Channel names, as recorded on ledger rows and in metrics.
+const (
+	ChannelCustomer = "customer_service"
+	ChannelTemplate = "template"
+	ChannelRobot    = "wecom_robot"
+	ChannelLog      = "log"
+)
+
+// plan lists the channels to try for n, in order; a channel answering
+// "fall back" hands over to the next.
+func (o *Outbox) plan(n storage.Notification) []channel {
+	logCh := channel{ChannelLog, o.sendLog}
+	if o.cfg.LogOnly {
+		return []channel{logCh}
+	}
+	robot := channel{ChannelRobot, o.sendRobot}
+	if isRole(n.Recipient) {
+		if o.cfg.RobotKey == "" {
+			return []channel{logCh}
+		}
+		return []channel{robot}
+	}
+	// Text first: it says the most and costs nothing within the 48-hour
+	// window; outside it (45015) or over quota (45047) the template
+	// message takes over, and for staff the group robot after that.
+	out := []channel{{ChannelCustomer, o.sendCustomer}, {ChannelTemplate, o.sendTemplate}}
+	if n.Staff && o.cfg.RobotKey != "" {
+		out = append(out, robot)
+	}
+	return out
+}
+
+func (o *Outbox) sendCustomer(ctx context.Context, n storage.Notification, p payload) error {
+	if p.Text == "" {
+		return errNoTemplate
+	}
+	return o.wx.SendText(ctx, n.Recipient, p.Text)
+}
+
+func (o *Outbox) sendTemplate(ctx context.Context, n storage.Notification, p payload) error {
+	t, ok := o.cfg.Templates[n.Kind]
+	if !ok {
+		return errNoTemplate
+	}
+	link := p.URL
+	if link == "" {
+		link = t.URL
+	}
+	_, err := o.wx.SendTemplate(ctx, wechat.Template{
+		ToUser:      n.Recipient,
+		TemplateID:  t.ID,
+		URL:         link,
+		Data:        templateData(t, p),
+		ClientMsgID: clientMsgID(n),
+	})
+	return err
+}
+
+// clientMsgID is WeChat's 防重入 id: a send repeated after a crash in
+// mid-send carries the same one and WeChat drops it.
+func clientMsgID(n storage.Notification) string {
+	return fmt.Sprintf("tx%d", n.ID)
+}
+
+// templateData renders the template's fields within the 2023 rules.
+func templateData(t Template, p payload) map[string]string {
+	data := map[string]string{}
+	if len(t.Fields) == 0 {
+		for k, v := range p.Fields {
+			data[k] = FieldValue(v)
+		}
+		return data
+	}
+	for key, field := range t.Fields {
+		data[key] = FieldValue(p.Fields[field])
+	}
+	return data
+}
+
+// MaxFieldRunes is WeChat's limit on a template field since 2023.
+const MaxFieldRunes = 20
+
+// FieldValue makes s fit a template field: one line, no emoji or other
+// pictographs, at most 20 characters (cut with "…").
+func FieldValue(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			space = b.Len() > 0
+			continue
+		case unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) || unicode.Is(unicode.Cs, r) ||
+			unicode.In(r, unicode.Variation_Selector) || r == '\u200d' || (r >= 0x1F000 && r <= 0x1FAFF):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	out := []rune(b.String())
+	if len(out) > MaxFieldRunes {
+		return string(out[:MaxFieldRunes-1]) + "…"
+	}
+	return string(out)
+}
+
+// robotError is a refusal by the WeCom robot (it answers HTTP 200 with an
+// errcode, which its SDK call reports as success).
+type robotError struct {
+	code int
+	msg  string
+}
+
+func (e *robotError) Error() string { return fmt.Sprintf("wecom robot errcode %d: %s", e.code, e.msg) }
+
+func (o *Outbox) sendRobot(ctx context.Context, _ storage.Notification, p payload) error {
+	body, err := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": p.Text}})
+	if err != nil {
+		return err
+	}
+	u := strings.TrimRight(o.cfg.RobotBase, "/") + "/cgi-bin/webhook/send?key=" + url.QueryEscape(o.cfg.RobotKey)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := robotHTTP.Do(req)
+	if err != nil {
+		// The URL carries the robot key: keep it out of errors and logs.
+		return fmt.Errorf("wecom robot: %w", unwrapURL(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("wecom robot: HTTP %d", resp.StatusCode)
+	}
+	var res struct {
+		ErrCode int    `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		return fmt.Errorf("wecom robot: HTTP %d: unreadable answer", resp.StatusCode)
+	}
+	if res.ErrCode != 0 {
+		return &robotError{code: res.ErrCode, msg: res.ErrMsg}
+	}
+	return nil
+}
+
+var robotHTTP = &http.Client{Timeout: 10 * time.Second}
+
+func unwrapURL(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func (o *Outbox) sendLog(ctx context.Context, n storage.Notification, p payload) error {
+	o.log.InfoContext(ctx, "notification (development: log channel, nothing sent)",
+		"id", n.ID, "kind", n.Kind, "staff", n.Staff, "chars", len([]rune(p.Text)))
+	return nil
+}

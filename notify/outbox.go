@@ -1,0 +1,464 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/wechat"
+)
+
+// WeChat is the official-account API the outbox sends through
+// (wechat.Client).
+type WeChat interface {
+	SendText(ctx context.Context, openid, text string) error
+	SendTemplate(ctx context.Context, t wechat.Template) (int64, error)
+}
+
+// Template maps a notification kind to a template message.
+type Template struct {
+	// ID is the template_id from the official account's console.
+	ID string
+	// URL, when set, is the detail page the message opens; a notice's own
+	// URL wins.
+	URL string
+	// Fields maps the template's keywords (thing1, time2, ...) to the
+	// notice's fields (title, number, status, time, note). Empty means the
+	// notice's field names are the template's keywords.
+	Fields map[string]string
+}
+
+// Config tunes the outbox. Zero values take the defaults noted.
+type Config struct {
+	// Templates are the template messages by notification kind; a kind
+	// without one goes as customer-service text.
+	Templates map[string]Template
+	// Quiet is when non-urgent resident notifications wait.
+	Quiet QuietHours
+	// LogOnly delivers to the log instead of WeChat: development mode.
+	LogOnly bool
+	// RobotKey and RobotBase address the WeCom staff group robot.
+	RobotKey, RobotBase string
+	// Workers is how many deliveries run at once per instance (4).
+	Workers int
+	// MaxAttempts bounds the tries of one notification (12).
+	MaxAttempts int
+	// RetryBase and RetryCap shape the exponential backoff with jitter
+	// (1 s doubling up to 5 min).
+	RetryBase, RetryCap time.Duration
+	// PollInterval is how often idle workers look for due jobs (500 ms).
+	PollInterval time.Duration
+	// RescueAfter is when a delivery that never finished (its worker
+	// died) is taken up again (1 min).
+	RescueAfter time.Duration
+	// OrderWait is how long a notification waits for an older one to the
+	// same recipient before checking again (1 s).
+	OrderWait time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 12
+	}
+	def(&c.RetryBase, time.Second)
+	def(&c.RetryCap, 5*time.Minute)
+	def(&c.PollInterval, 500*time.Millisecond)
+	def(&c.RescueAfter, time.Minute)
+	def(&c.OrderWait, time.Second)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// payload is what the ledger row keeps for the channels to render.
+type payload struct {
+	Text   string            `json:"text"`
+	Fields map[string]string `json:"fields,omitempty"`
+	URL    string            `json:"url,omitempty"`
+}
+
+// deliverArgs is the River job: just the ledger row. Try separates an
+// operator's retry from the original job for River's uniqueness check.
+type deliverArgs struct {
+	ID  int64 `json:"id"`
+	Try int   `json:"try,omitempty"`
+}
+
+// Kind names the job for River.
+func (deliverArgs) Kind() string { return "notify.deliver" }
+
+// InsertOpts makes a row's job unique, so the same notification never
+// queues twice.
+func (deliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// Outbox queues and delivers notifications. It implements bot.Notifier.
+type Outbox struct {
+	store   *storage.Store
+	wx      WeChat
+	cfg     Config
+	log     *slog.Logger
+	river   *river.Client[*sql.Tx]
+	metrics *Metrics
+	// apiDown remembers that WeChat is unreachable, so the log says so once.
+	apiDown atomic.Bool
+}
+
+var _ bot.Notifier = (*Outbox)(nil)
+
+func driver(store *storage.Store) riverdriver.Driver[*sql.Tx] {
+	if store.Engine() == storage.EngineSQLite {
+		return riversqlite.New(store.DB().DB)
+	}
+	return riverdatabasesql.New(store.DB().DB)
+}
+
+// Migrate applies River's own schema migrations to the store's database.
+// On PostgreSQL it holds an advisory lock, so instances can start together.
+func Migrate(ctx context.Context, store *storage.Store) error {
+	m, err := rivermigrate.New(driver(store), nil)
+	if err != nil {
+		return fmt.Errorf("notify.Migrate: %w", err)
+	}
+	if store.Engine() == storage.EnginePostgres {
+		conn, err := store.DB().Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("notify.Migrate: %w", err)
+		}
+		defer conn.Close()
+		const lockID = 7_316_244_012 // "tongxin river" — any constant shared by all instances
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockID); err != nil {
+			return fmt.Errorf("notify.Migrate: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID) //nolint:errcheck // the lock also ends with the session
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("notify.Migrate: %w", err)
+	}
+	return nil
+}
+
+// New returns an outbox on store sending through wx. Call Start to deliver
+// on this instance; an outbox that is never started only queues.
+func New(store *storage.Store, wx WeChat, cfg Config, log *slog.Logger, metrics *Metrics) (*Outbox, error) {
+	cfg.defaults()
+	if metrics == nil {
+		metrics = NewMetrics(nil, nil)
+	}
+	o := &Outbox{store: store, wx: wx, cfg: cfg, log: log, metrics: metrics}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &deliverer{o: o})
+	rc, err := river.NewClient(driver(store), &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		MaxAttempts:          cfg.MaxAttempts,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
+		JobTimeout:           30 * time.Second,
+		RescueStuckJobsAfter: max(cfg.RescueAfter, 31*time.Second),
+		RetryPolicy:          backoff{base: cfg.RetryBase, limit: cfg.RetryCap, now: cfg.Now},
+		Logger:               log.With("component", "river"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notify.New: %w", err)
+	}
+	o.river = rc
+	metrics.depth = func(ctx context.Context) (int, error) {
+		return store.CountNotifications(ctx, storage.NotificationPending)
+	}
+	return o, nil
+}
+
+// Start begins delivering on this instance.
+func (o *Outbox) Start(ctx context.Context) error {
+	if err := o.river.Start(ctx); err != nil {
+		return fmt.Errorf("notify.Start: %w", err)
+	}
+	return nil
+}
+
+// Stop lets running deliveries finish (until ctx is done) and stops.
+func (o *Outbox) Stop(ctx context.Context) error {
+	if err := o.river.Stop(ctx); err != nil {
+		return fmt.Errorf("notify.Stop: %w", err)
+	}
+	return nil
+}
+
+// Enqueue records n and queues its delivery inside tx, the transaction of
+// the change that caused it. A notice whose Key was queued before is
+// ignored. It returns the ledger id.
+func (o *Outbox) Enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) (int64, error) {
+	if n.Key == "" || n.To == "" || n.Kind == "" {
+		return 0, fmt.Errorf("notify.Enqueue: kind, recipient and key are required")
+	}
+	raw, err := json.Marshal(payload{Text: n.Text, Fields: n.Fields, URL: n.URL})
+	if err != nil {
+		return 0, fmt.Errorf("notify.Enqueue(%s): %w", n.Kind, err)
+	}
+	due := o.cfg.Now().UTC()
+	if !n.Urgent && !n.Staff && !isRole(n.To) {
+		due = o.cfg.Quiet.Release(due)
+	}
+	row := &storage.Notification{
+		IdemKey: n.Key, Kind: n.Kind, Recipient: n.To, Staff: n.Staff || isRole(n.To),
+		Urgent: n.Urgent, Payload: string(raw), NotBefore: due,
+	}
+	created, err := tx.InsertNotification(ctx, row)
+	if err != nil {
+		return 0, fmt.Errorf("notify.Enqueue: %w", err)
+	}
+	if !created {
+		return row.ID, nil
+	}
+	if err := o.queue(ctx, tx, row.ID, 0, row.NotBefore); err != nil {
+		return 0, err
+	}
+	return row.ID, nil
+}
+
+func (o *Outbox) queue(ctx context.Context, tx *storage.Tx, id int64, try int, at time.Time) error {
+	opts := &river.InsertOpts{}
+	if at.After(o.cfg.Now()) {
+		opts.ScheduledAt = at
+	}
+	if _, err := o.river.InsertTx(ctx, tx.SQLTx().Tx, deliverArgs{ID: id, Try: try}, opts); err != nil {
+		return fmt.Errorf("notify: queue %d: %w", id, err)
+	}
+	return nil
+}
+
+// Notify queues a notice that stands alone (no other change to commit
+// with it). It implements bot.Notifier.
+func (o *Outbox) Notify(ctx context.Context, n bot.Notice) error {
+	return o.store.Transact(ctx, func(tx *storage.Tx) error {
+		_, err := o.Enqueue(ctx, tx, n)
+		return err
+	})
+}
+
+// Retry puts a failed or dropped notification back in the queue. Returns
+// bot.ErrNotFound or bot.ErrConflict (not failed) as storage does.
+func (o *Outbox) Retry(ctx context.Context, id int64) error {
+	return o.store.Transact(ctx, func(tx *storage.Tx) error {
+		n, err := tx.Notification(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.RequeueNotification(ctx, id); err != nil {
+			return err
+		}
+		return o.queue(ctx, tx, id, n.Attempts+1, time.Time{})
+	})
+}
+
+func isRole(to string) bool { return strings.HasPrefix(to, "role:") }
+
+// backoff is exponential with full jitter, capped: retries spread out
+// instead of hammering an API that is already failing.
+type backoff struct {
+	base, limit time.Duration
+	now         func() time.Time
+}
+
+// NextRetry implements river.ClientRetryPolicy.
+func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	d := b.base << min(max(job.Attempt-1, 0), 20)
+	if d <= 0 || d > b.limit {
+		d = b.limit
+	}
+	d = d/2 + rand.N(d/2+1)
+	return b.now().Add(d)
+}
+
+// deliverer is the River worker.
+type deliverer struct {
+	river.WorkerDefaults[deliverArgs]
+	o *Outbox
+}
+
+// Work delivers one notification.
+func (w *deliverer) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	return w.o.deliver(ctx, job.Args.ID, job.Attempt, job.MaxAttempts)
+}
+
+// channelFunc sends one notification one way.
+type channelFunc func(ctx context.Context, n storage.Notification, p payload) error
+
+type channel struct {
+	name string
+	send channelFunc
+}
+
+// errNoTemplate makes the template channel step aside for a kind without
+// a template.
+var errNoTemplate = errors.New("no template configured")
+
+// lease is how long a worker owns a row it is sending: longer than any
+// one API call, short enough that a dead worker's row is soon taken up.
+const lease = 30 * time.Second
+
+// errLater means an older notification to the same recipient could not be
+// sent yet, so this one must wait too.
+var errLater = errors.New("an older notification to the same recipient is still waiting")
+
+// deliver sends notification id, first sending any older due ones to the
+// same recipient, so that a recipient gets their news in order even after
+// an outage.
+func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int) error {
+	n, err := o.store.Notification(ctx, id)
+	if errors.Is(err, bot.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	for {
+		next, err := o.store.NextDue(ctx, n.Recipient, n.ID, o.cfg.Now())
+		if errors.Is(err, bot.ErrNotFound) {
+			return nil // delivered or given up already (an operator's retry makes a new job)
+		}
+		if err != nil {
+			return err
+		}
+		claimed, err := o.store.ClaimNotification(ctx, next.ID, o.cfg.Now(), lease)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			// Another worker is sending it right now.
+			return river.JobSnooze(o.cfg.OrderWait)
+		}
+		final := next.ID == n.ID && attempt >= maxAttempts
+		err = o.attempt(ctx, next, attempt, final)
+		if next.ID == n.ID {
+			return err
+		}
+		if err != nil && !isFinished(err) {
+			if nerr := o.store.NoteAttempt(ctx, n.ID, errLater.Error()); nerr != nil {
+				return nerr
+			}
+			return errLater
+		}
+	}
+}
+
+// isFinished reports whether attempt's error means the row reached a final
+// state (failed or dropped) rather than waiting for a retry.
+func isFinished(err error) bool {
+	var cancel *rivertype.JobCancelError
+	return errors.As(err, &cancel)
+}
+
+// attempt sends n (which the caller has claimed) through its channels and
+// records the outcome. It returns nil when sent, a river.JobCancel error
+// when n failed for good, and another error when it should be retried.
+func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt int, final bool) error {
+	var p payload
+	if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
+		return o.finish(ctx, n, storage.NotificationDropped, "", "unreadable payload: "+err.Error())
+	}
+	var fellBack []string
+	for _, ch := range o.plan(n) {
+		err := ch.send(ctx, n, p)
+		if errors.Is(err, errNoTemplate) {
+			continue
+		}
+		switch classify(err) {
+		case wechat.ActionNone:
+			o.reachable()
+			return o.finish(ctx, n, storage.NotificationSent, ch.name, strings.Join(fellBack, "; "))
+		case wechat.ActionFallback:
+			o.metrics.result(ch.name, n.Kind, "fallback")
+			fellBack = append(fellBack, ch.name+": "+wechat.Reason(err))
+			continue
+		case wechat.ActionGiveUp:
+			o.metrics.result(ch.name, n.Kind, "failed")
+			return o.finish(ctx, n, storage.NotificationFailed, ch.name, wechat.Reason(err))
+		default: // retry, refresh
+			o.unreachable(err)
+			o.metrics.result(ch.name, n.Kind, "retry")
+			reason := wechat.Reason(err)
+			if final {
+				return o.finish(ctx, n, storage.NotificationFailed, ch.name, fmt.Sprintf("gave up after %d attempts: %s", attempt, reason))
+			}
+			if nerr := o.store.NoteAttempt(ctx, n.ID, reason); nerr != nil {
+				o.log.WarnContext(ctx, "record attempt", "id", n.ID, "err", nerr)
+			}
+			return fmt.Errorf("notify: deliver %d via %s: %s", n.ID, ch.name, reason)
+		}
+	}
+	reason := "no channel could deliver"
+	if len(fellBack) > 0 {
+		reason += ": " + strings.Join(fellBack, "; ")
+	}
+	return o.finish(ctx, n, storage.NotificationFailed, "", reason)
+}
+
+// classify extends wechat.Classify to the robot's errors, which are not
+// official-account API errors: a refused robot call is permanent.
+func classify(err error) wechat.Action {
+	var re *robotError
+	if errors.As(err, &re) {
+		return wechat.ActionGiveUp
+	}
+	return wechat.Classify(err)
+}
+
+// finish records the outcome; a failure stops River retrying the job.
+func (o *Outbox) finish(ctx context.Context, n storage.Notification, status, channel, reason string) error {
+	err := o.store.FinishNotification(ctx, n.ID, status, channel, reason)
+	if errors.Is(err, bot.ErrConflict) {
+		return nil // another worker recorded it first
+	}
+	if err != nil {
+		return err
+	}
+	switch status {
+	case storage.NotificationSent:
+		o.metrics.result(channel, n.Kind, "sent")
+		o.metrics.latency.Observe(o.cfg.Now().Sub(n.NotBefore).Seconds())
+		return nil
+	default:
+		o.log.WarnContext(ctx, "notification not delivered", "id", n.ID, "kind", n.Kind, "status", status, "reason", reason)
+		return river.JobCancel(fmt.Errorf("notification %d %s: %s", n.ID, status, reason))
+	}
+}
+
+func (o *Outbox) unreachable(err error) {
+	if o.apiDown.CompareAndSwap(false, true) {
+		o.log.Warn("WeChat API failing; notifications stay queued and are retried", "reason", wechat.Reason(err))
+	}
+}
+
+func (o *Outbox) reachable() {
+	if o.apiDown.CompareAndSwap(true, false) {
+		o.log.Info("WeChat API answering again; queued notifications are going out")
+	}
+}
