@@ -41,7 +41,7 @@ func NewMetrics() *Metrics {
 			Name: "tongxin_rate_limited_total", Help: "Messages refused because their sender exceeded the per-minute limit.",
 		}),
 		lateReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tongxin_late_replies_total", Help: "Replies that missed the webhook deadline and went out as customer-service messages, by result.",
+			Name: "tongxin_late_replies_total", Help: "Replies that missed the webhook deadline and were queued to go out as customer-service messages, by result (queued, failed).",
 		}, []string{"result"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongxin_webhook_rejected_total", Help: "Webhook requests refused, by reason.",

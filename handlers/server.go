@@ -36,6 +36,9 @@ type Server struct {
 	// AdminToken is the admin API's bearer token; empty refuses everything.
 	AdminToken string
 	Residents  ResidentCounter
+	// Notifications and Retrier back the notifications endpoints.
+	Notifications Notifications
+	Retrier       Retrier
 	// Started is when the process started, for /api/v1/status.
 	Started time.Time
 }
@@ -54,6 +57,8 @@ func (s *Server) Handler() http.Handler {
 
 	api := http.NewServeMux()
 	api.HandleFunc("GET /api/v1/status", s.status)
+	api.HandleFunc("GET /api/v1/notifications", s.listNotifications)
+	api.HandleFunc("POST /api/v1/notifications/{id}/retry", s.retryNotification)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -93,8 +98,7 @@ func (s *Server) admin(next http.Handler) http.Handler {
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	n, err := s.Residents.CountResidents(r.Context())
 	if err != nil {
-		s.Logger.ErrorContext(r.Context(), "count residents", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "Internal error.")
+		s.internal(w, r, "count residents", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -16,12 +16,6 @@ import (
 	"github.com/tongxin/tongxin/wechat"
 )
 
-// LateReplier delivers a reply that missed the webhook's deadline, as a
-// customer-service message (wechat.Client does; a later outbox will).
-type LateReplier interface {
-	SendText(ctx context.Context, openid, text string) error
-}
-
 // Resident-facing texts of the webhook itself.
 const (
 	msgSlowDown = "您发送得太快了，请稍等一分钟再发。"
@@ -40,7 +34,9 @@ type Webhook struct {
 	Dedup   *redisstate.Dedup
 	Limiter *redisstate.RateLimiter
 	Locker  *redisstate.Locker
-	Late    LateReplier
+	// Late queues replies that missed the deadline (the outbox), which
+	// sends them as customer-service messages.
+	Late    bot.Notifier
 	Metrics *Metrics
 	Logger  *slog.Logger
 	// Deadline is how long the bot may take before the webhook answers
@@ -222,12 +218,15 @@ func (h *Webhook) run(ctx context.Context, m *bot.Message, log *slog.Logger) (ou
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if err := h.Late.SendText(sctx, m.OpenID, res.Text); err != nil {
+		err := h.Late.Notify(sctx, bot.Notice{
+			Kind: "reply", To: m.OpenID, Text: res.Text, Urgent: true, Key: "reply:" + m.ID,
+		})
+		if err != nil {
 			h.Metrics.lateReplies.WithLabelValues("failed").Inc()
-			log.ErrorContext(sctx, "late reply not delivered", "err", err)
+			log.ErrorContext(sctx, "late reply not queued", "err", err)
 			return
 		}
-		h.Metrics.lateReplies.WithLabelValues("sent").Inc()
+		h.Metrics.lateReplies.WithLabelValues("queued").Inc()
 	}()
 	log.WarnContext(ctx, "reply missed the deadline; sending it later", "deadline", h.Deadline)
 	return outcome{Late: true}, nil

@@ -19,6 +19,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/handlers"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/redisstate"
 	"github.com/tongxin/tongxin/storage/redisstate/redistest"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -45,6 +47,8 @@ type rig struct {
 	prefix string
 	fake   *wechattest.FakeAPI
 	client *wechat.Client
+	store  *storage.Store
+	outbox *notify.Outbox
 	bot    bot.Handler
 	rate   int
 	ready  map[string]handlers.Pinger
@@ -57,7 +61,20 @@ func newRig(t *testing.T, h bot.Handler) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{t: t, rdb: rdb, prefix: prefix, fake: fake, client: client, bot: h, rate: 0}
+	store := storagetest.Open(t)
+	if err := notify.Migrate(context.Background(), store); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	outbox, err := notify.New(store, client, notify.Config{PollInterval: 50 * time.Millisecond, RetryBase: 10 * time.Millisecond}, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outbox.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = outbox.Stop(context.Background()) })
+	return &rig{t: t, rdb: rdb, prefix: prefix, fake: fake, client: client, store: store, outbox: outbox, bot: h, rate: 0}
 }
 
 func (r *rig) start(deadline time.Duration) *instance {
@@ -73,12 +90,13 @@ func (r *rig) start(deadline time.Duration) *instance {
 		Dedup:    &redisstate.Dedup{Client: r.rdb, Prefix: r.prefix},
 		Limiter:  &redisstate.RateLimiter{Client: r.rdb, Prefix: r.prefix, Limit: r.rate, Window: time.Minute},
 		Locker:   &redisstate.Locker{Client: r.rdb, Prefix: r.prefix},
-		Late:     r.client,
+		Late:     r.outbox,
 		Metrics:  metrics,
 		Logger:   log,
 		Deadline: deadline,
 	}
-	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, AdminToken: "admin-secret", Residents: storagetest.Open(r.t), Started: time.Now()}
+	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, AdminToken: "admin-secret",
+		Residents: r.store, Notifications: r.store, Retrier: r.outbox, Started: time.Now()}
 	srv := httptest.NewServer(s.Handler())
 	r.t.Cleanup(func() {
 		srv.Close()
@@ -262,6 +280,11 @@ func TestLateReplyGoesOutAsCustomerServiceMessage(t *testing.T) {
 	}
 	if got := r.fake.CustomTexts(); len(got) != 1 {
 		t.Errorf("%d customer-service messages after the retry, want 1", len(got))
+	}
+	// The late reply went through the outbox: it is on the ledger.
+	rows, err := r.store.ListNotifications(context.Background(), storage.NotificationSent, 10, 0)
+	if err != nil || len(rows) != 1 || rows[0].Kind != "reply" || rows[0].Recipient != "o-late" {
+		t.Errorf("ledger: %+v, %v", rows, err)
 	}
 }
 

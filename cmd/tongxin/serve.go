@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/notify"
@@ -32,7 +31,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Migrate(ctx); err != nil {
+	if err := migrateAll(ctx, store); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -64,11 +63,43 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
+	if err := migrateAll(ctx, store); err != nil {
 		return err
 	}
 	log.Info("migrations applied", "engine", store.Engine())
 	return nil
+}
+
+// migrateAll applies our schema and the job queue's.
+func migrateAll(ctx context.Context, store *storage.Store) error {
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	return notify.Migrate(ctx, store)
+}
+
+// newOutbox builds the notification outbox from the configuration.
+func newOutbox(cfg config.Config, store *storage.Store, client *wechat.Client, log *slog.Logger, metrics *handlers.Metrics) (*notify.Outbox, error) {
+	quiet, err := notify.ParseQuietHours(cfg.QuietHours)
+	if err != nil {
+		return nil, err
+	}
+	templates := map[string]notify.Template{}
+	for kind, t := range cfg.Notify.Templates {
+		templates[kind] = notify.Template{ID: t.ID, URL: t.URL, Fields: t.Fields}
+	}
+	logOnly := len(cfg.DevCredentials) > 0
+	if logOnly {
+		log.Warn("development credentials: notifications go to the log, nothing is sent to WeChat")
+	}
+	return notify.New(store, client, notify.Config{
+		Templates:   templates,
+		Quiet:       quiet,
+		LogOnly:     logOnly,
+		RobotKey:    cfg.WeCom.RobotKey,
+		RobotBase:   cfg.WeCom.APIBase,
+		RescueAfter: cfg.NotifyRescueAfter,
+	}, log, notify.NewMetrics(metrics.Registry(), log))
 }
 
 // serve runs the service until ctx is cancelled, then drains. listening,
@@ -88,8 +119,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		return err
 	}
 	metrics := handlers.NewMetrics()
-	notifier := &notify.Direct{WeChat: d.client, RobotKey: cfg.WeCom.RobotKey, RobotBase: cfg.WeCom.APIBase, Logger: log}
-	router, err := buildBot(cfg, d.store, &redisstate.Sessions{Client: d.redis}, notifier, metrics, log)
+	outbox, err := newOutbox(cfg, d.store, d.client, log, metrics)
+	if err != nil {
+		return err
+	}
+	router, err := buildBot(cfg, d.store, &redisstate.Sessions{Client: d.redis}, outbox, metrics, log)
 	if err != nil {
 		return err
 	}
@@ -99,18 +133,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Dedup:    &redisstate.Dedup{Client: d.redis},
 		Limiter:  &redisstate.RateLimiter{Client: d.redis, Limit: cfg.RatePerMinute, Window: time.Minute},
 		Locker:   &redisstate.Locker{Client: d.redis},
-		Late:     d.client,
+		Late:     outbox,
 		Metrics:  metrics,
 		Logger:   log,
 		Deadline: cfg.HandlerTimeout,
 	}
 	srv := &handlers.Server{
-		Webhook:    webhook,
-		Metrics:    metrics,
-		Logger:     log,
-		AdminToken: cfg.AdminToken,
-		Residents:  d.store,
-		Started:    time.Now(),
+		Webhook:       webhook,
+		Metrics:       metrics,
+		Logger:        log,
+		AdminToken:    cfg.AdminToken,
+		Residents:     d.store,
+		Started:       time.Now(),
+		Notifications: d.store,
+		Retrier:       outbox,
 		Ready: map[string]handlers.Pinger{
 			"database": handlers.PingFunc(d.store.Ping),
 			"redis":    handlers.PingFunc(func(ctx context.Context) error { return d.redis.Ping(ctx).Err() }),
@@ -128,6 +164,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		WriteTimeout:      20 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	// Deliveries run on every instance; River shares the work out.
+	if err := outbox.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
 	}
 	log.Info("tongxin serving", "addr", ln.Addr().String(), "engine", d.store.Engine(), "config", cfg)
 	if listening != nil {
@@ -147,11 +187,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if werr := webhook.Wait(sctx); err == nil {
 		err = werr
 	}
+	// After the webhook: late replies it queued may still go out now.
+	if oerr := outbox.Stop(sctx); err == nil {
+		err = oerr
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped cleanly")
 	return nil
 }
-
-var _ bot.Notifier = (*notify.Direct)(nil)

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/storage/storagetest"
+	"github.com/tongxin/tongxin/wechat"
+	"github.com/tongxin/tongxin/wechat/wechattest"
+)
+
+// TestCrashLosesNothing kills a real tongxin process (SIGKILL) while it is
+// delivering, starts another, and counts at the fake WeChat API: every
+// notification arrives, exactly once.
+func TestCrashLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "tongxin")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dbURL := storagetest.SQLiteURL(t)
+	if os.Getenv("TONGXIN_TEST_POSTGRES_URL") != "" {
+		dbURL = storagetest.PostgresURL(t)
+	}
+	e := newEnv(t, dbURL)
+	cfgFile := filepath.Join(dir, "tongxin.toml")
+	if err := os.WriteFile(cfgFile, []byte("[notify.templates.crash_test]\nid = \"TPL-CRASH\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.vars["TONGXIN_CONFIG_FILE"] = cfgFile
+	e.vars["TONGXIN_NOTIFY_RESCUE_AFTER"] = "16s"
+	e.vars["TONGXIN_QUIET_HOURS"] = "off"
+
+	// Queue the notifications as a feature would, before any server runs.
+	store, err := storage.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := migrateAll(context.Background(), store); err != nil {
+		t.Fatal(err)
+	}
+	queue, err := notify.New(store, nil, notify.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 30
+	for i := range total {
+		err := store.Transact(context.Background(), func(tx *storage.Tx) error {
+			_, err := queue.Enqueue(context.Background(), tx, bot.Notice{
+				Kind: "crash_test", To: fmt.Sprintf("o-crash-%02d", i), Key: fmt.Sprintf("crash-%02d", i),
+				Text: "通知", Fields: map[string]string{"title": fmt.Sprintf("第%d条", i)},
+			})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Residents are outside the 48-hour window, so every notification goes
+	// as a template message, whose client_msg_id lets WeChat (and the fake)
+	// drop a send repeated after the crash.
+	e.fake.FailNext(wechattest.PathCustomSend, wechat.CodeOutOfWindow, 10*total)
+	e.fake.SetDelay(150 * time.Millisecond)
+
+	first := e.spawn(t, bin)
+	deadline := time.Now().Add(60 * time.Second)
+	for e.fake.Count(wechattest.PathTemplate) < 5 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first server delivered nothing")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	delivered := e.fake.Count(wechattest.PathTemplate)
+	if delivered >= total {
+		t.Fatalf("everything was delivered before the crash (%d); the test proves nothing", delivered)
+	}
+	t.Logf("killed after %d of %d deliveries", delivered, total)
+
+	e.fake.SetDelay(0)
+	e.spawn(t, bin)
+	sends := e.fake.WaitTemplateSends(t, total, 90*time.Second)
+	time.Sleep(500 * time.Millisecond) // anything sent twice would show up now
+	seen := map[string]int{}
+	for _, s := range e.fake.TemplateSends() {
+		seen[s.ToUser]++
+	}
+	if len(sends) < total || len(seen) != total {
+		t.Errorf("%d template sends to %d residents, want %d each once", len(sends), len(seen), total)
+	}
+	if n := e.fake.Count(wechattest.PathTemplate); n != total {
+		t.Errorf("the fake counted %d template sends, want %d", n, total)
+	}
+	rows, err := store.ListNotifications(context.Background(), storage.NotificationPending, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ledger catches up a moment after the fake.
+	for wait := time.Now().Add(30 * time.Second); len(rows) > 0 && time.Now().Before(wait); {
+		time.Sleep(50 * time.Millisecond)
+		rows, _ = store.ListNotifications(context.Background(), storage.NotificationPending, 100, 0)
+	}
+	if len(rows) != 0 {
+		t.Errorf("%d notifications still pending on the ledger", len(rows))
+	}
+}
+
+// spawn runs the binary with the environment's variables until the test
+// ends.
+func (e *testEnv) spawn(t *testing.T, bin string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range e.vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return cmd
+}
