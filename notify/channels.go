@@ -3,6 +3,8 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -73,10 +75,13 @@ func (o *Outbox) sendTemplate(ctx context.Context, n storage.Notification, p pay
 	return err
 }
 
-// clientMsgID is WeChat's 防重入 id: a send repeated after a crash in
-// mid-send carries the same one and WeChat drops it.
+// clientMsgID is WeChat's 防重入 id, derived from the notification's
+// idempotency key: a send repeated after a crash in mid-send carries the
+// same one and WeChat drops it. Hashed to keep it short and free of the
+// key's contents.
 func clientMsgID(n storage.Notification) string {
-	return fmt.Sprintf("tx%d", n.ID)
+	sum := sha256.Sum256([]byte(n.IdemKey))
+	return "tx" + hex.EncodeToString(sum[:15])
 }
 
 // templateData renders the template's fields within the 2023 rules.

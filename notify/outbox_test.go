@@ -150,6 +150,13 @@ func (r *rig) wait(t *testing.T, id int64) storage.Notification {
 	}
 }
 
+func sends0(r *rig) wechattest.TemplateSend {
+	if s := r.fake.TemplateSends(); len(s) > 0 {
+		return s[0]
+	}
+	return wechattest.TemplateSend{}
+}
+
 func text(to, key, s string) bot.Notice {
 	return bot.Notice{Kind: "test", To: to, Text: s, Key: key, Urgent: true}
 }
@@ -187,10 +194,13 @@ func TestChannelsSendTheExactJSON(t *testing.T) {
 		}
 		sends := r.fake.TemplateSends()
 		wantSend := wechattest.TemplateSend{ToUser: "o-tpl", TemplateID: "TPL-ACCEPT", URL: "https://example.invalid/t",
-			ClientMsgID: fmt.Sprintf("tx%d", id),
+			ClientMsgID: sends0(r).ClientMsgID,
 			Data:        map[string]string{"thing1": "楼道灯坏了 三楼到五楼都不亮，晚上出门…", "character_string2": "2611260001", "phrase3": "已受理"}}
 		if len(sends) != 1 {
 			t.Fatalf("template sends: %+v", sends)
+		}
+		if id := sends[0].ClientMsgID; len(id) < 16 || id == fmt.Sprint(tpl.ID) {
+			t.Errorf("client_msg_id %q does not come from the idempotency key", id)
 		}
 		if diff := cmp.Diff(wantSend, sends[0]); diff != "" {
 			t.Errorf("template mismatch (-want +got):\n%s", diff)
@@ -283,9 +293,43 @@ func TestTokenExpiresMidStream(t *testing.T) {
 	}
 }
 
+// syncBuffer collects log output from the workers' goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func TestOutageDeliversEverythingInOrder(t *testing.T) {
 	store := storagetest.Open(t)
 	r := newRig(t, store, fastConfig())
+	var logs syncBuffer
+	// Replace the rig's outbox with one whose log we read.
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.box.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	box, err := notify.New(store, r.wx, fastConfig(), slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := box.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = box.Stop(context.Background()) })
+	r.box = box
 	r.fake.SetDown(true)
 	var ids []int64
 	for i := range 5 {
@@ -312,6 +356,13 @@ func TestOutageDeliversEverythingInOrder(t *testing.T) {
 		if diff := cmp.Diff(want, per[who]); diff != "" {
 			t.Errorf("order for %s (-want +got):\n%s", who, diff)
 		}
+	}
+	out := logs.String()
+	if n := strings.Count(out, "WeChat API failing"); n != 1 {
+		t.Errorf("the outage was logged %d times, want once:\n%s", n, out)
+	}
+	if n := strings.Count(out, "WeChat API answering again"); n != 1 {
+		t.Errorf("the recovery was logged %d times, want once", n)
 	}
 }
 
