@@ -28,6 +28,9 @@ type Notice struct {
 	Staff bool
 	// Urgent notices ignore residents' quiet hours.
 	Urgent bool
+	// At, when set, is the earliest time to deliver (reminders, deadline
+	// escalations); zero means now.
+	At time.Time
 	// Key makes the notice idempotent: the same key is delivered once.
 	Key string
 }

@@ -223,6 +223,9 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) (int
 		return 0, fmt.Errorf("notify.Enqueue(%s): %w", n.Kind, err)
 	}
 	due := o.cfg.Now().UTC()
+	if n.At.After(due) {
+		due = n.At.UTC()
+	}
 	if !n.Urgent && !n.Staff && !isRole(n.To) {
 		due = o.cfg.Quiet.Release(due)
 	}

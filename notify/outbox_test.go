@@ -426,9 +426,20 @@ func TestQuietHoursHoldResidentsNotStaff(t *testing.T) {
 	if n.Status != storage.NotificationPending || !n.NotBefore.Equal(morning) {
 		t.Errorf("held notification: %+v, want pending until %s", n, morning.UTC())
 	}
+	// A reminder set for tomorrow afternoon keeps its time; one due in the
+	// night moves to the morning.
+	afternoon := time.Date(2026, 11, 27, 15, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	remind := r.notify(t, bot.Notice{Kind: "event_reminder", To: "o-sleepy", Text: "下午的活动", Key: "k-remind", At: afternoon})
+	nightly := r.notify(t, bot.Notice{Kind: "event_reminder", To: "o-sleepy", Text: "凌晨", Key: "k-night", At: night.Add(2 * time.Hour)})
+	for id, want := range map[int64]time.Time{remind: afternoon, nightly: morning} {
+		n, err := store.Notification(context.Background(), id)
+		if err != nil || !n.NotBefore.Equal(want) {
+			t.Errorf("row %d due %s, want %s (%v)", id, n.NotBefore, want.UTC(), err)
+		}
+	}
 	for _, c := range r.fake.CustomTexts() {
-		if c.Content == "明天的活动" {
-			t.Error("a non-urgent resident notification went out at night")
+		if c.Content == "明天的活动" || c.Content == "下午的活动" {
+			t.Errorf("%q went out early", c.Content)
 		}
 	}
 }
