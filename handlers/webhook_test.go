@@ -42,7 +42,7 @@ type instance struct {
 
 // rig is a shared Redis, a fake WeChat API and the bot the instances run.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	rdb    *redis.Client
 	prefix string
 	fake   *wechattest.FakeAPI
@@ -54,7 +54,7 @@ type rig struct {
 	ready  map[string]handlers.Pinger
 }
 
-func newRig(t *testing.T, h bot.Handler) *rig {
+func newRig(t testing.TB, h bot.Handler) *rig {
 	rdb, prefix, _ := redistest.New(t)
 	fake := wechattest.NewFakeAPI(t)
 	client, err := wechat.NewClient(wechat.ClientConfig{AppID: wechattest.AppID, Secret: wechattest.Secret, APIBase: fake.URL(), Redis: rdb, KeyPrefix: prefix})
