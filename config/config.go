@@ -82,7 +82,7 @@ type Config struct {
 	QuietHours string
 	// NotifyRescueAfter is how long a notification delivery whose worker
 	// died is left before another worker takes it up; it is longer than the
-	// 15 s job timeout so a delivery still running is never taken up twice
+	// 40 s job timeout so a delivery still running is never taken up twice
 	// (TONGXIN_NOTIFY_RESCUE_AFTER).
 	NotifyRescueAfter time.Duration
 
@@ -251,9 +251,9 @@ var settings = []setting{
 }
 
 // minRescueAfter is the shortest TONGXIN_NOTIFY_RESCUE_AFTER: just over the
-// notification job timeout of 15 s, so a delivery still running is not
+// notification job timeout of 40 s, so a delivery still running is not
 // taken up by a second worker.
-const minRescueAfter = 16 * time.Second
+const minRescueAfter = 41 * time.Second
 
 // parseQuietHours checks TONGXIN_QUIET_HOURS: "off", or "HH:MM-HH:MM" with
 // two-digit 24-hour times, start and end apart.
@@ -490,7 +490,7 @@ func (c Config) problems() []error {
 		bad("TONGXIN_QUIET_HOURS", "%v", err)
 	}
 	if c.NotifyRescueAfter < minRescueAfter {
-		bad("TONGXIN_NOTIFY_RESCUE_AFTER", "must be at least %v, longer than the 15s notification job timeout, got %v", minRescueAfter, c.NotifyRescueAfter)
+		bad("TONGXIN_NOTIFY_RESCUE_AFTER", "must be at least %v, longer than the 40s notification job timeout, got %v", minRescueAfter, c.NotifyRescueAfter)
 	}
 
 	errs = append(errs, c.Bot.validate()...)

@@ -180,7 +180,7 @@ TONGXIN_LOG_FORMAT = "json"
 TONGXIN_HANDLER_TIMEOUT = "2s"
 TONGXIN_SHUTDOWN_TIMEOUT = "30s"
 TONGXIN_QUIET_HOURS = "12:30-14:00"
-TONGXIN_NOTIFY_RESCUE_AFTER = "16s"
+TONGXIN_NOTIFY_RESCUE_AFTER = "41s"
 
 [bot]
 welcome = "欢迎关注"
@@ -231,7 +231,7 @@ id = "tplReminder"
 		HandlerTimeout:    2 * time.Second,
 		ShutdownTimeout:   30 * time.Second,
 		QuietHours:        "12:30-14:00",
-		NotifyRescueAfter: 16 * time.Second,
+		NotifyRescueAfter: 41 * time.Second,
 		File:              path,
 		Bot: config.Bot{
 			Welcome:  "欢迎关注",
@@ -427,16 +427,16 @@ func TestLoadQuietHours(t *testing.T) {
 }
 
 func TestLoadNotifyRescueAfter(t *testing.T) {
-	got, err := config.Load(env(map[string]string{"TONGXIN_NOTIFY_RESCUE_AFTER": "16s"}))
+	got, err := config.Load(env(map[string]string{"TONGXIN_NOTIFY_RESCUE_AFTER": "41s"}))
 	if err != nil {
-		t.Fatalf("Load(TONGXIN_NOTIFY_RESCUE_AFTER=16s), the minimum: %v", err)
+		t.Fatalf("Load(TONGXIN_NOTIFY_RESCUE_AFTER=41s), the minimum: %v", err)
 	}
-	if got.NotifyRescueAfter != 16*time.Second {
-		t.Errorf("NotifyRescueAfter = %v, want 16s", got.NotifyRescueAfter)
+	if got.NotifyRescueAfter != 41*time.Second {
+		t.Errorf("NotifyRescueAfter = %v, want 41s", got.NotifyRescueAfter)
 	}
-	_, err = config.Load(env(map[string]string{"TONGXIN_NOTIFY_RESCUE_AFTER": "15999ms"}))
-	if err == nil || !strings.Contains(err.Error(), "TONGXIN_NOTIFY_RESCUE_AFTER") || !strings.Contains(err.Error(), "16s") {
-		t.Errorf("Load(TONGXIN_NOTIFY_RESCUE_AFTER=15999ms) error = %v, want one naming the variable and the 16s minimum", err)
+	_, err = config.Load(env(map[string]string{"TONGXIN_NOTIFY_RESCUE_AFTER": "40999ms"}))
+	if err == nil || !strings.Contains(err.Error(), "TONGXIN_NOTIFY_RESCUE_AFTER") || !strings.Contains(err.Error(), "41s") {
+		t.Errorf("Load(TONGXIN_NOTIFY_RESCUE_AFTER=40999ms) error = %v, want one naming the variable and the 41s minimum", err)
 	}
 }
 

@@ -28,15 +28,13 @@ const (
 // plan lists the channels to try for n, in order; a channel answering
 // "fall back" hands over to the next.
 func (o *Outbox) plan(n storage.Notification) []channel {
-	logCh := channel{ChannelLog, o.sendLog}
 	if o.cfg.LogOnly {
-		return []channel{logCh}
+		return []channel{{ChannelLog, o.sendLog}}
 	}
 	robot := channel{ChannelRobot, o.sendRobot}
 	if isRole(n.Recipient) {
-		if o.cfg.RobotKey == "" {
-			return []channel{logCh}
-		}
+		// With real credentials a staff alert that only reached the log
+		// reached nobody: with no robot the row fails, visibly.
 		return []channel{robot}
 	}
 	// Text first: it says the most and costs nothing within the 48-hour
@@ -136,9 +134,20 @@ type robotError struct {
 	msg  string
 }
 
-func (e *robotError) Error() string { return fmt.Sprintf("wecom robot errcode %d: %s", e.code, e.msg) }
+func (e *robotError) Error() string {
+	if e.code == 0 {
+		return e.msg
+	}
+	return fmt.Sprintf("wecom robot errcode %d: %s", e.code, e.msg)
+}
+
+// errNoStaffChannel fails staff alerts when no WeCom robot is configured.
+var errNoStaffChannel = &robotError{code: 0, msg: "no WeCom robot configured (TONGXIN_WECOM_ROBOT_KEY) to reach the staff"}
 
 func (o *Outbox) sendRobot(ctx context.Context, _ storage.Notification, p payload) error {
+	if o.cfg.RobotKey == "" {
+		return errNoStaffChannel
+	}
 	body, err := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": p.Text}})
 	if err != nil {
 		return err

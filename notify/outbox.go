@@ -56,15 +56,16 @@ type Config struct {
 	RobotKey, RobotBase string
 	// Workers is how many deliveries run at once per instance (4).
 	Workers int
-	// MaxAttempts bounds the tries of one notification (12).
+	// MaxAttempts bounds the tries of one notification (30: with the
+	// default backoff, about three hours of outage are ridden out).
 	MaxAttempts int
 	// RetryBase and RetryCap shape the exponential backoff with jitter
-	// (1 s doubling up to 5 min).
+	// (1 s doubling up to 10 min).
 	RetryBase, RetryCap time.Duration
 	// PollInterval is how often idle workers look for due jobs (500 ms).
 	PollInterval time.Duration
 	// RescueAfter is when a delivery that never finished (its worker
-	// died) is taken up again (1 min).
+	// died) is taken up again (1 min; never less than JobTimeout).
 	RescueAfter time.Duration
 	// OrderWait is how long a notification waits for an older one to the
 	// same recipient before checking again (1 s).
@@ -83,10 +84,10 @@ func (c *Config) defaults() {
 		c.Workers = 4
 	}
 	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 12
+		c.MaxAttempts = 30
 	}
 	def(&c.RetryBase, time.Second)
-	def(&c.RetryCap, 5*time.Minute)
+	def(&c.RetryCap, 10*time.Minute)
 	def(&c.PollInterval, 500*time.Millisecond)
 	def(&c.RescueAfter, time.Minute)
 	def(&c.OrderWait, time.Second)
@@ -180,8 +181,8 @@ func New(store *storage.Store, wx WeChat, cfg Config, log *slog.Logger, metrics 
 		MaxAttempts:          cfg.MaxAttempts,
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
-		JobTimeout:           30 * time.Second,
-		RescueStuckJobsAfter: max(cfg.RescueAfter, 31*time.Second),
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: max(cfg.RescueAfter, JobTimeout+time.Second),
 		RetryPolicy:          backoff{base: cfg.RetryBase, limit: cfg.RetryCap, now: cfg.Now},
 		Logger:               log.With("component", "river"),
 	})
@@ -323,17 +324,19 @@ type channel struct {
 // a template.
 var errNoTemplate = errors.New("no template configured")
 
-// lease is how long a worker owns a row it is sending: longer than any
-// one API call, short enough that a dead worker's row is soon taken up.
-const lease = 30 * time.Second
+// JobTimeout bounds one delivery job: one row through at most three
+// channels, each call bounded by its HTTP client's 10 s timeout.
+const JobTimeout = 40 * time.Second
 
-// errLater means an older notification to the same recipient could not be
-// sent yet, so this one must wait too.
-var errLater = errors.New("an older notification to the same recipient is still waiting")
+// lease is how long a worker owns a row it is sending: longer than a job
+// may run (the SDK ignores contexts, so a call can outlive its job), short
+// enough that a dead worker's row is soon taken up.
+const lease = JobTimeout + 20*time.Second
 
-// deliver sends notification id, first sending any older due ones to the
-// same recipient, so that a recipient gets their news in order even after
-// an outage.
+// deliver sends notification id, or first the oldest due notification to
+// the same recipient, so that a recipient gets their news in order even
+// after an outage. One row per run keeps a job's time bounded; waiting
+// behind another row is a snooze, which costs this row no attempt.
 func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int) error {
 	n, err := o.store.Notification(ctx, id)
 	if errors.Is(err, bot.ErrNotFound) {
@@ -342,34 +345,40 @@ func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int
 	if err != nil {
 		return err
 	}
-	for {
-		next, err := o.store.NextDue(ctx, n.Recipient, n.ID, o.cfg.Now())
-		if errors.Is(err, bot.ErrNotFound) {
-			return nil // delivered or given up already (an operator's retry makes a new job)
-		}
-		if err != nil {
-			return err
-		}
-		claimed, err := o.store.ClaimNotification(ctx, next.ID, o.cfg.Now(), lease)
-		if err != nil {
-			return err
-		}
-		if !claimed {
-			// Another worker is sending it right now.
-			return river.JobSnooze(o.cfg.OrderWait)
-		}
-		final := next.ID == n.ID && attempt >= maxAttempts
-		err = o.attempt(ctx, next, attempt, final)
-		if next.ID == n.ID {
-			return err
-		}
-		if err != nil && !isFinished(err) {
-			if nerr := o.store.NoteAttempt(ctx, n.ID, errLater.Error()); nerr != nil {
-				return nerr
-			}
-			return errLater
+	now := o.cfg.Now()
+	if n.Status == storage.NotificationPending && !n.Urgent && !n.Staff {
+		// Quiet hours hold at every attempt, not only when queued: a
+		// retry or an operator's re-queue must not wake a resident.
+		if release := o.cfg.Quiet.Release(now); release.After(now) {
+			return river.JobSnooze(release.Sub(now))
 		}
 	}
+	next, err := o.store.NextDue(ctx, n.Recipient, n.ID, now)
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil // delivered or given up already (an operator's retry makes a new job)
+	}
+	if err != nil {
+		return err
+	}
+	claimed, err := o.store.ClaimNotification(ctx, next.ID, now, lease)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		// Another worker is sending it right now.
+		return river.JobSnooze(o.cfg.OrderWait)
+	}
+	if next.ID == n.ID {
+		return o.attempt(ctx, n, attempt, attempt >= maxAttempts)
+	}
+	// An older row goes first, on this row's turn. Whatever becomes of it,
+	// this row's own attempt comes later; the older row's job keeps its
+	// own count of tries.
+	if err := o.attempt(ctx, next, 0, false); err != nil && !isFinished(err) {
+		o.log.DebugContext(ctx, "waiting behind an older notification", "id", n.ID, "older", next.ID)
+		return river.JobSnooze(o.cfg.RetryBase + rand.N(o.cfg.RetryBase+1))
+	}
+	return river.JobSnooze(0)
 }
 
 // isFinished reports whether attempt's error means the row reached a final
@@ -425,10 +434,14 @@ func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt in
 }
 
 // classify extends wechat.Classify to the robot's errors, which are not
-// official-account API errors: a refused robot call is permanent.
+// official-account API errors: busy (-1) and rate limited (45009, about
+// 20 messages a minute) are transient; anything else (a bad key) is not.
 func classify(err error) wechat.Action {
 	var re *robotError
 	if errors.As(err, &re) {
+		if re.code == -1 || re.code == 45009 {
+			return wechat.ActionRetry
+		}
 		return wechat.ActionGiveUp
 	}
 	return wechat.Classify(err)

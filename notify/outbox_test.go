@@ -443,3 +443,56 @@ func TestQuietHoursHoldResidentsNotStaff(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRowIsStranded: rows waiting behind an older one to the same
+// recipient do not spend their tries; when the older ones run out of
+// tries and fail, the newer ones still go out.
+func TestNoRowIsStranded(t *testing.T) {
+	store := storagetest.Open(t)
+	cfg := fastConfig()
+	cfg.MaxAttempts = 3
+	r := newRig(t, store, cfg)
+	r.fake.SetDown(true)
+	var older, newer []int64
+	for i := range 4 {
+		who := fmt.Sprintf("o-s%d", i)
+		older = append(older, r.notify(t, text(who, who+"-1", "旧")))
+		newer = append(newer, r.notify(t, text(who, who+"-2", "新")))
+	}
+	for _, id := range older {
+		if n := r.wait(t, id); n.Status != storage.NotificationFailed {
+			t.Errorf("older row %d: %+v, want failed after 3 tries", id, n)
+		}
+	}
+	r.fake.SetDown(false)
+	for _, id := range newer {
+		if n := r.wait(t, id); n.Status != storage.NotificationSent {
+			t.Errorf("newer row %d: %+v, want sent", id, n)
+		}
+	}
+}
+
+func TestStaffAlertsNeedARobot(t *testing.T) {
+	store := storagetest.Open(t)
+	cfg := fastConfig()
+	cfg.RobotKey = ""
+	r := newRig(t, store, cfg)
+	n := r.wait(t, r.notify(t, bot.Notice{Kind: "human_request", To: bot.RoleDuty, Text: "居民请求人工服务", Key: "k-norobot", Staff: true}))
+	if n.Status != storage.NotificationFailed || !strings.Contains(n.LastError, "TONGXIN_WECOM_ROBOT_KEY") {
+		t.Errorf("staff alert without a robot: %+v, want failed naming the setting", n)
+	}
+	// A rate-limited robot is retried, not given up.
+	store2 := storagetest.Open(t)
+	r2 := newRig(t, store2, fastConfig())
+	r2.robot.mu.Lock()
+	r2.robot.code = 45009
+	r2.robot.mu.Unlock()
+	id := r2.notify(t, bot.Notice{Kind: "human_request", To: bot.RoleDuty, Text: "限流", Key: "k-limited", Staff: true})
+	time.Sleep(300 * time.Millisecond)
+	r2.robot.mu.Lock()
+	r2.robot.code = 0
+	r2.robot.mu.Unlock()
+	if n := r2.wait(t, id); n.Status != storage.NotificationSent || n.Attempts < 2 {
+		t.Errorf("rate-limited robot: %+v, want sent after a retry", n)
+	}
+}

@@ -81,15 +81,17 @@ func Classify(err error) Action {
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
+		// Failing to get an access_token (wrong secret, server IP not on
+		// the whitelist: 40164) is the account's trouble, not the
+		// message's: every queued message would fail alike, and all go
+		// out once an operator fixes it. Keep them queued.
+		if stageOf(err) == stageFetch {
+			return ActionRetry
+		}
 		switch ae.Code {
 		case CodeSystemBusy, codeAPIFreqLimit, codeMinuteQuota:
 			return ActionRetry
 		case CodeInvalidToken, CodeTokenExpired:
-			// From the token endpoint itself this means the AppSecret
-			// is wrong, which no refresh can fix.
-			if stageOf(err) == stageFetch {
-				return ActionGiveUp
-			}
 			return ActionRefresh
 		case CodeOutOfWindow, CodeQuotaExceeded:
 			return ActionFallback

@@ -146,7 +146,7 @@ func TestClassifySDKStrings(t *testing.T) {
 		{"unknown errcode", errors.New("template msg send error : errcode=48001 , errmsg=api unauthorized"), ActionGiveUp, "48001 api unauthorized"},
 		{"minute quota", util.NewCommonError("x", 45011, "api minute-quota reach limit"), ActionRetry, "45011 api minute-quota reach limit"},
 		{"rejected token", errors.New("customer msg send error : errcode=42001 , errmsg=access_token expired"), ActionRefresh, "42001 access_token expired"},
-		{"wrong secret", fmt.Errorf("fetch: %w", &stageError{stage: stageFetch, err: &APIError{40001, "invalid credential"}}), ActionGiveUp, "access_token: 40001 invalid credential"},
+		{"wrong secret", fmt.Errorf("fetch: %w", &stageError{stage: stageFetch, err: &APIError{40001, "invalid credential"}}), ActionRetry, "access_token: 40001 invalid credential"},
 		{"http 503", errors.New("http get error : uri=https://api.weixin.qq.com/cgi-bin/message/template/send?access_token=SECRET , statusCode=503"), ActionRetry, "HTTP 503"},
 		{"http 429", errors.New("http post error : uri=https://h/x , statusCode=429"), ActionRetry, "HTTP 429"},
 		{"http 404", errors.New("http get error : uri=https://h/x?secret=S , statusCode=404"), ActionGiveUp, "HTTP 404"},

@@ -160,7 +160,7 @@ func TestClassifyClientErrors(t *testing.T) {
 		{"token rejected twice", func(f *wechattest.FakeAPI) { f.FailNext(wechattest.PathTemplate, 40001, 2) }, nil,
 			result{wechat.ActionRefresh, "40001 invalid credential, access_token is invalid or not latest"}},
 		{"wrong secret", func(f *wechattest.FakeAPI) { f.SetCredentials(wechattest.AppID, "rotated") }, nil,
-			result{wechat.ActionGiveUp, "access_token: 40001 invalid credential, access_token is invalid or not latest"}},
+			result{wechat.ActionRetry, "access_token: 40001 invalid credential, access_token is invalid or not latest"}},
 		{"token endpoint busy", func(f *wechattest.FakeAPI) { f.FailNext(wechattest.PathToken, -1, 1) }, nil,
 			result{wechat.ActionRetry, "access_token: -1 system error"}},
 		{"customer service 45015", func(f *wechattest.FakeAPI) { f.FailNext(wechattest.PathCustomSend, 45015, 1) },

@@ -44,7 +44,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.vars["TONGXIN_CONFIG_FILE"] = cfgFile
-	e.vars["TONGXIN_NOTIFY_RESCUE_AFTER"] = "16s"
+	e.vars["TONGXIN_NOTIFY_RESCUE_AFTER"] = "41s"
 	e.vars["TONGXIN_QUIET_HOURS"] = "off"
 
 	// Queue the notifications as a feature would, before any server runs.

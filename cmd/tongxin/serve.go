@@ -88,7 +88,9 @@ func newOutbox(cfg config.Config, store *storage.Store, client *wechat.Client, l
 	for kind, t := range cfg.Notify.Templates {
 		templates[kind] = notify.Template{ID: t.ID, URL: t.URL, Fields: t.Fields}
 	}
-	logOnly := len(cfg.DevCredentials) > 0
+	// Only the development AppID and secret mean "no real account";
+	// a plain-mode account may well leave the AES key unset.
+	logOnly := cfg.WeChat.AppID == config.DevWeChatAppID || cfg.WeChat.Secret == config.DevWeChatSecret
 	if logOnly {
 		log.Warn("development credentials: notifications go to the log, nothing is sent to WeChat")
 	}
