@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -29,9 +31,11 @@ const lateWork = 60 * time.Second
 // retries, rate limiting, one-at-a-time processing per resident, and the
 // deadline after which the reply goes out later.
 type Webhook struct {
-	Codec   *wechat.Codec
-	Bot     bot.Handler
-	Dedup   *redisstate.Dedup
+	Codec *wechat.Codec
+	Bot   bot.Handler
+	Dedup *redisstate.Dedup
+	// Nonces, when set, refuses a signed query reused with another body.
+	Nonces  *redisstate.Nonces
 	Limiter *redisstate.RateLimiter
 	Locker  *redisstate.Locker
 	// Late queues replies that missed the deadline (the outbox), which
@@ -95,10 +99,28 @@ func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, err error) {
 
 func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	in, err := h.Codec.Decode(r.URL.Query(), r.Body)
+	// Read the body once (a byte over the limit is enough to refuse it):
+	// the codec decodes it and the nonce guard hashes it.
+	raw, err := io.ReadAll(io.LimitReader(r.Body, h.Codec.MaxBodyBytes()+1))
+	if err != nil {
+		h.reject(w, r, fmt.Errorf("%w: %v", wechat.ErrMalformed, err))
+		return
+	}
+	q := r.URL.Query()
+	in, err := h.Codec.Decode(q, bytes.NewReader(raw))
 	if err != nil {
 		h.reject(w, r, err)
 		return
+	}
+	if h.Nonces != nil {
+		ok, err := h.Nonces.Check(r.Context(), q.Get("signature"), q.Get("timestamp"), q.Get("nonce"), raw)
+		if err == nil && !ok {
+			h.reject(w, r, fmt.Errorf("%w: signed query reused with another body", wechat.ErrReplay))
+			return
+		}
+		if err != nil {
+			h.Logger.WarnContext(r.Context(), "nonce check unavailable", "err", err)
+		}
 	}
 	m := in.Msg
 	kind := string(m.Kind)
@@ -112,10 +134,14 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	res, err := h.process(ctx, m, log)
 	if err != nil {
-		// Redis is out of reach: nothing can be de-duplicated or remembered,
-		// but the resident still deserves an answer.
 		log.ErrorContext(ctx, "webhook processing failed", "err", err)
-		res = outcome{Text: bot.MsgInternal}
+		if res == (outcome{}) {
+			// Redis was out of reach before anything happened: nothing
+			// could be de-duplicated, but the resident deserves an answer.
+			// (When only storing the reply failed, the bot has acted and
+			// its reply stands.)
+			res = outcome{Text: bot.MsgInternal}
+		}
 	}
 	text := res.Text
 	if res.Late {

@@ -88,6 +88,7 @@ func (r *rig) start(deadline time.Duration) *instance {
 		Codec:    codec,
 		Bot:      r.bot,
 		Dedup:    &redisstate.Dedup{Client: r.rdb, Prefix: r.prefix},
+		Nonces:   &redisstate.Nonces{Client: r.rdb, Prefix: r.prefix},
 		Limiter:  &redisstate.RateLimiter{Client: r.rdb, Prefix: r.prefix, Limit: r.rate, Window: time.Minute},
 		Locker:   &redisstate.Locker{Client: r.rdb, Prefix: r.prefix},
 		Late:     r.outbox,
@@ -373,6 +374,18 @@ func TestBadRequestsAreRejectedWithoutState(t *testing.T) {
 			q := safe.SignQuery(strconv.FormatInt(time.Now().Unix(), 10), "nonce1", "bm90IGVuY3J5cHRlZA==")
 			return post(t, in, q.Encode(), []byte("<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[bm90IGVuY3J5cHRlZA==]]></Encrypt></xml>"))
 		}, 400},
+		{"signed query reused with a forged body", func() *http.Request {
+			sr := good(plain)
+			// The genuine request goes first (and is answered)...
+			resp, err := http.DefaultClient.Do(post(t, in, sr.Query.Encode(), sr.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			c.calls.Add(-1)
+			forged := bytes.Replace(sr.Plain, []byte("o-bad"), []byte("o-victim"), 1)
+			return post(t, in, sr.Query.Encode(), forged)
+		}, 403},
 		{"verification with a wrong signature", func() *http.Request {
 			q := plain.VerifyQuery("echo-me")
 			q.Set("signature", strings.Repeat("1", 40))
@@ -380,10 +393,11 @@ func TestBadRequestsAreRejectedWithoutState(t *testing.T) {
 			return req
 		}, 403},
 	}
-	before := r.keys()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, err := http.DefaultClient.Do(tc.req())
+			req := tc.req()
+			before := r.keys()
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -145,6 +145,9 @@ func (c *Codec) now() time.Time {
 	return time.Now()
 }
 
+// MaxBodyBytes is the largest request body Decode accepts.
+func (c *Codec) MaxBodyBytes() int64 { return c.maxBody() }
+
 func (c *Codec) maxBody() int64 {
 	if c.MaxBody > 0 {
 		return c.MaxBody

@@ -133,6 +133,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Codec:    codec,
 		Bot:      router,
 		Dedup:    &redisstate.Dedup{Client: d.redis},
+		Nonces:   &redisstate.Nonces{Client: d.redis},
 		Limiter:  &redisstate.RateLimiter{Client: d.redis, Limit: cfg.RatePerMinute, Window: time.Minute},
 		Locker:   &redisstate.Locker{Client: d.redis},
 		Late:     outbox,
