@@ -349,6 +349,12 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 	in := Input{Text: strings.TrimSpace(m.Text), Msg: m}
 	in.Norm = Normalize(in.Text)
 
+	if m.Kind == KindVoice && m.Text == "" {
+		// WeChat could not recognise the speech: not the resident's fault,
+		// so no strike.
+		p, err := r.reprompt(ctx, sess, f, st)
+		return "抱歉，没听清您的语音，请再说一遍或打字回复。\n" + p, flowKeep, err
+	}
 	if m.Kind != KindText && m.Kind != KindVoice {
 		_, s := f.step(sess.Step)
 		if s == nil || !s.accepts(m.Kind) {

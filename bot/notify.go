@@ -48,11 +48,16 @@ type Notifier interface {
 // next.
 func HumanHandler(n Notifier, residents Residents, now func() time.Time) Handler {
 	return HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
-		who := "一位居民"
+		// Without a registered phone, staff can only answer through the
+		// account's customer-service console: give them the openid's tail
+		// to find the conversation, and ask the resident for a number.
+		who := "一位未登记的居民（微信号尾号 " + tail(m.OpenID) + "）"
+		known := false
 		if residents != nil {
 			r, err := residents.Resident(ctx, m.OpenID)
 			switch {
 			case err == nil && r.Name != "":
+				known = r.Phone != ""
 				who = "居民" + r.Name
 				if r.Phone != "" {
 					who += "（" + r.Phone + "）"
@@ -77,6 +82,16 @@ func HumanHandler(n Notifier, residents Residents, now func() time.Time) Handler
 		if err != nil {
 			return Reply{}, fmt.Errorf("bot: human request: %w", err)
 		}
-		return Text("已通知社区值班工作人员，他们会尽快联系您。\n工作时间一般在 30 分钟内回复；急事请直接拨打社区电话。"), nil
+		if !known {
+			return Text("已通知社区值班工作人员。\n为方便他们给您回电话，请回复 登记 留下姓名和手机号。"), nil
+		}
+		return Text("已通知社区值班工作人员，他们会尽快联系您。\n工作时间一般在 30 分钟内回复。"), nil
 	})
+}
+
+func tail(openid string) string {
+	if len(openid) <= 4 {
+		return openid
+	}
+	return openid[len(openid)-4:]
 }

@@ -46,7 +46,7 @@ const (
 	DefaultWelcome  = "您好，欢迎关注同心社区！我是社区小助手，可以帮您报修、反映问题、报名活动、预约法律咨询。"
 	DefaultHelp     = "随时回复 取消 可退出当前事项，回复 人工 可联系工作人员。"
 	DefaultFallback = "抱歉，没太明白您的意思。"
-	msgExpired      = "上次的对话超过 30 分钟没有回复，已自动结束。"
+	msgExpired      = "上次的对话因长时间没有回复，已自动结束，填写的内容没有保存。"
 	msgCancelled    = "已取消。"
 	msgNothing      = "当前没有进行中的事项。"
 )
@@ -247,19 +247,45 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	}
 	c := &conv{sess: sess}
 	ctx = context.WithValue(ctx, convKey{}, c)
+	if expired {
+		r.ended("", "expired")
+		// The resident is probably answering the old question: "1" meant
+		// "confirm", not menu item 1. Only a command or keyword acts now.
+		if m.Kind != KindEvent && !r.recognised(m) {
+			return Text(joinText(msgExpired, r.MainMenu())), nil
+		}
+	}
 	var reply Reply
 	if m.Kind == KindEvent {
 		reply, err = r.event(ctx, c, m)
 	} else {
 		reply, err = r.message(ctx, c, m)
 	}
-	if expired {
-		r.ended("", "expired")
-		if err == nil && m.Kind != KindEvent {
-			reply.Text = joinText(msgExpired, reply.Text)
-		}
+	if expired && err == nil {
+		reply.Text = joinText(msgExpired, reply.Text)
 	}
 	return reply, err
+}
+
+// recognised reports whether m is a global command or a keyword, which
+// means the same with or without the conversation that timed out.
+func (r *Router) recognised(m *Message) bool {
+	if m.Kind != KindText && m.Kind != KindVoice {
+		return false
+	}
+	norm := Normalize(m.Text)
+	if _, ok := commands[norm]; ok {
+		return true
+	}
+	if _, ok := r.exact[norm]; ok {
+		return true
+	}
+	for _, k := range r.contains {
+		if strings.Contains(norm, k.word) {
+			return true
+		}
+	}
+	return false
 }
 
 func joinText(parts ...string) string {

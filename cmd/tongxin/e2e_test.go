@@ -241,6 +241,18 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("admin with token %q: %d, want %d", token, resp.StatusCode, code)
 			}
 		}
+		// The flows were counted.
+		mresp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mbody, _ := io.ReadAll(mresp.Body)
+		mresp.Body.Close()
+		for _, want := range []string{`tongxin_flows_started_total{flow="profile"} 3`, `tongxin_flows_ended_total{flow="profile",how="completed"} 3`} {
+			if !strings.Contains(string(mbody), want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
 		// WeChat being unreachable is absorbed by the queue: still ready.
 		e.fake.SetDown(true)
 		resp, err := http.Get(base + "/readyz")
