@@ -130,6 +130,18 @@ func (e *InvalidError) Error() string { return e.Hint }
 // before the question is asked again.
 func Invalid(hint string) error { return &InvalidError{Hint: hint} }
 
+// KeepError asks the same step again with a message, without counting a
+// bad answer: for steps that collect several things (photos) or that took
+// something useful but need more.
+type KeepError struct{ Message string }
+
+// Error returns the message.
+func (e *KeepError) Error() string { return e.Message }
+
+// Keep returns a *KeepError: the step stays, Message is shown, and the
+// prompt is not repeated.
+func Keep(message string) error { return &KeepError{Message: message} }
+
 var (
 	skipWords    = map[string]bool{"跳过": true, "无": true, "没有": true, "不填": true, "略": true}
 	backWords    = map[string]bool{"返回": true, "上一步": true, "后退": true}
@@ -391,6 +403,10 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 	var inv *InvalidError
 	if errors.As(err, &inv) {
 		return r.strike(ctx, sess, f, st, inv.Hint)
+	}
+	var keep *KeepError
+	if errors.As(err, &keep) {
+		return keep.Message, flowKeep, nil
 	}
 	if err != nil {
 		return "", flowKeep, err

@@ -52,9 +52,10 @@ const (
 )
 
 // Router routes each message with a fixed precedence: global commands
-// (取消/退出, 帮助/菜单/?, 人工), then the active flow, then exact keywords,
-// then contains-keywords, then the main menu (number or key), then a
-// fallback that shows the numbered main menu. Events (follow, menu clicks,
+// (取消/退出, 帮助/菜单/?, 人工), then the active flow, then answers to a
+// push's question (a rating), then exact keywords, then prefix keywords
+// ("查询 <编号>"), then contains-keywords, then the main menu (number or
+// key), then a fallback that shows the numbered main menu. Events (follow, menu clicks,
 // QR scans) are routed by kind.
 //
 // Register everything before serving; registration is not safe for
@@ -74,7 +75,9 @@ type Router struct {
 
 	flows    map[string]*Flow
 	exact    map[string]Handler
+	prefix   []keyword
 	contains []keyword
+	answers  []AnswerFunc
 	menu     []MenuEntry
 	scenes   map[string]SceneHandler
 	// words maps every registered word to what took it, so that a
@@ -146,6 +149,36 @@ func (r *Router) Exact(word string, h Handler) error {
 	r.exact[w] = h
 	return nil
 }
+
+// Prefix routes messages that start with word followed by a space, a digit
+// or nothing ("查询 2611260001", "查询2611260001"); the handler parses the
+// rest. The longest matching word wins. Returns an error if the word is
+// already registered.
+func (r *Router) Prefix(word string, h Handler) error {
+	w, err := r.claim(word, "prefix keyword")
+	if err != nil {
+		return err
+	}
+	r.prefix = append(r.prefix, keyword{w, h})
+	sort.SliceStable(r.prefix, func(i, j int) bool { return len(r.prefix[i].word) > len(r.prefix[j].word) })
+	return nil
+}
+
+func hasPrefixWord(norm, word string) bool {
+	rest, ok := strings.CutPrefix(norm, word)
+	if !ok {
+		return false
+	}
+	return rest == "" || rest[0] == ' ' || (rest[0] >= '0' && rest[0] <= '9')
+}
+
+// AnswerFunc answers a reply to a question a push asked outside any flow
+// (a rating after 办结: "回复 1 满意"); ok false lets routing go on.
+type AnswerFunc func(ctx context.Context, m *Message, norm string) (reply Reply, ok bool, err error)
+
+// Answers registers an AnswerFunc, consulted after the active flow and
+// before keywords, in registration order.
+func (r *Router) Answers(f AnswerFunc) { r.answers = append(r.answers, f) }
 
 // Contains routes messages that contain word; the longest matching word
 // wins. Returns an error if the word is already registered.
@@ -280,6 +313,11 @@ func (r *Router) recognised(m *Message) bool {
 	if _, ok := r.exact[norm]; ok {
 		return true
 	}
+	for _, k := range r.prefix {
+		if hasPrefixWord(norm, k.word) {
+			return true
+		}
+	}
 	for _, k := range r.contains {
 		if strings.Contains(norm, k.word) {
 			return true
@@ -339,8 +377,19 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 	default:
 		return r.media(m), nil
 	}
+	for _, a := range r.answers {
+		reply, ok, err := a(ctx, m, norm)
+		if err != nil || ok {
+			return reply, err
+		}
+	}
 	if h, ok := r.exact[norm]; ok {
 		return h.Handle(ctx, m)
+	}
+	for _, k := range r.prefix {
+		if hasPrefixWord(norm, k.word) {
+			return k.h.Handle(ctx, m)
+		}
 	}
 	for _, k := range r.contains {
 		if strings.Contains(norm, k.word) {

@@ -224,3 +224,42 @@ func TestParseNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefixAndAnswersPrecedence(t *testing.T) {
+	r := bot.NewRouter(&bot.MemorySessions{})
+	reply := func(s string) bot.Handler {
+		return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) { return bot.Text(s), nil })
+	}
+	must(t, r.Prefix("查询", reply("prefix 查询")))
+	must(t, r.Contains("诉求", reply("contains 诉求")))
+	must(t, r.Exact("我的诉求", reply("exact 我的诉求")))
+	must(t, r.Menu(bot.MenuEntry{Key: "A", Label: "甲", Handler: reply("menu 1")}))
+	rating := false
+	r.Answers(func(ctx context.Context, m *bot.Message, norm string) (bot.Reply, bool, error) {
+		if rating && norm == "1" {
+			return bot.Text("rated"), true, nil
+		}
+		return bot.Reply{}, false, nil
+	})
+	if err := r.Prefix("查询", reply("again")); err == nil {
+		t.Error("duplicate prefix accepted")
+	}
+	for in, want := range map[string]string{
+		"查询 2611260001": "prefix 查询",
+		"查询2611260001":  "prefix 查询",
+		"查询":            "prefix 查询",
+		"查询诉求进度":        "contains 诉求",
+		"我的诉求":          "exact 我的诉求",
+		"我想反映个诉求":       "contains 诉求",
+		"1":             "menu 1",
+	} {
+		got, err := r.Handle(context.Background(), &bot.Message{OpenID: "o", Kind: bot.KindText, Text: in})
+		if err != nil || got.Text != want {
+			t.Errorf("%q → %q, %v; want %q", in, got.Text, err, want)
+		}
+	}
+	rating = true
+	if got, _ := r.Handle(context.Background(), &bot.Message{OpenID: "o", Kind: bot.KindText, Text: "1"}); got.Text != "rated" {
+		t.Errorf("a pending question's answer went to %q", got.Text)
+	}
+}

@@ -70,8 +70,42 @@ type Config struct {
 	// OrderWait is how long a notification waits for an older one to the
 	// same recipient before checking again (1 s).
 	OrderWait time.Duration
+	// Periodic are housekeeping tasks (deadline escalations, auto-close)
+	// run every so often by one instance at a time.
+	Periodic []Periodic
 	// Now is the clock (time.Now).
 	Now func() time.Time
+}
+
+// Periodic is a task the job queue runs every Every on one instance (the
+// queue's leader), and once at start.
+type Periodic struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
+}
+
+// periodicArgs is the job of a Periodic task.
+type periodicArgs struct {
+	Name string `json:"name"`
+}
+
+// Kind names the job for River.
+func (periodicArgs) Kind() string { return "notify.periodic" }
+
+type periodicWorker struct {
+	river.WorkerDefaults[periodicArgs]
+	tasks map[string]Periodic
+}
+
+// Work runs the named task; an unknown name (a task removed by a deploy)
+// is dropped.
+func (w *periodicWorker) Work(ctx context.Context, job *river.Job[periodicArgs]) error {
+	t, ok := w.tasks[job.Args.Name]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("unknown periodic task %q", job.Args.Name))
+	}
+	return t.Run(ctx)
 }
 
 func (c *Config) defaults() {
@@ -175,9 +209,21 @@ func New(store *storage.Store, wx WeChat, cfg Config, log *slog.Logger, metrics 
 	o := &Outbox{store: store, wx: wx, cfg: cfg, log: log, metrics: metrics}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliverer{o: o})
+	tasks := map[string]Periodic{}
+	var periodic []*river.PeriodicJob
+	for _, p := range cfg.Periodic {
+		p := p
+		tasks[p.Name] = p
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return periodicArgs{Name: p.Name}, &river.InsertOpts{MaxAttempts: 1}
+			}, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	river.AddWorker(workers, &periodicWorker{tasks: tasks})
 	rc, err := river.NewClient(driver(store), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
+		PeriodicJobs:         periodic,
 		MaxAttempts:          cfg.MaxAttempts,
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),

@@ -1,0 +1,255 @@
+// Package ticket holds the domain of service requests (诉求/报修): the types
+// conversations, the admin API and storage share, and the Service port the
+// conversations call. It has no storage, HTTP or WeChat code; package
+// tickets implements Service.
+package ticket
+
+import (
+	"context"
+	"time"
+)
+
+// Status is where a ticket is in its lifecycle:
+// submitted → accepted → resolved → closed, plus returned (sent back to
+// the dispatcher by the assignee) and reopened (rated 不满意).
+type Status string
+
+// Statuses.
+const (
+	Submitted Status = "submitted"
+	Accepted  Status = "accepted"
+	Resolved  Status = "resolved"
+	Closed    Status = "closed"
+	Returned  Status = "returned"
+	Reopened  Status = "reopened"
+)
+
+// Label is the status as residents and staff read it.
+func (s Status) Label() string {
+	switch s {
+	case Submitted:
+		return "待受理"
+	case Accepted:
+		return "处理中"
+	case Resolved:
+		return "已办结待评价"
+	case Closed:
+		return "已关闭"
+	case Returned:
+		return "已退回待重新分派"
+	case Reopened:
+		return "重新处理中"
+	}
+	return string(s)
+}
+
+// Open reports whether the ticket still needs work.
+func (s Status) Open() bool { return s != Resolved && s != Closed }
+
+// Roles staff can have.
+const (
+	RoleGridWorker   = "grid_worker"
+	RoleBuildingHead = "building_head"
+	RoleUnitHead     = "unit_head"
+	RoleSupervisor   = "supervisor"
+	RoleDuty         = "duty"
+	RoleMediator     = "mediator"
+	RoleEmployment   = "employment"
+	RoleAdmin        = "admin"
+)
+
+// Ratings residents give after 办结.
+const (
+	RatingNone         = 0
+	RatingSatisfied    = 1 // 满意
+	RatingBasically    = 2 // 基本满意
+	RatingDissatisfied = 3 // 不满意
+)
+
+// Category is a kind of request with its deadlines (in working hours) and
+// who handles it.
+type Category struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	// Role routes the ticket: grid_worker (the building's grid worker) or
+	// a role such as mediator or employment.
+	Role          string  `json:"role"`
+	ResponseHours float64 `json:"response_hours"`
+	ResolveHours  float64 `json:"resolve_hours"`
+}
+
+// Staff is a community worker.
+type Staff struct {
+	ID     int64    `json:"id"`
+	Name   string   `json:"name"`
+	Phone  string   `json:"phone,omitempty"`
+	OpenID string   `json:"openid,omitempty"`
+	Roles  []string `json:"roles"`
+}
+
+// Has reports whether s has role.
+func (s Staff) Has(role string) bool {
+	for _, r := range s.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Building is one of the community's buildings.
+type Building struct {
+	ID     int64  `json:"id"`
+	Number int    `json:"number"`
+	Name   string `json:"name"`
+	GridID int64  `json:"grid_id,omitempty"`
+	// HeadID is the 楼栋长 (staff id), 0 when none.
+	HeadID int64 `json:"head_id,omitempty"`
+	// UnitHeads maps a unit number to its 单元长 (staff id).
+	UnitHeads map[int]int64 `json:"unit_heads,omitempty"`
+}
+
+// Grid is a group of buildings with its grid worker (网格员).
+type Grid struct {
+	ID           int64   `json:"id"`
+	Name         string  `json:"name"`
+	WorkerID     int64   `json:"worker_id"`
+	SupervisorID int64   `json:"supervisor_id,omitempty"`
+	Buildings    []int64 `json:"buildings"`
+}
+
+// Ticket is one service request.
+type Ticket struct {
+	ID     int64  `json:"id"`
+	Number string `json:"number"`
+	// OpenID is the resident's; empty for a ticket filed by staff for a
+	// resident without WeChat.
+	OpenID       string   `json:"openid,omitempty"`
+	Name         string   `json:"name,omitempty"`
+	Phone        string   `json:"phone"`
+	Category     string   `json:"category"`
+	CategoryName string   `json:"category_name"`
+	Description  string   `json:"description"`
+	Photos       []string `json:"photos,omitempty"`
+	// BuildingID is 0 for public areas and unknown places.
+	BuildingID int64 `json:"building_id,omitempty"`
+	// Place is where, as shown: "3号楼2单元201室", "公共区域：东门广场",
+	// or a location label.
+	Place        string     `json:"place"`
+	Unit         int        `json:"unit,omitempty"`
+	Lat          float64    `json:"lat,omitempty"`
+	Lng          float64    `json:"lng,omitempty"`
+	Status       Status     `json:"status"`
+	AssigneeID   int64      `json:"assignee_id,omitempty"`
+	AssigneeName string     `json:"assignee_name,omitempty"`
+	GridID       int64      `json:"grid_id,omitempty"`
+	ParentID     int64      `json:"parent_id,omitempty"`
+	Source       string     `json:"source"`
+	ResponseDue  time.Time  `json:"response_due"`
+	ResolveDue   time.Time  `json:"resolve_due"`
+	AcceptedAt   *time.Time `json:"accepted_at,omitempty"`
+	ResolvedAt   *time.Time `json:"resolved_at,omitempty"`
+	ClosedAt     *time.Time `json:"closed_at,omitempty"`
+	EscalatedAt  *time.Time `json:"escalated_at,omitempty"`
+	UrgedAt      *time.Time `json:"urged_at,omitempty"`
+	Resolution   string     `json:"resolution,omitempty"`
+	Rating       int        `json:"rating,omitempty"`
+	RatingNote   string     `json:"rating_note,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// Event is one line of a ticket's timeline.
+type Event struct {
+	At time.Time `json:"at"`
+	// Actor is who did it, as shown: "居民", "网格员 张三", "系统".
+	Actor  string `json:"actor"`
+	Action string `json:"action"`
+	Note   string `json:"note,omitempty"`
+}
+
+// Draft is a ticket being filed.
+type Draft struct {
+	OpenID      string
+	Name        string
+	Phone       string
+	Category    string
+	Description string
+	Photos      []string
+	BuildingID  int64
+	Unit        int
+	Place       string
+	Lat, Lng    float64
+	// Source is wechat, staff or open311.
+	Source string
+	// FiledBy is the staff member filing for a resident (0 otherwise).
+	FiledBy int64
+}
+
+// Receipt is what filing returns.
+type Receipt struct {
+	Ticket Ticket
+	// SameIssue counts the other open tickets of the same building and
+	// category from the last 24 hours ("本楼已有 N 户反映同类问题").
+	SameIssue int
+}
+
+// ActionKind is a staff action on a ticket.
+type ActionKind string
+
+// Staff actions (WeChat commands and the admin API share them).
+const (
+	ActAccept   ActionKind = "accept"   // 受理
+	ActResolve  ActionKind = "resolve"  // 办结
+	ActReturn   ActionKind = "return"   // 退回
+	ActTransfer ActionKind = "transfer" // 转派
+	ActNote     ActionKind = "note"     // a note on the timeline
+)
+
+// Action is a staff action on the ticket Number.
+type Action struct {
+	Number string
+	Kind   ActionKind
+	// By is the acting staff member (0 for an admin API token).
+	By   int64
+	Note string
+	// To names the new assignee of a transfer (staff name), or ToID.
+	To   string
+	ToID int64
+}
+
+// Service is what conversations need from service requests. Errors meant
+// for the person are *bot.UserError; unknown tickets are bot.ErrNotFound.
+type Service interface {
+	Categories() []Category
+	Buildings(ctx context.Context) ([]Building, error)
+	// FindBuilding returns the building with that number, or
+	// bot.ErrNotFound.
+	FindBuilding(ctx context.Context, number int) (Building, error)
+	Submit(ctx context.Context, d Draft) (Receipt, error)
+	// Mine lists the resident's tickets, newest first.
+	Mine(ctx context.Context, openid string, limit int) ([]Ticket, error)
+	// Get returns a ticket with its timeline.
+	Get(ctx context.Context, number string) (Ticket, []Event, error)
+	// Urge (催办) the resident's own ticket once its response deadline
+	// passed; it notifies the handler's supervisor.
+	Urge(ctx context.Context, openid, number string) (Ticket, error)
+	// Supplement adds the resident's text to their own ticket and notifies
+	// the handler.
+	Supplement(ctx context.Context, openid, number, text string) (Ticket, error)
+	// AwaitingRating returns the resident's oldest resolved, unrated
+	// ticket, or bot.ErrNotFound.
+	AwaitingRating(ctx context.Context, openid string) (Ticket, error)
+	// Rate rates that ticket; 3 reopens it.
+	Rate(ctx context.Context, openid, number string, rating int) (Ticket, error)
+	// StaffByOpenID returns the staff member bound to openid, or
+	// bot.ErrNotFound.
+	StaffByOpenID(ctx context.Context, openid string) (Staff, error)
+	// Bind binds openid to the staff member holding the one-time code.
+	Bind(ctx context.Context, openid, code string) (Staff, error)
+	// Todo lists a staff member's open tickets, overdue first.
+	Todo(ctx context.Context, staffID int64) ([]Ticket, error)
+	// Act performs a staff action, with the same rules for WeChat and the
+	// admin API, and notifies those concerned.
+	Act(ctx context.Context, a Action) (Ticket, error)
+}
