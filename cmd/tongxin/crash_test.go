@@ -115,8 +115,10 @@ func TestCrashLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The ledger catches up a moment after the fake.
-	for wait := time.Now().Add(30 * time.Second); len(rows) > 0 && time.Now().Before(wait); {
+	// The ledger catches up after the fake: a row the killed process was
+	// sending stays leased (notify's lease, a minute) before it is sent
+	// again, and then WeChat drops the repeat by its client_msg_id.
+	for wait := time.Now().Add(150 * time.Second); len(rows) > 0 && time.Now().Before(wait); {
 		time.Sleep(50 * time.Millisecond)
 		rows, _ = store.ListNotifications(context.Background(), storage.NotificationPending, 100, 0)
 	}
