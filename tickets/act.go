@@ -1,0 +1,221 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/storage"
+)
+
+// Act performs a staff action (受理, 办结, 退回, 转派 or a note) with the
+// same rules for WeChat and the admin API (By 0), records it on the
+// timeline and queues the notices it causes. Only the assignee, or staff
+// with the admin, supervisor or duty role, may act on a ticket. A refused
+// action is a *bot.UserError (wrapping a *FieldError for missing input);
+// an unknown ticket is bot.ErrNotFound.
+func (s *Service) Act(ctx context.Context, a ticket.Action) (ticket.Ticket, error) {
+	var out ticket.Ticket
+	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
+		var err error
+		out, err = s.act(ctx, tx, a)
+		return err
+	})
+	if err != nil {
+		return ticket.Ticket{}, fmt.Errorf("tickets.Act(%s %s): %w", a.Kind, a.Number, err)
+	}
+	return out, nil
+}
+
+// privileged reports whether st may act on tickets assigned to others.
+func privileged(st ticket.Staff) bool {
+	return st.Has(ticket.RoleAdmin) || st.Has(ticket.RoleSupervisor) || st.Has(ticket.RoleDuty)
+}
+
+// verbs name the actions in refusals.
+var verbs = map[ticket.ActionKind]string{
+	ticket.ActAccept: "受理", ticket.ActResolve: "办结", ticket.ActReturn: "退回",
+	ticket.ActTransfer: "转派", ticket.ActNote: "备注",
+}
+
+func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (ticket.Ticket, error) {
+	verb, ok := verbs[a.Kind]
+	if !ok {
+		return ticket.Ticket{}, invalid("kind", "不支持的操作。")
+	}
+	t, err := tx.LockTicket(ctx, a.Number)
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	actor := actorAdmin
+	var by *ticket.Staff
+	if a.By != 0 {
+		st, err := tx.Staff(ctx, a.By)
+		if errors.Is(err, bot.ErrNotFound) {
+			return ticket.Ticket{}, &bot.UserError{Message: "没有找到您的工作人员记录，请联系社区管理员。", Err: err}
+		}
+		if err != nil {
+			return ticket.Ticket{}, err
+		}
+		if t.AssigneeID != st.ID && !privileged(st) {
+			return ticket.Ticket{}, bot.Errorf(fmt.Sprintf("编号 %s 的诉求不是派给您的，不能%s。", t.Number, verb))
+		}
+		by, actor = &st, who(st)
+	}
+	note := strings.TrimSpace(a.Note)
+	now := s.now()
+	refuse := func(why string) (ticket.Ticket, error) {
+		return ticket.Ticket{}, bot.Errorf(fmt.Sprintf("编号 %s 的诉求%s，不能%s。", t.Number, why, verb))
+	}
+	if a.Kind != ticket.ActNote && !t.Status.Open() {
+		return refuse("已" + map[ticket.Status]string{ticket.Resolved: "办结", ticket.Closed: "关闭"}[t.Status])
+	}
+
+	event := ticket.Event{At: now, Actor: actor, Action: verb, Note: note}
+	// After the update and the event, notices are queued by then.
+	var then func(eid int64) error
+	switch a.Kind {
+	case ticket.ActAccept:
+		if t.Status == ticket.Accepted {
+			return refuse("已在办理中")
+		}
+		t.Status = ticket.Accepted
+		if t.AcceptedAt == nil {
+			t.AcceptedAt = &now
+		}
+		if by != nil && t.AssigneeID != by.ID {
+			t.AssigneeID, t.AssigneeName = by.ID, by.Name
+		}
+		then = func(eid int64) error {
+			text := fmt.Sprintf("您的诉求（编号 %s）已受理，处理人：%s。", t.Number, handlerName(t))
+			return s.toResident(ctx, tx, t, KindAccepted, fmt.Sprintf("ticket:%s:accepted:%d", t.Number, eid), text, now)
+		}
+
+	case ticket.ActResolve:
+		if t.Status != ticket.Accepted && t.Status != ticket.Reopened {
+			return ticket.Ticket{}, bot.Errorf(fmt.Sprintf("编号 %s 的诉求还未受理，请先回复 受理 %s。", t.Number, t.Number))
+		}
+		if note == "" {
+			return ticket.Ticket{}, invalid("note", fmt.Sprintf("请写明办理结果，例如：办结 %s 已更换楼道灯。", t.Number))
+		}
+		t.Status, t.ResolvedAt, t.Resolution = ticket.Resolved, &now, cut(note, 500)
+		then = func(eid int64) error {
+			text := fmt.Sprintf("您的诉求（编号 %s）已办结：%s\n%s", t.Number, cut(note, 100), RatingPrompt)
+			return s.toResident(ctx, tx, t, KindResolved, fmt.Sprintf("ticket:%s:resolved:%d", t.Number, eid), text, now)
+		}
+
+	case ticket.ActReturn:
+		if t.Status == ticket.Returned {
+			return refuse("已退回待分派")
+		}
+		if note == "" {
+			return ticket.Ticket{}, invalid("note", fmt.Sprintf("请写明退回原因，例如：退回 %s 不属于本网格。", t.Number))
+		}
+		var except int64
+		if by != nil {
+			except = by.ID
+		}
+		duty, err := withRole(ctx, tx, ticket.RoleDuty, except)
+		if err != nil {
+			return ticket.Ticket{}, err
+		}
+		t.Status, t.AssigneeID, t.AssigneeName = ticket.Returned, 0, ""
+		if duty != nil {
+			t.AssigneeID, t.AssigneeName = duty.ID, duty.Name
+		}
+		then = func(eid int64) error {
+			key := fmt.Sprintf("ticket:%s:returned:%d", t.Number, eid)
+			text := fmt.Sprintf("【退回】编号 %s（%s）被 %s 退回，原因：%s。请重新分派：回复 转派 %s 姓名",
+				t.Number, s.brief(t), actor, cut(note, 100), t.Number)
+			if err := s.toStaff(ctx, tx, duty, t, KindAssigned, key+":staff", text, now); err != nil {
+				return err
+			}
+			text = fmt.Sprintf("您的诉求（编号 %s）正在重新安排处理人，我们会尽快处理。", t.Number)
+			return s.toResident(ctx, tx, t, KindReturned, key, text, now)
+		}
+
+	case ticket.ActTransfer:
+		to, err := s.transferee(ctx, tx, t, a)
+		if err != nil {
+			return ticket.Ticket{}, err
+		}
+		if to.ID == t.AssigneeID {
+			return ticket.Ticket{}, bot.Errorf(fmt.Sprintf("编号 %s 的诉求已经由 %s 负责。", t.Number, to.Name))
+		}
+		t.AssigneeID, t.AssigneeName = to.ID, to.Name
+		if t.Status == ticket.Returned {
+			t.Status = ticket.Submitted
+		}
+		event.Note = "转给 " + who(to)
+		if note != "" {
+			event.Note += "：" + note
+		}
+		then = func(eid int64) error {
+			key := fmt.Sprintf("ticket:%s:transferred:%d", t.Number, eid)
+			text := fmt.Sprintf("【转派】编号 %s（%s）由 %s 转给您：%s\n居民：%s",
+				t.Number, s.brief(t), actor, cut(t.Description, 80), residentDesc(t, to.OpenID != ""))
+			if note != "" {
+				text += "\n说明：" + cut(note, 100)
+			}
+			if t.Status != ticket.Accepted {
+				text += "\n请回复 受理 " + t.Number
+			}
+			if err := s.toStaff(ctx, tx, &to, t, KindAssigned, fmt.Sprintf("%s:%d", key, to.ID), text, now); err != nil {
+				return err
+			}
+			text = fmt.Sprintf("您的诉求（编号 %s）已转交 %s 办理。", t.Number, to.Name)
+			return s.toResident(ctx, tx, t, KindTransferred, key, text, now)
+		}
+
+	case ticket.ActNote:
+		if note == "" {
+			return ticket.Ticket{}, invalid("note", "请写上备注内容。")
+		}
+		event.Action = "备注"
+	}
+
+	t.UpdatedAt = now
+	if err := tx.UpdateTicket(ctx, t); err != nil {
+		return ticket.Ticket{}, err
+	}
+	eid, err := tx.AddTicketEvent(ctx, t.ID, event)
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	if then != nil {
+		if err := then(eid); err != nil {
+			return ticket.Ticket{}, err
+		}
+	}
+	return s.named(t), nil
+}
+
+// transferee finds the new assignee of a transfer, by id or by name.
+func (s *Service) transferee(ctx context.Context, tx *storage.Tx, t ticket.Ticket, a ticket.Action) (ticket.Staff, error) {
+	if a.ToID != 0 {
+		st, err := tx.Staff(ctx, a.ToID)
+		if errors.Is(err, bot.ErrNotFound) {
+			return ticket.Staff{}, invalid("assignee_id", fmt.Sprintf("没有编号为 %d 的工作人员。", a.ToID))
+		}
+		return st, err
+	}
+	name := strings.TrimSpace(a.To)
+	if name == "" {
+		return ticket.Staff{}, invalid("assignee_id", fmt.Sprintf("请写明转给谁，例如：转派 %s 张三。", t.Number))
+	}
+	found, err := tx.StaffByName(ctx, name)
+	if err != nil {
+		return ticket.Staff{}, err
+	}
+	switch len(found) {
+	case 0:
+		return ticket.Staff{}, invalid("assignee_id", "没有找到名叫 "+name+" 的工作人员。")
+	case 1:
+		return found[0], nil
+	default:
+		return ticket.Staff{}, invalid("assignee_id", fmt.Sprintf("有 %d 位名叫 %s 的工作人员，请在管理后台按编号转派。", len(found), name))
+	}
+}

@@ -1,0 +1,191 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/storage"
+)
+
+// Notification kinds, for templates (notify.Config.Templates) and metrics.
+const (
+	KindNew         = "ticket_new"         // to the assignee of a new ticket
+	KindCopy        = "ticket_cc"          // to the 楼栋长 and 单元长 of a new ticket
+	KindAccepted    = "ticket_accepted"    // to the resident
+	KindResolved    = "ticket_resolved"    // to the resident, asking for a rating
+	KindReturned    = "ticket_returned"    // to the resident
+	KindTransferred = "ticket_transferred" // to the resident
+	KindAssigned    = "ticket_assigned"    // to the new assignee of a transfer or return
+	KindUrged       = "ticket_urged"       // to the handler's supervisor
+	KindSupplement  = "ticket_supplement"  // to the handler
+	KindReopened    = "ticket_reopened"    // to the handler and the supervisor
+	KindEscalated   = "ticket_escalated"   // to the supervisor
+)
+
+// RatingPrompt ends the resident's notice of a resolved ticket.
+const RatingPrompt = "请评价：回复 1 满意 2 基本满意 3 不满意"
+
+// roleLabels name staff roles in timelines and messages, in the order a
+// person's label is chosen.
+var roleLabels = []struct{ role, label string }{
+	{ticket.RoleGridWorker, "网格员"},
+	{ticket.RoleMediator, "调解员"},
+	{ticket.RoleEmployment, "就业专干"},
+	{ticket.RoleSupervisor, "督办"},
+	{ticket.RoleDuty, "值班员"},
+	{ticket.RoleAdmin, "管理员"},
+	{ticket.RoleBuildingHead, "楼栋长"},
+	{ticket.RoleUnitHead, "单元长"},
+}
+
+// who names a staff member as a timeline shows them: "网格员 张三".
+func who(st ticket.Staff) string {
+	for _, r := range roleLabels {
+		if st.Has(r.role) {
+			return r.label + " " + st.Name
+		}
+	}
+	return "工作人员 " + st.Name
+}
+
+// Actors of timeline events that are not staff.
+const (
+	actorResident = "居民"
+	actorSystem   = "系统"
+	actorAdmin    = "管理员"
+)
+
+// cut shortens s to at most n runes, marking the cut.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// brief is a ticket in one line for staff: "维修报修，3号楼2单元201室".
+func (s *Service) brief(t ticket.Ticket) string {
+	return s.categoryName(t.Category) + "，" + t.Place
+}
+
+// fields are the template facts of a notice about t.
+func (s *Service) fields(t ticket.Ticket, at time.Time) map[string]string {
+	return map[string]string{
+		"title":  s.categoryName(t.Category),
+		"number": t.Number,
+		"status": t.Status.Label(),
+		"time":   stamp(at),
+	}
+}
+
+func (s *Service) url(t ticket.Ticket) string {
+	if s.cfg.DetailURL == nil {
+		return ""
+	}
+	return s.cfg.DetailURL(t.Number)
+}
+
+func (s *Service) enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) error {
+	if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
+		return fmt.Errorf("queueing %s: %w", n.Kind, err)
+	}
+	return nil
+}
+
+// toResident queues news of t for the resident who filed it; tickets filed
+// by staff for someone without WeChat have nobody to tell.
+func (s *Service) toResident(ctx context.Context, tx *storage.Tx, t ticket.Ticket, kind, key, text string, at time.Time) error {
+	if t.OpenID == "" {
+		return nil
+	}
+	return s.enqueue(ctx, tx, bot.Notice{
+		Kind: kind, To: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Key: key,
+	})
+}
+
+// toStaff queues text about t for st: to their WeChat when bound, else to
+// the duty staff's group, saying whom to pass it on to. A nil st means
+// nobody in particular: the duty staff.
+func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *ticket.Staff, t ticket.Ticket, kind, key, text string, at time.Time) error {
+	to := bot.RoleDuty
+	switch {
+	case st != nil && st.OpenID != "":
+		to = st.OpenID
+	case st != nil:
+		text += "\n（" + st.Name + " 尚未绑定微信，请值班人员转告。）"
+	}
+	return s.enqueue(ctx, tx, bot.Notice{
+		Kind: kind, To: to, Text: text, Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key,
+	})
+}
+
+// staffOrNil returns staff member id, or nil for id 0.
+func staffOrNil(ctx context.Context, tx *storage.Tx, id int64) (*ticket.Staff, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	st, err := tx.Staff(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// supervisor returns who supervises the handling of t: its grid's
+// supervisor, else the first staff member with the supervisor role, else
+// nil (the duty staff).
+func (s *Service) supervisor(ctx context.Context, tx *storage.Tx, t ticket.Ticket) (*ticket.Staff, error) {
+	if t.GridID != 0 {
+		g, err := tx.Grid(ctx, t.GridID)
+		if err != nil {
+			return nil, err
+		}
+		if g.SupervisorID != 0 {
+			return staffOrNil(ctx, tx, g.SupervisorID)
+		}
+	}
+	return withRole(ctx, tx, ticket.RoleSupervisor, 0)
+}
+
+// withRole returns the first staff member with role other than except, or
+// nil when there is none.
+func withRole(ctx context.Context, tx *storage.Tx, role string, except int64) (*ticket.Staff, error) {
+	st, err := tx.StaffWithRole(ctx, role, except)
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// handlerName names the assignee of t for residents.
+func handlerName(t ticket.Ticket) string {
+	if t.AssigneeName == "" {
+		return "社区值班人员"
+	}
+	return t.AssigneeName
+}
+
+// residentDesc is how a staff notice names the resident: in full to the
+// person handling it, masked for the duty group.
+func residentDesc(t ticket.Ticket, private bool) string {
+	name := t.Name
+	if name == "" || !private {
+		name = "居民"
+	}
+	switch {
+	case t.Phone == "":
+		return name
+	case private:
+		return name + " " + t.Phone
+	default:
+		return name + " " + bot.MaskPhone(t.Phone)
+	}
+}

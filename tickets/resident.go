@@ -1,0 +1,196 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/storage"
+)
+
+// urgeEvery is how often a resident may urge one ticket.
+const urgeEvery = 24 * time.Hour
+
+// own locks the resident's ticket number. Someone else's ticket is
+// bot.ErrNotFound, exactly like a ticket that does not exist, so that
+// numbers reveal nothing.
+func own(ctx context.Context, tx *storage.Tx, openid, number string) (ticket.Ticket, error) {
+	t, err := tx.LockTicket(ctx, number)
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	if openid == "" || t.OpenID != openid {
+		return ticket.Ticket{}, bot.ErrNotFound
+	}
+	return t, nil
+}
+
+// Urge (催办) presses on the resident's own open ticket once its response
+// deadline passed, at most once a day, and tells the handler's
+// supervisor. Too early is a *bot.UserError saying when it becomes
+// possible; someone else's ticket is bot.ErrNotFound.
+func (s *Service) Urge(ctx context.Context, openid, number string) (ticket.Ticket, error) {
+	var out ticket.Ticket
+	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
+		t, err := own(ctx, tx, openid, number)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		switch {
+		case !t.Status.Open():
+			return bot.Errorf("编号 " + number + " 的诉求已办结，无需催办。")
+		case now.Before(t.ResponseDue):
+			return bot.Errorf(fmt.Sprintf("编号 %s 的诉求还在受理时限内，%s 后仍未处理可以催办。", number, shanghai(t.ResponseDue)))
+		case t.UrgedAt != nil && now.Before(t.UrgedAt.Add(urgeEvery)):
+			return bot.Errorf(fmt.Sprintf("您已催办过编号 %s 的诉求，%s 后可以再次催办。", number, shanghai(t.UrgedAt.Add(urgeEvery))))
+		}
+		t.UrgedAt, t.UpdatedAt = &now, now
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		sup, err := s.supervisor(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		eid, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorResident, Action: "催办", Note: "已通知督办"})
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("【催办】编号 %s（%s）居民催办：应于 %s 前受理，当前%s，处理人：%s。请督促办理。",
+			t.Number, s.brief(t), shanghai(t.ResponseDue), t.Status.Label(), handlerName(t))
+		if err := s.toStaff(ctx, tx, sup, t, KindUrged, fmt.Sprintf("ticket:%s:urged:%d", t.Number, eid), text, now); err != nil {
+			return err
+		}
+		out = t
+		return nil
+	})
+	if err != nil {
+		return ticket.Ticket{}, fmt.Errorf("tickets.Urge(%s): %w", number, err)
+	}
+	return s.named(out), nil
+}
+
+// Supplement adds the resident's text to the timeline of their own ticket
+// and tells its handler. A closed ticket is a *bot.UserError; someone
+// else's ticket is bot.ErrNotFound.
+func (s *Service) Supplement(ctx context.Context, openid, number, text string) (ticket.Ticket, error) {
+	text = strings.TrimSpace(text)
+	var out ticket.Ticket
+	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
+		t, err := own(ctx, tx, openid, number)
+		if err != nil {
+			return err
+		}
+		switch {
+		case text == "":
+			return bot.Errorf("请写上要补充的内容，例如：补充 " + number + " 楼上也漏水了")
+		case t.Status == ticket.Closed:
+			return bot.Errorf("编号 " + number + " 的诉求已经关闭。如有新问题，请回复 报修 重新提交。")
+		}
+		now := s.now()
+		t.UpdatedAt = now
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		eid, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorResident, Action: "补充", Note: cut(text, 500)})
+		if err != nil {
+			return err
+		}
+		handler, err := staffOrNil(ctx, tx, t.AssigneeID)
+		if err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("【补充】编号 %s（%s）居民补充：%s", t.Number, s.brief(t), cut(text, 200))
+		if err := s.toStaff(ctx, tx, handler, t, KindSupplement, fmt.Sprintf("ticket:%s:supplement:%d", t.Number, eid), msg, now); err != nil {
+			return err
+		}
+		out = t
+		return nil
+	})
+	if err != nil {
+		return ticket.Ticket{}, fmt.Errorf("tickets.Supplement(%s): %w", number, err)
+	}
+	return s.named(out), nil
+}
+
+// ratingNames are the ratings as residents say them.
+var ratingNames = map[int]string{
+	ticket.RatingSatisfied:    "满意",
+	ticket.RatingBasically:    "基本满意",
+	ticket.RatingDissatisfied: "不满意",
+}
+
+// Rate records the resident's rating of their resolved ticket: 满意 and
+// 基本满意 close it; 不满意 reopens it with a new resolution deadline and
+// tells the handler and the supervisor.
+func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (ticket.Ticket, error) {
+	var out ticket.Ticket
+	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
+		t, err := own(ctx, tx, openid, number)
+		if err != nil {
+			return err
+		}
+		switch {
+		case ratingNames[rating] == "":
+			return bot.Errorf("请回复 1 满意 2 基本满意 3 不满意。")
+		case t.Status == ticket.Closed:
+			return bot.Errorf("编号 " + number + " 的诉求已经评价过了，谢谢！")
+		case t.Status != ticket.Resolved:
+			return bot.Errorf("编号 " + number + " 的诉求还在办理中，办结后再请您评价。")
+		}
+		now := s.now()
+		t.Rating, t.UpdatedAt = rating, now
+		if rating != ticket.RatingDissatisfied {
+			t.Status, t.ClosedAt = ticket.Closed, &now
+			if err := tx.UpdateTicket(ctx, t); err != nil {
+				return err
+			}
+			if _, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorResident, Action: "评价", Note: ratingNames[rating]}); err != nil {
+				return err
+			}
+			out = t
+			return nil
+		}
+		t.Status, t.ResolvedAt = ticket.Reopened, nil
+		if c, ok := s.cats[t.Category]; ok {
+			t.ResolveDue = s.due(now, c.ResolveHours)
+		}
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		eid, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorResident, Action: "评价", Note: "不满意，重新办理"})
+		if err != nil {
+			return err
+		}
+		handler, err := staffOrNil(ctx, tx, t.AssigneeID)
+		if err != nil {
+			return err
+		}
+		sup, err := s.supervisor(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("【不满意】编号 %s（%s）居民对办理结果不满意，已重新打开，请于 %s 前重新办结。处理人：%s。",
+			t.Number, s.brief(t), shanghai(t.ResolveDue), handlerName(t))
+		key := fmt.Sprintf("ticket:%s:reopened:%d", t.Number, eid)
+		if err := s.toStaff(ctx, tx, handler, t, KindReopened, key+":handler", text, now); err != nil {
+			return err
+		}
+		same := (sup == nil && handler == nil) || (sup != nil && handler != nil && sup.ID == handler.ID)
+		if !same {
+			if err := s.toStaff(ctx, tx, sup, t, KindReopened, key+":supervisor", text, now); err != nil {
+				return err
+			}
+		}
+		out = t
+		return nil
+	})
+	if err != nil {
+		return ticket.Ticket{}, fmt.Errorf("tickets.Rate(%s): %w", number, err)
+	}
+	return s.named(out), nil
+}

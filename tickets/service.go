@@ -1,0 +1,222 @@
+// Package tickets runs service requests (诉求/报修): it files them, routes
+// them to the grid worker or the role that handles their category, keeps
+// their lifecycle and timeline, queues the notifications each change
+// causes, escalates what nobody accepted in time and closes what nobody
+// rated. It implements ticket.Service for conversations and AdminService
+// for the admin API.
+//
+// It does not deliver notifications (the notify outbox does) nor talk to
+// residents (the bot flows do). Each public method owns its transaction:
+// a change, its timeline and its notifications commit together or not at
+// all.
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/workcal"
+)
+
+var (
+	_ ticket.Service = (*Service)(nil)
+	_ AdminService   = (*Service)(nil)
+)
+
+// DefaultCategories are the community's kinds of request, with deadlines
+// in working hours.
+var DefaultCategories = []ticket.Category{
+	{Key: "repair", Name: "维修报修", Role: ticket.RoleGridWorker, ResponseHours: 4, ResolveHours: 18},
+	{Key: "sanitation", Name: "环境卫生", Role: ticket.RoleGridWorker, ResponseHours: 4, ResolveHours: 12},
+	{Key: "dispute", Name: "矛盾纠纷", Role: ticket.RoleMediator, ResponseHours: 4, ResolveHours: 30},
+	{Key: "employment", Name: "帮就业", Role: ticket.RoleEmployment, ResponseHours: 8, ResolveHours: 60},
+	{Key: "assistance", Name: "帮救助", Role: ticket.RoleGridWorker, ResponseHours: 4, ResolveHours: 30},
+	{Key: "housing", Name: "帮找房", Role: ticket.RoleGridWorker, ResponseHours: 8, ResolveHours: 60},
+	{Key: "medical", Name: "帮就医", Role: ticket.RoleGridWorker, ResponseHours: 2, ResolveHours: 12},
+	{Key: "suggestion", Name: "意见建议", Role: ticket.RoleSupervisor, ResponseHours: 8, ResolveHours: 60},
+}
+
+// Config tunes the service. Zero values take the defaults noted.
+type Config struct {
+	// Categories are the kinds of request offered (DefaultCategories).
+	Categories []ticket.Category
+	// Now is the clock (time.Now).
+	Now func() time.Time
+	// DetailURL, when set, gives the page a template message about a
+	// ticket links to.
+	DetailURL func(number string) string
+}
+
+// Service implements ticket.Service and AdminService on a Store.
+type Service struct {
+	store  *storage.Store
+	outbox *notify.Outbox
+	cal    *workcal.Calendar
+	cfg    Config
+	cats   map[string]ticket.Category
+}
+
+// New returns the service. Notifications go through outbox, in the
+// transaction of the change; deadlines are counted in working time on cal.
+func New(store *storage.Store, outbox *notify.Outbox, cal *workcal.Calendar, cfg Config) *Service {
+	if len(cfg.Categories) == 0 {
+		cfg.Categories = DefaultCategories
+	}
+	cfg.Categories = append([]ticket.Category(nil), cfg.Categories...)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cal == nil {
+		cal = workcal.Builtin()
+	}
+	s := &Service{store: store, outbox: outbox, cal: cal, cfg: cfg, cats: map[string]ticket.Category{}}
+	for _, c := range cfg.Categories {
+		s.cats[c.Key] = c
+	}
+	return s
+}
+
+// now is the clock as stored: UTC, to the microsecond.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// Categories returns the kinds of request offered, in menu order.
+func (s *Service) Categories() []ticket.Category {
+	return append([]ticket.Category(nil), s.cfg.Categories...)
+}
+
+// categoryName names a category key; a key no longer configured shows as
+// itself.
+func (s *Service) categoryName(key string) string {
+	if c, ok := s.cats[key]; ok {
+		return c.Name
+	}
+	return key
+}
+
+// named fills what is not stored: the category's name.
+func (s *Service) named(t ticket.Ticket) ticket.Ticket {
+	t.CategoryName = s.categoryName(t.Category)
+	return t
+}
+
+func (s *Service) namedAll(ts []ticket.Ticket) []ticket.Ticket {
+	for i := range ts {
+		ts[i] = s.named(ts[i])
+	}
+	return ts
+}
+
+// Buildings returns the community's buildings by number.
+func (s *Service) Buildings(ctx context.Context) ([]ticket.Building, error) {
+	bs, err := s.store.ListBuildings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tickets.Buildings: %w", err)
+	}
+	return bs, nil
+}
+
+// FindBuilding returns the building with that number, or bot.ErrNotFound.
+func (s *Service) FindBuilding(ctx context.Context, number int) (ticket.Building, error) {
+	b, err := s.store.BuildingByNumber(ctx, number)
+	if err != nil {
+		return ticket.Building{}, fmt.Errorf("tickets.FindBuilding(%d): %w", number, err)
+	}
+	return b, nil
+}
+
+// Mine lists the resident's tickets, newest first (at most limit, 10 when
+// limit is not positive).
+func (s *Service) Mine(ctx context.Context, openid string, limit int) ([]ticket.Ticket, error) {
+	if limit <= 0 {
+		limit = 10
+	}
+	ts, err := s.store.ResidentTickets(ctx, openid, limit)
+	if err != nil {
+		return nil, fmt.Errorf("tickets.Mine: %w", err)
+	}
+	return s.namedAll(ts), nil
+}
+
+// Get returns a ticket with its timeline, or bot.ErrNotFound. Callers
+// check that the person asking may see it.
+func (s *Service) Get(ctx context.Context, number string) (ticket.Ticket, []ticket.Event, error) {
+	t, err := s.store.Ticket(ctx, number)
+	if err != nil {
+		return ticket.Ticket{}, nil, fmt.Errorf("tickets.Get(%s): %w", number, err)
+	}
+	events, err := s.store.TicketEvents(ctx, t.ID)
+	if err != nil {
+		return ticket.Ticket{}, nil, fmt.Errorf("tickets.Get(%s): %w", number, err)
+	}
+	return s.named(t), events, nil
+}
+
+// StaffByOpenID returns the staff member bound to openid, or
+// bot.ErrNotFound.
+func (s *Service) StaffByOpenID(ctx context.Context, openid string) (ticket.Staff, error) {
+	if openid == "" {
+		return ticket.Staff{}, fmt.Errorf("tickets.StaffByOpenID: %w", bot.ErrNotFound)
+	}
+	st, err := s.store.StaffByOpenID(ctx, openid)
+	if err != nil {
+		return ticket.Staff{}, fmt.Errorf("tickets.StaffByOpenID: %w", err)
+	}
+	return st, nil
+}
+
+// bindCodeRe is what CreateStaff hands out.
+var bindCodeRe = regexp.MustCompile(`^\d{6}$`)
+
+// Bind binds openid to the staff member holding the one-time code and
+// uses the code up. An unknown or used code, or an openid bound to someone
+// else, is a *bot.UserError.
+func (s *Service) Bind(ctx context.Context, openid, code string) (ticket.Staff, error) {
+	if !bindCodeRe.MatchString(code) {
+		return ticket.Staff{}, bot.Errorf("绑定码无效或已使用，请向社区管理员重新索取。")
+	}
+	st, err := s.store.BindStaff(ctx, code, openid)
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		return ticket.Staff{}, &bot.UserError{Message: "绑定码无效或已使用，请向社区管理员重新索取。", Err: err}
+	case errors.Is(err, bot.ErrConflict):
+		return ticket.Staff{}, &bot.UserError{Message: "这个微信号已经绑定了另一位工作人员，如需更换请联系社区管理员。", Err: err}
+	case err != nil:
+		return ticket.Staff{}, fmt.Errorf("tickets.Bind: %w", err)
+	}
+	return st, nil
+}
+
+// Todo lists a staff member's open tickets, overdue first, then oldest.
+func (s *Service) Todo(ctx context.Context, staffID int64) ([]ticket.Ticket, error) {
+	ts, err := s.store.AssignedTickets(ctx, staffID, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("tickets.Todo(%d): %w", staffID, err)
+	}
+	return s.namedAll(ts), nil
+}
+
+// AwaitingRating returns the resident's oldest resolved ticket, which
+// waits for their rating, or bot.ErrNotFound.
+func (s *Service) AwaitingRating(ctx context.Context, openid string) (ticket.Ticket, error) {
+	if openid == "" {
+		return ticket.Ticket{}, fmt.Errorf("tickets.AwaitingRating: %w", bot.ErrNotFound)
+	}
+	t, err := s.store.OldestResolved(ctx, openid)
+	if err != nil {
+		return ticket.Ticket{}, fmt.Errorf("tickets.AwaitingRating: %w", err)
+	}
+	return s.named(t), nil
+}
+
+// shanghai formats times for people.
+func shanghai(t time.Time) string { return t.In(workcal.Shanghai).Format("1月2日 15:04") }
+
+// stamp formats a time for a template field (at most 16 characters).
+func stamp(t time.Time) string { return t.In(workcal.Shanghai).Format("2006-01-02 15:04") }

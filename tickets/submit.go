@@ -1,0 +1,300 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/workcal"
+)
+
+// MaxPhotos is how many photos a ticket keeps.
+const MaxPhotos = 6
+
+// sameIssueWindow is how far back an open ticket of the same building and
+// category counts as the same problem.
+const sameIssueWindow = 24 * time.Hour
+
+// phoneRe is an 11-digit mainland mobile number.
+var phoneRe = regexp.MustCompile(`^1[3-9]\d{9}$`)
+
+// sources are where tickets come from.
+var sources = map[string]bool{"wechat": true, "staff": true, "open311": true}
+
+// invalid is bad input: a *bot.UserError for conversations wrapping a
+// *FieldError for the admin API, so each edge finds what it shows.
+func invalid(field, msg string) error {
+	return &bot.UserError{Message: msg, Err: &FieldError{Field: field, Message: msg}}
+}
+
+// routing is where a new ticket goes.
+type routing struct {
+	assignee *ticket.Staff // nil: the duty staff's group
+	gridID   int64
+	note     string // for the timeline
+}
+
+// route picks the handler of a ticket of category cat in building b (nil
+// when not in a building): the grid worker of the building's grid for
+// grid_worker categories, the first staff member with the category's role
+// for the others, and the duty staff when nobody matches.
+func (s *Service) route(ctx context.Context, tx *storage.Tx, cat ticket.Category, b *ticket.Building) (routing, error) {
+	var r routing
+	if b != nil {
+		r.gridID = b.GridID
+	}
+	switch {
+	case cat.Role == ticket.RoleGridWorker && r.gridID != 0:
+		g, err := tx.Grid(ctx, r.gridID)
+		if err != nil {
+			return routing{}, err
+		}
+		if r.assignee, err = staffOrNil(ctx, tx, g.WorkerID); err != nil {
+			return routing{}, err
+		}
+	case cat.Role != ticket.RoleGridWorker && cat.Role != "":
+		var err error
+		if r.assignee, err = withRole(ctx, tx, cat.Role, 0); err != nil {
+			return routing{}, err
+		}
+	}
+	if r.assignee != nil {
+		r.note = "派给 " + who(*r.assignee)
+		return r, nil
+	}
+	duty, err := withRole(ctx, tx, ticket.RoleDuty, 0)
+	if err != nil {
+		return routing{}, err
+	}
+	r.assignee = duty
+	if duty != nil {
+		r.note = "无对应处理人，派给 " + who(*duty)
+	} else {
+		r.note = "无对应处理人，交社区值班人员分派"
+	}
+	return r, nil
+}
+
+// checkDraft validates what can be checked without the database.
+func (s *Service) checkDraft(d *ticket.Draft) (ticket.Category, error) {
+	cat, ok := s.cats[d.Category]
+	if !ok {
+		return ticket.Category{}, invalid("category", "请选择诉求类别。")
+	}
+	d.Description = strings.TrimSpace(d.Description)
+	d.Phone = strings.TrimSpace(d.Phone)
+	d.Place = strings.TrimSpace(d.Place)
+	switch {
+	case d.Description == "" && len(d.Photos) == 0:
+		return cat, invalid("description", "请描述一下遇到的问题。")
+	case len([]rune(d.Description)) > 1000:
+		return cat, invalid("description", "问题描述太长了，请控制在 1000 字以内。")
+	case len(d.Photos) > MaxPhotos:
+		return cat, invalid("photos", fmt.Sprintf("最多附 %d 张照片。", MaxPhotos))
+	case d.Phone != "" && !phoneRe.MatchString(d.Phone):
+		return cat, invalid("phone", "手机号应为 11 位数字，以 1 开头。")
+	case d.Phone == "" && d.OpenID == "":
+		return cat, invalid("phone", "请留下居民的联系电话。")
+	case d.Unit < 0:
+		return cat, invalid("unit", "单元号不对。")
+	}
+	if d.Source == "" {
+		d.Source = "wechat"
+		if d.FiledBy != 0 {
+			d.Source = "staff"
+		}
+	}
+	if !sources[d.Source] {
+		return cat, invalid("source", "来源应为 wechat、staff 或 open311。")
+	}
+	return cat, nil
+}
+
+// Submit files a ticket: numbers it, routes it, sets its deadlines, links
+// it to open tickets of the same problem in the same building, and queues
+// the notices to its handler and to the building's and unit's heads, all
+// in one transaction. Bad input is a *bot.UserError wrapping a
+// *FieldError.
+func (s *Service) Submit(ctx context.Context, d ticket.Draft) (ticket.Receipt, error) {
+	cat, err := s.checkDraft(&d)
+	if err != nil {
+		return ticket.Receipt{}, fmt.Errorf("tickets.Submit: %w", err)
+	}
+	var rc ticket.Receipt
+	err = s.store.Transact(ctx, func(tx *storage.Tx) error {
+		var err error
+		rc, err = s.submit(ctx, tx, d, cat)
+		return err
+	})
+	if err != nil {
+		return ticket.Receipt{}, fmt.Errorf("tickets.Submit: %w", err)
+	}
+	return rc, nil
+}
+
+func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, cat ticket.Category) (ticket.Receipt, error) {
+	now := s.now()
+	var b *ticket.Building
+	if d.BuildingID != 0 {
+		bb, err := tx.Building(ctx, d.BuildingID)
+		if errors.Is(err, bot.ErrNotFound) {
+			return ticket.Receipt{}, invalid("building_id", "没有这栋楼，请重新选择。")
+		}
+		if err != nil {
+			return ticket.Receipt{}, err
+		}
+		b = &bb
+	}
+	actor := actorResident
+	if d.FiledBy != 0 {
+		st, err := tx.Staff(ctx, d.FiledBy)
+		if errors.Is(err, bot.ErrNotFound) {
+			return ticket.Receipt{}, invalid("filed_by", "登记人不是社区工作人员。")
+		}
+		if err != nil {
+			return ticket.Receipt{}, err
+		}
+		actor = who(st)
+	}
+	if d.Place == "" {
+		d.Place = placeOf(b, d.Unit)
+	}
+
+	r, err := s.route(ctx, tx, cat, b)
+	if err != nil {
+		return ticket.Receipt{}, err
+	}
+	var same []ticket.Ticket
+	if b != nil {
+		if same, err = tx.SameIssue(ctx, b.ID, cat.Key, now.Add(-sameIssueWindow)); err != nil {
+			return ticket.Receipt{}, err
+		}
+	}
+
+	// The counter row is the one place concurrent filings queue: take it
+	// last, so it is held for as short a time as possible.
+	day := now.In(workcal.Shanghai).Format("060102")
+	seq, err := tx.NextTicketNumber(ctx, day)
+	if err != nil {
+		return ticket.Receipt{}, err
+	}
+	if seq > 9999 {
+		return ticket.Receipt{}, fmt.Errorf("more than 9999 tickets on %s: numbers would exceed 10 digits", day)
+	}
+	t := ticket.Ticket{
+		Number: fmt.Sprintf("%s%04d", day, seq), OpenID: d.OpenID, Name: strings.TrimSpace(d.Name), Phone: d.Phone,
+		Category: cat.Key, Description: d.Description, Photos: d.Photos,
+		BuildingID: d.BuildingID, Unit: d.Unit, Place: d.Place, Lat: d.Lat, Lng: d.Lng,
+		Status: ticket.Submitted, GridID: r.gridID, Source: d.Source,
+		ResponseDue: s.due(now, cat.ResponseHours), ResolveDue: s.due(now, cat.ResolveHours),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if r.assignee != nil {
+		t.AssigneeID, t.AssigneeName = r.assignee.ID, r.assignee.Name
+	}
+	if len(same) > 0 {
+		t.ParentID = same[0].ID
+	}
+	if err := tx.InsertTicket(ctx, &t); err != nil {
+		return ticket.Receipt{}, err
+	}
+
+	filed := "提交诉求"
+	if d.FiledBy != 0 {
+		filed = "代居民登记诉求"
+	}
+	events := []ticket.Event{{At: now, Actor: actor, Action: filed}, {At: now, Actor: actorSystem, Action: "派单", Note: r.note}}
+	if len(same) > 0 {
+		events = append(events, ticket.Event{At: now, Actor: actorSystem, Action: "关联同类问题",
+			Note: fmt.Sprintf("本楼已有 %d 件同类诉求未办结，并入编号 %s 一并处理", len(same), same[0].Number)})
+		if _, err := tx.AddTicketEvent(ctx, same[0].ID, ticket.Event{At: now, Actor: actorSystem, Action: "同类反映",
+			Note: "编号 " + t.Number + " 反映同类问题"}); err != nil {
+			return ticket.Receipt{}, err
+		}
+	}
+	for _, e := range events {
+		if _, err := tx.AddTicketEvent(ctx, t.ID, e); err != nil {
+			return ticket.Receipt{}, err
+		}
+	}
+
+	if err := s.notifyNew(ctx, tx, t, r.assignee, b, len(same), now); err != nil {
+		return ticket.Receipt{}, err
+	}
+	return ticket.Receipt{Ticket: s.named(t), SameIssue: len(same)}, nil
+}
+
+// due is the deadline hours working hours after from.
+func (s *Service) due(from time.Time, hours float64) time.Time {
+	return s.cal.Add(from, time.Duration(hours*float64(time.Hour))).UTC().Truncate(time.Microsecond)
+}
+
+// placeOf describes a building (and unit) for a ticket that gave no place.
+func placeOf(b *ticket.Building, unit int) string {
+	if b == nil {
+		return "未说明地点"
+	}
+	name := b.Name
+	if name == "" {
+		name = strconv.Itoa(b.Number) + "号楼"
+	}
+	if unit > 0 {
+		name += strconv.Itoa(unit) + "单元"
+	}
+	return name
+}
+
+// notifyNew tells the assignee of new ticket t, and copies the building's
+// 楼栋长 and the unit's 单元长 (when bound and not the assignee).
+func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket, assignee *ticket.Staff, b *ticket.Building, same int, now time.Time) error {
+	private := assignee != nil && assignee.OpenID != ""
+	var text strings.Builder
+	fmt.Fprintf(&text, "【新诉求】编号 %s\n类别：%s\n地点：%s\n问题：%s\n居民：%s",
+		t.Number, s.categoryName(t.Category), t.Place, cut(t.Description, 80), residentDesc(t, private))
+	if len(t.Photos) > 0 {
+		fmt.Fprintf(&text, "\n照片：%d 张", len(t.Photos))
+	}
+	if same > 0 {
+		fmt.Fprintf(&text, "\n本楼已有 %d 件同类诉求未办结。", same)
+	}
+	fmt.Fprintf(&text, "\n请于 %s 前受理：回复 受理 %s", shanghai(t.ResponseDue), t.Number)
+	key := "ticket:" + t.Number + ":new:duty"
+	if assignee != nil {
+		key = fmt.Sprintf("ticket:%s:new:%d", t.Number, assignee.ID)
+	}
+	if err := s.toStaff(ctx, tx, assignee, t, KindNew, key, text.String(), t.ResponseDue); err != nil {
+		return err
+	}
+	if b == nil {
+		return nil
+	}
+	heads := []int64{b.HeadID}
+	if t.Unit > 0 {
+		heads = append(heads, b.UnitHeads[t.Unit])
+	}
+	for i, id := range heads {
+		if id == 0 || (assignee != nil && id == assignee.ID) || (i == 1 && id == heads[0]) {
+			continue
+		}
+		head, err := tx.Staff(ctx, id)
+		if err != nil {
+			return err
+		}
+		if head.OpenID == "" {
+			continue // a copy is not worth the duty staff's time
+		}
+		text := fmt.Sprintf("【抄送】您负责的 %s 有新诉求（编号 %s）：%s，%s。处理人：%s。",
+			placeOf(b, t.Unit), t.Number, s.categoryName(t.Category), cut(t.Description, 40), handlerName(t))
+		if err := s.toStaff(ctx, tx, &head, t, KindCopy, fmt.Sprintf("ticket:%s:cc:%d", t.Number, id), text, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
