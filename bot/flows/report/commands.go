@@ -1,0 +1,200 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/ticket"
+)
+
+// numberRe finds a ticket number in a command ("查询 2611260001").
+var numberRe = regexp.MustCompile(`^\S*?\s*(\d{6,10})\s*(.*)$`)
+
+// args splits "催办 2611260001 还没人来" into the number and the rest.
+func args(m *bot.Message) (number, rest string, ok bool) {
+	mm := numberRe.FindStringSubmatch(bot.Normalize(m.Text))
+	if mm == nil {
+		return "", "", false
+	}
+	// The rest is taken from the raw text to keep the resident's wording.
+	raw := strings.TrimSpace(m.Text)
+	if i := strings.Index(raw, mm[1]); i >= 0 {
+		return mm[1], strings.TrimSpace(raw[i+len(mm[1]):]), true
+	}
+	return mm[1], mm[2], true
+}
+
+func mustNumber(usage string) bot.Reply {
+	return bot.Text("请带上诉求编号，例如：" + usage)
+}
+
+// Mine lists the resident's requests (我的诉求, 进度).
+func Mine(svc ticket.Service) bot.Handler {
+	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		ts, err := svc.Mine(ctx, m.OpenID, 10)
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		if len(ts) == 0 {
+			return bot.Text("您还没有提交过诉求。需要时回复 报修 即可。"), nil
+		}
+		var b strings.Builder
+		b.WriteString("您的诉求（最近的在前）：")
+		for _, t := range ts {
+			fmt.Fprintf(&b, "\n%s %s %s（%s）", t.Number, t.CategoryName, t.Status.Label(), t.CreatedAt.In(shanghai).Format("1月2日"))
+		}
+		b.WriteString("\n回复 查询 编号 查看详情。")
+		return bot.Text(b.String()), nil
+	})
+}
+
+// Query shows one of the resident's requests with its timeline (查询).
+// Staff may look up any request.
+func Query(svc ticket.Service) bot.Handler {
+	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		number, _, ok := args(m)
+		if !ok {
+			return mustNumber("查询 2611260001"), nil
+		}
+		t, events, err := svc.Get(ctx, number)
+		if errors.Is(err, bot.ErrNotFound) || (err == nil && t.OpenID != m.OpenID && !isStaff(ctx, svc, m.OpenID)) {
+			return bot.Text("没有找到编号 " + number + " 的诉求，请核对编号。"), nil
+		}
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "编号:%s\n类型：%s\n状态：%s\n地点：%s\n问题：%s", t.Number, t.CategoryName, t.Status.Label(), t.Place, t.Description)
+		if t.AssigneeName != "" {
+			fmt.Fprintf(&b, "\n处理人：%s", t.AssigneeName)
+		}
+		if t.Status.Open() {
+			fmt.Fprintf(&b, "\n应答时限：%s", when(t.ResponseDue))
+		}
+		if len(events) > 0 {
+			b.WriteString("\n进度：")
+			for _, e := range events {
+				line := fmt.Sprintf("\n%s %s %s", e.At.In(shanghai).Format("1-2 15:04"), e.Actor, e.Action)
+				if e.Note != "" {
+					line += "：" + e.Note
+				}
+				b.WriteString(line)
+			}
+		}
+		return bot.Text(b.String()), nil
+	})
+}
+
+func isStaff(ctx context.Context, svc ticket.Service, openid string) bool {
+	_, err := svc.StaffByOpenID(ctx, openid)
+	return err == nil
+}
+
+// Urge presses on a request past its response deadline (催办).
+func Urge(svc ticket.Service) bot.Handler {
+	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		number, _, ok := args(m)
+		if !ok {
+			return mustNumber("催办 2611260001"), nil
+		}
+		_, err := svc.Urge(ctx, m.OpenID, number)
+		if errors.Is(err, bot.ErrNotFound) {
+			return bot.Text("没有找到编号 " + number + " 的诉求，请核对编号。"), nil
+		}
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return bot.Text("已催办，已通知负责人的上级督办，请耐心等待。"), nil
+	})
+}
+
+// Supplement adds to a request (补充 编号 内容).
+func Supplement(svc ticket.Service) bot.Handler {
+	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		number, rest, ok := args(m)
+		if !ok || rest == "" {
+			return bot.Text("请按格式回复：补充 编号 内容，例如：补充 2611260001 楼上也漏水了"), nil
+		}
+		_, err := svc.Supplement(ctx, m.OpenID, number, rest)
+		if errors.Is(err, bot.ErrNotFound) {
+			return bot.Text("没有找到编号 " + number + " 的诉求，请核对编号。"), nil
+		}
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return bot.Text("已补充到诉求 " + number + "，并通知了处理人。"), nil
+	})
+}
+
+var ratings = map[string]int{
+	"1": ticket.RatingSatisfied, "满意": ticket.RatingSatisfied, "非常满意": ticket.RatingSatisfied,
+	"2": ticket.RatingBasically, "基本满意": ticket.RatingBasically,
+	"3": ticket.RatingDissatisfied, "不满意": ticket.RatingDissatisfied,
+}
+
+// Rating answers "回复 1 满意 2 基本满意 3 不满意" after a request was
+// resolved; other messages pass on.
+func Rating(svc ticket.Service) bot.AnswerFunc {
+	return func(ctx context.Context, m *bot.Message, norm string) (bot.Reply, bool, error) {
+		r, ok := ratings[norm]
+		if !ok {
+			return bot.Reply{}, false, nil
+		}
+		t, err := svc.AwaitingRating(ctx, m.OpenID)
+		if errors.Is(err, bot.ErrNotFound) {
+			return bot.Reply{}, false, nil
+		}
+		if err != nil {
+			return bot.Reply{}, true, err
+		}
+		if _, err := svc.Rate(ctx, m.OpenID, t.Number, r); err != nil {
+			return bot.Reply{}, true, err
+		}
+		if r == ticket.RatingDissatisfied {
+			return bot.Text("很抱歉没能让您满意，诉求 " + t.Number + " 已重新交给工作人员处理，并通知了负责人的上级。"), true, nil
+		}
+		return bot.Text("感谢您的评价！诉求 " + t.Number + " 已完结。"), true, nil
+	}
+}
+
+// Register adds the flow, its keywords, the resident commands and the
+// rating answers to r. The menu entry (REPORT) is the caller's.
+func Register(r *bot.Router, svc ticket.Service, residents bot.Residents) error {
+	if err := r.Flow(New(svc, residents)); err != nil {
+		return err
+	}
+	start := r.StartFlow(Name)
+	for _, k := range Keywords {
+		if err := r.Contains(k, start); err != nil {
+			return err
+		}
+	}
+	mine := Mine(svc)
+	for _, e := range []struct {
+		word   string
+		h      bot.Handler
+		prefix bool
+	}{
+		{"我的诉求", mine, false},
+		{"进度", mine, false},
+		{"查询", Query(svc), true},
+		{"催办", Urge(svc), true},
+		{"补充", Supplement(svc), true},
+	} {
+		var err error
+		if e.prefix {
+			err = r.Prefix(e.word, e.h)
+		} else {
+			err = r.Exact(e.word, e.h)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	r.Answers(Rating(svc))
+	return r.Scene("report", r.SceneFlow(Name))
+}

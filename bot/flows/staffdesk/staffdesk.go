@@ -1,0 +1,188 @@
+// Package staffdesk is what community staff do from WeChat: bind their
+// account (绑定), see their open requests (待办/工单) and work them (受理,
+// 办结, 退回, 转派). Anyone else is refused with a clear message. It talks
+// to requests only through ticket.Service.
+package staffdesk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/ticket"
+)
+
+// MsgNotStaff refuses staff commands to residents.
+const MsgNotStaff = "这个命令仅限社区工作人员使用。\n工作人员请先回复 绑定 加绑定码（向社区管理员索取）。"
+
+var shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
+
+// cmdRe finds the request number (the first run of 6 to 10 digits) and
+// what follows it.
+var cmdRe = regexp.MustCompile(`^\D*?(\d{6,10})\s*(.*)$`)
+
+// parse splits "办结 2611260001 已更换灯泡" into the number and the rest,
+// keeping the staff member's wording of the rest.
+func parse(m *bot.Message) (number, rest string) {
+	raw := strings.TrimSpace(m.Text)
+	mm := cmdRe.FindStringSubmatch(bot.Normalize(raw))
+	if mm == nil {
+		return "", ""
+	}
+	if i := strings.Index(raw, mm[1]); i >= 0 {
+		return mm[1], strings.TrimSpace(raw[i+len(mm[1]):])
+	}
+	return mm[1], mm[2]
+}
+
+// Desk holds the staff commands.
+type Desk struct {
+	Svc ticket.Service
+	Now func() time.Time
+}
+
+func (d *Desk) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// staff wraps a staff-only handler.
+func (d *Desk) staff(h func(ctx context.Context, s ticket.Staff, m *bot.Message) (bot.Reply, error)) bot.Handler {
+	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		s, err := d.Svc.StaffByOpenID(ctx, m.OpenID)
+		if errors.Is(err, bot.ErrNotFound) {
+			return bot.Text(MsgNotStaff), nil
+		}
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return h(ctx, s, m)
+	})
+}
+
+// Bind links the sender's openid to a staff record (绑定 <code>).
+func (d *Desk) Bind() bot.Handler {
+	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		code := strings.TrimSpace(strings.TrimPrefix(bot.Normalize(m.Text), "绑定"))
+		if code == "" {
+			return bot.Text("请回复 绑定 加绑定码，例如：绑定 123456"), nil
+		}
+		s, err := d.Svc.Bind(ctx, m.OpenID, code)
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return bot.Text(fmt.Sprintf("绑定成功，%s您好！\n回复 待办 查看交给您的诉求。", s.Name)), nil
+	})
+}
+
+// Todo lists the staff member's open requests, overdue first (待办, 工单).
+func (d *Desk) Todo() bot.Handler {
+	return d.staff(func(ctx context.Context, s ticket.Staff, m *bot.Message) (bot.Reply, error) {
+		ts, err := d.Svc.Todo(ctx, s.ID)
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		if len(ts) == 0 {
+			return bot.Text("目前没有待办的诉求。"), nil
+		}
+		now := d.now()
+		var b strings.Builder
+		fmt.Fprintf(&b, "您有 %d 件待办：", len(ts))
+		for _, t := range ts {
+			late := ""
+			switch {
+			case t.Status == ticket.Submitted && now.After(t.ResponseDue):
+				late = " 【超时未受理】"
+			case now.After(t.ResolveDue):
+				late = " 【超时未办结】"
+			}
+			fmt.Fprintf(&b, "\n%s %s %s %s%s", t.Number, t.CategoryName, t.Place, t.Status.Label(), late)
+		}
+		b.WriteString("\n回复 受理 编号；办结 编号 说明；退回 编号 原因；转派 编号 姓名。")
+		return bot.Text(b.String()), nil
+	})
+}
+
+// act returns the handler of one staff action.
+func (d *Desk) act(kind ticket.ActionKind, usage string, needRest bool, done func(t ticket.Ticket) string) bot.Handler {
+	return d.staff(func(ctx context.Context, s ticket.Staff, m *bot.Message) (bot.Reply, error) {
+		number, rest := parse(m)
+		if number == "" || (needRest && rest == "") {
+			return bot.Text("请按格式回复：" + usage), nil
+		}
+		a := ticket.Action{Number: number, Kind: kind, By: s.ID, Note: rest}
+		if kind == ticket.ActTransfer {
+			a.To, a.Note = rest, ""
+		}
+		t, err := d.Svc.Act(ctx, a)
+		if errors.Is(err, bot.ErrNotFound) {
+			return bot.Text("没有找到编号 " + number + " 的诉求。"), nil
+		}
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return bot.Text(done(t)), nil
+	})
+}
+
+// Accept takes a request on (受理 编号).
+func (d *Desk) Accept() bot.Handler {
+	return d.act(ticket.ActAccept, "受理 2611260001", false, func(t ticket.Ticket) string {
+		return fmt.Sprintf("已受理 %s，已告知居民。请在 %s 前办结。", t.Number, t.ResolveDue.In(shanghai).Format("1月2日 15:04"))
+	})
+}
+
+// Resolve marks a request done (办结 编号 说明).
+func (d *Desk) Resolve() bot.Handler {
+	return d.act(ticket.ActResolve, "办结 2611260001 已更换楼道灯", true, func(t ticket.Ticket) string {
+		return "已办结 " + t.Number + "，已请居民评价。"
+	})
+}
+
+// Return sends a request back to the dispatcher (退回 编号 原因).
+func (d *Desk) Return() bot.Handler {
+	return d.act(ticket.ActReturn, "退回 2611260001 不属于本网格", true, func(t ticket.Ticket) string {
+		return "已退回 " + t.Number + "，将重新分派。"
+	})
+}
+
+// Transfer hands a request to a colleague (转派 编号 姓名).
+func (d *Desk) Transfer() bot.Handler {
+	return d.act(ticket.ActTransfer, "转派 2611260001 张三", true, func(t ticket.Ticket) string {
+		return "已转派 " + t.Number + " 给 " + t.AssigneeName + "，已通知对方和居民。"
+	})
+}
+
+// Register adds the staff commands to r.
+func (d *Desk) Register(r *bot.Router) error {
+	for _, e := range []struct {
+		word   string
+		h      bot.Handler
+		prefix bool
+	}{
+		{"绑定", d.Bind(), true},
+		{"待办", d.Todo(), false},
+		{"工单", d.Todo(), false},
+		{"受理", d.Accept(), true},
+		{"办结", d.Resolve(), true},
+		{"退回", d.Return(), true},
+		{"转派", d.Transfer(), true},
+	} {
+		var err error
+		if e.prefix {
+			err = r.Prefix(e.word, e.h)
+		} else {
+			err = r.Exact(e.word, e.h)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
