@@ -76,6 +76,10 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight work on SIGTERM
 	// (TONGXIN_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// HolidaysFile is the public holiday and 调休 file deadlines count
+	// working hours with; empty means the built-in 2026 calendar
+	// (TONGXIN_HOLIDAYS_FILE).
+	HolidaysFile string
 	// QuietHours is "off" or the nightly window "HH:MM-HH:MM" (Asia/Shanghai
 	// time, 24-hour; a start after the end spans midnight) in which
 	// non-urgent resident notifications wait (TONGXIN_QUIET_HOURS).
@@ -235,6 +239,9 @@ var settings = []setting{
 	{name: "TONGXIN_LOG_FORMAT",
 		set: func(c *Config, v string) error { c.LogFormat = strings.ToLower(v); return nil },
 		get: func(c Config) string { return c.LogFormat }},
+	{name: "TONGXIN_HOLIDAYS_FILE",
+		set: func(c *Config, v string) error { c.HolidaysFile = v; return nil },
+		get: func(c Config) string { return c.HolidaysFile }},
 	{name: "TONGXIN_HANDLER_TIMEOUT",
 		set: func(c *Config, v string) error { return parseDuration(&c.HandlerTimeout, v) },
 		get: func(c Config) string { return c.HandlerTimeout.String() }},
