@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,6 +99,8 @@ type Config struct {
 	// Bot holds the texts the operator overrides; zero values mean "use the
 	// built-in default".
 	Bot Bot
+	// Tickets holds the request categories the operator overrides.
+	Tickets Tickets
 	// Notify is the [notify] table of the file: the template messages by
 	// notification kind. It has no environment form.
 	Notify Notify
@@ -388,7 +391,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if err != nil {
 			return Config{}, err
 		}
-		fileValues, cfg.File, cfg.Bot, cfg.Notify = f.values, path, f.bot, f.notify
+		fileValues, cfg.File, cfg.Bot, cfg.Notify, cfg.Tickets = f.values, path, f.bot, f.notify, f.tickets
 	}
 
 	var errs []error
@@ -501,7 +504,58 @@ func (c Config) problems() []error {
 	}
 
 	errs = append(errs, c.Bot.validate()...)
-	return append(errs, c.Notify.validate()...)
+	errs = append(errs, c.Notify.validate()...)
+	return append(errs, c.Tickets.validate()...)
+}
+
+// Tickets is the [tickets] table of the configuration file.
+type Tickets struct {
+	// Categories replace the built-in request categories when set, in
+	// the order residents see them.
+	Categories []Category `toml:"categories"`
+}
+
+// Category is one [[tickets.categories]] entry: a kind of request, its
+// deadlines in working hours and the role that handles it.
+type Category struct {
+	Key           string  `toml:"key"`
+	Name          string  `toml:"name"`
+	Role          string  `toml:"role"`
+	ResponseHours float64 `toml:"response_hours"`
+	ResolveHours  float64 `toml:"resolve_hours"`
+}
+
+// categoryRoles are the roles a category may route to.
+var categoryRoles = map[string]bool{
+	"grid_worker": true, "building_head": true, "unit_head": true, "supervisor": true,
+	"duty": true, "mediator": true, "employment": true, "admin": true,
+}
+
+var categoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+func (t Tickets) validate() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, c := range t.Categories {
+		at := fmt.Sprintf("tickets.categories[%d]", i)
+		switch {
+		case !categoryKey.MatchString(c.Key):
+			errs = append(errs, fmt.Errorf("%s.key: want lower-case letters, digits and _, got %q", at, c.Key))
+		case seen[c.Key]:
+			errs = append(errs, fmt.Errorf("%s.key: %q appears twice", at, c.Key))
+		}
+		seen[c.Key] = true
+		if strings.TrimSpace(c.Name) == "" {
+			errs = append(errs, fmt.Errorf("%s.name: required", at))
+		}
+		if !categoryRoles[c.Role] {
+			errs = append(errs, fmt.Errorf("%s.role: want one of grid_worker, supervisor, duty, mediator, employment, building_head, unit_head, admin, got %q", at, c.Role))
+		}
+		if c.ResponseHours <= 0 || c.ResolveHours < c.ResponseHours {
+			errs = append(errs, fmt.Errorf("%s: response_hours must be positive and resolve_hours at least as long", at))
+		}
+	}
+	return errs
 }
 
 func (n Notify) validate() []error {

@@ -685,3 +685,35 @@ func TestValidateZeroConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestTicketCategoriesFromFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(text string) string {
+		path := filepath.Join(dir, "c.toml")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("[[tickets.categories]]\nkey = \"repair\"\nname = \"维修报修\"\nrole = \"grid_worker\"\nresponse_hours = 4\nresolve_hours = 18\n\n[[tickets.categories]]\nkey = \"noise\"\nname = \"噪音扰民\"\nrole = \"mediator\"\nresponse_hours = 2\nresolve_hours = 12\n")
+	cfg, err := config.Load(env(map[string]string{config.EnvConfigFile: good}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Tickets.Categories) != 2 || cfg.Tickets.Categories[1].Role != "mediator" || cfg.Tickets.Categories[0].ResolveHours != 18 {
+		t.Errorf("categories: %+v", cfg.Tickets.Categories)
+	}
+	for name, text := range map[string]string{
+		"bad role":      "[[tickets.categories]]\nkey = \"x\"\nname = \"x\"\nrole = \"boss\"\nresponse_hours = 1\nresolve_hours = 2\n",
+		"no name":       "[[tickets.categories]]\nkey = \"x\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\n",
+		"bad key":       "[[tickets.categories]]\nkey = \"X Y\"\nname = \"x\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\n",
+		"twice":         "[[tickets.categories]]\nkey = \"x\"\nname = \"x\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\n[[tickets.categories]]\nkey = \"x\"\nname = \"y\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\n",
+		"hours":         "[[tickets.categories]]\nkey = \"x\"\nname = \"x\"\nrole = \"duty\"\nresponse_hours = 5\nresolve_hours = 2\n",
+		"unknown field": "[[tickets.categories]]\nkey = \"x\"\nname = \"x\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\ncolour = \"red\"\n",
+		"not a table":   "tickets = 3\n",
+	} {
+		if _, err := config.Load(env(map[string]string{config.EnvConfigFile: write(text)})); err == nil || !strings.Contains(err.Error(), "tickets") {
+			t.Errorf("%s: %v, want an error naming tickets", name, err)
+		}
+	}
+}

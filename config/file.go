@@ -16,9 +16,10 @@ import (
 type file struct {
 	// values are the top-level TONGXIN_* keys, as strings keyed by
 	// variable name.
-	values map[string]string
-	bot    Bot
-	notify Notify
+	values  map[string]string
+	bot     Bot
+	notify  Notify
+	tickets Tickets
 }
 
 // readFile reads the TOML configuration file: top-level TONGXIN_* keys and
@@ -55,6 +56,8 @@ func parseFile(text string) (file, error) {
 			table = &f.bot
 		case "notify":
 			table = &f.notify
+		case "tickets":
+			table = &f.tickets
 		}
 		if table != nil {
 			if notTables[k] {
@@ -107,6 +110,7 @@ var tables = [][]string{
 	{"notify", "templates"},
 	{"notify", "templates", "*"},
 	{"notify", "templates", "*", "fields"},
+	{"tickets"},
 }
 
 // checkTables reports the keys of tables that hold something else, and
