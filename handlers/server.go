@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tongxin/tongxin/tickets"
 )
 
 // Pinger is anything /readyz must hear from: the database, Redis.
@@ -41,6 +43,12 @@ type Server struct {
 	Retrier       Retrier
 	// Started is when the process started, for /api/v1/status.
 	Started time.Time
+	// Tickets backs the service-request endpoints and Open311; nil leaves
+	// them out.
+	Tickets tickets.AdminService
+	// Open311Key is the api_key Open311 clients must send to create
+	// requests; empty refuses every POST.
+	Open311Key string
 }
 
 // Handler returns the routes.
@@ -59,10 +67,12 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/v1/status", s.status)
 	api.HandleFunc("GET /api/v1/notifications", s.listNotifications)
 	api.HandleFunc("POST /api/v1/notifications/{id}/retry", s.retryNotification)
+	s.ticketRoutes(api)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
 	mux.Handle("/api/v1/", s.admin(api))
+	s.open311Routes(mux)
 	return recoverer(s.Logger, mux)
 }
 

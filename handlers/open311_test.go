@@ -1,0 +1,328 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// open311RequestFields are the fields of a request in GeoReport v2 GET
+// requests.json and requests/{id}.json, in the spec's order.
+var open311RequestFields = []string{"service_request_id", "status", "status_notes", "service_name", "service_code",
+	"description", "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
+	"address", "address_id", "zipcode", "lat", "long", "media_url"}
+
+// get311 calls a public Open311 endpoint and decodes its JSON array.
+func (r *ticketRig) get311(path string) (int, []map[string]any) {
+	r.t.Helper()
+	code, h, raw := r.do("GET", path, nil, false)
+	if ct := h.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		r.t.Errorf("GET %s: Content-Type %q", path, ct)
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		r.t.Fatalf("GET %s: %d, not a JSON array: %s", path, code, raw)
+	}
+	return code, out
+}
+
+func (r *ticketRig) post311(form url.Values) (int, []map[string]any) {
+	r.t.Helper()
+	code, _, raw := r.do("POST", "/open311/v2/requests.json", form, false)
+	var out []map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		r.t.Fatalf("POST requests.json: %d, not a JSON array: %s", code, raw)
+	}
+	return code, out
+}
+
+func keys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// isError checks the spec's error array: one item whose code is the HTTP
+// status and whose description names field.
+func isError(t *testing.T, what string, code int, body []map[string]any, want int, field string) {
+	t.Helper()
+	if code != want || len(body) != 1 || body[0]["code"] != float64(want) {
+		t.Errorf("%s: %d %v, want %d with the error array", what, code, body, want)
+		return
+	}
+	if d, _ := body[0]["description"].(string); d == "" || !strings.HasPrefix(d, field) {
+		t.Errorf("%s: description %q, want it to name %q", what, body[0]["description"], field)
+	}
+}
+
+func w3(t *testing.T, v any) time.Time {
+	t.Helper()
+	s, _ := v.(string)
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil || !strings.HasSuffix(s, "+08:00") {
+		t.Errorf("%q is not a w3 datetime in +08:00", v)
+	}
+	return at
+}
+
+func TestOpen311Services(t *testing.T) {
+	r := newTicketRig(t)
+	code, services := r.get311("/open311/v2/services.json")
+	if code != 200 || len(services) != len(r.svc.Categories()) {
+		t.Fatalf("services: %d %v", code, services)
+	}
+	want := sorted([]string{"service_code", "service_name", "description", "metadata", "type", "keywords", "group"})
+	for i, c := range r.svc.Categories() {
+		s := services[i]
+		if diff := cmp.Diff(want, keys(s)); diff != "" {
+			t.Errorf("service fields mismatch (-want +got):\n%s", diff)
+		}
+		if s["service_code"] != c.Key || s["service_name"] != c.Name || s["metadata"] != false || s["type"] != "realtime" {
+			t.Errorf("service %d: %v, want %s %s", i, s, c.Key, c.Name)
+		}
+		if d, _ := s["description"].(string); d == "" {
+			t.Errorf("service %s has no description", c.Key)
+		}
+		if kw, _ := s["keywords"].(string); !strings.Contains(kw, c.Name) {
+			t.Errorf("service %s keywords %q", c.Key, kw)
+		}
+		if g, _ := s["group"].(string); g == "" {
+			t.Errorf("service %s has no group", c.Key)
+		}
+	}
+}
+
+func TestOpen311Requests(t *testing.T) {
+	r := newTicketRig(t)
+	r.community()
+
+	// POST needs the api_key.
+	form := url.Values{"service_code": {"repair"}, "address_string": {"3号楼2单元201"}, "description": {"楼道灯不亮"},
+		"first_name": {"大爷"}, "last_name": {"赵"}, "phone": {"13800138000"}, "email": {"zhao@example.com"}}
+	code, body := r.post311(form)
+	isError(t, "POST without api_key", code, body, 403, "api_key")
+	form.Set("api_key", "wrong")
+	code, body = r.post311(form)
+	isError(t, "POST with a wrong api_key", code, body, 403, "api_key")
+
+	form.Set("api_key", open311Key)
+	code, body = r.post311(form)
+	if code != 201 || len(body) != 1 {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	if diff := cmp.Diff(sorted([]string{"service_request_id", "service_notice", "account_id"}), keys(body[0])); diff != "" {
+		t.Errorf("POST answer fields mismatch (-want +got):\n%s", diff)
+	}
+	id, _ := body[0]["service_request_id"].(string)
+	if id == "" || body[0]["account_id"] != nil || !strings.Contains(body[0]["service_notice"].(string), id) {
+		t.Errorf("POST answer: %v", body[0])
+	}
+
+	// The same ticket, as the admin API sees it: filed from Open311, in 3号楼.
+	adm := r.must(200, "GET", "/api/v1/tickets/"+id, nil)["ticket"].(map[string]any)
+	if adm["source"] != "open311" || adm["name"] != "赵大爷" || adm["phone"] != "13800138000" || adm["building_id"] == nil || id2(adm["unit"]) != 2 {
+		t.Errorf("filed through Open311: %v", adm)
+	}
+
+	// A location by lat/long, and one by building number.
+	code, body = r.post311(url.Values{"api_key": {open311Key}, "service_code": {"sanitation"}, "lat": {"39.7733"}, "long": {"98.2893"},
+		"description": {"东门垃圾没清"}, "phone": {"13800138001"}})
+	if code != 201 {
+		t.Fatalf("POST by lat/long: %d %v", code, body)
+	}
+	geo := body[0]["service_request_id"].(string)
+	code, body = r.post311(url.Values{"api_key": {open311Key}, "service_code": {"repair"}, "address_id": {"5"},
+		"description": {"水管漏水"}, "phone": {"13800138002"}})
+	if code != 201 {
+		t.Fatalf("POST by address_id: %d %v", code, body)
+	}
+	byID := body[0]["service_request_id"].(string)
+
+	// GET one: every field of the spec, and no personal data.
+	code, raw := r.get311("/open311/v2/requests/" + id + ".json")
+	if code != 200 || len(raw) != 1 {
+		t.Fatalf("GET request: %d %v", code, raw)
+	}
+	got := raw[0]
+	if diff := cmp.Diff(sorted(open311RequestFields), keys(got)); diff != "" {
+		t.Errorf("request fields mismatch (-want +got):\n%s", diff)
+	}
+	requested := w3(t, got["requested_datetime"])
+	w3(t, got["updated_datetime"])
+	expected := w3(t, got["expected_datetime"])
+	if !expected.After(requested) || time.Since(requested) > time.Minute {
+		t.Errorf("requested %v, expected %v", requested, expected)
+	}
+	for k, want := range map[string]any{
+		"service_request_id": id,
+		"status":             "open",
+		"service_name":       "维修报修",
+		"service_code":       "repair",
+		"description":        "楼道灯不亮",
+		"agency_responsible": "第一网格",
+		"address":            "3号楼2单元",
+		"address_id":         "3",
+		"zipcode":            nil,
+		"lat":                nil,
+		"long":               nil,
+		"media_url":          nil,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %#v, want %#v", k, got[k], want)
+		}
+	}
+	if n, _ := got["status_notes"].(string); !strings.HasPrefix(n, "待受理") {
+		t.Errorf("status_notes %q, want the label 待受理 first", n)
+	}
+	if n, _ := got["service_notice"].(string); !strings.Contains(n, "受理") {
+		t.Errorf("service_notice %v", got["service_notice"])
+	}
+	_, _, rawBody := r.do("GET", "/open311/v2/requests/"+id+".json", nil, false)
+	for _, secret := range []string{"13800138000", "赵大爷", "大爷", "单元201", "zhao@example.com"} {
+		if strings.Contains(string(rawBody), secret) {
+			t.Errorf("GET request shows personal data %q: %s", secret, rawBody)
+		}
+	}
+
+	// Lat/long come back as numbers; address_id as the building number.
+	_, raw = r.get311("/open311/v2/requests/" + geo + ".json")
+	if raw[0]["lat"] != 39.7733 || raw[0]["long"] != 98.2893 || raw[0]["address_id"] != nil || raw[0]["agency_responsible"] == "" {
+		t.Errorf("lat/long request: %v", raw[0])
+	}
+	_, raw = r.get311("/open311/v2/requests/" + byID + ".json")
+	if raw[0]["address_id"] != "5" || raw[0]["address"] != "5号楼" {
+		t.Errorf("address_id request: %v", raw[0])
+	}
+
+	// Work the ticket: accepted then resolved shows as closed, with the resolution.
+	r.must(200, "PATCH", "/api/v1/tickets/"+id, map[string]any{"status": "accepted", "note": "今天下午去换"})
+	_, raw = r.get311("/open311/v2/requests/" + id + ".json")
+	if raw[0]["status"] != "open" || raw[0]["status_notes"] != "处理中：今天下午去换" || raw[0]["service_notice"] != nil {
+		t.Errorf("accepted: %v", raw[0])
+	}
+	r.must(200, "PATCH", "/api/v1/tickets/"+id, map[string]any{"status": "resolved", "note": "已更换灯泡"})
+	_, raw = r.get311("/open311/v2/requests/" + id + ".json")
+	if raw[0]["status"] != "closed" || raw[0]["status_notes"] != "已办结待评价：已更换灯泡" {
+		t.Errorf("resolved: %v", raw[0])
+	}
+
+	// The list and its filters.
+	all := []string{id, geo, byID}
+	list := func(query string) []string {
+		t.Helper()
+		code, out := r.get311("/open311/v2/requests.json" + query)
+		if code != 200 {
+			t.Fatalf("requests.json%s: %d %v", query, code, out)
+		}
+		var ids []string
+		for _, x := range out {
+			if diff := cmp.Diff(sorted(open311RequestFields), keys(x)); diff != "" {
+				t.Errorf("list item fields mismatch (-want +got):\n%s", diff)
+			}
+			ids = append(ids, x["service_request_id"].(string))
+		}
+		return ids
+	}
+	today := time.Now().UTC()
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"", all},
+		{"?jurisdiction_id=&status=", all},
+		{"?status=open", []string{geo, byID}},
+		{"?status=closed", []string{id}},
+		{"?status=open,closed", all},
+		{"?service_code=repair", []string{id, byID}},
+		{"?service_code=repair,sanitation", all},
+		{"?service_code=sanitation&status=closed", nil},
+		{"?service_request_id=" + id + "," + geo + ",9999999", []string{id, geo}},
+		{"?service_request_id=" + byID + "&status=closed", []string{byID}},
+		{"?start_date=" + today.Add(-time.Hour).Format(time.RFC3339) + "&end_date=" + today.Add(time.Hour).Format(time.RFC3339), all},
+		{"?start_date=" + today.Add(-48*time.Hour).Format(time.RFC3339) + "&end_date=" + today.Add(-24*time.Hour).Format(time.RFC3339), nil},
+		{"?end_date=" + url.QueryEscape(today.Add(time.Hour).In(time.FixedZone("", 8*3600)).Format(time.RFC3339)), all},
+	} {
+		if got := list(tc.query); !sameSet(got, tc.want) {
+			t.Errorf("requests.json%s: %v, want %v", tc.query, got, tc.want)
+		}
+	}
+	_, _, listBody := r.do("GET", "/open311/v2/requests.json", nil, false)
+	for _, secret := range []string{"13800138000", "13800138001", "赵大爷"} {
+		if strings.Contains(string(listBody), secret) {
+			t.Errorf("requests.json shows personal data %q", secret)
+		}
+	}
+}
+
+func id2(v any) int {
+	f, _ := v.(float64)
+	return int(f)
+}
+
+func TestOpen311Errors(t *testing.T) {
+	r := newTicketRig(t)
+	r.community()
+	code, body := r.get311("/open311/v2/requests/9999999.json")
+	isError(t, "unknown request", code, body, 404, "service_request_id")
+	code, body = r.get311("/open311/v2/requests/abc.json")
+	isError(t, "malformed request id", code, body, 404, "service_request_id")
+	code, body = r.get311("/open311/v2/requests/123.xml")
+	isError(t, "XML", code, body, 400, "This endpoint serves JSON only")
+	code, body = r.get311("/open311/v2/nothing.json")
+	isError(t, "unknown resource", code, body, 404, "No such")
+	for _, tc := range []struct {
+		query, field string
+	}{
+		{"?status=pending", "status"},
+		{"?service_code=astrology", "service_code"},
+		{"?start_date=yesterday", "start_date"},
+		{"?end_date=2025-06-01", "end_date"},
+		{"?start_date=2025-01-01T00:00:00Z&end_date=2025-06-01T00:00:00Z", "end_date"},
+		{"?start_date=2025-06-01T00:00:00Z&end_date=2025-05-01T00:00:00Z", "end_date"},
+	} {
+		code, body := r.get311("/open311/v2/requests.json" + tc.query)
+		isError(t, "requests.json"+tc.query, code, body, 400, tc.field)
+	}
+	base := func() url.Values {
+		return url.Values{"api_key": {open311Key}, "service_code": {"repair"}, "address_string": {"3号楼"}, "description": {"灯坏了"}, "phone": {"13800138000"}}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(url.Values)
+		code   int
+		field  string
+	}{
+		{"no service_code", func(v url.Values) { v.Del("service_code") }, 400, "service_code"},
+		{"unknown service_code", func(v url.Values) { v.Set("service_code", "astrology") }, 404, "service_code"},
+		{"no location", func(v url.Values) { v.Del("address_string") }, 400, "address_string"},
+		{"lat without long", func(v url.Values) { v.Del("address_string"); v.Set("lat", "39.7") }, 400, "lat"},
+		{"bad lat", func(v url.Values) { v.Set("lat", "north"); v.Set("long", "98.2") }, 400, "lat"},
+		{"bad long", func(v url.Values) { v.Set("lat", "39.7"); v.Set("long", "500") }, 400, "long"},
+		{"unknown address_id", func(v url.Values) { v.Set("address_id", "99") }, 400, "address_id"},
+		{"bad address_id", func(v url.Values) { v.Set("address_id", "x") }, 400, "address_id"},
+		{"no description", func(v url.Values) { v.Del("description") }, 400, "description"},
+		{"long description", func(v url.Values) { v.Set("description", strings.Repeat("灯", 4001)) }, 400, "description"},
+	} {
+		v := base()
+		tc.change(v)
+		code, body := r.post311(v)
+		isError(t, tc.name, code, body, tc.code, tc.field)
+	}
+	if out := r.must(200, "GET", "/api/v1/tickets", nil); out["total"].(float64) != 0 {
+		t.Errorf("refused POSTs filed %v tickets", out["total"])
+	}
+}
