@@ -99,6 +99,9 @@ type Config struct {
 	// Bot holds the texts the operator overrides; zero values mean "use the
 	// built-in default".
 	Bot Bot
+	// Open311Key is the api_key city platforms post GeoReport v2 requests
+	// with; empty refuses every POST (TONGXIN_OPEN311_API_KEY).
+	Open311Key string
 	// Tickets holds the request categories the operator overrides.
 	Tickets Tickets
 	// Notify is the [notify] table of the file: the template messages by
@@ -242,6 +245,9 @@ var settings = []setting{
 	{name: "TONGXIN_LOG_FORMAT",
 		set: func(c *Config, v string) error { c.LogFormat = strings.ToLower(v); return nil },
 		get: func(c Config) string { return c.LogFormat }},
+	{name: "TONGXIN_OPEN311_API_KEY", secret: true,
+		set: func(c *Config, v string) error { c.Open311Key = v; return nil },
+		get: func(c Config) string { return c.Open311Key }},
 	{name: "TONGXIN_HOLIDAYS_FILE",
 		set: func(c *Config, v string) error { c.HolidaysFile = v; return nil },
 		get: func(c Config) string { return c.HolidaysFile }},

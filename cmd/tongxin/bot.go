@@ -8,6 +8,9 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows/profile"
+	"github.com/tongxin/tongxin/bot/flows/report"
+	"github.com/tongxin/tongxin/bot/flows/staffdesk"
+	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/wechat"
 )
@@ -62,7 +65,7 @@ func comingSoon(what string) bot.Handler {
 
 // buildBot assembles the router: built-in menu, keywords and texts, with
 // the operator's overrides from the configuration file on top.
-func buildBot(cfg config.Config, residents bot.Residents, sessions bot.SessionStore, n bot.Notifier, obs bot.Observer, log *slog.Logger) (*bot.Router, error) {
+func buildBot(cfg config.Config, residents bot.Residents, sessions bot.SessionStore, n bot.Notifier, svc ticket.Service, obs bot.Observer, log *slog.Logger) (*bot.Router, error) {
 	r := bot.NewRouter(sessions)
 	r.Residents = residents
 	r.Observer = obs
@@ -73,8 +76,14 @@ func buildBot(cfg config.Config, residents bot.Residents, sessions bot.SessionSt
 	if err := r.Flow(profile.New(residents)); err != nil {
 		return nil, err
 	}
+	if err := report.Register(r, svc, residents); err != nil {
+		return nil, err
+	}
+	if err := (&staffdesk.Desk{Svc: svc}).Register(r); err != nil {
+		return nil, err
+	}
 	handlers := map[string]bot.Handler{
-		"REPORT": comingSoon("报修/诉求"),
+		"REPORT": r.StartFlow(report.Name),
 		"EVENTS": comingSoon("活动报名"),
 		"LEGAL":  comingSoon("法律诊所预约"),
 		"MY":     profile.Mine(residents),

@@ -10,12 +10,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/redisstate"
+	"github.com/tongxin/tongxin/tickets"
 	"github.com/tongxin/tongxin/wechat"
+	"github.com/tongxin/tongxin/workcal"
 )
 
 // deps are the process's connections, opened once and closed together.
@@ -79,7 +82,7 @@ func migrateAll(ctx context.Context, store *storage.Store) error {
 }
 
 // newOutbox builds the notification outbox from the configuration.
-func newOutbox(cfg config.Config, store *storage.Store, client *wechat.Client, log *slog.Logger, metrics *handlers.Metrics) (*notify.Outbox, error) {
+func newOutbox(cfg config.Config, store *storage.Store, client *wechat.Client, log *slog.Logger, metrics *handlers.Metrics, periodic ...notify.Periodic) (*notify.Outbox, error) {
 	quiet, err := notify.ParseQuietHours(cfg.QuietHours)
 	if err != nil {
 		return nil, err
@@ -101,6 +104,7 @@ func newOutbox(cfg config.Config, store *storage.Store, client *wechat.Client, l
 		RobotKey:    cfg.WeCom.RobotKey,
 		RobotBase:   cfg.WeCom.APIBase,
 		RescueAfter: cfg.NotifyRescueAfter,
+		Periodic:    periodic,
 	}, log, notify.NewMetrics(metrics.Registry(), log))
 }
 
@@ -121,11 +125,27 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		return err
 	}
 	metrics := handlers.NewMetrics()
-	outbox, err := newOutbox(cfg, d.store, d.client, log, metrics)
+	cal, err := workcal.Load(cfg.HolidaysFile)
 	if err != nil {
 		return err
 	}
-	router, err := buildBot(cfg, d.store, &redisstate.Sessions{Client: d.redis}, outbox, metrics, log)
+	// The ticket service and the outbox need each other: tickets queue
+	// notifications, the outbox runs the tickets' periodic sweep.
+	var svc *tickets.Service
+	sweep := notify.Periodic{Name: "tickets.sweep", Every: time.Minute, Run: func(ctx context.Context) error {
+		_, _, err := svc.Sweep(ctx)
+		return err
+	}}
+	outbox, err := newOutbox(cfg, d.store, d.client, log, metrics, sweep)
+	if err != nil {
+		return err
+	}
+	var categories []ticket.Category
+	for _, c := range cfg.Tickets.Categories {
+		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: c.Role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
+	}
+	svc = tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
+	router, err := buildBot(cfg, d.store, &redisstate.Sessions{Client: d.redis}, outbox, svc, metrics, log)
 	if err != nil {
 		return err
 	}
@@ -150,6 +170,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Started:       time.Now(),
 		Notifications: d.store,
 		Retrier:       outbox,
+		Tickets:       svc,
+		Open311Key:    cfg.Open311Key,
 		Ready: map[string]handlers.Pinger{
 			"database": handlers.PingFunc(d.store.Ping),
 			"redis":    handlers.PingFunc(func(ctx context.Context) error { return d.redis.Ping(ctx).Err() }),
