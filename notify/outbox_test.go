@@ -36,7 +36,9 @@ type robot struct {
 	mu    sync.Mutex
 	texts []string
 	code  int
-	srv   *httptest.Server
+	// failures is how many more requests answer code (0: all of them).
+	failures int
+	srv      *httptest.Server
 }
 
 func newRobot(t *testing.T) *robot {
@@ -54,6 +56,11 @@ func newRobot(t *testing.T) *robot {
 		}
 		if r.code != 0 {
 			fmt.Fprintf(w, `{"errcode":%d,"errmsg":"refused"}`, r.code)
+			if r.failures > 0 {
+				if r.failures--; r.failures == 0 {
+					r.code = 0
+				}
+			}
 			return
 		}
 		r.texts = append(r.texts, body.Text.Content)
@@ -337,7 +344,20 @@ func TestOutageDeliversEverythingInOrder(t *testing.T) {
 			ids = append(ids, r.notify(t, text(who, fmt.Sprintf("%s-%d", who, i), fmt.Sprintf("%s 第%d条", who, i))))
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // let the workers fail a few times
+	// Let the workers fail at least once before the API comes back.
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		n, err := store.Notification(context.Background(), ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Attempts > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery attempt during the outage")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	r.fake.SetDown(false)
 	for _, id := range ids {
 		if n := r.wait(t, id); n.Status != storage.NotificationSent {
@@ -495,14 +515,10 @@ func TestStaffAlertsNeedARobot(t *testing.T) {
 	store2 := storagetest.Open(t)
 	r2 := newRig(t, store2, fastConfig())
 	r2.robot.mu.Lock()
-	r2.robot.code = 45009
+	r2.robot.code, r2.robot.failures = 45009, 1
 	r2.robot.mu.Unlock()
 	id := r2.notify(t, bot.Notice{Kind: "human_request", To: bot.RoleDuty, Text: "限流", Key: "k-limited", Staff: true})
-	time.Sleep(300 * time.Millisecond)
-	r2.robot.mu.Lock()
-	r2.robot.code = 0
-	r2.robot.mu.Unlock()
-	if n := r2.wait(t, id); n.Status != storage.NotificationSent || n.Attempts < 2 {
+	if n := r2.wait(t, id); n.Status != storage.NotificationSent || n.Attempts != 2 {
 		t.Errorf("rate-limited robot: %+v, want sent after a retry", n)
 	}
 }
