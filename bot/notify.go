@@ -17,6 +17,10 @@ type Notice struct {
 	To string
 	// Text is the message, short and in Chinese.
 	Text string
+	// GroupText, when set, replaces Text wherever the notice may be seen by
+	// more people than its recipient (the staff group robot): the same
+	// news with personal data masked.
+	GroupText string
 	// Fields are the short facts a template message shows (title, number,
 	// status, time, note), each kept within WeChat's 20-character rule by
 	// the notifier.

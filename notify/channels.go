@@ -148,7 +148,12 @@ func (o *Outbox) sendRobot(ctx context.Context, _ storage.Notification, p payloa
 	if o.cfg.RobotKey == "" {
 		return errNoStaffChannel
 	}
-	body, err := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": p.Text}})
+	text := p.Text
+	if p.GroupText != "" {
+		// The group sees what one person was meant to: mask it.
+		text = p.GroupText
+	}
+	body, err := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": text}})
 	if err != nil {
 		return err
 	}

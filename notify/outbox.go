@@ -132,7 +132,8 @@ func (c *Config) defaults() {
 
 // payload is what the ledger row keeps for the channels to render.
 type payload struct {
-	Text   string            `json:"text"`
+	Text      string            `json:"text"`
+	GroupText string            `json:"group_text,omitempty"`
 	Fields map[string]string `json:"fields,omitempty"`
 	URL    string            `json:"url,omitempty"`
 }
@@ -265,7 +266,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) (int
 	if n.Key == "" || n.To == "" || n.Kind == "" {
 		return 0, fmt.Errorf("notify.Enqueue: kind, recipient and key are required")
 	}
-	raw, err := json.Marshal(payload{Text: n.Text, Fields: n.Fields, URL: n.URL})
+	raw, err := json.Marshal(payload{Text: n.Text, GroupText: n.GroupText, Fields: n.Fields, URL: n.URL})
 	if err != nil {
 		return 0, fmt.Errorf("notify.Enqueue(%s): %w", n.Kind, err)
 	}
