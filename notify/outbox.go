@@ -134,8 +134,8 @@ func (c *Config) defaults() {
 type payload struct {
 	Text      string            `json:"text"`
 	GroupText string            `json:"group_text,omitempty"`
-	Fields map[string]string `json:"fields,omitempty"`
-	URL    string            `json:"url,omitempty"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	URL       string            `json:"url,omitempty"`
 }
 
 // deliverArgs is the River job: just the ledger row. Try separates an
