@@ -282,10 +282,15 @@ func TestLateReplyGoesOutAsCustomerServiceMessage(t *testing.T) {
 	if got := r.fake.CustomTexts(); len(got) != 1 {
 		t.Errorf("%d customer-service messages after the retry, want 1", len(got))
 	}
-	// The late reply went through the outbox: it is on the ledger.
-	rows, err := r.store.ListNotifications(context.Background(), storage.NotificationSent, 10, 0)
-	if err != nil || len(rows) != 1 || rows[0].Kind != "reply" || rows[0].Recipient != "o-late" {
-		t.Errorf("ledger: %+v, %v", rows, err)
+	// The late reply went through the outbox: it is on the ledger (marked
+	// sent a moment after the fake accepted it).
+	var rows []storage.Notification
+	waitFor(t, func() bool {
+		rows, _ = r.store.ListNotifications(context.Background(), storage.NotificationSent, 10, 0)
+		return len(rows) == 1
+	})
+	if rows[0].Kind != "reply" || rows[0].Recipient != "o-late" {
+		t.Errorf("ledger: %+v", rows)
 	}
 }
 

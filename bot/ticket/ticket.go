@@ -36,7 +36,7 @@ func (s Status) Label() string {
 	case Closed:
 		return "已关闭"
 	case Returned:
-		return "已退回待重新分派"
+		return "重新分派中"
 	case Reopened:
 		return "重新处理中"
 	}

@@ -129,6 +129,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
+	for _, y := range []int{time.Now().Year(), time.Now().AddDate(0, 2, 0).Year()} {
+		if !cal.Covers(y) {
+			log.Warn("the holiday file has no dates for this year: deadlines count weekends only; set TONGXIN_HOLIDAYS_FILE to the new State Council notice", "year", y)
+		}
+	}
 	// The ticket service and the outbox need each other: tickets queue
 	// notifications, the outbox runs the tickets' periodic sweep.
 	var svc *tickets.Service

@@ -128,8 +128,8 @@ func TestServiceRequestLoop(t *testing.T) {
 		if got := say(resident, "3"); !strings.Contains(got, "重新") {
 			t.Errorf("rating 3: %q", got)
 		}
-		pushes(t, e.fake, worker, number)
-		pushes(t, e.fake, boss, number)
+		pushes(t, e.fake, worker, "【不满意】编号 "+number)
+		pushes(t, e.fake, boss, "【不满意】编号 "+number)
 		say(worker, "办结 "+number+" 已再次检修线路")
 		if got := say(resident, "1"); !strings.Contains(got, "感谢") {
 			t.Errorf("rating 1: %q", got)

@@ -11,8 +11,9 @@ import (
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
-// numberRe finds a ticket number in a command ("查询 2611260001").
-var numberRe = regexp.MustCompile(`^\S*?\s*(\d{6,10})\s*(.*)$`)
+// numberRe finds a ticket number in a command: the first run of 6 to 10
+// digits, whatever stands between ("查询 2611260001", "查询 编号:2611260001").
+var numberRe = regexp.MustCompile(`^\D*?(\d{6,10})\s*(.*)$`)
 
 // args splits "催办 2611260001 还没人来" into the number and the rest.
 func args(m *bot.Message) (number, rest string, ok bool) {
@@ -61,7 +62,7 @@ func Query(svc ticket.Service) bot.Handler {
 			return mustNumber("查询 2611260001"), nil
 		}
 		t, events, err := svc.Get(ctx, number)
-		if errors.Is(err, bot.ErrNotFound) || (err == nil && t.OpenID != m.OpenID && !isStaff(ctx, svc, m.OpenID)) {
+		if errors.Is(err, bot.ErrNotFound) || (err == nil && t.OpenID != m.OpenID && !mayRead(ctx, svc, m.OpenID, t)) {
 			return bot.Text("没有找到编号 " + number + " 的诉求，请核对编号。"), nil
 		}
 		if err != nil {
@@ -72,8 +73,11 @@ func Query(svc ticket.Service) bot.Handler {
 		if t.AssigneeName != "" {
 			fmt.Fprintf(&b, "\n处理人：%s", t.AssigneeName)
 		}
-		if t.Status.Open() {
-			fmt.Fprintf(&b, "\n应答时限：%s", when(t.ResponseDue))
+		switch {
+		case t.Status == ticket.Submitted || t.Status == ticket.Returned:
+			fmt.Fprintf(&b, "\n预计联系：%s 前", when(t.ResponseDue))
+		case t.Status.Open():
+			fmt.Fprintf(&b, "\n预计办结：%s 前", when(t.ResolveDue))
 		}
 		if len(events) > 0 {
 			b.WriteString("\n进度：")
@@ -89,9 +93,15 @@ func Query(svc ticket.Service) bot.Handler {
 	})
 }
 
-func isStaff(ctx context.Context, svc ticket.Service, openid string) bool {
-	_, err := svc.StaffByOpenID(ctx, openid)
-	return err == nil
+// mayRead reports whether a staff member may read someone else's ticket:
+// its handler, and the roles that dispatch and supervise. Building and
+// unit heads are volunteers and see only their copies.
+func mayRead(ctx context.Context, svc ticket.Service, openid string, t ticket.Ticket) bool {
+	s, err := svc.StaffByOpenID(ctx, openid)
+	if err != nil {
+		return false
+	}
+	return s.ID == t.AssigneeID || s.Has(ticket.RoleSupervisor) || s.Has(ticket.RoleDuty) || s.Has(ticket.RoleAdmin)
 }
 
 // Urge presses on a request past its response deadline (催办).

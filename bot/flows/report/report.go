@@ -56,7 +56,7 @@ func New(svc ticket.Service, residents bot.Residents) *bot.Flow {
 	return &bot.Flow{
 		Name:  Name,
 		Title: "反映诉求",
-		Intro: "您好，我来帮您登记诉求，网格员会尽快处理。",
+		Intro: "您好，我来帮您登记诉求，社区工作人员会尽快处理。",
 		Help:  "依次选择类型、描述问题、发照片、说明地点、留电话，最后确认提交。",
 		Start: func(ctx context.Context, st *bot.State) error {
 			// A QR code on a building ("report:3") already says where.
