@@ -160,16 +160,18 @@ func (q *queries) InsertTicket(ctx context.Context, t *ticket.Ticket) error {
 }
 
 // UpdateTicket writes what the lifecycle changes (status, assignee,
-// deadlines' stamps, resolution, rating, parent) of ticket t.ID. Lock the
-// ticket first (LockTicket) so that no change in between is lost.
+// deadlines and stamps, resolution, rating, parent) of ticket t.ID. Lock
+// the ticket first (LockTicket) so that no change in between is lost.
 func (q *queries) UpdateTicket(ctx context.Context, t ticket.Ticket) error {
 	const query = `
 		UPDATE tickets SET status = ?, assignee_id = ?, grid_id = ?, parent_id = ?,
+			response_due = ?, resolve_due = ?,
 			accepted_at = ?, resolved_at = ?, closed_at = ?, escalated_at = ?, urged_at = ?,
 			resolution = ?, rating = ?, rating_note = ?, updated_at = ?
 		WHERE id = ?`
 	res, err := q.ext.ExecContext(ctx, q.q(query),
 		string(t.Status), nullID(t.AssigneeID), nullID(t.GridID), nullID(t.ParentID),
+		dbTime(t.ResponseDue), dbTime(t.ResolveDue),
 		dbTimePtr(t.AcceptedAt), dbTimePtr(t.ResolvedAt), dbTimePtr(t.ClosedAt), dbTimePtr(t.EscalatedAt), dbTimePtr(t.UrgedAt),
 		t.Resolution, t.Rating, t.RatingNote, dbTime(t.UpdatedAt), t.ID)
 	if err != nil {
@@ -250,12 +252,13 @@ func (q *queries) ResidentTickets(ctx context.Context, openid string, limit int)
 	return q.selectTickets(ctx, fmt.Sprintf("storage.ResidentTickets(%s)", bot.ShortID(openid)), query, openid, limit)
 }
 
-// OldestResolved returns the resident's oldest ticket awaiting a rating
-// (status resolved), or bot.ErrNotFound.
-func (q *queries) OldestResolved(ctx context.Context, openid string) (ticket.Ticket, error) {
+// LatestResolved returns the resident's most recently resolved ticket
+// awaiting a rating (status resolved): the one whose rating request they
+// received last. Returns bot.ErrNotFound when there is none.
+func (q *queries) LatestResolved(ctx context.Context, openid string) (ticket.Ticket, error) {
 	const query = ticketSelect + ` WHERE t.openid = ? AND t.status = 'resolved'
-		ORDER BY t.resolved_at, t.id LIMIT 1`
-	return q.getTicket(ctx, fmt.Sprintf("storage.OldestResolved(%s)", bot.ShortID(openid)), query, openid)
+		ORDER BY t.resolved_at DESC, t.id DESC LIMIT 1`
+	return q.getTicket(ctx, fmt.Sprintf("storage.LatestResolved(%s)", bot.ShortID(openid)), query, openid)
 }
 
 // AssignedTickets returns the open tickets assigned to staffID: those
@@ -268,7 +271,8 @@ func (q *queries) AssignedTickets(ctx context.Context, staffID int64, now time.T
 }
 
 // SameIssue returns the open tickets of the building and category created
-// at or after since, oldest first.
+// at or after since, oldest first, whoever filed them (callers count
+// households and leave out the filer's own).
 func (q *queries) SameIssue(ctx context.Context, buildingID int64, category string, since time.Time) ([]ticket.Ticket, error) {
 	const query = ticketSelect + ` WHERE t.building_id = ? AND t.category = ? AND t.created_at >= ?
 		AND t.status IN ` + openStatuses + ` ORDER BY t.created_at, t.id`
@@ -321,13 +325,33 @@ func (q *queries) ListTickets(ctx context.Context, f TicketFilter) ([]ticket.Tic
 	return out, total, nil
 }
 
+// SweepCursor is where a sweep stands in the order Unanswered or Unrated
+// return tickets: the deadline (or resolution time) and id of the last
+// ticket seen. The zero SweepCursor starts at the beginning.
+type SweepCursor struct {
+	At time.Time
+	ID int64
+}
+
+// after returns the cursor's bounds for a keyset condition.
+func (c SweepCursor) after() (time.Time, int64) {
+	if c.ID == 0 && c.At.IsZero() {
+		return time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), 0
+	}
+	return dbTime(c.At), c.ID
+}
+
 // Unanswered returns up to limit open tickets never accepted whose
 // response deadline passed by now and that were not escalated yet, oldest
-// deadline first.
-func (q *queries) Unanswered(ctx context.Context, now time.Time, limit int) ([]ticket.Ticket, error) {
+// deadline first, starting after the cursor (so that tickets a sweep
+// failed to escalate do not hide the others).
+func (q *queries) Unanswered(ctx context.Context, now time.Time, after SweepCursor, limit int) ([]ticket.Ticket, error) {
 	const query = ticketSelect + ` WHERE t.status IN ` + openStatuses + ` AND t.accepted_at IS NULL
-		AND t.escalated_at IS NULL AND t.response_due <= ? ORDER BY t.response_due, t.id LIMIT ?`
-	return q.selectTickets(ctx, "storage.Unanswered", query, dbTime(now), limit)
+		AND t.escalated_at IS NULL AND t.response_due <= ?
+		AND (t.response_due > ? OR (t.response_due = ? AND t.id > ?))
+		ORDER BY t.response_due, t.id LIMIT ?`
+	at, id := after.after()
+	return q.selectTickets(ctx, "storage.Unanswered", query, dbTime(now), at, at, id, limit)
 }
 
 // MarkEscalated records that ticket id escalated at now, if it is still
@@ -349,11 +373,13 @@ func (q *queries) MarkEscalated(ctx context.Context, id int64, now time.Time) (b
 }
 
 // Unrated returns up to limit resolved tickets resolved at or before
-// before, oldest first.
-func (q *queries) Unrated(ctx context.Context, before time.Time, limit int) ([]ticket.Ticket, error) {
+// before, oldest first, starting after the cursor.
+func (q *queries) Unrated(ctx context.Context, before time.Time, after SweepCursor, limit int) ([]ticket.Ticket, error) {
 	const query = ticketSelect + ` WHERE t.status = 'resolved' AND t.resolved_at <= ?
+		AND (t.resolved_at > ? OR (t.resolved_at = ? AND t.id > ?))
 		ORDER BY t.resolved_at, t.id LIMIT ?`
-	return q.selectTickets(ctx, "storage.Unrated", query, dbTime(before), limit)
+	at, id := after.after()
+	return q.selectTickets(ctx, "storage.Unrated", query, dbTime(before), at, at, id, limit)
 }
 
 // CloseUnrated closes ticket id with rating and note if it is still

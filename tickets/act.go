@@ -122,7 +122,10 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		if err != nil {
 			return ticket.Ticket{}, err
 		}
-		t.Status, t.AssigneeID, t.AssigneeName = ticket.Returned, 0, ""
+		// Back to the dispatcher, the ticket is unanswered again: whoever
+		// takes it over accepts it anew, and until then it shows as 待受理,
+		// escalates when late and does not count as responded.
+		t.Status, t.AssigneeID, t.AssigneeName, t.AcceptedAt = ticket.Returned, 0, "", nil
 		if duty != nil {
 			t.AssigneeID, t.AssigneeName = duty.ID, duty.Name
 		}
@@ -155,19 +158,22 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		}
 		then = func(eid int64) error {
 			key := fmt.Sprintf("ticket:%s:transferred:%d", t.Number, eid)
-			text := fmt.Sprintf("【转派】编号 %s（%s）由 %s 转给您：%s\n居民：%s",
-				t.Number, s.brief(t), actor, cut(t.Description, 80), residentDesc(t, to.OpenID != ""))
-			if note != "" {
-				text += "\n说明：" + cut(note, 100)
+			text := func(private bool) string {
+				text := fmt.Sprintf("【转派】编号 %s（%s）由 %s 转给您：%s\n居民：%s",
+					t.Number, s.brief(t), actor, cut(t.Description, 80), residentDesc(t, private))
+				if note != "" {
+					text += "\n说明：" + cut(note, 100)
+				}
+				if t.Status != ticket.Accepted {
+					text += "\n请回复 受理 " + t.Number
+				}
+				return text
 			}
-			if t.Status != ticket.Accepted {
-				text += "\n请回复 受理 " + t.Number
-			}
-			if err := s.toStaff(ctx, tx, &to, t, KindAssigned, fmt.Sprintf("%s:%d", key, to.ID), text, now); err != nil {
+			if err := s.toStaffPersonal(ctx, tx, &to, t, KindAssigned, fmt.Sprintf("%s:%d", key, to.ID), text, now); err != nil {
 				return err
 			}
-			text = fmt.Sprintf("您的诉求（编号 %s）已转交 %s 办理。", t.Number, to.Name)
-			return s.toResident(ctx, tx, t, KindTransferred, key, text, now)
+			msg := fmt.Sprintf("您的诉求（编号 %s）已转交 %s 办理。", t.Number, to.Name)
+			return s.toResident(ctx, tx, t, KindTransferred, key, msg, now)
 		}
 
 	case ticket.ActNote:

@@ -188,26 +188,55 @@ func (r *rig) ledger(number string) []storage.Notification {
 	return out
 }
 
+// payload is a queued notification's content.
+type payload struct {
+	Text      string            `json:"text"`
+	GroupText string            `json:"group_text"`
+	Fields    map[string]string `json:"fields"`
+}
+
 // text returns the text of the last notification of kind about number to
 // recipient.
 func (r *rig) text(number, kind, to string) string {
 	r.t.Helper()
+	return r.payload(number, kind, to).Text
+}
+
+// payload returns the content of the last notification of kind about
+// number to recipient.
+func (r *rig) payload(number, kind, to string) payload {
+	r.t.Helper()
 	ns := r.ledger(number)
 	for i := len(ns) - 1; i >= 0; i-- {
 		if ns[i].Kind == kind && ns[i].Recipient == to {
-			var p struct {
-				Text   string            `json:"text"`
-				Fields map[string]string `json:"fields"`
-			}
+			var p payload
 			if err := json.Unmarshal([]byte(ns[i].Payload), &p); err != nil {
 				r.t.Fatal(err)
 			}
-			return p.Text
+			return p
 		}
 	}
 	r.t.Fatalf("no %s notification to %s about %s", kind, to, number)
-	return ""
+	return payload{}
 }
+
+// payloads returns the content of every notification about number, oldest
+// first.
+func (r *rig) payloads(number string) []payload {
+	r.t.Helper()
+	var out []payload
+	for _, n := range r.ledger(number) {
+		var p payload
+		if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
+			r.t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// cst is Shanghai time as a fixed zone, for literal expected times.
+var cst = time.FixedZone("CST", 8*3600)
 
 func (r *rig) timeline(number string) []string {
 	r.t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
@@ -76,11 +77,35 @@ func (s *Service) brief(t ticket.Ticket) string {
 // fields are the template facts of a notice about t.
 func (s *Service) fields(t ticket.Ticket, at time.Time) map[string]string {
 	return map[string]string{
-		"title":  s.categoryName(t.Category),
-		"number": t.Number,
-		"status": t.Status.Label(),
-		"time":   stamp(at),
+		"title":   s.categoryName(t.Category),
+		"number":  t.Number,
+		"status":  t.Status.Label(),
+		"time":    stamp(at),
+		"summary": summary(t),
 	}
+}
+
+// summaryRunes is WeChat's limit on a template field (notify.MaxFieldRunes).
+const summaryRunes = 20
+
+// summary says what a ticket is about in one template field: where and
+// what, on one line, at most 20 characters ("3号楼2单元201室：楼道灯坏了…").
+func summary(t ticket.Ticket) string {
+	place := strings.Join(strings.Fields(t.Place), " ")
+	if place == placeOf(nil, 0) {
+		place = ""
+	}
+	desc := strings.Join(strings.Fields(t.Description), " ")
+	if desc == "" && len(t.Photos) > 0 {
+		desc = "见照片"
+	}
+	switch {
+	case place == "":
+		return cut(desc, summaryRunes)
+	case desc == "":
+		return cut(place, summaryRunes)
+	}
+	return cut(place+"："+desc, summaryRunes)
 }
 
 func (s *Service) url(t ticket.Ticket) string {
@@ -121,6 +146,22 @@ func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *ticket.Staff,
 	}
 	return s.enqueue(ctx, tx, bot.Notice{
 		Kind: kind, To: to, Text: text, Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key,
+	})
+}
+
+// toStaffPersonal queues a notice about t for st whose text names the
+// resident: text(true) in full for st's own WeChat, text(false) masked
+// wherever more people may read it. A notice to st's WeChat carries the
+// masked text as its GroupText, saying whom to pass it on to, since it may
+// fall back to the staff group robot; without a bound st only the masked
+// text goes out.
+func (s *Service) toStaffPersonal(ctx context.Context, tx *storage.Tx, st *ticket.Staff, t ticket.Ticket, kind, key string, text func(private bool) string, at time.Time) error {
+	if st == nil || st.OpenID == "" {
+		return s.toStaff(ctx, tx, st, t, kind, key, text(false), at)
+	}
+	return s.enqueue(ctx, tx, bot.Notice{
+		Kind: kind, To: st.OpenID, Text: text(true), GroupText: text(false) + "（请转告 " + st.Name + "）",
+		Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key,
 	})
 }
 

@@ -44,7 +44,7 @@ func (s *Service) Urge(ctx context.Context, openid, number string) (ticket.Ticke
 		case !t.Status.Open():
 			return bot.Errorf("编号 " + number + " 的诉求已办结，无需催办。")
 		case now.Before(t.ResponseDue):
-			return bot.Errorf(fmt.Sprintf("编号 %s 的诉求还在受理时限内，%s 后仍未处理可以催办。", number, shanghai(t.ResponseDue)))
+			return bot.Errorf(fmt.Sprintf("编号 %s 的诉求还在受理时限内，%s 前仍未受理可以催办。", number, shanghai(t.ResponseDue)))
 		case t.UrgedAt != nil && now.Before(t.UrgedAt.Add(urgeEvery)):
 			return bot.Errorf(fmt.Sprintf("您已催办过编号 %s 的诉求，%s 后可以再次催办。", number, shanghai(t.UrgedAt.Add(urgeEvery))))
 		}

@@ -202,13 +202,14 @@ func (s *Service) Todo(ctx context.Context, staffID int64) ([]ticket.Ticket, err
 	return s.namedAll(ts), nil
 }
 
-// AwaitingRating returns the resident's oldest resolved ticket, which
-// waits for their rating, or bot.ErrNotFound.
+// AwaitingRating returns the ticket a resident's plain 1/2/3 rates: their
+// most recently resolved one, whose rating request is the last they
+// received. Returns bot.ErrNotFound when none waits for a rating.
 func (s *Service) AwaitingRating(ctx context.Context, openid string) (ticket.Ticket, error) {
 	if openid == "" {
 		return ticket.Ticket{}, fmt.Errorf("tickets.AwaitingRating: %w", bot.ErrNotFound)
 	}
-	t, err := s.store.OldestResolved(ctx, openid)
+	t, err := s.store.LatestResolved(ctx, openid)
 	if err != nil {
 		return ticket.Ticket{}, fmt.Errorf("tickets.AwaitingRating: %w", err)
 	}

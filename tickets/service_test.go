@@ -130,7 +130,9 @@ func TestNumbersAndDeadlines(t *testing.T) {
 		if want := time.Date(2026, 11, 26, 16, 30, 0, 0, time.FixedZone("CST", 8*3600)); !first.ResponseDue.Equal(want) {
 			t.Errorf("ResponseDue = %v, want %v", first.ResponseDue, want)
 		}
-		if want := r.cal.Add(t0, 18*time.Hour); !first.ResolveDue.Equal(want) {
+		// 18 working hours from Thursday 10:00: 5 on Thursday, 6 on Friday,
+		// none at the weekend, 6 on Monday, 1 on Tuesday.
+		if want := time.Date(2026, 12, 1, 10, 0, 0, 0, cst); !first.ResolveDue.Equal(want) {
 			t.Errorf("ResolveDue = %v, want %v", first.ResolveDue, want)
 		}
 		got, events, err := r.svc.Get(context.Background(), first.Number)
@@ -234,8 +236,27 @@ func TestDissatisfiedReopens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != ticket.Reopened || got.ResolvedAt != nil || got.Rating != 3 || !got.ResolveDue.After(r.clock()) {
+		if got.Status != ticket.Reopened || got.ResolvedAt != nil || got.Rating != 3 {
 			t.Errorf("after 不满意: %+v", got)
+		}
+		// 18 working hours again from Friday 12:00 (the lunch break): 3 on
+		// Friday, 6 on Monday and Tuesday, 3 on Wednesday morning. Stored,
+		// not just returned; the response deadline stays.
+		wantDue := time.Date(2026, 12, 2, 12, 0, 0, 0, cst)
+		stored, _, err := r.svc.Get(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, due := range map[string]time.Time{"returned": got.ResolveDue, "stored": stored.ResolveDue} {
+			if !due.Equal(wantDue) {
+				t.Errorf("%s ResolveDue after 不满意 = %v, want %v", what, due, wantDue)
+			}
+		}
+		if want := time.Date(2026, 11, 26, 16, 30, 0, 0, cst); !stored.ResponseDue.Equal(want) {
+			t.Errorf("stored ResponseDue = %v, want %v", stored.ResponseDue, want)
+		}
+		if text := r.text(n, tickets.KindReopened, "o-worker"); !strings.Contains(text, "12月2日 12:00 前重新办结") {
+			t.Errorf("reopened text %q, want the new deadline", text)
 		}
 		tail := r.notices(n)[5:]
 		want := []notice{{tickets.KindReopened, "o-worker", true}, {tickets.KindReopened, "o-sup", true}}
@@ -380,9 +401,10 @@ func TestUrge(t *testing.T) {
 		rc := r.submit(draft("o-res", "repair", &r.b3))
 		n := rc.Ticket.Number
 
+		// Filing told the resident "我们会在 11月26日 16:30 前联系您".
 		_, err := r.svc.Urge(ctx, "o-res", n)
-		if msg := userError(t, err); !strings.Contains(msg, "11月26日 16:30") {
-			t.Errorf("early urge: %q, want the time it becomes possible", msg)
+		if msg, want := userError(t, err), "编号 "+n+" 的诉求还在受理时限内，11月26日 16:30 前仍未受理可以催办。"; msg != want {
+			t.Errorf("early urge: %q, want %q", msg, want)
 		}
 		if _, err := r.svc.Urge(ctx, "o-other", n); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("urging someone else's ticket: %v, want ErrNotFound", err)
@@ -460,11 +482,21 @@ func TestSupplement(t *testing.T) {
 
 func TestSameIssue(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
 		r := newRig(t, s).community()
 		first := r.submit(draft("o-1", "repair", &r.b3))
 		r.set(t0.Add(time.Hour))
 		second := r.submit(draft("o-2", "repair", &r.b3))
 		third := r.submit(draft("o-3", "repair", &r.b3))
+		// The same resident again: their own tickets are not other
+		// households, and count once for the next filer.
+		again := r.submit(draft("o-2", "repair", &r.b3))
+		// Staff file for a resident without WeChat: a household by phone.
+		d := draft("", "repair", &r.b3)
+		d.Phone, d.FiledBy, d.Source = "13900000001", r.duty.ID, ""
+		byPhone := r.submit(d)
+		d.Description = "还是没人来修"
+		byPhoneAgain := r.submit(d)
 		otherKind := r.submit(draft("o-4", "sanitation", &r.b3))
 		otherBuilding := r.submit(draft("o-5", "repair", &r.b5))
 		for _, tc := range []struct {
@@ -476,6 +508,9 @@ func TestSameIssue(t *testing.T) {
 			{"first", first, 0, 0},
 			{"second", second, 1, first.Ticket.ID},
 			{"third", third, 2, first.Ticket.ID},
+			{"o-2 again", again, 2, first.Ticket.ID},
+			{"by phone", byPhone, 3, first.Ticket.ID},
+			{"by phone again", byPhoneAgain, 3, first.Ticket.ID},
 			{"other category", otherKind, 0, 0},
 			{"other building", otherBuilding, 0, 0},
 		} {
@@ -483,24 +518,32 @@ func TestSameIssue(t *testing.T) {
 				t.Errorf("%s: SameIssue %d, parent %d; want %d, %d", tc.name, tc.rc.SameIssue, tc.rc.Ticket.ParentID, tc.same, tc.parent)
 			}
 		}
-		want := []string{"提交诉求", "派单", "同类反映", "同类反映"}
+		want := []string{"提交诉求", "派单", "同类反映", "同类反映", "同类反映", "同类反映", "同类反映"}
 		if diff := cmp.Diff(want, r.timeline(first.Ticket.Number)); diff != "" {
 			t.Errorf("first timeline mismatch (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{"提交诉求", "派单", "关联同类问题"}, r.timeline(second.Ticket.Number)); diff != "" {
-			t.Errorf("second timeline mismatch (-want +got):\n%s", diff)
+		_, events, err := r.svc.Get(ctx, again.Ticket.Number)
+		if err != nil {
+			t.Fatal(err)
 		}
-		// Resolved tickets and those older than a day do not count.
+		if note, want := events[len(events)-1].Note, "本楼已有 2 户反映同类问题，并入编号 "+first.Ticket.Number+" 一并处理"; note != want {
+			t.Errorf("link note %q, want %q", note, want)
+		}
+		if text := r.text(again.Ticket.Number, tickets.KindNew, "o-worker"); !strings.Contains(text, "本楼已有 2 户反映同类问题。") {
+			t.Errorf("assignee text %q, want the households", text)
+		}
+		// Resolved tickets and those older than a day do not count; a new
+		// ticket links to the root of the oldest open one, not to it.
 		for _, rc := range []ticket.Receipt{first, second} {
 			r.act(ticket.Action{Number: rc.Ticket.Number, Kind: ticket.ActAccept, By: r.worker.ID})
 			r.act(ticket.Action{Number: rc.Ticket.Number, Kind: ticket.ActResolve, By: r.worker.ID, Note: "已修"})
 		}
-		if rc := r.submit(draft("o-6", "repair", &r.b3)); rc.SameIssue != 1 || rc.Ticket.ParentID != third.Ticket.ID {
-			t.Errorf("after resolving two: SameIssue %d, parent %d; want 1, %d", rc.SameIssue, rc.Ticket.ParentID, third.Ticket.ID)
+		if rc := r.submit(draft("o-6", "repair", &r.b3)); rc.SameIssue != 3 || rc.Ticket.ParentID != first.Ticket.ID {
+			t.Errorf("after resolving two: SameIssue %d, parent %d; want 3 (o-2, o-3, by phone), %d (the root)", rc.SameIssue, rc.Ticket.ParentID, first.Ticket.ID)
 		}
 		r.set(t0.Add(49 * time.Hour))
-		if rc := r.submit(draft("o-7", "repair", &r.b3)); rc.SameIssue != 0 {
-			t.Errorf("two days later: SameIssue %d", rc.SameIssue)
+		if rc := r.submit(draft("o-7", "repair", &r.b3)); rc.SameIssue != 0 || rc.Ticket.ParentID != 0 {
+			t.Errorf("two days later: SameIssue %d, parent %d", rc.SameIssue, rc.Ticket.ParentID)
 		}
 	})
 }

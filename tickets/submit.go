@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,7 +101,10 @@ func (s *Service) checkDraft(d *ticket.Draft) (ticket.Category, error) {
 		return cat, invalid("photos", fmt.Sprintf("最多附 %d 张照片。", MaxPhotos))
 	case d.Phone != "" && !phoneRe.MatchString(d.Phone):
 		return cat, invalid("phone", "手机号应为 11 位数字，以 1 开头。")
-	case d.Phone == "" && d.OpenID == "":
+	case d.Phone == "" && d.OpenID == "" && d.Source != "open311":
+		// Staff filing for a resident must leave a way back to them; a
+		// city platform's report may come without one (Open311 makes the
+		// phone optional).
 		return cat, invalid("phone", "请留下居民的联系电话。")
 	case d.Unit < 0:
 		return cat, invalid("unit", "单元号不对。")
@@ -171,9 +175,10 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if err != nil {
 		return ticket.Receipt{}, err
 	}
-	var same []ticket.Ticket
+	var households int
+	var root *ticket.Ticket // what the new ticket is linked to
 	if b != nil {
-		if same, err = tx.SameIssue(ctx, b.ID, cat.Key, now.Add(-sameIssueWindow)); err != nil {
+		if households, root, err = s.sameIssue(ctx, tx, d, b.ID, cat.Key, now); err != nil {
 			return ticket.Receipt{}, err
 		}
 	}
@@ -199,8 +204,8 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if r.assignee != nil {
 		t.AssigneeID, t.AssigneeName = r.assignee.ID, r.assignee.Name
 	}
-	if len(same) > 0 {
-		t.ParentID = same[0].ID
+	if root != nil {
+		t.ParentID = root.ID
 	}
 	if err := tx.InsertTicket(ctx, &t); err != nil {
 		return ticket.Receipt{}, err
@@ -211,10 +216,10 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 		filed = "代居民登记诉求"
 	}
 	events := []ticket.Event{{At: now, Actor: actor, Action: filed}, {At: now, Actor: actorSystem, Action: "派单", Note: r.note}}
-	if len(same) > 0 {
+	if root != nil {
 		events = append(events, ticket.Event{At: now, Actor: actorSystem, Action: "关联同类问题",
-			Note: fmt.Sprintf("本楼已有 %d 件同类诉求未办结，并入编号 %s 一并处理", len(same), same[0].Number)})
-		if _, err := tx.AddTicketEvent(ctx, same[0].ID, ticket.Event{At: now, Actor: actorSystem, Action: "同类反映",
+			Note: fmt.Sprintf("本楼已有 %d 户反映同类问题，并入编号 %s 一并处理", households, root.Number)})
+		if _, err := tx.AddTicketEvent(ctx, root.ID, ticket.Event{At: now, Actor: actorSystem, Action: "同类反映",
 			Note: "编号 " + t.Number + " 反映同类问题"}); err != nil {
 			return ticket.Receipt{}, err
 		}
@@ -225,10 +230,64 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 		}
 	}
 
-	if err := s.notifyNew(ctx, tx, t, r.assignee, b, len(same), now); err != nil {
+	if err := s.notifyNew(ctx, tx, t, r.assignee, b, households, now); err != nil {
 		return ticket.Receipt{}, err
 	}
-	return ticket.Receipt{Ticket: s.named(t), SameIssue: len(same)}, nil
+	return ticket.Receipt{Ticket: s.named(t), SameIssue: households}, nil
+}
+
+// household is who filed a ticket, as far as same-issue counting goes.
+type household struct{ openid, phone string }
+
+// same reports whether h and o are one household: the same openid when
+// both have one, else the same phone.
+func (h household) same(o household) bool {
+	if h.openid != "" && o.openid != "" {
+		return h.openid == o.openid
+	}
+	return h.phone != "" && h.phone == o.phone
+}
+
+// sameIssue finds the open tickets of the same building and category
+// filed in the last sameIssueWindow by other households than the filer's
+// of d. It returns how many households those are and the ticket to link
+// the new one to: the root of the oldest of them (the ticket it is itself
+// linked to, if any), or nil when there are none.
+func (s *Service) sameIssue(ctx context.Context, tx *storage.Tx, d ticket.Draft, buildingID int64, category string, now time.Time) (int, *ticket.Ticket, error) {
+	found, err := tx.SameIssue(ctx, buildingID, category, now.Add(-sameIssueWindow))
+	if err != nil {
+		return 0, nil, err
+	}
+	filer := household{d.OpenID, d.Phone}
+	var others []household
+	var oldest *ticket.Ticket
+	for i, t := range found {
+		h := household{t.OpenID, t.Phone}
+		if filer.same(h) {
+			continue
+		}
+		if oldest == nil {
+			oldest = &found[i]
+		}
+		if !slices.ContainsFunc(others, h.same) {
+			others = append(others, h)
+		}
+	}
+	if oldest == nil {
+		return 0, nil, nil
+	}
+	root := *oldest
+	// New tickets link to roots, so one step is enough; a few more cost
+	// nothing and bound any chain older data may hold.
+	for range 10 {
+		if root.ParentID == 0 {
+			break
+		}
+		if root, err = tx.TicketByID(ctx, root.ParentID); err != nil {
+			return 0, nil, err
+		}
+	}
+	return len(others), &root, nil
 }
 
 // due is the deadline hours working hours after from.
@@ -254,22 +313,24 @@ func placeOf(b *ticket.Building, unit int) string {
 // notifyNew tells the assignee of new ticket t, and copies the building's
 // 楼栋长 and the unit's 单元长 (when bound and not the assignee).
 func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket, assignee *ticket.Staff, b *ticket.Building, same int, now time.Time) error {
-	private := assignee != nil && assignee.OpenID != ""
-	var text strings.Builder
-	fmt.Fprintf(&text, "【新诉求】编号 %s\n类别：%s\n地点：%s\n问题：%s\n居民：%s",
-		t.Number, s.categoryName(t.Category), t.Place, cut(t.Description, 80), residentDesc(t, private))
-	if len(t.Photos) > 0 {
-		fmt.Fprintf(&text, "\n照片：%d 张", len(t.Photos))
+	text := func(private bool) string {
+		var text strings.Builder
+		fmt.Fprintf(&text, "【新诉求】编号 %s\n类别：%s\n地点：%s\n问题：%s\n居民：%s",
+			t.Number, s.categoryName(t.Category), t.Place, cut(t.Description, 80), residentDesc(t, private))
+		if len(t.Photos) > 0 {
+			fmt.Fprintf(&text, "\n照片：%d 张", len(t.Photos))
+		}
+		if same > 0 {
+			fmt.Fprintf(&text, "\n本楼已有 %d 户反映同类问题。", same)
+		}
+		fmt.Fprintf(&text, "\n请于 %s 前受理：回复 受理 %s", shanghai(t.ResponseDue), t.Number)
+		return text.String()
 	}
-	if same > 0 {
-		fmt.Fprintf(&text, "\n本楼已有 %d 件同类诉求未办结。", same)
-	}
-	fmt.Fprintf(&text, "\n请于 %s 前受理：回复 受理 %s", shanghai(t.ResponseDue), t.Number)
 	key := "ticket:" + t.Number + ":new:duty"
 	if assignee != nil {
 		key = fmt.Sprintf("ticket:%s:new:%d", t.Number, assignee.ID)
 	}
-	if err := s.toStaff(ctx, tx, assignee, t, KindNew, key, text.String(), t.ResponseDue); err != nil {
+	if err := s.toStaffPersonal(ctx, tx, assignee, t, KindNew, key, text, t.ResponseDue); err != nil {
 		return err
 	}
 	if b == nil {

@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -15,8 +16,9 @@ import (
 // it is closed as 默认满意.
 const RatingWindow = 72 * time.Hour
 
-// sweepBatch bounds the tickets one pass of Sweep reads at a time.
-const sweepBatch = 100
+// sweepBatch bounds the tickets one pass of Sweep reads at a time (a
+// variable so that tests can make it small).
+var sweepBatch = 100
 
 // Sweep escalates, once, every ticket not accepted by its response
 // deadline (telling the supervisor), and closes as 默认满意 every ticket
@@ -24,17 +26,38 @@ const sweepBatch = 100
 // its own transaction through a conditional update, so Sweep is
 // idempotent and several instances may sweep at once: each ticket is
 // escalated or closed by exactly one of them.
+//
+// A ticket that fails does not stop the sweep: Sweep carries on with the
+// others and returns what it escalated and closed together with the
+// failures, joined (nil when there were none). It stops early only when
+// ctx is done.
 func (s *Service) Sweep(ctx context.Context) (escalated, closed int, err error) {
 	now := s.now()
+	var errs []error
+	fail := func(err error) { errs = append(errs, fmt.Errorf("tickets.Sweep: %w", err)) }
+	done := func() error {
+		if err := ctx.Err(); err != nil {
+			fail(err)
+		}
+		return errors.Join(errs...)
+	}
+
+	var cur storage.SweepCursor
 	for range 50 { // a bound: each pass takes what the previous left
-		batch, err := s.store.Unanswered(ctx, now, sweepBatch)
+		batch, err := s.store.Unanswered(ctx, now, cur, sweepBatch)
 		if err != nil {
-			return escalated, closed, fmt.Errorf("tickets.Sweep: %w", err)
+			fail(err)
+			break
 		}
 		for _, t := range batch {
+			if ctx.Err() != nil {
+				return escalated, closed, done()
+			}
+			cur = storage.SweepCursor{At: t.ResponseDue, ID: t.ID}
 			ok, err := s.escalate(ctx, t, now)
 			if err != nil {
-				return escalated, closed, fmt.Errorf("tickets.Sweep: escalating %s: %w", t.Number, err)
+				fail(fmt.Errorf("escalating %s: %w", t.Number, err))
+				continue
 			}
 			if ok {
 				escalated++
@@ -44,25 +67,26 @@ func (s *Service) Sweep(ctx context.Context) (escalated, closed int, err error) 
 			break
 		}
 	}
+
 	before := now.Add(-RatingWindow)
+	cur = storage.SweepCursor{}
 	for range 50 {
-		batch, err := s.store.Unrated(ctx, before, sweepBatch)
+		batch, err := s.store.Unrated(ctx, before, cur, sweepBatch)
 		if err != nil {
-			return escalated, closed, fmt.Errorf("tickets.Sweep: %w", err)
+			fail(err)
+			break
 		}
 		for _, t := range batch {
-			var ok bool
-			err := s.store.Transact(ctx, func(tx *storage.Tx) error {
-				var err error
-				if ok, err = tx.CloseUnrated(ctx, t.ID, before, now, ticket.RatingSatisfied, "默认满意"); err != nil || !ok {
-					return err
-				}
-				_, err = tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorSystem, Action: "自动关闭",
-					Note: "办结后 3 天未评价，默认满意"})
-				return err
-			})
+			if ctx.Err() != nil {
+				return escalated, closed, done()
+			}
+			if t.ResolvedAt != nil {
+				cur = storage.SweepCursor{At: *t.ResolvedAt, ID: t.ID}
+			}
+			ok, err := s.closeUnrated(ctx, t, before, now)
 			if err != nil {
-				return escalated, closed, fmt.Errorf("tickets.Sweep: closing %s: %w", t.Number, err)
+				fail(fmt.Errorf("closing %s: %w", t.Number, err))
+				continue
 			}
 			if ok {
 				closed++
@@ -72,7 +96,23 @@ func (s *Service) Sweep(ctx context.Context) (escalated, closed int, err error) 
 			break
 		}
 	}
-	return escalated, closed, nil
+	return escalated, closed, done()
+}
+
+// closeUnrated closes t as 默认满意, unless it was rated meanwhile or
+// another sweeper got there first.
+func (s *Service) closeUnrated(ctx context.Context, t ticket.Ticket, before, now time.Time) (bool, error) {
+	var ok bool
+	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
+		var err error
+		if ok, err = tx.CloseUnrated(ctx, t.ID, before, now, ticket.RatingSatisfied, "默认满意"); err != nil || !ok {
+			return err
+		}
+		_, err = tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorSystem, Action: "自动关闭",
+			Note: "办结后 3 天未评价，默认满意"})
+		return err
+	})
+	return ok, err
 }
 
 // escalate marks t escalated and tells its supervisor, unless another

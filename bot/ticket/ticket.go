@@ -189,8 +189,9 @@ type Draft struct {
 // Receipt is what filing returns.
 type Receipt struct {
 	Ticket Ticket
-	// SameIssue counts the other open tickets of the same building and
-	// category from the last 24 hours ("本楼已有 N 户反映同类问题").
+	// SameIssue counts the other households (openid, else phone) with an
+	// open ticket of the same building and category from the last 24 hours
+	// ("本楼已有 N 户反映同类问题").
 	SameIssue int
 }
 
@@ -237,8 +238,8 @@ type Service interface {
 	// Supplement adds the resident's text to their own ticket and notifies
 	// the handler.
 	Supplement(ctx context.Context, openid, number, text string) (Ticket, error)
-	// AwaitingRating returns the resident's oldest resolved, unrated
-	// ticket, or bot.ErrNotFound.
+	// AwaitingRating returns the resident's most recently resolved,
+	// unrated ticket (the push they are answering), or bot.ErrNotFound.
 	AwaitingRating(ctx context.Context, openid string) (Ticket, error)
 	// Rate rates that ticket; 3 reopens it.
 	Rate(ctx context.Context, openid, number string, rating int) (Ticket, error)
