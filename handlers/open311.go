@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 const (
 	open311Window   = 90 * 24 * time.Hour
 	open311MaxRows  = 1000
+	open311MaxIDs   = 1000
 	open311MaxDesc  = 4000
 	open311MaxForm  = 64 << 10
 	open311Group    = "社区诉求"
@@ -131,11 +133,18 @@ func (s *Server) open311Requests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ctx := r.Context()
 	if ids := q.Get("service_request_id"); ids != "" {
+		// Get is the only lookup by number (it loads the timeline too), so
+		// at most open311MaxIDs distinct well-formed ids are looked up and
+		// the rest of the list is ignored, as the spec lets a server limit
+		// how many requests it returns.
 		var list []ticket.Ticket
 		seen := map[string]bool{}
-		for _, id := range strings.Split(ids, ",") {
+		for id := range strings.SplitSeq(ids, ",") {
+			if len(seen) == open311MaxIDs {
+				break
+			}
 			id = strings.TrimSpace(id)
-			if seen[id] || !ticketNumber.MatchString(id) || len(list) == open311MaxRows {
+			if seen[id] || !ticketNumber.MatchString(id) {
 				continue
 			}
 			seen[id] = true
@@ -243,7 +252,7 @@ func (s *Server) open311Requests(w http.ResponseWriter, r *http.Request) {
 }
 
 // open311Request serves GET /open311/v2/requests/{id}.json: an array of
-// one, with the latest staff note when there is no resolution yet.
+// one.
 func (s *Server) open311Request(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	id, ok := strings.CutSuffix(file, ".json")
@@ -260,7 +269,7 @@ func (s *Server) open311Request(w http.ResponseWriter, r *http.Request) {
 		open311Fail(w, http.StatusNotFound, notFound)
 		return
 	}
-	t, events, err := s.Tickets.Get(r.Context(), id)
+	t, _, err := s.Tickets.Get(r.Context(), id)
 	if errors.Is(err, bot.ErrNotFound) {
 		open311Fail(w, http.StatusNotFound, notFound)
 		return
@@ -274,7 +283,7 @@ func (s *Server) open311Request(w http.ResponseWriter, r *http.Request) {
 		s.open311Internal(w, r, "open311 get request", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, []open311Request{l.request(t, events)})
+	writeJSON(w, http.StatusOK, []open311Request{l.request(t)})
 }
 
 // open311Create serves POST /open311/v2/requests.json (form-encoded).
@@ -428,7 +437,7 @@ func (s *Server) open311Answer(w http.ResponseWriter, r *http.Request, list []ti
 	}
 	out := make([]open311Request, 0, len(list))
 	for _, t := range list {
-		out = append(out, l.request(t, nil))
+		out = append(out, l.request(t))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -446,27 +455,87 @@ func w3cTime(v string) (time.Time, error) {
 
 func w3c(t time.Time) string { return t.In(workcal.Shanghai).Format(time.RFC3339) }
 
-// request maps a ticket to a GeoReport request. The address names the
-// building and unit, never the room; the timeline note, when given, is
-// the latest by staff (residents' own additions may hold personal data).
-func (l *open311Lookups) request(t ticket.Ticket, events []ticket.Event) open311Request {
+// open311Sensitive are the categories whose requests are about a person
+// (a quarrel, hardship, illness, a job, a home): their public items carry
+// no description, no coordinates and no unit. Matched by key or by name,
+// so that a configured category list keeps them.
+var open311Sensitive = map[string]bool{
+	"dispute": true, "矛盾纠纷": true,
+	"assistance": true, "帮救助": true,
+	"medical": true, "帮就医": true,
+	"employment": true, "帮就业": true,
+	"housing": true, "帮找房": true,
+}
+
+const (
+	// open311Withheld is the description of a sensitive request.
+	open311Withheld = "（涉及个人信息，不公开）"
+	// open311PublicDesc is the most characters of a description shown.
+	open311PublicDesc = 100
+	// open311PublicArea is the address of a public-area request.
+	open311PublicArea = "公共区域"
+)
+
+var (
+	// open311Number is 7 or more digits (ASCII, full-width or other),
+	// possibly broken by single spaces or dashes as phone numbers are
+	// written: a phone, ID card, bank card or room-and-door number.
+	open311Number = regexp.MustCompile(`\p{Nd}(?:[ \-－–—]?\p{Nd}){6,}`)
+	// open311Email is an e-mail address.
+	open311Email = regexp.MustCompile(`[A-Za-z0-9._%+\-]+[@＠][A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+)
+
+// open311Description is what the public sees of a description: long
+// numbers and e-mail addresses masked, then cut to 100 characters.
+// Names cannot be told apart from other words and stay.
+func open311Description(d string) string {
+	d = open311Number.ReplaceAllLiteralString(d, "***")
+	d = open311Email.ReplaceAllLiteralString(d, "***")
+	if r := []rune(d); len(r) > open311PublicDesc {
+		d = string(r[:open311PublicDesc-1]) + "…"
+	}
+	return d
+}
+
+// open311StatusNote is the public status note: one fixed sentence per
+// status, never staff's own words (notes and resolutions may name people
+// or give phone numbers).
+func open311StatusNote(s ticket.Status) string {
+	switch s {
+	case ticket.Submitted:
+		return "已提交，待受理"
+	case ticket.Accepted:
+		return "已受理，处理中"
+	case ticket.Resolved:
+		return "已办结"
+	case ticket.Closed:
+		return "已关闭"
+	case ticket.Returned:
+		return "已退回，重新分派中"
+	case ticket.Reopened:
+		return "重新处理中"
+	}
+	return ""
+}
+
+// open311Round rounds a coordinate to 3 decimals, about 100 m.
+func open311Round(x float64) *float64 {
+	x = math.Round(x*1000) / 1000
+	return &x
+}
+
+// request maps a ticket to a GeoReport request. The GET endpoints are
+// public and numbers sequential, so it shows nothing that identifies a
+// resident: the address is the building (and unit) or 公共区域, never
+// the place as typed or labelled; the description is masked and cut; the
+// coordinates are rounded; the status note is fixed. Requests of a
+// sensitive category show no description, coordinates or unit.
+func (l *open311Lookups) request(t ticket.Ticket) open311Request {
 	status := "open"
 	if !t.Status.Open() {
 		status = "closed"
 	}
-	notes := t.Status.Label()
-	detail := t.Resolution
-	if detail == "" {
-		for i := len(events) - 1; i >= 0; i-- {
-			if e := events[i]; e.Note != "" && !strings.HasPrefix(e.Actor, "居民") {
-				detail = e.Note
-				break
-			}
-		}
-	}
-	if detail != "" {
-		notes += "：" + detail
-	}
+	sensitive := open311Sensitive[t.Category] || open311Sensitive[t.CategoryName]
 	agency := open311Agency
 	if g, ok := l.grids[t.GridID]; ok && g.Name != "" {
 		agency = g.Name
@@ -474,14 +543,16 @@ func (l *open311Lookups) request(t ticket.Ticket, events []ticket.Event) open311
 	out := open311Request{
 		ServiceRequestID:  t.Number,
 		Status:            status,
-		StatusNotes:       notes,
+		StatusNotes:       open311StatusNote(t.Status),
 		ServiceName:       t.CategoryName,
 		ServiceCode:       t.Category,
-		Description:       t.Description,
+		Description:       open311Withheld,
 		AgencyResponsible: agency,
 		RequestedDatetime: w3c(t.CreatedAt),
 		UpdatedDatetime:   w3c(t.UpdatedAt),
-		Address:           t.Place,
+	}
+	if !sensitive {
+		out.Description = open311Description(t.Description)
 	}
 	if !t.ResponseDue.IsZero() && t.Status.Open() && t.AcceptedAt == nil {
 		n := "预计" + t.ResponseDue.In(workcal.Shanghai).Format(exportTime) + "前受理"
@@ -491,20 +562,19 @@ func (l *open311Lookups) request(t ticket.Ticket, events []ticket.Event) open311
 		e := w3c(t.ResolveDue)
 		out.ExpectedDatetime = &e
 	}
-	if b, ok := l.buildings[t.BuildingID]; ok && t.BuildingID != 0 {
+	switch b, ok := l.buildings[t.BuildingID]; {
+	case ok && t.BuildingID != 0:
 		id := strconv.Itoa(b.Number)
 		out.AddressID = &id
 		out.Address = b.Name
-		if t.Unit > 0 {
+		if t.Unit > 0 && !sensitive {
 			out.Address += strconv.Itoa(t.Unit) + "单元"
 		}
-	} else if a, ok := address.Parse(bot.Normalize(t.Place)); ok && a.Room > 0 {
-		a.Room = 0
-		out.Address = a.String()
+	case !sensitive && strings.HasPrefix(strings.TrimSpace(t.Place), open311PublicArea):
+		out.Address = open311PublicArea
 	}
-	if t.Lat != 0 || t.Lng != 0 {
-		lat, lng := t.Lat, t.Lng
-		out.Lat, out.Long = &lat, &lng
+	if (t.Lat != 0 || t.Lng != 0) && !sensitive {
+		out.Lat, out.Long = open311Round(t.Lat), open311Round(t.Lng)
 	}
 	return out
 }

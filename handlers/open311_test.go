@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tongxin/tongxin/bot/ticket"
 )
 
 // open311RequestFields are the fields of a request in GeoReport v2 GET
@@ -185,8 +188,8 @@ func TestOpen311Requests(t *testing.T) {
 			t.Errorf("%s = %#v, want %#v", k, got[k], want)
 		}
 	}
-	if n, _ := got["status_notes"].(string); !strings.HasPrefix(n, "待受理") {
-		t.Errorf("status_notes %q, want the label 待受理 first", n)
+	if got["status_notes"] != "已提交，待受理" {
+		t.Errorf("status_notes %q, want the fixed note of submitted", got["status_notes"])
 	}
 	if n, _ := got["service_notice"].(string); !strings.Contains(n, "受理") {
 		t.Errorf("service_notice %v", got["service_notice"])
@@ -198,9 +201,10 @@ func TestOpen311Requests(t *testing.T) {
 		}
 	}
 
-	// Lat/long come back as numbers; address_id as the building number.
+	// Lat/long come back as numbers rounded to 3 decimals; address_id as
+	// the building number.
 	_, raw = r.get311("/open311/v2/requests/" + geo + ".json")
-	if raw[0]["lat"] != 39.7733 || raw[0]["long"] != 98.2893 || raw[0]["address_id"] != nil || raw[0]["agency_responsible"] == "" {
+	if raw[0]["lat"] != 39.773 || raw[0]["long"] != 98.289 || raw[0]["address_id"] != nil || raw[0]["address"] != "" || raw[0]["agency_responsible"] == "" {
 		t.Errorf("lat/long request: %v", raw[0])
 	}
 	_, raw = r.get311("/open311/v2/requests/" + byID + ".json")
@@ -208,15 +212,16 @@ func TestOpen311Requests(t *testing.T) {
 		t.Errorf("address_id request: %v", raw[0])
 	}
 
-	// Work the ticket: accepted then resolved shows as closed, with the resolution.
+	// Work the ticket: accepted then resolved shows as closed, with fixed
+	// notes and not the staff's words.
 	r.must(200, "PATCH", "/api/v1/tickets/"+id, map[string]any{"status": "accepted", "note": "今天下午去换"})
 	_, raw = r.get311("/open311/v2/requests/" + id + ".json")
-	if raw[0]["status"] != "open" || raw[0]["status_notes"] != "处理中：今天下午去换" || raw[0]["service_notice"] != nil {
+	if raw[0]["status"] != "open" || raw[0]["status_notes"] != "已受理，处理中" || raw[0]["service_notice"] != nil {
 		t.Errorf("accepted: %v", raw[0])
 	}
 	r.must(200, "PATCH", "/api/v1/tickets/"+id, map[string]any{"status": "resolved", "note": "已更换灯泡"})
 	_, raw = r.get311("/open311/v2/requests/" + id + ".json")
-	if raw[0]["status"] != "closed" || raw[0]["status_notes"] != "已办结待评价：已更换灯泡" {
+	if raw[0]["status"] != "closed" || raw[0]["status_notes"] != "已办结" {
 		t.Errorf("resolved: %v", raw[0])
 	}
 
@@ -324,5 +329,230 @@ func TestOpen311Errors(t *testing.T) {
 	}
 	if out := r.must(200, "GET", "/api/v1/tickets", nil); out["total"].(float64) != 0 {
 		t.Errorf("refused POSTs filed %v tickets", out["total"])
+	}
+}
+
+// TestOpen311Privacy checks field by field what the public GET endpoints
+// show of a request: anyone can walk the sequential numbers, so nothing
+// may identify a resident.
+func TestOpen311Privacy(t *testing.T) {
+	r := newTicketRig(t)
+	r.community()
+	post := func(v url.Values) string {
+		t.Helper()
+		v.Set("api_key", open311Key)
+		if v.Get("phone") == "" {
+			v.Set("phone", "13800138000")
+		}
+		code, body := r.post311(v)
+		if code != 201 {
+			t.Fatalf("POST %v: %d %v", v, code, body)
+		}
+		return body[0]["service_request_id"].(string)
+	}
+	get := func(id string) (map[string]any, string) {
+		t.Helper()
+		code, raw := r.get311("/open311/v2/requests/" + id + ".json")
+		if code != 200 || len(raw) != 1 {
+			t.Fatalf("GET %s: %d %v", id, code, raw)
+		}
+		_, _, body := r.do("GET", "/open311/v2/requests/"+id+".json", nil, false)
+		return raw[0], string(body)
+	}
+	check := func(what string, got map[string]any, want map[string]any) {
+		t.Helper()
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s: %s = %#v, want %#v", what, k, got[k], w)
+			}
+		}
+	}
+	hidden := func(what, body string, secrets ...string) {
+		t.Helper()
+		for _, s := range secrets {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows %q: %s", what, s, body)
+			}
+		}
+	}
+
+	// A repair whose description holds a name, phone numbers written three
+	// ways, an e-mail and a room, and runs past 100 characters: numbers of
+	// 7 digits or more and the e-mail are masked, shorter numbers stay,
+	// and it is cut to 100 characters. A name cannot be told from other
+	// words and stays (see the sensitive categories below).
+	long := "我是赵大爷，电话13800138000，也可打138-0013-8001或１３８ ００１３ ８００２，邮箱zhao@example.com，" +
+		"卡号1234567，门牌123456，3号楼2单元201室楼道灯不亮。" + strings.Repeat("灯", 100)
+	repair := post(url.Values{"service_code": {"repair"}, "address_string": {"3号楼2单元201室"}, "description": {long},
+		"lat": {"39.773349"}, "long": {"98.289612"}})
+	got, body := get(repair)
+	wantDesc := "我是赵大爷，电话***，也可打***或***，邮箱***，卡号***，门牌123456，3号楼2单元201室楼道灯不亮。"
+	wantDesc += strings.Repeat("灯", 99-len([]rune(wantDesc))) + "…"
+	if n := len([]rune(wantDesc)); n != 100 {
+		t.Fatalf("test: want description has %d characters", n)
+	}
+	check("repair", got, map[string]any{
+		"description": wantDesc, "address": "3号楼2单元", "address_id": "3",
+		"lat": 39.773, "long": 98.29, "status_notes": "已提交，待受理",
+	})
+	hidden("repair", body, "13800138000", "138-0013-8001", "８００２", "zhao@", "1234567", "39.7733", "98.2896", "201室\"")
+
+	// A short description is shown as written.
+	short := post(url.Values{"service_code": {"sanitation"}, "address_id": {"5"}, "description": {"垃圾桶满了"}})
+	got, _ = get(short)
+	check("short", got, map[string]any{"description": "垃圾桶满了", "address": "5号楼", "address_id": "5", "lat": nil, "long": nil})
+
+	// A location only: coordinates, or coordinates with a WeChat label
+	// naming a room in a building that is not ours. The address is empty,
+	// never the label; the coordinates are rounded.
+	geo := post(url.Values{"service_code": {"sanitation"}, "lat": {"39.7735"}, "long": {"98.28949"}, "description": {"东门垃圾没清"}})
+	got, body = get(geo)
+	check("lat/long only", got, map[string]any{"address": "", "address_id": nil, "lat": 39.774, "long": 98.289, "description": "东门垃圾没清"})
+	hidden("lat/long only", body, "位置", "39.7735", "98.28949")
+	label := post(url.Values{"service_code": {"repair"}, "lat": {"39.1"}, "long": {"98.2"},
+		"address_string": {"幸福小区12号楼1单元1203室(王家)"}, "description": {"漏水"}})
+	got, body = get(label)
+	check("location label", got, map[string]any{"address": "", "address_id": nil, "lat": 39.1, "long": 98.2})
+	hidden("location label", body, "幸福小区", "1203室", "王家")
+
+	// A public area shows as 公共区域 and no more.
+	pub, _ := r.file(map[string]any{"name": "钱阿姨", "phone": "13800138009", "category": "sanitation",
+		"description": "广场路灯坏了", "place": "公共区域：东门广场北侧钱阿姨家门口"})
+	got, body = get(pub)
+	check("public area", got, map[string]any{"address": "公共区域", "address_id": nil, "lat": nil, "long": nil})
+	hidden("public area", body, "东门广场", "钱阿姨")
+
+	// Sensitive categories: no description, no coordinates, the building
+	// without its unit, and nothing for a place outside our buildings.
+	for _, code := range []string{"dispute", "assistance", "medical", "employment", "housing"} {
+		desc := "我是孙小红，电话13800138005，和邻居李四吵架了"
+		n := post(url.Values{"service_code": {code}, "address_string": {"3号楼2单元201室"}, "lat": {"39.773349"}, "long": {"98.289612"},
+			"description": {desc}})
+		got, body := get(n)
+		check(code, got, map[string]any{"description": "（涉及个人信息，不公开）", "address": "3号楼", "address_id": "3",
+			"lat": nil, "long": nil, "service_code": code, "status_notes": "已提交，待受理"})
+		hidden(code, body, "孙小红", "13800138005", "李四", "吵架", "单元", "201室", "39.77", "98.28")
+		n = post(url.Values{"service_code": {code}, "address_string": {"公共区域：东门"}, "description": {desc}})
+		got, _ = get(n)
+		check(code+" outside", got, map[string]any{"address": "", "address_id": nil, "lat": nil, "long": nil})
+	}
+
+	// The list shows the same items as the single request.
+	code, list := r.get311("/open311/v2/requests.json?service_request_id=" + repair + "," + geo)
+	if code != 200 || len(list) != 2 {
+		t.Fatalf("list: %d %v", code, list)
+	}
+	for _, x := range list {
+		one, _ := get(x["service_request_id"].(string))
+		if diff := cmp.Diff(one, x); diff != "" {
+			t.Errorf("list item differs from the single request (-one +list):\n%s", diff)
+		}
+	}
+	_, _, all := r.do("GET", "/open311/v2/requests.json", nil, false)
+	hidden("requests.json", string(all), "13800138000", "13800138005", "孙小红", "幸福小区", "钱阿姨", "39.7733", "1203室")
+}
+
+// TestOpen311StatusNotes walks a ticket through every status: the public
+// note is a fixed sentence per status, never what staff wrote.
+func TestOpen311StatusNotes(t *testing.T) {
+	r := newTicketRig(t)
+	r.community()
+	ctx := t.Context()
+	const openid = "o-resident"
+	rc, err := r.svc.Submit(ctx, ticket.Draft{OpenID: openid, Phone: "13800138000", Category: "repair",
+		Description: "楼道灯不亮", Place: "公共区域：东门"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := rc.Ticket.Number
+	staffWords := []string{"张师傅", "13912345678", "赵大爷", "换灯"}
+	step := func(status, open, want string) {
+		t.Helper()
+		code, raw := r.get311("/open311/v2/requests/" + n + ".json")
+		if code != 200 || len(raw) != 1 {
+			t.Fatalf("GET: %d %v", code, raw)
+		}
+		if raw[0]["status_notes"] != want || raw[0]["status"] != open {
+			t.Errorf("%s: status %v, status_notes %q, want %s %q", status, raw[0]["status"], raw[0]["status_notes"], open, want)
+		}
+		_, _, body := r.do("GET", "/open311/v2/requests/"+n+".json", nil, false)
+		_, _, list := r.do("GET", "/open311/v2/requests.json?service_request_id="+n, nil, false)
+		for _, s := range staffWords {
+			if strings.Contains(string(body), s) || strings.Contains(string(list), s) {
+				t.Errorf("%s: shows staff's words %q: %s", status, s, body)
+			}
+		}
+	}
+	patch := func(p map[string]any) { r.must(200, "PATCH", "/api/v1/tickets/"+n, p) }
+	step("submitted", "open", "已提交，待受理")
+	patch(map[string]any{"status": "accepted", "note": "张师傅 13912345678 下午去"})
+	step("accepted", "open", "已受理，处理中")
+	patch(map[string]any{"note": "已联系赵大爷，张师傅明天换灯"})
+	step("accepted with a note", "open", "已受理，处理中")
+	patch(map[string]any{"status": "returned", "note": "不归张师傅管"})
+	step("returned", "open", "已退回，重新分派中")
+	patch(map[string]any{"status": "accepted", "note": "张师傅接了"})
+	patch(map[string]any{"status": "resolved", "note": "张师傅已换灯，电话13912345678"})
+	step("resolved", "closed", "已办结")
+	if _, err := r.svc.Rate(ctx, openid, n, 3); err != nil {
+		t.Fatal(err)
+	}
+	step("reopened", "open", "重新处理中")
+	patch(map[string]any{"status": "resolved", "note": "张师傅又换了一次灯"})
+	if _, err := r.svc.Rate(ctx, openid, n, 1); err != nil {
+		t.Fatal(err)
+	}
+	step("closed", "closed", "已关闭")
+}
+
+// TestOpen311IDCap checks that service_request_id looks up at most 1000
+// distinct well-formed ids and ignores the rest; duplicates and malformed
+// ids do not count.
+func TestOpen311IDCap(t *testing.T) {
+	r := newTicketRig(t)
+	r.community()
+	code, body := r.post311(url.Values{"api_key": {open311Key}, "service_code": {"repair"}, "address_id": {"3"},
+		"description": {"灯坏了"}, "phone": {"13800138000"}})
+	if code != 201 {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	real := body[0]["service_request_id"].(string)
+	query := func(unknown int, extra ...string) []map[string]any {
+		t.Helper()
+		ids := slices.Clone(extra)
+		for i := 1; i <= unknown; i++ {
+			ids = append(ids, strconv.Itoa(i)) // well-formed, no such ticket
+		}
+		ids = append(ids, real)
+		code, out := r.get311("/open311/v2/requests.json?service_request_id=" + url.QueryEscape(strings.Join(ids, ",")))
+		if code != 200 {
+			t.Fatalf("%d ids: %d %v", len(ids), code, out)
+		}
+		return out
+	}
+	if out := query(999, "1", "1", "abc", "", " 2 ", "12345678901"); len(out) != 1 || out[0]["service_request_id"] != real {
+		t.Errorf("999 unknown ids then a real one: %v, want the real one", out)
+	}
+	if out := query(1000); len(out) != 0 {
+		t.Errorf("1000 unknown ids then a real one: %v, want the real one ignored", out)
+	}
+}
+
+// TestOpen311PostWithoutPhone: the spec makes phone optional, and a city
+// platform's report is filed without one.
+func TestOpen311PostWithoutPhone(t *testing.T) {
+	r := newTicketRig(t)
+	r.community()
+	for _, v := range []url.Values{
+		{"api_key": {open311Key}, "service_code": {"repair"}, "address_id": {"3"}, "description": {"灯坏了"}},
+		{"api_key": {open311Key}, "service_code": {"repair"}, "address_id": {"3"}, "description": {"灯坏了"}, "email": {"zhao@example.com"}},
+	} {
+		code, body := r.post311(v)
+		if code != 201 {
+			t.Errorf("POST without phone: %d %s, want 201", code, body)
+		}
+	}
+	if out := r.must(200, "GET", "/api/v1/tickets", nil); out["total"].(float64) != 2 {
+		t.Errorf("POSTs without phone filed %v tickets, want 2", out["total"])
 	}
 }

@@ -255,7 +255,10 @@ func TestTicketLifecycleThroughTheAdminAPI(t *testing.T) {
 	if out["same_issue"].(float64) != 0 {
 		t.Errorf("a ticket three days later: same_issue %v", out["same_issue"])
 	}
-	n2, out := r.file(repair("三楼灯也坏了"))
+	// A neighbour (another household: another phone) reports the same.
+	neighbour := repair("三楼灯也坏了")
+	neighbour["name"], neighbour["phone"] = "孙奶奶", "13800138002"
+	n2, out := r.file(neighbour)
 	if out["same_issue"].(float64) != 1 {
 		t.Errorf("same building and category within 24 h: same_issue %v, want 1", out["same_issue"])
 	}
