@@ -74,15 +74,24 @@ func (s *Service) brief(t ticket.Ticket) string {
 	return s.categoryName(t.Category) + "，" + t.Place
 }
 
+// RatingAction is the template field "action" of a resolved ticket's
+// notice: a template message reaches residents outside the 48-hour
+// window, and without it they would not know how to rate.
+const RatingAction = "回复1满意 2基本满意 3不满意"
+
 // fields are the template facts of a notice about t.
 func (s *Service) fields(t ticket.Ticket, at time.Time) map[string]string {
-	return map[string]string{
+	f := map[string]string{
 		"title":   s.categoryName(t.Category),
 		"number":  t.Number,
 		"status":  t.Status.Label(),
 		"time":    stamp(at),
 		"summary": summary(t),
 	}
+	if t.Status == ticket.Resolved {
+		f["action"] = RatingAction
+	}
+	return f
 }
 
 // summaryRunes is WeChat's limit on a template field (notify.MaxFieldRunes).

@@ -184,6 +184,13 @@ func TestLifecycle(t *testing.T) {
 		if got.Status != ticket.Resolved || got.Resolution != "已更换灯泡" || got.ResolvedAt == nil {
 			t.Fatalf("after resolve: %+v", got)
 		}
+		// A template message (outside the 48-hour window) says how to rate too.
+		if p := r.payload(n, tickets.KindResolved, "o-res"); p.Fields["action"] != tickets.RatingAction || len([]rune(tickets.RatingAction)) > 20 {
+			t.Errorf("resolved notice fields %v, want the rating action within 20 characters", p.Fields)
+		}
+		if p := r.payload(n, tickets.KindAccepted, "o-res"); p.Fields["action"] != "" {
+			t.Errorf("accepted notice asks for a rating: %v", p.Fields)
+		}
 		if text := r.text(n, tickets.KindResolved, "o-res"); !strings.HasSuffix(text, "请评价：回复 1 满意 2 基本满意 3 不满意") || !strings.Contains(text, n) {
 			t.Errorf("resolved text %q", text)
 		}
