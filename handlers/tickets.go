@@ -38,6 +38,7 @@ func (s *Server) ticketRoutes(api *http.ServeMux) {
 	}
 	api.HandleFunc("POST /api/v1/staff", s.createStaff)
 	api.HandleFunc("GET /api/v1/staff", s.listStaff)
+	api.HandleFunc("POST /api/v1/staff/{id}/bind-code", s.reissueBindCode)
 	api.HandleFunc("POST /api/v1/buildings", s.saveBuilding)
 	api.HandleFunc("POST /api/v1/grids", s.createGrid)
 	api.HandleFunc("GET /api/v1/grids", s.listGrids)
@@ -69,6 +70,22 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, staffCreated{Staff: st, BindCode: code})
+}
+
+// reissueBindCode serves POST /api/v1/staff/{id}/bind-code: a fresh
+// one-time code when the first expired or was lost.
+func (s *Server) reissueBindCode(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusBadRequest, "invalid", "id: must be a positive whole number")
+		return
+	}
+	code, expires, err := s.Tickets.ReissueBindCode(r.Context(), id)
+	if err != nil {
+		s.serviceError(w, r, "reissue bind code", err, http.StatusBadRequest)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "bind_code": code, "expires_at": expires.In(workcal.Shanghai)})
 }
 
 // listStaff serves GET /api/v1/staff.

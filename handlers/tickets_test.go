@@ -465,3 +465,22 @@ func TestTicketsBadInput(t *testing.T) {
 		t.Errorf("staff after bad input: %d", len(staff))
 	}
 }
+
+func TestReissueBindCode(t *testing.T) {
+	r := newTicketRig(t)
+	created := r.must(201, "POST", "/api/v1/staff", map[string]any{"name": "吴网格", "roles": []string{"grid_worker"}})
+	out := r.must(201, "POST", fmt.Sprintf("/api/v1/staff/%v/bind-code", created["id"]), nil)
+	code, _ := out["bind_code"].(string)
+	if len(code) != 6 || code == created["bind_code"] {
+		t.Errorf("reissued code %q (first %v)", code, created["bind_code"])
+	}
+	if exp, _ := out["expires_at"].(string); !strings.HasSuffix(exp, "+08:00") {
+		t.Errorf("expires_at %v", out["expires_at"])
+	}
+	if code, body := r.api("POST", "/api/v1/staff/999/bind-code", nil); code != 404 {
+		t.Errorf("unknown staff: %d %v", code, body)
+	}
+	if code, body := r.api("POST", "/api/v1/staff/x/bind-code", nil); code != 400 {
+		t.Errorf("bad id: %d %v", code, body)
+	}
+}

@@ -51,16 +51,17 @@ func nullID(id int64) any {
 	return id
 }
 
-// InsertStaff adds a staff member holding the one-time bindCode and returns
-// their id. Returns bot.ErrConflict if the openid or the code is taken.
-func (q *queries) InsertStaff(ctx context.Context, s ticket.Staff, bindCode string, at time.Time) (int64, error) {
+// InsertStaff adds a staff member holding the one-time bindCode, valid
+// until expires, and returns their id. Returns bot.ErrConflict if the
+// openid or the code is taken.
+func (q *queries) InsertStaff(ctx context.Context, s ticket.Staff, bindCode string, at, expires time.Time) (int64, error) {
 	const query = `
-		INSERT INTO staff (name, phone, openid, roles, bind_code, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+		INSERT INTO staff (name, phone, openid, roles, bind_code, bind_expires, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`
 	var id int64
 	if err := sqlx.GetContext(ctx, q.ext, &id, q.q(query),
-		s.Name, s.Phone, nullString(s.OpenID), strings.Join(s.Roles, ","), nullString(bindCode), dbTime(at)); err != nil {
+		s.Name, s.Phone, nullString(s.OpenID), strings.Join(s.Roles, ","), nullString(bindCode), dbTime(expires), dbTime(at)); err != nil {
 		return 0, fmt.Errorf("storage.InsertStaff: %w", mapError(err))
 	}
 	return id, nil
@@ -125,20 +126,37 @@ func (q *queries) StaffWithRole(ctx context.Context, role string, except int64) 
 	return r.staff(), nil
 }
 
-// BindStaff binds openid to the staff member holding the one-time code and
-// uses the code up. Returns bot.ErrNotFound for an unknown or used code and
-// bot.ErrConflict when openid is bound to another staff member.
-func (q *queries) BindStaff(ctx context.Context, code, openid string) (ticket.Staff, error) {
-	const query = `UPDATE staff SET openid = ?, bind_code = NULL WHERE bind_code = ?
+// BindStaff binds openid to the staff member holding the one-time code,
+// unexpired at now, and uses the code up. Returns bot.ErrNotFound for an
+// unknown, used or expired code and bot.ErrConflict when openid is bound to
+// another staff member.
+func (q *queries) BindStaff(ctx context.Context, code, openid string, now time.Time) (ticket.Staff, error) {
+	const query = `UPDATE staff SET openid = ?, bind_code = NULL, bind_expires = NULL
+		WHERE bind_code = ? AND bind_expires > ?
 		RETURNING ` + staffColumns
 	var r staffRow
 	if code == "" || openid == "" {
 		return ticket.Staff{}, fmt.Errorf("storage.BindStaff: empty code or openid: %w", bot.ErrNotFound)
 	}
-	if err := sqlx.GetContext(ctx, q.ext, &r, q.q(query), openid, code); err != nil {
+	if err := sqlx.GetContext(ctx, q.ext, &r, q.q(query), openid, code, dbTime(now)); err != nil {
 		return ticket.Staff{}, fmt.Errorf("storage.BindStaff(%s): %w", bot.ShortID(openid), mapError(err))
 	}
 	return r.staff(), nil
+}
+
+// SetBindCode gives staff member id a new one-time code valid until
+// expires, replacing any unused one. Returns bot.ErrNotFound for an unknown
+// id and bot.ErrConflict if the code is taken.
+func (q *queries) SetBindCode(ctx context.Context, id int64, code string, expires time.Time) error {
+	const query = `UPDATE staff SET bind_code = ?, bind_expires = ? WHERE id = ?`
+	res, err := q.ext.ExecContext(ctx, q.q(query), code, dbTime(expires), id)
+	if err != nil {
+		return fmt.Errorf("storage.SetBindCode(%d): %w", id, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage.SetBindCode(%d): %w", id, bot.ErrNotFound)
+	}
+	return nil
 }
 
 // likeEscape makes s match itself in a LIKE pattern with ESCAPE '\': the

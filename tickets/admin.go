@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/ticket"
@@ -66,7 +67,7 @@ func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (ticket.Staff,
 	var err error
 	for range 5 {
 		code := newBindCode()
-		st.ID, err = s.store.InsertStaff(ctx, st, code, s.now())
+		st.ID, err = s.store.InsertStaff(ctx, st, code, s.now(), s.now().Add(BindCodeTTL))
 		if err == nil {
 			return st, code, nil
 		}
@@ -78,6 +79,28 @@ func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (ticket.Staff,
 		return ticket.Staff{}, "", invalid("openid", "这个 openid 已绑定其他工作人员")
 	}
 	return ticket.Staff{}, "", fmt.Errorf("tickets.CreateStaff: %w", err)
+}
+
+// BindCodeTTL is how long a one-time bind code works: long enough to pass
+// it on, short enough that a leaked or guessed one soon stops working.
+const BindCodeTTL = 7 * 24 * time.Hour
+
+// ReissueBindCode gives staff member id a fresh one-time bind code (the old
+// one stops working), e.g. when the first expired or the person changed
+// phones. Returns bot.ErrNotFound for an unknown id.
+func (s *Service) ReissueBindCode(ctx context.Context, id int64) (string, time.Time, error) {
+	expires := s.now().Add(BindCodeTTL)
+	var err error
+	for range 5 {
+		code := newBindCode()
+		if err = s.store.SetBindCode(ctx, id, code, expires); err == nil {
+			return code, expires, nil
+		}
+		if !errors.Is(err, bot.ErrConflict) {
+			break
+		}
+	}
+	return "", time.Time{}, fmt.Errorf("tickets.ReissueBindCode(%d): %w", id, err)
 }
 
 // ListStaff returns every staff member by id.

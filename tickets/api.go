@@ -99,6 +99,7 @@ type AdminService interface {
 	ticket.Service
 	CreateStaff(ctx context.Context, in StaffInput) (ticket.Staff, string, error) // returns the one-time bind code
 	ListStaff(ctx context.Context) ([]ticket.Staff, error)
+	ReissueBindCode(ctx context.Context, id int64) (code string, expires time.Time, err error)
 	SaveBuilding(ctx context.Context, in BuildingInput) (ticket.Building, error)
 	CreateGrid(ctx context.Context, in GridInput) (ticket.Grid, error)
 	ListGrids(ctx context.Context) ([]ticket.Grid, error)

@@ -179,12 +179,12 @@ var bindCodeRe = regexp.MustCompile(`^\d{6}$`)
 // else, is a *bot.UserError.
 func (s *Service) Bind(ctx context.Context, openid, code string) (ticket.Staff, error) {
 	if !bindCodeRe.MatchString(code) {
-		return ticket.Staff{}, bot.Errorf("绑定码无效或已使用，请向社区管理员重新索取。")
+		return ticket.Staff{}, bot.Errorf("绑定码无效、已使用或已过期，请向社区管理员重新索取。")
 	}
-	st, err := s.store.BindStaff(ctx, code, openid)
+	st, err := s.store.BindStaff(ctx, code, openid, s.now())
 	switch {
 	case errors.Is(err, bot.ErrNotFound):
-		return ticket.Staff{}, &bot.UserError{Message: "绑定码无效或已使用，请向社区管理员重新索取。", Err: err}
+		return ticket.Staff{}, &bot.UserError{Message: "绑定码无效、已使用或已过期，请向社区管理员重新索取。", Err: err}
 	case errors.Is(err, bot.ErrConflict):
 		return ticket.Staff{}, &bot.UserError{Message: "这个微信号已经绑定了另一位工作人员，如需更换请联系社区管理员。", Err: err}
 	case err != nil:

@@ -11,6 +11,8 @@ CREATE TABLE staff (
     -- roles is a comma-separated list: grid_worker,duty,...
     roles      TEXT NOT NULL DEFAULT '',
     bind_code  TEXT UNIQUE,
+    -- a bind code stops working at bind_expires (the admin API reissues).
+    bind_expires TIMESTAMPTZ,
     created_at TIMESTAMPTZ NOT NULL
 );
 

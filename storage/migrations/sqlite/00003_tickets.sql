@@ -9,6 +9,8 @@ CREATE TABLE staff (
     -- roles is a comma-separated list: grid_worker,duty,...
     roles      TEXT NOT NULL DEFAULT '',
     bind_code  TEXT UNIQUE,
+    -- a bind code stops working at bind_expires (the admin API reissues).
+    bind_expires TIMESTAMP,
     created_at TIMESTAMP NOT NULL
 );
 
