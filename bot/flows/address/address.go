@@ -39,6 +39,25 @@ var (
 	dashed     = regexp.MustCompile(`^(\d{1,3})-(\d{1,2})(?:-(\d{1,5}))?$`)
 )
 
+var buildingIn = regexp.MustCompile(`(\d{1,3}) ?(?:号楼|栋|幢|#|座)`)
+
+// Building finds a building number anywhere in normalised text, for
+// answers like "3号楼旁边的路灯" that name a building among other words.
+func Building(norm string) (int, bool) {
+	s := chineseRun.ReplaceAllStringFunc(norm, func(run string) string {
+		if n, ok := bot.ParseNumber(run); ok {
+			return strconv.Itoa(n)
+		}
+		return run
+	})
+	m := buildingIn.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n, n > 0
+}
+
 // Parse reads an address from normalised text (bot.Normalize).
 // It returns false when the text names no building.
 func Parse(norm string) (Address, bool) {

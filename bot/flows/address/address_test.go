@@ -27,3 +27,16 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestBuilding(t *testing.T) {
+	for in, want := range map[string]int{"3号楼旁边的路灯": 3, "三号楼门口": 3, "在12栋后面": 12, "5#楼下": 5} {
+		if n, ok := Building(in); !ok || n != want {
+			t.Errorf("Building(%q) = %d, %v; want %d", in, n, ok, want)
+		}
+	}
+	for _, in := range []string{"东门", "楼下", "3楼的灯"} {
+		if n, ok := Building(in); ok {
+			t.Errorf("Building(%q) = %d, want none", in, n)
+		}
+	}
+}

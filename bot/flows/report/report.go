@@ -274,6 +274,13 @@ func parsePlace(ctx context.Context, svc ticket.Service, st *bot.State, in bot.I
 				return place{BuildingID: b.ID, Unit: a.Unit, Text: text}.answer(), nil
 			}
 		}
+	} else if n, ok := address.Building(in.Norm); ok {
+		// "3号楼旁边的路灯": the building, and the resident's own words.
+		for _, b := range buildings {
+			if b.Number == n {
+				return place{BuildingID: b.ID, Text: in.Text}.answer(), nil
+			}
+		}
 	}
 	var list strings.Builder
 	list.WriteString("没有找到这个楼栋。请回复序号选择楼栋：")
