@@ -881,7 +881,7 @@ func TestAdmin(t *testing.T) {
 			t.Errorf("roles mismatch (-want +got):\n%s", diff)
 		}
 		for _, bad := range []string{"12345", "000000", code + "1"} {
-			if _, err := r.svc.Bind(ctx, "o-qian", bad); !strings.Contains(userError(t, err), "绑定码无效或已使用") {
+			if _, err := r.svc.Bind(ctx, "o-qian", bad); !strings.Contains(userError(t, err), "绑定码无效、已使用或已过期") {
 				t.Errorf("Bind(%q): %v", bad, err)
 			}
 		}
@@ -891,7 +891,7 @@ func TestAdmin(t *testing.T) {
 		if bound, err := r.svc.Bind(ctx, "o-qian", code); err != nil || bound.OpenID != "o-qian" || bound.ID != st.ID {
 			t.Fatalf("Bind = %+v, %v", bound, err)
 		}
-		if _, err := r.svc.Bind(ctx, "o-qian2", code); !strings.Contains(userError(t, err), "绑定码无效或已使用") {
+		if _, err := r.svc.Bind(ctx, "o-qian2", code); !strings.Contains(userError(t, err), "绑定码无效、已使用或已过期") {
 			t.Errorf("code used twice: %v", err)
 		}
 		if got, err := r.svc.StaffByOpenID(ctx, "o-qian"); err != nil || got.Name != "钱七" {
