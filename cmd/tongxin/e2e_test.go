@@ -341,8 +341,10 @@ func TestMenuPushAndChat(t *testing.T) {
 	}
 }
 
-// TestServeStopsCleanly cancels serve (as SIGTERM does) while a request is
-// in flight and expects a clean return.
+// TestServeStopsCleanly cancels serve (as SIGTERM does) after it answered a
+// message and expects a clean return and a closed port. Draining a reply
+// still being worked on is tested at the webhook (Webhook.Wait in
+// handlers' late-reply test).
 func TestServeStopsCleanly(t *testing.T) {
 	e := newEnv(t, storagetest.SQLiteURL(t))
 	cfg, err := config.Load(e.getenv)
