@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -141,27 +140,6 @@ func (s *Service) escalate(ctx context.Context, t ticket.Ticket, now time.Time) 
 		return s.toStaff(ctx, tx, sup, t, KindEscalated, "ticket:"+t.Number+":escalated", text, now)
 	})
 	return ok, err
-}
-
-// RunSweeper calls Sweep every interval until ctx is done, logging what
-// it did (counts only) and its errors.
-func (s *Service) RunSweeper(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		esc, closed, err := s.Sweep(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.ErrorContext(ctx, "sweeping tickets", "err", err, "escalated", esc, "closed", closed)
-		case esc > 0 || closed > 0:
-			log.InfoContext(ctx, "swept tickets", "escalated", esc, "closed", closed)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 // Stats counts the tickets created in [from, to) and their 三率 (response,

@@ -138,7 +138,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	// notifications, the outbox runs the tickets' periodic sweep.
 	var svc *tickets.Service
 	sweep := notify.Periodic{Name: "tickets.sweep", Every: time.Minute, Run: func(ctx context.Context) error {
-		_, _, err := svc.Sweep(ctx)
+		escalated, closed, err := svc.Sweep(ctx)
+		if escalated > 0 || closed > 0 {
+			log.InfoContext(ctx, "swept tickets", "escalated", escalated, "closed", closed)
+		}
 		return err
 	}}
 	outbox, err := newOutbox(cfg, d.store, d.client, log, metrics, sweep)
