@@ -172,6 +172,43 @@ func hasPrefixWord(norm, word string) bool {
 	return rest == "" || rest[0] == ' ' || (rest[0] >= '0' && rest[0] <= '9')
 }
 
+// Match is how a Keyword matches a message.
+type Match int
+
+// Match kinds, in the router's precedence.
+const (
+	MatchExact Match = iota
+	MatchPrefix
+	MatchContains
+)
+
+// Keyword is one row of a table of words a feature registers at once.
+type Keyword struct {
+	Word    string
+	Match   Match
+	Handler Handler
+}
+
+// Keywords registers each keyword with its match kind, in order; the first
+// error (a word already taken) stops.
+func (r *Router) Keywords(ks ...Keyword) error {
+	for _, k := range ks {
+		var err error
+		switch k.Match {
+		case MatchPrefix:
+			err = r.Prefix(k.Word, k.Handler)
+		case MatchContains:
+			err = r.Contains(k.Word, k.Handler)
+		default:
+			err = r.Exact(k.Word, k.Handler)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AnswerFunc answers a reply to a question a push asked outside any flow
 // (a rating after 办结: "回复 1 满意"); ok false lets routing go on.
 type AnswerFunc func(ctx context.Context, m *Message, norm string) (reply Reply, ok bool, err error)

@@ -178,32 +178,20 @@ func Register(r *bot.Router, svc ticket.Service, residents bot.Residents) error 
 		return err
 	}
 	start := r.StartFlow(Name)
+	var ks []bot.Keyword
 	for _, k := range Keywords {
-		if err := r.Contains(k, start); err != nil {
-			return err
-		}
+		ks = append(ks, bot.Keyword{Word: k, Match: bot.MatchContains, Handler: start})
 	}
 	mine := Mine(svc)
-	for _, e := range []struct {
-		word   string
-		h      bot.Handler
-		prefix bool
-	}{
-		{"我的诉求", mine, false},
-		{"进度", mine, false},
-		{"查询", Query(svc), true},
-		{"催办", Urge(svc), true},
-		{"补充", Supplement(svc), true},
-	} {
-		var err error
-		if e.prefix {
-			err = r.Prefix(e.word, e.h)
-		} else {
-			err = r.Exact(e.word, e.h)
-		}
-		if err != nil {
-			return err
-		}
+	ks = append(ks,
+		bot.Keyword{Word: "我的诉求", Handler: mine},
+		bot.Keyword{Word: "进度", Handler: mine},
+		bot.Keyword{Word: "查询", Match: bot.MatchPrefix, Handler: Query(svc)},
+		bot.Keyword{Word: "催办", Match: bot.MatchPrefix, Handler: Urge(svc)},
+		bot.Keyword{Word: "补充", Match: bot.MatchPrefix, Handler: Supplement(svc)},
+	)
+	if err := r.Keywords(ks...); err != nil {
+		return err
 	}
 	r.Answers(Rating(svc))
 	return r.Scene("report", r.SceneFlow(Name))

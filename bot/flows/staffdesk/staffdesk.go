@@ -161,28 +161,14 @@ func (d *Desk) Transfer() bot.Handler {
 
 // Register adds the staff commands to r.
 func (d *Desk) Register(r *bot.Router) error {
-	for _, e := range []struct {
-		word   string
-		h      bot.Handler
-		prefix bool
-	}{
-		{"绑定", d.Bind(), true},
-		{"待办", d.Todo(), false},
-		{"工单", d.Todo(), false},
-		{"受理", d.Accept(), true},
-		{"办结", d.Resolve(), true},
-		{"退回", d.Return(), true},
-		{"转派", d.Transfer(), true},
-	} {
-		var err error
-		if e.prefix {
-			err = r.Prefix(e.word, e.h)
-		} else {
-			err = r.Exact(e.word, e.h)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	todo := d.Todo()
+	return r.Keywords(
+		bot.Keyword{Word: "绑定", Match: bot.MatchPrefix, Handler: d.Bind()},
+		bot.Keyword{Word: "待办", Handler: todo},
+		bot.Keyword{Word: "工单", Handler: todo},
+		bot.Keyword{Word: "受理", Match: bot.MatchPrefix, Handler: d.Accept()},
+		bot.Keyword{Word: "办结", Match: bot.MatchPrefix, Handler: d.Resolve()},
+		bot.Keyword{Word: "退回", Match: bot.MatchPrefix, Handler: d.Return()},
+		bot.Keyword{Word: "转派", Match: bot.MatchPrefix, Handler: d.Transfer()},
+	)
 }
