@@ -1,5 +1,5 @@
 // Package bot is the conversation core of tongxin: the message and reply
-// types, handlers and middleware, the keyword router, the flow (form) engine
+// types, handlers, the keyword router, the flow (form) engine
 // and the session contract.
 //
 // It does not talk to WeChat, HTTP, a database or Redis: those live in
@@ -108,17 +108,6 @@ type HandlerFunc func(ctx context.Context, m *Message) (Reply, error)
 // Handle calls f.
 func (f HandlerFunc) Handle(ctx context.Context, m *Message) (Reply, error) { return f(ctx, m) }
 
-// Middleware wraps a Handler.
-type Middleware func(Handler) Handler
-
-// Chain wraps h in mws, the first middleware outermost.
-func Chain(h Handler, mws ...Middleware) Handler {
-	for i := len(mws) - 1; i >= 0; i-- {
-		h = mws[i](h)
-	}
-	return h
-}
-
 // Sentinel errors shared by every implementation of the core's interfaces.
 var (
 	// ErrNotFound means the thing asked for does not exist.
@@ -127,37 +116,3 @@ var (
 	// (a duplicate key, a stale version, a full event).
 	ErrConflict = errors.New("conflict")
 )
-
-// UserError is an error whose Message is safe and meant to be shown to the
-// resident. Err, when set, is the cause for the logs.
-type UserError struct {
-	Message string
-	Err     error
-}
-
-// Error returns the user message, with the cause when there is one.
-func (e *UserError) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
-	}
-	return e.Message
-}
-
-// Unwrap returns the cause.
-func (e *UserError) Unwrap() error { return e.Err }
-
-// Errorf returns a *UserError showing msg to the resident.
-func Errorf(msg string) error { return &UserError{Message: msg} }
-
-// UserMessage returns the text to show for err: the message of a *UserError
-// in its chain, or the generic apology for anything else.
-func UserMessage(err error) string {
-	var ue *UserError
-	if errors.As(err, &ue) {
-		return ue.Message
-	}
-	return MsgInternal
-}
-
-// MsgInternal is what a resident sees when something broke on our side.
-const MsgInternal = "抱歉，系统暂时出了点问题，请稍后再试。急事请拨打社区电话。"

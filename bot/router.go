@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// MenuEntry is one item of the numbered main menu, also reachable by the
-// custom menu's click key and by its keywords.
+// MenuEntry is one action of the numbered main menu, also reachable by
+// the custom menu's click key and by its keywords.
 type MenuEntry struct {
 	// Key is the custom menu's click key (REPORT, EVENTS, LEGAL, MY).
 	Key string
@@ -73,13 +73,14 @@ type Router struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
-	flows    map[string]*Flow
-	exact    map[string]Handler
-	prefix   []keyword
-	contains []keyword
-	answers  []AnswerFunc
-	menu     []MenuEntry
-	scenes   map[string]SceneHandler
+	flows     map[string]*Flow
+	exact     map[string]Handler
+	prefix    []keyword
+	contains  []keyword
+	followUps []FollowUp
+	actions   map[string]MenuEntry
+	menu      []MenuEntry
+	scenes    map[string]SceneHandler
 	// words maps every registered word to what took it, so that a
 	// duplicate fails at start-up.
 	words map[string]string
@@ -112,6 +113,7 @@ func NewRouter(sessions SessionStore) *Router {
 		flows:    map[string]*Flow{},
 		exact:    map[string]Handler{},
 		scenes:   map[string]SceneHandler{},
+		actions:  map[string]MenuEntry{},
 		words:    map[string]string{},
 	}
 	for w := range commands {
@@ -209,13 +211,13 @@ func (r *Router) Keywords(ks ...Keyword) error {
 	return nil
 }
 
-// AnswerFunc answers a reply to a question a push asked outside any flow
+// FollowUp answers a reply to a question a push asked outside any flow
 // (a rating after 办结: "回复 1 满意"); ok false lets routing go on.
-type AnswerFunc func(ctx context.Context, m *Message, norm string) (reply Reply, ok bool, err error)
+type FollowUp func(ctx context.Context, m *Message, norm string) (reply Reply, ok bool, err error)
 
-// Answers registers an AnswerFunc, consulted after the active flow and
+// FollowUps registers a FollowUp, consulted after the active flow and
 // before keywords, in registration order.
-func (r *Router) Answers(f AnswerFunc) { r.answers = append(r.answers, f) }
+func (r *Router) FollowUps(f FollowUp) { r.followUps = append(r.followUps, f) }
 
 // Contains routes messages that contain word; the longest matching word
 // wins. Returns an error if the word is already registered.
@@ -229,18 +231,63 @@ func (r *Router) Contains(word string, h Handler) error {
 	return nil
 }
 
-// Menu appends an entry to the numbered main menu; its key also routes
-// CLICK events and typed keys. Returns an error for a duplicate key.
-func (r *Router) Menu(e MenuEntry) error {
+// Action registers what a main-menu key (a custom menu button's click
+// key: REPORT, EVENTS, LEGAL, MY) does, with its default label. A feature
+// registers its actions; Menu then lays them out. Returns an error for a
+// duplicate key.
+func (r *Router) Action(e MenuEntry) error {
 	if e.Key == "" || e.Label == "" || e.Handler == nil {
-		return fmt.Errorf("bot: menu entry %q needs a key, a label and a handler", e.Key)
+		return fmt.Errorf("bot: menu action %q needs a key, a label and a handler", e.Key)
 	}
-	if _, err := r.claim(e.Key, "menu key"); err != nil {
-		return err
+	if _, ok := r.actions[e.Key]; ok {
+		return fmt.Errorf("bot: menu action %q registered twice", e.Key)
 	}
-	r.menu = append(r.menu, e)
+	r.actions[e.Key] = e
 	return nil
 }
+
+// MenuItem places a registered action in the numbered main menu: an empty
+// Label keeps the action's own; Keywords also start it.
+type MenuItem struct {
+	Key      string
+	Label    string
+	Keywords []string
+}
+
+// Menu lays out the numbered main menu from registered actions, in the
+// order given; each key also routes CLICK events and typed keys. A key no
+// feature registered, or given twice, is an error: a menu button must
+// never lead nowhere.
+func (r *Router) Menu(items ...MenuItem) error {
+	for _, it := range items {
+		e, ok := r.actions[it.Key]
+		if !ok {
+			known := make([]string, 0, len(r.actions))
+			for k := range r.actions {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			return fmt.Errorf("bot: menu key %q has no action (known: %s)", it.Key, strings.Join(known, ", "))
+		}
+		if it.Label != "" {
+			e.Label = it.Label
+		}
+		if _, err := r.claim(e.Key, "menu key"); err != nil {
+			return err
+		}
+		for _, k := range it.Keywords {
+			if err := r.Exact(k, e.Handler); err != nil {
+				return err
+			}
+		}
+		r.menu = append(r.menu, e)
+	}
+	return nil
+}
+
+// MenuEntries returns the main menu as laid out, for publishing it as
+// WeChat's custom menu.
+func (r *Router) MenuEntries() []MenuEntry { return append([]MenuEntry(nil), r.menu...) }
 
 // Scene routes a QR-code scene by its name (the part before ":").
 func (r *Router) Scene(name string, h SceneHandler) error {
@@ -414,7 +461,7 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 	default:
 		return r.media(m), nil
 	}
-	for _, a := range r.answers {
+	for _, a := range r.followUps {
 		reply, ok, err := a(ctx, m, norm)
 		if err != nil || ok {
 			return reply, err

@@ -26,7 +26,7 @@ func demoFlow(phones map[string]string, sizes *[]string, submitted *[]string) *b
 		Help:  "测试登记需要姓名、电话和人数。",
 		Start: func(ctx context.Context, st *bot.State) error {
 			if st.Param == "坏" {
-				return bot.Errorf("二维码已失效。")
+				return bot.Say("二维码已失效。")
 			}
 			if st.Param != "" {
 				st.Set("name", bot.Answer{Value: st.Param})
@@ -73,7 +73,7 @@ func demoFlow(phones map[string]string, sizes *[]string, submitted *[]string) *b
 		},
 		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
 			if st.Value("name") == "满员" {
-				return bot.Reply{}, bot.Errorf("名额已满。")
+				return bot.Reply{}, bot.Refuse("名额已满。")
 			}
 			*submitted = append(*submitted, st.Value("name")+"/"+st.Value("phone")+"/"+st.Value("size"))
 			return bot.Text("登记成功！"), nil
@@ -109,10 +109,11 @@ func newDemoRouter(t *testing.T, clock *bottest.Clock) (*bot.Router, *[]string, 
 	})
 	f := demoFlow(map[string]string{"o-resident": "13800138000"}, &sizes, &submitted)
 	must(t, r.Flow(f))
-	must(t, r.Menu(bot.MenuEntry{Key: "DEMO", Label: "测试登记", Handler: r.StartFlow("demo")}))
-	must(t, r.Menu(bot.MenuEntry{Key: "ABOUT", Label: "关于", Handler: bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+	must(t, r.Action(bot.MenuEntry{Key: "DEMO", Label: "测试登记", Handler: r.StartFlow("demo")}))
+	must(t, r.Action(bot.MenuEntry{Key: "ABOUT", Label: "关于", Handler: bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 		return bot.Text("同心社区小助手。"), nil
 	})}))
+	must(t, r.Menu(bot.MenuItem{Key: "DEMO"}, bot.MenuItem{Key: "ABOUT"}))
 	must(t, r.Exact("登记", r.StartFlow("demo")))
 	must(t, r.Contains("电话", bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 		return bot.Text("社区电话：0937-0000000"), nil
@@ -174,14 +175,18 @@ func TestDuplicateRegistrationFails(t *testing.T) {
 	r := bot.NewRouter(&bot.MemorySessions{})
 	noop := bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) { return bot.Reply{}, nil })
 	must(t, r.Exact("报修", noop))
-	must(t, r.Menu(bot.MenuEntry{Key: "REPORT", Label: "报修", Handler: noop}))
+	must(t, r.Action(bot.MenuEntry{Key: "REPORT", Label: "报修", Handler: noop}))
+	must(t, r.Menu(bot.MenuItem{Key: "REPORT"}))
 	for name, err := range map[string]error{
 		"same exact":          r.Exact("报修", noop),
 		"exact after width":   r.Exact("报修。", noop),
 		"contains same word":  r.Contains("报修", noop),
 		"global command":      r.Exact("取消", noop),
 		"full-width command":  r.Contains("？", noop),
-		"menu key twice":      r.Menu(bot.MenuEntry{Key: "report", Label: "再报修", Handler: noop}),
+		"action twice":        r.Action(bot.MenuEntry{Key: "REPORT", Label: "再报修", Handler: noop}),
+		"menu key twice":      r.Menu(bot.MenuItem{Key: "REPORT"}),
+		"menu key not known":  r.Menu(bot.MenuItem{Key: "EVENTS"}),
+		"menu keyword taken":  r.Menu(bot.MenuItem{Key: "REPORT", Keywords: []string{"报修"}}),
 		"empty keyword":       r.Exact("  ", noop),
 		"flow without submit": r.Flow(&bot.Flow{Name: "x", Title: "x", Steps: []*bot.Step{{Key: "a", Label: "a", Prompt: "a"}}}),
 	} {
@@ -225,7 +230,7 @@ func TestParseNumber(t *testing.T) {
 	}
 }
 
-func TestPrefixAndAnswersPrecedence(t *testing.T) {
+func TestPrefixAndFollowUpPrecedence(t *testing.T) {
 	r := bot.NewRouter(&bot.MemorySessions{})
 	reply := func(s string) bot.Handler {
 		return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) { return bot.Text(s), nil })
@@ -233,9 +238,10 @@ func TestPrefixAndAnswersPrecedence(t *testing.T) {
 	must(t, r.Prefix("查询", reply("prefix 查询")))
 	must(t, r.Contains("诉求", reply("contains 诉求")))
 	must(t, r.Exact("我的诉求", reply("exact 我的诉求")))
-	must(t, r.Menu(bot.MenuEntry{Key: "A", Label: "甲", Handler: reply("menu 1")}))
+	must(t, r.Action(bot.MenuEntry{Key: "A", Label: "甲", Handler: reply("menu 1")}))
+	must(t, r.Menu(bot.MenuItem{Key: "A"}))
 	rating := false
-	r.Answers(func(ctx context.Context, m *bot.Message, norm string) (bot.Reply, bool, error) {
+	r.FollowUps(func(ctx context.Context, m *bot.Message, norm string) (bot.Reply, bool, error) {
 		if rating && norm == "1" {
 			return bot.Text("rated"), true, nil
 		}

@@ -68,20 +68,3 @@ func (s *Server) retryNotification(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": storage.NotificationPending})
 	}
 }
-
-func intParam(w http.ResponseWriter, v, name string, def, lo, hi int) (int, bool) {
-	if v == "" {
-		return def, true
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		writeError(w, http.StatusBadRequest, "invalid", name+": must be a whole number from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
-		return 0, false
-	}
-	return n, true
-}
-
-func (s *Server) internal(w http.ResponseWriter, r *http.Request, op string, err error) {
-	s.Logger.ErrorContext(r.Context(), op, "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", "Internal error.")
-}

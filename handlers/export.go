@@ -10,9 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/tickets"
-	"github.com/tongxin/tongxin/workcal"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -28,8 +29,8 @@ const exportTime = "2006-01-02 15:04"
 // exportCtx is what the columns look up besides the ticket itself.
 type exportCtx struct {
 	now       time.Time
-	buildings map[int64]ticket.Building
-	grids     map[int64]ticket.Grid
+	buildings map[int64]community.Building
+	grids     map[int64]community.Grid
 }
 
 // exportColumn is one column of the weekly report; value returns a string
@@ -43,7 +44,7 @@ func shownTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(workcal.Shanghai).Format(exportTime)
+	return t.In(bot.Shanghai).Format(exportTime)
 }
 
 func shownTimePtr(t *time.Time) string {
@@ -165,15 +166,15 @@ func (s *Server) exportRows(ctx context.Context, f tickets.Filter) ([]ticket.Tic
 			break
 		}
 	}
-	c := &exportCtx{now: time.Now(), buildings: map[int64]ticket.Building{}, grids: map[int64]ticket.Grid{}}
-	bs, err := s.Tickets.Buildings(ctx)
+	c := &exportCtx{now: time.Now(), buildings: map[int64]community.Building{}, grids: map[int64]community.Grid{}}
+	bs, err := s.Community.Buildings(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("export tickets: buildings: %w", err)
 	}
 	for _, b := range bs {
 		c.buildings[b.ID] = b
 	}
-	gs, err := s.Tickets.ListGrids(ctx)
+	gs, err := s.Community.ListGrids(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("export tickets: grids: %w", err)
 	}
@@ -185,7 +186,7 @@ func (s *Server) exportRows(ctx context.Context, f tickets.Filter) ([]ticket.Tic
 
 // exportName is the download's file name, dated in Asia/Shanghai.
 func exportName(ext string) string {
-	return "tickets-" + time.Now().In(workcal.Shanghai).Format("20060102-1504") + "." + ext
+	return "tickets-" + time.Now().In(bot.Shanghai).Format("20060102-1504") + "." + ext
 }
 
 // csvCell renders v for the CSV export. Text a spreadsheet would take for a
@@ -217,7 +218,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, c, err := s.exportRows(r.Context(), f)
 	if err != nil {
-		s.serviceError(w, r, "export csv", err, http.StatusBadRequest)
+		s.fail(w, r, "export csv", err)
 		return
 	}
 	var buf bytes.Buffer
@@ -256,7 +257,7 @@ func (s *Server) exportXLSX(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, c, err := s.exportRows(r.Context(), f)
 	if err != nil {
-		s.serviceError(w, r, "export xlsx", err, http.StatusBadRequest)
+		s.fail(w, r, "export xlsx", err)
 		return
 	}
 	buf, err := writeXLSX(rows, c)

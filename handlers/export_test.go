@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/ticket"
-	"github.com/tongxin/tongxin/workcal"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -38,7 +38,7 @@ func TestExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCreated := createdAt.In(workcal.Shanghai).Format("2006-01-02 15:04")
+	wantCreated := createdAt.In(bot.Shanghai).Format("2006-01-02 15:04")
 
 	t.Run("csv", func(t *testing.T) {
 		code, h, raw := r.do("GET", "/api/v1/tickets.csv", nil, true)
@@ -147,7 +147,7 @@ func TestExportsTakeEveryPage(t *testing.T) {
 	r := newTicketRig(t)
 	r.community()
 	ctx := context.Background()
-	b, err := r.svc.FindBuilding(ctx, 5)
+	b, err := r.dir.FindBuilding(ctx, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
-	"github.com/tongxin/tongxin/bot/flows/address"
+	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/tickets"
-	"github.com/tongxin/tongxin/workcal"
 )
 
 // Open311 GeoReport v2 limits (http://wiki.open311.org/GeoReport_v2/): the
@@ -351,7 +351,7 @@ func (s *Server) open311Create(w http.ResponseWriter, r *http.Request) {
 		}
 		building = n
 	case addr != "":
-		if a, ok := address.Parse(bot.Normalize(addr)); ok {
+		if a, ok := input.ParseAddress(bot.Normalize(addr)); ok {
 			building, d.Unit = a.Building, a.Unit
 		}
 		d.Place = addr
@@ -360,7 +360,7 @@ func (s *Server) open311Create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if building > 0 {
-		b, err := s.Tickets.FindBuilding(r.Context(), building)
+		b, err := s.Community.FindBuilding(r.Context(), building)
 		switch {
 		case errors.Is(err, bot.ErrNotFound) && addrID != "":
 			open311Fail(w, http.StatusBadRequest, fmt.Sprintf("address_id: no building numbered %d", building))
@@ -380,13 +380,10 @@ func (s *Server) open311Create(w http.ResponseWriter, r *http.Request) {
 	}
 	rc, err := s.Tickets.Submit(r.Context(), d)
 	if err != nil {
-		var (
-			fe *tickets.FieldError
-			ue *bot.UserError
-		)
+		var ue *bot.UserError
 		switch {
-		case errors.As(err, &fe):
-			open311Fail(w, http.StatusBadRequest, fe.Error())
+		case errors.As(err, &ue) && ue.Field != "":
+			open311Fail(w, http.StatusBadRequest, ue.Field+": "+ue.Message)
 		case errors.As(err, &ue) && ue.Message != "":
 			open311Fail(w, http.StatusBadRequest, ue.Message)
 		case errors.Is(err, bot.ErrConflict):
@@ -396,7 +393,7 @@ func (s *Server) open311Create(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	notice := fmt.Sprintf("已登记，编号%s，预计%s前受理。", rc.Ticket.Number, rc.Ticket.ResponseDue.In(workcal.Shanghai).Format(exportTime))
+	notice := fmt.Sprintf("已登记，编号%s，预计%s前受理。", rc.Ticket.Number, rc.Ticket.ResponseDue.In(bot.Shanghai).Format(exportTime))
 	if rc.SameIssue > 0 {
 		notice += fmt.Sprintf("本楼已有%d户反映同类问题。", rc.SameIssue)
 	}
@@ -406,20 +403,20 @@ func (s *Server) open311Create(w http.ResponseWriter, r *http.Request) {
 // open311Lookups is what a request item shows besides the ticket: building
 // numbers and names, grid names.
 type open311Lookups struct {
-	buildings map[int64]ticket.Building
-	grids     map[int64]ticket.Grid
+	buildings map[int64]community.Building
+	grids     map[int64]community.Grid
 }
 
 func (s *Server) open311Lookups(r *http.Request) (*open311Lookups, error) {
-	l := &open311Lookups{buildings: map[int64]ticket.Building{}, grids: map[int64]ticket.Grid{}}
-	bs, err := s.Tickets.Buildings(r.Context())
+	l := &open311Lookups{buildings: map[int64]community.Building{}, grids: map[int64]community.Grid{}}
+	bs, err := s.Community.Buildings(r.Context())
 	if err != nil {
 		return nil, fmt.Errorf("open311: buildings: %w", err)
 	}
 	for _, b := range bs {
 		l.buildings[b.ID] = b
 	}
-	gs, err := s.Tickets.ListGrids(r.Context())
+	gs, err := s.Community.ListGrids(r.Context())
 	if err != nil {
 		return nil, fmt.Errorf("open311: grids: %w", err)
 	}
@@ -453,7 +450,7 @@ func w3cTime(v string) (time.Time, error) {
 	return t, nil
 }
 
-func w3c(t time.Time) string { return t.In(workcal.Shanghai).Format(time.RFC3339) }
+func w3c(t time.Time) string { return t.In(bot.Shanghai).Format(time.RFC3339) }
 
 // open311Sensitive are the categories whose requests are about a person
 // (a quarrel, hardship, illness, a job, a home): their public items carry
@@ -555,7 +552,7 @@ func (l *open311Lookups) request(t ticket.Ticket) open311Request {
 		out.Description = open311Description(t.Description)
 	}
 	if !t.ResponseDue.IsZero() && t.Status.Open() && t.AcceptedAt == nil {
-		n := "预计" + t.ResponseDue.In(workcal.Shanghai).Format(exportTime) + "前受理"
+		n := "预计" + t.ResponseDue.In(bot.Shanghai).Format(exportTime) + "前受理"
 		out.ServiceNotice = &n
 	}
 	if !t.ResolveDue.IsZero() {

@@ -3,12 +3,12 @@ package handlers
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/tickets"
 )
 
@@ -43,6 +43,9 @@ type Server struct {
 	Retrier       Retrier
 	// Started is when the process started, for /api/v1/status.
 	Started time.Time
+	// Community backs the staff, building and grid endpoints; nil leaves
+	// them out.
+	Community cs.AdminService
 	// Tickets backs the service-request endpoints and Open311; nil leaves
 	// them out.
 	Tickets tickets.AdminService
@@ -67,6 +70,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/v1/status", s.status)
 	api.HandleFunc("GET /api/v1/notifications", s.listNotifications)
 	api.HandleFunc("POST /api/v1/notifications/{id}/retry", s.retryNotification)
+	s.communityRoutes(api)
 	s.ticketRoutes(api)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
@@ -115,17 +119,6 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		"residents":      n,
 		"uptime_seconds": int(time.Since(s.Started).Seconds()),
 	})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeError writes the admin API's error shape.
-func writeError(w http.ResponseWriter, code int, errCode, msg string) {
-	writeJSON(w, code, map[string]any{"error": map[string]string{"code": errCode, "message": msg}})
 }
 
 // recoverer turns a panic into a 500 instead of a dropped connection.

@@ -11,10 +11,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
+	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -27,31 +29,14 @@ const (
 	open311Key = "open311-key"
 )
 
-// clock is the ticket service's time, moved by the tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // ticketRig is the admin API and Open311 on a real ticket service over a
 // SQLite store of its own.
 type ticketRig struct {
 	t     *testing.T
 	url   string
-	clock *clock
+	clock *bottest.Clock
 	svc   *tickets.Service
+	dir   *cs.Service
 }
 
 func newTicketRig(t *testing.T) *ticketRig {
@@ -66,13 +51,14 @@ func newTicketRig(t *testing.T) *ticketRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now()}
+	clk := bottest.NewClock(time.Now())
 	svc := tickets.New(store, outbox, workcal.Builtin(), tickets.Config{Now: clk.Now})
+	dir := cs.New(store, clk.Now)
 	s := &handlers.Server{Webhook: &handlers.Webhook{}, Metrics: handlers.NewMetrics(), Logger: log,
-		AdminToken: adminToken, Tickets: svc, Open311Key: open311Key, Started: time.Now()}
+		AdminToken: adminToken, Community: dir, Tickets: svc, Open311Key: open311Key, Started: time.Now()}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &ticketRig{t: t, url: srv.URL, clock: clk, svc: svc}
+	return &ticketRig{t: t, url: srv.URL, clock: clk, svc: svc, dir: dir}
 }
 
 // do sends a request; body is JSON-encoded unless it is a string or
@@ -264,8 +250,8 @@ func TestTicketLifecycleThroughTheAdminAPI(t *testing.T) {
 	}
 	n3, _ := r.file(map[string]any{"name": "钱阿姨", "phone": "13800138001", "category": "sanitation", "description": "东门垃圾没清", "place": "公共区域：东门广场"})
 
-	today := start.In(workcal.Shanghai).Format(time.DateOnly)
-	threeAgo := start.Add(-72 * time.Hour).In(workcal.Shanghai).Format(time.DateOnly)
+	today := start.In(bot.Shanghai).Format(time.DateOnly)
+	threeAgo := start.Add(-72 * time.Hour).In(bot.Shanghai).Format(time.DateOnly)
 	for _, tc := range []struct {
 		query string
 		want  []string
@@ -356,7 +342,7 @@ func TestTicketStats(t *testing.T) {
 	n1, _ := r.file(repair("楼道灯不亮"))
 	r.file(map[string]any{"name": "钱阿姨", "phone": "13800138001", "category": "sanitation", "description": "东门垃圾没清", "place": "公共区域：东门广场"})
 	r.must(200, "PATCH", "/api/v1/tickets/"+n1, map[string]any{"status": "accepted"})
-	today := time.Now().In(workcal.Shanghai).Format(time.DateOnly)
+	today := time.Now().In(bot.Shanghai).Format(time.DateOnly)
 	st := r.must(200, "GET", "/api/v1/stats?from="+today+"&to="+today, nil)
 	total := st["total"].(map[string]any)
 	if total["tickets"].(float64) != 2 || total["open"].(float64) != 2 {

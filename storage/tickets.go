@@ -211,36 +211,36 @@ func (q *queries) TicketByID(ctx context.Context, id int64) (ticket.Ticket, erro
 	return q.getTicket(ctx, fmt.Sprintf("storage.TicketByID(%d)", id), query, id)
 }
 
-// AddTicketEvent appends e to the timeline of ticket id and returns the
+// AddTimelineEntry appends e to the timeline of ticket id and returns the
 // event's id.
-func (q *queries) AddTicketEvent(ctx context.Context, id int64, e ticket.Event) (int64, error) {
+func (q *queries) AddTimelineEntry(ctx context.Context, id int64, e ticket.Entry) (int64, error) {
 	const query = `INSERT INTO ticket_events (ticket_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?) RETURNING id`
 	var eid int64
 	if err := sqlx.GetContext(ctx, q.ext, &eid, q.q(query), id, dbTime(e.At), e.Actor, e.Action, e.Note); err != nil {
-		return 0, fmt.Errorf("storage.AddTicketEvent(%d, %s): %w", id, e.Action, mapError(err))
+		return 0, fmt.Errorf("storage.AddTimelineEntry(%d, %s): %w", id, e.Action, mapError(err))
 	}
 	return eid, nil
 }
 
-// TicketEvents returns the timeline of ticket id, oldest first.
-func (q *queries) TicketEvents(ctx context.Context, id int64) ([]ticket.Event, error) {
+// Timeline returns the timeline of ticket id, oldest first.
+func (q *queries) Timeline(ctx context.Context, id int64) ([]ticket.Entry, error) {
 	const query = `SELECT at, actor, action, note FROM ticket_events WHERE ticket_id = ? ORDER BY id`
-	out := []ticket.Event{}
+	out := []ticket.Entry{}
 	rows, err := q.ext.QueryxContext(ctx, q.q(query), id)
 	if err != nil {
-		return nil, fmt.Errorf("storage.TicketEvents(%d): %w", id, mapError(err))
+		return nil, fmt.Errorf("storage.Timeline(%d): %w", id, mapError(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e ticket.Event
+		var e ticket.Entry
 		if err := rows.Scan(&e.At, &e.Actor, &e.Action, &e.Note); err != nil {
-			return nil, fmt.Errorf("storage.TicketEvents(%d): %w", id, mapError(err))
+			return nil, fmt.Errorf("storage.Timeline(%d): %w", id, mapError(err))
 		}
 		e.At = e.At.UTC()
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage.TicketEvents(%d): %w", id, mapError(err))
+		return nil, fmt.Errorf("storage.Timeline(%d): %w", id, mapError(err))
 	}
 	return out, nil
 }

@@ -7,14 +7,15 @@ import (
 	"strings"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/storage"
 )
 
 // Act performs a staff action (受理, 办结, 退回, 转派 or a note) with the
 // same rules for WeChat and the admin API (By 0), records it on the
-// timeline and queues the notices it causes. Only the assignee, or staff
-// with the admin, supervisor or duty role, may act on a ticket. A refused
+// timeline and queues the notices it causes. Who may act is community's
+// access policy: the assignee, or staff who dispatch and supervise. A refused
 // action is a *bot.UserError (wrapping a *FieldError for missing input);
 // an unknown ticket is bot.ErrNotFound.
 func (s *Service) Act(ctx context.Context, a ticket.Action) (ticket.Ticket, error) {
@@ -30,11 +31,6 @@ func (s *Service) Act(ctx context.Context, a ticket.Action) (ticket.Ticket, erro
 	return out, nil
 }
 
-// privileged reports whether st may act on tickets assigned to others.
-func privileged(st ticket.Staff) bool {
-	return st.Has(ticket.RoleAdmin) || st.Has(ticket.RoleSupervisor) || st.Has(ticket.RoleDuty)
-}
-
 // verbs name the actions in refusals.
 var verbs = map[ticket.ActionKind]string{
 	ticket.ActAccept: "受理", ticket.ActResolve: "办结", ticket.ActReturn: "退回",
@@ -44,14 +40,14 @@ var verbs = map[ticket.ActionKind]string{
 func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (ticket.Ticket, error) {
 	verb, ok := verbs[a.Kind]
 	if !ok {
-		return ticket.Ticket{}, invalid("kind", "不支持的操作。")
+		return ticket.Ticket{}, bot.FieldError("kind", "不支持的操作。")
 	}
 	t, err := tx.LockTicket(ctx, a.Number)
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
 	actor := actorAdmin
-	var by *ticket.Staff
+	var by *community.Staff
 	if a.By != 0 {
 		st, err := tx.Staff(ctx, a.By)
 		if errors.Is(err, bot.ErrNotFound) {
@@ -60,21 +56,21 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		if err != nil {
 			return ticket.Ticket{}, err
 		}
-		if t.AssigneeID != st.ID && !privileged(st) {
-			return ticket.Ticket{}, bot.Errorf(fmt.Sprintf("编号 %s 的诉求不是派给您的，不能%s。", t.Number, verb))
+		if !community.Member(st).MayAct(t.Record()) {
+			return ticket.Ticket{}, bot.Refuse("编号 %s 的诉求不是派给您的，不能%s。", t.Number, verb)
 		}
-		by, actor = &st, who(st)
+		by, actor = &st, st.Title()
 	}
 	note := strings.TrimSpace(a.Note)
 	now := s.now()
 	refuse := func(why string) (ticket.Ticket, error) {
-		return ticket.Ticket{}, bot.Errorf(fmt.Sprintf("编号 %s 的诉求%s，不能%s。", t.Number, why, verb))
+		return ticket.Ticket{}, bot.Refuse("编号 %s 的诉求%s，不能%s。", t.Number, why, verb)
 	}
 	if a.Kind != ticket.ActNote && !t.Status.Open() {
 		return refuse("已" + map[ticket.Status]string{ticket.Resolved: "办结", ticket.Closed: "关闭"}[t.Status])
 	}
 
-	event := ticket.Event{At: now, Actor: actor, Action: verb, Note: note}
+	event := ticket.Entry{At: now, Actor: actor, Action: verb, Note: note}
 	// After the update and the event, notices are queued by then.
 	var then func(eid int64) error
 	switch a.Kind {
@@ -96,10 +92,10 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 
 	case ticket.ActResolve:
 		if t.Status != ticket.Accepted && t.Status != ticket.Reopened {
-			return ticket.Ticket{}, bot.Errorf(fmt.Sprintf("编号 %s 的诉求还未受理，请先回复 受理 %s。", t.Number, t.Number))
+			return ticket.Ticket{}, bot.Refuse("编号 %s 的诉求还未受理，请先回复 受理 %s。", t.Number, t.Number)
 		}
 		if note == "" {
-			return ticket.Ticket{}, invalid("note", fmt.Sprintf("请写明办理结果，例如：办结 %s 已更换楼道灯。", t.Number))
+			return ticket.Ticket{}, bot.FieldError("note", fmt.Sprintf("请写明办理结果，例如：办结 %s 已更换楼道灯。", t.Number))
 		}
 		t.Status, t.ResolvedAt, t.Resolution = ticket.Resolved, &now, cut(note, 500)
 		then = func(eid int64) error {
@@ -112,13 +108,13 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 			return refuse("已退回待分派")
 		}
 		if note == "" {
-			return ticket.Ticket{}, invalid("note", fmt.Sprintf("请写明退回原因，例如：退回 %s 不属于本网格。", t.Number))
+			return ticket.Ticket{}, bot.FieldError("note", fmt.Sprintf("请写明退回原因，例如：退回 %s 不属于本网格。", t.Number))
 		}
 		var except int64
 		if by != nil {
 			except = by.ID
 		}
-		duty, err := withRole(ctx, tx, ticket.RoleDuty, except)
+		duty, err := withRole(ctx, tx, community.RoleDuty, except)
 		if err != nil {
 			return ticket.Ticket{}, err
 		}
@@ -146,13 +142,13 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 			return ticket.Ticket{}, err
 		}
 		if to.ID == t.AssigneeID {
-			return ticket.Ticket{}, bot.Errorf(fmt.Sprintf("编号 %s 的诉求已经由 %s 负责。", t.Number, to.Name))
+			return ticket.Ticket{}, bot.Refuse("编号 %s 的诉求已经由 %s 负责。", t.Number, to.Name)
 		}
 		t.AssigneeID, t.AssigneeName = to.ID, to.Name
 		if t.Status == ticket.Returned {
 			t.Status = ticket.Submitted
 		}
-		event.Note = "转给 " + who(to)
+		event.Note = "转给 " + to.Title()
 		if note != "" {
 			event.Note += "：" + note
 		}
@@ -178,7 +174,7 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 
 	case ticket.ActNote:
 		if note == "" {
-			return ticket.Ticket{}, invalid("note", "请写上备注内容。")
+			return ticket.Ticket{}, bot.FieldError("note", "请写上备注内容。")
 		}
 		event.Action = "备注"
 	}
@@ -187,7 +183,7 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 	if err := tx.UpdateTicket(ctx, t); err != nil {
 		return ticket.Ticket{}, err
 	}
-	eid, err := tx.AddTicketEvent(ctx, t.ID, event)
+	eid, err := tx.AddTimelineEntry(ctx, t.ID, event)
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
@@ -200,28 +196,28 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 }
 
 // transferee finds the new assignee of a transfer, by id or by name.
-func (s *Service) transferee(ctx context.Context, tx *storage.Tx, t ticket.Ticket, a ticket.Action) (ticket.Staff, error) {
+func (s *Service) transferee(ctx context.Context, tx *storage.Tx, t ticket.Ticket, a ticket.Action) (community.Staff, error) {
 	if a.ToID != 0 {
 		st, err := tx.Staff(ctx, a.ToID)
 		if errors.Is(err, bot.ErrNotFound) {
-			return ticket.Staff{}, invalid("assignee_id", fmt.Sprintf("没有编号为 %d 的工作人员。", a.ToID))
+			return community.Staff{}, bot.FieldError("assignee_id", fmt.Sprintf("没有编号为 %d 的工作人员。", a.ToID))
 		}
 		return st, err
 	}
 	name := strings.TrimSpace(a.To)
 	if name == "" {
-		return ticket.Staff{}, invalid("assignee_id", fmt.Sprintf("请写明转给谁，例如：转派 %s 张三。", t.Number))
+		return community.Staff{}, bot.FieldError("assignee_id", fmt.Sprintf("请写明转给谁，例如：转派 %s 张三。", t.Number))
 	}
 	found, err := tx.StaffByName(ctx, name)
 	if err != nil {
-		return ticket.Staff{}, err
+		return community.Staff{}, err
 	}
 	switch len(found) {
 	case 0:
-		return ticket.Staff{}, invalid("assignee_id", "没有找到名叫 "+name+" 的工作人员。")
+		return community.Staff{}, bot.FieldError("assignee_id", "没有找到名叫 "+name+" 的工作人员。")
 	case 1:
 		return found[0], nil
 	default:
-		return ticket.Staff{}, invalid("assignee_id", fmt.Sprintf("有 %d 位名叫 %s 的工作人员，请在管理后台按编号转派。", len(found), name))
+		return community.Staff{}, bot.FieldError("assignee_id", fmt.Sprintf("有 %d 位名叫 %s 的工作人员，请在管理后台按编号转派。", len(found), name))
 	}
 }

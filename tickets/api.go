@@ -11,41 +11,6 @@ import (
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
-// FieldError is bad input to the admin API, naming the field; handlers
-// answer it with 400 {"error":{"code":"invalid","message":"FIELD: ..."}}.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-// Error returns "field: message".
-func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// StaffInput creates a staff member (POST /api/v1/staff).
-type StaffInput struct {
-	OpenID string   `json:"openid,omitempty"`
-	Name   string   `json:"name"`
-	Phone  string   `json:"phone"`
-	Roles  []string `json:"roles"`
-}
-
-// BuildingInput creates or updates a building (POST /api/v1/buildings).
-type BuildingInput struct {
-	Number int    `json:"number"`
-	Name   string `json:"name,omitempty"` // default "<number>号楼"
-	HeadID int64  `json:"head_id,omitempty"`
-	// UnitHeads maps unit numbers ("1", "2") to staff ids.
-	UnitHeads map[string]int64 `json:"unit_heads,omitempty"`
-}
-
-// GridInput creates a grid (POST /api/v1/grids): buildings by number.
-type GridInput struct {
-	Name         string `json:"name"`
-	WorkerID     int64  `json:"worker_id"`
-	SupervisorID int64  `json:"supervisor_id,omitempty"`
-	Buildings    []int  `json:"buildings"`
-}
-
 // Filter selects tickets for GET /api/v1/tickets.
 type Filter struct {
 	Status   ticket.Status
@@ -97,12 +62,8 @@ type Patch struct {
 // it (and ticket.Service).
 type AdminService interface {
 	ticket.Service
-	CreateStaff(ctx context.Context, in StaffInput) (ticket.Staff, string, error) // returns the one-time bind code
-	ListStaff(ctx context.Context) ([]ticket.Staff, error)
-	ReissueBindCode(ctx context.Context, id int64) (code string, expires time.Time, err error)
-	SaveBuilding(ctx context.Context, in BuildingInput) (ticket.Building, error)
-	CreateGrid(ctx context.Context, in GridInput) (ticket.Grid, error)
-	ListGrids(ctx context.Context) ([]ticket.Grid, error)
+	// Get returns a ticket with its timeline for the operator.
+	Get(ctx context.Context, number string) (ticket.Ticket, []ticket.Entry, error)
 	List(ctx context.Context, f Filter) ([]ticket.Ticket, int, error) // tickets and the total matching
 	Patch(ctx context.Context, number string, p Patch) (ticket.Ticket, error)
 	Stats(ctx context.Context, from, to time.Time) (Stats, error)

@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
+	cs "github.com/tongxin/tongxin/community"
+	"github.com/tongxin/tongxin/community/communitytest"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/tickets"
@@ -21,25 +24,26 @@ import (
 )
 
 // t0 is a Thursday morning in Shanghai, a working day.
-var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, workcal.Shanghai)
+var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, bot.Shanghai)
 
 // rig is the service on a real store with an outbox that only queues.
 type rig struct {
 	t     *testing.T
 	store *storage.Store
 	svc   *tickets.Service
+	dir   *cs.Service
 	cal   *workcal.Calendar
 
 	mu  sync.Mutex
 	now time.Time
 
 	// Staff of the standard community (see community).
-	worker, worker2, sup, mediator, duty, head, unitHead ticket.Staff
+	worker, worker2, sup, mediator, duty, head, unitHead community.Staff
 	// Buildings: b3 in grid A (worker 张三, supervisor 王芳) with a 楼栋长
 	// and a 单元长 for unit 2; b5 in no grid; b7 in grid B whose worker
 	// has not bound WeChat.
-	b3, b5, b7 ticket.Building
-	gridA      ticket.Grid
+	b3, b5, b7 community.Building
+	gridA      community.Grid
 }
 
 func newRig(t *testing.T, s *storage.Store) *rig {
@@ -54,6 +58,7 @@ func newRig(t *testing.T, s *storage.Store) *rig {
 	}
 	r := &rig{t: t, store: s, cal: workcal.Builtin(), now: t0}
 	r.svc = tickets.New(s, box, r.cal, tickets.Config{Now: r.clock})
+	r.dir = cs.New(s, r.clock)
 	return r
 }
 
@@ -69,64 +74,39 @@ func (r *rig) set(now time.Time) {
 	r.now = now
 }
 
-// staff creates a staff member and, when openid is set, binds them with
-// their code as they would from WeChat.
-func (r *rig) staff(name, openid string, roles ...string) ticket.Staff {
-	r.t.Helper()
-	ctx := context.Background()
-	st, code, err := r.svc.CreateStaff(ctx, tickets.StaffInput{Name: name, Phone: "13900000000", Roles: roles})
-	if err != nil {
-		r.t.Fatalf("CreateStaff(%s): %v", name, err)
-	}
-	if openid == "" {
-		return st
-	}
-	bound, err := r.svc.Bind(ctx, openid, code)
-	if err != nil {
-		r.t.Fatalf("Bind(%s): %v", name, err)
-	}
-	return bound
-}
-
 // community builds the standard staff, grids and buildings.
 func (r *rig) community() *rig {
 	r.t.Helper()
-	ctx := context.Background()
-	r.worker = r.staff("张三", "o-worker", ticket.RoleGridWorker)
-	r.worker2 = r.staff("李四", "", ticket.RoleGridWorker)
-	r.sup = r.staff("王芳", "o-sup", ticket.RoleSupervisor)
-	r.mediator = r.staff("马调解", "o-mediator", ticket.RoleMediator)
-	r.duty = r.staff("赵值班", "o-duty", ticket.RoleDuty)
-	r.head = r.staff("孙楼长", "o-head", ticket.RoleBuildingHead)
-	r.unitHead = r.staff("周单元", "o-unit", ticket.RoleUnitHead)
-	var err error
-	save := func(in tickets.BuildingInput) ticket.Building {
-		b, err := r.svc.SaveBuilding(ctx, in)
-		if err != nil {
-			r.t.Fatalf("SaveBuilding(%d): %v", in.Number, err)
-		}
-		return b
-	}
-	save(tickets.BuildingInput{Number: 3, HeadID: r.head.ID, UnitHeads: map[string]int64{"2": r.unitHead.ID}})
-	save(tickets.BuildingInput{Number: 5})
-	save(tickets.BuildingInput{Number: 7})
-	if r.gridA, err = r.svc.CreateGrid(ctx, tickets.GridInput{Name: "一网格", WorkerID: r.worker.ID, SupervisorID: r.sup.ID, Buildings: []int{3}}); err != nil {
-		r.t.Fatal(err)
-	}
-	if _, err = r.svc.CreateGrid(ctx, tickets.GridInput{Name: "二网格", WorkerID: r.worker2.ID, Buildings: []int{7}}); err != nil {
-		r.t.Fatal(err)
-	}
-	for n, b := range map[int]*ticket.Building{3: &r.b3, 5: &r.b5, 7: &r.b7} {
-		if *b, err = r.svc.FindBuilding(ctx, n); err != nil {
-			r.t.Fatal(err)
-		}
-	}
+	c := communitytest.Seed(r.t, r.store, r.clock, communitytest.Spec{
+		Staff: []communitytest.Member{
+			{Name: "张三", OpenID: "o-worker", Roles: []community.Role{community.RoleGridWorker}},
+			{Name: "李四", Roles: []community.Role{community.RoleGridWorker}},
+			{Name: "王芳", OpenID: "o-sup", Roles: []community.Role{community.RoleSupervisor}},
+			{Name: "马调解", OpenID: "o-mediator", Roles: []community.Role{community.RoleMediator}},
+			{Name: "赵值班", OpenID: "o-duty", Roles: []community.Role{community.RoleDuty}},
+			{Name: "孙楼长", OpenID: "o-head", Roles: []community.Role{community.RoleBuildingHead}},
+			{Name: "周单元", OpenID: "o-unit", Roles: []community.Role{community.RoleUnitHead}},
+		},
+		Buildings: []communitytest.Building{
+			{Number: 3, Head: "孙楼长", UnitHeads: map[int]string{2: "周单元"}},
+			{Number: 5},
+			{Number: 7},
+		},
+		Grids: []communitytest.Grid{
+			{Name: "一网格", Worker: "张三", Supervisor: "王芳", Buildings: []int{3}},
+			{Name: "二网格", Worker: "李四", Buildings: []int{7}},
+		},
+	})
+	st := c.Staff
+	r.worker, r.worker2, r.sup, r.mediator, r.duty, r.head, r.unitHead = st["张三"], st["李四"], st["王芳"], st["马调解"], st["赵值班"], st["孙楼长"], st["周单元"]
+	r.b3, r.b5, r.b7 = c.Buildings[3], c.Buildings[5], c.Buildings[7]
+	r.gridA = c.Grids["一网格"]
 	return r
 }
 
 // draft is a repair request from resident openid in building b (nil: no
 // building), unit 2.
-func draft(openid, category string, b *ticket.Building) ticket.Draft {
+func draft(openid, category string, b *community.Building) ticket.Draft {
 	d := ticket.Draft{
 		OpenID: openid, Name: "阿依古丽", Phone: "13800138000", Category: category,
 		Description: "楼道灯坏了，晚上看不见", Photos: []string{"media-1"}, Source: "wechat",
@@ -262,12 +242,12 @@ func userError(t *testing.T, err error) string {
 	return ue.Message
 }
 
-// fieldError returns the field named by err's *tickets.FieldError.
+// fieldError returns the field named by err's *bot.UserError.
 func fieldError(t *testing.T, err error) string {
 	t.Helper()
-	var fe *tickets.FieldError
-	if !errors.As(err, &fe) {
-		t.Fatalf("error %v is not a *tickets.FieldError", err)
+	var ue *bot.UserError
+	if !errors.As(err, &ue) || ue.Field == "" {
+		t.Fatalf("error %v is not a *bot.UserError naming a field", err)
 	}
-	return fe.Field
+	return ue.Field
 }

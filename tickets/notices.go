@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/storage"
 )
@@ -29,29 +30,6 @@ const (
 
 // RatingPrompt ends the resident's notice of a resolved ticket.
 const RatingPrompt = "请评价：回复 1 满意 2 基本满意 3 不满意"
-
-// roleLabels name staff roles in timelines and messages, in the order a
-// person's label is chosen.
-var roleLabels = []struct{ role, label string }{
-	{ticket.RoleGridWorker, "网格员"},
-	{ticket.RoleMediator, "调解员"},
-	{ticket.RoleEmployment, "就业专干"},
-	{ticket.RoleSupervisor, "督办"},
-	{ticket.RoleDuty, "值班员"},
-	{ticket.RoleAdmin, "管理员"},
-	{ticket.RoleBuildingHead, "楼栋长"},
-	{ticket.RoleUnitHead, "单元长"},
-}
-
-// who names a staff member as a timeline shows them: "网格员 张三".
-func who(st ticket.Staff) string {
-	for _, r := range roleLabels {
-		if st.Has(r.role) {
-			return r.label + " " + st.Name
-		}
-	}
-	return "工作人员 " + st.Name
-}
 
 // Actors of timeline events that are not staff.
 const (
@@ -85,7 +63,7 @@ func (s *Service) fields(t ticket.Ticket, at time.Time) map[string]string {
 		"title":   s.categoryName(t.Category),
 		"number":  t.Number,
 		"status":  t.Status.Label(),
-		"time":    stamp(at),
+		"time":    bot.Stamp(at),
 		"summary": summary(t),
 	}
 	if t.Status == ticket.Resolved {
@@ -145,7 +123,7 @@ func (s *Service) toResident(ctx context.Context, tx *storage.Tx, t ticket.Ticke
 // toStaff queues text about t for st: to their WeChat when bound, else to
 // the duty staff's group, saying whom to pass it on to. A nil st means
 // nobody in particular: the duty staff.
-func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *ticket.Staff, t ticket.Ticket, kind, key, text string, at time.Time) error {
+func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *community.Staff, t ticket.Ticket, kind, key, text string, at time.Time) error {
 	to := bot.RoleDuty
 	switch {
 	case st != nil && st.OpenID != "":
@@ -164,7 +142,7 @@ func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *ticket.Staff,
 // masked text as its GroupText, saying whom to pass it on to, since it may
 // fall back to the staff group robot; without a bound st only the masked
 // text goes out.
-func (s *Service) toStaffPersonal(ctx context.Context, tx *storage.Tx, st *ticket.Staff, t ticket.Ticket, kind, key string, text func(private bool) string, at time.Time) error {
+func (s *Service) toStaffPersonal(ctx context.Context, tx *storage.Tx, st *community.Staff, t ticket.Ticket, kind, key string, text func(private bool) string, at time.Time) error {
 	if st == nil || st.OpenID == "" {
 		return s.toStaff(ctx, tx, st, t, kind, key, text(false), at)
 	}
@@ -175,7 +153,7 @@ func (s *Service) toStaffPersonal(ctx context.Context, tx *storage.Tx, st *ticke
 }
 
 // staffOrNil returns staff member id, or nil for id 0.
-func staffOrNil(ctx context.Context, tx *storage.Tx, id int64) (*ticket.Staff, error) {
+func staffOrNil(ctx context.Context, tx *storage.Tx, id int64) (*community.Staff, error) {
 	if id == 0 {
 		return nil, nil
 	}
@@ -189,7 +167,7 @@ func staffOrNil(ctx context.Context, tx *storage.Tx, id int64) (*ticket.Staff, e
 // supervisor returns who supervises the handling of t: its grid's
 // supervisor, else the first staff member with the supervisor role, else
 // nil (the duty staff).
-func (s *Service) supervisor(ctx context.Context, tx *storage.Tx, t ticket.Ticket) (*ticket.Staff, error) {
+func (s *Service) supervisor(ctx context.Context, tx *storage.Tx, t ticket.Ticket) (*community.Staff, error) {
 	if t.GridID != 0 {
 		g, err := tx.Grid(ctx, t.GridID)
 		if err != nil {
@@ -199,12 +177,12 @@ func (s *Service) supervisor(ctx context.Context, tx *storage.Tx, t ticket.Ticke
 			return staffOrNil(ctx, tx, g.SupervisorID)
 		}
 	}
-	return withRole(ctx, tx, ticket.RoleSupervisor, 0)
+	return withRole(ctx, tx, community.RoleSupervisor, 0)
 }
 
 // withRole returns the first staff member with role other than except, or
 // nil when there is none.
-func withRole(ctx context.Context, tx *storage.Tx, role string, except int64) (*ticket.Staff, error) {
+func withRole(ctx context.Context, tx *storage.Tx, role community.Role, except int64) (*community.Staff, error) {
 	st, err := tx.StaffWithRole(ctx, role, except)
 	if errors.Is(err, bot.ErrNotFound) {
 		return nil, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/storage"
 )
@@ -22,7 +23,7 @@ func own(ctx context.Context, tx *storage.Tx, openid, number string) (ticket.Tic
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
-	if openid == "" || t.OpenID != openid {
+	if !community.Resident(openid).IsOwner(t.Record()) {
 		return ticket.Ticket{}, bot.ErrNotFound
 	}
 	return t, nil
@@ -42,11 +43,11 @@ func (s *Service) Urge(ctx context.Context, openid, number string) (ticket.Ticke
 		now := s.now()
 		switch {
 		case !t.Status.Open():
-			return bot.Errorf("编号 " + number + " 的诉求已办结，无需催办。")
+			return bot.Refuse("编号 %s 的诉求已办结，无需催办。", number)
 		case now.Before(t.ResponseDue):
-			return bot.Errorf(fmt.Sprintf("编号 %s 的诉求还在受理时限内，%s 前仍未受理可以催办。", number, shanghai(t.ResponseDue)))
+			return bot.Refuse("编号 %s 的诉求还在受理时限内，%s 前仍未受理可以催办。", number, bot.When(t.ResponseDue))
 		case t.UrgedAt != nil && now.Before(t.UrgedAt.Add(urgeEvery)):
-			return bot.Errorf(fmt.Sprintf("您已催办过编号 %s 的诉求，%s 后可以再次催办。", number, shanghai(t.UrgedAt.Add(urgeEvery))))
+			return bot.Refuse("您已催办过编号 %s 的诉求，%s 后可以再次催办。", number, bot.When(t.UrgedAt.Add(urgeEvery)))
 		}
 		t.UrgedAt, t.UpdatedAt = &now, now
 		if err := tx.UpdateTicket(ctx, t); err != nil {
@@ -56,12 +57,12 @@ func (s *Service) Urge(ctx context.Context, openid, number string) (ticket.Ticke
 		if err != nil {
 			return err
 		}
-		eid, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorResident, Action: "催办", Note: "已通知督办"})
+		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "催办", Note: "已通知督办"})
 		if err != nil {
 			return err
 		}
 		text := fmt.Sprintf("【催办】编号 %s（%s）居民催办：应于 %s 前受理，当前%s，处理人：%s。请督促办理。",
-			t.Number, s.brief(t), shanghai(t.ResponseDue), t.Status.Label(), handlerName(t))
+			t.Number, s.brief(t), bot.When(t.ResponseDue), t.Status.Label(), handlerName(t))
 		if err := s.toStaff(ctx, tx, sup, t, KindUrged, fmt.Sprintf("ticket:%s:urged:%d", t.Number, eid), text, now); err != nil {
 			return err
 		}
@@ -87,16 +88,16 @@ func (s *Service) Supplement(ctx context.Context, openid, number, text string) (
 		}
 		switch {
 		case text == "":
-			return bot.Errorf("请写上要补充的内容，例如：补充 " + number + " 楼上也漏水了")
+			return bot.FieldError("text", "请写上要补充的内容，例如：补充 "+number+" 楼上也漏水了")
 		case t.Status == ticket.Closed:
-			return bot.Errorf("编号 " + number + " 的诉求已经关闭。如有新问题，请回复 报修 重新提交。")
+			return bot.Refuse("编号 %s 的诉求已经关闭。如有新问题，请回复 报修 重新提交。", number)
 		}
 		now := s.now()
 		t.UpdatedAt = now
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err
 		}
-		eid, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorResident, Action: "补充", Note: cut(text, 500)})
+		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "补充", Note: cut(text, 500)})
 		if err != nil {
 			return err
 		}
@@ -136,11 +137,11 @@ func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (
 		}
 		switch {
 		case ratingNames[rating] == "":
-			return bot.Errorf("请回复 1 满意 2 基本满意 3 不满意。")
+			return bot.FieldError("rating", "请回复 1 满意 2 基本满意 3 不满意。")
 		case t.Status == ticket.Closed:
-			return bot.Errorf("编号 " + number + " 的诉求已经评价过了，谢谢！")
+			return bot.Refuse("编号 %s 的诉求已经评价过了，谢谢！", number)
 		case t.Status != ticket.Resolved:
-			return bot.Errorf("编号 " + number + " 的诉求还在办理中，办结后再请您评价。")
+			return bot.Refuse("编号 %s 的诉求还在办理中，办结后再请您评价。", number)
 		}
 		now := s.now()
 		t.Rating, t.UpdatedAt = rating, now
@@ -149,7 +150,7 @@ func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (
 			if err := tx.UpdateTicket(ctx, t); err != nil {
 				return err
 			}
-			if _, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorResident, Action: "评价", Note: ratingNames[rating]}); err != nil {
+			if _, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "评价", Note: ratingNames[rating]}); err != nil {
 				return err
 			}
 			out = t
@@ -162,7 +163,7 @@ func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err
 		}
-		eid, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorResident, Action: "评价", Note: "不满意，重新办理"})
+		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "评价", Note: "不满意，重新办理"})
 		if err != nil {
 			return err
 		}
@@ -175,7 +176,7 @@ func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (
 			return err
 		}
 		text := fmt.Sprintf("【不满意】编号 %s（%s）居民对办理结果不满意，已重新打开，请于 %s 前重新办结。处理人：%s。",
-			t.Number, s.brief(t), shanghai(t.ResolveDue), handlerName(t))
+			t.Number, s.brief(t), bot.When(t.ResolveDue), handlerName(t))
 		key := fmt.Sprintf("ticket:%s:reopened:%d", t.Number, eid)
 		if err := s.toStaff(ctx, tx, handler, t, KindReopened, key+":handler", text, now); err != nil {
 			return err

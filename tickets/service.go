@@ -15,10 +15,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
@@ -33,14 +33,14 @@ var (
 // DefaultCategories are the community's kinds of request, with deadlines
 // in working hours.
 var DefaultCategories = []ticket.Category{
-	{Key: "repair", Name: "维修报修", Role: ticket.RoleGridWorker, ResponseHours: 4, ResolveHours: 18},
-	{Key: "sanitation", Name: "环境卫生", Role: ticket.RoleGridWorker, ResponseHours: 4, ResolveHours: 12},
-	{Key: "dispute", Name: "矛盾纠纷", Role: ticket.RoleMediator, ResponseHours: 4, ResolveHours: 30},
-	{Key: "employment", Name: "帮就业", Role: ticket.RoleEmployment, ResponseHours: 8, ResolveHours: 60},
-	{Key: "assistance", Name: "帮救助", Role: ticket.RoleGridWorker, ResponseHours: 4, ResolveHours: 30},
-	{Key: "housing", Name: "帮找房", Role: ticket.RoleGridWorker, ResponseHours: 8, ResolveHours: 60},
-	{Key: "medical", Name: "帮就医", Role: ticket.RoleGridWorker, ResponseHours: 2, ResolveHours: 12},
-	{Key: "suggestion", Name: "意见建议", Role: ticket.RoleSupervisor, ResponseHours: 8, ResolveHours: 60},
+	{Key: "repair", Name: "维修报修", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 18},
+	{Key: "sanitation", Name: "环境卫生", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 12},
+	{Key: "dispute", Name: "矛盾纠纷", Role: community.RoleMediator, ResponseHours: 4, ResolveHours: 30},
+	{Key: "employment", Name: "帮就业", Role: community.RoleEmployment, ResponseHours: 8, ResolveHours: 60},
+	{Key: "assistance", Name: "帮救助", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 30},
+	{Key: "housing", Name: "帮找房", Role: community.RoleGridWorker, ResponseHours: 8, ResolveHours: 60},
+	{Key: "medical", Name: "帮就医", Role: community.RoleGridWorker, ResponseHours: 2, ResolveHours: 12},
+	{Key: "suggestion", Name: "意见建议", Role: community.RoleSupervisor, ResponseHours: 8, ResolveHours: 60},
 }
 
 // Config tunes the service. Zero values take the defaults noted.
@@ -113,24 +113,6 @@ func (s *Service) namedAll(ts []ticket.Ticket) []ticket.Ticket {
 	return ts
 }
 
-// Buildings returns the community's buildings by number.
-func (s *Service) Buildings(ctx context.Context) ([]ticket.Building, error) {
-	bs, err := s.store.ListBuildings(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("tickets.Buildings: %w", err)
-	}
-	return bs, nil
-}
-
-// FindBuilding returns the building with that number, or bot.ErrNotFound.
-func (s *Service) FindBuilding(ctx context.Context, number int) (ticket.Building, error) {
-	b, err := s.store.BuildingByNumber(ctx, number)
-	if err != nil {
-		return ticket.Building{}, fmt.Errorf("tickets.FindBuilding(%d): %w", number, err)
-	}
-	return b, nil
-}
-
 // Mine lists the resident's tickets, newest first (at most limit, 10 when
 // limit is not positive).
 func (s *Service) Mine(ctx context.Context, openid string, limit int) ([]ticket.Ticket, error) {
@@ -144,53 +126,18 @@ func (s *Service) Mine(ctx context.Context, openid string, limit int) ([]ticket.
 	return s.namedAll(ts), nil
 }
 
-// Get returns a ticket with its timeline, or bot.ErrNotFound. Callers
-// check that the person asking may see it.
-func (s *Service) Get(ctx context.Context, number string) (ticket.Ticket, []ticket.Event, error) {
+// Get returns a ticket with its timeline, or bot.ErrNotFound, for the
+// operator (the admin API).
+func (s *Service) Get(ctx context.Context, number string) (ticket.Ticket, []ticket.Entry, error) {
 	t, err := s.store.Ticket(ctx, number)
 	if err != nil {
 		return ticket.Ticket{}, nil, fmt.Errorf("tickets.Get(%s): %w", number, err)
 	}
-	events, err := s.store.TicketEvents(ctx, t.ID)
+	events, err := s.store.Timeline(ctx, t.ID)
 	if err != nil {
 		return ticket.Ticket{}, nil, fmt.Errorf("tickets.Get(%s): %w", number, err)
 	}
 	return s.named(t), events, nil
-}
-
-// StaffByOpenID returns the staff member bound to openid, or
-// bot.ErrNotFound.
-func (s *Service) StaffByOpenID(ctx context.Context, openid string) (ticket.Staff, error) {
-	if openid == "" {
-		return ticket.Staff{}, fmt.Errorf("tickets.StaffByOpenID: %w", bot.ErrNotFound)
-	}
-	st, err := s.store.StaffByOpenID(ctx, openid)
-	if err != nil {
-		return ticket.Staff{}, fmt.Errorf("tickets.StaffByOpenID: %w", err)
-	}
-	return st, nil
-}
-
-// bindCodeRe is what CreateStaff hands out.
-var bindCodeRe = regexp.MustCompile(`^\d{6}$`)
-
-// Bind binds openid to the staff member holding the one-time code and
-// uses the code up. An unknown or used code, or an openid bound to someone
-// else, is a *bot.UserError.
-func (s *Service) Bind(ctx context.Context, openid, code string) (ticket.Staff, error) {
-	if !bindCodeRe.MatchString(code) {
-		return ticket.Staff{}, bot.Errorf("绑定码无效、已使用或已过期，请向社区管理员重新索取。")
-	}
-	st, err := s.store.BindStaff(ctx, code, openid, s.now())
-	switch {
-	case errors.Is(err, bot.ErrNotFound):
-		return ticket.Staff{}, &bot.UserError{Message: "绑定码无效、已使用或已过期，请向社区管理员重新索取。", Err: err}
-	case errors.Is(err, bot.ErrConflict):
-		return ticket.Staff{}, &bot.UserError{Message: "这个微信号已经绑定了另一位工作人员，如需更换请联系社区管理员。", Err: err}
-	case err != nil:
-		return ticket.Staff{}, fmt.Errorf("tickets.Bind: %w", err)
-	}
-	return st, nil
 }
 
 // Todo lists a staff member's open tickets, overdue first, then oldest.
@@ -216,8 +163,42 @@ func (s *Service) AwaitingRating(ctx context.Context, openid string) (ticket.Tic
 	return s.named(t), nil
 }
 
-// shanghai formats times for people.
-func shanghai(t time.Time) string { return t.In(workcal.Shanghai).Format("1月2日 15:04") }
+// View returns a ticket with its timeline for the person with openid:
+// the resident who filed it, its handler, or staff who dispatch and
+// supervise (community's access policy). Anyone else gets bot.ErrNotFound,
+// as for a ticket that does not exist, so numbers cannot be probed.
+func (s *Service) View(ctx context.Context, openid, number string) (ticket.Ticket, []ticket.Entry, error) {
+	t, entries, err := s.Get(ctx, number)
+	if err != nil {
+		return ticket.Ticket{}, nil, err
+	}
+	v, err := s.viewer(ctx, s.store, openid)
+	if err != nil {
+		return ticket.Ticket{}, nil, fmt.Errorf("tickets.View(%s): %w", number, err)
+	}
+	if !v.MayRead(t.Record()) {
+		return ticket.Ticket{}, nil, fmt.Errorf("tickets.View(%s): %w", number, bot.ErrNotFound)
+	}
+	return t, entries, nil
+}
 
-// stamp formats a time for a template field (at most 16 characters).
-func stamp(t time.Time) string { return t.In(workcal.Shanghai).Format("2006-01-02 15:04") }
+// staffLookup finds staff by openid, on the store or in a transaction.
+type staffLookup interface {
+	StaffByOpenID(ctx context.Context, openid string) (community.Staff, error)
+}
+
+// viewer is the person with openid as the access policy sees them: staff
+// when bound, else a resident.
+func (s *Service) viewer(ctx context.Context, q staffLookup, openid string) (community.Viewer, error) {
+	if openid == "" {
+		return community.Resident(""), nil
+	}
+	st, err := q.StaffByOpenID(ctx, openid)
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		return community.Resident(openid), nil
+	case err != nil:
+		return community.Viewer{}, err
+	}
+	return community.Member(st), nil
+}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
+	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/tickets"
@@ -24,7 +26,7 @@ func TestRouting(t *testing.T) {
 		for _, tc := range []struct {
 			name     string
 			category string
-			building *ticket.Building
+			building *community.Building
 			unit     int
 			assignee int64
 			want     []notice
@@ -146,7 +148,7 @@ func TestNumbersAndDeadlines(t *testing.T) {
 		if got.CategoryName != "维修报修" || got.Place != "3号楼2单元201室" || len(got.Photos) != 1 {
 			t.Errorf("ticket = %+v", got)
 		}
-		want := []ticket.Event{
+		want := []ticket.Entry{
 			{At: t0.UTC(), Actor: "居民", Action: "提交诉求"},
 			{At: t0.UTC(), Actor: "系统", Action: "派单", Note: "派给 网格员 张三"},
 		}
@@ -862,97 +864,97 @@ func TestAdmin(t *testing.T) {
 		r := newRig(t, s).community()
 		for _, tc := range []struct {
 			field string
-			in    tickets.StaffInput
+			in    cs.StaffInput
 		}{
-			{"name", tickets.StaffInput{Name: " ", Roles: []string{"duty"}}},
-			{"phone", tickets.StaffInput{Name: "甲", Phone: "02112345678"}},
-			{"roles", tickets.StaffInput{Name: "甲", Roles: []string{"janitor"}}},
-			{"openid", tickets.StaffInput{Name: "甲", OpenID: "o-worker"}},
+			{"name", cs.StaffInput{Name: " ", Roles: []string{"duty"}}},
+			{"phone", cs.StaffInput{Name: "甲", Phone: "02112345678"}},
+			{"roles", cs.StaffInput{Name: "甲", Roles: []string{"janitor"}}},
+			{"openid", cs.StaffInput{Name: "甲", OpenID: "o-worker"}},
 		} {
-			if _, _, err := r.svc.CreateStaff(ctx, tc.in); fieldError(t, err) != tc.field {
+			if _, _, err := r.dir.CreateStaff(ctx, tc.in); fieldError(t, err) != tc.field {
 				t.Errorf("CreateStaff(%+v): %v, want field %s", tc.in, err, tc.field)
 			}
 		}
-		st, code, err := r.svc.CreateStaff(ctx, tickets.StaffInput{Name: "钱七", Phone: "13700000000", Roles: []string{"duty", "duty", "admin"}})
+		st, code, err := r.dir.CreateStaff(ctx, cs.StaffInput{Name: "钱七", Phone: "13700000000", Roles: []string{"duty", "duty", "admin"}})
 		if err != nil || !regexp.MustCompile(`^\d{6}$`).MatchString(code) || st.ID == 0 {
 			t.Fatalf("CreateStaff = %+v, %q, %v", st, code, err)
 		}
-		if diff := cmp.Diff([]string{"duty", "admin"}, st.Roles); diff != "" {
+		if diff := cmp.Diff([]community.Role{"duty", "admin"}, st.Roles); diff != "" {
 			t.Errorf("roles mismatch (-want +got):\n%s", diff)
 		}
 		for _, bad := range []string{"12345", "000000", code + "1"} {
-			if _, err := r.svc.Bind(ctx, "o-qian", bad); !strings.Contains(userError(t, err), "绑定码无效、已使用或已过期") {
+			if _, err := r.dir.Bind(ctx, "o-qian", bad); !strings.Contains(userError(t, err), "绑定码无效、已使用或已过期") {
 				t.Errorf("Bind(%q): %v", bad, err)
 			}
 		}
-		if _, err := r.svc.Bind(ctx, "o-worker", code); userError(t, err) == "" {
+		if _, err := r.dir.Bind(ctx, "o-worker", code); userError(t, err) == "" {
 			t.Error("an openid bound twice")
 		}
-		if bound, err := r.svc.Bind(ctx, "o-qian", code); err != nil || bound.OpenID != "o-qian" || bound.ID != st.ID {
+		if bound, err := r.dir.Bind(ctx, "o-qian", code); err != nil || bound.OpenID != "o-qian" || bound.ID != st.ID {
 			t.Fatalf("Bind = %+v, %v", bound, err)
 		}
-		if _, err := r.svc.Bind(ctx, "o-qian2", code); !strings.Contains(userError(t, err), "绑定码无效、已使用或已过期") {
+		if _, err := r.dir.Bind(ctx, "o-qian2", code); !strings.Contains(userError(t, err), "绑定码无效、已使用或已过期") {
 			t.Errorf("code used twice: %v", err)
 		}
-		if got, err := r.svc.StaffByOpenID(ctx, "o-qian"); err != nil || got.Name != "钱七" {
+		if got, err := r.dir.StaffByOpenID(ctx, "o-qian"); err != nil || got.Name != "钱七" {
 			t.Errorf("StaffByOpenID = %+v, %v", got, err)
 		}
-		if _, err := r.svc.StaffByOpenID(ctx, "o-res"); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := r.dir.StaffByOpenID(ctx, "o-res"); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("StaffByOpenID(resident) = %v", err)
 		}
-		all, err := r.svc.ListStaff(ctx)
+		all, err := r.dir.ListStaff(ctx)
 		if err != nil || len(all) != 8 {
 			t.Errorf("ListStaff: %d, %v", len(all), err)
 		}
 
 		// Buildings upsert by number.
-		b, err := r.svc.SaveBuilding(ctx, tickets.BuildingInput{Number: 3, Name: "三号楼"})
+		b, err := r.dir.SaveBuilding(ctx, cs.BuildingInput{Number: 3, Name: "三号楼"})
 		if err != nil || b.ID != r.b3.ID || b.Name != "三号楼" || b.GridID != r.gridA.ID || b.UnitHeads[2] != r.unitHead.ID {
 			t.Errorf("SaveBuilding(3 again) = %+v, %v", b, err)
 		}
 		for _, tc := range []struct {
 			field string
-			in    tickets.BuildingInput
+			in    cs.BuildingInput
 		}{
-			{"number", tickets.BuildingInput{Number: 0}},
-			{"head_id", tickets.BuildingInput{Number: 9, HeadID: 999}},
-			{"unit_heads", tickets.BuildingInput{Number: 9, UnitHeads: map[string]int64{"一": r.head.ID}}},
-			{"unit_heads", tickets.BuildingInput{Number: 9, UnitHeads: map[string]int64{"1": 999}}},
+			{"number", cs.BuildingInput{Number: 0}},
+			{"head_id", cs.BuildingInput{Number: 9, HeadID: 999}},
+			{"unit_heads", cs.BuildingInput{Number: 9, UnitHeads: map[string]int64{"一": r.head.ID}}},
+			{"unit_heads", cs.BuildingInput{Number: 9, UnitHeads: map[string]int64{"1": 999}}},
 		} {
-			if _, err := r.svc.SaveBuilding(ctx, tc.in); fieldError(t, err) != tc.field {
+			if _, err := r.dir.SaveBuilding(ctx, tc.in); fieldError(t, err) != tc.field {
 				t.Errorf("SaveBuilding(%+v): %v, want field %s", tc.in, err, tc.field)
 			}
 		}
-		if _, err := r.svc.FindBuilding(ctx, 9); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := r.dir.FindBuilding(ctx, 9); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("a refused building was saved: %v", err)
 		}
-		bs, err := r.svc.Buildings(ctx)
+		bs, err := r.dir.Buildings(ctx)
 		if err != nil || len(bs) != 3 || bs[0].Number != 3 || bs[2].Number != 7 {
 			t.Errorf("Buildings = %+v, %v", bs, err)
 		}
 
 		for _, tc := range []struct {
 			field string
-			in    tickets.GridInput
+			in    cs.GridInput
 		}{
-			{"name", tickets.GridInput{WorkerID: r.worker.ID}},
-			{"worker_id", tickets.GridInput{Name: "三网格", WorkerID: 999}},
-			{"supervisor_id", tickets.GridInput{Name: "三网格", WorkerID: r.worker.ID, SupervisorID: 999}},
-			{"buildings", tickets.GridInput{Name: "三网格", WorkerID: r.worker.ID, Buildings: []int{5, 42}}},
-			{"name", tickets.GridInput{Name: "一网格", WorkerID: r.worker.ID}},
+			{"name", cs.GridInput{WorkerID: r.worker.ID}},
+			{"worker_id", cs.GridInput{Name: "三网格", WorkerID: 999}},
+			{"supervisor_id", cs.GridInput{Name: "三网格", WorkerID: r.worker.ID, SupervisorID: 999}},
+			{"buildings", cs.GridInput{Name: "三网格", WorkerID: r.worker.ID, Buildings: []int{5, 42}}},
+			{"name", cs.GridInput{Name: "一网格", WorkerID: r.worker.ID}},
 		} {
-			if _, err := r.svc.CreateGrid(ctx, tc.in); fieldError(t, err) != tc.field {
+			if _, err := r.dir.CreateGrid(ctx, tc.in); fieldError(t, err) != tc.field {
 				t.Errorf("CreateGrid(%+v): %v, want field %s", tc.in, err, tc.field)
 			}
 		}
-		if b5, _ := r.svc.FindBuilding(ctx, 5); b5.GridID != 0 {
+		if b5, _ := r.dir.FindBuilding(ctx, 5); b5.GridID != 0 {
 			t.Errorf("a refused grid took building 5")
 		}
-		grids, err := r.svc.ListGrids(ctx)
+		grids, err := r.dir.ListGrids(ctx)
 		if err != nil || len(grids) != 2 {
 			t.Fatalf("ListGrids = %+v, %v", grids, err)
 		}
-		if diff := cmp.Diff(ticket.Grid{ID: r.gridA.ID, Name: "一网格", WorkerID: r.worker.ID, SupervisorID: r.sup.ID, Buildings: []int64{r.b3.ID}}, grids[0]); diff != "" {
+		if diff := cmp.Diff(community.Grid{ID: r.gridA.ID, Name: "一网格", WorkerID: r.worker.ID, SupervisorID: r.sup.ID, Buildings: []int64{r.b3.ID}}, grids[0]); diff != "" {
 			t.Errorf("grid mismatch (-want +got):\n%s", diff)
 		}
 	})

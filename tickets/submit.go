@@ -4,40 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/storage"
-	"github.com/tongxin/tongxin/workcal"
 )
-
-// MaxPhotos is how many photos a ticket keeps.
-const MaxPhotos = 6
 
 // sameIssueWindow is how far back an open ticket of the same building and
 // category counts as the same problem.
 const sameIssueWindow = 24 * time.Hour
 
-// phoneRe is an 11-digit mainland mobile number.
-var phoneRe = regexp.MustCompile(`^1[3-9]\d{9}$`)
-
 // sources are where tickets come from.
 var sources = map[string]bool{"wechat": true, "staff": true, "open311": true}
 
-// invalid is bad input: a *bot.UserError for conversations wrapping a
-// *FieldError for the admin API, so each edge finds what it shows.
-func invalid(field, msg string) error {
-	return &bot.UserError{Message: msg, Err: &FieldError{Field: field, Message: msg}}
-}
-
 // routing is where a new ticket goes.
 type routing struct {
-	assignee *ticket.Staff // nil: the duty staff's group
+	assignee *community.Staff // nil: the duty staff's group
 	gridID   int64
 	note     string // for the timeline
 }
@@ -46,13 +34,13 @@ type routing struct {
 // when not in a building): the grid worker of the building's grid for
 // grid_worker categories, the first staff member with the category's role
 // for the others, and the duty staff when nobody matches.
-func (s *Service) route(ctx context.Context, tx *storage.Tx, cat ticket.Category, b *ticket.Building) (routing, error) {
+func (s *Service) route(ctx context.Context, tx *storage.Tx, cat ticket.Category, b *community.Building) (routing, error) {
 	var r routing
 	if b != nil {
 		r.gridID = b.GridID
 	}
 	switch {
-	case cat.Role == ticket.RoleGridWorker && r.gridID != 0:
+	case cat.Role == community.RoleGridWorker && r.gridID != 0:
 		g, err := tx.Grid(ctx, r.gridID)
 		if err != nil {
 			return routing{}, err
@@ -60,23 +48,23 @@ func (s *Service) route(ctx context.Context, tx *storage.Tx, cat ticket.Category
 		if r.assignee, err = staffOrNil(ctx, tx, g.WorkerID); err != nil {
 			return routing{}, err
 		}
-	case cat.Role != ticket.RoleGridWorker && cat.Role != "":
+	case cat.Role != community.RoleGridWorker && cat.Role != "":
 		var err error
 		if r.assignee, err = withRole(ctx, tx, cat.Role, 0); err != nil {
 			return routing{}, err
 		}
 	}
 	if r.assignee != nil {
-		r.note = "派给 " + who(*r.assignee)
+		r.note = "派给 " + r.assignee.Title()
 		return r, nil
 	}
-	duty, err := withRole(ctx, tx, ticket.RoleDuty, 0)
+	duty, err := withRole(ctx, tx, community.RoleDuty, 0)
 	if err != nil {
 		return routing{}, err
 	}
 	r.assignee = duty
 	if duty != nil {
-		r.note = "无对应处理人，派给 " + who(*duty)
+		r.note = "无对应处理人，派给 " + duty.Title()
 	} else {
 		r.note = "无对应处理人，交社区值班人员分派"
 	}
@@ -87,27 +75,27 @@ func (s *Service) route(ctx context.Context, tx *storage.Tx, cat ticket.Category
 func (s *Service) checkDraft(d *ticket.Draft) (ticket.Category, error) {
 	cat, ok := s.cats[d.Category]
 	if !ok {
-		return ticket.Category{}, invalid("category", "请选择诉求类别。")
+		return ticket.Category{}, bot.FieldError("category", "请选择诉求类别。")
 	}
 	d.Description = strings.TrimSpace(d.Description)
 	d.Phone = strings.TrimSpace(d.Phone)
 	d.Place = strings.TrimSpace(d.Place)
 	switch {
 	case d.Description == "" && len(d.Photos) == 0:
-		return cat, invalid("description", "请描述一下遇到的问题。")
+		return cat, bot.FieldError("description", "请描述一下遇到的问题。")
 	case len([]rune(d.Description)) > 1000:
-		return cat, invalid("description", "问题描述太长了，请控制在 1000 字以内。")
-	case len(d.Photos) > MaxPhotos:
-		return cat, invalid("photos", fmt.Sprintf("最多附 %d 张照片。", MaxPhotos))
-	case d.Phone != "" && !phoneRe.MatchString(d.Phone):
-		return cat, invalid("phone", "手机号应为 11 位数字，以 1 开头。")
+		return cat, bot.FieldError("description", "问题描述太长了，请控制在 1000 字以内。")
+	case len(d.Photos) > ticket.MaxPhotos:
+		return cat, bot.FieldError("photos", fmt.Sprintf("最多附 %d 张照片。", ticket.MaxPhotos))
+	case d.Phone != "" && !input.IsMobile(d.Phone):
+		return cat, bot.FieldError("phone", "手机号应为 11 位数字，以 1 开头。")
 	case d.Phone == "" && d.OpenID == "" && d.Source != "open311":
 		// Staff filing for a resident must leave a way back to them; a
 		// city platform's report may come without one (Open311 makes the
 		// phone optional).
-		return cat, invalid("phone", "请留下居民的联系电话。")
+		return cat, bot.FieldError("phone", "请留下居民的联系电话。")
 	case d.Unit < 0:
-		return cat, invalid("unit", "单元号不对。")
+		return cat, bot.FieldError("unit", "单元号不对。")
 	}
 	if d.Source == "" {
 		d.Source = "wechat"
@@ -116,7 +104,7 @@ func (s *Service) checkDraft(d *ticket.Draft) (ticket.Category, error) {
 		}
 	}
 	if !sources[d.Source] {
-		return cat, invalid("source", "来源应为 wechat、staff 或 open311。")
+		return cat, bot.FieldError("source", "来源应为 wechat、staff 或 open311。")
 	}
 	return cat, nil
 }
@@ -145,11 +133,11 @@ func (s *Service) Submit(ctx context.Context, d ticket.Draft) (ticket.Receipt, e
 
 func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, cat ticket.Category) (ticket.Receipt, error) {
 	now := s.now()
-	var b *ticket.Building
+	var b *community.Building
 	if d.BuildingID != 0 {
 		bb, err := tx.Building(ctx, d.BuildingID)
 		if errors.Is(err, bot.ErrNotFound) {
-			return ticket.Receipt{}, invalid("building_id", "没有这栋楼，请重新选择。")
+			return ticket.Receipt{}, bot.FieldError("building_id", "没有这栋楼，请重新选择。")
 		}
 		if err != nil {
 			return ticket.Receipt{}, err
@@ -160,12 +148,12 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if d.FiledBy != 0 {
 		st, err := tx.Staff(ctx, d.FiledBy)
 		if errors.Is(err, bot.ErrNotFound) {
-			return ticket.Receipt{}, invalid("filed_by", "登记人不是社区工作人员。")
+			return ticket.Receipt{}, bot.FieldError("filed_by", "登记人不是社区工作人员。")
 		}
 		if err != nil {
 			return ticket.Receipt{}, err
 		}
-		actor = who(st)
+		actor = st.Title()
 	}
 	if d.Place == "" {
 		d.Place = placeOf(b, d.Unit)
@@ -185,7 +173,7 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 
 	// The counter row is the one place concurrent filings queue: take it
 	// last, so it is held for as short a time as possible.
-	day := now.In(workcal.Shanghai).Format("060102")
+	day := now.In(bot.Shanghai).Format("060102")
 	seq, err := tx.NextTicketNumber(ctx, day)
 	if err != nil {
 		return ticket.Receipt{}, err
@@ -215,17 +203,17 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if d.FiledBy != 0 {
 		filed = "代居民登记诉求"
 	}
-	events := []ticket.Event{{At: now, Actor: actor, Action: filed}, {At: now, Actor: actorSystem, Action: "派单", Note: r.note}}
+	events := []ticket.Entry{{At: now, Actor: actor, Action: filed}, {At: now, Actor: actorSystem, Action: "派单", Note: r.note}}
 	if root != nil {
-		events = append(events, ticket.Event{At: now, Actor: actorSystem, Action: "关联同类问题",
+		events = append(events, ticket.Entry{At: now, Actor: actorSystem, Action: "关联同类问题",
 			Note: fmt.Sprintf("本楼已有 %d 户反映同类问题，并入编号 %s 一并处理", households, root.Number)})
-		if _, err := tx.AddTicketEvent(ctx, root.ID, ticket.Event{At: now, Actor: actorSystem, Action: "同类反映",
+		if _, err := tx.AddTimelineEntry(ctx, root.ID, ticket.Entry{At: now, Actor: actorSystem, Action: "同类反映",
 			Note: "编号 " + t.Number + " 反映同类问题"}); err != nil {
 			return ticket.Receipt{}, err
 		}
 	}
 	for _, e := range events {
-		if _, err := tx.AddTicketEvent(ctx, t.ID, e); err != nil {
+		if _, err := tx.AddTimelineEntry(ctx, t.ID, e); err != nil {
 			return ticket.Receipt{}, err
 		}
 	}
@@ -296,7 +284,7 @@ func (s *Service) due(from time.Time, hours float64) time.Time {
 }
 
 // placeOf describes a building (and unit) for a ticket that gave no place.
-func placeOf(b *ticket.Building, unit int) string {
+func placeOf(b *community.Building, unit int) string {
 	if b == nil {
 		return "未说明地点"
 	}
@@ -312,7 +300,7 @@ func placeOf(b *ticket.Building, unit int) string {
 
 // notifyNew tells the assignee of new ticket t, and copies the building's
 // 楼栋长 and the unit's 单元长 (when bound and not the assignee).
-func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket, assignee *ticket.Staff, b *ticket.Building, same int, now time.Time) error {
+func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket, assignee *community.Staff, b *community.Building, same int, now time.Time) error {
 	text := func(private bool) string {
 		var text strings.Builder
 		fmt.Fprintf(&text, "【新诉求】编号 %s\n类别：%s\n地点：%s\n问题：%s\n居民：%s",
@@ -323,7 +311,7 @@ func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket
 		if same > 0 {
 			fmt.Fprintf(&text, "\n本楼已有 %d 户反映同类问题。", same)
 		}
-		fmt.Fprintf(&text, "\n请于 %s 前受理：回复 受理 %s", shanghai(t.ResponseDue), t.Number)
+		fmt.Fprintf(&text, "\n请于 %s 前受理：回复 受理 %s", bot.When(t.ResponseDue), t.Number)
 		return text.String()
 	}
 	key := "ticket:" + t.Number + ":new:duty"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tongxin/tongxin/bot"
 	"strconv"
 	"time"
 
@@ -107,7 +108,7 @@ func (s *Service) closeUnrated(ctx context.Context, t ticket.Ticket, before, now
 		if ok, err = tx.CloseUnrated(ctx, t.ID, before, now, ticket.RatingSatisfied, "默认满意"); err != nil || !ok {
 			return err
 		}
-		_, err = tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorSystem, Action: "自动关闭",
+		_, err = tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorSystem, Action: "自动关闭",
 			Note: "办结后 3 天未评价，默认满意"})
 		return err
 	})
@@ -129,14 +130,14 @@ func (s *Service) escalate(ctx context.Context, t ticket.Ticket, now time.Time) 
 		}
 		to := "社区值班人员"
 		if sup != nil {
-			to = who(*sup)
+			to = sup.Title()
 		}
-		if _, err := tx.AddTicketEvent(ctx, t.ID, ticket.Event{At: now, Actor: actorSystem, Action: "超时升级",
+		if _, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorSystem, Action: "超时升级",
 			Note: "超过受理时限未受理，已报 " + to + " 督办"}); err != nil {
 			return err
 		}
 		text := fmt.Sprintf("【超时未受理】编号 %s（%s）应于 %s 前受理，至今未受理。处理人：%s，请督办。",
-			t.Number, s.brief(t), shanghai(t.ResponseDue), handlerName(t))
+			t.Number, s.brief(t), bot.When(t.ResponseDue), handlerName(t))
 		return s.toStaff(ctx, tx, sup, t, KindEscalated, "ticket:"+t.Number+":escalated", text, now)
 	})
 	return ok, err
@@ -146,7 +147,7 @@ func (s *Service) escalate(ctx context.Context, t ticket.Ticket, now time.Time) 
 // resolution and satisfaction rates), in all, by grid and by category.
 func (s *Service) Stats(ctx context.Context, from, to time.Time) (Stats, error) {
 	if from.IsZero() || to.IsZero() || !from.Before(to) {
-		return Stats{}, invalid("to", "请给出开始和结束时间，结束晚于开始")
+		return Stats{}, bot.FieldError("to", "请给出开始和结束时间，结束晚于开始")
 	}
 	rows, err := s.store.TicketStats(ctx, from, to, s.now())
 	if err != nil {

@@ -15,11 +15,9 @@ import (
 	"os"
 	"strings"
 	"time"
-)
 
-// Shanghai is the community's time zone. China keeps one offset all year,
-// so a fixed zone is exact and needs no zoneinfo files.
-var Shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
+	"github.com/tongxin/tongxin/bot"
+)
 
 //go:embed cn-holidays.txt
 var builtin string
@@ -91,8 +89,8 @@ func Parse(r io.Reader) (*Calendar, error) {
 			if len(f) < 3 {
 				return nil, bad("want: off FIRST LAST NAME")
 			}
-			first, err1 := time.ParseInLocation(time.DateOnly, f[1], Shanghai)
-			last, err2 := time.ParseInLocation(time.DateOnly, f[2], Shanghai)
+			first, err1 := time.ParseInLocation(time.DateOnly, f[1], bot.Shanghai)
+			last, err2 := time.ParseInLocation(time.DateOnly, f[2], bot.Shanghai)
 			if err1 != nil || err2 != nil || last.Before(first) || last.Sub(first) > 31*24*time.Hour {
 				return nil, bad("bad date range")
 			}
@@ -105,7 +103,7 @@ func Parse(r io.Reader) (*Calendar, error) {
 			if len(f) < 2 {
 				return nil, bad("want: work DATE NAME")
 			}
-			d, err := time.ParseInLocation(time.DateOnly, f[1], Shanghai)
+			d, err := time.ParseInLocation(time.DateOnly, f[1], bot.Shanghai)
 			if err != nil {
 				return nil, bad("bad date")
 			}
@@ -151,22 +149,22 @@ func (c *Calendar) WithHours(spans []Span) (*Calendar, error) {
 // it only weekends count as days off.
 func (c *Calendar) Covers(year int) bool { return c.years[year] }
 
-// IsWorkday reports whether the day of t (in Shanghai) is a working day.
+// IsWorkday reports whether the day of t (in bot.Shanghai) is a working day.
 func (c *Calendar) IsWorkday(t time.Time) bool {
-	key := t.In(Shanghai).Format(time.DateOnly)
+	key := t.In(bot.Shanghai).Format(time.DateOnly)
 	if _, ok := c.work[key]; ok {
 		return true
 	}
 	if _, ok := c.off[key]; ok {
 		return false
 	}
-	wd := t.In(Shanghai).Weekday()
+	wd := t.In(bot.Shanghai).Weekday()
 	return wd != time.Saturday && wd != time.Sunday
 }
 
 // Holiday returns the holiday's name when t falls on one.
 func (c *Calendar) Holiday(t time.Time) (string, bool) {
-	name, ok := c.off[t.In(Shanghai).Format(time.DateOnly)]
+	name, ok := c.off[t.In(bot.Shanghai).Format(time.DateOnly)]
 	return name, ok
 }
 
@@ -177,8 +175,8 @@ func (c *Calendar) Add(start time.Time, d time.Duration) time.Time {
 	if d <= 0 {
 		return start
 	}
-	local := start.In(Shanghai)
-	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, Shanghai)
+	local := start.In(bot.Shanghai)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, bot.Shanghai)
 	for i := 0; i < 3660; i++ { // ten years of days: a bound, never reached in practice
 		if c.IsWorkday(day) {
 			for _, s := range c.hours {
@@ -207,8 +205,8 @@ func (c *Calendar) Between(a, b time.Time) time.Duration {
 		return 0
 	}
 	var total time.Duration
-	la := a.In(Shanghai)
-	day := time.Date(la.Year(), la.Month(), la.Day(), 0, 0, 0, 0, Shanghai)
+	la := a.In(bot.Shanghai)
+	day := time.Date(la.Year(), la.Month(), la.Day(), 0, 0, 0, 0, bot.Shanghai)
 	for !day.After(b) {
 		if c.IsWorkday(day) {
 			for _, s := range c.hours {

@@ -4,11 +4,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tongxin/tongxin/bot"
 )
 
 func at(t *testing.T, s string) time.Time {
 	t.Helper()
-	v, err := time.ParseInLocation("2006-01-02 15:04", s, Shanghai)
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, bot.Shanghai)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +73,7 @@ func TestAddAcrossHolidaysAndMakeUpDays(t *testing.T) {
 	} {
 		got := c.Add(at(t, tc.start), tc.d)
 		if !got.Equal(at(t, tc.want)) {
-			t.Errorf("Add(%s, %s) = %s, want %s", tc.start, tc.d, got.In(Shanghai).Format("2006-01-02 15:04"), tc.want)
+			t.Errorf("Add(%s, %s) = %s, want %s", tc.start, tc.d, got.In(bot.Shanghai).Format("2006-01-02 15:04"), tc.want)
 		}
 		// Between is Add's inverse.
 		if back := c.Between(at(t, tc.start), got); back != tc.d {

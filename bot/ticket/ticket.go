@@ -7,6 +7,8 @@ package ticket
 import (
 	"context"
 	"time"
+
+	"github.com/tongxin/tongxin/bot/community"
 )
 
 // Status is where a ticket is in its lifecycle:
@@ -46,17 +48,8 @@ func (s Status) Label() string {
 // Open reports whether the ticket still needs work.
 func (s Status) Open() bool { return s != Resolved && s != Closed }
 
-// Roles staff can have.
-const (
-	RoleGridWorker   = "grid_worker"
-	RoleBuildingHead = "building_head"
-	RoleUnitHead     = "unit_head"
-	RoleSupervisor   = "supervisor"
-	RoleDuty         = "duty"
-	RoleMediator     = "mediator"
-	RoleEmployment   = "employment"
-	RoleAdmin        = "admin"
-)
+// MaxPhotos is how many photos one request may carry.
+const MaxPhotos = 6
 
 // Ratings residents give after 办结.
 const (
@@ -73,49 +66,9 @@ type Category struct {
 	Name string `json:"name"`
 	// Role routes the ticket: grid_worker (the building's grid worker) or
 	// a role such as mediator or employment.
-	Role          string  `json:"role"`
-	ResponseHours float64 `json:"response_hours"`
-	ResolveHours  float64 `json:"resolve_hours"`
-}
-
-// Staff is a community worker.
-type Staff struct {
-	ID     int64    `json:"id"`
-	Name   string   `json:"name"`
-	Phone  string   `json:"phone,omitempty"`
-	OpenID string   `json:"openid,omitempty"`
-	Roles  []string `json:"roles"`
-}
-
-// Has reports whether s has role.
-func (s Staff) Has(role string) bool {
-	for _, r := range s.Roles {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
-
-// Building is one of the community's buildings.
-type Building struct {
-	ID     int64  `json:"id"`
-	Number int    `json:"number"`
-	Name   string `json:"name"`
-	GridID int64  `json:"grid_id,omitempty"`
-	// HeadID is the 楼栋长 (staff id), 0 when none.
-	HeadID int64 `json:"head_id,omitempty"`
-	// UnitHeads maps a unit number to its 单元长 (staff id).
-	UnitHeads map[int]int64 `json:"unit_heads,omitempty"`
-}
-
-// Grid is a group of buildings with its grid worker (网格员).
-type Grid struct {
-	ID           int64   `json:"id"`
-	Name         string  `json:"name"`
-	WorkerID     int64   `json:"worker_id"`
-	SupervisorID int64   `json:"supervisor_id,omitempty"`
-	Buildings    []int64 `json:"buildings"`
+	Role          community.Role `json:"role"`
+	ResponseHours float64        `json:"response_hours"`
+	ResolveHours  float64        `json:"resolve_hours"`
 }
 
 // Ticket is one service request.
@@ -159,8 +112,13 @@ type Ticket struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
-// Event is one line of a ticket's timeline.
-type Event struct {
+// Record is what the access policy needs to know of t.
+func (t Ticket) Record() community.Record {
+	return community.Record{Owner: t.OpenID, AssigneeID: t.AssigneeID}
+}
+
+// Entry is one line of a ticket's timeline.
+type Entry struct {
 	At time.Time `json:"at"`
 	// Actor is who did it, as shown: "居民", "网格员 张三", "系统".
 	Actor  string `json:"actor"`
@@ -221,17 +179,16 @@ type Action struct {
 
 // Service is what conversations need from service requests. Errors meant
 // for the person are *bot.UserError; unknown tickets are bot.ErrNotFound.
+// Access is the service's to decide (community's policy), never the
+// caller's.
 type Service interface {
 	Categories() []Category
-	Buildings(ctx context.Context) ([]Building, error)
-	// FindBuilding returns the building with that number, or
-	// bot.ErrNotFound.
-	FindBuilding(ctx context.Context, number int) (Building, error)
 	Submit(ctx context.Context, d Draft) (Receipt, error)
 	// Mine lists the resident's tickets, newest first.
 	Mine(ctx context.Context, openid string, limit int) ([]Ticket, error)
-	// Get returns a ticket with its timeline.
-	Get(ctx context.Context, number string) (Ticket, []Event, error)
+	// View returns a ticket with its timeline for the person with openid:
+	// bot.ErrNotFound unless the access policy lets them read it.
+	View(ctx context.Context, openid, number string) (Ticket, []Entry, error)
 	// Urge (催办) the resident's own ticket once its response deadline
 	// passed; it notifies the handler's supervisor.
 	Urge(ctx context.Context, openid, number string) (Ticket, error)
@@ -243,11 +200,6 @@ type Service interface {
 	AwaitingRating(ctx context.Context, openid string) (Ticket, error)
 	// Rate rates that ticket; 3 reopens it.
 	Rate(ctx context.Context, openid, number string, rating int) (Ticket, error)
-	// StaffByOpenID returns the staff member bound to openid, or
-	// bot.ErrNotFound.
-	StaffByOpenID(ctx context.Context, openid string) (Staff, error)
-	// Bind binds openid to the staff member holding the one-time code.
-	Bind(ctx context.Context, openid, code string) (Staff, error)
 	// Todo lists a staff member's open tickets, overdue first.
 	Todo(ctx context.Context, staffID int64) ([]Ticket, error)
 	// Act performs a staff action, with the same rules for WeChat and the

@@ -4,112 +4,81 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/bot/flows/profile"
 	"github.com/tongxin/tongxin/bot/flows/report"
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
-	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/wechat"
 )
 
-// menuItem is a main-menu entry: key, label and extra keywords.
-type menuItem struct {
-	key, label string
-	keywords   []string
+// features is the feature table: each registers its flow, keywords, QR
+// scenes, follow-up answers and menu actions on the router. A new domain
+// is one line here.
+var features = []flows.Register{
+	profile.Register,
+	report.Register,
+	staffdesk.Register,
+	comingSoon("EVENTS", "活动报名", "活动报名"),
+	comingSoon("LEGAL", "法律咨询", "法律诊所预约"),
 }
 
-// builtinMenu is the main menu unless the configuration file sets one.
-var builtinMenu = []menuItem{
-	{"REPORT", "报修/诉求", nil},
-	{"EVENTS", "活动报名", nil},
-	{"LEGAL", "法律咨询", nil},
-	{"MY", "我的信息", []string{"我的信息", "我的"}},
+// defaultMenu is the main menu unless the configuration file sets one.
+var defaultMenu = []bot.MenuItem{
+	{Key: "REPORT"},
+	{Key: "EVENTS"},
+	{Key: "LEGAL"},
+	{Key: "MY", Keywords: []string{"我的信息", "我的"}},
 }
 
-// menuItems applies the operator's menu (order, labels, keywords) to the
-// built-in entries.
-func menuItems(cfg config.Config) ([]menuItem, error) {
+// menu is the operator's menu (order, labels, keywords), or the default.
+func menu(cfg config.Config) []bot.MenuItem {
 	if len(cfg.Bot.Menu) == 0 {
-		return builtinMenu, nil
+		return defaultMenu
 	}
-	byKey := map[string]menuItem{}
-	for _, it := range builtinMenu {
-		byKey[it.key] = it
-	}
-	var items []menuItem
-	for _, m := range cfg.Bot.Menu {
-		it, ok := byKey[m.Key]
-		if !ok {
-			return nil, fmt.Errorf("config: menu key %q has no handler (known: REPORT, EVENTS, LEGAL, MY)", m.Key)
-		}
-		if m.Label != "" {
-			it.label = m.Label
-		}
-		if len(m.Keywords) > 0 {
-			it.keywords = m.Keywords
-		}
-		items = append(items, it)
-	}
-	return items, nil
-}
-
-// comingSoon answers a menu entry whose service is not open yet.
-func comingSoon(what string) bot.Handler {
-	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
-		return bot.Text(what + "服务即将开通，敬请期待。\n急事请回复 人工 联系工作人员。"), nil
-	})
-}
-
-// buildBot assembles the router: built-in menu, keywords and texts, with
-// the operator's overrides from the configuration file on top.
-func buildBot(cfg config.Config, residents bot.Residents, sessions bot.SessionStore, n bot.Notifier, svc ticket.Service, obs bot.Observer, log *slog.Logger) (*bot.Router, error) {
-	r := bot.NewRouter(sessions)
-	r.Residents = residents
-	r.Observer = obs
-	r.Logger = log
-	r.Human = bot.HumanHandler(n, residents, time.Now)
-	r.Texts = bot.Texts{Welcome: cfg.Bot.Welcome, Help: cfg.Bot.Help, Fallback: cfg.Bot.Fallback}
-
-	if err := r.Flow(profile.New(residents)); err != nil {
-		return nil, err
-	}
-	if err := report.Register(r, svc, residents); err != nil {
-		return nil, err
-	}
-	if err := (&staffdesk.Desk{Svc: svc}).Register(r); err != nil {
-		return nil, err
-	}
-	handlers := map[string]bot.Handler{
-		"REPORT": r.StartFlow(report.Name),
-		"EVENTS": comingSoon("活动报名"),
-		"LEGAL":  comingSoon("法律诊所预约"),
-		"MY":     profile.Mine(residents),
-	}
-	items, err := menuItems(cfg)
-	if err != nil {
-		return nil, err
-	}
-	for _, it := range items {
-		h := handlers[it.key]
-		if err := r.Menu(bot.MenuEntry{Key: it.key, Label: it.label, Handler: h}); err != nil {
-			return nil, err
-		}
-		for _, k := range it.keywords {
-			if err := r.Exact(k, h); err != nil {
-				return nil, err
+	items := make([]bot.MenuItem, len(cfg.Bot.Menu))
+	for i, m := range cfg.Bot.Menu {
+		items[i] = bot.MenuItem{Key: m.Key, Label: m.Label, Keywords: m.Keywords}
+		if len(m.Keywords) == 0 {
+			for _, def := range defaultMenu {
+				if def.Key == m.Key {
+					items[i].Keywords = def.Keywords
+				}
 			}
 		}
 	}
-	for _, k := range []string{"登记", "修改信息", "登记信息"} {
-		if err := r.Exact(k, r.StartFlow(profile.Name)); err != nil {
+	return items
+}
+
+// comingSoon is the feature of a menu entry whose service is not open yet.
+func comingSoon(key, label, what string) flows.Register {
+	return func(r *bot.Router, d flows.Deps) error {
+		return r.Action(bot.MenuEntry{Key: key, Label: label, Handler: bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+			return bot.Text(what + "服务即将开通，敬请期待。\n急事请回复 人工 联系工作人员。"), nil
+		})})
+	}
+}
+
+// buildBot assembles the router from the feature table over one Deps, then
+// the menu and texts, with the operator's overrides from the configuration
+// file on top.
+func buildBot(cfg config.Config, sessions bot.SessionStore, d flows.Deps, obs bot.Observer, log *slog.Logger) (*bot.Router, error) {
+	r := bot.NewRouter(sessions)
+	r.Residents = d.Residents
+	r.Observer = obs
+	r.Logger = log
+	r.Now = d.Now
+	r.Human = bot.HumanHandler(d.Notifier, d.Residents, d.Clock())
+	r.Texts = bot.Texts{Welcome: cfg.Bot.Welcome, Help: cfg.Bot.Help, Fallback: cfg.Bot.Fallback}
+	for _, register := range features {
+		if err := register(r, d); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.Scene("profile", r.SceneFlow(profile.Name)); err != nil {
-		return nil, err
+	if err := r.Menu(menu(cfg)...); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	for k, text := range cfg.Bot.Replies {
 		reply := bot.Text(text)
@@ -122,10 +91,10 @@ func buildBot(cfg config.Config, residents bot.Residents, sessions bot.SessionSt
 
 // menuButtons lays the main menu out as a WeChat custom menu, which allows
 // three top-level buttons: with more entries the third becomes "更多".
-func menuButtons(items []menuItem) []wechat.MenuButton {
+func menuButtons(entries []bot.MenuEntry) []wechat.MenuButton {
 	var out []wechat.MenuButton
-	for _, it := range items {
-		out = append(out, wechat.MenuButton{Type: "click", Name: it.label, Key: it.key})
+	for _, e := range entries {
+		out = append(out, wechat.MenuButton{Type: "click", Name: e.Label, Key: e.Key})
 	}
 	if len(out) <= 3 {
 		return out

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/storage/storagetest"
 )
@@ -50,7 +51,7 @@ func TestExampleConfigBuildsTheBot(t *testing.T) {
 	}
 	cfg := loadFile(t, string(raw))
 	store := storagetest.Open(t)
-	r, err := buildBot(cfg, store, &bot.MemorySessions{}, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r, err := buildBot(cfg, &bot.MemorySessions{}, flows.Deps{Residents: store}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestConfigCollisionsFailAtStartup(t *testing.T) {
 		"unknown menu key":        "[[bot.menu]]\nkey = \"SHOP\"\nlabel = \"商城\"\n",
 	} {
 		cfg := loadFile(t, toml)
-		if _, err := buildBot(cfg, storagetest.Open(t), &bot.MemorySessions{}, nil, nil, nil, slog.Default()); err == nil {
+		if _, err := buildBot(cfg, &bot.MemorySessions{}, flows.Deps{Residents: storagetest.Open(t)}, nil, slog.Default()); err == nil {
 			t.Errorf("%s: the bot was built, want a start-up error", name)
 		}
 	}

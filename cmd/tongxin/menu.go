@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/storage/redisstate"
 	"github.com/tongxin/tongxin/wechat"
@@ -13,7 +15,9 @@ import (
 
 // pushMenu publishes the main menu as the account's custom menu.
 func pushMenu(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
-	items, err := menuItems(cfg)
+	// The router checks the menu against the features, as serve does;
+	// nothing it would call runs here.
+	r, err := buildBot(cfg, &bot.MemorySessions{}, flows.Deps{}, nil, log)
 	if err != nil {
 		return err
 	}
@@ -28,7 +32,7 @@ func pushMenu(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	if err != nil {
 		return err
 	}
-	buttons := menuButtons(items)
+	buttons := menuButtons(r.MenuEntries())
 	if err := client.PushMenu(ctx, buttons); err != nil {
 		return fmt.Errorf("menu push: %w", err)
 	}

@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	cm "github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/notify"
@@ -150,10 +153,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	}
 	var categories []ticket.Category
 	for _, c := range cfg.Tickets.Categories {
-		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: c.Role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
+		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: cm.Role(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
 	}
 	svc = tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
-	router, err := buildBot(cfg, d.store, &redisstate.Sessions{Client: d.redis}, outbox, svc, metrics, log)
+	dir := community.New(d.store, nil)
+	router, err := buildBot(cfg, &redisstate.Sessions{Client: d.redis}, flows.Deps{
+		Residents: d.store, Notifier: outbox, Community: dir, Tickets: svc,
+	}, metrics, log)
 	if err != nil {
 		return err
 	}
@@ -178,6 +184,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Started:       time.Now(),
 		Notifications: d.store,
 		Retrier:       outbox,
+		Community:     dir,
 		Tickets:       svc,
 		Open311Key:    cfg.Open311Key,
 		Ready: map[string]handlers.Pinger{

@@ -8,12 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
-	"unicode"
 
 	"github.com/tongxin/tongxin/bot"
-	"github.com/tongxin/tongxin/bot/flows/address"
+	"github.com/tongxin/tongxin/bot/flows"
+	"github.com/tongxin/tongxin/bot/input"
 )
 
 // Name is the flow's name in sessions and metrics.
@@ -22,111 +20,40 @@ const Name = "profile"
 // Roles are the household roles offered, in order.
 var Roles = []string{"户主", "家庭成员", "租户", "其他"}
 
-var mobile = regexp.MustCompile(`^1[3-9]\d{9}$`)
-
-// ParsePhone validates a mainland mobile number, tolerating spaces, dashes
-// and a +86 prefix.
-func ParsePhone(norm string) (string, bool) {
-	p := strings.NewReplacer(" ", "", "-", "").Replace(norm)
-	if len(p) == 13 || len(p) == 14 {
-		p = strings.TrimPrefix(strings.TrimPrefix(p, "+"), "86")
-	}
-	return p, mobile.MatchString(p)
-}
-
-func parseName(text string) (string, error) {
-	name := strings.TrimSpace(text)
-	n := len([]rune(name))
-	if n < 2 || n > 20 {
-		return "", bot.Invalid("姓名请填写 2 到 20 个字。")
-	}
-	for _, r := range name {
-		if !unicode.IsLetter(r) && r != '·' && r != ' ' && r != '•' {
-			return "", bot.Invalid("姓名只能包含文字，请重新输入。")
-		}
-	}
-	return name, nil
-}
-
-// remembered offers a stored field of the resident back to them.
-func remembered(res bot.Residents, field func(bot.Resident) (bot.Answer, bool)) func(context.Context, *bot.State) (bot.Answer, bool, error) {
-	return func(ctx context.Context, st *bot.State) (bot.Answer, bool, error) {
-		r, err := res.Resident(ctx, st.OpenID)
-		if errors.Is(err, bot.ErrNotFound) {
-			return bot.Answer{}, false, nil
-		}
-		if err != nil {
-			return bot.Answer{}, false, err
-		}
-		a, ok := field(r)
-		return a, ok, nil
-	}
-}
-
 // New returns the profile flow storing into res.
 func New(res bot.Residents) *bot.Flow {
+	phone := input.PhoneStep("phone", "手机", "请输入您的手机号（11 位）。", input.FromProfile(res, input.ProfilePhone))
+	phone.Help = "手机号用于工作人员联系您，例如 13800138000。"
 	return &bot.Flow{
 		Name:  Name,
 		Title: "登记个人信息",
 		Intro: "登记后，以后报修、报名会自动带出您的信息（约 1 分钟）。",
 		Help:  "您的信息只用于社区联系您，不会公开。",
 		Steps: []*bot.Step{
-			{
-				Key: "name", Label: "姓名", Prompt: "请问您怎么称呼？请填写真实姓名。",
-				Suggest: remembered(res, func(r bot.Resident) (bot.Answer, bool) {
-					return bot.Answer{Value: r.Name}, r.Name != ""
-				}),
-				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					name, err := parseName(in.Text)
-					return bot.Answer{Value: name}, err
-				},
-			},
-			{
-				Key: "phone", Label: "手机", Prompt: "请输入您的手机号（11 位）。",
-				Help: "手机号用于工作人员联系您，例如 13800138000。",
-				Suggest: remembered(res, func(r bot.Resident) (bot.Answer, bool) {
-					return bot.Answer{Value: r.Phone, Display: bot.MaskPhone(r.Phone)}, r.Phone != ""
-				}),
-				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					p, ok := ParsePhone(in.Norm)
-					if !ok {
-						return bot.Answer{}, bot.Invalid("手机号应为 11 位数字，以 1 开头，例如 13800138000。")
-					}
-					return bot.Answer{Value: p, Display: bot.MaskPhone(p)}, nil
-				},
-			},
+			input.NameStep("name", "姓名", "请问您怎么称呼？请填写真实姓名。", input.FromProfile(res, input.ProfileName)),
+			phone,
 			{
 				Key: "address", Label: "住址", Prompt: "请问您住在哪里？例如：3号楼2单元201",
 				Help: "按 楼号+单元+房号 填写，例如 3号楼2单元201，也可以写 3-2-201。",
-				Suggest: remembered(res, func(r bot.Resident) (bot.Answer, bool) {
-					return bot.Answer{Value: r.Address}, r.Address != ""
-				}),
+				Suggest: func(ctx context.Context, st *bot.State) (bot.Answer, bool, error) {
+					a, err := input.FromProfile(res, input.ProfileAddress)(ctx, st.OpenID)
+					return bot.Answer{Value: a}, a != "", err
+				},
 				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					a, ok := address.Parse(in.Norm)
+					a, ok := input.ParseAddress(in.Norm)
 					if !ok {
 						return bot.Answer{}, bot.Invalid("没看懂这个地址，请按 楼号+单元+房号 填写，例如 3号楼2单元201。")
 					}
 					return bot.Answer{Value: a.String()}, nil
 				},
 			},
-			{
-				Key: "role", Label: "身份", Prompt: "您是这户的：",
-				Choices: func(ctx context.Context, st *bot.State) ([]bot.Choice, error) {
-					cs := make([]bot.Choice, len(Roles))
-					for i, r := range Roles {
-						cs[i] = bot.Choice{Value: r, Label: r}
-					}
-					return cs, nil
-				},
-			},
+			input.ChoiceStep("role", "身份", "您是这户的：", Roles...),
 			{
 				Key: "note", Label: "特殊情况", Optional: true,
 				Prompt: "家里有需要社区特别关照的情况吗？例如独居老人、行动不便。",
 				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					if n := len([]rune(in.Text)); n == 0 || n > 100 {
-						return bot.Answer{}, bot.Invalid("请用 100 字以内说明，或回复 跳过。")
-					}
-					return bot.Answer{Value: in.Text}, nil
+					const hint = "请用 100 字以内说明，或回复 跳过。"
+					return input.Bounded(in.Text, 1, 100, hint, hint)
 				},
 			},
 		},
@@ -164,4 +91,24 @@ func Mine(res bot.Residents) bot.Handler {
 		return bot.Text(fmt.Sprintf("您登记的信息：\n姓名：%s\n手机：%s\n住址：%s\n身份：%s\n特殊情况：%s\n回复 登记 可修改。",
 			r.Name, bot.MaskPhone(r.Phone), r.Address, r.Role, note)), nil
 	})
+}
+
+// Register adds the profile flow (登记, 修改信息, 登记信息, the QR scene
+// "profile") and the MY menu action (我的信息) to r.
+func Register(r *bot.Router, d flows.Deps) error {
+	if err := r.Flow(New(d.Residents)); err != nil {
+		return err
+	}
+	start := r.StartFlow(Name)
+	if err := r.Keywords(
+		bot.Keyword{Word: "登记", Handler: start},
+		bot.Keyword{Word: "修改信息", Handler: start},
+		bot.Keyword{Word: "登记信息", Handler: start},
+	); err != nil {
+		return err
+	}
+	if err := r.Scene("profile", r.SceneFlow(Name)); err != nil {
+		return err
+	}
+	return r.Action(bot.MenuEntry{Key: "MY", Label: "我的信息", Handler: Mine(d.Residents)})
 }

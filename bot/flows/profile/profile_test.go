@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
+	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/bot/flows/profile"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -20,16 +21,11 @@ func newRouter(t *testing.T, store *storage.Store, clock *bottest.Clock) *bot.Ro
 	r := bot.NewRouter(&bot.MemorySessions{Now: clock.Now})
 	r.Now = clock.Now
 	r.Residents = store
-	for _, err := range []error{
-		r.Flow(profile.New(store)),
-		r.Menu(bot.MenuEntry{Key: "MY", Label: "我的信息", Handler: profile.Mine(store)}),
-		r.Exact("登记", r.StartFlow(profile.Name)),
-		r.Exact("我的信息", profile.Mine(store)),
-		r.Scene("profile", r.SceneFlow(profile.Name)),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := profile.Register(r, flows.Deps{Residents: store, Now: clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Menu(bot.MenuItem{Key: "MY", Keywords: []string{"我的信息"}}); err != nil {
+		t.Fatal(err)
 	}
 	return r
 }
@@ -69,17 +65,4 @@ func TestStoredProfile(t *testing.T) {
 			t.Errorf("stored resident mismatch (-want +got):\n%s", diff)
 		}
 	})
-}
-
-func TestParsePhone(t *testing.T) {
-	for in, want := range map[string]string{"13800138000": "13800138000", "138 0013 8000": "13800138000", "+8613800138000": "13800138000", "8613800138000": "13800138000"} {
-		if got, ok := profile.ParsePhone(in); !ok || got != want {
-			t.Errorf("ParsePhone(%q) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{"", "12345678901", "1380013800", "138001380001", "23800138000", "电话"} {
-		if got, ok := profile.ParsePhone(in); ok {
-			t.Errorf("ParsePhone(%q) = %q, want invalid", in, got)
-		}
-	}
 }

@@ -4,30 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/flows"
+	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
-// numberRe finds a ticket number in a command: the first run of 6 to 10
-// digits, whatever stands between ("查询 2611260001", "查询 编号:2611260001").
-var numberRe = regexp.MustCompile(`^\D*?(\d{6,10})\s*(.*)$`)
-
 // args splits "催办 2611260001 还没人来" into the number and the rest.
-func args(m *bot.Message) (number, rest string, ok bool) {
-	mm := numberRe.FindStringSubmatch(bot.Normalize(m.Text))
-	if mm == nil {
-		return "", "", false
-	}
-	// The rest is taken from the raw text to keep the resident's wording.
-	raw := strings.TrimSpace(m.Text)
-	if i := strings.Index(raw, mm[1]); i >= 0 {
-		return mm[1], strings.TrimSpace(raw[i+len(mm[1]):]), true
-	}
-	return mm[1], mm[2], true
-}
+func args(m *bot.Message) (number, rest string, ok bool) { return input.NumberArgs(m.Text) }
 
 func mustNumber(usage string) bot.Reply {
 	return bot.Text("请带上诉求编号，例如：" + usage)
@@ -46,23 +32,23 @@ func Mine(svc ticket.Service) bot.Handler {
 		var b strings.Builder
 		b.WriteString("您的诉求（最近的在前）：")
 		for _, t := range ts {
-			fmt.Fprintf(&b, "\n%s %s %s（%s）", t.Number, t.CategoryName, t.Status.Label(), t.CreatedAt.In(shanghai).Format("1月2日"))
+			fmt.Fprintf(&b, "\n%s %s %s（%s）", t.Number, t.CategoryName, t.Status.Label(), bot.Day(t.CreatedAt))
 		}
 		b.WriteString("\n回复 查询 编号 查看详情。")
 		return bot.Text(b.String()), nil
 	})
 }
 
-// Query shows one of the resident's requests with its timeline (查询).
-// Staff may look up any request.
+// Query shows a request with its timeline (查询): the resident's own, or
+// one the service's access policy lets the staff member read.
 func Query(svc ticket.Service) bot.Handler {
 	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 		number, _, ok := args(m)
 		if !ok {
 			return mustNumber("查询 2611260001"), nil
 		}
-		t, events, err := svc.Get(ctx, number)
-		if errors.Is(err, bot.ErrNotFound) || (err == nil && t.OpenID != m.OpenID && !mayRead(ctx, svc, m.OpenID, t)) {
+		t, events, err := svc.View(ctx, m.OpenID, number)
+		if errors.Is(err, bot.ErrNotFound) {
 			return bot.Text("没有找到编号 " + number + " 的诉求，请核对编号。"), nil
 		}
 		if err != nil {
@@ -75,14 +61,14 @@ func Query(svc ticket.Service) bot.Handler {
 		}
 		switch {
 		case t.Status == ticket.Submitted || t.Status == ticket.Returned:
-			fmt.Fprintf(&b, "\n预计联系：%s 前", when(t.ResponseDue))
+			fmt.Fprintf(&b, "\n预计联系：%s 前", bot.When(t.ResponseDue))
 		case t.Status.Open():
-			fmt.Fprintf(&b, "\n预计办结：%s 前", when(t.ResolveDue))
+			fmt.Fprintf(&b, "\n预计办结：%s 前", bot.When(t.ResolveDue))
 		}
 		if len(events) > 0 {
 			b.WriteString("\n进度：")
 			for _, e := range events {
-				line := fmt.Sprintf("\n%s %s %s", e.At.In(shanghai).Format("1-2 15:04"), e.Actor, e.Action)
+				line := fmt.Sprintf("\n%s %s %s", e.At.In(bot.Shanghai).Format("1-2 15:04"), e.Actor, e.Action)
 				if e.Note != "" {
 					line += "：" + e.Note
 				}
@@ -91,17 +77,6 @@ func Query(svc ticket.Service) bot.Handler {
 		}
 		return bot.Text(b.String()), nil
 	})
-}
-
-// mayRead reports whether a staff member may read someone else's ticket:
-// its handler, and the roles that dispatch and supervise. Building and
-// unit heads are volunteers and see only their copies.
-func mayRead(ctx context.Context, svc ticket.Service, openid string, t ticket.Ticket) bool {
-	s, err := svc.StaffByOpenID(ctx, openid)
-	if err != nil {
-		return false
-	}
-	return s.ID == t.AssigneeID || s.Has(ticket.RoleSupervisor) || s.Has(ticket.RoleDuty) || s.Has(ticket.RoleAdmin)
 }
 
 // Urge presses on a request past its response deadline (催办).
@@ -148,7 +123,7 @@ var ratings = map[string]int{
 
 // Rating answers "回复 1 满意 2 基本满意 3 不满意" after a request was
 // resolved; other messages pass on.
-func Rating(svc ticket.Service) bot.AnswerFunc {
+func Rating(svc ticket.Service) bot.FollowUp {
 	return func(ctx context.Context, m *bot.Message, norm string) (bot.Reply, bool, error) {
 		r, ok := ratings[norm]
 		if !ok {
@@ -171,10 +146,13 @@ func Rating(svc ticket.Service) bot.AnswerFunc {
 	}
 }
 
-// Register adds the flow, its keywords, the resident commands and the
-// rating answers to r. The menu entry (REPORT) is the caller's.
-func Register(r *bot.Router, svc ticket.Service, residents bot.Residents) error {
-	if err := r.Flow(New(svc, residents)); err != nil {
+// Register adds the service-request feature to r: the flow (报修 and the
+// other words anywhere in a message, the QR scene "report:<building>",
+// the REPORT menu action), the resident commands (我的诉求, 进度, 查询,
+// 催办, 补充) and the rating follow-up after 办结.
+func Register(r *bot.Router, d flows.Deps) error {
+	svc := d.Tickets
+	if err := r.Flow(New(svc, d.Community, d.Residents)); err != nil {
 		return err
 	}
 	start := r.StartFlow(Name)
@@ -193,6 +171,9 @@ func Register(r *bot.Router, svc ticket.Service, residents bot.Residents) error 
 	if err := r.Keywords(ks...); err != nil {
 		return err
 	}
-	r.Answers(Rating(svc))
-	return r.Scene("report", r.SceneFlow(Name))
+	r.FollowUps(Rating(svc))
+	if err := r.Scene("report", r.SceneFlow(Name)); err != nil {
+		return err
+	}
+	return r.Action(bot.MenuEntry{Key: "REPORT", Label: "报修/诉求", Handler: start})
 }

@@ -12,27 +12,18 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tongxin/tongxin/bot"
-	"github.com/tongxin/tongxin/bot/flows/address"
-	"github.com/tongxin/tongxin/bot/flows/profile"
+	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
 // Name is the flow's name in sessions and metrics.
 const Name = "report"
 
-// MaxPhotos is how many photos one request may carry.
-const MaxPhotos = 6
-
 // Keywords start the flow when they appear anywhere in a message.
 var Keywords = []string{"报修", "维修", "诉求", "投诉", "反映", "求助"}
-
-var shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
-
-// when formats a deadline for residents: 11月26日 15:30.
-func when(t time.Time) string { return t.In(shanghai).Format("1月2日 15:04") }
 
 // place is the where-answer, kept as JSON in the answer's value.
 type place struct {
@@ -50,9 +41,9 @@ func (p place) answer() bot.Answer {
 
 var doneWords = map[string]bool{"好了": true, "完成": true, "好": true, "发完了": true, "没有了": true, "跳过": true, "没有": true, "无": true}
 
-// New returns the flow filing requests through svc; residents supplies the
-// remembered phone number.
-func New(svc ticket.Service, residents bot.Residents) *bot.Flow {
+// New returns the flow filing requests through svc, with places from dir;
+// residents supplies the remembered phone number.
+func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *bot.Flow {
 	return &bot.Flow{
 		Name:  Name,
 		Title: "反映诉求",
@@ -67,7 +58,7 @@ func New(svc ticket.Service, residents bot.Residents) *bot.Flow {
 			if err != nil {
 				return nil
 			}
-			b, err := svc.FindBuilding(ctx, n)
+			b, err := dir.FindBuilding(ctx, n)
 			if errors.Is(err, bot.ErrNotFound) {
 				return nil
 			}
@@ -99,23 +90,16 @@ func New(svc ticket.Service, residents bot.Residents) *bot.Flow {
 						}
 						return bot.Answer{}, bot.Keep(fmt.Sprintf("收到第 %d 张照片。请再用文字或语音说一下是什么问题。", n))
 					}
-					n := len([]rune(in.Text))
-					if n < 2 {
-						return bot.Answer{}, bot.Invalid("请多说几个字，比如：3楼楼道灯不亮了。")
-					}
-					if n > 500 {
-						return bot.Answer{}, bot.Invalid("描述请不要超过 500 字。")
-					}
-					return bot.Answer{Value: in.Text}, nil
+					return input.Bounded(in.Text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
 				},
 			},
 			{
 				Key: "photos", Label: "照片", Media: []bot.Kind{bot.KindImage},
 				PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
 					if n := len(photos(st)); n > 0 {
-						return fmt.Sprintf("已收到 %d 张照片，还可以继续发（最多 %d 张），发完请回复 好了。", n, MaxPhotos), nil
+						return fmt.Sprintf("已收到 %d 张照片，还可以继续发（最多 %d 张），发完请回复 好了。", n, ticket.MaxPhotos), nil
 					}
-					return fmt.Sprintf("可以发现场照片（最多 %d 张），发完请回复 好了；没有照片请回复 跳过。", MaxPhotos), nil
+					return fmt.Sprintf("可以发现场照片（最多 %d 张），发完请回复 好了；没有照片请回复 跳过。", ticket.MaxPhotos), nil
 				},
 				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 					if in.Msg.Kind == bot.KindImage {
@@ -140,43 +124,12 @@ func New(svc ticket.Service, residents bot.Residents) *bot.Flow {
 				Prompt: "问题在哪里？请回复楼栋和房号，例如：3号楼2单元201。\n公共区域请回复 公共区域+地点，例如：公共区域 东门广场。\n也可以直接发送位置。",
 				Help:   "楼栋可以写 3号楼、三号楼、3栋 或 3#。",
 				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					return parsePlace(ctx, svc, st, in)
+					return parsePlace(ctx, dir, st, in)
 				},
 			},
-			{
-				Key: "phone", Label: "电话", Prompt: "请留下联系电话（11 位手机号）。",
+			input.PhoneStep("phone", "电话", "请留下联系电话（11 位手机号）。",
 				// The phone of the resident's profile, else of their last request.
-				Suggest: func(ctx context.Context, st *bot.State) (bot.Answer, bool, error) {
-					phone := ""
-					r, err := residents.Resident(ctx, st.OpenID)
-					switch {
-					case err == nil:
-						phone = r.Phone
-					case !errors.Is(err, bot.ErrNotFound):
-						return bot.Answer{}, false, err
-					}
-					if phone == "" {
-						ts, err := svc.Mine(ctx, st.OpenID, 1)
-						if err != nil {
-							return bot.Answer{}, false, err
-						}
-						if len(ts) > 0 {
-							phone = ts[0].Phone
-						}
-					}
-					if phone == "" {
-						return bot.Answer{}, false, nil
-					}
-					return bot.Answer{Value: phone, Display: bot.MaskPhone(phone)}, true, nil
-				},
-				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					p, ok := profile.ParsePhone(in.Norm)
-					if !ok {
-						return bot.Answer{}, bot.Invalid("手机号应为 11 位数字，以 1 开头，例如 13800138000。")
-					}
-					return bot.Answer{Value: p, Display: bot.MaskPhone(p)}, nil
-				},
-			},
+				input.FirstOf(input.FromProfile(residents, input.ProfilePhone), lastPhone(svc))),
 		},
 		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
 			var p place
@@ -198,7 +151,7 @@ func New(svc ticket.Service, residents bot.Residents) *bot.Flow {
 			}
 			t := rc.Ticket
 			var b strings.Builder
-			fmt.Fprintf(&b, "已提交，编号:%s\n我们会在 %s 前联系您。", t.Number, when(t.ResponseDue))
+			fmt.Fprintf(&b, "已提交，编号:%s\n我们会在 %s 前联系您。", t.Number, bot.When(t.ResponseDue))
 			if rc.SameIssue > 0 {
 				fmt.Fprintf(&b, "\n本楼已有 %d 户反映同类问题，会一并处理。", rc.SameIssue)
 			}
@@ -208,17 +161,28 @@ func New(svc ticket.Service, residents bot.Residents) *bot.Flow {
 	}
 }
 
+// lastPhone remembers the phone of the resident's latest request.
+func lastPhone(svc ticket.Service) input.Remembered {
+	return func(ctx context.Context, openid string) (string, error) {
+		ts, err := svc.Mine(ctx, openid, 1)
+		if err != nil || len(ts) == 0 {
+			return "", err
+		}
+		return ts[0].Phone, nil
+	}
+}
+
 func photos(st *bot.State) []string {
 	var ps []string
 	_ = st.Data("photos", &ps)
 	return ps
 }
 
-// addPhoto keeps a photo; past MaxPhotos it refuses without a strike.
+// addPhoto keeps a photo; past ticket.MaxPhotos it refuses without a strike.
 func addPhoto(st *bot.State, m *bot.Message) (int, error) {
 	ps := photos(st)
-	if len(ps) >= MaxPhotos {
-		return len(ps), bot.Keep(fmt.Sprintf("最多只能发 %d 张照片，这张没有保存。请回复 好了 继续。", MaxPhotos))
+	if len(ps) >= ticket.MaxPhotos {
+		return len(ps), bot.Keep(fmt.Sprintf("最多只能发 %d 张照片，这张没有保存。请回复 好了 继续。", ticket.MaxPhotos))
 	}
 	ref := m.PicURL
 	if ref == "" {
@@ -230,7 +194,7 @@ func addPhoto(st *bot.State, m *bot.Message) (int, error) {
 
 var publicRe = regexp.MustCompile(`^公共区域[ :：,，]*(.*)$`)
 
-func parsePlace(ctx context.Context, svc ticket.Service, st *bot.State, in bot.Input) (bot.Answer, error) {
+func parsePlace(ctx context.Context, dir community.Directory, st *bot.State, in bot.Input) (bot.Answer, error) {
 	if loc := in.Msg.Location; in.Msg.Kind == bot.KindLocation && loc != nil {
 		label := loc.Label
 		if label == "" {
@@ -245,7 +209,7 @@ func parsePlace(ctx context.Context, svc ticket.Service, st *bot.State, in bot.I
 		}
 		return place{Text: "公共区域：" + desc}.answer(), nil
 	}
-	buildings, err := svc.Buildings(ctx)
+	buildings, err := dir.Buildings(ctx)
 	if err != nil {
 		return bot.Answer{}, err
 	}
@@ -267,14 +231,14 @@ func parsePlace(ctx context.Context, svc ticket.Service, st *bot.State, in bot.I
 			}
 		}
 	}
-	if a, ok := address.Parse(in.Norm); ok {
+	if a, ok := input.ParseAddress(in.Norm); ok {
 		for _, b := range buildings {
 			if b.Number == a.Building {
 				text := b.Name + strings.TrimPrefix(a.String(), fmt.Sprintf("%d号楼", a.Building))
 				return place{BuildingID: b.ID, Unit: a.Unit, Text: text}.answer(), nil
 			}
 		}
-	} else if n, ok := address.Building(in.Norm); ok {
+	} else if n, ok := input.BuildingIn(in.Norm); ok {
 		// "3号楼旁边的路灯": the building, and the resident's own words.
 		for _, b := range buildings {
 			if b.Number == n {

@@ -10,9 +10,11 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
+	cm "github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/bot/flows/report"
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
-	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/community/communitytest"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -27,59 +29,44 @@ import (
 //	o-boss     李主任  supervisor
 //	o-duty     王值班  duty
 //	o-mediate  赵调解  mediator
-func community(t *testing.T, store *storage.Store, clock *bottest.Clock) *tickets.Service {
+func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.Deps {
 	t.Helper()
-	ctx := context.Background()
-	if err := notify.Migrate(ctx, store); err != nil {
+	if err := notify.Migrate(context.Background(), store); err != nil {
 		t.Fatal(err)
 	}
 	queue, err := notify.New(store, nil, notify.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := tickets.New(store, queue, workcal.Builtin(), tickets.Config{Now: clock.Now})
-	staff := map[string]int64{}
-	for _, s := range []struct {
-		openid, name string
-		roles        []string
-	}{
-		{"o-grid", "张网格", []string{ticket.RoleGridWorker}},
-		{"o-boss", "李主任", []string{ticket.RoleSupervisor}},
-		{"o-duty", "王值班", []string{ticket.RoleDuty}},
-		{"o-mediate", "赵调解", []string{ticket.RoleMediator}},
-	} {
-		st, code, err := svc.CreateStaff(ctx, tickets.StaffInput{Name: s.name, Phone: "13900000000", Roles: s.roles})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Bind(ctx, s.openid, code); err != nil {
-			t.Fatal(err)
-		}
-		staff[s.openid] = st.ID
+	c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{
+		Staff: []communitytest.Member{
+			{Name: "张网格", OpenID: "o-grid", Roles: []cm.Role{cm.RoleGridWorker}},
+			{Name: "李主任", OpenID: "o-boss", Roles: []cm.Role{cm.RoleSupervisor}},
+			{Name: "王值班", OpenID: "o-duty", Roles: []cm.Role{cm.RoleDuty}},
+			{Name: "赵调解", OpenID: "o-mediate", Roles: []cm.Role{cm.RoleMediator}},
+		},
+		Buildings: []communitytest.Building{{Number: 1}, {Number: 2}, {Number: 3}, {Number: 4}, {Number: 5}},
+		Grids:     []communitytest.Grid{{Name: "一网格", Worker: "张网格", Supervisor: "李主任", Buildings: []int{1, 2, 3}}},
+	})
+	return flows.Deps{
+		Residents: store,
+		Community: c.Service,
+		Tickets:   tickets.New(store, queue, workcal.Builtin(), tickets.Config{Now: clock.Now}),
+		Now:       clock.Now,
 	}
-	for n := 1; n <= 5; n++ {
-		if _, err := svc.SaveBuilding(ctx, tickets.BuildingInput{Number: n}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := svc.CreateGrid(ctx, tickets.GridInput{Name: "一网格", WorkerID: staff["o-grid"], SupervisorID: staff["o-boss"], Buildings: []int{1, 2, 3}}); err != nil {
-		t.Fatal(err)
-	}
-	return svc
 }
 
-func router(t *testing.T, store *storage.Store, svc ticket.Service, clock *bottest.Clock) *bot.Router {
+func router(t *testing.T, d flows.Deps, clock *bottest.Clock) *bot.Router {
 	t.Helper()
 	r := bot.NewRouter(&bot.MemorySessions{Now: clock.Now})
 	r.Now = clock.Now
-	r.Residents = store
-	if err := report.Register(r, svc, store); err != nil {
-		t.Fatal(err)
+	r.Residents = d.Residents
+	for _, register := range []flows.Register{report.Register, staffdesk.Register} {
+		if err := register(r, d); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := (&staffdesk.Desk{Svc: svc, Now: clock.Now}).Register(r); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Menu(bot.MenuEntry{Key: "REPORT", Label: "报修/诉求", Handler: r.StartFlow(report.Name)}); err != nil {
+	if err := r.Menu(bot.MenuItem{Key: "REPORT"}); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -92,20 +79,12 @@ func TestTranscripts(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no transcripts")
 	}
-	engines := []struct {
-		name string
-		open func(testing.TB) *storage.Store
-	}{{"sqlite", storagetest.Open}, {"postgres", storagetest.OpenPostgres}}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			for _, e := range engines {
-				t.Run(e.name, func(t *testing.T) {
-					store := e.open(t)
-					clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, workcal.Shanghai))
-					svc := community(t, store, clock)
-					bottest.Transcript(t, router(t, store, svc, clock), clock, f)
-				})
-			}
+			storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+				clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+				bottest.Transcript(t, router(t, community(t, store, clock), clock), clock, f)
+			})
 		})
 	}
 }

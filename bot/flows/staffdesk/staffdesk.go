@@ -8,54 +8,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/flows"
+	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
 // MsgNotStaff refuses staff commands to residents.
 const MsgNotStaff = "这个命令仅限社区工作人员使用。\n工作人员请先回复 绑定 加绑定码（向社区管理员索取）。"
 
-var shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
-
-// cmdRe finds the request number (the first run of 6 to 10 digits) and
-// what follows it.
-var cmdRe = regexp.MustCompile(`^\D*?(\d{6,10})\s*(.*)$`)
-
 // parse splits "办结 2611260001 已更换灯泡" into the number and the rest,
 // keeping the staff member's wording of the rest.
 func parse(m *bot.Message) (number, rest string) {
-	raw := strings.TrimSpace(m.Text)
-	mm := cmdRe.FindStringSubmatch(bot.Normalize(raw))
-	if mm == nil {
-		return "", ""
-	}
-	if i := strings.Index(raw, mm[1]); i >= 0 {
-		return mm[1], strings.TrimSpace(raw[i+len(mm[1]):])
-	}
-	return mm[1], mm[2]
+	number, rest, _ = input.NumberArgs(m.Text)
+	return number, rest
 }
 
-// Desk holds the staff commands.
-type Desk struct {
-	Svc ticket.Service
-	Now func() time.Time
-}
-
-func (d *Desk) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
-	}
-	return time.Now()
+// desk holds the staff commands.
+type desk struct {
+	svc ticket.Service
+	dir community.Directory
+	now func() time.Time
 }
 
 // staff wraps a staff-only handler.
-func (d *Desk) staff(h func(ctx context.Context, s ticket.Staff, m *bot.Message) (bot.Reply, error)) bot.Handler {
+func (d *desk) staff(h func(ctx context.Context, s community.Staff, m *bot.Message) (bot.Reply, error)) bot.Handler {
 	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
-		s, err := d.Svc.StaffByOpenID(ctx, m.OpenID)
+		s, err := d.dir.StaffByOpenID(ctx, m.OpenID)
 		if errors.Is(err, bot.ErrNotFound) {
 			return bot.Text(MsgNotStaff), nil
 		}
@@ -66,14 +49,14 @@ func (d *Desk) staff(h func(ctx context.Context, s ticket.Staff, m *bot.Message)
 	})
 }
 
-// Bind links the sender's openid to a staff record (绑定 <code>).
-func (d *Desk) Bind() bot.Handler {
+// bindCmd links the sender's openid to a staff record (绑定 <code>).
+func (d *desk) bindCmd() bot.Handler {
 	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 		code := strings.TrimSpace(strings.TrimPrefix(bot.Normalize(m.Text), "绑定"))
 		if code == "" {
 			return bot.Text("请回复 绑定 加绑定码，例如：绑定 123456"), nil
 		}
-		s, err := d.Svc.Bind(ctx, m.OpenID, code)
+		s, err := d.dir.Bind(ctx, m.OpenID, code)
 		if err != nil {
 			return bot.Reply{}, err
 		}
@@ -81,10 +64,10 @@ func (d *Desk) Bind() bot.Handler {
 	})
 }
 
-// Todo lists the staff member's open requests, overdue first (待办, 工单).
-func (d *Desk) Todo() bot.Handler {
-	return d.staff(func(ctx context.Context, s ticket.Staff, m *bot.Message) (bot.Reply, error) {
-		ts, err := d.Svc.Todo(ctx, s.ID)
+// todoCmd lists the staff member's open requests, overdue first (待办, 工单).
+func (d *desk) todoCmd() bot.Handler {
+	return d.staff(func(ctx context.Context, s community.Staff, m *bot.Message) (bot.Reply, error) {
+		ts, err := d.svc.Todo(ctx, s.ID)
 		if err != nil {
 			return bot.Reply{}, err
 		}
@@ -110,8 +93,8 @@ func (d *Desk) Todo() bot.Handler {
 }
 
 // act returns the handler of one staff action.
-func (d *Desk) act(kind ticket.ActionKind, usage string, needRest bool, done func(t ticket.Ticket) string) bot.Handler {
-	return d.staff(func(ctx context.Context, s ticket.Staff, m *bot.Message) (bot.Reply, error) {
+func (d *desk) act(kind ticket.ActionKind, usage string, needRest bool, done func(t ticket.Ticket) string) bot.Handler {
+	return d.staff(func(ctx context.Context, s community.Staff, m *bot.Message) (bot.Reply, error) {
 		number, rest := parse(m)
 		if number == "" || (needRest && rest == "") {
 			return bot.Text("请按格式回复：" + usage), nil
@@ -120,7 +103,7 @@ func (d *Desk) act(kind ticket.ActionKind, usage string, needRest bool, done fun
 		if kind == ticket.ActTransfer {
 			a.To, a.Note = rest, ""
 		}
-		t, err := d.Svc.Act(ctx, a)
+		t, err := d.svc.Act(ctx, a)
 		if errors.Is(err, bot.ErrNotFound) {
 			return bot.Text("没有找到编号 " + number + " 的诉求。"), nil
 		}
@@ -131,44 +114,46 @@ func (d *Desk) act(kind ticket.ActionKind, usage string, needRest bool, done fun
 	})
 }
 
-// Accept takes a request on (受理 编号).
-func (d *Desk) Accept() bot.Handler {
+// acceptCmd takes a request on (受理 编号).
+func (d *desk) acceptCmd() bot.Handler {
 	return d.act(ticket.ActAccept, "受理 2611260001", false, func(t ticket.Ticket) string {
-		return fmt.Sprintf("已受理 %s，已告知居民。请在 %s 前办结。", t.Number, t.ResolveDue.In(shanghai).Format("1月2日 15:04"))
+		return fmt.Sprintf("已受理 %s，已告知居民。请在 %s 前办结。", t.Number, bot.When(t.ResolveDue))
 	})
 }
 
-// Resolve marks a request done (办结 编号 说明).
-func (d *Desk) Resolve() bot.Handler {
+// resolveCmd marks a request done (办结 编号 说明).
+func (d *desk) resolveCmd() bot.Handler {
 	return d.act(ticket.ActResolve, "办结 2611260001 已更换楼道灯", true, func(t ticket.Ticket) string {
 		return "已办结 " + t.Number + "，已请居民评价。"
 	})
 }
 
-// Return sends a request back to the dispatcher (退回 编号 原因).
-func (d *Desk) Return() bot.Handler {
+// returnCmd sends a request back to the dispatcher (退回 编号 原因).
+func (d *desk) returnCmd() bot.Handler {
 	return d.act(ticket.ActReturn, "退回 2611260001 不属于本网格", true, func(t ticket.Ticket) string {
 		return "已退回 " + t.Number + "，将重新分派。"
 	})
 }
 
-// Transfer hands a request to a colleague (转派 编号 姓名).
-func (d *Desk) Transfer() bot.Handler {
+// transferCmd hands a request to a colleague (转派 编号 姓名).
+func (d *desk) transferCmd() bot.Handler {
 	return d.act(ticket.ActTransfer, "转派 2611260001 张三", true, func(t ticket.Ticket) string {
 		return "已转派 " + t.Number + " 给 " + t.AssigneeName + "，已通知对方和居民。"
 	})
 }
 
-// Register adds the staff commands to r.
-func (d *Desk) Register(r *bot.Router) error {
-	todo := d.Todo()
+// Register adds the staff desk to r: 绑定, 待办/工单, 受理, 办结, 退回 and
+// 转派.
+func Register(r *bot.Router, deps flows.Deps) error {
+	d := &desk{svc: deps.Tickets, dir: deps.Community, now: deps.Clock()}
+	todo := d.todoCmd()
 	return r.Keywords(
-		bot.Keyword{Word: "绑定", Match: bot.MatchPrefix, Handler: d.Bind()},
+		bot.Keyword{Word: "绑定", Match: bot.MatchPrefix, Handler: d.bindCmd()},
 		bot.Keyword{Word: "待办", Handler: todo},
 		bot.Keyword{Word: "工单", Handler: todo},
-		bot.Keyword{Word: "受理", Match: bot.MatchPrefix, Handler: d.Accept()},
-		bot.Keyword{Word: "办结", Match: bot.MatchPrefix, Handler: d.Resolve()},
-		bot.Keyword{Word: "退回", Match: bot.MatchPrefix, Handler: d.Return()},
-		bot.Keyword{Word: "转派", Match: bot.MatchPrefix, Handler: d.Transfer()},
+		bot.Keyword{Word: "受理", Match: bot.MatchPrefix, Handler: d.acceptCmd()},
+		bot.Keyword{Word: "办结", Match: bot.MatchPrefix, Handler: d.resolveCmd()},
+		bot.Keyword{Word: "退回", Match: bot.MatchPrefix, Handler: d.returnCmd()},
+		bot.Keyword{Word: "转派", Match: bot.MatchPrefix, Handler: d.transferCmd()},
 	)
 }

@@ -1,8 +1,4 @@
-// Package address reads the building, unit and room residents type in the
-// many ways they do ("3号楼2单元201", "三号楼", "3栋", "3#", "3-2-201").
-// It does not know which buildings exist; matching against the community's
-// list is the caller's business.
-package address
+package input
 
 import (
 	"fmt"
@@ -13,7 +9,10 @@ import (
 	"github.com/tongxin/tongxin/bot"
 )
 
-// Address is a parsed building/unit/room; Unit and Room are 0 when not given.
+// Address is a building, unit and room as residents type them in the many
+// ways they do ("3号楼2单元201", "三号楼", "3栋", "3#", "3-2-201"); Unit
+// and Room are 0 when not given. Which buildings exist is the caller's
+// business.
 type Address struct {
 	Building int
 	Unit     int
@@ -41,9 +40,9 @@ var (
 
 var buildingIn = regexp.MustCompile(`(\d{1,3}) ?(?:号楼|栋|幢|#|座)`)
 
-// Building finds a building number anywhere in normalised text, for
+// BuildingIn finds a building number anywhere in normalised text, for
 // answers like "3号楼旁边的路灯" that name a building among other words.
-func Building(norm string) (int, bool) {
+func BuildingIn(norm string) (int, bool) {
 	s := chineseRun.ReplaceAllStringFunc(norm, func(run string) string {
 		if n, ok := bot.ParseNumber(run); ok {
 			return strconv.Itoa(n)
@@ -58,9 +57,9 @@ func Building(norm string) (int, bool) {
 	return n, n > 0
 }
 
-// Parse reads an address from normalised text (bot.Normalize).
+// ParseAddress reads an address from normalised text (bot.Normalize).
 // It returns false when the text names no building.
-func Parse(norm string) (Address, bool) {
+func ParseAddress(norm string) (Address, bool) {
 	s := chineseRun.ReplaceAllStringFunc(norm, func(run string) string {
 		if n, ok := bot.ParseNumber(run); ok {
 			return strconv.Itoa(n)

@@ -1,0 +1,71 @@
+package community
+
+// This file is the one access policy: who may read or act on a record a
+// resident filed and staff handle (a ticket today; sign-ups and bookings
+// next). Services ask it before they answer or change anything; flows
+// never decide access themselves.
+
+// Record is what the policy needs to know about a record.
+type Record struct {
+	// Owner is the openid of the resident it belongs to; "" for a record
+	// staff filed for someone without WeChat.
+	Owner string
+	// AssigneeID is the staff member handling it, 0 when nobody is.
+	AssigneeID int64
+}
+
+// Viewer is who asks: a resident or staff member in WeChat, or the
+// operator through the admin API.
+type Viewer struct {
+	// OpenID is the person's WeChat openid; "" for the admin API.
+	OpenID string
+	// Staff is the staff record bound to OpenID, nil for residents.
+	Staff *Staff
+	admin bool
+}
+
+// Operator is the admin API's bearer token: it may read and act on
+// everything.
+var Operator = Viewer{admin: true}
+
+// Resident is a viewer who is not staff.
+func Resident(openid string) Viewer { return Viewer{OpenID: openid} }
+
+// Member is a viewer who is the staff member st.
+func Member(st Staff) Viewer { return Viewer{OpenID: st.OpenID, Staff: &st} }
+
+// dispatches reports whether v sees and works everyone's records: the
+// roles that dispatch (duty), supervise and administer. Building and unit
+// heads are volunteers and see only the copies sent to them.
+func (v Viewer) dispatches() bool {
+	if v.admin {
+		return true
+	}
+	s := v.Staff
+	return s != nil && (s.Has(RoleAdmin) || s.Has(RoleSupervisor) || s.Has(RoleDuty))
+}
+
+// handles reports whether v is the staff member handling r.
+func (v Viewer) handles(r Record) bool {
+	return v.Staff != nil && r.AssigneeID != 0 && v.Staff.ID == r.AssigneeID
+}
+
+// MayRead reports whether v may see r in full: the resident it belongs
+// to, its handler, and those who dispatch and supervise.
+func (v Viewer) MayRead(r Record) bool {
+	if v.OpenID != "" && r.Owner != "" && v.OpenID == r.Owner {
+		return true
+	}
+	return v.handles(r) || v.dispatches()
+}
+
+// MayAct reports whether v may work r as staff (accept, resolve, return,
+// transfer): its handler and those who dispatch and supervise. The
+// resident's own actions (rate, urge, supplement) are theirs by MayRead's
+// first rule, checked with IsOwner.
+func (v Viewer) MayAct(r Record) bool { return v.handles(r) || v.dispatches() }
+
+// IsOwner reports whether v is the resident r belongs to.
+func (v Viewer) IsOwner(r Record) bool {
+	return v.OpenID != "" && r.Owner != "" && v.OpenID == r.Owner
+}

@@ -1,0 +1,43 @@
+// Package flows is what every feature's conversation package shares: the
+// Deps a feature registers with, and the Register signature each one has.
+// A feature (bot/flows/<verb>) registers its flow, keywords, QR scenes,
+// follow-up answers and menu actions on the router in one call, and cmd
+// wires features as a table of these calls over one Deps.
+//
+// It holds no conversation of its own.
+package flows
+
+import (
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/ticket"
+)
+
+// Deps are the ports features talk to. A feature uses those it needs;
+// each new domain adds its port here.
+type Deps struct {
+	// Residents keeps resident profiles.
+	Residents bot.Residents
+	// Notifier tells staff and residents outside the conversation.
+	Notifier bot.Notifier
+	// Community looks up buildings and staff.
+	Community community.Directory
+	// Tickets files and works service requests.
+	Tickets ticket.Service
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Clock returns d.Now, or time.Now when unset.
+func (d Deps) Clock() func() time.Time {
+	if d.Now != nil {
+		return d.Now
+	}
+	return time.Now
+}
+
+// Register is what every feature package exports as Register: it adds the
+// feature's flow, keywords, scenes, follow-ups and menu actions to r.
+type Register func(r *bot.Router, d Deps) error

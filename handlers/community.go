@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
+	cs "github.com/tongxin/tongxin/community"
+)
+
+// communityRoutes adds the endpoints of staff, buildings and grids, which
+// every domain shares, to the admin API mux.
+func (s *Server) communityRoutes(api *http.ServeMux) {
+	if s.Community == nil {
+		return
+	}
+	api.HandleFunc("POST /api/v1/staff", s.createStaff)
+	api.HandleFunc("GET /api/v1/staff", s.listStaff)
+	api.HandleFunc("POST /api/v1/staff/{id}/bind-code", s.reissueBindCode)
+	api.HandleFunc("POST /api/v1/buildings", s.saveBuilding)
+	api.HandleFunc("POST /api/v1/grids", s.createGrid)
+	api.HandleFunc("GET /api/v1/grids", s.listGrids)
+}
+
+// staffCreated is the answer to POST /api/v1/staff: the record and the
+// one-time code the staff member sends as "绑定 <code>".
+type staffCreated struct {
+	community.Staff
+	BindCode string `json:"bind_code"`
+}
+
+// createStaff serves POST /api/v1/staff.
+func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) {
+	var in cs.StaffInput
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	st, code, err := s.Community.CreateStaff(r.Context(), in)
+	if err != nil {
+		s.fail(w, r, "create staff", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, staffCreated{Staff: st, BindCode: code})
+}
+
+// reissueBindCode serves POST /api/v1/staff/{id}/bind-code: a fresh
+// one-time code when the first expired or was lost.
+func (s *Server) reissueBindCode(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusBadRequest, "invalid", "id: must be a positive whole number")
+		return
+	}
+	code, expires, err := s.Community.ReissueBindCode(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, "reissue bind code", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "bind_code": code, "expires_at": expires.In(bot.Shanghai)})
+}
+
+// listStaff serves GET /api/v1/staff.
+func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Community.ListStaff(r.Context())
+	if err != nil {
+		s.fail(w, r, "list staff", err)
+		return
+	}
+	if list == nil {
+		list = []community.Staff{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"staff": list})
+}
+
+// saveBuilding serves POST /api/v1/buildings.
+func (s *Server) saveBuilding(w http.ResponseWriter, r *http.Request) {
+	var in cs.BuildingInput
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	b, err := s.Community.SaveBuilding(r.Context(), in)
+	if err != nil {
+		s.fail(w, r, "save building", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, b)
+}
+
+// createGrid serves POST /api/v1/grids.
+func (s *Server) createGrid(w http.ResponseWriter, r *http.Request) {
+	var in cs.GridInput
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	g, err := s.Community.CreateGrid(r.Context(), in)
+	if err != nil {
+		s.fail(w, r, "create grid", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, g)
+}
+
+// listGrids serves GET /api/v1/grids.
+func (s *Server) listGrids(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Community.ListGrids(r.Context())
+	if err != nil {
+		s.fail(w, r, "list grids", err)
+		return
+	}
+	if list == nil {
+		list = []community.Grid{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"grids": list})
+}
