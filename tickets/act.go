@@ -87,7 +87,7 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		}
 		then = func(eid int64) error {
 			text := fmt.Sprintf("您的诉求（编号 %s）已受理，处理人：%s。", t.Number, handlerName(t))
-			return s.toResident(ctx, tx, t, KindAccepted, fmt.Sprintf("ticket:%s:accepted:%d", t.Number, eid), text, now)
+			return s.toResident(ctx, tx, t, NoticeAccepted, fmt.Sprintf("ticket:%s:accepted:%d", t.Number, eid), text, now)
 		}
 
 	case ticket.ActResolve:
@@ -100,7 +100,7 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		t.Status, t.ResolvedAt, t.Resolution = ticket.Resolved, &now, cut(note, 500)
 		then = func(eid int64) error {
 			text := fmt.Sprintf("您的诉求（编号 %s）已办结：%s\n%s", t.Number, cut(note, 100), RatingPrompt)
-			return s.toResident(ctx, tx, t, KindResolved, fmt.Sprintf("ticket:%s:resolved:%d", t.Number, eid), text, now)
+			return s.toResident(ctx, tx, t, NoticeResolved, fmt.Sprintf("ticket:%s:resolved:%d", t.Number, eid), text, now)
 		}
 
 	case ticket.ActReturn:
@@ -129,11 +129,11 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 			key := fmt.Sprintf("ticket:%s:returned:%d", t.Number, eid)
 			text := fmt.Sprintf("【退回】编号 %s（%s）被 %s 退回，原因：%s。请重新分派：回复 转派 %s 姓名",
 				t.Number, s.brief(t), actor, cut(note, 100), t.Number)
-			if err := s.toStaff(ctx, tx, duty, t, KindAssigned, key+":staff", text, now); err != nil {
+			if err := s.toStaff(ctx, tx, duty, t, NoticeAssigned, key+":staff", text, now); err != nil {
 				return err
 			}
 			text = fmt.Sprintf("您的诉求（编号 %s）正在重新安排处理人，我们会尽快处理。", t.Number)
-			return s.toResident(ctx, tx, t, KindReturned, key, text, now)
+			return s.toResident(ctx, tx, t, NoticeReturned, key, text, now)
 		}
 
 	case ticket.ActTransfer:
@@ -165,11 +165,11 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 				}
 				return text
 			}
-			if err := s.toStaffPersonal(ctx, tx, &to, t, KindAssigned, fmt.Sprintf("%s:%d", key, to.ID), text, now); err != nil {
+			if err := s.toStaffPersonal(ctx, tx, &to, t, NoticeAssigned, fmt.Sprintf("%s:%d", key, to.ID), text, now); err != nil {
 				return err
 			}
 			msg := fmt.Sprintf("您的诉求（编号 %s）已转交 %s 办理。", t.Number, to.Name)
-			return s.toResident(ctx, tx, t, KindTransferred, key, msg, now)
+			return s.toResident(ctx, tx, t, NoticeTransferred, key, msg, now)
 		}
 
 	case ticket.ActNote:

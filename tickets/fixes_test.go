@@ -190,13 +190,13 @@ func TestNoticeSummary(t *testing.T) {
 		d := draft("o-res2", "medical", nil)
 		d.Description = "老人  发烧\n需要陪诊"
 		n = r.submit(d).Ticket.Number
-		if got, want := r.payload(n, tickets.KindNew, "o-duty").Fields["summary"], "老人 发烧 需要陪诊"; got != want {
+		if got, want := r.payload(n, tickets.NoticeNew, "o-duty").Fields["summary"], "老人 发烧 需要陪诊"; got != want {
 			t.Errorf("summary without a place %q, want %q", got, want)
 		}
 		d = draft("o-res3", "sanitation", &r.b5)
 		d.Place, d.Description = "公共区域：东门广场北侧垃圾桶旁边的绿化带", "垃圾堆了三天"
 		n = r.submit(d).Ticket.Number
-		if got := r.payload(n, tickets.KindNew, "o-duty").Fields["summary"]; utf8.RuneCountInString(got) != 20 || strings.ContainsAny(got, "\n") {
+		if got := r.payload(n, tickets.NoticeNew, "o-duty").Fields["summary"]; utf8.RuneCountInString(got) != 20 || strings.ContainsAny(got, "\n") {
 			t.Errorf("long summary %q: want one line of 20 characters", got)
 		}
 	})
@@ -211,7 +211,7 @@ func TestStaffGroupText(t *testing.T) {
 		n := r.submit(draft("o-res", "repair", &r.b3)).Ticket.Number
 		masked := bot.MaskPhone("13800138000")
 
-		p := r.payload(n, tickets.KindNew, "o-worker")
+		p := r.payload(n, tickets.NoticeNew, "o-worker")
 		if !strings.Contains(p.Text, "13800138000") {
 			t.Errorf("assignee text %q: want the full phone", p.Text)
 		}
@@ -221,13 +221,13 @@ func TestStaffGroupText(t *testing.T) {
 		}
 		// Copies and notices to the duty group name nobody in full: no
 		// group text needed.
-		for _, p := range []payload{r.payload(n, tickets.KindCopy, "o-head")} {
+		for _, p := range []payload{r.payload(n, tickets.NoticeCopy, "o-head")} {
 			if strings.Contains(p.Text, "13800138000") || p.GroupText != "" {
 				t.Errorf("copy %+v", p)
 			}
 		}
 		unbound := r.submit(draft("o-res7", "repair", &r.b7)).Ticket.Number
-		if p := r.payload(unbound, tickets.KindNew, bot.RoleDuty); strings.Contains(p.Text, "13800138000") || p.GroupText != "" {
+		if p := r.payload(unbound, tickets.NoticeNew, bot.RoleDuty); strings.Contains(p.Text, "13800138000") || p.GroupText != "" {
 			t.Errorf("duty group notice %+v", p)
 		}
 
@@ -235,7 +235,7 @@ func TestStaffGroupText(t *testing.T) {
 		if _, err := r.svc.Act(ctx, ticket.Action{Number: unbound, Kind: ticket.ActTransfer, By: r.duty.ID, To: "马调解"}); err != nil {
 			t.Fatal(err)
 		}
-		p = r.payload(unbound, tickets.KindAssigned, "o-mediator")
+		p = r.payload(unbound, tickets.NoticeAssigned, "o-mediator")
 		if !strings.Contains(p.Text, "13800138000") || strings.Contains(p.GroupText, "13800138000") ||
 			!strings.Contains(p.GroupText, masked) || !strings.HasSuffix(p.GroupText, "（请转告 马调解）") {
 			t.Errorf("transfer notice text %q, group text %q", p.Text, p.GroupText)

@@ -13,19 +13,19 @@ import (
 	"github.com/tongxin/tongxin/storage"
 )
 
-// Notification kinds, for templates (notify.Config.Templates) and metrics.
+// Notice kinds, for templates (notify.Config.Templates) and metrics.
 const (
-	KindNew         = "ticket_new"         // to the assignee of a new ticket
-	KindCopy        = "ticket_cc"          // to the 楼栋长 and 单元长 of a new ticket
-	KindAccepted    = "ticket_accepted"    // to the resident
-	KindResolved    = "ticket_resolved"    // to the resident, asking for a rating
-	KindReturned    = "ticket_returned"    // to the resident
-	KindTransferred = "ticket_transferred" // to the resident
-	KindAssigned    = "ticket_assigned"    // to the new assignee of a transfer or return
-	KindUrged       = "ticket_urged"       // to the handler's supervisor
-	KindSupplement  = "ticket_supplement"  // to the handler
-	KindReopened    = "ticket_reopened"    // to the handler and the supervisor
-	KindEscalated   = "ticket_escalated"   // to the supervisor
+	NoticeNew         = "ticket_new"         // to the assignee of a new ticket
+	NoticeCopy        = "ticket_cc"          // to the 楼栋长 and 单元长 of a new ticket
+	NoticeAccepted    = "ticket_accepted"    // to the resident
+	NoticeResolved    = "ticket_resolved"    // to the resident, asking for a rating
+	NoticeReturned    = "ticket_returned"    // to the resident
+	NoticeTransferred = "ticket_transferred" // to the resident
+	NoticeAssigned    = "ticket_assigned"    // to the new assignee of a transfer or return
+	NoticeUrged       = "ticket_urged"       // to the handler's supervisor
+	NoticeSupplement  = "ticket_supplement"  // to the handler
+	NoticeReopened    = "ticket_reopened"    // to the handler and the supervisor
+	NoticeEscalated   = "ticket_escalated"   // to the supervisor
 )
 
 // RatingPrompt ends the resident's notice of a resolved ticket.

@@ -63,7 +63,7 @@ func (s *Service) Urge(ctx context.Context, openid, number string) (ticket.Ticke
 		}
 		text := fmt.Sprintf("【催办】编号 %s（%s）居民催办：应于 %s 前受理，当前%s，处理人：%s。请督促办理。",
 			t.Number, s.brief(t), bot.When(t.ResponseDue), t.Status.Label(), handlerName(t))
-		if err := s.toStaff(ctx, tx, sup, t, KindUrged, fmt.Sprintf("ticket:%s:urged:%d", t.Number, eid), text, now); err != nil {
+		if err := s.toStaff(ctx, tx, sup, t, NoticeUrged, fmt.Sprintf("ticket:%s:urged:%d", t.Number, eid), text, now); err != nil {
 			return err
 		}
 		out = t
@@ -106,7 +106,7 @@ func (s *Service) Supplement(ctx context.Context, openid, number, text string) (
 			return err
 		}
 		msg := fmt.Sprintf("【补充】编号 %s（%s）居民补充：%s", t.Number, s.brief(t), cut(text, 200))
-		if err := s.toStaff(ctx, tx, handler, t, KindSupplement, fmt.Sprintf("ticket:%s:supplement:%d", t.Number, eid), msg, now); err != nil {
+		if err := s.toStaff(ctx, tx, handler, t, NoticeSupplement, fmt.Sprintf("ticket:%s:supplement:%d", t.Number, eid), msg, now); err != nil {
 			return err
 		}
 		out = t
@@ -178,12 +178,12 @@ func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (
 		text := fmt.Sprintf("【不满意】编号 %s（%s）居民对办理结果不满意，已重新打开，请于 %s 前重新办结。处理人：%s。",
 			t.Number, s.brief(t), bot.When(t.ResolveDue), handlerName(t))
 		key := fmt.Sprintf("ticket:%s:reopened:%d", t.Number, eid)
-		if err := s.toStaff(ctx, tx, handler, t, KindReopened, key+":handler", text, now); err != nil {
+		if err := s.toStaff(ctx, tx, handler, t, NoticeReopened, key+":handler", text, now); err != nil {
 			return err
 		}
 		same := (sup == nil && handler == nil) || (sup != nil && handler != nil && sup.ID == handler.ID)
 		if !same {
-			if err := s.toStaff(ctx, tx, sup, t, KindReopened, key+":supervisor", text, now); err != nil {
+			if err := s.toStaff(ctx, tx, sup, t, NoticeReopened, key+":supervisor", text, now); err != nil {
 				return err
 			}
 		}

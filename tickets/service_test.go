@@ -35,45 +35,45 @@ func TestRouting(t *testing.T) {
 				name: "building to its grid worker, heads copied", category: "repair", building: &r.b3, unit: 2,
 				assignee: r.worker.ID,
 				want: []notice{
-					{tickets.KindNew, "o-worker", true},
-					{tickets.KindCopy, "o-head", true},
-					{tickets.KindCopy, "o-unit", true},
+					{tickets.NoticeNew, "o-worker", true},
+					{tickets.NoticeCopy, "o-head", true},
+					{tickets.NoticeCopy, "o-unit", true},
 				},
 			},
 			{
 				name: "unit without a head", category: "sanitation", building: &r.b3, unit: 1,
 				assignee: r.worker.ID,
-				want:     []notice{{tickets.KindNew, "o-worker", true}, {tickets.KindCopy, "o-head", true}},
+				want:     []notice{{tickets.NoticeNew, "o-worker", true}, {tickets.NoticeCopy, "o-head", true}},
 			},
 			{
 				name: "category to its role", category: "dispute", building: &r.b3,
 				assignee: r.mediator.ID,
-				want:     []notice{{tickets.KindNew, "o-mediator", true}, {tickets.KindCopy, "o-head", true}},
+				want:     []notice{{tickets.NoticeNew, "o-mediator", true}, {tickets.NoticeCopy, "o-head", true}},
 			},
 			{
 				name: "suggestion to the supervisor", category: "suggestion",
 				assignee: r.sup.ID,
-				want:     []notice{{tickets.KindNew, "o-sup", true}},
+				want:     []notice{{tickets.NoticeNew, "o-sup", true}},
 			},
 			{
 				name: "building in no grid to duty", category: "repair", building: &r.b5,
 				assignee: r.duty.ID,
-				want:     []notice{{tickets.KindNew, "o-duty", true}},
+				want:     []notice{{tickets.NoticeNew, "o-duty", true}},
 			},
 			{
 				name: "no building to duty", category: "medical",
 				assignee: r.duty.ID,
-				want:     []notice{{tickets.KindNew, "o-duty", true}},
+				want:     []notice{{tickets.NoticeNew, "o-duty", true}},
 			},
 			{
 				name: "role nobody has to duty", category: "employment", building: &r.b5,
 				assignee: r.duty.ID,
-				want:     []notice{{tickets.KindNew, "o-duty", true}},
+				want:     []notice{{tickets.NoticeNew, "o-duty", true}},
 			},
 			{
 				name: "unbound grid worker through the duty group", category: "repair", building: &r.b7,
 				assignee: r.worker2.ID,
-				want:     []notice{{tickets.KindNew, bot.RoleDuty, true}},
+				want:     []notice{{tickets.NoticeNew, bot.RoleDuty, true}},
 			},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -90,10 +90,10 @@ func TestRouting(t *testing.T) {
 		}
 		// The unbound worker's notice names them for the duty staff.
 		rc := r.submit(draft("o-res-b7", "repair", &r.b7))
-		if text := r.text(rc.Ticket.Number, tickets.KindNew, bot.RoleDuty); !strings.Contains(text, "李四") || strings.Contains(text, "13800138000") {
+		if text := r.text(rc.Ticket.Number, tickets.NoticeNew, bot.RoleDuty); !strings.Contains(text, "李四") || strings.Contains(text, "13800138000") {
 			t.Errorf("duty group text %q: want the assignee's name and no full phone number", text)
 		}
-		if text := r.text(r.submit(draft("o-res-x", "repair", &r.b3)).Ticket.Number, tickets.KindNew, "o-worker"); !strings.Contains(text, "13800138000") {
+		if text := r.text(r.submit(draft("o-res-x", "repair", &r.b3)).Ticket.Number, tickets.NoticeNew, "o-worker"); !strings.Contains(text, "13800138000") {
 			t.Errorf("assignee text %q: want the resident's phone", text)
 		}
 	})
@@ -106,7 +106,7 @@ func TestRoutingWithoutStaff(t *testing.T) {
 		if rc.Ticket.AssigneeID != 0 || rc.Ticket.Place != "未说明地点" {
 			t.Errorf("ticket = %+v, want no assignee", rc.Ticket)
 		}
-		want := []notice{{tickets.KindNew, bot.RoleDuty, true}}
+		want := []notice{{tickets.NoticeNew, bot.RoleDuty, true}}
 		if diff := cmp.Diff(want, r.notices(rc.Ticket.Number)); diff != "" {
 			t.Errorf("notifications mismatch (-want +got):\n%s", diff)
 		}
@@ -171,8 +171,8 @@ func TestLifecycle(t *testing.T) {
 		if got.Status != ticket.Accepted || got.AcceptedAt == nil {
 			t.Fatalf("after accept: %+v", got)
 		}
-		if want := "您的诉求（编号 " + n + "）已受理，处理人：张三。"; r.text(n, tickets.KindAccepted, "o-res") != want {
-			t.Errorf("accepted text %q, want %q", r.text(n, tickets.KindAccepted, "o-res"), want)
+		if want := "您的诉求（编号 " + n + "）已受理，处理人：张三。"; r.text(n, tickets.NoticeAccepted, "o-res") != want {
+			t.Errorf("accepted text %q, want %q", r.text(n, tickets.NoticeAccepted, "o-res"), want)
 		}
 		if _, err := r.svc.AwaitingRating(ctx, "o-res"); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("AwaitingRating before resolve: %v, want ErrNotFound", err)
@@ -187,13 +187,13 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("after resolve: %+v", got)
 		}
 		// A template message (outside the 48-hour window) says how to rate too.
-		if p := r.payload(n, tickets.KindResolved, "o-res"); p.Fields["action"] != tickets.RatingAction || len([]rune(tickets.RatingAction)) > 20 {
+		if p := r.payload(n, tickets.NoticeResolved, "o-res"); p.Fields["action"] != tickets.RatingAction || len([]rune(tickets.RatingAction)) > 20 {
 			t.Errorf("resolved notice fields %v, want the rating action within 20 characters", p.Fields)
 		}
-		if p := r.payload(n, tickets.KindAccepted, "o-res"); p.Fields["action"] != "" {
+		if p := r.payload(n, tickets.NoticeAccepted, "o-res"); p.Fields["action"] != "" {
 			t.Errorf("accepted notice asks for a rating: %v", p.Fields)
 		}
-		if text := r.text(n, tickets.KindResolved, "o-res"); !strings.HasSuffix(text, "请评价：回复 1 满意 2 基本满意 3 不满意") || !strings.Contains(text, n) {
+		if text := r.text(n, tickets.NoticeResolved, "o-res"); !strings.HasSuffix(text, "请评价：回复 1 满意 2 基本满意 3 不满意") || !strings.Contains(text, n) {
 			t.Errorf("resolved text %q", text)
 		}
 		if aw, err := r.svc.AwaitingRating(ctx, "o-res"); err != nil || aw.Number != n {
@@ -217,8 +217,8 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("timeline mismatch (-want +got):\n%s", diff)
 		}
 		wantNotices := []notice{
-			{tickets.KindNew, "o-worker", true}, {tickets.KindCopy, "o-head", true}, {tickets.KindCopy, "o-unit", true},
-			{tickets.KindAccepted, "o-res", false}, {tickets.KindResolved, "o-res", false},
+			{tickets.NoticeNew, "o-worker", true}, {tickets.NoticeCopy, "o-head", true}, {tickets.NoticeCopy, "o-unit", true},
+			{tickets.NoticeAccepted, "o-res", false}, {tickets.NoticeResolved, "o-res", false},
 		}
 		if diff := cmp.Diff(wantNotices, r.notices(n)); diff != "" {
 			t.Errorf("notifications mismatch (-want +got):\n%s", diff)
@@ -264,11 +264,11 @@ func TestDissatisfiedReopens(t *testing.T) {
 		if want := time.Date(2026, 11, 26, 16, 30, 0, 0, cst); !stored.ResponseDue.Equal(want) {
 			t.Errorf("stored ResponseDue = %v, want %v", stored.ResponseDue, want)
 		}
-		if text := r.text(n, tickets.KindReopened, "o-worker"); !strings.Contains(text, "12月2日 12:00 前重新办结") {
+		if text := r.text(n, tickets.NoticeReopened, "o-worker"); !strings.Contains(text, "12月2日 12:00 前重新办结") {
 			t.Errorf("reopened text %q, want the new deadline", text)
 		}
 		tail := r.notices(n)[5:]
-		want := []notice{{tickets.KindReopened, "o-worker", true}, {tickets.KindReopened, "o-sup", true}}
+		want := []notice{{tickets.NoticeReopened, "o-worker", true}, {tickets.NoticeReopened, "o-sup", true}}
 		if diff := cmp.Diff(want, tail); diff != "" {
 			t.Errorf("notifications mismatch (-want +got):\n%s", diff)
 		}
@@ -333,15 +333,15 @@ func TestReturnAndTransfer(t *testing.T) {
 		}
 
 		want := []notice{
-			{tickets.KindNew, "o-worker", true}, {tickets.KindCopy, "o-head", true}, {tickets.KindCopy, "o-unit", true},
-			{tickets.KindAssigned, "o-duty", true}, {tickets.KindReturned, "o-res", false},
-			{tickets.KindAssigned, bot.RoleDuty, true}, {tickets.KindTransferred, "o-res", false},
-			{tickets.KindAccepted, "o-res", false},
+			{tickets.NoticeNew, "o-worker", true}, {tickets.NoticeCopy, "o-head", true}, {tickets.NoticeCopy, "o-unit", true},
+			{tickets.NoticeAssigned, "o-duty", true}, {tickets.NoticeReturned, "o-res", false},
+			{tickets.NoticeAssigned, bot.RoleDuty, true}, {tickets.NoticeTransferred, "o-res", false},
+			{tickets.NoticeAccepted, "o-res", false},
 		}
 		if diff := cmp.Diff(want, r.notices(n)); diff != "" {
 			t.Errorf("notifications mismatch (-want +got):\n%s", diff)
 		}
-		if text := r.text(n, tickets.KindTransferred, "o-res"); text != "您的诉求（编号 "+n+"）已转交 李四 办理。" {
+		if text := r.text(n, tickets.NoticeTransferred, "o-res"); text != "您的诉求（编号 "+n+"）已转交 李四 办理。" {
 			t.Errorf("transferred text %q", text)
 		}
 		_, events, _ := r.svc.Get(ctx, n)
@@ -433,11 +433,11 @@ func TestUrge(t *testing.T) {
 		}
 		var urged []notice
 		for _, nt := range r.notices(n) {
-			if nt.Kind == tickets.KindUrged {
+			if nt.Kind == tickets.NoticeUrged {
 				urged = append(urged, nt)
 			}
 		}
-		want := []notice{{tickets.KindUrged, "o-sup", true}, {tickets.KindUrged, "o-sup", true}}
+		want := []notice{{tickets.NoticeUrged, "o-sup", true}, {tickets.NoticeUrged, "o-sup", true}}
 		if diff := cmp.Diff(want, urged); diff != "" {
 			t.Errorf("urge notifications mismatch (-want +got):\n%s", diff)
 		}
@@ -448,7 +448,7 @@ func TestUrge(t *testing.T) {
 		if _, err := r.svc.Urge(ctx, "o-res", other.Number); err != nil {
 			t.Fatal(err)
 		}
-		if got := r.notices(other.Number); got[len(got)-1] != (notice{tickets.KindUrged, "o-sup", true}) {
+		if got := r.notices(other.Number); got[len(got)-1] != (notice{tickets.NoticeUrged, "o-sup", true}) {
 			t.Errorf("urge without a grid supervisor went to %+v", got[len(got)-1])
 		}
 		r.act(ticket.Action{Number: other.Number, Kind: ticket.ActAccept, By: r.worker2.ID})
@@ -479,7 +479,7 @@ func TestSupplement(t *testing.T) {
 		if _, err := r.svc.Supplement(ctx, "o-res", n, "楼上也漏水"); err != nil {
 			t.Fatal(err)
 		}
-		if text := r.text(n, tickets.KindSupplement, "o-worker"); !strings.Contains(text, "楼上也漏水") {
+		if text := r.text(n, tickets.NoticeSupplement, "o-worker"); !strings.Contains(text, "楼上也漏水") {
 			t.Errorf("supplement text %q", text)
 		}
 		want := []string{"提交诉求", "派单", "补充"}
@@ -538,7 +538,7 @@ func TestSameIssue(t *testing.T) {
 		if note, want := events[len(events)-1].Note, "本楼已有 2 户反映同类问题，并入编号 "+first.Ticket.Number+" 一并处理"; note != want {
 			t.Errorf("link note %q, want %q", note, want)
 		}
-		if text := r.text(again.Ticket.Number, tickets.KindNew, "o-worker"); !strings.Contains(text, "本楼已有 2 户反映同类问题。") {
+		if text := r.text(again.Ticket.Number, tickets.NoticeNew, "o-worker"); !strings.Contains(text, "本楼已有 2 户反映同类问题。") {
 			t.Errorf("assignee text %q, want the households", text)
 		}
 		// Resolved tickets and those older than a day do not count; a new
@@ -690,8 +690,8 @@ func TestSweep(t *testing.T) {
 			t.Error("EscalatedAt not set")
 		}
 		want := []notice{
-			{tickets.KindNew, "o-worker", true}, {tickets.KindCopy, "o-head", true}, {tickets.KindCopy, "o-unit", true},
-			{tickets.KindEscalated, "o-sup", true},
+			{tickets.NoticeNew, "o-worker", true}, {tickets.NoticeCopy, "o-head", true}, {tickets.NoticeCopy, "o-unit", true},
+			{tickets.NoticeEscalated, "o-sup", true},
 		}
 		if diff := cmp.Diff(want, r.notices(late.Number)); diff != "" {
 			t.Errorf("notifications mismatch (-want +got):\n%s", diff)

@@ -318,7 +318,7 @@ func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket
 	if assignee != nil {
 		key = fmt.Sprintf("ticket:%s:new:%d", t.Number, assignee.ID)
 	}
-	if err := s.toStaffPersonal(ctx, tx, assignee, t, KindNew, key, text, t.ResponseDue); err != nil {
+	if err := s.toStaffPersonal(ctx, tx, assignee, t, NoticeNew, key, text, t.ResponseDue); err != nil {
 		return err
 	}
 	if b == nil {
@@ -341,7 +341,7 @@ func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket
 		}
 		text := fmt.Sprintf("【抄送】您负责的 %s 有新诉求（编号 %s）：%s，%s。处理人：%s。",
 			placeOf(b, t.Unit), t.Number, s.categoryName(t.Category), cut(t.Description, 40), handlerName(t))
-		if err := s.toStaff(ctx, tx, &head, t, KindCopy, fmt.Sprintf("ticket:%s:cc:%d", t.Number, id), text, now); err != nil {
+		if err := s.toStaff(ctx, tx, &head, t, NoticeCopy, fmt.Sprintf("ticket:%s:cc:%d", t.Number, id), text, now); err != nil {
 			return err
 		}
 	}

@@ -138,7 +138,7 @@ func (s *Service) escalate(ctx context.Context, t ticket.Ticket, now time.Time) 
 		}
 		text := fmt.Sprintf("【超时未受理】编号 %s（%s）应于 %s 前受理，至今未受理。处理人：%s，请督办。",
 			t.Number, s.brief(t), bot.When(t.ResponseDue), handlerName(t))
-		return s.toStaff(ctx, tx, sup, t, KindEscalated, "ticket:"+t.Number+":escalated", text, now)
+		return s.toStaff(ctx, tx, sup, t, NoticeEscalated, "ticket:"+t.Number+":escalated", text, now)
 	})
 	return ok, err
 }

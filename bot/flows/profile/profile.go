@@ -24,6 +24,9 @@ var Roles = []string{"户主", "家庭成员", "租户", "其他"}
 func New(res bot.Residents) *bot.Flow {
 	phone := input.PhoneStep("phone", "手机", "请输入您的手机号（11 位）。", input.FromProfile(res, input.ProfilePhone))
 	phone.Help = "手机号用于工作人员联系您，例如 13800138000。"
+	const noteHint = "请用 100 字以内说明，或回复 跳过。"
+	note := input.TextStep("note", "特殊情况", "家里有需要社区特别关照的情况吗？例如独居老人、行动不便。", 1, 100, noteHint, noteHint)
+	note.Optional = true
 	return &bot.Flow{
 		Name:  Name,
 		Title: "登记个人信息",
@@ -48,14 +51,7 @@ func New(res bot.Residents) *bot.Flow {
 				},
 			},
 			input.ChoiceStep("role", "身份", "您是这户的：", Roles...),
-			{
-				Key: "note", Label: "特殊情况", Optional: true,
-				Prompt: "家里有需要社区特别关照的情况吗？例如独居老人、行动不便。",
-				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					const hint = "请用 100 字以内说明，或回复 跳过。"
-					return input.Bounded(in.Text, 1, 100, hint, hint)
-				},
-			},
+			note,
 		},
 		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
 			err := res.SaveProfile(ctx, bot.Resident{

@@ -18,8 +18,8 @@ import (
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
-// MsgNotStaff refuses staff commands to residents.
-const MsgNotStaff = "这个命令仅限社区工作人员使用。\n工作人员请先回复 绑定 加绑定码（向社区管理员索取）。"
+// msgNotStaff refuses staff commands to residents.
+const msgNotStaff = "这个命令仅限社区工作人员使用。\n工作人员请先回复 绑定 加绑定码（向社区管理员索取）。"
 
 // parse splits "办结 2611260001 已更换灯泡" into the number and the rest,
 // keeping the staff member's wording of the rest.
@@ -40,7 +40,7 @@ func (d *desk) staff(h func(ctx context.Context, s community.Staff, m *bot.Messa
 	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 		s, err := d.dir.StaffByOpenID(ctx, m.OpenID)
 		if errors.Is(err, bot.ErrNotFound) {
-			return bot.Text(MsgNotStaff), nil
+			return bot.Text(msgNotStaff), nil
 		}
 		if err != nil {
 			return bot.Reply{}, err

@@ -1,0 +1,68 @@
+package community_test
+
+import (
+	"testing"
+
+	"github.com/tongxin/tongxin/bot/community"
+)
+
+func TestAccessPolicy(t *testing.T) {
+	staff := func(id int64, roles ...community.Role) community.Viewer {
+		return community.Member(community.Staff{ID: id, OpenID: "o-staff", Roles: roles})
+	}
+	mine := community.Record{Owner: "o-res", AssigneeID: 7}
+	unassigned := community.Record{Owner: "o-res"}
+	byStaff := community.Record{AssigneeID: 7} // filed by staff for someone without WeChat
+	for _, tc := range []struct {
+		name      string
+		v         community.Viewer
+		r         community.Record
+		read, act bool
+		owner     bool
+	}{
+		{"the resident who filed it", community.Resident("o-res"), mine, true, false, true},
+		{"another resident", community.Resident("o-other"), mine, false, false, false},
+		{"no openid", community.Resident(""), byStaff, false, false, false},
+		{"its handler", staff(7, community.RoleGridWorker), mine, true, true, false},
+		{"another grid worker", staff(8, community.RoleGridWorker), mine, false, false, false},
+		{"a building head", staff(9, community.RoleBuildingHead), mine, false, false, false},
+		{"a unit head", staff(9, community.RoleUnitHead), mine, false, false, false},
+		{"a mediator, not assigned", staff(10, community.RoleMediator), mine, false, false, false},
+		{"duty", staff(11, community.RoleDuty), unassigned, true, true, false},
+		{"supervisor", staff(12, community.RoleSupervisor), mine, true, true, false},
+		{"admin", staff(13, community.RoleAdmin), byStaff, true, true, false},
+		{"a handler of nothing sees no unassigned record", staff(0, community.RoleGridWorker), unassigned, false, false, false},
+		{"the operator", community.Operator, byStaff, true, true, false},
+	} {
+		if got := tc.v.MayRead(tc.r); got != tc.read {
+			t.Errorf("%s: MayRead = %v, want %v", tc.name, got, tc.read)
+		}
+		if got := tc.v.MayAct(tc.r); got != tc.act {
+			t.Errorf("%s: MayAct = %v, want %v", tc.name, got, tc.act)
+		}
+		if got := tc.v.IsOwner(tc.r); got != tc.owner {
+			t.Errorf("%s: IsOwner = %v, want %v", tc.name, got, tc.owner)
+		}
+	}
+}
+
+func TestRoles(t *testing.T) {
+	for _, r := range community.Roles {
+		if got, err := community.ParseRole(" " + string(r) + " "); err != nil || got != r {
+			t.Errorf("ParseRole(%q) = %q, %v", r, got, err)
+		}
+		if r.Label() == string(r) {
+			t.Errorf("role %q has no label", r)
+		}
+	}
+	if _, err := community.ParseRole("janitor"); err == nil {
+		t.Error("ParseRole(janitor) accepted an unknown role")
+	}
+	st := community.Staff{Name: "张三", Roles: []community.Role{community.RoleBuildingHead, community.RoleGridWorker}}
+	if got := st.Title(); got != "网格员 张三" {
+		t.Errorf("Title = %q: the grid worker role names a person before the volunteer one", got)
+	}
+	if got := (community.Staff{Name: "李四"}).Title(); got != "工作人员 李四" {
+		t.Errorf("Title without roles = %q", got)
+	}
+}
