@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -108,6 +113,26 @@ func violations(pkgs []listedPackage) []string {
 		}
 
 		for _, imp := range p.Imports {
+			if ours(imp) {
+				// A conversation talks to other features only through their
+				// ports (bot/<noun>) and shared parsing (bot/input), so that
+				// each flow package stands alone.
+				if flowPackage(path) && flowPackage(imp) && imp != path {
+					out = append(out, describe([]string{path, imp}, "a flow package may not import another flow package: share through bot/input or a domain port in bot/<noun>"))
+				}
+				// The core and the domain ports know nothing of conversations.
+				if within(path, "bot") && !within(path, "bot/flows") && within(imp, "bot/flows") && !testHelper(path) {
+					out = append(out, describe([]string{path, imp}, "bot's core and domain ports (bot/<noun>) may not import bot/flows"))
+				}
+				// Storage keeps records; rules and notices belong to services.
+				if within(path, "storage") && slices.ContainsFunc(services, func(s string) bool { return within(imp, s) }) {
+					out = append(out, describe([]string{path, imp}, "storage may not import a service: services call storage, never the other way round"))
+				}
+				// The community is shared by every domain and depends on none.
+				if within(path, "community") && slices.ContainsFunc(domainServices, func(s string) bool { return within(imp, s) }) {
+					out = append(out, describe([]string{path, imp}, "community is shared by every domain and may not import one"))
+				}
+			}
 			if matchesAny(imp, []string{"github.com/silenceper/wechat"}) && !within(path, "wechat") {
 				out = append(out, describe([]string{path, imp}, "only wechat/ may import the WeChat SDK, so its types do not leak"))
 			}
@@ -166,6 +191,26 @@ func ours(path string) bool {
 }
 
 // within reports whether path is the module's directory dir or below it.
+// services are the packages that own rules and transactions (each
+// domain's service, the community, the outbox and the jobs runner);
+// domainServices are the domains among them.
+var (
+	services       = []string{"community", "tickets", "activities", "clinic", "notify", "jobs"}
+	domainServices = []string{"tickets", "activities", "clinic"}
+)
+
+// flowPackage reports whether path is one feature's conversation package,
+// bot/flows/<verb>.
+func flowPackage(path string) bool {
+	return within(path, "bot/flows") && path != modulePath+"/bot/flows"
+}
+
+// testHelper reports whether path is a test-helper package (bottest,
+// sessiontest, communitytest), which may wire anything its tests need.
+func testHelper(path string) bool {
+	return strings.HasSuffix(path, "test")
+}
+
 func within(path, dir string) bool {
 	p := modulePath + "/" + dir
 	return path == p || strings.HasPrefix(path, p+"/")
@@ -199,6 +244,12 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		{ImportPath: m + "/wechat/crypt", Imports: []string{"github.com/silenceper/wechat/v2/util"}},
 		{ImportPath: m + "/cmd/tongxin", Imports: []string{m + "/cmd/tongxin/wire", m + "/handlers"}},
 		{ImportPath: m + "/cmd/tongxin/wire"},
+		{ImportPath: m + "/bot/flows/report", Imports: []string{m + "/bot", m + "/bot/flows", m + "/bot/flows/profile"}},
+		{ImportPath: m + "/bot/flows/profile", Imports: []string{m + "/bot", m + "/bot/input"}},
+		{ImportPath: m + "/bot/ticket", Imports: []string{m + "/bot/flows/report"}},
+		{ImportPath: m + "/storage/redisstate", Imports: []string{m + "/tickets"}},
+		{ImportPath: m + "/community", Imports: []string{m + "/storage", m + "/tickets"}},
+		{ImportPath: m + "/tickets", Imports: []string{m + "/community", m + "/notify"}},
 		{ImportPath: "context", DepOnly: true},
 		{ImportPath: "net/httpish", DepOnly: true},
 		{ImportPath: "example.com/lib", DepOnly: true, Imports: []string{"strings", "net/http"}},
@@ -216,6 +267,10 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		m + "/config imports " + m + "/bot:",
 		m + "/storage imports " + m + "/cmd/tongxin/wire:",
 		m + "/handlers imports github.com/silenceper/wechat/v2/officialaccount:",
+		m + "/bot/flows/report imports " + m + "/bot/flows/profile:",
+		m + "/bot/ticket imports " + m + "/bot/flows/report:",
+		m + "/storage/redisstate imports " + m + "/tickets:",
+		m + "/community imports " + m + "/tickets:",
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(got, func(v string) bool { return strings.HasPrefix(v, w) }) {
@@ -224,5 +279,93 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("got %d violations, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+}
+
+// TestEveryFlowRegisters holds each feature to the one way of joining the
+// bot: a package bot/flows/<verb> declares
+// func Register(r *bot.Router, d flows.Deps) error.
+func TestEveryFlowRegisters(t *testing.T) {
+	dirs, err := filepath.Glob("bot/flows/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, dir := range dirs {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			continue
+		}
+		found++
+		if !declaresRegister(t, dir) {
+			t.Errorf("%s: no func Register(r *bot.Router, d flows.Deps) error; every feature joins the bot through one", dir)
+		}
+	}
+	if found == 0 {
+		t.Fatal("no flow packages under bot/flows")
+	}
+}
+
+func declaresRegister(t *testing.T, dir string) bool {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv != nil || fn.Name.Name != "Register" {
+				continue
+			}
+			var params []string
+			for _, p := range fn.Type.Params.List {
+				for range max(1, len(p.Names)) {
+					params = append(params, types(p.Type))
+				}
+			}
+			res := fn.Type.Results
+			return slices.Equal(params, []string{"*bot.Router", "flows.Deps"}) &&
+				res != nil && len(res.List) == 1 && types(res.List[0].Type) == "error"
+		}
+	}
+	return false
+}
+
+// types renders a parameter type as written: *bot.Router, flows.Deps.
+func types(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.StarExpr:
+		return "*" + types(e.X)
+	case *ast.SelectorExpr:
+		return types(e.X) + "." + e.Sel.Name
+	case *ast.Ident:
+		return e.Name
+	}
+	return "?"
+}
+
+// TestRegisterCheckCatchesMismatches proves declaresRegister can fail.
+func TestRegisterCheckCatchesMismatches(t *testing.T) {
+	for src, want := range map[string]bool{
+		"package x\nfunc Register(r *bot.Router, d flows.Deps) error { return nil }\n":           true,
+		"package x\nfunc Register(r *bot.Router, svc ticket.Service) error { return nil }\n":     false,
+		"package x\nfunc (d *desk) Register(r *bot.Router, d flows.Deps) error { return nil }\n": false,
+		"package x\nfunc New() {}\n": false,
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "x.go"), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := declaresRegister(t, dir); got != want {
+			t.Errorf("declaresRegister(%q) = %v, want %v", src, got, want)
+		}
 	}
 }
