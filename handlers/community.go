@@ -17,6 +17,8 @@ func (s *Server) communityRoutes(api *http.ServeMux) {
 	}
 	api.HandleFunc("POST /api/v1/staff", s.createStaff)
 	api.HandleFunc("GET /api/v1/staff", s.listStaff)
+	api.HandleFunc("PATCH /api/v1/staff/{id}", s.patchStaff)
+	api.HandleFunc("DELETE /api/v1/staff/{id}/binding", s.unbindStaff)
 	api.HandleFunc("POST /api/v1/staff/{id}/bind-code", s.reissueBindCode)
 	api.HandleFunc("POST /api/v1/buildings", s.saveBuilding)
 	api.HandleFunc("POST /api/v1/grids", s.createGrid)
@@ -44,12 +46,60 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, staffCreated{Staff: st, BindCode: code})
 }
 
-// reissueBindCode serves POST /api/v1/staff/{id}/bind-code: a fresh
-// one-time code when the first expired or was lost.
-func (s *Server) reissueBindCode(w http.ResponseWriter, r *http.Request) {
+// staffID reads {id}, writing the 400 when it is not a staff id.
+func staffID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		writeError(w, http.StatusBadRequest, "invalid", "id: must be a positive whole number")
+		return 0, false
+	}
+	return id, true
+}
+
+// patchStaff serves PATCH /api/v1/staff/{id}: name, phone, roles and
+// active. Deactivating someone refuses their WeChat commands at once and
+// hands their open tickets back to dispatch.
+func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
+	id, ok := staffID(w, r)
+	if !ok {
+		return
+	}
+	var p cs.StaffPatch
+	if !decodeJSON(w, r, &p) {
+		return
+	}
+	if p.Name == nil && p.Phone == nil && p.Roles == nil && p.Active == nil {
+		writeError(w, http.StatusBadRequest, "invalid", "body: give name, phone, roles or active")
+		return
+	}
+	st, err := s.Community.PatchStaff(r.Context(), id, p)
+	if err != nil {
+		s.fail(w, r, "patch staff", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// unbindStaff serves DELETE /api/v1/staff/{id}/binding: the WeChat account
+// bound to the staff member no longer acts for them.
+func (s *Server) unbindStaff(w http.ResponseWriter, r *http.Request) {
+	id, ok := staffID(w, r)
+	if !ok {
+		return
+	}
+	st, err := s.Community.Unbind(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, "unbind staff", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// reissueBindCode serves POST /api/v1/staff/{id}/bind-code: a fresh
+// one-time code when the first expired or was lost.
+func (s *Server) reissueBindCode(w http.ResponseWriter, r *http.Request) {
+	id, ok := staffID(w, r)
+	if !ok {
 		return
 	}
 	code, expires, err := s.Community.ReissueBindCode(r.Context(), id)

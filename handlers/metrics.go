@@ -21,6 +21,7 @@ type Metrics struct {
 	rejected     *prometheus.CounterVec
 	flowsStarted *prometheus.CounterVec
 	flowsEnded   *prometheus.CounterVec
+	bindFailures *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics (and the Go runtime's) on a new registry.
@@ -52,9 +53,12 @@ func NewMetrics() *Metrics {
 		flowsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongxin_flows_ended_total", Help: "Guided conversations ended, by flow and how (completed, cancelled, failed, expired, replaced).",
 		}, []string{"flow", "how"}),
+		bindFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongxin_staff_bind_failures_total", Help: "Staff binds (绑定) refused, by reason (bad_code, locked, locked_all): alert on a rise, someone may be guessing codes.",
+		}, []string{"reason"}),
 	}
 	m.reg.MustRegister(m.messages, m.latency, m.duplicates, m.rateLimited, m.lateReplies, m.rejected,
-		m.flowsStarted, m.flowsEnded, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.flowsStarted, m.flowsEnded, m.bindFailures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -68,6 +72,10 @@ func (m *Metrics) FlowEnded(flow, how string) {
 	}
 	m.flowsEnded.WithLabelValues(flow, how).Inc()
 }
+
+// BindFailed counts a refused staff bind; it is community.Config's
+// OnBindFailure.
+func (m *Metrics) BindFailed(reason string) { m.bindFailures.WithLabelValues(reason).Inc() }
 
 // Registry returns the registry, for other packages to add their metrics.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }

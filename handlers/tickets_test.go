@@ -53,7 +53,8 @@ func newTicketRig(t *testing.T) *ticketRig {
 	}
 	clk := bottest.NewClock(time.Now())
 	svc := tickets.New(store, outbox, workcal.Builtin(), tickets.Config{Now: clk.Now})
-	dir := cs.New(store, clk.Now)
+	dir := cs.New(store, cs.Config{Now: clk.Now})
+	dir.OnDeactivate(svc.ReturnAssigned)
 	s := &handlers.Server{Webhook: &handlers.Webhook{}, Metrics: handlers.NewMetrics(), Logger: log,
 		AdminToken: adminToken, Community: dir, Tickets: svc, Open311Key: open311Key, Started: time.Now()}
 	srv := httptest.NewServer(s.Handler())
@@ -457,7 +458,7 @@ func TestReissueBindCode(t *testing.T) {
 	created := r.must(201, "POST", "/api/v1/staff", map[string]any{"name": "吴网格", "roles": []string{"grid_worker"}})
 	out := r.must(201, "POST", fmt.Sprintf("/api/v1/staff/%v/bind-code", created["id"]), nil)
 	code, _ := out["bind_code"].(string)
-	if len(code) != 6 || code == created["bind_code"] {
+	if len(code) != 10 || code == created["bind_code"] {
 		t.Errorf("reissued code %q (first %v)", code, created["bind_code"])
 	}
 	if exp, _ := out["expires_at"].(string); !strings.HasSuffix(exp, "+08:00") {
@@ -468,5 +469,52 @@ func TestReissueBindCode(t *testing.T) {
 	}
 	if code, body := r.api("POST", "/api/v1/staff/x/bind-code", nil); code != 400 {
 		t.Errorf("bad id: %d %v", code, body)
+	}
+}
+
+// TestStaffAccessEndpoints: an operator can change a staff member, take
+// their access away, and unbind a lost phone.
+func TestStaffAccessEndpoints(t *testing.T) {
+	r := newTicketRig(t)
+	c := r.community()
+	n, _ := r.file(repair("楼道灯不亮"))
+	path := fmt.Sprintf("/api/v1/staff/%d", c.worker)
+	got := r.must(200, "PATCH", path, map[string]any{"name": "张网格", "phone": "13900000009", "roles": []string{"grid_worker", "mediator"}})
+	if got["phone"] != "13900000009" || len(got["roles"].([]any)) != 2 || got["active"] != true {
+		t.Errorf("patched staff: %v", got)
+	}
+	got = r.must(200, "PATCH", path, map[string]any{"active": false})
+	if got["active"] != false {
+		t.Errorf("deactivated staff: %v", got)
+	}
+	tk := r.must(200, "GET", "/api/v1/tickets/"+n, nil)["ticket"].(map[string]any)
+	if tk["status"] != "returned" || id(tk["assignee_id"]) != c.duty {
+		t.Errorf("the ticket of a deactivated worker: %v, want returned to the duty staff", tk)
+	}
+	if code, body := r.api("PATCH", "/api/v1/tickets/"+n, map[string]any{"assignee_id": c.worker}); code != 400 || !strings.Contains(fmt.Sprint(body), "已停用") {
+		t.Errorf("transfer to a deactivated worker: %d %v", code, body)
+	}
+	if out := r.must(200, "DELETE", path+"/binding", nil); out["openid"] != nil {
+		t.Errorf("unbound staff: %v", out)
+	}
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		code         int
+	}{
+		{"PATCH", path, map[string]any{}, 400},
+		{"PATCH", path, map[string]any{"roles": []string{"janitor"}}, 400},
+		{"PATCH", path, map[string]any{"name": " "}, 400},
+		{"PATCH", path, map[string]any{"phone": "12345"}, 400},
+		{"PATCH", path, map[string]any{"active": "no"}, 400},
+		{"PATCH", path, map[string]any{"boss": true}, 400},
+		{"PATCH", "/api/v1/staff/999", map[string]any{"active": false}, 404},
+		{"PATCH", "/api/v1/staff/x", map[string]any{"active": false}, 400},
+		{"DELETE", "/api/v1/staff/999/binding", nil, 404},
+		{"DELETE", "/api/v1/staff/0/binding", nil, 400},
+	} {
+		if code, body := r.api(tc.method, tc.path, tc.body); code != tc.code {
+			t.Errorf("%s %s %v: %d %v, want %d", tc.method, tc.path, tc.body, code, body, tc.code)
+		}
 	}
 }

@@ -23,10 +23,11 @@ type staffRow struct {
 	Phone  string         `db:"phone"`
 	OpenID sql.NullString `db:"openid"`
 	Roles  string         `db:"roles"`
+	Active bool           `db:"active"`
 }
 
 func (r staffRow) staff() community.Staff {
-	s := community.Staff{ID: r.ID, Name: r.Name, Phone: r.Phone, OpenID: r.OpenID.String, Roles: []community.Role{}}
+	s := community.Staff{ID: r.ID, Name: r.Name, Phone: r.Phone, OpenID: r.OpenID.String, Roles: []community.Role{}, Active: r.Active}
 	for _, role := range strings.Split(r.Roles, ",") {
 		if role != "" {
 			s.Roles = append(s.Roles, community.Role(role))
@@ -35,7 +36,7 @@ func (r staffRow) staff() community.Staff {
 	return s
 }
 
-const staffColumns = `id, name, phone, openid, roles`
+const staffColumns = `id, name, phone, openid, roles, active`
 
 // joinRoles stores roles as a comma list.
 func joinRoles(roles []community.Role) string {
@@ -63,17 +64,18 @@ func nullID(id int64) any {
 	return id
 }
 
-// InsertStaff adds a staff member holding the one-time bindCode, valid
-// until expires, and returns their id. Returns bot.ErrConflict if the
-// openid or the code is taken.
-func (q *queries) InsertStaff(ctx context.Context, s community.Staff, bindCode string, at, expires time.Time) (int64, error) {
+// InsertStaff adds an active staff member holding a one-time bind code
+// (codeHash is its hash: codes are never stored), valid until expires,
+// and returns their id. Returns bot.ErrConflict if the openid or the code
+// is taken.
+func (q *queries) InsertStaff(ctx context.Context, s community.Staff, codeHash string, at, expires time.Time) (int64, error) {
 	const query = `
 		INSERT INTO staff (name, phone, openid, roles, bind_code, bind_expires, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`
 	var id int64
 	if err := sqlx.GetContext(ctx, q.ext, &id, q.q(query),
-		s.Name, s.Phone, nullString(s.OpenID), joinRoles(s.Roles), nullString(bindCode), dbTime(expires), dbTime(at)); err != nil {
+		s.Name, s.Phone, nullString(s.OpenID), joinRoles(s.Roles), nullString(codeHash), dbTime(expires), dbTime(at)); err != nil {
 		return 0, fmt.Errorf("storage.InsertStaff: %w", mapError(err))
 	}
 	return id, nil
@@ -100,10 +102,10 @@ func (q *queries) StaffByOpenID(ctx context.Context, openid string) (community.S
 	return r.staff(), nil
 }
 
-// StaffByName returns the staff members called name, lowest id first
-// (none is not an error).
+// StaffByName returns the active staff members called name, lowest id
+// first (none is not an error).
 func (q *queries) StaffByName(ctx context.Context, name string) ([]community.Staff, error) {
-	const query = `SELECT ` + staffColumns + ` FROM staff WHERE name = ? ORDER BY id`
+	const query = `SELECT ` + staffColumns + ` FROM staff WHERE name = ? AND active ORDER BY id`
 	return q.selectStaff(ctx, "storage.StaffByName", query, name)
 }
 
@@ -125,11 +127,11 @@ func (q *queries) selectStaff(ctx context.Context, op, query string, args ...any
 	return out, nil
 }
 
-// StaffWithRole returns the staff member with role and the lowest id other
-// than except (0 excludes nobody), or bot.ErrNotFound.
+// StaffWithRole returns the active staff member with role and the lowest
+// id other than except (0 excludes nobody), or bot.ErrNotFound.
 func (q *queries) StaffWithRole(ctx context.Context, role community.Role, except int64) (community.Staff, error) {
 	const query = `SELECT ` + staffColumns + ` FROM staff
-		WHERE ',' || roles || ',' LIKE ? ESCAPE '\' AND id <> ?
+		WHERE ',' || roles || ',' LIKE ? ESCAPE '\' AND id <> ? AND active
 		ORDER BY id LIMIT 1`
 	var r staffRow
 	if err := sqlx.GetContext(ctx, q.ext, &r, q.q(query), "%,"+likeEscape(string(role))+",%", except); err != nil {
@@ -138,35 +140,63 @@ func (q *queries) StaffWithRole(ctx context.Context, role community.Role, except
 	return r.staff(), nil
 }
 
-// BindStaff binds openid to the staff member holding the one-time code,
-// unexpired at now, and uses the code up. Returns bot.ErrNotFound for an
+// BindStaff binds openid to the active staff member holding the one-time
+// code (by its hash), unexpired at now, and uses the code up. Returns bot.ErrNotFound for an
 // unknown, used or expired code and bot.ErrConflict when openid is bound to
 // another staff member.
-func (q *queries) BindStaff(ctx context.Context, code, openid string, now time.Time) (community.Staff, error) {
+func (q *queries) BindStaff(ctx context.Context, codeHash, openid string, now time.Time) (community.Staff, error) {
 	const query = `UPDATE staff SET openid = ?, bind_code = NULL, bind_expires = NULL
-		WHERE bind_code = ? AND bind_expires > ?
+		WHERE bind_code = ? AND bind_expires > ? AND active
 		RETURNING ` + staffColumns
 	var r staffRow
-	if code == "" || openid == "" {
+	if codeHash == "" || openid == "" {
 		return community.Staff{}, fmt.Errorf("storage.BindStaff: empty code or openid: %w", bot.ErrNotFound)
 	}
-	if err := sqlx.GetContext(ctx, q.ext, &r, q.q(query), openid, code, dbTime(now)); err != nil {
+	if err := sqlx.GetContext(ctx, q.ext, &r, q.q(query), openid, codeHash, dbTime(now)); err != nil {
 		return community.Staff{}, fmt.Errorf("storage.BindStaff(%s): %w", bot.ShortID(openid), mapError(err))
 	}
 	return r.staff(), nil
 }
 
-// SetBindCode gives staff member id a new one-time code valid until
-// expires, replacing any unused one. Returns bot.ErrNotFound for an unknown
+// SetBindCode gives staff member id a new one-time code (by its hash)
+// valid until expires, replacing any unused one. Returns bot.ErrNotFound for an unknown
 // id and bot.ErrConflict if the code is taken.
-func (q *queries) SetBindCode(ctx context.Context, id int64, code string, expires time.Time) error {
+func (q *queries) SetBindCode(ctx context.Context, id int64, codeHash string, expires time.Time) error {
 	const query = `UPDATE staff SET bind_code = ?, bind_expires = ? WHERE id = ?`
-	res, err := q.ext.ExecContext(ctx, q.q(query), code, dbTime(expires), id)
+	res, err := q.ext.ExecContext(ctx, q.q(query), codeHash, dbTime(expires), id)
 	if err != nil {
 		return fmt.Errorf("storage.SetBindCode(%d): %w", id, mapError(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("storage.SetBindCode(%d): %w", id, bot.ErrNotFound)
+	}
+	return nil
+}
+
+// UpdateStaff changes staff member s.ID's name, phone, roles and whether
+// they are active. Returns bot.ErrNotFound for an unknown id.
+func (q *queries) UpdateStaff(ctx context.Context, s community.Staff) error {
+	const query = `UPDATE staff SET name = ?, phone = ?, roles = ?, active = ? WHERE id = ?`
+	res, err := q.ext.ExecContext(ctx, q.q(query), s.Name, s.Phone, joinRoles(s.Roles), s.Active, s.ID)
+	if err != nil {
+		return fmt.Errorf("storage.UpdateStaff(%d): %w", s.ID, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage.UpdateStaff(%d): %w", s.ID, bot.ErrNotFound)
+	}
+	return nil
+}
+
+// Unbind forgets the WeChat openid bound to staff member id, and any
+// unused bind code. Returns bot.ErrNotFound for an unknown id.
+func (q *queries) Unbind(ctx context.Context, id int64) error {
+	const query = `UPDATE staff SET openid = NULL, bind_code = NULL, bind_expires = NULL WHERE id = ?`
+	res, err := q.ext.ExecContext(ctx, q.q(query), id)
+	if err != nil {
+		return fmt.Errorf("storage.Unbind(%d): %w", id, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage.Unbind(%d): %w", id, bot.ErrNotFound)
 	}
 	return nil
 }

@@ -202,6 +202,9 @@ func (s *Service) transferee(ctx context.Context, tx *storage.Tx, t ticket.Ticke
 		if errors.Is(err, bot.ErrNotFound) {
 			return community.Staff{}, bot.FieldError("assignee_id", fmt.Sprintf("没有编号为 %d 的工作人员。", a.ToID))
 		}
+		if err == nil && !community.MayReceive(st) {
+			return community.Staff{}, refuseReceiver(st)
+		}
 		return st, err
 	}
 	name := strings.TrimSpace(a.To)
@@ -216,8 +219,62 @@ func (s *Service) transferee(ctx context.Context, tx *storage.Tx, t ticket.Ticke
 	case 0:
 		return community.Staff{}, bot.FieldError("assignee_id", "没有找到名叫 "+name+" 的工作人员。")
 	case 1:
+		if !community.MayReceive(found[0]) {
+			return community.Staff{}, refuseReceiver(found[0])
+		}
 		return found[0], nil
 	default:
 		return community.Staff{}, bot.FieldError("assignee_id", fmt.Sprintf("有 %d 位名叫 %s 的工作人员，请在管理后台按编号转派。", len(found), name))
 	}
+}
+
+// refuseReceiver says why st may not be handed a ticket (community's
+// access policy): they left, or they are a volunteer who is only copied.
+func refuseReceiver(st community.Staff) error {
+	if !st.Active {
+		return bot.FieldError("assignee_id", st.Name+" 已停用，不能接收诉求。")
+	}
+	return bot.FieldError("assignee_id", fmt.Sprintf("%s 不能接收诉求：只能转给%s。", st.Title(), community.HandlerRoleLabels()))
+}
+
+// ReturnAssigned hands the open tickets of st, who was just deactivated,
+// back to dispatch in tx (a community.DeactivateHook): each goes to the
+// duty staff as 退回 does, with the reason on its timeline, and the
+// resident is told a new handler is being found.
+func (s *Service) ReturnAssigned(ctx context.Context, tx *storage.Tx, st community.Staff) error {
+	ts, err := tx.AssignedTickets(ctx, st.ID, s.now())
+	if err != nil {
+		return fmt.Errorf("tickets.ReturnAssigned(%d): %w", st.ID, err)
+	}
+	why := st.Name + " 已停用，重新分派"
+	for _, t := range ts {
+		if t.Status != ticket.Returned {
+			if _, err := s.act(ctx, tx, ticket.Action{Number: t.Number, Kind: ticket.ActReturn, Note: why}); err != nil {
+				return fmt.Errorf("tickets.ReturnAssigned(%d): %s: %w", st.ID, t.Number, err)
+			}
+			continue
+		}
+		// Already back at dispatch, with st as the dispatcher: another
+		// duty staff member (or the duty group) takes it.
+		duty, err := withRole(ctx, tx, community.RoleDuty, st.ID)
+		if err != nil {
+			return err
+		}
+		t.AssigneeID, t.AssigneeName, t.UpdatedAt = 0, "", s.now()
+		if duty != nil {
+			t.AssigneeID, t.AssigneeName = duty.ID, duty.Name
+		}
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: s.now(), Actor: actorSystem, Action: "重新分派", Note: why})
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("【退回】编号 %s（%s）待重新分派：%s。请回复 转派 %s 姓名", t.Number, s.brief(t), why, t.Number)
+		if err := s.toStaff(ctx, tx, duty, t, NoticeAssigned, fmt.Sprintf("ticket:%s:redispatched:%d", t.Number, eid), text, s.now()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package tickets_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,9 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
-	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
-	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/tickets"
@@ -239,41 +236,6 @@ func TestStaffGroupText(t *testing.T) {
 		if !strings.Contains(p.Text, "13800138000") || strings.Contains(p.GroupText, "13800138000") ||
 			!strings.Contains(p.GroupText, masked) || !strings.HasSuffix(p.GroupText, "（请转告 马调解）") {
 			t.Errorf("transfer notice text %q, group text %q", p.Text, p.GroupText)
-		}
-	})
-}
-
-// TestBindCodesExpireAndReissue: a code works for BindCodeTTL only; the
-// admin API reissues one, and the old code stops working.
-func TestBindCodesExpireAndReissue(t *testing.T) {
-	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
-		r := newRig(t, s)
-		ctx := context.Background()
-		st, code, err := r.dir.CreateStaff(ctx, cs.StaffInput{Name: "周网格", Roles: []string{string(community.RoleGridWorker)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.set(t0.Add(cs.BindCodeTTL + time.Minute))
-		var ue *bot.UserError
-		if _, err := r.dir.Bind(ctx, "o-late", code); !errors.As(err, &ue) || !strings.Contains(ue.Message, "过期") {
-			t.Fatalf("expired code: %v, want a UserError mentioning 过期", err)
-		}
-		fresh, expires, err := r.dir.ReissueBindCode(ctx, st.ID)
-		if err != nil || fresh == code || !expires.Equal(r.clock().Add(cs.BindCodeTTL)) {
-			t.Fatalf("reissue: %q %v %v", fresh, expires, err)
-		}
-		if _, err := r.dir.Bind(ctx, "o-late", code); err == nil {
-			t.Error("the old code still binds after a reissue")
-		}
-		got, err := r.dir.Bind(ctx, "o-late", fresh)
-		if err != nil || got.ID != st.ID {
-			t.Fatalf("bind with the new code: %+v %v", got, err)
-		}
-		if _, err := r.dir.Bind(ctx, "o-other", fresh); err == nil {
-			t.Error("a used code bound twice")
-		}
-		if _, _, err := r.dir.ReissueBindCode(ctx, 424242); !errors.Is(err, bot.ErrNotFound) {
-			t.Errorf("reissue for an unknown id: %v, want ErrNotFound", err)
 		}
 	})
 }

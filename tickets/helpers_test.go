@@ -58,7 +58,7 @@ func newRig(t *testing.T, s *storage.Store) *rig {
 	}
 	r := &rig{t: t, store: s, cal: workcal.Builtin(), now: t0}
 	r.svc = tickets.New(s, box, r.cal, tickets.Config{Now: r.clock})
-	r.dir = cs.New(s, r.clock)
+	r.dir = cs.New(s, cs.Config{Now: r.clock})
 	return r
 }
 

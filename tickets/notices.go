@@ -152,13 +152,15 @@ func (s *Service) toStaffPersonal(ctx context.Context, tx *storage.Tx, st *commu
 	})
 }
 
-// staffOrNil returns staff member id, or nil for id 0.
+// staffOrNil returns staff member id, or nil for id 0 and for someone no
+// longer active: a notice or a new ticket for them goes to the duty staff
+// instead.
 func staffOrNil(ctx context.Context, tx *storage.Tx, id int64) (*community.Staff, error) {
 	if id == 0 {
 		return nil, nil
 	}
 	st, err := tx.Staff(ctx, id)
-	if err != nil {
+	if err != nil || !st.Active {
 		return nil, err
 	}
 	return &st, nil

@@ -876,7 +876,7 @@ func TestAdmin(t *testing.T) {
 			}
 		}
 		st, code, err := r.dir.CreateStaff(ctx, cs.StaffInput{Name: "钱七", Phone: "13700000000", Roles: []string{"duty", "duty", "admin"}})
-		if err != nil || !regexp.MustCompile(`^\d{6}$`).MatchString(code) || st.ID == 0 {
+		if err != nil || !regexp.MustCompile(`^[2-9A-HJ-NP-Z]{10}$`).MatchString(code) || st.ID == 0 {
 			t.Fatalf("CreateStaff = %+v, %q, %v", st, code, err)
 		}
 		if diff := cmp.Diff([]community.Role{"duty", "admin"}, st.Roles); diff != "" {

@@ -332,16 +332,16 @@ func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket
 		if id == 0 || (assignee != nil && id == assignee.ID) || (i == 1 && id == heads[0]) {
 			continue
 		}
-		head, err := tx.Staff(ctx, id)
+		head, err := staffOrNil(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if head.OpenID == "" {
+		if head == nil || head.OpenID == "" {
 			continue // a copy is not worth the duty staff's time
 		}
 		text := fmt.Sprintf("【抄送】您负责的 %s 有新诉求（编号 %s）：%s，%s。处理人：%s。",
 			placeOf(b, t.Unit), t.Number, s.categoryName(t.Category), cut(t.Description, 40), handlerName(t))
-		if err := s.toStaff(ctx, tx, &head, t, NoticeCopy, fmt.Sprintf("ticket:%s:cc:%d", t.Number, id), text, now); err != nil {
+		if err := s.toStaff(ctx, tx, head, t, NoticeCopy, fmt.Sprintf("ticket:%s:cc:%d", t.Number, id), text, now); err != nil {
 			return err
 		}
 	}

@@ -1,5 +1,7 @@
 package community
 
+import "strings"
+
 // This file is the one access policy: who may read or act on a record a
 // resident filed and staff handle (a ticket today; sign-ups and bookings
 // next). Services ask it before they answer or change anything; flows
@@ -31,8 +33,43 @@ var Operator = Viewer{admin: true}
 // Resident is a viewer who is not staff.
 func Resident(openid string) Viewer { return Viewer{OpenID: openid} }
 
-// Member is a viewer who is the staff member st.
-func Member(st Staff) Viewer { return Viewer{OpenID: st.OpenID, Staff: &st} }
+// Member is a viewer who is the staff member st. A staff member who is no
+// longer active is seen as a resident: they keep no staff access at all.
+func Member(st Staff) Viewer {
+	if !st.Active {
+		return Viewer{OpenID: st.OpenID}
+	}
+	return Viewer{OpenID: st.OpenID, Staff: &st}
+}
+
+// handlerRoles are the roles that work records; building and unit heads
+// are volunteers who are copied, never handed a record.
+var handlerRoles = []Role{RoleGridWorker, RoleMediator, RoleEmployment, RoleSupervisor, RoleDuty, RoleAdmin}
+
+// MayReceive reports whether st may be handed a record to work (a
+// transfer, a return to dispatch): an active staff member with a handler
+// role. Handing a record over shows its resident's name and phone, so a
+// volunteer 楼栋长 or 单元长 never receives one.
+func MayReceive(st Staff) bool {
+	if !st.Active {
+		return false
+	}
+	for _, r := range handlerRoles {
+		if st.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// HandlerRoleLabels names the roles MayReceive accepts, for refusals.
+func HandlerRoleLabels() string {
+	labels := make([]string, len(handlerRoles))
+	for i, r := range handlerRoles {
+		labels[i] = r.Label()
+	}
+	return strings.Join(labels, "、")
+}
 
 // dispatches reports whether v sees and works everyone's records: the
 // roles that dispatch (duty), supervise and administer. Building and unit

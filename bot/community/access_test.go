@@ -8,7 +8,7 @@ import (
 
 func TestAccessPolicy(t *testing.T) {
 	staff := func(id int64, roles ...community.Role) community.Viewer {
-		return community.Member(community.Staff{ID: id, OpenID: "o-staff", Roles: roles})
+		return community.Member(community.Staff{ID: id, OpenID: "o-staff", Roles: roles, Active: true})
 	}
 	mine := community.Record{Owner: "o-res", AssigneeID: 7}
 	unassigned := community.Record{Owner: "o-res"}
@@ -33,6 +33,8 @@ func TestAccessPolicy(t *testing.T) {
 		{"admin", staff(13, community.RoleAdmin), byStaff, true, true, false},
 		{"a handler of nothing sees no unassigned record", staff(0, community.RoleGridWorker), unassigned, false, false, false},
 		{"the operator", community.Operator, byStaff, true, true, false},
+		{"a supervisor who left", community.Member(community.Staff{ID: 12, OpenID: "o-gone", Roles: []community.Role{community.RoleSupervisor}}), mine, false, false, false},
+		{"a handler who left", community.Member(community.Staff{ID: 7, OpenID: "o-gone", Roles: []community.Role{community.RoleGridWorker}}), mine, false, false, false},
 	} {
 		if got := tc.v.MayRead(tc.r); got != tc.read {
 			t.Errorf("%s: MayRead = %v, want %v", tc.name, got, tc.read)
@@ -64,5 +66,27 @@ func TestRoles(t *testing.T) {
 	}
 	if got := (community.Staff{Name: "李四"}).Title(); got != "工作人员 李四" {
 		t.Errorf("Title without roles = %q", got)
+	}
+}
+
+func TestMayReceive(t *testing.T) {
+	for _, tc := range []struct {
+		roles  []community.Role
+		active bool
+		want   bool
+	}{
+		{[]community.Role{community.RoleGridWorker}, true, true},
+		{[]community.Role{community.RoleMediator}, true, true},
+		{[]community.Role{community.RoleDuty}, true, true},
+		{[]community.Role{community.RoleBuildingHead}, true, false},
+		{[]community.Role{community.RoleUnitHead}, true, false},
+		{[]community.Role{community.RoleBuildingHead, community.RoleGridWorker}, true, true},
+		{nil, true, false},
+		{[]community.Role{community.RoleGridWorker}, false, false},
+	} {
+		st := community.Staff{Name: "甲", Roles: tc.roles, Active: tc.active}
+		if got := community.MayReceive(st); got != tc.want {
+			t.Errorf("MayReceive(%v, active %v) = %v, want %v", tc.roles, tc.active, got, tc.want)
+		}
 	}
 }

@@ -81,6 +81,9 @@ type Staff struct {
 	Phone  string `json:"phone,omitempty"`
 	OpenID string `json:"openid,omitempty"`
 	Roles  []Role `json:"roles"`
+	// Active is false for someone who left: they keep their history but
+	// may no longer read, act or receive anything.
+	Active bool `json:"active"`
 }
 
 // Has reports whether s has role.

@@ -156,7 +156,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: cm.Role(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
 	}
 	svc = tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
-	dir := community.New(d.store, nil)
+	dir := community.New(d.store, community.Config{
+		// A failed 绑定 counts for an hour, per openid and for everyone.
+		Failures:      &redisstate.Counter{Client: d.redis, Window: time.Hour},
+		Notices:       outbox,
+		OnBindFailure: metrics.BindFailed,
+		Log:           log,
+	})
+	dir.OnDeactivate(svc.ReturnAssigned)
 	router, err := buildBot(cfg, &redisstate.Sessions{Client: d.redis}, flows.Deps{
 		Residents: d.store, Notifier: outbox, Community: dir, Tickets: svc,
 	}, metrics, log)

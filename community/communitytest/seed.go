@@ -56,7 +56,7 @@ type Seeded struct {
 func Seed(t testing.TB, store *storage.Store, now func() time.Time, spec Spec) Seeded {
 	t.Helper()
 	ctx := context.Background()
-	svc := cs.New(store, now)
+	svc := cs.New(store, cs.Config{Now: now})
 	out := Seeded{Service: svc, Staff: map[string]community.Staff{}, Buildings: map[int]community.Building{}, Grids: map[string]community.Grid{}}
 	id := func(name string) int64 {
 		if name == "" {

@@ -95,3 +95,31 @@ func TestRateLimiterZeroWindow(t *testing.T) {
 		t.Errorf("Allow with no window = %v, %v; want false and an error", ok, err)
 	}
 }
+
+func TestCounter(t *testing.T) {
+	c, prefix, advance := redistest.New(t)
+	a := &redisstate.Counter{Client: c, Prefix: prefix, Window: time.Hour}
+	b := &redisstate.Counter{Client: secondClient(t, c), Prefix: prefix, Window: time.Hour}
+	ctx := t.Context()
+	if n, err := a.Count(ctx, "bind:o1"); err != nil || n != 0 {
+		t.Fatalf("Count before any event = %d, %v", n, err)
+	}
+	for i, ctr := range []*redisstate.Counter{a, b, a} {
+		if n, err := ctr.Add(ctx, "bind:o1"); err != nil || n != i+1 {
+			t.Fatalf("Add #%d = %d, %v", i+1, n, err)
+		}
+	}
+	if n, _ := b.Count(ctx, "bind:o1"); n != 3 {
+		t.Errorf("Count on another instance = %d, want 3", n)
+	}
+	if n, _ := a.Count(ctx, "bind:o2"); n != 0 {
+		t.Errorf("another key counted %d", n)
+	}
+	advance(time.Hour + time.Second)
+	if n, _ := a.Count(ctx, "bind:o1"); n != 0 {
+		t.Errorf("Count after the window = %d, want 0", n)
+	}
+	if _, err := (&redisstate.Counter{Client: c, Prefix: prefix}).Add(ctx, "x"); err == nil {
+		t.Error("Add with no window succeeded")
+	}
+}

@@ -28,6 +28,10 @@ func parse(m *bot.Message) (number, rest string) {
 	return number, rest
 }
 
+// msgInactive refuses staff commands to someone whose account was
+// deactivated.
+const msgInactive = "您的工作人员账号已停用，不能再办理诉求。如有疑问请联系社区管理员。"
+
 // desk holds the staff commands.
 type desk struct {
 	svc ticket.Service
@@ -44,6 +48,9 @@ func (d *desk) staff(h func(ctx context.Context, s community.Staff, m *bot.Messa
 		}
 		if err != nil {
 			return bot.Reply{}, err
+		}
+		if !s.Active {
+			return bot.Text(msgInactive), nil
 		}
 		return h(ctx, s, m)
 	})
