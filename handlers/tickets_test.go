@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/handlers"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/tickets"
@@ -58,11 +59,15 @@ func newTicketRig(t *testing.T) *ticketRig {
 	t.Helper()
 	store := storagetest.Open(t)
 	ctx := context.Background()
-	if err := notify.Migrate(ctx, store); err != nil {
+	if err := jobs.Migrate(ctx, store); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	outbox, err := notify.New(store, nil, notify.Config{LogOnly: true}, log, nil)
+	runner, err := jobs.New(store, jobs.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox, err := notify.New(runner, store, nil, notify.Config{LogOnly: true}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/tickets"
@@ -45,10 +46,15 @@ type rig struct {
 func newRig(t *testing.T, s *storage.Store) *rig {
 	t.Helper()
 	ctx := context.Background()
-	if err := notify.Migrate(ctx, s); err != nil {
+	if err := jobs.Migrate(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	box, err := notify.New(s, nil, notify.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	runner, err := jobs.New(s, jobs.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := notify.New(runner, s, nil, notify.Config{}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

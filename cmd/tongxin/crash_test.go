@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -56,7 +57,12 @@ func TestCrashLosesNothing(t *testing.T) {
 	if err := migrateAll(context.Background(), store); err != nil {
 		t.Fatal(err)
 	}
-	queue, err := notify.New(store, nil, notify.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	runner, err := jobs.New(store, jobs.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := notify.New(runner, store, nil, notify.Config{}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

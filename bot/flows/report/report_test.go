@@ -13,6 +13,7 @@ import (
 	"github.com/tongxin/tongxin/bot/flows/report"
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
 	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -30,10 +31,15 @@ import (
 func community(t *testing.T, store *storage.Store, clock *bottest.Clock) *tickets.Service {
 	t.Helper()
 	ctx := context.Background()
-	if err := notify.Migrate(ctx, store); err != nil {
+	if err := jobs.Migrate(ctx, store); err != nil {
 		t.Fatal(err)
 	}
-	queue, err := notify.New(store, nil, notify.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	runner, err := jobs.New(store, jobs.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := notify.New(runner, store, nil, notify.Config{}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
