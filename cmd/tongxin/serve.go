@@ -136,7 +136,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	}
 	// The job runner first: the outbox and the domains register their
 	// workers and periodic tasks on it, and it starts once they all have.
-	runner, err := jobs.New(d.store, jobs.Config{RescueAfter: cfg.NotifyRescueAfter}, log)
+	runner, err := jobs.New(d.store, jobs.Config{JobTimeout: cfg.NotifyJobTimeout, RescueAfter: cfg.NotifyRescueAfter}, log)
 	if err != nil {
 		return err
 	}
