@@ -34,6 +34,15 @@ var botForbidden = []string{
 	"net/http",
 }
 
+// riverClientOnly are the packages that build a River client (its drivers)
+// or change its schema: only jobs/ may import them, so the process has one
+// job queue with one owner. Others may still import river itself to write
+// workers and job arguments.
+var riverClientOnly = []string{
+	"github.com/riverqueue/river/riverdriver",
+	"github.com/riverqueue/river/rivermigrate",
+}
+
 // listedPackage is the part of `go list -json` output the rules need.
 type listedPackage struct {
 	ImportPath string
@@ -132,6 +141,12 @@ func violations(pkgs []listedPackage) []string {
 				if within(path, "community") && slices.ContainsFunc(domainServices, func(s string) bool { return within(imp, s) }) {
 					out = append(out, describe([]string{path, imp}, "community is shared by every domain and may not import one"))
 				}
+			}
+			if within(path, "jobs") && ours(imp) && !within(imp, "jobs") && !within(imp, "storage") {
+				out = append(out, describe([]string{path, imp}, "jobs/ runs the work of others and knows none of them: of this module it may import only storage/"))
+			}
+			if matchesAny(imp, riverClientOnly) && !within(path, "jobs") {
+				out = append(out, describe([]string{path, imp}, "only jobs/ may build the River client or migrate its tables: register workers and tasks on jobs.Runner"))
 			}
 			if matchesAny(imp, []string{"github.com/silenceper/wechat"}) && !within(path, "wechat") {
 				out = append(out, describe([]string{path, imp}, "only wechat/ may import the WeChat SDK, so its types do not leak"))
@@ -250,6 +265,8 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		{ImportPath: m + "/storage/redisstate", Imports: []string{m + "/tickets"}},
 		{ImportPath: m + "/community", Imports: []string{m + "/storage", m + "/tickets"}},
 		{ImportPath: m + "/tickets", Imports: []string{m + "/community", m + "/notify"}},
+		{ImportPath: m + "/jobs", Imports: []string{m + "/storage", m + "/notify", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/rivermigrate"}},
+		{ImportPath: m + "/notify", Imports: []string{m + "/jobs", "github.com/riverqueue/river", "github.com/riverqueue/river/riverdriver/riverdatabasesql"}},
 		{ImportPath: "context", DepOnly: true},
 		{ImportPath: "net/httpish", DepOnly: true},
 		{ImportPath: "example.com/lib", DepOnly: true, Imports: []string{"strings", "net/http"}},
@@ -271,6 +288,8 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		m + "/bot/ticket imports " + m + "/bot/flows/report:",
 		m + "/storage/redisstate imports " + m + "/tickets:",
 		m + "/community imports " + m + "/tickets:",
+		m + "/jobs imports " + m + "/notify:",
+		m + "/notify imports github.com/riverqueue/river/riverdriver/riverdatabasesql:",
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(got, func(v string) bool { return strings.HasPrefix(v, w) }) {

@@ -19,6 +19,7 @@ import (
 	cm "github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/notify/notifytest"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/redisstate"
 	"github.com/tongxin/tongxin/storage/redisstate/redistest"
@@ -56,15 +57,8 @@ type rig struct {
 
 func newRig(t *testing.T, s *storage.Store) *rig {
 	t.Helper()
-	ctx := context.Background()
-	if err := notify.Migrate(ctx, s); err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	box, err := notify.New(s, nil, notify.Config{}, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	box := notifytest.Queue(t, s, notify.Config{})
 	c, prefix, _ := redistest.New(t)
 	r := &rig{store: s, clock: bottest.NewClock(t0), fails: &failures{}}
 	r.svc = community.New(s, community.Config{

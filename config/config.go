@@ -85,9 +85,13 @@ type Config struct {
 	// time, 24-hour; a start after the end spans midnight) in which
 	// non-urgent resident notifications wait (TONGXIN_QUIET_HOURS).
 	QuietHours string
+	// NotifyJobTimeout bounds one background job, such as a notification
+	// delivery through up to three API calls of 10 s each
+	// (TONGXIN_NOTIFY_JOB_TIMEOUT).
+	NotifyJobTimeout time.Duration
 	// NotifyRescueAfter is how long a notification delivery whose worker
 	// died is left before another worker takes it up; it is longer than the
-	// 40 s job timeout so a delivery still running is never taken up twice
+	// job timeout so a delivery still running is never taken up twice
 	// (TONGXIN_NOTIFY_RESCUE_AFTER).
 	NotifyRescueAfter time.Duration
 
@@ -261,15 +265,18 @@ var settings = []setting{
 		// Only "off" has letters; the consumer may compare it exactly.
 		set: func(c *Config, v string) error { c.QuietHours = strings.ToLower(v); return nil },
 		get: func(c Config) string { return c.QuietHours }},
+	{name: "TONGXIN_NOTIFY_JOB_TIMEOUT",
+		set: func(c *Config, v string) error { return parseDuration(&c.NotifyJobTimeout, v) },
+		get: func(c Config) string { return c.NotifyJobTimeout.String() }},
 	{name: "TONGXIN_NOTIFY_RESCUE_AFTER",
 		set: func(c *Config, v string) error { return parseDuration(&c.NotifyRescueAfter, v) },
 		get: func(c Config) string { return c.NotifyRescueAfter.String() }},
 }
 
-// minRescueAfter is the shortest TONGXIN_NOTIFY_RESCUE_AFTER: just over the
-// notification job timeout of 40 s, so a delivery still running is not
-// taken up by a second worker.
-const minRescueAfter = 41 * time.Second
+// rescueMargin is how much longer than the job timeout
+// TONGXIN_NOTIFY_RESCUE_AFTER must be at least, so a delivery still running
+// is not taken up by a second worker.
+const rescueMargin = time.Second
 
 // parseQuietHours checks TONGXIN_QUIET_HOURS: "off", or "HH:MM-HH:MM" with
 // two-digit 24-hour times, start and end apart.
@@ -362,6 +369,7 @@ func Default() Config {
 		HandlerTimeout:    4 * time.Second,
 		ShutdownTimeout:   15 * time.Second,
 		QuietHours:        "22:00-07:00",
+		NotifyJobTimeout:  40 * time.Second,
 		NotifyRescueAfter: time.Minute,
 		DevCredentials:    devNames(),
 	}
@@ -505,8 +513,11 @@ func (c Config) problems() []error {
 	if err := parseQuietHours(c.QuietHours); err != nil {
 		bad("TONGXIN_QUIET_HOURS", "%v", err)
 	}
-	if c.NotifyRescueAfter < minRescueAfter {
-		bad("TONGXIN_NOTIFY_RESCUE_AFTER", "must be at least %v, longer than the 40s notification job timeout, got %v", minRescueAfter, c.NotifyRescueAfter)
+	if c.NotifyJobTimeout <= 0 {
+		bad("TONGXIN_NOTIFY_JOB_TIMEOUT", "must be positive, got %v", c.NotifyJobTimeout)
+	}
+	if least := max(c.NotifyJobTimeout, 0) + rescueMargin; c.NotifyRescueAfter < least {
+		bad("TONGXIN_NOTIFY_RESCUE_AFTER", "must be at least %v, longer than the %v notification job timeout (TONGXIN_NOTIFY_JOB_TIMEOUT), got %v", least, c.NotifyJobTimeout, c.NotifyRescueAfter)
 	}
 
 	errs = append(errs, c.Bot.validate()...)

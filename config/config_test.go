@@ -58,6 +58,7 @@ func TestLoadDefaults(t *testing.T) {
 		HandlerTimeout:    4 * time.Second,
 		ShutdownTimeout:   15 * time.Second,
 		QuietHours:        "22:00-07:00",
+		NotifyJobTimeout:  40 * time.Second,
 		NotifyRescueAfter: time.Minute,
 		DevCredentials:    strings.Fields(allDev),
 	}
@@ -94,6 +95,7 @@ func TestLoadEnvironment(t *testing.T) {
 		"TONGXIN_HANDLER_TIMEOUT":     "3500ms",
 		"TONGXIN_SHUTDOWN_TIMEOUT":    " 1m ",
 		"TONGXIN_QUIET_HOURS":         "OFF",
+		"TONGXIN_NOTIFY_JOB_TIMEOUT":  "30s",
 		"TONGXIN_NOTIFY_RESCUE_AFTER": "90s",
 	}))
 	if err != nil {
@@ -118,6 +120,7 @@ func TestLoadEnvironment(t *testing.T) {
 		HandlerTimeout:    3500 * time.Millisecond,
 		ShutdownTimeout:   time.Minute,
 		QuietHours:        "off",
+		NotifyJobTimeout:  30 * time.Second,
 		NotifyRescueAfter: 90 * time.Second,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -231,6 +234,7 @@ id = "tplReminder"
 		HandlerTimeout:    2 * time.Second,
 		ShutdownTimeout:   30 * time.Second,
 		QuietHours:        "12:30-14:00",
+		NotifyJobTimeout:  40 * time.Second,
 		NotifyRescueAfter: 41 * time.Second,
 		File:              path,
 		Bot: config.Bot{
@@ -437,6 +441,37 @@ func TestLoadNotifyRescueAfter(t *testing.T) {
 	_, err = config.Load(env(map[string]string{"TONGXIN_NOTIFY_RESCUE_AFTER": "40999ms"}))
 	if err == nil || !strings.Contains(err.Error(), "TONGXIN_NOTIFY_RESCUE_AFTER") || !strings.Contains(err.Error(), "41s") {
 		t.Errorf("Load(TONGXIN_NOTIFY_RESCUE_AFTER=40999ms) error = %v, want one naming the variable and the 41s minimum", err)
+	}
+}
+
+// TestLoadNotifyJobTimeout: the rescue delay follows the job timeout, so a
+// short timeout (the crash test runs the binary with 2s) allows a short
+// rescue.
+func TestLoadNotifyJobTimeout(t *testing.T) {
+	got, err := config.Load(env(map[string]string{"TONGXIN_NOTIFY_JOB_TIMEOUT": "2s", "TONGXIN_NOTIFY_RESCUE_AFTER": "3s"}))
+	if err != nil {
+		t.Fatalf("Load(job timeout 2s, rescue after 3s): %v", err)
+	}
+	if got.NotifyJobTimeout != 2*time.Second || got.NotifyRescueAfter != 3*time.Second {
+		t.Errorf("NotifyJobTimeout, NotifyRescueAfter = %v, %v, want 2s, 3s", got.NotifyJobTimeout, got.NotifyRescueAfter)
+	}
+	for _, c := range []struct {
+		vars map[string]string
+		want []string
+	}{
+		{map[string]string{"TONGXIN_NOTIFY_JOB_TIMEOUT": "2s", "TONGXIN_NOTIFY_RESCUE_AFTER": "2500ms"},
+			[]string{"TONGXIN_NOTIFY_RESCUE_AFTER", "3s", "TONGXIN_NOTIFY_JOB_TIMEOUT"}},
+		{map[string]string{"TONGXIN_NOTIFY_JOB_TIMEOUT": "90s"}, // over the default rescue
+			[]string{"TONGXIN_NOTIFY_RESCUE_AFTER", "1m31s"}},
+		{map[string]string{"TONGXIN_NOTIFY_JOB_TIMEOUT": "0s"}, []string{"TONGXIN_NOTIFY_JOB_TIMEOUT", "positive"}},
+		{map[string]string{"TONGXIN_NOTIFY_JOB_TIMEOUT": "forty"}, []string{"TONGXIN_NOTIFY_JOB_TIMEOUT", "duration"}},
+	} {
+		_, err := config.Load(env(c.vars))
+		for _, w := range c.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("Load(%v) error = %v, want one containing %q", c.vars, err, w)
+			}
+		}
 	}
 }
 

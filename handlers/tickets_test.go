@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/notify/notifytest"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/tickets"
 	"github.com/tongxin/tongxin/workcal"
@@ -42,15 +42,8 @@ type ticketRig struct {
 func newTicketRig(t *testing.T) *ticketRig {
 	t.Helper()
 	store := storagetest.Open(t)
-	ctx := context.Background()
-	if err := notify.Migrate(ctx, store); err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	outbox, err := notify.New(store, nil, notify.Config{LogOnly: true}, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	outbox := notifytest.Queue(t, store, notify.Config{LogOnly: true})
 	clk := bottest.NewClock(time.Now())
 	svc := tickets.New(store, outbox, workcal.Builtin(), tickets.Config{Now: clk.Now})
 	dir := cs.New(store, cs.Config{Now: clk.Now})

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/handlers"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/redisstate"
@@ -62,18 +63,22 @@ func newRig(t testing.TB, h bot.Handler) *rig {
 		t.Fatal(err)
 	}
 	store := storagetest.Open(t)
-	if err := notify.Migrate(context.Background(), store); err != nil {
+	if err := jobs.Migrate(context.Background(), store); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	outbox, err := notify.New(store, client, notify.Config{PollInterval: 50 * time.Millisecond, RetryBase: 10 * time.Millisecond}, log, nil)
+	runner, err := jobs.New(store, jobs.Config{PollInterval: 50 * time.Millisecond}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := outbox.Start(context.Background()); err != nil {
+	outbox, err := notify.New(runner, store, client, notify.Config{RetryBase: 10 * time.Millisecond}, log, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = outbox.Stop(context.Background()) })
+	if err := runner.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = runner.Stop(context.Background()) })
 	return &rig{t: t, rdb: rdb, prefix: prefix, fake: fake, client: client, store: store, outbox: outbox, bot: h, rate: 0}
 }
 

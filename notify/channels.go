@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,6 +25,16 @@ const (
 	ChannelRobot    = "wecom_robot"
 	ChannelLog      = "log"
 )
+
+// channel is one way of sending a notification.
+type channel struct {
+	name string
+	send func(ctx context.Context, n storage.Notification, p payload) error
+}
+
+// errNoTemplate makes a channel step aside for a notification it has
+// nothing to send for (no text, no template for the kind).
+var errNoTemplate = errors.New("no template configured")
 
 // plan lists the channels to try for n, in order; a channel answering
 // "fall back" hands over to the next.

@@ -2,23 +2,16 @@ package notify
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/wechat"
 )
@@ -43,7 +36,9 @@ type Template struct {
 	Fields map[string]string
 }
 
-// Config tunes the outbox. Zero values take the defaults noted.
+// Config tunes the outbox. Zero values take the defaults noted. How many
+// deliveries run at once, how long one may take and when a dead worker's
+// is taken up again are the job runner's (jobs.Config).
 type Config struct {
 	// Templates are the template messages by notification kind; a kind
 	// without one goes as customer-service text.
@@ -54,58 +49,17 @@ type Config struct {
 	LogOnly bool
 	// RobotKey and RobotBase address the WeCom staff group robot.
 	RobotKey, RobotBase string
-	// Workers is how many deliveries run at once per instance (4).
-	Workers int
 	// MaxAttempts bounds the tries of one notification (30: with the
 	// default backoff, about three hours of outage are ridden out).
 	MaxAttempts int
 	// RetryBase and RetryCap shape the exponential backoff with jitter
 	// (1 s doubling up to 10 min).
 	RetryBase, RetryCap time.Duration
-	// PollInterval is how often idle workers look for due jobs (500 ms).
-	PollInterval time.Duration
-	// RescueAfter is when a delivery that never finished (its worker
-	// died) is taken up again (1 min; never less than JobTimeout).
-	RescueAfter time.Duration
 	// OrderWait is how long a notification waits for an older one to the
 	// same recipient before checking again (1 s).
 	OrderWait time.Duration
-	// Periodic are housekeeping tasks (deadline escalations, auto-close)
-	// run every so often by one instance at a time.
-	Periodic []Periodic
 	// Now is the clock (time.Now).
 	Now func() time.Time
-}
-
-// Periodic is a task the job queue runs every Every on one instance (the
-// queue's leader), and once at start.
-type Periodic struct {
-	Name  string
-	Every time.Duration
-	Run   func(ctx context.Context) error
-}
-
-// periodicArgs is the job of a Periodic task.
-type periodicArgs struct {
-	Name string `json:"name"`
-}
-
-// Kind names the job for River.
-func (periodicArgs) Kind() string { return "notify.periodic" }
-
-type periodicWorker struct {
-	river.WorkerDefaults[periodicArgs]
-	tasks map[string]Periodic
-}
-
-// Work runs the named task; an unknown name (a task removed by a deploy)
-// is dropped.
-func (w *periodicWorker) Work(ctx context.Context, job *river.Job[periodicArgs]) error {
-	t, ok := w.tasks[job.Args.Name]
-	if !ok {
-		return river.JobCancel(fmt.Errorf("unknown periodic task %q", job.Args.Name))
-	}
-	return t.Run(ctx)
 }
 
 func (c *Config) defaults() {
@@ -114,16 +68,11 @@ func (c *Config) defaults() {
 			*d = v
 		}
 	}
-	if c.Workers <= 0 {
-		c.Workers = 4
-	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 30
 	}
 	def(&c.RetryBase, time.Second)
 	def(&c.RetryCap, 10*time.Minute)
-	def(&c.PollInterval, 500*time.Millisecond)
-	def(&c.RescueAfter, time.Minute)
 	def(&c.OrderWait, time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -138,125 +87,40 @@ type payload struct {
 	URL       string            `json:"url,omitempty"`
 }
 
-// deliverArgs is the River job: just the ledger row. Try separates an
-// operator's retry from the original job for River's uniqueness check.
-type deliverArgs struct {
-	ID  int64 `json:"id"`
-	Try int   `json:"try,omitempty"`
-}
-
-// Kind names the job for River.
-func (deliverArgs) Kind() string { return "notify.deliver" }
-
-// InsertOpts makes a row's job unique, so the same notification never
-// queues twice.
-func (deliverArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
 // Outbox queues and delivers notifications. It implements bot.Notifier.
 type Outbox struct {
 	store   *storage.Store
 	wx      WeChat
 	cfg     Config
 	log     *slog.Logger
-	river   *river.Client[*sql.Tx]
+	jobs    *jobs.Runner
 	metrics *Metrics
+	// lease is how long a worker owns a row it is sending (leaseFor).
+	lease time.Duration
 	// apiDown remembers that WeChat is unreachable, so the log says so once.
 	apiDown atomic.Bool
 }
 
 var _ bot.Notifier = (*Outbox)(nil)
 
-func driver(store *storage.Store) riverdriver.Driver[*sql.Tx] {
-	if store.Engine() == storage.EngineSQLite {
-		return riversqlite.New(store.DB().DB)
-	}
-	return riverdatabasesql.New(store.DB().DB)
-}
-
-// Migrate applies River's own schema migrations to the store's database.
-// On PostgreSQL it holds an advisory lock, so instances can start together.
-func Migrate(ctx context.Context, store *storage.Store) error {
-	m, err := rivermigrate.New(driver(store), nil)
-	if err != nil {
-		return fmt.Errorf("notify.Migrate: %w", err)
-	}
-	if store.Engine() == storage.EnginePostgres {
-		conn, err := store.DB().Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("notify.Migrate: %w", err)
-		}
-		defer conn.Close()
-		const lockID = 7_316_244_012 // "tongxin river" — any constant shared by all instances
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockID); err != nil {
-			return fmt.Errorf("notify.Migrate: lock: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID) //nolint:errcheck // the lock also ends with the session
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("notify.Migrate: %w", err)
-	}
-	return nil
-}
-
-// New returns an outbox on store sending through wx. Call Start to deliver
-// on this instance; an outbox that is never started only queues.
-func New(store *storage.Store, wx WeChat, cfg Config, log *slog.Logger, metrics *Metrics) (*Outbox, error) {
+// New returns an outbox on store sending through wx, and registers its
+// delivery worker on runner, before runner starts. Notifications are
+// delivered on the instances whose runner runs; one that never starts only
+// queues.
+func New(runner *jobs.Runner, store *storage.Store, wx WeChat, cfg Config, log *slog.Logger, metrics *Metrics) (*Outbox, error) {
 	cfg.defaults()
 	if metrics == nil {
 		metrics = NewMetrics(nil, nil)
 	}
-	o := &Outbox{store: store, wx: wx, cfg: cfg, log: log, metrics: metrics}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &deliverer{o: o})
-	tasks := map[string]Periodic{}
-	var periodic []*river.PeriodicJob
-	for _, p := range cfg.Periodic {
-		p := p
-		tasks[p.Name] = p
-		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
-			func() (river.JobArgs, *river.InsertOpts) {
-				return periodicArgs{Name: p.Name}, &river.InsertOpts{MaxAttempts: 1}
-			}, &river.PeriodicJobOpts{RunOnStart: true}))
-	}
-	river.AddWorker(workers, &periodicWorker{tasks: tasks})
-	rc, err := river.NewClient(driver(store), &river.Config{
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
-		Workers:              workers,
-		PeriodicJobs:         periodic,
-		MaxAttempts:          cfg.MaxAttempts,
-		FetchPollInterval:    cfg.PollInterval,
-		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
-		JobTimeout:           JobTimeout,
-		RescueStuckJobsAfter: max(cfg.RescueAfter, JobTimeout+time.Second),
-		RetryPolicy:          backoff{base: cfg.RetryBase, limit: cfg.RetryCap, now: cfg.Now},
-		Logger:               log.With("component", "river"),
-	})
-	if err != nil {
+	o := &Outbox{store: store, wx: wx, cfg: cfg, log: log, jobs: runner, metrics: metrics,
+		lease: leaseFor(runner.JobTimeout())}
+	if err := jobs.AddWorker(runner, &deliverer{o: o}); err != nil {
 		return nil, fmt.Errorf("notify.New: %w", err)
 	}
-	o.river = rc
 	metrics.depth = func(ctx context.Context) (int, error) {
 		return store.CountNotifications(ctx, storage.NotificationPending)
 	}
 	return o, nil
-}
-
-// Start begins delivering on this instance.
-func (o *Outbox) Start(ctx context.Context) error {
-	if err := o.river.Start(ctx); err != nil {
-		return fmt.Errorf("notify.Start: %w", err)
-	}
-	return nil
-}
-
-// Stop lets running deliveries finish (until ctx is done) and stops.
-func (o *Outbox) Stop(ctx context.Context) error {
-	if err := o.river.Stop(ctx); err != nil {
-		return fmt.Errorf("notify.Stop: %w", err)
-	}
-	return nil
 }
 
 // Enqueue records n and queues its delivery inside tx, the transaction of
@@ -294,12 +158,13 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) (int
 	return row.ID, nil
 }
 
+// queue inserts the delivery job of row id in tx, due at at.
 func (o *Outbox) queue(ctx context.Context, tx *storage.Tx, id int64, try int, at time.Time) error {
-	opts := &river.InsertOpts{}
+	opts := &river.InsertOpts{MaxAttempts: o.cfg.MaxAttempts}
 	if at.After(o.cfg.Now()) {
 		opts.ScheduledAt = at
 	}
-	if _, err := o.river.InsertTx(ctx, tx.SQLTx().Tx, deliverArgs{ID: id, Try: try}, opts); err != nil {
+	if err := o.jobs.InsertTx(ctx, tx, deliverArgs{ID: id, Try: try}, opts); err != nil {
 		return fmt.Errorf("notify: queue %d: %w", id, err)
 	}
 	return nil
@@ -330,198 +195,3 @@ func (o *Outbox) Retry(ctx context.Context, id int64) error {
 }
 
 func isRole(to string) bool { return strings.HasPrefix(to, "role:") }
-
-// backoff is exponential with full jitter, capped: retries spread out
-// instead of hammering an API that is already failing.
-type backoff struct {
-	base, limit time.Duration
-	now         func() time.Time
-}
-
-// NextRetry implements river.ClientRetryPolicy.
-func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
-	d := b.base << min(max(job.Attempt-1, 0), 20)
-	if d <= 0 || d > b.limit {
-		d = b.limit
-	}
-	d = d/2 + rand.N(d/2+1)
-	return b.now().Add(d)
-}
-
-// deliverer is the River worker.
-type deliverer struct {
-	river.WorkerDefaults[deliverArgs]
-	o *Outbox
-}
-
-// Work delivers one notification.
-func (w *deliverer) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
-	return w.o.deliver(ctx, job.Args.ID, job.Attempt, job.MaxAttempts)
-}
-
-// channelFunc sends one notification one way.
-type channelFunc func(ctx context.Context, n storage.Notification, p payload) error
-
-type channel struct {
-	name string
-	send channelFunc
-}
-
-// errNoTemplate makes the template channel step aside for a kind without
-// a template.
-var errNoTemplate = errors.New("no template configured")
-
-// JobTimeout bounds one delivery job: one row through at most three
-// channels, each call bounded by its HTTP client's 10 s timeout.
-const JobTimeout = 40 * time.Second
-
-// lease is how long a worker owns a row it is sending: longer than a job
-// may run (the SDK ignores contexts, so a call can outlive its job), short
-// enough that a dead worker's row is soon taken up.
-const lease = JobTimeout + 20*time.Second
-
-// deliver sends notification id, or first the oldest due notification to
-// the same recipient, so that a recipient gets their news in order even
-// after an outage. One row per run keeps a job's time bounded; waiting
-// behind another row is a snooze, which costs this row no attempt.
-func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int) error {
-	n, err := o.store.Notification(ctx, id)
-	if errors.Is(err, bot.ErrNotFound) {
-		return river.JobCancel(err)
-	}
-	if err != nil {
-		return err
-	}
-	now := o.cfg.Now()
-	if n.Status == storage.NotificationPending && !n.Urgent && !n.Staff {
-		// Quiet hours hold at every attempt, not only when queued: a
-		// retry or an operator's re-queue must not wake a resident.
-		if release := o.cfg.Quiet.Release(now); release.After(now) {
-			return river.JobSnooze(release.Sub(now))
-		}
-	}
-	next, err := o.store.NextDue(ctx, n.Recipient, n.ID, now)
-	if errors.Is(err, bot.ErrNotFound) {
-		return nil // delivered or given up already (an operator's retry makes a new job)
-	}
-	if err != nil {
-		return err
-	}
-	claimed, err := o.store.ClaimNotification(ctx, next.ID, now, lease)
-	if err != nil {
-		return err
-	}
-	if !claimed {
-		// Another worker is sending it right now.
-		return river.JobSnooze(o.cfg.OrderWait)
-	}
-	if next.ID == n.ID {
-		return o.attempt(ctx, n, attempt, attempt >= maxAttempts)
-	}
-	// An older row goes first, on this row's turn. Whatever becomes of it,
-	// this row's own attempt comes later; the older row's job keeps its
-	// own count of tries.
-	if err := o.attempt(ctx, next, 0, false); err != nil && !isFinished(err) {
-		o.log.DebugContext(ctx, "waiting behind an older notification", "id", n.ID, "older", next.ID)
-		return river.JobSnooze(o.cfg.RetryBase + rand.N(o.cfg.RetryBase+1))
-	}
-	return river.JobSnooze(0)
-}
-
-// isFinished reports whether attempt's error means the row reached a final
-// state (failed or dropped) rather than waiting for a retry.
-func isFinished(err error) bool {
-	var cancel *rivertype.JobCancelError
-	return errors.As(err, &cancel)
-}
-
-// attempt sends n (which the caller has claimed) through its channels and
-// records the outcome. It returns nil when sent, a river.JobCancel error
-// when n failed for good, and another error when it should be retried.
-func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt int, final bool) error {
-	var p payload
-	if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
-		return o.finish(ctx, n, storage.NotificationDropped, "", "unreadable payload: "+err.Error())
-	}
-	var fellBack []string
-	for _, ch := range o.plan(n) {
-		err := ch.send(ctx, n, p)
-		if errors.Is(err, errNoTemplate) {
-			continue
-		}
-		switch classify(err) {
-		case wechat.ActionNone:
-			o.reachable()
-			return o.finish(ctx, n, storage.NotificationSent, ch.name, strings.Join(fellBack, "; "))
-		case wechat.ActionFallback:
-			o.metrics.result(ch.name, n.Kind, "fallback")
-			fellBack = append(fellBack, ch.name+": "+wechat.Reason(err))
-			continue
-		case wechat.ActionGiveUp:
-			o.metrics.result(ch.name, n.Kind, "failed")
-			return o.finish(ctx, n, storage.NotificationFailed, ch.name, wechat.Reason(err))
-		default: // retry, refresh
-			o.unreachable(err)
-			o.metrics.result(ch.name, n.Kind, "retry")
-			reason := wechat.Reason(err)
-			if final {
-				return o.finish(ctx, n, storage.NotificationFailed, ch.name, fmt.Sprintf("gave up after %d attempts: %s", attempt, reason))
-			}
-			if nerr := o.store.NoteAttempt(ctx, n.ID, reason); nerr != nil {
-				o.log.WarnContext(ctx, "record attempt", "id", n.ID, "err", nerr)
-			}
-			return fmt.Errorf("notify: deliver %d via %s: %s", n.ID, ch.name, reason)
-		}
-	}
-	reason := "no channel could deliver"
-	if len(fellBack) > 0 {
-		reason += ": " + strings.Join(fellBack, "; ")
-	}
-	return o.finish(ctx, n, storage.NotificationFailed, "", reason)
-}
-
-// classify extends wechat.Classify to the robot's errors, which are not
-// official-account API errors: busy (-1) and rate limited (45009, about
-// 20 messages a minute) are transient; anything else (a bad key) is not.
-func classify(err error) wechat.Action {
-	var re *robotError
-	if errors.As(err, &re) {
-		if re.code == -1 || re.code == 45009 {
-			return wechat.ActionRetry
-		}
-		return wechat.ActionGiveUp
-	}
-	return wechat.Classify(err)
-}
-
-// finish records the outcome; a failure stops River retrying the job.
-func (o *Outbox) finish(ctx context.Context, n storage.Notification, status, channel, reason string) error {
-	err := o.store.FinishNotification(ctx, n.ID, status, channel, reason)
-	if errors.Is(err, bot.ErrConflict) {
-		return nil // another worker recorded it first
-	}
-	if err != nil {
-		return err
-	}
-	switch status {
-	case storage.NotificationSent:
-		o.metrics.result(channel, n.Kind, "sent")
-		o.metrics.latency.Observe(o.cfg.Now().Sub(n.NotBefore).Seconds())
-		return nil
-	default:
-		o.log.WarnContext(ctx, "notification not delivered", "id", n.ID, "kind", n.Kind, "status", status, "reason", reason)
-		return river.JobCancel(fmt.Errorf("notification %d %s: %s", n.ID, status, reason))
-	}
-}
-
-func (o *Outbox) unreachable(err error) {
-	if o.apiDown.CompareAndSwap(false, true) {
-		o.log.Warn("WeChat API failing; notifications stay queued and are retried", "reason", wechat.Reason(err))
-	}
-}
-
-func (o *Outbox) reachable() {
-	if o.apiDown.CompareAndSwap(true, false) {
-		o.log.Info("WeChat API answering again; queued notifications are going out")
-	}
-}

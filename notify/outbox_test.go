@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/redisstate/redistest"
@@ -25,11 +26,12 @@ import (
 
 // rig is one outbox on a real store, sending to a fake WeChat API.
 type rig struct {
-	store *storage.Store
-	fake  *wechattest.FakeAPI
-	wx    *wechat.Client
-	box   *notify.Outbox
-	robot *robot
+	store  *storage.Store
+	fake   *wechattest.FakeAPI
+	wx     *wechat.Client
+	box    *notify.Outbox
+	runner *jobs.Runner
+	robot  *robot
 }
 
 type robot struct {
@@ -82,8 +84,8 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 func fastConfig() notify.Config {
 	return notify.Config{
 		RetryBase: 10 * time.Millisecond, RetryCap: 50 * time.Millisecond,
-		PollInterval: 50 * time.Millisecond, OrderWait: 20 * time.Millisecond,
-		RobotKey: "robot-key",
+		OrderWait: 20 * time.Millisecond,
+		RobotKey:  "robot-key",
 	}
 }
 
@@ -99,28 +101,51 @@ func newRig(t *testing.T, store *storage.Store, cfg notify.Config) *rig {
 	if cfg.RobotBase == "" {
 		cfg.RobotBase = r.robot.srv.URL
 	}
-	if err := notify.Migrate(context.Background(), store); err != nil {
+	if err := jobs.Migrate(context.Background(), store); err != nil {
 		t.Fatal(err)
 	}
-	r.box = start(t, store, wx, cfg)
+	r.box, r.runner = start(t, store, wx, cfg, quietLog())
 	return r
 }
 
-func start(t *testing.T, store *storage.Store, wx notify.WeChat, cfg notify.Config) *notify.Outbox {
+// start runs an outbox on a job runner of its own, as one instance does,
+// until the test ends.
+func start(t *testing.T, store *storage.Store, wx notify.WeChat, cfg notify.Config, log *slog.Logger) (*notify.Outbox, *jobs.Runner) {
 	t.Helper()
-	box, err := notify.New(store, wx, cfg, quietLog(), nil)
+	runner, err := jobs.New(store, jobs.Config{PollInterval: 50 * time.Millisecond}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := box.Start(context.Background()); err != nil {
+	box, err := notify.New(runner, store, wx, cfg, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = box.Stop(ctx)
+		_ = runner.Stop(ctx)
 	})
-	return box
+	return box, runner
+}
+
+// waitFor polls cond until it holds, failing t after timeout (generous:
+// delivery is asynchronous, and this is not a speed check).
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("waited %v: %s", timeout, what)
+		case <-tick.C:
+		}
+	}
 }
 
 func (r *rig) notify(t *testing.T, n bot.Notice) int64 {
@@ -137,24 +162,18 @@ func (r *rig) notify(t *testing.T, n bot.Notice) int64 {
 	return id
 }
 
-// wait polls the ledger until row id is no longer pending (asynchronous
-// delivery; the timeout is generous and not a speed check).
+// wait polls the ledger until row id is no longer pending.
 func (r *rig) wait(t *testing.T, id int64) storage.Notification {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		n, err := r.store.Notification(context.Background(), id)
-		if err != nil {
+	var n storage.Notification
+	waitFor(t, 60*time.Second, fmt.Sprintf("notification %d still pending", id), func() bool {
+		var err error
+		if n, err = r.store.Notification(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		if n.Status != storage.NotificationPending {
-			return n
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("notification %d still pending after 60 s: %+v", id, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return n.Status != storage.NotificationPending
+	})
+	return n
 }
 
 func sends0(r *rig) wechattest.TemplateSend {
@@ -225,14 +244,20 @@ func TestChannelsSendTheExactJSON(t *testing.T) {
 		if got := r.robot.got(); len(got) != 1 || got[0] != "居民请求人工服务" {
 			t.Errorf("robot got %q", got)
 		}
-		// The same key never queues twice.
+		// The same key never queues twice. A later notice to the same
+		// resident goes out after anything queued before it, so once it
+		// is sent, a duplicate would have been too.
 		again := r.notify(t, text("o-cs", "k-cs", "您的报修已受理。"))
 		if again != cs.ID {
 			t.Errorf("duplicate key made row %d, want %d", again, cs.ID)
 		}
-		time.Sleep(200 * time.Millisecond)
-		if n := r.fake.Count(wechattest.PathCustomSend); n != 1 {
-			t.Errorf("%d customer-service sends after a duplicate notice, want 1", n)
+		r.wait(t, r.notify(t, text("o-cs", "k-cs-later", "后来的通知")))
+		var texts []string
+		for _, c := range r.fake.CustomTexts() {
+			texts = append(texts, c.Content)
+		}
+		if diff := cmp.Diff([]string{"您的报修已受理。", "后来的通知"}, texts); diff != "" {
+			t.Errorf("customer-service sends after a duplicate notice (-want +got):\n%s", diff)
 		}
 	})
 }
@@ -325,18 +350,10 @@ func TestOutageDeliversEverythingInOrder(t *testing.T) {
 	// Replace the rig's outbox with one whose log we read.
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := r.box.Stop(stopCtx); err != nil {
+	if err := r.runner.Stop(stopCtx); err != nil {
 		t.Fatal(err)
 	}
-	box, err := notify.New(store, r.wx, fastConfig(), slog.New(slog.NewTextHandler(&logs, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := box.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = box.Stop(context.Background()) })
-	r.box = box
+	r.box, r.runner = start(t, store, r.wx, fastConfig(), slog.New(slog.NewTextHandler(&logs, nil)))
 	r.fake.SetDown(true)
 	var ids []int64
 	for i := range 5 {
@@ -345,19 +362,13 @@ func TestOutageDeliversEverythingInOrder(t *testing.T) {
 		}
 	}
 	// Let the workers fail at least once before the API comes back.
-	for deadline := time.Now().Add(60 * time.Second); ; {
+	waitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
 		n, err := store.Notification(context.Background(), ids[0])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.Attempts > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no delivery attempt during the outage")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return n.Attempts > 0
+	})
 	r.fake.SetDown(false)
 	for _, id := range ids {
 		if n := r.wait(t, id); n.Status != storage.NotificationSent {
@@ -401,7 +412,7 @@ func TestTwoWorkersOnPostgresNeverSendTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRig(t, a, fastConfig())
-	start(t, open(), r.wx, fastConfig()) // a second instance on the same database
+	start(t, open(), r.wx, fastConfig(), quietLog()) // a second instance on the same database
 	var ids []int64
 	for i := range 60 {
 		ids = append(ids, r.notify(t, text(fmt.Sprintf("o-%d", i%7), fmt.Sprintf("k-%d", i), fmt.Sprintf("消息%d", i))))
@@ -520,21 +531,5 @@ func TestStaffAlertsNeedARobot(t *testing.T) {
 	id := r2.notify(t, bot.Notice{Kind: "human_request", To: bot.RoleDuty, Text: "限流", Key: "k-limited", Staff: true})
 	if n := r2.wait(t, id); n.Status != storage.NotificationSent || n.Attempts != 2 {
 		t.Errorf("rate-limited robot: %+v, want sent after a retry", n)
-	}
-}
-
-func TestPeriodicTasksRun(t *testing.T) {
-	store := storagetest.Open(t)
-	runs := make(chan struct{}, 10)
-	cfg := fastConfig()
-	cfg.Periodic = []notify.Periodic{{Name: "sweep", Every: time.Hour, Run: func(ctx context.Context) error {
-		runs <- struct{}{}
-		return nil
-	}}}
-	newRig(t, store, cfg)
-	select {
-	case <-runs:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the periodic task did not run at start")
 	}
 }

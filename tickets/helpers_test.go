@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/community/communitytest"
 	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/notify/notifytest"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/tickets"
 	"github.com/tongxin/tongxin/workcal"
@@ -48,14 +47,7 @@ type rig struct {
 
 func newRig(t *testing.T, s *storage.Store) *rig {
 	t.Helper()
-	ctx := context.Background()
-	if err := notify.Migrate(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	box, err := notify.New(s, nil, notify.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	box := notifytest.Queue(t, s, notify.Config{})
 	r := &rig{t: t, store: s, cal: workcal.Builtin(), now: t0}
 	r.svc = tickets.New(s, box, r.cal, tickets.Config{Now: r.clock})
 	r.dir = cs.New(s, cs.Config{Now: r.clock})

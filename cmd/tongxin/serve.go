@@ -16,6 +16,7 @@ import (
 	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/redisstate"
@@ -81,11 +82,12 @@ func migrateAll(ctx context.Context, store *storage.Store) error {
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
-	return notify.Migrate(ctx, store)
+	return jobs.Migrate(ctx, store)
 }
 
-// newOutbox builds the notification outbox from the configuration.
-func newOutbox(cfg config.Config, store *storage.Store, client *wechat.Client, log *slog.Logger, metrics *handlers.Metrics, periodic ...notify.Periodic) (*notify.Outbox, error) {
+// newOutbox builds the notification outbox from the configuration; its
+// deliveries run on runner.
+func newOutbox(cfg config.Config, runner *jobs.Runner, store *storage.Store, client *wechat.Client, log *slog.Logger, metrics *handlers.Metrics) (*notify.Outbox, error) {
 	quiet, err := notify.ParseQuietHours(cfg.QuietHours)
 	if err != nil {
 		return nil, err
@@ -100,14 +102,12 @@ func newOutbox(cfg config.Config, store *storage.Store, client *wechat.Client, l
 	if logOnly {
 		log.Warn("development credentials: notifications go to the log, nothing is sent to WeChat")
 	}
-	return notify.New(store, client, notify.Config{
-		Templates:   templates,
-		Quiet:       quiet,
-		LogOnly:     logOnly,
-		RobotKey:    cfg.WeCom.RobotKey,
-		RobotBase:   cfg.WeCom.APIBase,
-		RescueAfter: cfg.NotifyRescueAfter,
-		Periodic:    periodic,
+	return notify.New(runner, store, client, notify.Config{
+		Templates: templates,
+		Quiet:     quiet,
+		LogOnly:   logOnly,
+		RobotKey:  cfg.WeCom.RobotKey,
+		RobotBase: cfg.WeCom.APIBase,
 	}, log, notify.NewMetrics(metrics.Registry(), log))
 }
 
@@ -137,17 +137,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 			log.Warn("the holiday file has no dates for this year: deadlines count weekends only; set TONGXIN_HOLIDAYS_FILE to the new State Council notice", "year", y)
 		}
 	}
-	// The ticket service and the outbox need each other: tickets queue
-	// notifications, the outbox runs the tickets' periodic sweep.
-	var svc *tickets.Service
-	sweep := notify.Periodic{Name: "tickets.sweep", Every: time.Minute, Run: func(ctx context.Context) error {
-		escalated, closed, err := svc.Sweep(ctx)
-		if escalated > 0 || closed > 0 {
-			log.InfoContext(ctx, "swept tickets", "escalated", escalated, "closed", closed)
-		}
+	// The job runner first: the outbox and the domains register their
+	// workers and periodic tasks on it, and it starts once they all have.
+	runner, err := jobs.New(d.store, jobs.Config{JobTimeout: cfg.NotifyJobTimeout, RescueAfter: cfg.NotifyRescueAfter}, log)
+	if err != nil {
 		return err
-	}}
-	outbox, err := newOutbox(cfg, d.store, d.client, log, metrics, sweep)
+	}
+	outbox, err := newOutbox(cfg, runner, d.store, d.client, log, metrics)
 	if err != nil {
 		return err
 	}
@@ -155,7 +151,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	for _, c := range cfg.Tickets.Categories {
 		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: cm.Role(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
 	}
-	svc = tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
+	svc := tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
+	err = runner.Every("tickets.sweep", time.Minute, func(ctx context.Context) error {
+		escalated, closed, err := svc.Sweep(ctx)
+		if escalated > 0 || closed > 0 {
+			log.InfoContext(ctx, "swept tickets", "escalated", escalated, "closed", closed)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	dir := community.New(d.store, community.Config{
 		// A failed 绑定 counts for an hour, per openid and for everyone.
 		Failures:      &redisstate.Counter{Client: d.redis, Window: time.Hour},
@@ -212,8 +218,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	// Deliveries run on every instance; River shares the work out.
-	if err := outbox.Start(context.WithoutCancel(ctx)); err != nil {
+	// Jobs run on every instance; River shares the work out.
+	if err := runner.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	log.Info("tongxin serving", "addr", ln.Addr().String(), "engine", d.store.Engine(), "config", cfg)
@@ -235,8 +241,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		err = werr
 	}
 	// After the webhook: late replies it queued may still go out now.
-	if oerr := outbox.Stop(sctx); err == nil {
-		err = oerr
+	if jerr := runner.Stop(sctx); err == nil {
+		err = jerr
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)

@@ -1,9 +1,6 @@
 package report_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
 	"github.com/tongxin/tongxin/community/communitytest"
 	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/notify/notifytest"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/tickets"
@@ -31,13 +29,7 @@ import (
 //	o-mediate  赵调解  mediator
 func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.Deps {
 	t.Helper()
-	if err := notify.Migrate(context.Background(), store); err != nil {
-		t.Fatal(err)
-	}
-	queue, err := notify.New(store, nil, notify.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	queue := notifytest.Queue(t, store, notify.Config{})
 	c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{
 		Staff: []communitytest.Member{
 			{Name: "张网格", OpenID: "o-grid", Roles: []cm.Role{cm.RoleGridWorker}},

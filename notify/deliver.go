@@ -1,0 +1,215 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/wechat"
+)
+
+// deliverArgs is the delivery job: just the ledger row. Try separates an
+// operator's retry from the original job for River's uniqueness check.
+type deliverArgs struct {
+	ID  int64 `json:"id"`
+	Try int   `json:"try,omitempty"`
+}
+
+// Kind names the job for River.
+func (deliverArgs) Kind() string { return "notify.deliver" }
+
+// InsertOpts makes a row's job unique, so the same notification never
+// queues twice.
+func (deliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// deliverer is the worker of delivery jobs, registered on the job runner.
+type deliverer struct {
+	river.WorkerDefaults[deliverArgs]
+	o *Outbox
+}
+
+// Work delivers one notification.
+func (w *deliverer) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	return w.o.deliver(ctx, job.Args.ID, job.Attempt, job.MaxAttempts)
+}
+
+// NextRetry spaces out a failed delivery's next try: exponential with full
+// jitter, capped, so retries spread out instead of hammering an API that
+// is already failing.
+func (w *deliverer) NextRetry(job *river.Job[deliverArgs]) time.Time {
+	return w.o.nextRetry(job.Attempt)
+}
+
+func (o *Outbox) nextRetry(attempt int) time.Time {
+	d := o.cfg.RetryBase << min(max(attempt-1, 0), 20)
+	if d <= 0 || d > o.cfg.RetryCap {
+		d = o.cfg.RetryCap
+	}
+	d = d/2 + rand.N(d/2+1)
+	return o.cfg.Now().Add(d)
+}
+
+// leaseFor is how long a worker owns a row it is sending, given the job
+// timeout: longer than a job may run, since the SDK ignores contexts and a
+// call can outlive its job (half a timeout again: at the default 40 s,
+// the 20 s of two of the HTTP client's 10 s timeouts), yet short enough
+// that a dead worker's row is soon taken up.
+func leaseFor(jobTimeout time.Duration) time.Duration {
+	return jobTimeout + jobTimeout/2
+}
+
+// deliver sends notification id, or first the oldest due notification to
+// the same recipient, so that a recipient gets their news in order even
+// after an outage. One row per run keeps a job's time bounded; waiting
+// behind another row is a snooze, which costs this row no attempt.
+func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int) error {
+	n, err := o.store.Notification(ctx, id)
+	if errors.Is(err, bot.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	now := o.cfg.Now()
+	if n.Status == storage.NotificationPending && !n.Urgent && !n.Staff {
+		// Quiet hours hold at every attempt, not only when queued: a
+		// retry or an operator's re-queue must not wake a resident.
+		if release := o.cfg.Quiet.Release(now); release.After(now) {
+			return river.JobSnooze(release.Sub(now))
+		}
+	}
+	next, err := o.store.NextDue(ctx, n.Recipient, n.ID, now)
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil // delivered or given up already (an operator's retry makes a new job)
+	}
+	if err != nil {
+		return err
+	}
+	claimed, err := o.store.ClaimNotification(ctx, next.ID, now, o.lease)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		// Another worker is sending it right now.
+		return river.JobSnooze(o.cfg.OrderWait)
+	}
+	if next.ID == n.ID {
+		return o.attempt(ctx, n, attempt, attempt >= maxAttempts)
+	}
+	// An older row goes first, on this row's turn. Whatever becomes of it,
+	// this row's own attempt comes later; the older row's job keeps its
+	// own count of tries.
+	if err := o.attempt(ctx, next, 0, false); err != nil && !isFinished(err) {
+		o.log.DebugContext(ctx, "waiting behind an older notification", "id", n.ID, "older", next.ID)
+		return river.JobSnooze(o.cfg.RetryBase + rand.N(o.cfg.RetryBase+1))
+	}
+	return river.JobSnooze(0)
+}
+
+// isFinished reports whether attempt's error means the row reached a final
+// state (failed or dropped) rather than waiting for a retry.
+func isFinished(err error) bool {
+	var cancel *rivertype.JobCancelError
+	return errors.As(err, &cancel)
+}
+
+// attempt sends n (which the caller has claimed) through its channels and
+// records the outcome. It returns nil when sent, a river.JobCancel error
+// when n failed for good, and another error when it should be retried.
+func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt int, final bool) error {
+	var p payload
+	if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
+		return o.finish(ctx, n, storage.NotificationDropped, "", "unreadable payload: "+err.Error())
+	}
+	var fellBack []string
+	for _, ch := range o.plan(n) {
+		err := ch.send(ctx, n, p)
+		if errors.Is(err, errNoTemplate) {
+			continue
+		}
+		switch classify(err) {
+		case wechat.ActionNone:
+			o.reachable()
+			return o.finish(ctx, n, storage.NotificationSent, ch.name, strings.Join(fellBack, "; "))
+		case wechat.ActionFallback:
+			o.metrics.result(ch.name, n.Kind, "fallback")
+			fellBack = append(fellBack, ch.name+": "+wechat.Reason(err))
+			continue
+		case wechat.ActionGiveUp:
+			o.metrics.result(ch.name, n.Kind, "failed")
+			return o.finish(ctx, n, storage.NotificationFailed, ch.name, wechat.Reason(err))
+		default: // retry, refresh
+			o.unreachable(err)
+			o.metrics.result(ch.name, n.Kind, "retry")
+			reason := wechat.Reason(err)
+			if final {
+				return o.finish(ctx, n, storage.NotificationFailed, ch.name, fmt.Sprintf("gave up after %d attempts: %s", attempt, reason))
+			}
+			if nerr := o.store.NoteAttempt(ctx, n.ID, reason); nerr != nil {
+				o.log.WarnContext(ctx, "record attempt", "id", n.ID, "err", nerr)
+			}
+			return fmt.Errorf("notify: deliver %d via %s: %s", n.ID, ch.name, reason)
+		}
+	}
+	reason := "no channel could deliver"
+	if len(fellBack) > 0 {
+		reason += ": " + strings.Join(fellBack, "; ")
+	}
+	return o.finish(ctx, n, storage.NotificationFailed, "", reason)
+}
+
+// classify extends wechat.Classify to the robot's errors, which are not
+// official-account API errors: busy (-1) and rate limited (45009, about
+// 20 messages a minute) are transient; anything else (a bad key) is not.
+func classify(err error) wechat.Action {
+	var re *robotError
+	if errors.As(err, &re) {
+		if re.code == -1 || re.code == 45009 {
+			return wechat.ActionRetry
+		}
+		return wechat.ActionGiveUp
+	}
+	return wechat.Classify(err)
+}
+
+// finish records the outcome; a failure stops River retrying the job.
+func (o *Outbox) finish(ctx context.Context, n storage.Notification, status, channel, reason string) error {
+	err := o.store.FinishNotification(ctx, n.ID, status, channel, reason)
+	if errors.Is(err, bot.ErrConflict) {
+		return nil // another worker recorded it first
+	}
+	if err != nil {
+		return err
+	}
+	switch status {
+	case storage.NotificationSent:
+		o.metrics.result(channel, n.Kind, "sent")
+		o.metrics.latency.Observe(o.cfg.Now().Sub(n.NotBefore).Seconds())
+		return nil
+	default:
+		o.log.WarnContext(ctx, "notification not delivered", "id", n.ID, "kind", n.Kind, "status", status, "reason", reason)
+		return river.JobCancel(fmt.Errorf("notification %d %s: %s", n.ID, status, reason))
+	}
+}
+
+func (o *Outbox) unreachable(err error) {
+	if o.apiDown.CompareAndSwap(false, true) {
+		o.log.Warn("WeChat API failing; notifications stay queued and are retried", "reason", wechat.Reason(err))
+	}
+}
+
+func (o *Outbox) reachable() {
+	if o.apiDown.CompareAndSwap(true, false) {
+		o.log.Info("WeChat API answering again; queued notifications are going out")
+	}
+}
