@@ -88,7 +88,7 @@ func migrateAll(ctx context.Context, store *storage.Store) error {
 func newOutbox(cfg config.Config, store *storage.Store, client *wechat.Client, log *slog.Logger, metrics *handlers.Metrics, periodic ...notify.Periodic) (*notify.Outbox, error) {
 	quiet, err := notify.ParseQuietHours(cfg.QuietHours)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("config: TONGXIN_QUIET_HOURS: %w", err)
 	}
 	templates := map[string]notify.Template{}
 	for kind, t := range cfg.Notify.Templates {
