@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	cm "github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/flows"
-	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
@@ -151,9 +149,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
-	var categories []ticket.Category
-	for _, c := range cfg.Tickets.Categories {
-		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: cm.Role(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
+	categories, err := tickets.CategoriesFromConfig(cfg.Tickets)
+	if err != nil {
+		return fmt.Errorf("config: tickets: %w", err)
 	}
 	svc = tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
 	dir := community.New(d.store, nil)
