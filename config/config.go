@@ -9,7 +9,6 @@
 package config
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +16,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -271,45 +269,6 @@ var settings = []setting{
 // taken up by a second worker.
 const minRescueAfter = 41 * time.Second
 
-// parseQuietHours checks TONGXIN_QUIET_HOURS: "off", or "HH:MM-HH:MM" with
-// two-digit 24-hour times, start and end apart.
-func parseQuietHours(s string) error {
-	if s == "off" {
-		return nil
-	}
-	start, end, ok := strings.Cut(s, "-")
-	if !ok {
-		return fmt.Errorf("want off or HH:MM-HH:MM such as 22:00-07:00, got %q", s)
-	}
-	a, okA := clockMinutes(start)
-	b, okB := clockMinutes(end)
-	if !okA || !okB {
-		return fmt.Errorf("want off or HH:MM-HH:MM such as 22:00-07:00 (24-hour, 00:00 to 23:59), got %q", s)
-	}
-	if a == b {
-		return fmt.Errorf("start and end are both %s, which leaves no window; use off for no quiet hours", start)
-	}
-	return nil
-}
-
-// clockMinutes reads a 24-hour "HH:MM" as minutes since midnight.
-func clockMinutes(s string) (int, bool) {
-	if len(s) != 5 || s[2] != ':' {
-		return 0, false
-	}
-	for i, r := range s {
-		if i != 2 && (r < '0' || r > '9') {
-			return 0, false
-		}
-	}
-	h := int(s[0]-'0')*10 + int(s[1]-'0')
-	m := int(s[3]-'0')*10 + int(s[4]-'0')
-	if h > 23 || m > 59 {
-		return 0, false
-	}
-	return h*60 + m, true
-}
-
 func lookupSetting(name string) (setting, bool) {
 	for _, s := range settings {
 		if s.name == name {
@@ -379,12 +338,12 @@ func devNames() []string {
 
 // Load builds the configuration from getenv (os.Getenv when nil) and, when
 // TONGXIN_CONFIG_FILE is set, from that TOML file, which alone may hold the
-// [bot] and [notify] tables; a non-empty environment variable wins over the
-// file. The result has passed Validate.
+// [bot], [notify] and [tickets] tables; a non-empty environment variable
+// wins over the file. The result has passed Validate with rules.
 //
 // Because getenv cannot tell an empty variable from an unset one, an empty
 // variable never overrides the file.
-func Load(getenv func(string) string) (Config, error) {
+func Load(getenv func(string) string, rules ...Rule) (Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -420,23 +379,41 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	// A value that did not parse keeps its default, so validating anyway
 	// still reports every other problem in the same run.
-	errs = append(errs, cfg.problems()...)
+	errs = append(errs, cfg.problems(rules)...)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
 }
 
-// Validate reports every invalid value at once, each error naming the
-// variable (or bot.* or notify.* key) to fix, so an operator needs one restart, not ten.
-func (c Config) Validate() error {
-	if err := errors.Join(c.problems()...); err != nil {
+// Rule is a check a domain owns on one variable or table of the
+// configuration, such as notify's quiet-hours parser on TONGXIN_QUIET_HOURS
+// or the tickets service's check of the [tickets] table. config imports no
+// domain, so main passes the rules to Load or Validate, which report their
+// problems with config's own: one start-up names every mistake, and each
+// rule has one home.
+type Rule struct {
+	// Key is the variable (TONGXIN_QUIET_HOURS) or table (tickets) checked.
+	Key string
+	// Check returns what is wrong with the value, or nil. Its errors need
+	// not name Key: Validate puts Key in front, followed by "." for a
+	// table, so the error of a key inside it reads tickets.categories[1].role.
+	// The errors of errors.Join are reported one by one.
+	Check func(Config) error
+}
+
+// Validate reports every invalid value at once, config's own checks of
+// shape and the domains' rules, each error naming the variable (or bot.*,
+// notify.* or tickets.* key) to fix, so an operator needs one restart, not
+// ten.
+func (c Config) Validate(rules ...Rule) error {
+	if err := errors.Join(c.problems(rules)...); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
 }
 
-func (c Config) problems() []error {
+func (c Config) problems(rules []Rule) []error {
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
@@ -474,9 +451,6 @@ func (c Config) problems() []error {
 		// never match the signatures it sends.
 		bad("TONGXIN_WECHAT_TOKEN", "want 3 to 32 ASCII letters or digits, as the WeChat console requires")
 	}
-	if err := checkAESKey(c.WeChat.AESKey); err != nil {
-		bad("TONGXIN_WECHAT_AES_KEY", "%v", err)
-	}
 	if err := checkAPIBase(c.WeChat.APIBase); err != nil {
 		bad("TONGXIN_WECHAT_API_BASE", "%v", err)
 	}
@@ -502,19 +476,58 @@ func (c Config) problems() []error {
 		bad("TONGXIN_SHUTDOWN_TIMEOUT", "must be positive, got %v", c.ShutdownTimeout)
 	}
 
-	if err := parseQuietHours(c.QuietHours); err != nil {
-		bad("TONGXIN_QUIET_HOURS", "%v", err)
-	}
 	if c.NotifyRescueAfter < minRescueAfter {
 		bad("TONGXIN_NOTIFY_RESCUE_AFTER", "must be at least %v, longer than the 40s notification job timeout, got %v", minRescueAfter, c.NotifyRescueAfter)
 	}
 
 	errs = append(errs, c.Bot.validate()...)
 	errs = append(errs, c.Notify.validate()...)
-	return append(errs, c.Tickets.validate()...)
+	return append(errs, checkRules(c, rules)...)
 }
 
-// Tickets is the [tickets] table of the configuration file.
+// checkRules runs the domains' rules, naming the key of each problem.
+func checkRules(c Config, rules []Rule) []error {
+	var errs []error
+	for _, r := range rules {
+		var prefix string
+		switch {
+		case isTable(r.Key):
+			prefix = r.Key + "."
+		case isSetting(r.Key):
+			prefix = r.Key + ": "
+		default:
+			// A misspelt key in main's wiring would otherwise check
+			// nothing, silently.
+			errs = append(errs, fmt.Errorf("%s: a rule checks this key, which is no variable or table", r.Key))
+			continue
+		}
+		err := r.Check(c)
+		if err == nil {
+			continue
+		}
+		each := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			each = j.Unwrap()
+		}
+		for _, e := range each {
+			errs = append(errs, fmt.Errorf("%s%w", prefix, e))
+		}
+	}
+	return errs
+}
+
+func isSetting(name string) bool {
+	_, ok := lookupSetting(name)
+	return ok
+}
+
+func isTable(name string) bool {
+	return slices.ContainsFunc(tables, func(pattern []string) bool { return len(pattern) == 1 && pattern[0] == name })
+}
+
+// Tickets is the [tickets] table of the configuration file. config checks
+// only its shape; the tickets service, which owns what a category is,
+// checks its values (tickets.CategoriesFromConfig, passed in as a Rule).
 type Tickets struct {
 	// Categories replace the built-in request categories when set, in
 	// the order residents see them.
@@ -522,46 +535,14 @@ type Tickets struct {
 }
 
 // Category is one [[tickets.categories]] entry: a kind of request, its
-// deadlines in working hours and the role that handles it.
+// deadlines in working hours and the role (grid_worker, mediator, ...)
+// that handles it.
 type Category struct {
 	Key           string  `toml:"key"`
 	Name          string  `toml:"name"`
 	Role          string  `toml:"role"`
 	ResponseHours float64 `toml:"response_hours"`
 	ResolveHours  float64 `toml:"resolve_hours"`
-}
-
-// categoryRoles are the roles a category may route to.
-var categoryRoles = map[string]bool{
-	"grid_worker": true, "building_head": true, "unit_head": true, "supervisor": true,
-	"duty": true, "mediator": true, "employment": true, "admin": true,
-}
-
-var categoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-
-func (t Tickets) validate() []error {
-	var errs []error
-	seen := map[string]bool{}
-	for i, c := range t.Categories {
-		at := fmt.Sprintf("tickets.categories[%d]", i)
-		switch {
-		case !categoryKey.MatchString(c.Key):
-			errs = append(errs, fmt.Errorf("%s.key: want lower-case letters, digits and _, got %q", at, c.Key))
-		case seen[c.Key]:
-			errs = append(errs, fmt.Errorf("%s.key: %q appears twice", at, c.Key))
-		}
-		seen[c.Key] = true
-		if strings.TrimSpace(c.Name) == "" {
-			errs = append(errs, fmt.Errorf("%s.name: required", at))
-		}
-		if !categoryRoles[c.Role] {
-			errs = append(errs, fmt.Errorf("%s.role: want one of grid_worker, supervisor, duty, mediator, employment, building_head, unit_head, admin, got %q", at, c.Role))
-		}
-		if c.ResponseHours <= 0 || c.ResolveHours < c.ResponseHours {
-			errs = append(errs, fmt.Errorf("%s: response_hours must be positive and resolve_hours at least as long", at))
-		}
-	}
-	return errs
 }
 
 func (n Notify) validate() []error {
@@ -686,18 +667,6 @@ func checkAPIBase(s string) error {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("want a base URL without query or fragment, got %q", s)
-	}
-	return nil
-}
-
-func checkAESKey(k string) error {
-	if len(k) != 43 {
-		return fmt.Errorf("want the 43-character EncodingAESKey, got %d characters", len(k))
-	}
-	// WeChat drops the single "=" of the base64 encoding of a 32-byte key.
-	b, err := base64.StdEncoding.DecodeString(k + "=")
-	if err != nil || len(b) != 32 {
-		return errors.New("not a valid EncodingAESKey (43 characters of base64 encoding 32 bytes)")
 	}
 	return nil
 }
