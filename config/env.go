@@ -1,0 +1,201 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting describes one TONGXIN_* variable: how it is stored in Config and
+// how it is shown in logs. One table keeps Load, the file check and Redacted
+// from drifting apart.
+type setting struct {
+	name   string
+	set    func(*Config, string) error
+	get    func(Config) string
+	secret bool
+	// dev marks the credentials that fall back to development values.
+	dev bool
+}
+
+var settings = []setting{
+	{name: "TONGXIN_HTTP_ADDR",
+		set: func(c *Config, v string) error { c.HTTPAddr = v; return nil },
+		get: func(c Config) string { return c.HTTPAddr }},
+	{name: "TONGXIN_DATABASE_URL",
+		set: func(c *Config, v string) error { c.DatabaseURL = v; return nil },
+		get: func(c Config) string { return redactURL(c.DatabaseURL) }},
+	{name: "TONGXIN_REDIS_URL",
+		set: func(c *Config, v string) error { c.RedisURL = v; return nil },
+		get: func(c Config) string { return redactURL(c.RedisURL) }},
+	{name: "TONGXIN_WECHAT_APPID", dev: true,
+		set: func(c *Config, v string) error { c.WeChat.AppID = v; return nil },
+		get: func(c Config) string { return c.WeChat.AppID }},
+	{name: "TONGXIN_WECHAT_SECRET", dev: true, secret: true,
+		set: func(c *Config, v string) error { c.WeChat.Secret = v; return nil },
+		get: func(c Config) string { return c.WeChat.Secret }},
+	{name: "TONGXIN_WECHAT_TOKEN", dev: true, secret: true,
+		set: func(c *Config, v string) error { c.WeChat.Token = v; return nil },
+		get: func(c Config) string { return c.WeChat.Token }},
+	{name: "TONGXIN_WECHAT_AES_KEY", dev: true, secret: true,
+		set: func(c *Config, v string) error { c.WeChat.AESKey = v; return nil },
+		get: func(c Config) string { return c.WeChat.AESKey }},
+	{name: "TONGXIN_WECHAT_API_BASE",
+		set: func(c *Config, v string) error { c.WeChat.APIBase = strings.TrimRight(v, "/"); return nil },
+		get: func(c Config) string { return c.WeChat.APIBase }},
+	{name: "TONGXIN_WECOM_ROBOT_KEY", secret: true,
+		set: func(c *Config, v string) error { c.WeCom.RobotKey = v; return nil },
+		get: func(c Config) string { return c.WeCom.RobotKey }},
+	{name: "TONGXIN_WECOM_API_BASE",
+		set: func(c *Config, v string) error { c.WeCom.APIBase = strings.TrimRight(v, "/"); return nil },
+		get: func(c Config) string { return c.WeCom.APIBase }},
+	{name: "TONGXIN_ADMIN_TOKEN", secret: true,
+		set: func(c *Config, v string) error { c.AdminToken = v; return nil },
+		get: func(c Config) string { return c.AdminToken }},
+	{name: "TONGXIN_RATE_PER_MINUTE",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want a whole number of messages, got %q", v)
+			}
+			c.RatePerMinute = n
+			return nil
+		},
+		get: func(c Config) string { return strconv.Itoa(c.RatePerMinute) }},
+	{name: "TONGXIN_LOG_LEVEL",
+		set: func(c *Config, v string) error {
+			l, err := parseLevel(v)
+			c.LogLevel = l
+			return err
+		},
+		get: func(c Config) string { return strings.ToLower(c.LogLevel.String()) }},
+	{name: "TONGXIN_LOG_FORMAT",
+		set: func(c *Config, v string) error { c.LogFormat = strings.ToLower(v); return nil },
+		get: func(c Config) string { return c.LogFormat }},
+	{name: "TONGXIN_OPEN311_API_KEY", secret: true,
+		set: func(c *Config, v string) error { c.Open311Key = v; return nil },
+		get: func(c Config) string { return c.Open311Key }},
+	{name: "TONGXIN_HOLIDAYS_FILE",
+		set: func(c *Config, v string) error { c.HolidaysFile = v; return nil },
+		get: func(c Config) string { return c.HolidaysFile }},
+	{name: "TONGXIN_HANDLER_TIMEOUT",
+		set: func(c *Config, v string) error { return parseDuration(&c.HandlerTimeout, v) },
+		get: func(c Config) string { return c.HandlerTimeout.String() }},
+	{name: "TONGXIN_SHUTDOWN_TIMEOUT",
+		set: func(c *Config, v string) error { return parseDuration(&c.ShutdownTimeout, v) },
+		get: func(c Config) string { return c.ShutdownTimeout.String() }},
+	{name: "TONGXIN_QUIET_HOURS",
+		// Only "off" has letters; the consumer may compare it exactly.
+		set: func(c *Config, v string) error { c.QuietHours = strings.ToLower(v); return nil },
+		get: func(c Config) string { return c.QuietHours }},
+	{name: "TONGXIN_NOTIFY_RESCUE_AFTER",
+		set: func(c *Config, v string) error { return parseDuration(&c.NotifyRescueAfter, v) },
+		get: func(c Config) string { return c.NotifyRescueAfter.String() }},
+}
+
+// minRescueAfter is the shortest TONGXIN_NOTIFY_RESCUE_AFTER: just over the
+// notification job timeout of 40 s, so a delivery still running is not
+// taken up by a second worker.
+const minRescueAfter = 41 * time.Second
+
+func lookupSetting(name string) (setting, bool) {
+	for _, s := range settings {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+func parseLevel(v string) (slog.Level, error) {
+	switch strings.ToLower(v) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return slog.LevelInfo, fmt.Errorf("want debug, info, warn or error, got %q", v)
+}
+
+func parseDuration(dst *time.Duration, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 4s or 1m30s, got %q", v)
+	}
+	*dst = d
+	return nil
+}
+
+func devNames() []string {
+	var names []string
+	for _, s := range settings {
+		if s.dev {
+			names = append(names, s.name)
+		}
+	}
+	return names
+}
+
+func checkDatabaseURL(s string) error {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || scheme == "" {
+		return fmt.Errorf("want postgres://…, postgresql://… or sqlite://PATH, got %q", redactURL(s))
+	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		if _, err := url.Parse(s); err != nil {
+			return fmt.Errorf("not a URL: %v", stripURLError(err))
+		}
+	case "sqlite":
+		if strings.TrimPrefix(rest, "//") == "" {
+			return errors.New("sqlite URL has no path, want sqlite://PATH such as sqlite://data/tongxin.db")
+		}
+	default:
+		return fmt.Errorf("unsupported scheme %q, want postgres, postgresql or sqlite", scheme)
+	}
+	return nil
+}
+
+func checkAPIBase(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", stripURLError(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an absolute http(s) URL, got %q", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("want a base URL without query or fragment, got %q", s)
+	}
+	return nil
+}
+
+func validToken(t string) bool {
+	if len(t) < 3 || len(t) > 32 {
+		return false
+	}
+	for _, r := range t {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// stripURLError drops the URL itself from a url.Error, since it may hold a
+// password.
+func stripURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
