@@ -1,11 +1,29 @@
 // Package config loads tongxin's configuration: the TONGXIN_* environment
 // variables, optionally completed by a TOML file named by TONGXIN_CONFIG_FILE,
-// which may also carry the bot texts an operator overrides and the template
-// messages of notifications.
+// which may also carry tables: the bot texts an operator overrides, the
+// template messages of notifications, the request categories.
 //
-// It only reads and checks values; it does not open connections, create
-// directories or supply the bot's built-in texts (those live with the bot
-// wiring, so Config.Bot holds only what the operator wrote).
+// It only reads values and checks their shape; it does not open
+// connections, create directories or supply the bot's built-in texts (those
+// live with the bot wiring, so Config.Bot holds only what the operator
+// wrote). Nor does it hold the domains' rules on values, such as what a
+// valid quiet-hours window or ticket category is: it imports nothing of
+// tongxin, so main passes those in as Rules and Validate reports their
+// problems with its own.
+//
+// config.go holds Config, Load and Validate; env.go the TONGXIN_* settings
+// table; file.go the TOML file; table.go how a table registers; rule.go
+// the domains' rules; redact.go what a log shows; and each table has a file
+// of its own (bot.go, notify.go, tickets.go).
+//
+// A new table, say [activities], is one file, activities.go, holding its
+// type (fields tagged toml) with the methods of section and the line
+//
+//	var _ section = (*Activities)(nil)
+//
+// plus its field in Config, Activities Activities `toml:"activities"`,
+// which is its registration: parsing, checks and redaction then include
+// it. The domain's rules on its values go to main's list of Rules.
 package config
 
 import (
@@ -86,22 +104,28 @@ type Config struct {
 	// (TONGXIN_NOTIFY_RESCUE_AFTER).
 	NotifyRescueAfter time.Duration
 
+	// Open311Key is the api_key city platforms post GeoReport v2 requests
+	// with; empty refuses every POST (TONGXIN_OPEN311_API_KEY).
+	Open311Key string
+
 	// DevCredentials lists the TONGXIN_WECHAT_* variables that fell back to
 	// development values, so main can warn loudly; empty in production.
 	DevCredentials []string
 	// File is the TOML file the configuration was completed from, if any.
 	File string
+
+	// The tables of the file, which have no environment form. The toml tag
+	// names the table and is its registration (see Config.tables); the
+	// table's type, in a file of its own, says how it is checked and
+	// logged.
+
 	// Bot holds the texts the operator overrides; zero values mean "use the
 	// built-in default".
-	Bot Bot
-	// Open311Key is the api_key city platforms post GeoReport v2 requests
-	// with; empty refuses every POST (TONGXIN_OPEN311_API_KEY).
-	Open311Key string
+	Bot Bot `toml:"bot"`
 	// Tickets holds the request categories the operator overrides.
-	Tickets Tickets
-	// Notify is the [notify] table of the file: the template messages by
-	// notification kind. It has no environment form.
-	Notify Notify
+	Tickets Tickets `toml:"tickets"`
+	// Notify holds the template messages by notification kind.
+	Notify Notify `toml:"notify"`
 }
 
 // WeChat is the official-account part of Config.
@@ -156,8 +180,8 @@ func Default() Config {
 
 // Load builds the configuration from getenv (os.Getenv when nil) and, when
 // TONGXIN_CONFIG_FILE is set, from that TOML file, which alone may hold the
-// [bot], [notify] and [tickets] tables; a non-empty environment variable
-// wins over the file. The result has passed Validate with rules.
+// tables ([bot], [notify], ...); a non-empty environment variable wins over
+// the file. The result has passed Validate with rules.
 //
 // Because getenv cannot tell an empty variable from an unset one, an empty
 // variable never overrides the file.
@@ -170,11 +194,11 @@ func Load(getenv func(string) string, rules ...Rule) (Config, error) {
 
 	var fileValues map[string]string
 	if path := strings.TrimSpace(getenv(EnvConfigFile)); path != "" {
-		f, err := readFile(path)
+		values, err := readFile(path, &cfg)
 		if err != nil {
 			return Config{}, err
 		}
-		fileValues, cfg.File, cfg.Bot, cfg.Notify, cfg.Tickets = f.values, path, f.bot, f.notify, f.tickets
+		fileValues, cfg.File = values, path
 	}
 
 	var errs []error
@@ -204,10 +228,10 @@ func Load(getenv func(string) string, rules ...Rule) (Config, error) {
 	return cfg, nil
 }
 
-// Validate reports every invalid value at once, config's own checks of
-// shape and the domains' rules, each error naming the variable (or bot.*,
-// notify.* or tickets.* key) to fix, so an operator needs one restart, not
-// ten.
+// Validate reports every invalid value at once, by config's own checks of
+// shape and by the domains' rules, each error naming the variable (or the
+// table's key, such as bot.menu[0]) to fix, so an operator needs one
+// restart, not ten.
 func (c Config) Validate(rules ...Rule) error {
 	if err := errors.Join(c.problems(rules)...); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -282,7 +306,8 @@ func (c Config) problems(rules []Rule) []error {
 		bad("TONGXIN_NOTIFY_RESCUE_AFTER", "must be at least %v, longer than the 40s notification job timeout, got %v", minRescueAfter, c.NotifyRescueAfter)
 	}
 
-	errs = append(errs, c.Bot.validate()...)
-	errs = append(errs, c.Notify.validate()...)
+	for _, t := range c.tables() {
+		errs = append(errs, prefixed(t.name, t.validate())...)
+	}
 	return append(errs, checkRules(c, rules)...)
 }

@@ -29,15 +29,21 @@ type Template struct {
 	Fields map[string]string `toml:"fields"`
 }
 
+var _ section = (*Notify)(nil)
+
+func (Notify) subtables() [][]string {
+	return [][]string{{"templates"}, {"templates", "*"}, {"templates", "*", "fields"}}
+}
+
 func (n Notify) validate() []error {
 	var errs []error
 	for _, kind := range slices.Sorted(maps.Keys(n.Templates)) {
 		t := n.Templates[kind]
 		if !validName(kind) {
-			errs = append(errs, fmt.Errorf("notify.templates: kind %q must be letters, digits and _, such as ticket_accepted", kind))
+			errs = append(errs, fmt.Errorf("templates: kind %q must be letters, digits and _, such as ticket_accepted", kind))
 			continue
 		}
-		name := "notify.templates." + kind
+		name := "templates." + kind
 		switch {
 		case t.ID == "":
 			errs = append(errs, fmt.Errorf("%s.id: must not be empty, want the template_id from the console", name))
@@ -58,6 +64,14 @@ func (n Notify) validate() []error {
 		}
 	}
 	return errs
+}
+
+// redact shows the kinds that have a template.
+func (n Notify) redact() map[string]string {
+	if len(n.Templates) == 0 {
+		return nil
+	}
+	return map[string]string{"templates": strings.Join(slices.Sorted(maps.Keys(n.Templates)), ",")}
 }
 
 // validName reports whether s is a non-empty run of ASCII letters, digits

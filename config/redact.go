@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -46,7 +45,8 @@ func redactURL(s string) string {
 const mask = "***"
 
 // Redacted returns the effective settings by variable name, with secrets
-// masked and passwords removed from URLs, for logging at start-up.
+// masked and passwords removed from URLs, and what each table of the file
+// sets by table.key (bot.menu), for logging at start-up.
 func (c Config) Redacted() map[string]string {
 	m := make(map[string]string, len(settings)+5)
 	for _, s := range settings {
@@ -57,27 +57,10 @@ func (c Config) Redacted() map[string]string {
 		m[s.name] = v
 	}
 	m[EnvConfigFile] = c.File
-	if c.Bot.Welcome != "" || c.Bot.Help != "" || c.Bot.Fallback != "" {
-		var set []string
-		for _, t := range []struct{ name, v string }{{"welcome", c.Bot.Welcome}, {"help", c.Bot.Help}, {"fallback", c.Bot.Fallback}} {
-			if t.v != "" {
-				set = append(set, t.name)
-			}
+	for _, t := range c.tables() {
+		for k, v := range t.redact() {
+			m[t.name+"."+k] = v
 		}
-		m["bot.texts"] = strings.Join(set, ",")
-	}
-	if len(c.Bot.Menu) > 0 {
-		keys := make([]string, len(c.Bot.Menu))
-		for i, mi := range c.Bot.Menu {
-			keys[i] = mi.Key
-		}
-		m["bot.menu"] = strings.Join(keys, ",")
-	}
-	if len(c.Bot.Replies) > 0 {
-		m["bot.replies"] = strconv.Itoa(len(c.Bot.Replies))
-	}
-	if len(c.Notify.Templates) > 0 {
-		m["notify.templates"] = strings.Join(slices.Sorted(maps.Keys(c.Notify.Templates)), ",")
 	}
 	return m
 }

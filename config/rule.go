@@ -58,5 +58,5 @@ func isSetting(name string) bool {
 }
 
 func isTable(name string) bool {
-	return slices.ContainsFunc(tables, func(pattern []string) bool { return len(pattern) == 1 && pattern[0] == name })
+	return slices.Contains(tableNames(), name)
 }

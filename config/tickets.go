@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // Tickets is the [tickets] table of the configuration file. config checks
 // only its shape; the tickets service, which owns what a category is,
 // checks its values (tickets.CategoriesFromConfig, passed in as a Rule).
@@ -18,4 +20,24 @@ type Category struct {
 	Role          string  `toml:"role"`
 	ResponseHours float64 `toml:"response_hours"`
 	ResolveHours  float64 `toml:"resolve_hours"`
+}
+
+var _ section = (*Tickets)(nil)
+
+func (Tickets) subtables() [][]string { return nil }
+
+// validate has nothing to add to the decoder's checks of types: what makes
+// a category valid is the tickets service's rule.
+func (Tickets) validate() []error { return nil }
+
+// redact shows the categories' keys, when the operator sets any.
+func (t Tickets) redact() map[string]string {
+	if len(t.Categories) == 0 {
+		return nil
+	}
+	keys := make([]string, len(t.Categories))
+	for i, c := range t.Categories {
+		keys[i] = c.Key
+	}
+	return map[string]string{"categories": strings.Join(keys, ",")}
 }
