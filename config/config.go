@@ -30,10 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -241,71 +238,14 @@ func (c Config) Validate(rules ...Rule) error {
 
 func (c Config) problems(rules []Rule) []error {
 	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
-	}
-
-	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		bad("TONGXIN_HTTP_ADDR", "want host:port such as :8080, got %q", c.HTTPAddr)
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		bad("TONGXIN_HTTP_ADDR", "invalid port in %q", c.HTTPAddr)
-	}
-
-	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
-		bad("TONGXIN_DATABASE_URL", "%v", err)
-	}
-	if c.RedisURL != "" {
-		u, err := url.Parse(c.RedisURL)
-		switch {
-		case err != nil:
-			bad("TONGXIN_REDIS_URL", "not a URL: %v", stripURLError(err))
-		case u.Scheme != "redis" && u.Scheme != "rediss":
-			bad("TONGXIN_REDIS_URL", "want a redis:// or rediss:// URL (or empty for the embedded Redis), got scheme %q", u.Scheme)
-		case u.Host == "":
-			bad("TONGXIN_REDIS_URL", "missing host in %s", redactURL(c.RedisURL))
+	for _, s := range settings {
+		if s.check == nil {
+			continue
+		}
+		if err := s.check(c); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
 		}
 	}
-
-	if c.WeChat.AppID == "" {
-		bad("TONGXIN_WECHAT_APPID", "must not be empty")
-	}
-	if c.WeChat.Secret == "" {
-		bad("TONGXIN_WECHAT_SECRET", "must not be empty")
-	}
-	if !validToken(c.WeChat.Token) {
-		// The WeChat console accepts only this shape, so anything else can
-		// never match the signatures it sends.
-		bad("TONGXIN_WECHAT_TOKEN", "want 3 to 32 ASCII letters or digits, as the WeChat console requires")
-	}
-	if err := checkAPIBase(c.WeChat.APIBase); err != nil {
-		bad("TONGXIN_WECHAT_API_BASE", "%v", err)
-	}
-	if err := checkAPIBase(c.WeCom.APIBase); err != nil {
-		bad("TONGXIN_WECOM_API_BASE", "%v", err)
-	}
-
-	if c.RatePerMinute < 0 {
-		bad("TONGXIN_RATE_PER_MINUTE", "must be 0 (off) or more, got %d", c.RatePerMinute)
-	}
-	switch c.LogLevel {
-	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
-	default:
-		bad("TONGXIN_LOG_LEVEL", "want debug, info, warn or error, got %v", c.LogLevel)
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		bad("TONGXIN_LOG_FORMAT", "want text or json, got %q", c.LogFormat)
-	}
-	if c.HandlerTimeout <= 0 {
-		bad("TONGXIN_HANDLER_TIMEOUT", "must be positive, got %v", c.HandlerTimeout)
-	}
-	if c.ShutdownTimeout <= 0 {
-		bad("TONGXIN_SHUTDOWN_TIMEOUT", "must be positive, got %v", c.ShutdownTimeout)
-	}
-
-	if c.NotifyRescueAfter < minRescueAfter {
-		bad("TONGXIN_NOTIFY_RESCUE_AFTER", "must be at least %v, longer than the 40s notification job timeout, got %v", minRescueAfter, c.NotifyRescueAfter)
-	}
-
 	for _, t := range c.tables() {
 		errs = append(errs, prefixed(t.name, t.validate())...)
 	}
