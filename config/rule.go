@@ -14,9 +14,10 @@ import (
 type Rule struct {
 	// Key is the variable (TONGXIN_QUIET_HOURS) or table (tickets) checked.
 	Key string
-	// Check returns what is wrong with the value, or nil. Its errors need
-	// not name Key: Validate puts Key in front, followed by "." for a
-	// table, so the error of a key inside it reads tickets.categories[1].role.
+	// Check returns what is wrong with the value, or nil. Validate puts
+	// Key in front of each error, with ": " after a variable and "." after
+	// a table, so a table's errors start with the key inside it
+	// (categories[1].role: ...) and read tickets.categories[1].role: ....
 	// The errors of errors.Join are reported one by one.
 	Check func(Config) error
 }
