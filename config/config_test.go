@@ -341,9 +341,6 @@ func TestLoadInvalid(t *testing.T) {
 		{"TONGXIN_REDIS_URL", "redis:///0"},
 		{"TONGXIN_WECHAT_TOKEN", "has space"},
 		{"TONGXIN_WECHAT_TOKEN", "ab"},
-		{"TONGXIN_WECHAT_AES_KEY", "tooshort"},
-		{"TONGXIN_WECHAT_AES_KEY", strings.Repeat("a", 44)},
-		{"TONGXIN_WECHAT_AES_KEY", "!!!defghijklmnopqrstuvwxyz0123456789ABCDEFG"},
 		{"TONGXIN_WECHAT_API_BASE", "api.weixin.qq.com"},
 		{"TONGXIN_WECHAT_API_BASE", "ftp://api.weixin.qq.com"},
 		{"TONGXIN_WECHAT_API_BASE", "/cgi-bin"},
@@ -358,18 +355,6 @@ func TestLoadInvalid(t *testing.T) {
 		{"TONGXIN_HANDLER_TIMEOUT", "-1s"},
 		{"TONGXIN_SHUTDOWN_TIMEOUT", "soon"},
 		{"TONGXIN_SHUTDOWN_TIMEOUT", "0"},
-		{"TONGXIN_QUIET_HOURS", "on"},
-		{"TONGXIN_QUIET_HOURS", "22:00"},
-		{"TONGXIN_QUIET_HOURS", "22-07"},
-		{"TONGXIN_QUIET_HOURS", "22:00-7:00"},
-		{"TONGXIN_QUIET_HOURS", "22:00 - 07:00"},
-		{"TONGXIN_QUIET_HOURS", "22:00–07:00"}, // en dash
-		{"TONGXIN_QUIET_HOURS", "24:00-07:00"},
-		{"TONGXIN_QUIET_HOURS", "22:00-07:60"},
-		{"TONGXIN_QUIET_HOURS", "22:00-07:00-08:00"},
-		{"TONGXIN_QUIET_HOURS", "+2:00-07:00"},
-		{"TONGXIN_QUIET_HOURS", "10pm-7am"},
-		{"TONGXIN_QUIET_HOURS", "22:00-22:00"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "15s"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "0"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "-1m"},
@@ -422,12 +407,8 @@ func TestLoadQuietHours(t *testing.T) {
 			t.Errorf("Load(TONGXIN_QUIET_HOURS=%q).QuietHours = %q, want %q", value, got.QuietHours, want)
 		}
 	}
-
-	// An empty window is most likely a mistake for "off"; say so.
-	_, err := config.Load(env(map[string]string{"TONGXIN_QUIET_HOURS": "06:00-06:00"}))
-	if err == nil || !strings.Contains(err.Error(), "TONGXIN_QUIET_HOURS") || !strings.Contains(err.Error(), "off") {
-		t.Errorf("Load(TONGXIN_QUIET_HOURS=06:00-06:00) error = %v, want one naming the variable and suggesting off", err)
-	}
+	// What is a valid window is notify's rule (notify.ParseQuietHours),
+	// which main passes to Load: see cmd/tongxin's config tests.
 }
 
 func TestLoadNotifyRescueAfter(t *testing.T) {
@@ -710,9 +691,9 @@ func TestValidateZeroConfig(t *testing.T) {
 	}
 	for _, name := range []string{
 		"TONGXIN_HTTP_ADDR", "TONGXIN_DATABASE_URL", "TONGXIN_WECHAT_APPID",
-		"TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_TOKEN", "TONGXIN_WECHAT_AES_KEY",
+		"TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_TOKEN",
 		"TONGXIN_WECHAT_API_BASE", "TONGXIN_WECOM_API_BASE", "TONGXIN_LOG_FORMAT",
-		"TONGXIN_HANDLER_TIMEOUT", "TONGXIN_SHUTDOWN_TIMEOUT", "TONGXIN_QUIET_HOURS",
+		"TONGXIN_HANDLER_TIMEOUT", "TONGXIN_SHUTDOWN_TIMEOUT",
 		"TONGXIN_NOTIFY_RESCUE_AFTER",
 	} {
 		if !strings.Contains(err.Error(), name) {
@@ -738,12 +719,9 @@ func TestTicketCategoriesFromFile(t *testing.T) {
 	if len(cfg.Tickets.Categories) != 2 || cfg.Tickets.Categories[1].Role != "mediator" || cfg.Tickets.Categories[0].ResolveHours != 18 {
 		t.Errorf("categories: %+v", cfg.Tickets.Categories)
 	}
+	// The values' rules are the tickets service's (tickets.CategoriesFromConfig),
+	// which main passes to Load: see cmd/tongxin's config tests.
 	for name, text := range map[string]string{
-		"bad role":      "[[tickets.categories]]\nkey = \"x\"\nname = \"x\"\nrole = \"boss\"\nresponse_hours = 1\nresolve_hours = 2\n",
-		"no name":       "[[tickets.categories]]\nkey = \"x\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\n",
-		"bad key":       "[[tickets.categories]]\nkey = \"X Y\"\nname = \"x\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\n",
-		"twice":         "[[tickets.categories]]\nkey = \"x\"\nname = \"x\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\n[[tickets.categories]]\nkey = \"x\"\nname = \"y\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\n",
-		"hours":         "[[tickets.categories]]\nkey = \"x\"\nname = \"x\"\nrole = \"duty\"\nresponse_hours = 5\nresolve_hours = 2\n",
 		"unknown field": "[[tickets.categories]]\nkey = \"x\"\nname = \"x\"\nrole = \"duty\"\nresponse_hours = 1\nresolve_hours = 2\ncolour = \"red\"\n",
 		"not a table":   "tickets = 3\n",
 	} {

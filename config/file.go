@@ -12,54 +12,40 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// file is what the TOML configuration file holds.
-type file struct {
-	// values are the top-level TONGXIN_* keys, as strings keyed by
-	// variable name.
-	values  map[string]string
-	bot     Bot
-	notify  Notify
-	tickets Tickets
-}
-
-// readFile reads the TOML configuration file: top-level TONGXIN_* keys and
-// the [bot] and [notify] tables. Unknown keys are an error because a
-// misspelt key would otherwise be ignored silently.
-func readFile(path string) (file, error) {
+// readFile reads the TOML configuration file into cfg's tables and returns
+// its top-level TONGXIN_* keys, as strings keyed by variable name. Unknown
+// keys are an error because a misspelt key would otherwise be ignored
+// silently.
+func readFile(path string, cfg *Config) (map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return file{}, fmt.Errorf("config: %s: %w", EnvConfigFile, err)
+		return nil, fmt.Errorf("config: %s: %w", EnvConfigFile, err)
 	}
-	f, err := parseFile(string(data))
+	values, err := parseFile(string(data), cfg)
 	if err != nil {
-		return file{}, fmt.Errorf("config: %s %s: %w", EnvConfigFile, path, err)
+		return nil, fmt.Errorf("config: %s %s: %w", EnvConfigFile, path, err)
 	}
-	return f, nil
+	return values, nil
 }
 
-func parseFile(text string) (file, error) {
+func parseFile(text string, cfg *Config) (map[string]string, error) {
 	var raw map[string]toml.Primitive
 	md, err := toml.Decode(text, &raw)
 	if err != nil {
-		return file{}, err
+		return nil, err
 	}
 
+	tables := map[string]section{}
+	for _, t := range cfg.tables() {
+		tables[t.name] = t.section
+	}
 	var (
 		errs, notTables = checkTables(md)
-		f               = file{values: map[string]string{}}
+		values          = map[string]string{}
 	)
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		p := raw[k]
-		var table any
-		switch k {
-		case "bot":
-			table = &f.bot
-		case "notify":
-			table = &f.notify
-		case "tickets":
-			table = &f.tickets
-		}
-		if table != nil {
+		if table, ok := tables[k]; ok {
 			if notTables[k] {
 				continue // already reported
 			}
@@ -79,43 +65,32 @@ func parseFile(text string) (file, error) {
 		}
 		switch v := v.(type) {
 		case string:
-			f.values[k] = strings.TrimSpace(v)
+			values[k] = strings.TrimSpace(v)
 		case int64:
 			// Lets TONGXIN_RATE_PER_MINUTE = 20 be written as a number.
-			f.values[k] = strconv.FormatInt(v, 10)
+			values[k] = strconv.FormatInt(v, 10)
 		default:
 			errs = append(errs, fmt.Errorf("%s: want a string, got %s", k, md.Type(k)))
 		}
 	}
 	// Decoding into the map marks every top-level key as decoded; Undecoded
-	// still catches misspelt keys inside [bot] and [notify].
+	// still catches misspelt keys inside the tables.
 	for _, key := range md.Undecoded() {
 		if !inNotTable(key, notTables) {
 			errs = append(errs, fmt.Errorf("%s: unknown key", key))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return file{}, err
+		return nil, err
 	}
-	return f, nil
+	return values, nil
 }
 
-// tables are the keys whose value must be a table, "*" standing for any one
-// part. The TOML decoder quietly ignores a value of another type (say an
-// array) decoded into a Go map, so these are checked by hand.
-var tables = [][]string{
-	{"bot"},
-	{"bot", "replies"},
-	{"notify"},
-	{"notify", "templates"},
-	{"notify", "templates", "*"},
-	{"notify", "templates", "*", "fields"},
-	{"tickets"},
-}
-
-// checkTables reports the keys of tables that hold something else, and
-// returns their names so that nothing inside them is reported again.
+// checkTables reports the keys of tables (tablePatterns) that hold
+// something else, and returns their names so that nothing inside them is
+// reported again.
 func checkTables(md toml.MetaData) ([]error, map[string]bool) {
+	tables := tablePatterns()
 	var errs []error
 	notTables := map[string]bool{}
 	seen := map[string]bool{}

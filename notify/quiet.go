@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,16 +19,52 @@ type QuietHours struct {
 // DefaultQuietHours is 22:00 to 07:00.
 var DefaultQuietHours = QuietHours{Start: 22 * time.Hour, End: 7 * time.Hour}
 
-// ParseQuietHours reads "22:00-07:00"; "" or "off" means no quiet hours.
+// ParseQuietHours reads TONGXIN_QUIET_HOURS: "off" (in any case) for no
+// quiet hours, or "HH:MM-HH:MM" with two-digit 24-hour times, a start after
+// the end spanning midnight. Start and end must differ: an empty window is
+// most likely meant as "off", and the error says so.
+//
+// It is the one parser of quiet hours: the start-up configuration check
+// calls it as the outbox's wiring does, so what is accepted there works
+// here. Errors say what is wanted, not where the value came from; callers
+// name that.
 func ParseQuietHours(s string) (QuietHours, error) {
-	if s == "" || s == "off" {
+	if strings.EqualFold(s, "off") {
 		return QuietHours{}, nil
 	}
-	var h1, m1, h2, m2 int
-	if _, err := fmt.Sscanf(s, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil || h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59 || h1 < 0 || h2 < 0 || m1 < 0 || m2 < 0 {
-		return QuietHours{}, fmt.Errorf("quiet hours %q: want HH:MM-HH:MM", s)
+	start, end, ok := strings.Cut(s, "-")
+	if !ok {
+		return QuietHours{}, fmt.Errorf("want off or HH:MM-HH:MM such as 22:00-07:00, got %q", s)
 	}
-	return QuietHours{Start: time.Duration(h1)*time.Hour + time.Duration(m1)*time.Minute, End: time.Duration(h2)*time.Hour + time.Duration(m2)*time.Minute}, nil
+	a, okA := clock(start)
+	b, okB := clock(end)
+	if !okA || !okB {
+		return QuietHours{}, fmt.Errorf("want off or HH:MM-HH:MM such as 22:00-07:00 (24-hour, 00:00 to 23:59), got %q", s)
+	}
+	if a == b {
+		return QuietHours{}, fmt.Errorf("start and end are both %s, which leaves no window; use off for no quiet hours", start)
+	}
+	return QuietHours{Start: a, End: b}, nil
+}
+
+// clock reads a 24-hour "HH:MM", two digits each, as the time since
+// midnight. Sscanf would also take "7:00", "+7:00" or " 7:00", which an
+// operator is more likely to have mistyped than meant.
+func clock(s string) (time.Duration, bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	for i, r := range s {
+		if i != 2 && (r < '0' || r > '9') {
+			return 0, false
+		}
+	}
+	h := int(s[0]-'0')*10 + int(s[1]-'0')
+	m := int(s[3]-'0')*10 + int(s[4]-'0')
+	if h > 23 || m > 59 {
+		return 0, false
+	}
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, true
 }
 
 // Release returns when a notification due at t may go out: t itself, or

@@ -118,22 +118,27 @@ func (c *Codec) Validate() error {
 		if c.AppID == "" {
 			return errors.New("wechat: codec: an AES key needs the appid")
 		}
-		if err := checkAESKey(c.AESKey); err != nil {
+		if err := CheckAESKey(c.AESKey); err != nil {
 			return fmt.Errorf("wechat: codec: %w", err)
 		}
 	}
 	return nil
 }
 
-// checkAESKey mirrors the SDK's private key decoding, which would otherwise
-// only fail (as ErrMalformed) on the first encrypted message.
-func checkAESKey(k string) error {
+// CheckAESKey reports whether k has the shape of an EncodingAESKey: 43
+// characters of base64 encoding 32 bytes. It mirrors the SDK's private key
+// decoding, which would otherwise only fail (as ErrMalformed) on the first
+// encrypted message, and is the one rule both NewCodec and the start-up
+// configuration check apply. The error says what is wanted, not where the
+// key came from; callers name that.
+func CheckAESKey(k string) error {
 	if len(k) != 43 {
-		return errors.New("EncodingAESKey must be 43 characters")
+		return fmt.Errorf("want the 43-character EncodingAESKey, got %d characters", len(k))
 	}
+	// WeChat drops the single "=" of the base64 encoding of a 32-byte key.
 	key, err := base64.StdEncoding.DecodeString(k + "=")
 	if err != nil || len(key) != 32 {
-		return errors.New("EncodingAESKey is not valid base64 of 32 bytes")
+		return errors.New("not a valid EncodingAESKey (43 characters of base64 encoding 32 bytes)")
 	}
 	return nil
 }

@@ -629,3 +629,22 @@ func TestEncodeReply(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAESKey(t *testing.T) {
+	if err := wechat.CheckAESKey(testAESKey); err != nil {
+		t.Errorf("CheckAESKey(%q) = %v, want nil", testAESKey, err)
+	}
+	for _, bad := range []string{
+		"",
+		"tooshort",
+		strings.Repeat("a", 44),
+		"!!!defghijklmnopqrstuvwxyz0123456789ABCDEFG", // 43 characters, not base64
+	} {
+		if err := wechat.CheckAESKey(bad); err == nil {
+			t.Errorf("CheckAESKey(%q) = nil, want an error", bad)
+		}
+	}
+	if err := wechat.CheckAESKey("tooshort"); err == nil || !strings.Contains(err.Error(), "got 8 characters") {
+		t.Errorf("CheckAESKey(tooshort) = %v, want one that counts the characters", err)
+	}
+}

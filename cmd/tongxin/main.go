@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
-	cfg, err := config.Load(getenv)
+	cfg, err := config.Load(getenv, configRules...)
 	if err != nil {
 		return err
 	}

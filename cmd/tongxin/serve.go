@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	cm "github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/flows"
-	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
@@ -90,7 +88,7 @@ func migrateAll(ctx context.Context, store *storage.Store) error {
 func newOutbox(cfg config.Config, runner *jobs.Runner, store *storage.Store, client *wechat.Client, log *slog.Logger, metrics *handlers.Metrics) (*notify.Outbox, error) {
 	quiet, err := notify.ParseQuietHours(cfg.QuietHours)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("config: TONGXIN_QUIET_HOURS: %w", err)
 	}
 	templates := map[string]notify.Template{}
 	for kind, t := range cfg.Notify.Templates {
@@ -147,9 +145,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
-	var categories []ticket.Category
-	for _, c := range cfg.Tickets.Categories {
-		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: cm.Role(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
+	categories, err := tickets.CategoriesFromConfig(cfg.Tickets)
+	if err != nil {
+		return fmt.Errorf("config: tickets: %w", err)
 	}
 	svc := tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
 	err = runner.Every("tickets.sweep", time.Minute, func(ctx context.Context) error {

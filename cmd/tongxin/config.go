@@ -1,0 +1,27 @@
+package main
+
+import (
+	"github.com/tongxin/tongxin/config"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/tickets"
+	"github.com/tongxin/tongxin/wechat"
+)
+
+// configRules are the checks each domain owns on its part of the
+// configuration. config imports no domain, so they are handed to
+// config.Load here, which reports their problems with its own: one start-up
+// names every mistake, and each rule has one home. A domain with a table
+// adds its check here.
+var configRules = []config.Rule{
+	{Key: "TONGXIN_WECHAT_AES_KEY", Check: func(c config.Config) error {
+		return wechat.CheckAESKey(c.WeChat.AESKey)
+	}},
+	{Key: "TONGXIN_QUIET_HOURS", Check: func(c config.Config) error {
+		_, err := notify.ParseQuietHours(c.QuietHours)
+		return err
+	}},
+	{Key: "tickets", Check: func(c config.Config) error {
+		_, err := tickets.CategoriesFromConfig(c.Tickets)
+		return err
+	}},
+}

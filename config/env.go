@@ -1,0 +1,290 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting describes one TONGXIN_* variable: how it is stored in Config,
+// how its shape is checked and how it is shown in logs. One entry per
+// variable keeps Load, the file check, Validate and Redacted from drifting
+// apart. Rules on a value that a domain owns (TONGXIN_QUIET_HOURS,
+// TONGXIN_WECHAT_AES_KEY) are not here: main passes them in as Rules.
+type setting struct {
+	name string
+	set  func(*Config, string) error
+	get  func(Config) string
+	// check, when set, reports what is wrong with the stored value; the
+	// error need not name the variable.
+	check  func(Config) error
+	secret bool
+	// dev marks the credentials that fall back to development values.
+	dev bool
+}
+
+var settings = []setting{
+	{name: "TONGXIN_HTTP_ADDR",
+		set:   func(c *Config, v string) error { c.HTTPAddr = v; return nil },
+		get:   func(c Config) string { return c.HTTPAddr },
+		check: func(c Config) error { return checkAddr(c.HTTPAddr) }},
+	{name: "TONGXIN_DATABASE_URL",
+		set:   func(c *Config, v string) error { c.DatabaseURL = v; return nil },
+		get:   func(c Config) string { return redactURL(c.DatabaseURL) },
+		check: func(c Config) error { return checkDatabaseURL(c.DatabaseURL) }},
+	{name: "TONGXIN_REDIS_URL",
+		set:   func(c *Config, v string) error { c.RedisURL = v; return nil },
+		get:   func(c Config) string { return redactURL(c.RedisURL) },
+		check: func(c Config) error { return checkRedisURL(c.RedisURL) }},
+	{name: "TONGXIN_WECHAT_APPID", dev: true,
+		set:   func(c *Config, v string) error { c.WeChat.AppID = v; return nil },
+		get:   func(c Config) string { return c.WeChat.AppID },
+		check: func(c Config) error { return notEmpty(c.WeChat.AppID) }},
+	{name: "TONGXIN_WECHAT_SECRET", dev: true, secret: true,
+		set:   func(c *Config, v string) error { c.WeChat.Secret = v; return nil },
+		get:   func(c Config) string { return c.WeChat.Secret },
+		check: func(c Config) error { return notEmpty(c.WeChat.Secret) }},
+	{name: "TONGXIN_WECHAT_TOKEN", dev: true, secret: true,
+		set:   func(c *Config, v string) error { c.WeChat.Token = v; return nil },
+		get:   func(c Config) string { return c.WeChat.Token },
+		check: func(c Config) error { return checkToken(c.WeChat.Token) }},
+	{name: "TONGXIN_WECHAT_AES_KEY", dev: true, secret: true,
+		set: func(c *Config, v string) error { c.WeChat.AESKey = v; return nil },
+		get: func(c Config) string { return c.WeChat.AESKey }},
+	{name: "TONGXIN_WECHAT_API_BASE",
+		set:   func(c *Config, v string) error { c.WeChat.APIBase = strings.TrimRight(v, "/"); return nil },
+		get:   func(c Config) string { return c.WeChat.APIBase },
+		check: func(c Config) error { return checkAPIBase(c.WeChat.APIBase) }},
+	{name: "TONGXIN_WECOM_ROBOT_KEY", secret: true,
+		set: func(c *Config, v string) error { c.WeCom.RobotKey = v; return nil },
+		get: func(c Config) string { return c.WeCom.RobotKey }},
+	{name: "TONGXIN_WECOM_API_BASE",
+		set:   func(c *Config, v string) error { c.WeCom.APIBase = strings.TrimRight(v, "/"); return nil },
+		get:   func(c Config) string { return c.WeCom.APIBase },
+		check: func(c Config) error { return checkAPIBase(c.WeCom.APIBase) }},
+	{name: "TONGXIN_ADMIN_TOKEN", secret: true,
+		set: func(c *Config, v string) error { c.AdminToken = v; return nil },
+		get: func(c Config) string { return c.AdminToken }},
+	{name: "TONGXIN_RATE_PER_MINUTE",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want a whole number of messages, got %q", v)
+			}
+			c.RatePerMinute = n
+			return nil
+		},
+		get: func(c Config) string { return strconv.Itoa(c.RatePerMinute) },
+		check: func(c Config) error {
+			if c.RatePerMinute < 0 {
+				return fmt.Errorf("must be 0 (off) or more, got %d", c.RatePerMinute)
+			}
+			return nil
+		}},
+	{name: "TONGXIN_LOG_LEVEL",
+		set: func(c *Config, v string) error {
+			l, err := parseLevel(v)
+			c.LogLevel = l
+			return err
+		},
+		get: func(c Config) string { return strings.ToLower(c.LogLevel.String()) },
+		check: func(c Config) error {
+			switch c.LogLevel {
+			case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
+				return nil
+			}
+			return fmt.Errorf("want debug, info, warn or error, got %v", c.LogLevel)
+		}},
+	{name: "TONGXIN_LOG_FORMAT",
+		set: func(c *Config, v string) error { c.LogFormat = strings.ToLower(v); return nil },
+		get: func(c Config) string { return c.LogFormat },
+		check: func(c Config) error {
+			if c.LogFormat != "text" && c.LogFormat != "json" {
+				return fmt.Errorf("want text or json, got %q", c.LogFormat)
+			}
+			return nil
+		}},
+	{name: "TONGXIN_OPEN311_API_KEY", secret: true,
+		set: func(c *Config, v string) error { c.Open311Key = v; return nil },
+		get: func(c Config) string { return c.Open311Key }},
+	{name: "TONGXIN_HOLIDAYS_FILE",
+		set: func(c *Config, v string) error { c.HolidaysFile = v; return nil },
+		get: func(c Config) string { return c.HolidaysFile }},
+	{name: "TONGXIN_HANDLER_TIMEOUT",
+		set:   func(c *Config, v string) error { return parseDuration(&c.HandlerTimeout, v) },
+		get:   func(c Config) string { return c.HandlerTimeout.String() },
+		check: func(c Config) error { return positive(c.HandlerTimeout) }},
+	{name: "TONGXIN_SHUTDOWN_TIMEOUT",
+		set:   func(c *Config, v string) error { return parseDuration(&c.ShutdownTimeout, v) },
+		get:   func(c Config) string { return c.ShutdownTimeout.String() },
+		check: func(c Config) error { return positive(c.ShutdownTimeout) }},
+	{name: "TONGXIN_QUIET_HOURS",
+		// Only "off" has letters; the consumer may compare it exactly.
+		set: func(c *Config, v string) error { c.QuietHours = strings.ToLower(v); return nil },
+		get: func(c Config) string { return c.QuietHours }},
+	{name: "TONGXIN_NOTIFY_JOB_TIMEOUT",
+		set:   func(c *Config, v string) error { return parseDuration(&c.NotifyJobTimeout, v) },
+		get:   func(c Config) string { return c.NotifyJobTimeout.String() },
+		check: func(c Config) error { return positive(c.NotifyJobTimeout) }},
+	{name: "TONGXIN_NOTIFY_RESCUE_AFTER",
+		set: func(c *Config, v string) error { return parseDuration(&c.NotifyRescueAfter, v) },
+		get: func(c Config) string { return c.NotifyRescueAfter.String() },
+		check: func(c Config) error {
+			if least := max(c.NotifyJobTimeout, 0) + rescueMargin; c.NotifyRescueAfter < least {
+				return fmt.Errorf("must be at least %v, longer than the %v notification job timeout (TONGXIN_NOTIFY_JOB_TIMEOUT), got %v", least, c.NotifyJobTimeout, c.NotifyRescueAfter)
+			}
+			return nil
+		}},
+}
+
+// rescueMargin is how much longer than the job timeout
+// TONGXIN_NOTIFY_RESCUE_AFTER must be at least, so a delivery still running
+// is not taken up by a second worker.
+const rescueMargin = time.Second
+
+func lookupSetting(name string) (setting, bool) {
+	for _, s := range settings {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+func parseLevel(v string) (slog.Level, error) {
+	switch strings.ToLower(v) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return slog.LevelInfo, fmt.Errorf("want debug, info, warn or error, got %q", v)
+}
+
+func parseDuration(dst *time.Duration, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 4s or 1m30s, got %q", v)
+	}
+	*dst = d
+	return nil
+}
+
+func devNames() []string {
+	var names []string
+	for _, s := range settings {
+		if s.dev {
+			names = append(names, s.name)
+		}
+	}
+	return names
+}
+
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port such as :8080, got %q", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("invalid port in %q", addr)
+	}
+	return nil
+}
+
+func checkDatabaseURL(s string) error {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || scheme == "" {
+		return fmt.Errorf("want postgres://…, postgresql://… or sqlite://PATH, got %q", redactURL(s))
+	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		if _, err := url.Parse(s); err != nil {
+			return fmt.Errorf("not a URL: %v", stripURLError(err))
+		}
+	case "sqlite":
+		if strings.TrimPrefix(rest, "//") == "" {
+			return errors.New("sqlite URL has no path, want sqlite://PATH such as sqlite://data/tongxin.db")
+		}
+	default:
+		return fmt.Errorf("unsupported scheme %q, want postgres, postgresql or sqlite", scheme)
+	}
+	return nil
+}
+
+func checkRedisURL(s string) error {
+	if s == "" {
+		return nil // the embedded Redis
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("not a URL: %v", stripURLError(err))
+	case u.Scheme != "redis" && u.Scheme != "rediss":
+		return fmt.Errorf("want a redis:// or rediss:// URL (or empty for the embedded Redis), got scheme %q", u.Scheme)
+	case u.Host == "":
+		return fmt.Errorf("missing host in %s", redactURL(s))
+	}
+	return nil
+}
+
+func checkAPIBase(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", stripURLError(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an absolute http(s) URL, got %q", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("want a base URL without query or fragment, got %q", s)
+	}
+	return nil
+}
+
+// checkToken checks the shape the WeChat console accepts for a token:
+// anything else can never match the signatures it sends.
+func checkToken(t string) error {
+	const want = "want 3 to 32 ASCII letters or digits, as the WeChat console requires"
+	if len(t) < 3 || len(t) > 32 {
+		return errors.New(want)
+	}
+	for _, r := range t {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return errors.New(want)
+		}
+	}
+	return nil
+}
+
+func notEmpty(s string) error {
+	if s == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func positive(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("must be positive, got %v", d)
+	}
+	return nil
+}
+
+// stripURLError drops the URL itself from a url.Error, since it may hold a
+// password.
+func stripURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

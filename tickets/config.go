@@ -1,0 +1,60 @@
+package tickets
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/config"
+)
+
+// categoryKey is the shape of a category key: it is stored with every
+// ticket and typed by staff in exports, so short and plain.
+var categoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+// CategoriesFromConfig returns the request categories the [tickets] table
+// of the configuration file sets, in the order residents see them, or
+// DefaultCategories when it sets none.
+//
+// It is the one check of that table, which config (importing no domain)
+// runs through main's wiring: each key is lower-case letters, digits and
+// _ and appears once, each category has a name and a role community knows
+// (community.ParseRole), and its deadlines are positive with resolve_hours
+// at least response_hours. The error joins every problem, each naming its
+// key relative to the table (categories[1].role).
+func CategoriesFromConfig(t config.Tickets) ([]ticket.Category, error) {
+	if len(t.Categories) == 0 {
+		return append([]ticket.Category(nil), DefaultCategories...), nil
+	}
+	var errs []error
+	seen := map[string]bool{}
+	out := make([]ticket.Category, len(t.Categories))
+	for i, c := range t.Categories {
+		at := fmt.Sprintf("categories[%d]", i)
+		switch {
+		case !categoryKey.MatchString(c.Key):
+			errs = append(errs, fmt.Errorf("%s.key: want lower-case letters, digits and _, got %q", at, c.Key))
+		case seen[c.Key]:
+			errs = append(errs, fmt.Errorf("%s.key: %q appears twice", at, c.Key))
+		}
+		seen[c.Key] = true
+		if strings.TrimSpace(c.Name) == "" {
+			errs = append(errs, fmt.Errorf("%s.name: required", at))
+		}
+		role, err := community.ParseRole(c.Role)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s.role: %w", at, err))
+		}
+		if c.ResponseHours <= 0 || c.ResolveHours < c.ResponseHours {
+			errs = append(errs, fmt.Errorf("%s: response_hours must be positive and resolve_hours at least as long", at))
+		}
+		out[i] = ticket.Category{Key: c.Key, Name: c.Name, Role: role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
