@@ -7,6 +7,7 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/community"
 	cs "github.com/tongxin/tongxin/community"
+	"github.com/tongxin/tongxin/handlers/httpjson"
 )
 
 // communityRoutes adds the endpoints of staff, buildings and grids, which
@@ -41,7 +42,7 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "create staff", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, staffCreated{Staff: st, BindCode: code})
+	httpjson.Write(w, http.StatusCreated, staffCreated{Staff: st, BindCode: code})
 }
 
 // reissueBindCode serves POST /api/v1/staff/{id}/bind-code: a fresh
@@ -57,7 +58,7 @@ func (s *Server) reissueBindCode(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "reissue bind code", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "bind_code": code, "expires_at": expires.In(bot.Shanghai)})
+	httpjson.Write(w, http.StatusCreated, map[string]any{"id": id, "bind_code": code, "expires_at": expires.In(bot.Shanghai)})
 }
 
 // listStaff serves GET /api/v1/staff.
@@ -70,7 +71,7 @@ func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []community.Staff{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"staff": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"staff": list})
 }
 
 // saveBuilding serves POST /api/v1/buildings.
@@ -84,7 +85,7 @@ func (s *Server) saveBuilding(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "save building", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, b)
+	httpjson.Write(w, http.StatusCreated, b)
 }
 
 // createGrid serves POST /api/v1/grids.
@@ -98,7 +99,7 @@ func (s *Server) createGrid(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "create grid", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, g)
+	httpjson.Write(w, http.StatusCreated, g)
 }
 
 // listGrids serves GET /api/v1/grids.
@@ -111,5 +112,5 @@ func (s *Server) listGrids(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []community.Grid{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"grids": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"grids": list})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/tickets"
 )
 
@@ -81,7 +82,7 @@ type open311Error struct {
 }
 
 func open311Fail(w http.ResponseWriter, code int, desc string) {
-	writeJSON(w, code, []open311Error{{Code: code, Description: desc}})
+	httpjson.Write(w, code, []open311Error{{Code: code, Description: desc}})
 }
 
 // open311Routes adds the GeoReport v2 endpoints (JSON only). GET is public;
@@ -120,7 +121,7 @@ func (s *Server) open311Services(w http.ResponseWriter, r *http.Request) {
 			Group:       open311Group,
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func hours(h float64) string { return strconv.FormatFloat(h, 'f', -1, 64) }
@@ -283,7 +284,7 @@ func (s *Server) open311Request(w http.ResponseWriter, r *http.Request) {
 		s.open311Internal(w, r, "open311 get request", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, []open311Request{l.request(t)})
+	httpjson.Write(w, http.StatusOK, []open311Request{l.request(t)})
 }
 
 // open311Create serves POST /open311/v2/requests.json (form-encoded).
@@ -397,7 +398,7 @@ func (s *Server) open311Create(w http.ResponseWriter, r *http.Request) {
 	if rc.SameIssue > 0 {
 		notice += fmt.Sprintf("本楼已有%d户反映同类问题。", rc.SameIssue)
 	}
-	writeJSON(w, http.StatusCreated, []open311Created{{ServiceRequestID: rc.Ticket.Number, ServiceNotice: notice}})
+	httpjson.Write(w, http.StatusCreated, []open311Created{{ServiceRequestID: rc.Ticket.Number, ServiceNotice: notice}})
 }
 
 // open311Lookups is what a request item shows besides the ticket: building
@@ -436,7 +437,7 @@ func (s *Server) open311Answer(w http.ResponseWriter, r *http.Request, list []ti
 	for _, t := range list {
 		out = append(out, l.request(t))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func w3cTime(v string) (time.Time, error) {

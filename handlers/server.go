@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cs "github.com/tongxin/tongxin/community"
+	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/tickets"
 )
 
@@ -94,7 +95,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		status[name] = "ok"
 	}
-	writeJSON(w, code, status)
+	httpjson.Write(w, code, status)
 }
 
 func (s *Server) admin(next http.Handler) http.Handler {
@@ -115,7 +116,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "count residents", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	httpjson.Write(w, http.StatusOK, map[string]any{
 		"residents":      n,
 		"uptime_seconds": int(time.Since(s.Started).Seconds()),
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/tickets"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 	for i, t := range list {
 		out[i] = localTicket(t)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tickets": out, "total": total, "limit": limit, "offset": offset})
+	httpjson.Write(w, http.StatusOK, map[string]any{"tickets": out, "total": total, "limit": limit, "offset": offset})
 }
 
 // ticketFilter reads the filters the list and the exports share; it writes
@@ -129,7 +130,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
 		e.At = e.At.In(bot.Shanghai)
 		timeline[i] = e
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ticket": localTicket(t), "timeline": timeline})
+	httpjson.Write(w, http.StatusOK, map[string]any{"ticket": localTicket(t), "timeline": timeline})
 }
 
 // patchTicket serves PATCH /api/v1/tickets/{number}. A transition the
@@ -156,7 +157,7 @@ func (s *Server) patchTicket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "patch ticket", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, localTicket(t))
+	httpjson.Write(w, http.StatusOK, localTicket(t))
 }
 
 // staffFiling is POST /api/v1/tickets: staff filing for a resident who
@@ -240,7 +241,7 @@ func (s *Server) fileTicket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "file ticket", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"ticket": localTicket(rc.Ticket), "same_issue": rc.SameIssue})
+	httpjson.Write(w, http.StatusCreated, map[string]any{"ticket": localTicket(rc.Ticket), "same_issue": rc.SameIssue})
 }
 
 // stats serves GET /api/v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD (both days
@@ -274,7 +275,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	if st.ByCategory == nil {
 		st.ByCategory = []tickets.StatRow{}
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpjson.Write(w, http.StatusOK, st)
 }
 
 // pathNumber reads {number}, writing the 400 when it is not a ticket number.
