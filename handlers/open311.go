@@ -145,7 +145,7 @@ func (s *Server) open311Requests(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 			id = strings.TrimSpace(id)
-			if seen[id] || !ticketNumber.MatchString(id) {
+			if seen[id] || !ticket.WellFormedNumber(id) {
 				continue
 			}
 			seen[id] = true
@@ -266,7 +266,7 @@ func (s *Server) open311Request(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	notFound := "service_request_id: no service request " + strconv.Quote(id)
-	if !ticketNumber.MatchString(id) {
+	if !ticket.WellFormedNumber(id) {
 		open311Fail(w, http.StatusNotFound, notFound)
 		return
 	}

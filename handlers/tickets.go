@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,10 +13,6 @@ import (
 	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/tickets"
 )
-
-// ticketNumber is what a ticket number looks like: digits only, at most 10,
-// so that a typo is a 400 and never reaches the service.
-var ticketNumber = regexp.MustCompile(`^[0-9]{1,10}$`)
 
 var ticketStatuses = []ticket.Status{ticket.Submitted, ticket.Accepted, ticket.Resolved, ticket.Closed, ticket.Returned, ticket.Reopened}
 
@@ -281,7 +276,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 // pathNumber reads {number}, writing the 400 when it is not a ticket number.
 func pathNumber(w http.ResponseWriter, r *http.Request) (string, bool) {
 	n := r.PathValue("number")
-	if !ticketNumber.MatchString(n) {
+	if !ticket.WellFormedNumber(n) {
 		writeError(w, http.StatusBadRequest, "invalid", "number: a ticket number is 1 to 10 digits")
 		return "", false
 	}
