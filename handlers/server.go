@@ -10,6 +10,7 @@ import (
 
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers/httpjson"
+	"github.com/tongxin/tongxin/handlers/open311"
 	"github.com/tongxin/tongxin/tickets"
 )
 
@@ -47,8 +48,8 @@ type Server struct {
 	// Community backs the staff, building and grid endpoints; nil leaves
 	// them out.
 	Community cs.AdminService
-	// Tickets backs the service-request endpoints and Open311; nil leaves
-	// them out.
+	// Tickets backs the service-request endpoints and Open311 (package
+	// open311, which also reads Community); nil leaves them out.
 	Tickets tickets.AdminService
 	// Open311Key is the api_key Open311 clients must send to create
 	// requests; empty refuses every POST.
@@ -77,7 +78,10 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
 	mux.Handle("/api/v1/", s.admin(api))
-	s.open311Routes(mux)
+	if s.Tickets != nil {
+		o := &open311.Handler{Tickets: s.Tickets, Community: s.Community, APIKey: s.Open311Key, Logger: s.Logger}
+		o.Routes(mux)
+	}
 	return recoverer(s.Logger, mux)
 }
 
