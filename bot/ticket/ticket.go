@@ -84,6 +84,10 @@ type Category struct {
 	Role          community.Role `json:"role"`
 	ResponseHours float64        `json:"response_hours"`
 	ResolveHours  float64        `json:"resolve_hours"`
+	// Private marks requests about a person (a quarrel, hardship, an
+	// illness, a job, a home): what is published of them (Open311) shows
+	// no description, coordinates or unit.
+	Private bool `json:"private"`
 }
 
 // Ticket is one service request.

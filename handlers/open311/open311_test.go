@@ -35,10 +35,13 @@ const open311Key = "open311-key"
 // store of its own. Staff work tickets through the service, as the admin
 // API would.
 type rig struct {
-	t     *testing.T
-	url   string
-	store *storage.Store
-	svc   *tickets.Service
+	t      *testing.T
+	url    string
+	store  *storage.Store
+	outbox *notify.Outbox
+	clock  *bottest.Clock
+	log    *slog.Logger
+	svc    *tickets.Service
 }
 
 // newRig serves Open311 for the categories given (the built-in ones when
@@ -46,8 +49,7 @@ type rig struct {
 func newRig(t *testing.T, categories ...ticket.Category) *rig {
 	t.Helper()
 	store := storagetest.Open(t)
-	ctx := context.Background()
-	if err := notify.Migrate(ctx, store); err != nil {
+	if err := notify.Migrate(context.Background(), store); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -55,14 +57,22 @@ func newRig(t *testing.T, categories ...ticket.Category) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := bottest.NewClock(time.Now())
-	svc := tickets.New(store, outbox, workcal.Builtin(), tickets.Config{Categories: categories, Now: clk.Now})
-	h := &open311.Handler{Tickets: svc, Community: cs.New(store, clk.Now), APIKey: open311Key, Logger: log}
+	r := &rig{t: t, store: store, outbox: outbox, clock: bottest.NewClock(time.Now()), log: log}
+	r.serve(categories)
+	return r
+}
+
+// serve starts Open311 on a new ticket service over the rig's store, as a
+// restart with these categories would.
+func (r *rig) serve(categories []ticket.Category) {
+	r.t.Helper()
+	r.svc = tickets.New(r.store, r.outbox, workcal.Builtin(), tickets.Config{Categories: categories, Now: r.clock.Now})
+	h := &open311.Handler{Tickets: r.svc, Community: cs.New(r.store, r.clock.Now), APIKey: open311Key, Logger: r.log}
 	mux := http.NewServeMux()
 	h.Routes(mux)
 	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &rig{t: t, url: srv.URL, store: store, svc: svc}
+	r.t.Cleanup(srv.Close)
+	r.url = srv.URL
 }
 
 // do sends a request; a url.Values body is sent form-encoded.
@@ -491,7 +501,7 @@ func TestOpen311Privacy(t *testing.T) {
 	// ways, an e-mail and a room, and runs past 100 characters: numbers of
 	// 7 digits or more and the e-mail are masked, shorter numbers stay,
 	// and it is cut to 100 characters. A name cannot be told from other
-	// words and stays (see the sensitive categories below).
+	// words and stays (see the private categories below).
 	long := "我是赵大爷，电话13800138000，也可打138-0013-8001或１３８ ００１３ ８００２，邮箱zhao@example.com，" +
 		"卡号1234567，门牌123456，3号楼2单元201室楼道灯不亮。" + strings.Repeat("灯", 100)
 	repair := post(url.Values{"service_code": {"repair"}, "address_string": {"3号楼2单元201室"}, "description": {long},
@@ -536,7 +546,7 @@ func TestOpen311Privacy(t *testing.T) {
 	check("public area", got, map[string]any{"address": "公共区域", "address_id": nil, "lat": nil, "long": nil})
 	hidden("public area", body, "东门广场", "钱阿姨")
 
-	// Sensitive categories: no description, no coordinates, the building
+	// Private categories: no description, no coordinates, the building
 	// without its unit, and nothing for a place outside our buildings.
 	for _, code := range []string{"dispute", "assistance", "medical", "employment", "housing"} {
 		desc := "我是孙小红，电话13800138005，和邻居李四吵架了"
@@ -669,4 +679,73 @@ func TestOpen311PostWithoutPhone(t *testing.T) {
 	if n := r.total(); n != 2 {
 		t.Errorf("POSTs without phone filed %d tickets, want 2", n)
 	}
+}
+
+// TestOpen311PrivateCategories: whether a category is published is the
+// category's Private, so a category the operator adds and marks private
+// is never published, one left unmarked is, and one no longer offered is
+// not, since nobody can say any more whether it was private.
+func TestOpen311PrivateCategories(t *testing.T) {
+	cat := func(key, name string, private bool) ticket.Category {
+		return ticket.Category{Key: key, Name: name, Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 8, Private: private}
+	}
+	categories := []ticket.Category{
+		cat("repair", "维修报修", false),
+		cat("legal_aid", "法律援助", true),
+		cat("noise", "噪音扰民", false),
+		cat("dropped", "临时类别", false),
+	}
+	r := newRig(t, categories...)
+	r.community()
+
+	// Every category is a service, private or not: the city files them all.
+	_, services := r.get311("/open311/v2/services.json")
+	var codes []string
+	for _, s := range services {
+		codes = append(codes, s["service_code"].(string))
+	}
+	if diff := cmp.Diff([]string{"repair", "legal_aid", "noise", "dropped"}, codes); diff != "" {
+		t.Errorf("services mismatch (-want +got):\n%s", diff)
+	}
+
+	const desc = "我是孙小红，和房东打官司"
+	post := func(code string) string {
+		t.Helper()
+		c, body := r.post311(url.Values{"api_key": {open311Key}, "service_code": {code}, "address_string": {"3号楼2单元201室"},
+			"lat": {"39.773349"}, "long": {"98.289612"}, "description": {desc}, "phone": {"13800138000"}})
+		if c != 201 {
+			t.Fatalf("POST %s: %d %v", code, c, body)
+		}
+		return body[0]["service_request_id"].(string)
+	}
+	legal, noise, dropped := post("legal_aid"), post("noise"), post("dropped")
+	withheld := map[string]any{"description": "（涉及个人信息，不公开）", "address": "3号楼", "address_id": "3", "lat": nil, "long": nil}
+	shown := map[string]any{"description": desc, "address": "3号楼2单元", "address_id": "3", "lat": 39.773, "long": 98.29}
+	check := func(what, id string, want map[string]any) {
+		t.Helper()
+		_, raw := r.get311("/open311/v2/requests/" + id + ".json")
+		for k, w := range want {
+			if raw[0][k] != w {
+				t.Errorf("%s: %s = %#v, want %#v", what, k, raw[0][k], w)
+			}
+		}
+	}
+	check("legal_aid (private)", legal, withheld)
+	check("noise (not private)", noise, shown)
+	check("dropped (not private yet)", dropped, shown)
+
+	// The list shows the private one no more than the single request.
+	_, _, list := r.do("GET", "/open311/v2/requests.json?service_code=legal_aid", nil)
+	for _, secret := range []string{"孙小红", "打官司", "单元", "39.77", "98.28"} {
+		if strings.Contains(string(list), secret) {
+			t.Errorf("requests.json?service_code=legal_aid shows %q: %s", secret, list)
+		}
+	}
+
+	// After a restart without the dropped category, its tickets are
+	// withheld; the others are as before.
+	r.serve(slices.DeleteFunc(slices.Clone(categories), func(c ticket.Category) bool { return c.Key == "dropped" }))
+	check("dropped (no longer offered)", dropped, withheld)
+	check("legal_aid after the restart", legal, withheld)
+	check("noise after the restart", noise, shown)
 }

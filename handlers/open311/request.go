@@ -41,15 +41,22 @@ type request struct {
 }
 
 // publisher is what a request item shows besides the ticket: building
-// numbers and names, grid names.
+// numbers and names, grid names, and which categories may be published.
 type publisher struct {
 	buildings map[int64]community.Building
 	grids     map[int64]community.Grid
+	// public holds the keys of the categories not marked private. A
+	// ticket of a category no longer offered is not in it: nobody can
+	// say any more whether it was private, so it is treated as such.
+	public map[string]bool
 }
 
 // publisher loads what one answer needs, once for all its items.
 func (h *Handler) publisher(ctx context.Context) (*publisher, error) {
-	p := &publisher{buildings: map[int64]community.Building{}, grids: map[int64]community.Grid{}}
+	p := &publisher{buildings: map[int64]community.Building{}, grids: map[int64]community.Grid{}, public: map[string]bool{}}
+	for _, c := range h.Tickets.Categories() {
+		p.public[c.Key] = !c.Private
+	}
 	bs, err := h.Community.Buildings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open311: buildings: %w", err)
@@ -69,20 +76,8 @@ func (h *Handler) publisher(ctx context.Context) (*publisher, error) {
 
 func w3c(t time.Time) string { return t.In(bot.Shanghai).Format(time.RFC3339) }
 
-// sensitive are the categories whose requests are about a person
-// (a quarrel, hardship, illness, a job, a home): their public items carry
-// no description, no coordinates and no unit. Matched by key or by name,
-// so that a configured category list keeps them.
-var sensitive = map[string]bool{
-	"dispute": true, "矛盾纠纷": true,
-	"assistance": true, "帮救助": true,
-	"medical": true, "帮就医": true,
-	"employment": true, "帮就业": true,
-	"housing": true, "帮找房": true,
-}
-
 const (
-	// withheld is the description of a sensitive request.
+	// withheld is the description of a private request.
 	withheld = "（涉及个人信息，不公开）"
 	// publicDesc is the most characters of a description shown.
 	publicDesc = 100
@@ -142,14 +137,14 @@ func round(x float64) *float64 {
 // identifies a resident: the address is the building (and unit) or
 // 公共区域, never the place as typed or labelled; the description is
 // masked and cut; the coordinates are rounded; the status note is fixed.
-// Requests of a sensitive category show no description, coordinates or
-// unit.
+// Requests of a private category (ticket.Category.Private) show no
+// description, coordinates or unit.
 func (p *publisher) request(t ticket.Ticket) request {
 	status := "open"
 	if !t.Status.Open() {
 		status = "closed"
 	}
-	private := sensitive[t.Category] || sensitive[t.CategoryName]
+	private := !p.public[t.Category]
 	agency := defaultAgency
 	if g, ok := p.grids[t.GridID]; ok && g.Name != "" {
 		agency = g.Name
