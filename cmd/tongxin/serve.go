@@ -153,7 +153,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	}
 	var categories []ticket.Category
 	for _, c := range cfg.Tickets.Categories {
-		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: cm.Role(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
+		categories = append(categories, ticket.Category{Key: c.Key, Name: c.Name, Role: cm.Role(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Private: c.Private})
 	}
 	svc = tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
 	dir := community.New(d.store, nil)
