@@ -711,12 +711,13 @@ func TestTicketCategoriesFromFile(t *testing.T) {
 		}
 		return path
 	}
-	good := write("[[tickets.categories]]\nkey = \"repair\"\nname = \"维修报修\"\nrole = \"grid_worker\"\nresponse_hours = 4\nresolve_hours = 18\n\n[[tickets.categories]]\nkey = \"noise\"\nname = \"噪音扰民\"\nrole = \"mediator\"\nresponse_hours = 2\nresolve_hours = 12\n")
+	good := write("[[tickets.categories]]\nkey = \"repair\"\nname = \"维修报修\"\nrole = \"grid_worker\"\nresponse_hours = 4\nresolve_hours = 18\n\n[[tickets.categories]]\nkey = \"noise\"\nname = \"噪音扰民\"\nrole = \"mediator\"\nresponse_hours = 2\nresolve_hours = 12\nprivate = true\n")
 	cfg, err := config.Load(env(map[string]string{config.EnvConfigFile: good}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Tickets.Categories) != 2 || cfg.Tickets.Categories[1].Role != "mediator" || cfg.Tickets.Categories[0].ResolveHours != 18 {
+	if len(cfg.Tickets.Categories) != 2 || cfg.Tickets.Categories[1].Role != "mediator" || cfg.Tickets.Categories[0].ResolveHours != 18 ||
+		cfg.Tickets.Categories[0].Private || !cfg.Tickets.Categories[1].Private {
 		t.Errorf("categories: %+v", cfg.Tickets.Categories)
 	}
 	// The values' rules are the tickets service's (tickets.CategoriesFromConfig),

@@ -12,14 +12,18 @@ type Tickets struct {
 }
 
 // Category is one [[tickets.categories]] entry: a kind of request, its
-// deadlines in working hours and the role (grid_worker, mediator, ...)
-// that handles it.
+// deadlines in working hours, the role (grid_worker, mediator, ...) that
+// handles it and whether its requests are about a person.
 type Category struct {
 	Key           string  `toml:"key"`
 	Name          string  `toml:"name"`
 	Role          string  `toml:"role"`
 	ResponseHours float64 `toml:"response_hours"`
 	ResolveHours  float64 `toml:"resolve_hours"`
+	// Private keeps the requests' description, coordinates and unit out of
+	// what is published (Open311). A category with the key or name of a
+	// built-in private one is private without it.
+	Private bool `toml:"private"`
 }
 
 var _ section = (*Tickets)(nil)

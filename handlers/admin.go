@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/storage"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "list notifications", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"notifications": rows, "limit": limit, "offset": offset})
+	httpjson.Write(w, http.StatusOK, map[string]any{"notifications": rows, "limit": limit, "offset": offset})
 }
 
 // retryNotification serves POST /api/v1/notifications/{id}/retry.
@@ -65,6 +66,6 @@ func (s *Server) retryNotification(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.internal(w, r, "retry notification", err)
 	default:
-		writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": storage.NotificationPending})
+		httpjson.Write(w, http.StatusAccepted, map[string]any{"id": id, "status": storage.NotificationPending})
 	}
 }

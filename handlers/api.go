@@ -1,7 +1,8 @@
 package handlers
 
 // This file is the admin API's plumbing, shared by every domain's
-// endpoints: JSON in and out, query parameters, date ranges, and the one
+// endpoints: JSON in (the JSON out is httpjson's, which Open311 shares),
+// the admin error shape, query parameters, date ranges, and the one
 // mapping from a service error's code to an HTTP status.
 
 import (
@@ -16,22 +17,16 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/handlers/httpjson"
 )
 
 // maxJSONBody bounds an admin API request body; the largest is a grid with
 // its buildings, far below this.
 const maxJSONBody = 1 << 20
 
-// writeJSON answers v as JSON with the status code.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeError writes the admin API's error shape.
 func writeError(w http.ResponseWriter, code int, errCode, msg string) {
-	writeJSON(w, code, map[string]any{"error": map[string]string{"code": errCode, "message": msg}})
+	httpjson.Write(w, code, map[string]any{"error": map[string]string{"code": errCode, "message": msg}})
 }
 
 // decodeJSON reads the body into v, refusing unknown fields and anything

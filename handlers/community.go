@@ -7,6 +7,7 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/community"
 	cs "github.com/tongxin/tongxin/community"
+	"github.com/tongxin/tongxin/handlers/httpjson"
 )
 
 // communityRoutes adds the endpoints of staff, buildings and grids, which
@@ -43,7 +44,7 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "create staff", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, staffCreated{Staff: st, BindCode: code})
+	httpjson.Write(w, http.StatusCreated, staffCreated{Staff: st, BindCode: code})
 }
 
 // staffID reads {id}, writing the 400 when it is not a staff id.
@@ -77,7 +78,7 @@ func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "patch staff", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpjson.Write(w, http.StatusOK, st)
 }
 
 // unbindStaff serves DELETE /api/v1/staff/{id}/binding: the WeChat account
@@ -92,7 +93,7 @@ func (s *Server) unbindStaff(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "unbind staff", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpjson.Write(w, http.StatusOK, st)
 }
 
 // reissueBindCode serves POST /api/v1/staff/{id}/bind-code: a fresh
@@ -107,7 +108,7 @@ func (s *Server) reissueBindCode(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "reissue bind code", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "bind_code": code, "expires_at": expires.In(bot.Shanghai)})
+	httpjson.Write(w, http.StatusCreated, map[string]any{"id": id, "bind_code": code, "expires_at": expires.In(bot.Shanghai)})
 }
 
 // listStaff serves GET /api/v1/staff.
@@ -120,7 +121,7 @@ func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []community.Staff{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"staff": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"staff": list})
 }
 
 // saveBuilding serves POST /api/v1/buildings.
@@ -134,7 +135,7 @@ func (s *Server) saveBuilding(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "save building", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, b)
+	httpjson.Write(w, http.StatusCreated, b)
 }
 
 // createGrid serves POST /api/v1/grids.
@@ -148,7 +149,7 @@ func (s *Server) createGrid(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "create grid", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, g)
+	httpjson.Write(w, http.StatusCreated, g)
 }
 
 // listGrids serves GET /api/v1/grids.
@@ -161,5 +162,5 @@ func (s *Server) listGrids(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []community.Grid{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"grids": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"grids": list})
 }

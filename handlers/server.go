@@ -9,6 +9,8 @@ import (
 	"time"
 
 	cs "github.com/tongxin/tongxin/community"
+	"github.com/tongxin/tongxin/handlers/httpjson"
+	"github.com/tongxin/tongxin/handlers/open311"
 	"github.com/tongxin/tongxin/tickets"
 )
 
@@ -46,8 +48,8 @@ type Server struct {
 	// Community backs the staff, building and grid endpoints; nil leaves
 	// them out.
 	Community cs.AdminService
-	// Tickets backs the service-request endpoints and Open311; nil leaves
-	// them out.
+	// Tickets backs the service-request endpoints and Open311 (package
+	// open311, which also reads Community); nil leaves them out.
 	Tickets tickets.AdminService
 	// Open311Key is the api_key Open311 clients must send to create
 	// requests; empty refuses every POST.
@@ -76,7 +78,10 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
 	mux.Handle("/api/v1/", s.admin(api))
-	s.open311Routes(mux)
+	if s.Tickets != nil {
+		o := &open311.Handler{Tickets: s.Tickets, Community: s.Community, APIKey: s.Open311Key, Logger: s.Logger}
+		o.Routes(mux)
+	}
 	return recoverer(s.Logger, mux)
 }
 
@@ -94,7 +99,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		status[name] = "ok"
 	}
-	writeJSON(w, code, status)
+	httpjson.Write(w, code, status)
 }
 
 func (s *Server) admin(next http.Handler) http.Handler {
@@ -115,7 +120,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "count residents", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	httpjson.Write(w, http.StatusOK, map[string]any{
 		"residents":      n,
 		"uptime_seconds": int(time.Since(s.Started).Seconds()),
 	})

@@ -4,19 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/tickets"
 )
-
-// ticketNumber is what a ticket number looks like: digits only, at most 10,
-// so that a typo is a 400 and never reaches the service.
-var ticketNumber = regexp.MustCompile(`^[0-9]{1,10}$`)
 
 var ticketStatuses = []ticket.Status{ticket.Submitted, ticket.Accepted, ticket.Resolved, ticket.Closed, ticket.Returned, ticket.Reopened}
 
@@ -62,7 +58,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 	for i, t := range list {
 		out[i] = localTicket(t)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tickets": out, "total": total, "limit": limit, "offset": offset})
+	httpjson.Write(w, http.StatusOK, map[string]any{"tickets": out, "total": total, "limit": limit, "offset": offset})
 }
 
 // ticketFilter reads the filters the list and the exports share; it writes
@@ -129,7 +125,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
 		e.At = e.At.In(bot.Shanghai)
 		timeline[i] = e
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ticket": localTicket(t), "timeline": timeline})
+	httpjson.Write(w, http.StatusOK, map[string]any{"ticket": localTicket(t), "timeline": timeline})
 }
 
 // patchTicket serves PATCH /api/v1/tickets/{number}. A transition the
@@ -156,7 +152,7 @@ func (s *Server) patchTicket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "patch ticket", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, localTicket(t))
+	httpjson.Write(w, http.StatusOK, localTicket(t))
 }
 
 // staffFiling is POST /api/v1/tickets: staff filing for a resident who
@@ -240,7 +236,7 @@ func (s *Server) fileTicket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "file ticket", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"ticket": localTicket(rc.Ticket), "same_issue": rc.SameIssue})
+	httpjson.Write(w, http.StatusCreated, map[string]any{"ticket": localTicket(rc.Ticket), "same_issue": rc.SameIssue})
 }
 
 // stats serves GET /api/v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD (both days
@@ -274,13 +270,13 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	if st.ByCategory == nil {
 		st.ByCategory = []tickets.StatRow{}
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpjson.Write(w, http.StatusOK, st)
 }
 
 // pathNumber reads {number}, writing the 400 when it is not a ticket number.
 func pathNumber(w http.ResponseWriter, r *http.Request) (string, bool) {
 	n := r.PathValue("number")
-	if !ticketNumber.MatchString(n) {
+	if !ticket.WellFormedNumber(n) {
 		writeError(w, http.StatusBadRequest, "invalid", "number: a ticket number is 1 to 10 digits")
 		return "", false
 	}

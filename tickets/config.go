@@ -51,7 +51,7 @@ func CategoriesFromConfig(t config.Tickets) ([]ticket.Category, error) {
 		if c.ResponseHours <= 0 || c.ResolveHours < c.ResponseHours {
 			errs = append(errs, fmt.Errorf("%s: response_hours must be positive and resolve_hours at least as long", at))
 		}
-		out[i] = ticket.Category{Key: c.Key, Name: c.Name, Role: role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours}
+		out[i] = ticket.Category{Key: c.Key, Name: c.Name, Role: role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Private: c.Private}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

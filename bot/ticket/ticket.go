@@ -48,6 +48,21 @@ func (s Status) Label() string {
 // Open reports whether the ticket still needs work.
 func (s Status) Open() bool { return s != Resolved && s != Closed }
 
+// WellFormedNumber reports whether s could be a ticket number: 1 to 10
+// ASCII digits (numbers are the Shanghai date as YYMMDD and a four-digit
+// count). The HTTP edges check it so that a typo never reaches the service.
+func WellFormedNumber(s string) bool {
+	if len(s) == 0 || len(s) > 10 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // MaxPhotos is how many photos one request may carry.
 const MaxPhotos = 6
 
@@ -69,6 +84,10 @@ type Category struct {
 	Role          community.Role `json:"role"`
 	ResponseHours float64        `json:"response_hours"`
 	ResolveHours  float64        `json:"resolve_hours"`
+	// Private marks requests about a person (a quarrel, hardship, an
+	// illness, a job, a home): what is published of them (Open311) shows
+	// no description, coordinates or unit.
+	Private bool `json:"private"`
 }
 
 // Ticket is one service request.

@@ -1,0 +1,24 @@
+package ticket_test
+
+import (
+	"testing"
+
+	"github.com/tongxin/tongxin/bot/ticket"
+)
+
+func TestWellFormedNumber(t *testing.T) {
+	for s, want := range map[string]bool{
+		"2611260001":  true,
+		"1":           true,
+		"":            false,
+		"26112600011": false, // 11 digits
+		"abc":         false,
+		" 2611260001": false,
+		"261126000１":  false, // a full-width digit
+		"-1":          false,
+	} {
+		if got := ticket.WellFormedNumber(s); got != want {
+			t.Errorf("WellFormedNumber(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

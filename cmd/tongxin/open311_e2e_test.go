@@ -1,0 +1,80 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tongxin/tongxin/storage/storagetest"
+)
+
+// TestConfiguredPrivateCategory follows `private = true` from the config
+// file to what Open311 publishes: an operator's own category marked
+// private shows no description or coordinates, an unmarked one does.
+func TestConfiguredPrivateCategory(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	cfgFile := filepath.Join(t.TempDir(), "tongxin.toml")
+	const categories = `
+[[tickets.categories]]
+key = "noise"
+name = "噪音扰民"
+role = "duty"
+response_hours = 4
+resolve_hours = 8
+
+[[tickets.categories]]
+key = "legal_aid"
+name = "法律援助"
+role = "duty"
+response_hours = 4
+resolve_hours = 8
+private = true
+`
+	if err := os.WriteFile(cfgFile, []byte(categories), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.vars["TONGXIN_CONFIG_FILE"] = cfgFile
+	e.vars["TONGXIN_OPEN311_API_KEY"] = "e2e-open311"
+	base := e.start(t)
+
+	const desc = "孙小红和房东打官司"
+	published := func(code string) map[string]any {
+		t.Helper()
+		resp, err := http.PostForm(base+"/open311/v2/requests.json", url.Values{"api_key": {"e2e-open311"}, "service_code": {code},
+			"address_string": {"公共区域：东门"}, "lat": {"39.7733"}, "long": {"98.2896"}, "description": {desc}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var filed []map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&filed)
+		resp.Body.Close()
+		if resp.StatusCode != 201 || err != nil || len(filed) != 1 {
+			t.Fatalf("POST %s: %d %v %v", code, resp.StatusCode, filed, err)
+		}
+		resp, err = http.Get(base + "/open311/v2/requests/" + filed[0]["service_request_id"].(string) + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var got []map[string]any
+		if err := json.Unmarshal(raw, &got); err != nil || len(got) != 1 {
+			t.Fatalf("GET %s request: %d %s", code, resp.StatusCode, raw)
+		}
+		if code == "legal_aid" && strings.Contains(string(raw), "孙小红") {
+			t.Errorf("the private request shows the description: %s", raw)
+		}
+		return got[0]
+	}
+	if got := published("legal_aid"); got["description"] == desc || got["lat"] != nil || got["long"] != nil {
+		t.Errorf("legal_aid, marked private: %v, want no description or coordinates", got)
+	}
+	if got := published("noise"); got["description"] != desc || got["lat"] == nil {
+		t.Errorf("noise, not marked: %v, want the description and coordinates", got)
+	}
+}

@@ -1,0 +1,189 @@
+package open311
+
+// This file is what the public sees of a request. The GET endpoints are
+// public and ticket numbers sequential, so anyone can walk them: nothing
+// here may identify a resident.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/ticket"
+)
+
+// request is one item of requests.json. Every field of the spec is
+// present, null when we have nothing for it. It carries no name or phone.
+type request struct {
+	ServiceRequestID  string   `json:"service_request_id"`
+	Status            string   `json:"status"`
+	StatusNotes       string   `json:"status_notes"`
+	ServiceName       string   `json:"service_name"`
+	ServiceCode       string   `json:"service_code"`
+	Description       string   `json:"description"`
+	AgencyResponsible string   `json:"agency_responsible"`
+	ServiceNotice     *string  `json:"service_notice"`
+	RequestedDatetime string   `json:"requested_datetime"`
+	UpdatedDatetime   string   `json:"updated_datetime"`
+	ExpectedDatetime  *string  `json:"expected_datetime"`
+	Address           string   `json:"address"`
+	AddressID         *string  `json:"address_id"`
+	Zipcode           *string  `json:"zipcode"`
+	Lat               *float64 `json:"lat"`
+	Long              *float64 `json:"long"`
+	MediaURL          *string  `json:"media_url"`
+}
+
+// publisher is what a request item shows besides the ticket: building
+// numbers and names, grid names, and which categories may be published.
+type publisher struct {
+	buildings map[int64]community.Building
+	grids     map[int64]community.Grid
+	// public holds the keys of the categories not marked private. A
+	// ticket of a category no longer offered is not in it: nobody can
+	// say any more whether it was private, so it is treated as such.
+	public map[string]bool
+}
+
+// publisher loads what one answer needs, once for all its items.
+func (h *Handler) publisher(ctx context.Context) (*publisher, error) {
+	p := &publisher{buildings: map[int64]community.Building{}, grids: map[int64]community.Grid{}, public: map[string]bool{}}
+	for _, c := range h.Tickets.Categories() {
+		p.public[c.Key] = !c.Private
+	}
+	bs, err := h.Community.Buildings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open311: buildings: %w", err)
+	}
+	for _, b := range bs {
+		p.buildings[b.ID] = b
+	}
+	gs, err := h.Community.ListGrids(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open311: grids: %w", err)
+	}
+	for _, g := range gs {
+		p.grids[g.ID] = g
+	}
+	return p, nil
+}
+
+func w3c(t time.Time) string { return t.In(bot.Shanghai).Format(time.RFC3339) }
+
+const (
+	// withheld is the description of a private request.
+	withheld = "（涉及个人信息，不公开）"
+	// publicDesc is the most characters of a description shown.
+	publicDesc = 100
+	// publicArea is the address of a public-area request.
+	publicArea = "公共区域"
+)
+
+var (
+	// longNumber is 7 or more digits (ASCII, full-width or other),
+	// possibly broken by single spaces or dashes as phone numbers are
+	// written: a phone, ID card, bank card or room-and-door number.
+	longNumber = regexp.MustCompile(`\p{Nd}(?:[ \-－–—]?\p{Nd}){6,}`)
+	// email is an e-mail address.
+	email = regexp.MustCompile(`[A-Za-z0-9._%+\-]+[@＠][A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+)
+
+// description is what the public sees of a description: long numbers and
+// e-mail addresses masked, then cut to 100 characters. Names cannot be
+// told apart from other words and stay.
+func description(d string) string {
+	d = longNumber.ReplaceAllLiteralString(d, "***")
+	d = email.ReplaceAllLiteralString(d, "***")
+	if r := []rune(d); len(r) > publicDesc {
+		d = string(r[:publicDesc-1]) + "…"
+	}
+	return d
+}
+
+// statusNote is the public status note: one fixed sentence per status,
+// never staff's own words (notes and resolutions may name people or give
+// phone numbers).
+func statusNote(s ticket.Status) string {
+	switch s {
+	case ticket.Submitted:
+		return "已提交，待受理"
+	case ticket.Accepted:
+		return "已受理，处理中"
+	case ticket.Resolved:
+		return "已办结"
+	case ticket.Closed:
+		return "已关闭"
+	case ticket.Returned:
+		return "已退回，重新分派中"
+	case ticket.Reopened:
+		return "重新处理中"
+	}
+	return ""
+}
+
+// round rounds a coordinate to 3 decimals, about 100 m.
+func round(x float64) *float64 {
+	x = math.Round(x*1000) / 1000
+	return &x
+}
+
+// request maps a ticket to a GeoReport request, showing nothing that
+// identifies a resident: the address is the building (and unit) or
+// 公共区域, never the place as typed or labelled; the description is
+// masked and cut; the coordinates are rounded; the status note is fixed.
+// Requests of a private category (ticket.Category.Private) show no
+// description, coordinates or unit.
+func (p *publisher) request(t ticket.Ticket) request {
+	status := "open"
+	if !t.Status.Open() {
+		status = "closed"
+	}
+	private := !p.public[t.Category]
+	agency := defaultAgency
+	if g, ok := p.grids[t.GridID]; ok && g.Name != "" {
+		agency = g.Name
+	}
+	out := request{
+		ServiceRequestID:  t.Number,
+		Status:            status,
+		StatusNotes:       statusNote(t.Status),
+		ServiceName:       t.CategoryName,
+		ServiceCode:       t.Category,
+		Description:       withheld,
+		AgencyResponsible: agency,
+		RequestedDatetime: w3c(t.CreatedAt),
+		UpdatedDatetime:   w3c(t.UpdatedAt),
+	}
+	if !private {
+		out.Description = description(t.Description)
+	}
+	if !t.ResponseDue.IsZero() && t.Status.Open() && t.AcceptedAt == nil {
+		n := "预计" + t.ResponseDue.In(bot.Shanghai).Format(shownTime) + "前受理"
+		out.ServiceNotice = &n
+	}
+	if !t.ResolveDue.IsZero() {
+		e := w3c(t.ResolveDue)
+		out.ExpectedDatetime = &e
+	}
+	switch b, ok := p.buildings[t.BuildingID]; {
+	case ok && t.BuildingID != 0:
+		id := strconv.Itoa(b.Number)
+		out.AddressID = &id
+		out.Address = b.Name
+		if t.Unit > 0 && !private {
+			out.Address += strconv.Itoa(t.Unit) + "单元"
+		}
+	case !private && strings.HasPrefix(strings.TrimSpace(t.Place), publicArea):
+		out.Address = publicArea
+	}
+	if (t.Lat != 0 || t.Lng != 0) && !private {
+		out.Lat, out.Long = round(t.Lat), round(t.Lng)
+	}
+	return out
+}
