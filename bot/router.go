@@ -152,9 +152,10 @@ func (r *Router) Exact(word string, h Handler) error {
 	return nil
 }
 
-// Prefix routes messages that start with word followed by a space, a digit
-// or nothing ("查询 2611260001", "查询2611260001"); the handler parses the
-// rest. The longest matching word wins. Returns an error if the word is
+// Prefix routes messages that start with word followed by a space, a
+// colon or comma, a digit, a Latin letter after a Chinese word, or nothing
+// ("查询 2611260001", "查询2611260001", "绑定：K7M2Q9XHPR"); the handler
+// parses the rest. The longest matching word wins. Returns an error if the word is
 // already registered.
 func (r *Router) Prefix(word string, h Handler) error {
 	w, err := r.claim(word, "prefix keyword")
@@ -168,10 +169,20 @@ func (r *Router) Prefix(word string, h Handler) error {
 
 func hasPrefixWord(norm, word string) bool {
 	rest, ok := strings.CutPrefix(norm, word)
-	if !ok {
-		return false
+	if !ok || rest == "" {
+		return ok
 	}
-	return rest == "" || rest[0] == ' ' || (rest[0] >= '0' && rest[0] <= '9')
+	switch c := rest[0]; {
+	case c == ' ', c == ':', c == ',', c >= '0' && c <= '9':
+		// "查询 2611…", "绑定：K7M2…" (full width is normalised), "查询2611…".
+		return true
+	case c >= 'a' && c <= 'z':
+		// "绑定k7m2…": a Chinese keyword ends where the Latin code begins;
+		// a Latin keyword ("help") must not take "helpful".
+		last := word[len(word)-1]
+		return last >= 0x80
+	}
+	return false
 }
 
 // Match is how a Keyword matches a message.

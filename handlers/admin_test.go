@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/wechat/wechattest"
 )
@@ -40,7 +41,7 @@ func TestNotificationsAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	var failed []any
-	waitFor(t, func() bool {
+	bottest.WaitFor(t, 10*time.Second, "the refused notification to be listed as failed", func() bool {
 		_, body := call("GET", "/api/v1/notifications?status=failed")
 		failed, _ = body["notifications"].([]any)
 		return len(failed) == 1
@@ -76,7 +77,7 @@ func TestNotificationsAdmin(t *testing.T) {
 		t.Errorf("retry: %d %v", code, body)
 	}
 	r.fake.WaitCustomTexts(t, 1, 30*time.Second)
-	waitFor(t, func() bool {
+	bottest.WaitFor(t, 10*time.Second, "the retried notification to be marked sent", func() bool {
 		n, err := r.store.Notification(context.Background(), id)
 		return err == nil && n.Status == storage.NotificationSent
 	})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
@@ -118,10 +119,11 @@ func (i *instance) sim(mode wechat.Mode) *wechat.Simulator {
 // counter is a bot that counts calls and echoes the text it got.
 type counter struct {
 	calls atomic.Int64
-	// gate, when set, holds each call until it is closed.
-	gate    chan struct{}
+	// gate, when set, holds each call until the test closes it: a slow
+	// bot whose slowness the test controls instead of sleeping out.
+	gate chan struct{}
+	// entered, when set, receives a value as each call starts.
 	entered chan struct{}
-	delay   time.Duration
 }
 
 func (c *counter) Handle(ctx context.Context, m *bot.Message) (bot.Reply, error) {
@@ -132,7 +134,6 @@ func (c *counter) Handle(ctx context.Context, m *bot.Message) (bot.Reply, error)
 	if c.gate != nil {
 		<-c.gate
 	}
-	time.Sleep(c.delay)
 	if m.Text == "panic" {
 		panic("boom")
 	}
@@ -217,7 +218,9 @@ func TestRetryWhileTheOriginalIsStillRunning(t *testing.T) {
 	<-c.entered // the original is inside the bot now
 	wg.Add(1)
 	go func() { defer wg.Done(); replies[1], _ = send(t, sim, sr) }()
-	waitFor(t, func() bool { return metricValue(t, in, "tongxin_duplicates_suppressed_total") == 1 })
+	bottest.WaitFor(t, 10*time.Second, "the retry to be held as a duplicate", func() bool {
+		return metricValue(t, in, "tongxin_duplicates_suppressed_total") == 1
+	})
 	close(c.gate)
 	wg.Wait()
 	if replies[0] != "第1次：慢" || replies[1] != replies[0] {
@@ -229,7 +232,7 @@ func TestRetryWhileTheOriginalIsStillRunning(t *testing.T) {
 }
 
 func TestConcurrentDuplicatesOnTwoInstances(t *testing.T) {
-	c := &counter{delay: 50 * time.Millisecond}
+	c := &counter{gate: make(chan struct{})}
 	r := newRig(t, c)
 	a, b := r.start(4*time.Second), r.start(4*time.Second)
 	sims := []*wechat.Simulator{a.sim(wechat.ModeCompat), b.sim(wechat.ModeCompat)}
@@ -244,6 +247,12 @@ func TestConcurrentDuplicatesOnTwoInstances(t *testing.T) {
 			replies[i], _ = send(t, sims[i%2], sr)
 		}()
 	}
+	// Every copy but one arrives while the one that got through is still
+	// inside the bot, on either instance.
+	bottest.WaitFor(t, 10*time.Second, "seven deliveries to be held as duplicates", func() bool {
+		return metricValue(t, a, "tongxin_duplicates_suppressed_total")+metricValue(t, b, "tongxin_duplicates_suppressed_total") == n-1
+	})
+	close(c.gate)
 	wg.Wait()
 	for i, got := range replies {
 		if got != "第1次：一次" {
@@ -263,11 +272,12 @@ func TestConcurrentDuplicatesOnTwoInstances(t *testing.T) {
 }
 
 func TestLateReplyGoesOutAsCustomerServiceMessage(t *testing.T) {
-	c := &counter{delay: 400 * time.Millisecond}
+	c := &counter{gate: make(chan struct{})}
 	r := newRig(t, c)
 	in := r.start(50 * time.Millisecond)
 	sim := in.sim(wechat.ModeSafe)
 	sr := build(t, sim, wechat.SimMessage{OpenID: "o-late", Text: "慢慢来", MsgID: 5})
+	// The bot is held until both deliveries have been answered.
 	reply, status := send(t, sim, sr)
 	if status != 200 || reply != "" {
 		t.Fatalf("got %q (status %d), want success (an empty reply) before the bot finished", reply, status)
@@ -276,27 +286,29 @@ func TestLateReplyGoesOutAsCustomerServiceMessage(t *testing.T) {
 	if retry != "" {
 		t.Errorf("retry of a late message got %q, want success", retry)
 	}
+	close(c.gate)
 	got := r.fake.WaitCustomTexts(t, 1, 10*time.Second)
 	want := wechattest.CustomText{ToUser: "o-late", Content: "第1次：慢慢来"}
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("customer-service messages %+v, want [%+v]", got, want)
 	}
+	// Once the webhook is idle every late reply it will ever queue is on
+	// the ledger: exactly one, for the first delivery, not the retry.
 	if err := in.webhook.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.fake.CustomTexts(); len(got) != 1 {
-		t.Errorf("%d customer-service messages after the retry, want 1", len(got))
+	rows, err := r.store.ListNotifications(context.Background(), "", 10, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The late reply went through the outbox: it is on the ledger (marked
-	// sent a moment after the fake accepted it).
-	var rows []storage.Notification
-	waitFor(t, func() bool {
-		rows, _ = r.store.ListNotifications(context.Background(), storage.NotificationSent, 10, 0)
+	if len(rows) != 1 || rows[0].Kind != "reply" || rows[0].Recipient != "o-late" {
+		t.Fatalf("ledger %+v, want one reply to o-late", rows)
+	}
+	// It is marked sent a moment after the fake accepted it.
+	bottest.WaitFor(t, 10*time.Second, "the late reply to be marked sent", func() bool {
+		rows, _ := r.store.ListNotifications(context.Background(), storage.NotificationSent, 10, 0)
 		return len(rows) == 1
 	})
-	if rows[0].Kind != "reply" || rows[0].Recipient != "o-late" {
-		t.Errorf("ledger: %+v", rows)
-	}
 }
 
 func TestRateLimitSlowsOneResidentOnly(t *testing.T) {
@@ -512,17 +524,6 @@ func TestHealthReadyMetricsAdmin(t *testing.T) {
 	}
 	if code, body := get("/api/v1/nope", "Bearer admin-secret"); code != 404 || !strings.Contains(body, `"not_found"`) {
 		t.Errorf("unknown admin path: %d %s", code, body)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -24,7 +24,7 @@ func TestAwaitingRatingIsLatest(t *testing.T) {
 		older := r.submit(draft("o-res", "repair", &r.b3)).Ticket.Number
 		newer := r.submit(draft("o-res", "sanitation", &r.b3)).Ticket.Number
 		for i, n := range []string{older, newer} {
-			r.set(t0.Add(time.Duration(i+1) * time.Hour))
+			r.clock.Set(t0.Add(time.Duration(i+1) * time.Hour))
 			r.act(ticket.Action{Number: n, Kind: ticket.ActAccept, By: r.worker.ID})
 			r.act(ticket.Action{Number: n, Kind: ticket.ActResolve, By: r.worker.ID, Note: "已处理"})
 		}
@@ -48,9 +48,9 @@ func TestReturnClearsAcceptance(t *testing.T) {
 		ctx := context.Background()
 		r := newRig(t, s).community()
 		tk := r.submit(draft("o-res", "repair", &r.b3)).Ticket
-		r.set(t0.Add(10 * time.Minute))
+		r.clock.Set(t0.Add(10 * time.Minute))
 		r.act(ticket.Action{Number: tk.Number, Kind: ticket.ActAccept, By: r.worker.ID})
-		r.set(t0.Add(20 * time.Minute))
+		r.clock.Set(t0.Add(20 * time.Minute))
 		got := r.act(ticket.Action{Number: tk.Number, Kind: ticket.ActReturn, By: r.worker.ID, Note: "不属于本网格"})
 		stored, _, err := r.svc.Get(ctx, tk.Number)
 		if err != nil {
@@ -59,7 +59,7 @@ func TestReturnClearsAcceptance(t *testing.T) {
 		if got.AcceptedAt != nil || stored.AcceptedAt != nil || stored.Status != ticket.Returned {
 			t.Fatalf("after return: returned AcceptedAt %v, stored %v (status %s); want none", got.AcceptedAt, stored.AcceptedAt, stored.Status)
 		}
-		r.set(tk.ResponseDue.Add(time.Minute))
+		r.clock.Set(tk.ResponseDue.Add(time.Minute))
 		if esc, _, err := r.svc.Sweep(ctx); err != nil || esc != 1 {
 			t.Errorf("Sweep after the response deadline = %d escalated, %v; want 1", esc, err)
 		}
@@ -136,7 +136,7 @@ func TestSweepCarriesOn(t *testing.T) {
 			late = append(late, r.submit(draft(who, "repair", &r.b3)).Ticket)
 		}
 		failEvents(t, s, late[0].ID, late[1].ID, resolved[0].ID)
-		r.set(t0.Add(tickets.RatingWindow))
+		r.clock.Set(t0.Add(tickets.RatingWindow))
 
 		esc, closed, err := r.svc.Sweep(ctx)
 		if esc != 1 || closed != 1 || err == nil {

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 	cs "github.com/tongxin/tongxin/community"
@@ -32,9 +32,8 @@ type rig struct {
 	svc   *tickets.Service
 	dir   *cs.Service
 	cal   *workcal.Calendar
-
-	mu  sync.Mutex
-	now time.Time
+	// clock is the services' time; tests move it with Set.
+	clock *bottest.Clock
 
 	// Staff of the standard community (see community).
 	worker, worker2, sup, mediator, duty, head, unitHead community.Staff
@@ -48,28 +47,16 @@ type rig struct {
 func newRig(t *testing.T, s *storage.Store) *rig {
 	t.Helper()
 	box := notifytest.Queue(t, s, notify.Config{})
-	r := &rig{t: t, store: s, cal: workcal.Builtin(), now: t0}
-	r.svc = tickets.New(s, box, r.cal, tickets.Config{Now: r.clock})
-	r.dir = cs.New(s, cs.Config{Now: r.clock})
+	r := &rig{t: t, store: s, cal: workcal.Builtin(), clock: bottest.NewClock(t0)}
+	r.svc = tickets.New(s, box, r.cal, tickets.Config{Now: r.clock.Now})
+	r.dir = cs.New(s, cs.Config{Now: r.clock.Now})
 	return r
-}
-
-func (r *rig) clock() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.now
-}
-
-func (r *rig) set(now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.now = now
 }
 
 // community builds the standard staff, grids and buildings.
 func (r *rig) community() *rig {
 	r.t.Helper()
-	c := communitytest.Seed(r.t, r.store, r.clock, communitytest.Spec{
+	c := communitytest.Seed(r.t, r.store, r.clock.Now, communitytest.Spec{
 		Staff: []communitytest.Member{
 			{Name: "张三", OpenID: "o-worker", Roles: []community.Role{community.RoleGridWorker}},
 			{Name: "李四", Roles: []community.Role{community.RoleGridWorker}},

@@ -119,7 +119,7 @@ func TestNumbersAndDeadlines(t *testing.T) {
 		first := r.submit(draft("o-a", "repair", &r.b3)).Ticket
 		second := r.submit(draft("o-b", "dispute", nil)).Ticket
 		// 00:30 in Shanghai is still the previous day in UTC.
-		r.set(time.Date(2026, 11, 27, 0, 30, 0, 0, time.FixedZone("CST", 8*3600)))
+		r.clock.Set(time.Date(2026, 11, 27, 0, 30, 0, 0, time.FixedZone("CST", 8*3600)))
 		next := r.submit(draft("o-c", "repair", &r.b5)).Ticket
 		for _, tc := range []struct{ got, want string }{
 			{first.Number, "2611260001"}, {second.Number, "2611260002"}, {next.Number, "2611270001"},
@@ -240,7 +240,7 @@ func TestDissatisfiedReopens(t *testing.T) {
 		if _, err := r.svc.Rate(ctx, "o-res", n, 4); userError(t, err) == "" {
 			t.Error("rating 4 accepted")
 		}
-		r.set(t0.Add(26 * time.Hour))
+		r.clock.Set(t0.Add(26 * time.Hour))
 		got, err := r.svc.Rate(ctx, "o-res", n, ticket.RatingDissatisfied)
 		if err != nil {
 			t.Fatal(err)
@@ -418,7 +418,7 @@ func TestUrge(t *testing.T) {
 		if _, err := r.svc.Urge(ctx, "o-other", n); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("urging someone else's ticket: %v, want ErrNotFound", err)
 		}
-		r.set(rc.Ticket.ResponseDue.Add(time.Minute))
+		r.clock.Set(rc.Ticket.ResponseDue.Add(time.Minute))
 		got, err := r.svc.Urge(ctx, "o-res", n)
 		if err != nil || got.UrgedAt == nil {
 			t.Fatalf("Urge = %+v, %v", got, err)
@@ -427,7 +427,7 @@ func TestUrge(t *testing.T) {
 		if msg := userError(t, err); !strings.Contains(msg, "已催办") || !strings.Contains(msg, "11月27日 16:31") {
 			t.Errorf("second urge: %q", msg)
 		}
-		r.set(rc.Ticket.ResponseDue.Add(25 * time.Hour))
+		r.clock.Set(rc.Ticket.ResponseDue.Add(25 * time.Hour))
 		if _, err := r.svc.Urge(ctx, "o-res", n); err != nil {
 			t.Errorf("urge a day later: %v", err)
 		}
@@ -444,7 +444,7 @@ func TestUrge(t *testing.T) {
 		// Without a grid supervisor, any supervisor; on a resolved ticket,
 		// no urging.
 		other := r.submit(draft("o-res", "repair", &r.b7)).Ticket
-		r.set(other.ResponseDue.Add(time.Second))
+		r.clock.Set(other.ResponseDue.Add(time.Second))
 		if _, err := r.svc.Urge(ctx, "o-res", other.Number); err != nil {
 			t.Fatal(err)
 		}
@@ -453,7 +453,7 @@ func TestUrge(t *testing.T) {
 		}
 		r.act(ticket.Action{Number: other.Number, Kind: ticket.ActAccept, By: r.worker2.ID})
 		r.act(ticket.Action{Number: other.Number, Kind: ticket.ActResolve, By: r.worker2.ID, Note: "好了"})
-		r.set(r.clock().Add(48 * time.Hour))
+		r.clock.Set(r.clock.Now().Add(48 * time.Hour))
 		if _, err := r.svc.Urge(ctx, "o-res", other.Number); !strings.Contains(userError(t, err), "已办结") {
 			t.Errorf("urging a resolved ticket: %v", err)
 		}
@@ -494,7 +494,7 @@ func TestSameIssue(t *testing.T) {
 		ctx := context.Background()
 		r := newRig(t, s).community()
 		first := r.submit(draft("o-1", "repair", &r.b3))
-		r.set(t0.Add(time.Hour))
+		r.clock.Set(t0.Add(time.Hour))
 		second := r.submit(draft("o-2", "repair", &r.b3))
 		third := r.submit(draft("o-3", "repair", &r.b3))
 		// The same resident again: their own tickets are not other
@@ -550,7 +550,7 @@ func TestSameIssue(t *testing.T) {
 		if rc := r.submit(draft("o-6", "repair", &r.b3)); rc.SameIssue != 3 || rc.Ticket.ParentID != first.Ticket.ID {
 			t.Errorf("after resolving two: SameIssue %d, parent %d; want 3 (o-2, o-3, by phone), %d (the root)", rc.SameIssue, rc.Ticket.ParentID, first.Ticket.ID)
 		}
-		r.set(t0.Add(49 * time.Hour))
+		r.clock.Set(t0.Add(49 * time.Hour))
 		if rc := r.submit(draft("o-7", "repair", &r.b3)); rc.SameIssue != 0 || rc.Ticket.ParentID != 0 {
 			t.Errorf("two days later: SameIssue %d, parent %d", rc.SameIssue, rc.Ticket.ParentID)
 		}
@@ -678,11 +678,11 @@ func TestSweep(t *testing.T) {
 			t.Helper()
 			esc, closed, err := r.svc.Sweep(ctx)
 			if err != nil || esc != wantEsc || closed != wantClosed {
-				t.Errorf("Sweep at %v = %d escalated, %d closed, %v; want %d, %d", r.clock(), esc, closed, err, wantEsc, wantClosed)
+				t.Errorf("Sweep at %v = %d escalated, %d closed, %v; want %d, %d", r.clock.Now(), esc, closed, err, wantEsc, wantClosed)
 			}
 		}
 		sweep(0, 0)
-		r.set(late.ResponseDue)
+		r.clock.Set(late.ResponseDue)
 		sweep(1, 0)
 		sweep(0, 0)
 		got, _, _ := r.svc.Get(ctx, late.Number)
@@ -698,9 +698,9 @@ func TestSweep(t *testing.T) {
 		}
 
 		// Several instances sweeping at once escalate a ticket once.
-		r.set(t0)
+		r.clock.Set(t0)
 		third := r.submit(draft("o-3", "medical", nil)).Ticket
-		r.set(third.ResponseDue.Add(time.Second))
+		r.clock.Set(third.ResponseDue.Add(time.Second))
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		total := 0
@@ -724,10 +724,10 @@ func TestSweep(t *testing.T) {
 
 		// Resolved and unrated for three days: closed as 默认满意.
 		r.act(ticket.Action{Number: answered.Number, Kind: ticket.ActResolve, By: r.mediator.ID, Note: "已调解"})
-		resolvedAt := r.clock()
-		r.set(resolvedAt.Add(tickets.RatingWindow - time.Second))
+		resolvedAt := r.clock.Now()
+		r.clock.Set(resolvedAt.Add(tickets.RatingWindow - time.Second))
 		sweep(0, 0)
-		r.set(resolvedAt.Add(tickets.RatingWindow))
+		r.clock.Set(resolvedAt.Add(tickets.RatingWindow))
 		sweep(0, 1)
 		sweep(0, 0)
 		got, _, _ = r.svc.Get(ctx, answered.Number)
@@ -745,9 +745,9 @@ func TestTodoAndList(t *testing.T) {
 		ctx := context.Background()
 		r := newRig(t, s).community()
 		old := r.submit(draft("o-1", "sanitation", &r.b3)).Ticket
-		r.set(t0.Add(20 * time.Minute))
+		r.clock.Set(t0.Add(20 * time.Minute))
 		newer := r.submit(draft("o-2", "repair", &r.b3)).Ticket
-		r.set(t0.Add(time.Hour))
+		r.clock.Set(t0.Add(time.Hour))
 		accepted := r.submit(draft("o-3", "repair", &r.b3)).Ticket
 		r.act(ticket.Action{Number: accepted.Number, Kind: ticket.ActAccept, By: r.worker.ID})
 		done := r.submit(draft("o-4", "repair", &r.b3)).Ticket
@@ -756,7 +756,7 @@ func TestTodoAndList(t *testing.T) {
 		r.submit(draft("o-5", "repair", &r.b7))
 		// At 17:00 the unaccepted ones are past their response deadlines
 		// (16:30 and 16:50); the accepted one is not overdue.
-		r.set(time.Date(2026, 11, 26, 17, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+		r.clock.Set(time.Date(2026, 11, 26, 17, 0, 0, 0, time.FixedZone("CST", 8*3600)))
 		todo, err := r.svc.Todo(ctx, r.worker.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -811,7 +811,7 @@ func TestStats(t *testing.T) {
 		t2 := r.submit(draft("o-2", "repair", &r.b3)).Ticket
 		r.submit(draft("o-3", "dispute", &r.b3)) // t3
 		t4 := r.submit(draft("o-4", "repair", &r.b5)).Ticket
-		r.set(t0.Add(time.Hour))
+		r.clock.Set(t0.Add(time.Hour))
 		for _, tk := range []ticket.Ticket{t1, t4} {
 			r.act(ticket.Action{Number: tk.Number, Kind: ticket.ActAccept, By: tk.AssigneeID})
 			r.act(ticket.Action{Number: tk.Number, Kind: ticket.ActResolve, By: tk.AssigneeID, Note: "好"})
@@ -819,17 +819,17 @@ func TestStats(t *testing.T) {
 		if _, err := r.svc.Rate(ctx, "o-1", t1.Number, 1); err != nil {
 			t.Fatal(err)
 		}
-		r.set(t2.ResponseDue.Add(time.Hour))
+		r.clock.Set(t2.ResponseDue.Add(time.Hour))
 		r.act(ticket.Action{Number: t2.Number, Kind: ticket.ActAccept, By: r.worker.ID})
 		r.act(ticket.Action{Number: t2.Number, Kind: ticket.ActResolve, By: r.worker.ID, Note: "好"})
 		if _, err := r.svc.Rate(ctx, "o-2", t2.Number, 3); err != nil {
 			t.Fatal(err)
 		}
 		// Outside the period.
-		r.set(t0.Add(24 * time.Hour))
+		r.clock.Set(t0.Add(24 * time.Hour))
 		r.submit(draft("o-5", "repair", &r.b3))
 
-		r.set(t2.ResponseDue.Add(2 * time.Hour))
+		r.clock.Set(t2.ResponseDue.Add(2 * time.Hour))
 		got, err := r.svc.Stats(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -50,18 +51,12 @@ func newRobot(t *testing.T) *robot {
 	return r
 }
 
-// wait polls until n staff alerts arrived (they are delivered
-// asynchronously; the timeout is generous, not a speed check).
+// wait returns the staff alerts once at least n arrived (they are
+// delivered asynchronously; the timeout only bounds a broken run).
 func (r *robot) wait(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got := r.got()
-		if len(got) >= n || time.Now().After(deadline) {
-			return got
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	bottest.WaitFor(t, 30*time.Second, fmt.Sprintf("%d staff alerts", n), func() bool { return len(r.got()) >= n })
+	return r.got()
 }
 
 func (r *robot) got() []string {
@@ -153,17 +148,10 @@ func say(t *testing.T, sim *wechat.Simulator, m wechat.SimMessage) string {
 	return reply
 }
 
-// engines runs fn on SQLite and, when available, on a fresh PostgreSQL
-// database.
-func engines(t *testing.T, fn func(t *testing.T, dbURL string)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, storagetest.SQLiteURL(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, storagetest.PostgresURL(t)) })
-}
-
 // TestEndToEnd drives the real server through signed webhook calls in every
 // message mode: follow, register a profile, look it up, ask for a person.
 func TestEndToEnd(t *testing.T) {
-	engines(t, func(t *testing.T, dbURL string) {
+	storagetest.EngineURLs(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
 		base := e.start(t)
 		for _, mode := range []wechat.Mode{wechat.ModePlain, wechat.ModeCompat, wechat.ModeSafe} {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
+	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/wechat"
 	"github.com/tongxin/tongxin/wechat/wechattest"
 )
@@ -39,21 +41,26 @@ func admin(t *testing.T, base, method, path string, body any) (int, map[string]a
 	return resp.StatusCode, out
 }
 
-// pushes waits until a customer-service text to openid contains want.
+// pushes waits until a customer-service text to openid contains want and
+// returns it.
 func pushes(t *testing.T, fake *wechattest.FakeAPI, openid, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var got string
+	defer func() {
+		if got == "" { // WaitFor gave up: show what did arrive
+			t.Logf("pushes: %+v", fake.CustomTexts())
+		}
+	}()
+	bottest.WaitFor(t, 30*time.Second, fmt.Sprintf("a push to %s containing %q", openid, want), func() bool {
 		for _, c := range fake.CustomTexts() {
 			if c.ToUser == openid && strings.Contains(c.Content, want) {
-				return c.Content
+				got = c.Content
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no push to %s containing %q; pushes: %+v", openid, want, fake.CustomTexts())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	})
+	return got
 }
 
 var numberRe = regexp.MustCompile(`编号:(\d{1,10})`)
@@ -63,7 +70,7 @@ var numberRe = regexp.MustCompile(`编号:(\d{1,10})`)
 // worker gets a push and works it from WeChat, the resident is told at each
 // step, rates 不满意 (reopening it), then 满意, and the operator exports.
 func TestServiceRequestLoop(t *testing.T) {
-	engines(t, func(t *testing.T, dbURL string) {
+	storagetest.EngineURLs(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
 		e.vars["TONGXIN_QUIET_HOURS"] = "off"
 		base := e.start(t)

@@ -15,10 +15,13 @@ import (
 )
 
 // Member is a staff member to create; a non-empty OpenID binds them with
-// their one-time code as they would from WeChat.
+// their one-time code as they would from WeChat. A member left unbound
+// gets BindCode (ten characters, as the service hands out) instead of a
+// random code when it is set, so that a transcript can bind them.
 type Member struct {
 	Name, OpenID string
 	Roles        []community.Role
+	BindCode     string
 }
 
 // Building is a building to create by number, with its 楼栋长 and unit
@@ -56,6 +59,9 @@ type Seeded struct {
 func Seed(t testing.TB, store *storage.Store, now func() time.Time, spec Spec) Seeded {
 	t.Helper()
 	ctx := context.Background()
+	if now == nil {
+		now = time.Now
+	}
 	svc := cs.New(store, cs.Config{Now: now})
 	out := Seeded{Service: svc, Staff: map[string]community.Staff{}, Buildings: map[int]community.Building{}, Grids: map[string]community.Grid{}}
 	id := func(name string) int64 {
@@ -77,9 +83,16 @@ func Seed(t testing.TB, store *storage.Store, now func() time.Time, spec Spec) S
 		if err != nil {
 			t.Fatalf("communitytest: CreateStaff(%s): %v", m.Name, err)
 		}
-		if m.OpenID != "" {
+		switch {
+		case m.OpenID != "" && m.BindCode != "":
+			t.Fatalf("communitytest: %s has both an OpenID and a BindCode", m.Name)
+		case m.OpenID != "":
 			if st, err = svc.Bind(ctx, m.OpenID, code); err != nil {
 				t.Fatalf("communitytest: Bind(%s): %v", m.Name, err)
+			}
+		case m.BindCode != "":
+			if err := store.SetBindCode(ctx, st.ID, cs.HashBindCode(m.BindCode), now().Add(cs.BindCodeTTL)); err != nil {
+				t.Fatalf("communitytest: SetBindCode(%s): %v", m.Name, err)
 			}
 		}
 		out.Staff[m.Name] = st

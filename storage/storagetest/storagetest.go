@@ -101,13 +101,23 @@ func PostgresURL(t testing.TB) string {
 // when TONGXIN_TEST_POSTGRES_URL is set (see OpenPostgres).
 func Engines(t *testing.T, fn func(t *testing.T, s *storage.Store)) {
 	t.Helper()
+	EngineURLs(t, func(t *testing.T, dbURL string) {
+		t.Helper()
+		fn(t, openMigrated(t, dbURL))
+	})
+}
+
+// EngineURLs is Engines for tests that start the whole server: fn gets the
+// URL of an empty database (SQLiteURL, PostgresURL) rather than a Store.
+func EngineURLs(t *testing.T, fn func(t *testing.T, dbURL string)) {
+	t.Helper()
 	t.Run(storage.EngineSQLite, func(t *testing.T) {
 		t.Helper()
-		fn(t, Open(t))
+		fn(t, SQLiteURL(t))
 	})
 	t.Run(storage.EnginePostgres, func(t *testing.T) {
 		t.Helper()
-		fn(t, OpenPostgres(t))
+		fn(t, PostgresURL(t))
 	})
 }
 

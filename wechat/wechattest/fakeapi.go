@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tongxin/tongxin/bot/bottest"
 )
 
 // Credentials the fake accepts unless SetCredentials changes them.
@@ -187,23 +189,22 @@ func (f *FakeAPI) TemplateSends() []TemplateSend {
 	return out
 }
 
-// WaitTemplateSends polls until at least n template messages have been
+// WaitTemplateSends waits until at least n template messages have been
 // accepted and returns them; it fails t if that has not happened within
 // timeout, which should be generous.
 func (f *FakeAPI) WaitTemplateSends(t testing.TB, n int, timeout time.Duration) []TemplateSend {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		got := f.TemplateSends()
-		if len(got) >= n {
-			return got
+	var got []TemplateSend
+	defer func() {
+		if len(got) < n { // WaitFor gave up
+			t.Logf("wechattest: only %d template messages arrived", len(got))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("wechattest: got %d template messages after %s, want %d", len(got), timeout, n)
-			return got
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	}()
+	bottest.WaitFor(t, timeout, fmt.Sprintf("%d template messages at the fake WeChat API", n), func() bool {
+		got = f.TemplateSends()
+		return len(got) >= n
+	})
+	return got
 }
 
 // CustomTexts returns the accepted customer-service text messages, oldest
@@ -214,24 +215,23 @@ func (f *FakeAPI) CustomTexts() []CustomText {
 	return append([]CustomText(nil), f.texts...)
 }
 
-// WaitCustomTexts polls until at least n customer-service texts have been
+// WaitCustomTexts waits until at least n customer-service texts have been
 // accepted and returns them; it fails t if that has not happened within
 // timeout. It is for deliveries made asynchronously, not a speed check:
 // pick a generous timeout.
 func (f *FakeAPI) WaitCustomTexts(t testing.TB, n int, timeout time.Duration) []CustomText {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		got := f.CustomTexts()
-		if len(got) >= n {
-			return got
+	var got []CustomText
+	defer func() {
+		if len(got) < n { // WaitFor gave up
+			t.Logf("wechattest: only %d customer-service texts arrived", len(got))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("wechattest: got %d customer-service texts after %s, want %d", len(got), timeout, n)
-			return got
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	}()
+	bottest.WaitFor(t, timeout, fmt.Sprintf("%d customer-service texts at the fake WeChat API", n), func() bool {
+		got = f.CustomTexts()
+		return len(got) >= n
+	})
+	return got
 }
 
 // gate applies SetDelay and SetDown in front of every endpoint.

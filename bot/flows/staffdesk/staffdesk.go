@@ -59,9 +59,9 @@ func (d *desk) staff(h func(ctx context.Context, s community.Staff, m *bot.Messa
 // bindCmd links the sender's openid to a staff record (绑定 <code>).
 func (d *desk) bindCmd() bot.Handler {
 	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
-		code := strings.TrimSpace(strings.TrimPrefix(bot.Normalize(m.Text), "绑定"))
+		code := strings.Trim(strings.TrimPrefix(bot.Normalize(m.Text), "绑定"), " :,")
 		if code == "" {
-			return bot.Text("请回复 绑定 加绑定码，例如：绑定 123456"), nil
+			return bot.Text("请回复 绑定 加绑定码，例如：绑定 K7M2Q9XHPR"), nil
 		}
 		s, err := d.dir.Bind(ctx, m.OpenID, code)
 		if err != nil {
@@ -99,12 +99,18 @@ func (d *desk) todoCmd() bot.Handler {
 	})
 }
 
-// act returns the handler of one staff action.
-func (d *desk) act(kind ticket.ActionKind, usage string, needRest bool, done func(t ticket.Ticket) string) bot.Handler {
+// act returns the handler of one staff action: verb, then the number,
+// then (when example is set) the note or name the action needs.
+func (d *desk) act(kind ticket.ActionKind, verb, example string, done func(t ticket.Ticket) string) bot.Handler {
 	return d.staff(func(ctx context.Context, s community.Staff, m *bot.Message) (bot.Reply, error) {
 		number, rest := parse(m)
-		if number == "" || (needRest && rest == "") {
-			return bot.Text("请按格式回复：" + usage), nil
+		if number == "" || (example != "" && rest == "") {
+			// Show the format with the number they typed, if any.
+			n := number
+			if n == "" {
+				n = "2611260001"
+			}
+			return bot.Text(strings.TrimSpace("请按格式回复：" + verb + " " + n + " " + example)), nil
 		}
 		a := ticket.Action{Number: number, Kind: kind, By: s.ID, Note: rest}
 		if kind == ticket.ActTransfer {
@@ -123,28 +129,28 @@ func (d *desk) act(kind ticket.ActionKind, usage string, needRest bool, done fun
 
 // acceptCmd takes a request on (受理 编号).
 func (d *desk) acceptCmd() bot.Handler {
-	return d.act(ticket.ActAccept, "受理 2611260001", false, func(t ticket.Ticket) string {
+	return d.act(ticket.ActAccept, "受理", "", func(t ticket.Ticket) string {
 		return fmt.Sprintf("已受理 %s，已告知居民。请在 %s 前办结。", t.Number, bot.When(t.ResolveDue))
 	})
 }
 
 // resolveCmd marks a request done (办结 编号 说明).
 func (d *desk) resolveCmd() bot.Handler {
-	return d.act(ticket.ActResolve, "办结 2611260001 已更换楼道灯", true, func(t ticket.Ticket) string {
+	return d.act(ticket.ActResolve, "办结", "已更换楼道灯", func(t ticket.Ticket) string {
 		return "已办结 " + t.Number + "，已请居民评价。"
 	})
 }
 
 // returnCmd sends a request back to the dispatcher (退回 编号 原因).
 func (d *desk) returnCmd() bot.Handler {
-	return d.act(ticket.ActReturn, "退回 2611260001 不属于本网格", true, func(t ticket.Ticket) string {
+	return d.act(ticket.ActReturn, "退回", "不属于本网格", func(t ticket.Ticket) string {
 		return "已退回 " + t.Number + "，将重新分派。"
 	})
 }
 
 // transferCmd hands a request to a colleague (转派 编号 姓名).
 func (d *desk) transferCmd() bot.Handler {
-	return d.act(ticket.ActTransfer, "转派 2611260001 张三", true, func(t ticket.Ticket) string {
+	return d.act(ticket.ActTransfer, "转派", "张三", func(t ticket.Ticket) string {
 		return "已转派 " + t.Number + " 给 " + t.AssigneeName + "，已通知对方和居民。"
 	})
 }

@@ -1,0 +1,124 @@
+package staffdesk_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
+	cm "github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/flows"
+	"github.com/tongxin/tongxin/bot/flows/report"
+	"github.com/tongxin/tongxin/bot/flows/staffdesk"
+	cs "github.com/tongxin/tongxin/community"
+	"github.com/tongxin/tongxin/community/communitytest"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/notify/notifytest"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/storage/storagetest"
+	"github.com/tongxin/tongxin/tickets"
+	"github.com/tongxin/tongxin/workcal"
+)
+
+// community seeds the staff every transcript works with, through the real
+// community and ticket services. Residents file requests with the report
+// flow (报修), which routes building 1-3 to 张网格, building 4 to 刘网格
+// and building 5 (in no grid) to the duty staff.
+//
+//	o-grid     张网格  grid worker of 一网格 (buildings 1-3)
+//	o-grid2    刘网格  grid worker of 二网格 (building 4)
+//	o-boss     李主任  supervisor of both grids
+//	o-duty     王值班  duty
+//	o-mediate  赵调解  mediator
+//	o-liming   李明    grid worker; a second 李明 has not bound WeChat
+//	(unbound)  陈新    grid worker whose bind code is K7M2Q9XHPR
+func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.Deps {
+	t.Helper()
+	// The outbox only queues: what staff and residents are told is the
+	// tickets service's to test, what staff read in WeChat is this one's.
+	queue := notifytest.Queue(t, store, notify.Config{})
+	worker := []cm.Role{cm.RoleGridWorker}
+	c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{
+		Staff: []communitytest.Member{
+			{Name: "张网格", OpenID: "o-grid", Roles: worker},
+			{Name: "刘网格", OpenID: "o-grid2", Roles: worker},
+			{Name: "李主任", OpenID: "o-boss", Roles: []cm.Role{cm.RoleSupervisor}},
+			{Name: "王值班", OpenID: "o-duty", Roles: []cm.Role{cm.RoleDuty}},
+			{Name: "赵调解", OpenID: "o-mediate", Roles: []cm.Role{cm.RoleMediator}},
+			{Name: "李明", OpenID: "o-liming", Roles: worker},
+			{Name: "李明", Roles: worker},
+			{Name: "陈新", Roles: worker, BindCode: "K7M2Q9XHPR"},
+		},
+		Buildings: []communitytest.Building{{Number: 1}, {Number: 2}, {Number: 3}, {Number: 4}, {Number: 5}},
+		Grids: []communitytest.Grid{
+			{Name: "一网格", Worker: "张网格", Supervisor: "李主任", Buildings: []int{1, 2, 3}},
+			{Name: "二网格", Worker: "刘网格", Supervisor: "李主任", Buildings: []int{4}},
+		},
+	})
+	return flows.Deps{
+		Residents: store,
+		Community: c.Service,
+		Tickets:   tickets.New(store, queue, workcal.Builtin(), tickets.Config{Now: clock.Now}),
+		Now:       clock.Now,
+	}
+}
+
+// router has the staff desk and, to file the requests staff work, the
+// report flow.
+func router(t *testing.T, d flows.Deps, clock *bottest.Clock) *bot.Router {
+	t.Helper()
+	r := bot.NewRouter(&bot.MemorySessions{Now: clock.Now})
+	r.Now = clock.Now
+	r.Residents = d.Residents
+	for _, register := range []flows.Register{staffdesk.Register, report.Register} {
+		if err := register(r, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
+// TestTranscripts replays testdata/*.txt, each on a fresh database of each
+// engine. The clock starts on Thursday 2026-11-26 09:00 in Shanghai, a
+// working day, so a request filed then is due an answer by 15:30.
+func TestTranscripts(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no transcripts")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+				clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+				bottest.Transcript(t, router(t, community(t, store, clock), clock), clock, f)
+			})
+		})
+	}
+}
+
+// TestInactiveStaffAreRefused: a staff member deactivated by the operator
+// is told so at their next command, whatever it is.
+func TestInactiveStaffAreRefused(t *testing.T) {
+	store := storagetest.Open(t)
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+	d := community(t, store, clock)
+	r := router(t, d, clock)
+	ctx := context.Background()
+	st, err := d.Community.StaffByOpenID(ctx, "o-grid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	if _, err := d.Community.(*cs.Service).PatchStaff(ctx, st.ID, cs.StaffPatch{Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"待办", "受理 2611260001", "办结 2611260001 已修好"} {
+		got, err := r.Handle(ctx, &bot.Message{OpenID: "o-grid", Kind: bot.KindText, Text: text})
+		if err != nil || !strings.Contains(got.Text, "账号已停用") {
+			t.Errorf("%s from a deactivated worker: %q, %v", text, got.Text, err)
+		}
+	}
+}
