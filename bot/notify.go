@@ -39,8 +39,9 @@ type Notice struct {
 	Key string
 }
 
-// RoleDuty addresses the staff on duty.
-const RoleDuty = "role:duty"
+// DutyStaff addresses a notice to the staff on duty (their group robot)
+// rather than one person: community.RoleDuty is the role, this the address.
+const DutyStaff = "role:duty"
 
 // Notifier delivers notices. Implementations decide the channel.
 type Notifier interface {
@@ -76,7 +77,7 @@ func HumanHandler(n Notifier, residents Residents, now func() time.Time) Handler
 		t := now().UTC()
 		err := n.Notify(ctx, Notice{
 			Kind:   "human_request",
-			To:     RoleDuty,
+			To:     DutyStaff,
 			Text:   who + " 请求人工服务，请尽快通过公众号客服或电话联系。",
 			Staff:  true,
 			Urgent: true,

@@ -361,7 +361,7 @@ func (s *Service) tellAdmins(ctx context.Context, tx *storage.Tx, st community.S
 	if sent {
 		return nil
 	}
-	n.To, n.Key = bot.RoleDuty, key
+	n.To, n.Key = bot.DutyStaff, key
 	_, err = s.cfg.Notices.Enqueue(ctx, tx, n)
 	return err
 }

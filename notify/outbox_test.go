@@ -237,7 +237,7 @@ func TestChannelsSendTheExactJSON(t *testing.T) {
 			}
 		}
 		// Staff alert to a role goes to the WeCom robot.
-		robot := r.wait(t, r.notify(t, bot.Notice{Kind: "human_request", To: bot.RoleDuty, Text: "居民请求人工服务", Key: "k-robot", Staff: true}))
+		robot := r.wait(t, r.notify(t, bot.Notice{Kind: "human_request", To: bot.DutyStaff, Text: "居民请求人工服务", Key: "k-robot", Staff: true}))
 		if robot.Status != storage.NotificationSent || robot.Channel != notify.ChannelRobot {
 			t.Errorf("robot: %+v", robot)
 		}
@@ -518,7 +518,7 @@ func TestStaffAlertsNeedARobot(t *testing.T) {
 	cfg := fastConfig()
 	cfg.RobotKey = ""
 	r := newRig(t, store, cfg)
-	n := r.wait(t, r.notify(t, bot.Notice{Kind: "human_request", To: bot.RoleDuty, Text: "居民请求人工服务", Key: "k-norobot", Staff: true}))
+	n := r.wait(t, r.notify(t, bot.Notice{Kind: "human_request", To: bot.DutyStaff, Text: "居民请求人工服务", Key: "k-norobot", Staff: true}))
 	if n.Status != storage.NotificationFailed || !strings.Contains(n.LastError, "TONGXIN_WECOM_ROBOT_KEY") {
 		t.Errorf("staff alert without a robot: %+v, want failed naming the setting", n)
 	}
@@ -528,7 +528,7 @@ func TestStaffAlertsNeedARobot(t *testing.T) {
 	r2.robot.mu.Lock()
 	r2.robot.code, r2.robot.failures = 45009, 1
 	r2.robot.mu.Unlock()
-	id := r2.notify(t, bot.Notice{Kind: "human_request", To: bot.RoleDuty, Text: "限流", Key: "k-limited", Staff: true})
+	id := r2.notify(t, bot.Notice{Kind: "human_request", To: bot.DutyStaff, Text: "限流", Key: "k-limited", Staff: true})
 	if n := r2.wait(t, id); n.Status != storage.NotificationSent || n.Attempts != 2 {
 		t.Errorf("rate-limited robot: %+v, want sent after a retry", n)
 	}

@@ -224,7 +224,7 @@ func TestStaffGroupText(t *testing.T) {
 			}
 		}
 		unbound := r.submit(draft("o-res7", "repair", &r.b7)).Ticket.Number
-		if p := r.payload(unbound, tickets.NoticeNew, bot.RoleDuty); strings.Contains(p.Text, "13800138000") || p.GroupText != "" {
+		if p := r.payload(unbound, tickets.NoticeNew, bot.DutyStaff); strings.Contains(p.Text, "13800138000") || p.GroupText != "" {
 			t.Errorf("duty group notice %+v", p)
 		}
 

@@ -124,7 +124,7 @@ func (s *Service) toResident(ctx context.Context, tx *storage.Tx, t ticket.Ticke
 // the duty staff's group, saying whom to pass it on to. A nil st means
 // nobody in particular: the duty staff.
 func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *community.Staff, t ticket.Ticket, kind, key, text string, at time.Time) error {
-	to := bot.RoleDuty
+	to := bot.DutyStaff
 	switch {
 	case st != nil && st.OpenID != "":
 		to = st.OpenID

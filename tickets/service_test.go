@@ -73,7 +73,7 @@ func TestRouting(t *testing.T) {
 			{
 				name: "unbound grid worker through the duty group", category: "repair", building: &r.b7,
 				assignee: r.worker2.ID,
-				want:     []notice{{tickets.NoticeNew, bot.RoleDuty, true}},
+				want:     []notice{{tickets.NoticeNew, bot.DutyStaff, true}},
 			},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestRouting(t *testing.T) {
 		}
 		// The unbound worker's notice names them for the duty staff.
 		rc := r.submit(draft("o-res-b7", "repair", &r.b7))
-		if text := r.text(rc.Ticket.Number, tickets.NoticeNew, bot.RoleDuty); !strings.Contains(text, "李四") || strings.Contains(text, "13800138000") {
+		if text := r.text(rc.Ticket.Number, tickets.NoticeNew, bot.DutyStaff); !strings.Contains(text, "李四") || strings.Contains(text, "13800138000") {
 			t.Errorf("duty group text %q: want the assignee's name and no full phone number", text)
 		}
 		if text := r.text(r.submit(draft("o-res-x", "repair", &r.b3)).Ticket.Number, tickets.NoticeNew, "o-worker"); !strings.Contains(text, "13800138000") {
@@ -106,7 +106,7 @@ func TestRoutingWithoutStaff(t *testing.T) {
 		if rc.Ticket.AssigneeID != 0 || rc.Ticket.Place != "未说明地点" {
 			t.Errorf("ticket = %+v, want no assignee", rc.Ticket)
 		}
-		want := []notice{{tickets.NoticeNew, bot.RoleDuty, true}}
+		want := []notice{{tickets.NoticeNew, bot.DutyStaff, true}}
 		if diff := cmp.Diff(want, r.notices(rc.Ticket.Number)); diff != "" {
 			t.Errorf("notifications mismatch (-want +got):\n%s", diff)
 		}
@@ -335,7 +335,7 @@ func TestReturnAndTransfer(t *testing.T) {
 		want := []notice{
 			{tickets.NoticeNew, "o-worker", true}, {tickets.NoticeCopy, "o-head", true}, {tickets.NoticeCopy, "o-unit", true},
 			{tickets.NoticeAssigned, "o-duty", true}, {tickets.NoticeReturned, "o-res", false},
-			{tickets.NoticeAssigned, bot.RoleDuty, true}, {tickets.NoticeTransferred, "o-res", false},
+			{tickets.NoticeAssigned, bot.DutyStaff, true}, {tickets.NoticeTransferred, "o-res", false},
 			{tickets.NoticeAccepted, "o-res", false},
 		}
 		if diff := cmp.Diff(want, r.notices(n)); diff != "" {
