@@ -249,6 +249,11 @@ func (q *queries) EraseNotifications(ctx context.Context, openid string) (int, e
 	return int(n), nil
 }
 
+// toPurge selects the notifications whose delivery ended and whose content
+// is still there; it is the predicate of the partial index
+// notifications_to_purge, word for word, so that the planner uses it.
+const toPurge = `status <> 'pending' AND payload <> '` + ErasedPayload + `'`
+
 // PurgeNotifications erases up to limit notifications whose delivery
 // ended (sent, failed or dropped) before before and that are not erased
 // yet, oldest first, blanking the recipient of those to residents (staff
@@ -257,9 +262,9 @@ func (q *queries) PurgeNotifications(ctx context.Context, before time.Time, limi
 	const query = `UPDATE notifications SET ` + tombstone + `,
 		recipient = CASE WHEN staff THEN recipient ELSE '' END
 		WHERE id IN (SELECT id FROM notifications
-			WHERE status IN ('sent', 'failed', 'dropped') AND updated_at < ? AND payload <> ?
-			ORDER BY id LIMIT ?)`
-	res, err := q.ext.ExecContext(ctx, q.q(query), dbTime(before), ErasedPayload, limit)
+			WHERE ` + toPurge + ` AND updated_at < ?
+			ORDER BY updated_at, id LIMIT ?)`
+	res, err := q.ext.ExecContext(ctx, q.q(query), dbTime(before), limit)
 	if err != nil {
 		return 0, fmt.Errorf("storage.PurgeNotifications: %w", mapError(err))
 	}

@@ -15,6 +15,10 @@ UPDATE notifications SET subject = t.openid
       AND t.number = split_part(notifications.idem_key, ':', 2)
       AND t.openid <> '';
 CREATE INDEX notifications_by_subject ON notifications (subject) WHERE subject <> '';
+-- Retention looks for delivered notifications whose content is still
+-- there, by when delivery ended; once erased a row leaves this index.
+CREATE INDEX notifications_to_purge ON notifications (updated_at)
+    WHERE status <> 'pending' AND payload <> '{"erased":true}';
 
 -- anonymised_at marks a ticket whose personal fields were blanked (the
 -- resident was erased, or it was closed longer than the retention
@@ -36,5 +40,6 @@ CREATE TABLE erasures (
 DROP TABLE erasures;
 DROP INDEX tickets_to_anonymise;
 ALTER TABLE tickets DROP COLUMN anonymised_at;
+DROP INDEX notifications_to_purge;
 DROP INDEX notifications_by_subject;
 ALTER TABLE notifications DROP COLUMN subject;

@@ -10,6 +10,8 @@ UPDATE notifications SET subject = COALESCE((
     ), '')
     WHERE idem_key LIKE 'ticket:%:%';
 CREATE INDEX notifications_by_subject ON notifications (subject) WHERE subject <> '';
+CREATE INDEX notifications_to_purge ON notifications (updated_at)
+    WHERE status <> 'pending' AND payload <> '{"erased":true}';
 
 ALTER TABLE tickets ADD COLUMN anonymised_at TIMESTAMP;
 CREATE INDEX tickets_to_anonymise ON tickets (closed_at) WHERE anonymised_at IS NULL AND status = 'closed';
@@ -26,5 +28,6 @@ CREATE TABLE erasures (
 DROP TABLE erasures;
 DROP INDEX tickets_to_anonymise;
 ALTER TABLE tickets DROP COLUMN anonymised_at;
+DROP INDEX notifications_to_purge;
 DROP INDEX notifications_by_subject;
 ALTER TABLE notifications DROP COLUMN subject;
