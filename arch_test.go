@@ -207,10 +207,11 @@ func ours(path string) bool {
 
 // within reports whether path is the module's directory dir or below it.
 // services are the packages that own rules and transactions (each
-// domain's service, the community, the outbox and the jobs runner);
+// domain's service, the community, the outbox, the jobs runner and
+// privacy, which runs every domain's erasure hook);
 // domainServices are the domains among them.
 var (
-	services       = []string{"community", "tickets", "activities", "clinic", "notify", "jobs"}
+	services       = []string{"community", "tickets", "activities", "clinic", "notify", "jobs", "privacy"}
 	domainServices = []string{"tickets", "activities", "clinic"}
 )
 

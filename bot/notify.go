@@ -15,6 +15,11 @@ type Notice struct {
 	Kind string
 	// To is a resident's or staff member's openid, or a role ("role:duty").
 	To string
+	// About, when set, is the openid of the resident the notice is about
+	// whoever receives it (a staff alert naming them), so that erasing the
+	// resident erases the notice too. Set it on every notice that carries
+	// a resident's name, phone or words.
+	About string
 	// Text is the message, short and in Chinese.
 	Text string
 	// GroupText, when set, replaces Text wherever the notice may be seen by
@@ -82,6 +87,7 @@ func HumanHandler(n Notifier, residents Residents, now func() time.Time) Handler
 			Staff:  true,
 			Urgent: true,
 			Fields: map[string]string{"title": "居民请求人工服务", "name": who},
+			About:  m.OpenID,
 			Key:    fmt.Sprintf("human:%s:%d", m.OpenID, t.Unix()/600),
 		})
 		if err != nil {

@@ -105,6 +105,15 @@ type Config struct {
 	// (TONGXIN_NOTIFY_RESCUE_AFTER).
 	NotifyRescueAfter time.Duration
 
+	// RetentionNotifications is how long the content of a delivered
+	// notification (sent, failed or dropped) is kept before it is erased
+	// (TONGXIN_RETENTION_NOTIFICATIONS).
+	RetentionNotifications time.Duration
+	// RetentionRecords is how long a closed record (a closed ticket, the
+	// profile of a resident who unfollowed) stays identifiable before it
+	// is anonymised (TONGXIN_RETENTION_RECORDS).
+	RetentionRecords time.Duration
+
 	// Open311Key is the api_key city platforms post GeoReport v2 requests
 	// with; empty refuses every POST (TONGXIN_OPEN311_API_KEY).
 	Open311Key string
@@ -167,16 +176,18 @@ func Default() Config {
 			AESKey:  DevWeChatAESKey,
 			APIBase: "https://api.weixin.qq.com",
 		},
-		WeCom:             WeCom{APIBase: "https://qyapi.weixin.qq.com"},
-		RatePerMinute:     20,
-		LogLevel:          slog.LevelInfo,
-		LogFormat:         "text",
-		HandlerTimeout:    4 * time.Second,
-		ShutdownTimeout:   15 * time.Second,
-		QuietHours:        "22:00-07:00",
-		NotifyJobTimeout:  40 * time.Second,
-		NotifyRescueAfter: time.Minute,
-		DevCredentials:    devNames(),
+		WeCom:                  WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		RatePerMinute:          20,
+		LogLevel:               slog.LevelInfo,
+		LogFormat:              "text",
+		HandlerTimeout:         4 * time.Second,
+		ShutdownTimeout:        15 * time.Second,
+		QuietHours:             "22:00-07:00",
+		NotifyJobTimeout:       40 * time.Second,
+		NotifyRescueAfter:      time.Minute,
+		RetentionNotifications: 30 * day,
+		RetentionRecords:       3 * year,
+		DevCredentials:         devNames(),
 	}
 }
 

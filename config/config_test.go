@@ -51,16 +51,18 @@ func TestLoadDefaults(t *testing.T) {
 			AESKey:  config.DevWeChatAESKey,
 			APIBase: "https://api.weixin.qq.com",
 		},
-		WeCom:             config.WeCom{APIBase: "https://qyapi.weixin.qq.com"},
-		RatePerMinute:     20,
-		LogLevel:          slog.LevelInfo,
-		LogFormat:         "text",
-		HandlerTimeout:    4 * time.Second,
-		ShutdownTimeout:   15 * time.Second,
-		QuietHours:        "22:00-07:00",
-		NotifyJobTimeout:  40 * time.Second,
-		NotifyRescueAfter: time.Minute,
-		DevCredentials:    strings.Fields(allDev),
+		WeCom:                  config.WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		RatePerMinute:          20,
+		LogLevel:               slog.LevelInfo,
+		LogFormat:              "text",
+		HandlerTimeout:         4 * time.Second,
+		ShutdownTimeout:        15 * time.Second,
+		QuietHours:             "22:00-07:00",
+		NotifyJobTimeout:       40 * time.Second,
+		NotifyRescueAfter:      time.Minute,
+		RetentionNotifications: 30 * 24 * time.Hour,
+		RetentionRecords:       3 * 365 * 24 * time.Hour,
+		DevCredentials:         strings.Fields(allDev),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(empty) mismatch (-want +got):\n%s", diff)
@@ -78,25 +80,27 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadEnvironment(t *testing.T) {
 	got, err := config.Load(env(map[string]string{
-		"TONGXIN_HTTP_ADDR":           "127.0.0.1:9000",
-		"TONGXIN_DATABASE_URL":        "postgres://tongxin@db:5432/tongxin?sslmode=disable",
-		"TONGXIN_REDIS_URL":           "redis://cache:6379/1",
-		"TONGXIN_WECHAT_APPID":        "wx1234567890abcdef",
-		"TONGXIN_WECHAT_SECRET":       "s3cr3t",
-		"TONGXIN_WECHAT_TOKEN":        "jianlin2024",
-		"TONGXIN_WECHAT_AES_KEY":      validAESKey,
-		"TONGXIN_WECHAT_API_BASE":     "http://127.0.0.1:4000/",
-		"TONGXIN_WECOM_ROBOT_KEY":     "robot-key",
-		"TONGXIN_WECOM_API_BASE":      "http://127.0.0.1:4001",
-		"TONGXIN_ADMIN_TOKEN":         "admin",
-		"TONGXIN_RATE_PER_MINUTE":     "0",
-		"TONGXIN_LOG_LEVEL":           "DEBUG",
-		"TONGXIN_LOG_FORMAT":          "json",
-		"TONGXIN_HANDLER_TIMEOUT":     "3500ms",
-		"TONGXIN_SHUTDOWN_TIMEOUT":    " 1m ",
-		"TONGXIN_QUIET_HOURS":         "OFF",
-		"TONGXIN_NOTIFY_JOB_TIMEOUT":  "30s",
-		"TONGXIN_NOTIFY_RESCUE_AFTER": "90s",
+		"TONGXIN_HTTP_ADDR":               "127.0.0.1:9000",
+		"TONGXIN_DATABASE_URL":            "postgres://tongxin@db:5432/tongxin?sslmode=disable",
+		"TONGXIN_REDIS_URL":               "redis://cache:6379/1",
+		"TONGXIN_WECHAT_APPID":            "wx1234567890abcdef",
+		"TONGXIN_WECHAT_SECRET":           "s3cr3t",
+		"TONGXIN_WECHAT_TOKEN":            "jianlin2024",
+		"TONGXIN_WECHAT_AES_KEY":          validAESKey,
+		"TONGXIN_WECHAT_API_BASE":         "http://127.0.0.1:4000/",
+		"TONGXIN_WECOM_ROBOT_KEY":         "robot-key",
+		"TONGXIN_WECOM_API_BASE":          "http://127.0.0.1:4001",
+		"TONGXIN_ADMIN_TOKEN":             "admin",
+		"TONGXIN_RATE_PER_MINUTE":         "0",
+		"TONGXIN_LOG_LEVEL":               "DEBUG",
+		"TONGXIN_LOG_FORMAT":              "json",
+		"TONGXIN_HANDLER_TIMEOUT":         "3500ms",
+		"TONGXIN_SHUTDOWN_TIMEOUT":        " 1m ",
+		"TONGXIN_QUIET_HOURS":             "OFF",
+		"TONGXIN_NOTIFY_JOB_TIMEOUT":      "30s",
+		"TONGXIN_NOTIFY_RESCUE_AFTER":     "90s",
+		"TONGXIN_RETENTION_NOTIFICATIONS": "14d",
+		"TONGXIN_RETENTION_RECORDS":       "2y",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -112,16 +116,18 @@ func TestLoadEnvironment(t *testing.T) {
 			AESKey:  validAESKey,
 			APIBase: "http://127.0.0.1:4000",
 		},
-		WeCom:             config.WeCom{RobotKey: "robot-key", APIBase: "http://127.0.0.1:4001"},
-		AdminToken:        "admin",
-		RatePerMinute:     0,
-		LogLevel:          slog.LevelDebug,
-		LogFormat:         "json",
-		HandlerTimeout:    3500 * time.Millisecond,
-		ShutdownTimeout:   time.Minute,
-		QuietHours:        "off",
-		NotifyJobTimeout:  30 * time.Second,
-		NotifyRescueAfter: 90 * time.Second,
+		WeCom:                  config.WeCom{RobotKey: "robot-key", APIBase: "http://127.0.0.1:4001"},
+		AdminToken:             "admin",
+		RatePerMinute:          0,
+		LogLevel:               slog.LevelDebug,
+		LogFormat:              "json",
+		HandlerTimeout:         3500 * time.Millisecond,
+		ShutdownTimeout:        time.Minute,
+		QuietHours:             "off",
+		NotifyJobTimeout:       30 * time.Second,
+		NotifyRescueAfter:      90 * time.Second,
+		RetentionNotifications: 14 * 24 * time.Hour,
+		RetentionRecords:       2 * 365 * 24 * time.Hour,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
@@ -184,6 +190,8 @@ TONGXIN_HANDLER_TIMEOUT = "2s"
 TONGXIN_SHUTDOWN_TIMEOUT = "30s"
 TONGXIN_QUIET_HOURS = "12:30-14:00"
 TONGXIN_NOTIFY_RESCUE_AFTER = "41s"
+TONGXIN_RETENTION_NOTIFICATIONS = "7d"
+TONGXIN_RETENTION_RECORDS = "5y"
 
 [bot]
 welcome = "欢迎关注"
@@ -226,17 +234,19 @@ id = "tplReminder"
 			AESKey:  validAESKey,
 			APIBase: "https://wechat.example",
 		},
-		WeCom:             config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
-		AdminToken:        "fileadmin",
-		RatePerMinute:     30,
-		LogLevel:          slog.LevelError,
-		LogFormat:         "json",
-		HandlerTimeout:    2 * time.Second,
-		ShutdownTimeout:   30 * time.Second,
-		QuietHours:        "12:30-14:00",
-		NotifyJobTimeout:  40 * time.Second,
-		NotifyRescueAfter: 41 * time.Second,
-		File:              path,
+		WeCom:                  config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
+		AdminToken:             "fileadmin",
+		RatePerMinute:          30,
+		LogLevel:               slog.LevelError,
+		LogFormat:              "json",
+		HandlerTimeout:         2 * time.Second,
+		ShutdownTimeout:        30 * time.Second,
+		QuietHours:             "12:30-14:00",
+		NotifyJobTimeout:       40 * time.Second,
+		NotifyRescueAfter:      41 * time.Second,
+		RetentionNotifications: 7 * 24 * time.Hour,
+		RetentionRecords:       5 * 365 * 24 * time.Hour,
+		File:                   path,
 		Bot: config.Bot{
 			Welcome:  "欢迎关注",
 			Help:     "帮助文本",
@@ -452,6 +462,40 @@ func TestLoadNotifyJobTimeout(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), w) {
 				t.Errorf("Load(%v) error = %v, want one containing %q", c.vars, err, w)
 			}
+		}
+	}
+}
+
+func TestLoadRetention(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, c := range []struct {
+		in    string
+		want  time.Duration
+		shown string
+	}{
+		{"30d", 30 * day, "30d"},
+		{"3y", 3 * 365 * day, "3y"},
+		{"720h", 30 * day, "30d"},
+		{"1095d", 3 * 365 * day, "3y"},
+		{"36h", 36 * time.Hour, "36h0m0s"},
+		{"100y", 100 * 365 * day, "100y"},
+	} {
+		for _, name := range []string{"TONGXIN_RETENTION_NOTIFICATIONS", "TONGXIN_RETENTION_RECORDS"} {
+			cfg, err := config.Load(env(map[string]string{name: c.in}))
+			if err != nil {
+				t.Errorf("Load(%s=%s): %v", name, c.in, err)
+				continue
+			}
+			got := map[string]time.Duration{"TONGXIN_RETENTION_NOTIFICATIONS": cfg.RetentionNotifications, "TONGXIN_RETENTION_RECORDS": cfg.RetentionRecords}[name]
+			if got != c.want || cfg.Redacted()[name] != c.shown {
+				t.Errorf("Load(%s=%s) = %v shown %q, want %v shown %q", name, c.in, got, cfg.Redacted()[name], c.want, c.shown)
+			}
+		}
+	}
+	for _, bad := range []string{"30", "thirty days", "0d", "-1y", "0s", "101y", "1.5y", "d"} {
+		_, err := config.Load(env(map[string]string{"TONGXIN_RETENTION_RECORDS": bad}))
+		if err == nil || !strings.Contains(err.Error(), "TONGXIN_RETENTION_RECORDS") {
+			t.Errorf("Load(TONGXIN_RETENTION_RECORDS=%s) error = %v, want one naming the variable", bad, err)
 		}
 	}
 }

@@ -140,6 +140,62 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{name: "TONGXIN_RETENTION_NOTIFICATIONS",
+		set:   func(c *Config, v string) error { return parseRetention(&c.RetentionNotifications, v) },
+		get:   func(c Config) string { return formatRetention(c.RetentionNotifications) },
+		check: func(c Config) error { return positive(c.RetentionNotifications) }},
+	{name: "TONGXIN_RETENTION_RECORDS",
+		set:   func(c *Config, v string) error { return parseRetention(&c.RetentionRecords, v) },
+		get:   func(c Config) string { return formatRetention(c.RetentionRecords) },
+		check: func(c Config) error { return positive(c.RetentionRecords) }},
+}
+
+// day and year are the units of retention periods; a year is 365 days.
+const (
+	day  = 24 * time.Hour
+	year = 365 * day
+)
+
+// parseRetention reads a retention period: whole days ("30d"), whole
+// years of 365 days ("3y") or a Go duration ("720h"), since nobody should
+// have to work out three years in hours.
+func parseRetention(dst *time.Duration, v string) error {
+	const want = "want a period such as 30d (days), 3y (years of 365 days) or 720h, got %q"
+	unit := time.Duration(0)
+	switch {
+	case strings.HasSuffix(v, "d"):
+		unit = day
+	case strings.HasSuffix(v, "y"):
+		unit = year
+	}
+	if unit == 0 {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf(want, v)
+		}
+		*dst = d
+		return nil
+	}
+	// A hundred years is forever enough, and far from time.Duration's
+	// limit of about 292.
+	n, err := strconv.Atoi(v[:len(v)-1])
+	if err != nil || time.Duration(n) > 100*year/unit {
+		return fmt.Errorf(want, v)
+	}
+	*dst = time.Duration(n) * unit
+	return nil
+}
+
+// formatRetention shows a period as parseRetention reads it, in years or
+// days when it is whole.
+func formatRetention(d time.Duration) string {
+	switch {
+	case d > 0 && d%year == 0:
+		return strconv.Itoa(int(d/year)) + "y"
+	case d > 0 && d%day == 0:
+		return strconv.Itoa(int(d/day)) + "d"
+	}
+	return d.String()
 }
 
 // rescueMargin is how much longer than the job timeout

@@ -62,7 +62,7 @@ func (s *Server) retryNotification(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, bot.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no notification with that id")
 	case errors.Is(err, bot.ErrConflict):
-		writeError(w, http.StatusConflict, "conflict", "only failed or dropped notifications can be retried")
+		writeError(w, http.StatusConflict, "conflict", "only failed or dropped notifications whose content was not erased can be retried")
 	case err != nil:
 		s.internal(w, r, "retry notification", err)
 	default:

@@ -142,7 +142,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) (int
 		due = o.cfg.Quiet.Release(due)
 	}
 	row := &storage.Notification{
-		IdemKey: n.Key, Kind: n.Kind, Recipient: n.To, Staff: n.Staff || isRole(n.To),
+		IdemKey: n.Key, Kind: n.Kind, Recipient: n.To, Subject: n.About, Staff: n.Staff || isRole(n.To),
 		Urgent: n.Urgent, Payload: string(raw), NotBefore: due,
 	}
 	created, err := tx.InsertNotification(ctx, row)

@@ -24,11 +24,17 @@ type Notification struct {
 	ID      int64  `db:"id" json:"id"`
 	IdemKey string `db:"idem_key" json:"idem_key"`
 	Kind    string `db:"kind" json:"kind"`
-	// Recipient is an openid or a role ("role:duty").
+	// Recipient is an openid or a role ("role:duty"); empty once the
+	// resident it went to was erased, or its retention ran out.
 	Recipient string `db:"recipient" json:"recipient"`
-	Staff     bool   `db:"staff" json:"staff"`
-	Urgent    bool   `db:"urgent" json:"urgent"`
-	// Payload is the JSON the channels render (text, template fields, link).
+	// Subject is the openid of the resident the notification is about,
+	// whoever receives it; empty when it is about nobody in particular.
+	// Not listed: it names a resident, as the payload does.
+	Subject string `db:"subject" json:"-"`
+	Staff   bool   `db:"staff" json:"staff"`
+	Urgent  bool   `db:"urgent" json:"urgent"`
+	// Payload is the JSON the channels render (text, template fields,
+	// link), or ErasedPayload.
 	Payload   string `db:"payload" json:"-"`
 	Status    string `db:"status" json:"status"`
 	Channel   string `db:"channel" json:"channel,omitempty"`
@@ -48,7 +54,7 @@ func (n *Notification) normalise() {
 	utc(n.SentAt)
 }
 
-const notificationColumns = `id, idem_key, kind, recipient, staff, urgent, payload, status, channel,
+const notificationColumns = `id, idem_key, kind, recipient, subject, staff, urgent, payload, status, channel,
 	attempts, last_error, not_before, created_at, updated_at, sent_at`
 
 // InsertNotification adds n as pending, unless a notification with the same
@@ -56,8 +62,8 @@ const notificationColumns = `id, idem_key, kind, recipient, staff, urgent, paylo
 // It fills n.ID, n.Status and the timestamps.
 func (q *queries) InsertNotification(ctx context.Context, n *Notification) (created bool, err error) {
 	const insert = `
-		INSERT INTO notifications (idem_key, kind, recipient, staff, urgent, payload, status, not_before, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+		INSERT INTO notifications (idem_key, kind, recipient, subject, staff, urgent, payload, status, not_before, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
 		ON CONFLICT (idem_key) DO NOTHING
 		RETURNING id`
 	if n.IdemKey == "" || n.Kind == "" || n.Recipient == "" {
@@ -69,7 +75,7 @@ func (q *queries) InsertNotification(ctx context.Context, n *Notification) (crea
 	}
 	n.NotBefore = dbTime(n.NotBefore)
 	err = sqlx.GetContext(ctx, q.ext, &n.ID, q.q(insert),
-		n.IdemKey, n.Kind, n.Recipient, n.Staff, n.Urgent, n.Payload, n.NotBefore, now, now)
+		n.IdemKey, n.Kind, n.Recipient, n.Subject, n.Staff, n.Urgent, n.Payload, n.NotBefore, now, now)
 	if errors.Is(err, sql.ErrNoRows) {
 		const existing = `SELECT id FROM notifications WHERE idem_key = ?`
 		if err := sqlx.GetContext(ctx, q.ext, &n.ID, q.q(existing), n.IdemKey); err != nil {
@@ -190,12 +196,13 @@ func (q *queries) NoteAttempt(ctx context.Context, id int64, reason string) erro
 
 // RequeueNotification puts a failed or dropped notification back to
 // pending for an operator's retry. Returns bot.ErrNotFound for an unknown
-// id and bot.ErrConflict if it is pending or sent.
+// id and bot.ErrConflict if it is pending or sent, or its content was
+// erased (there is nothing left to send).
 func (q *queries) RequeueNotification(ctx context.Context, id int64) error {
 	const query = `UPDATE notifications SET status = 'pending', updated_at = ?, not_before = ?
-		WHERE id = ? AND status IN ('failed', 'dropped')`
+		WHERE id = ? AND status IN ('failed', 'dropped') AND payload <> ?`
 	now := q.now()
-	res, err := q.ext.ExecContext(ctx, q.q(query), now, now, id)
+	res, err := q.ext.ExecContext(ctx, q.q(query), now, now, id, ErasedPayload)
 	if err != nil {
 		return fmt.Errorf("storage.RequeueNotification(%d): %w", id, mapError(err))
 	}
@@ -203,7 +210,67 @@ func (q *queries) RequeueNotification(ctx context.Context, id int64) error {
 		if _, err := q.Notification(ctx, id); err != nil {
 			return err
 		}
-		return fmt.Errorf("storage.RequeueNotification(%d): only failed or dropped notifications can be retried: %w", id, bot.ErrConflict)
+		return fmt.Errorf("storage.RequeueNotification(%d): only failed or dropped notifications whose content is kept can be retried: %w", id, bot.ErrConflict)
 	}
 	return nil
+}
+
+// ErasedPayload replaces the payload of a notification whose resident was
+// erased or whose retention ran out: what it said is gone, that it was
+// sent (its kind, status and times) is kept for the statistics.
+const ErasedPayload = `{"erased":true}`
+
+// tombstone is the SET list that erases a notification's personal data:
+// the payload, the error text (an API's answer may quote it), the subject
+// and the idempotency key (some hold an openid, as human:<openid>:...).
+const tombstone = `payload = '` + ErasedPayload + `', last_error = '', subject = '',
+	idem_key = 'erased:' || CAST(id AS TEXT), lease_until = NULL`
+
+// EraseNotifications erases every notification to or about the resident
+// with openid (see ErasedPayload), blanking the recipient where it is
+// theirs; one still pending is dropped, since nothing is left to send. It
+// returns how many it erased: none the second time.
+func (q *queries) EraseNotifications(ctx context.Context, openid string) (int, error) {
+	const query = `UPDATE notifications SET ` + tombstone + `,
+		recipient = CASE WHEN recipient = ? THEN '' ELSE recipient END,
+		status = CASE WHEN status = 'pending' THEN 'dropped' ELSE status END
+		WHERE recipient = ? OR subject = ?`
+	if openid == "" {
+		return 0, fmt.Errorf("storage.EraseNotifications: empty openid")
+	}
+	res, err := q.ext.ExecContext(ctx, q.q(query), openid, openid, openid)
+	if err != nil {
+		return 0, fmt.Errorf("storage.EraseNotifications(%s): %w", bot.ShortID(openid), mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("storage.EraseNotifications(%s): %w", bot.ShortID(openid), err)
+	}
+	return int(n), nil
+}
+
+// toPurge selects the notifications whose delivery ended and whose content
+// is still there; it is the predicate of the partial index
+// notifications_to_purge, word for word, so that the planner uses it.
+const toPurge = `status <> 'pending' AND payload <> '` + ErasedPayload + `'`
+
+// PurgeNotifications erases up to limit notifications whose delivery
+// ended (sent, failed or dropped) before before and that are not erased
+// yet, oldest first, blanking the recipient of those to residents (staff
+// openids and roles stay). It returns how many it erased.
+func (q *queries) PurgeNotifications(ctx context.Context, before time.Time, limit int) (int, error) {
+	const query = `UPDATE notifications SET ` + tombstone + `,
+		recipient = CASE WHEN staff THEN recipient ELSE '' END
+		WHERE id IN (SELECT id FROM notifications
+			WHERE ` + toPurge + ` AND updated_at < ?
+			ORDER BY updated_at, id LIMIT ?)`
+	res, err := q.ext.ExecContext(ctx, q.q(query), dbTime(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("storage.PurgeNotifications: %w", mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("storage.PurgeNotifications: %w", err)
+	}
+	return int(n), nil
 }

@@ -116,3 +116,36 @@ func (q *queries) CountResidents(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// DeleteResident removes the resident's record, profile and subscription
+// alike, and reports whether there was one.
+func (q *queries) DeleteResident(ctx context.Context, openid string) (bool, error) {
+	const query = `DELETE FROM residents WHERE openid = ?`
+	res, err := q.ext.ExecContext(ctx, q.q(query), openid)
+	if err != nil {
+		return false, fmt.Errorf("storage.DeleteResident(%s): %w", bot.ShortID(openid), mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("storage.DeleteResident(%s): %w", bot.ShortID(openid), err)
+	}
+	return n > 0, nil
+}
+
+// DeleteUnfollowed removes up to limit residents who unfollowed the
+// account before before and have not followed again, oldest first, and
+// returns how many.
+func (q *queries) DeleteUnfollowed(ctx context.Context, before time.Time, limit int) (int, error) {
+	const query = `DELETE FROM residents WHERE openid IN (
+		SELECT openid FROM residents WHERE NOT subscribed AND unsubscribed_at < ?
+		ORDER BY unsubscribed_at LIMIT ?)`
+	res, err := q.ext.ExecContext(ctx, q.q(query), dbTime(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("storage.DeleteUnfollowed: %w", mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("storage.DeleteUnfollowed: %w", err)
+	}
+	return int(n), nil
+}

@@ -456,3 +456,43 @@ func dbTimePtr(t *time.Time) any {
 	}
 	return dbTime(*t)
 }
+
+// ExpiredTickets returns up to limit tickets closed before before whose
+// personal fields are still there, oldest first.
+func (q *queries) ExpiredTickets(ctx context.Context, before time.Time, limit int) ([]ticket.Ticket, error) {
+	const query = ticketSelect + ` WHERE t.status = 'closed' AND t.closed_at < ? AND t.anonymised_at IS NULL
+		ORDER BY t.closed_at, t.id LIMIT ?`
+	return q.selectTickets(ctx, "storage.ExpiredTickets", query, dbTime(before), limit)
+}
+
+// AnonymiseTicket blanks what ticket id says about a person: the openid,
+// name and phone of the resident, the description, photos, coordinates,
+// the unit, and the place beyond what is given (the building, say), plus
+// the notes on its timeline by actor (the resident's own words). What the
+// statistics count stays: category, status, grid, building, assignee,
+// deadlines and times, the rating and its note. It marks the ticket anonymised at at, and
+// returns how many timeline notes it blanked.
+func (q *queries) AnonymiseTicket(ctx context.Context, id int64, place, actor string, at time.Time) (int, error) {
+	const (
+		update = `UPDATE tickets SET openid = '', name = '', phone = '', description = '', photos = '[]',
+			lat = 0, lng = 0, unit = 0, place = ?, anonymised_at = ?
+			WHERE id = ?`
+		notes = `UPDATE ticket_events SET note = '' WHERE ticket_id = ? AND actor = ? AND note <> ''`
+	)
+	res, err := q.ext.ExecContext(ctx, q.q(update), place, dbTime(at), id)
+	if err != nil {
+		return 0, fmt.Errorf("storage.AnonymiseTicket(%d): %w", id, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, fmt.Errorf("storage.AnonymiseTicket(%d): %w", id, bot.ErrNotFound)
+	}
+	res, err = q.ext.ExecContext(ctx, q.q(notes), id, actor)
+	if err != nil {
+		return 0, fmt.Errorf("storage.AnonymiseTicket(%d): notes: %w", id, mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("storage.AnonymiseTicket(%d): notes: %w", id, err)
+	}
+	return int(n), nil
+}

@@ -116,7 +116,7 @@ func (s *Service) toResident(ctx context.Context, tx *storage.Tx, t ticket.Ticke
 		return nil
 	}
 	return s.enqueue(ctx, tx, bot.Notice{
-		Kind: kind, To: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Key: key,
+		Kind: kind, To: t.OpenID, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Key: key,
 	})
 }
 
@@ -132,7 +132,7 @@ func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *community.Sta
 		text += "\n（" + st.Name + " 尚未绑定微信，请值班人员转告。）"
 	}
 	return s.enqueue(ctx, tx, bot.Notice{
-		Kind: kind, To: to, Text: text, Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key,
+		Kind: kind, To: to, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key,
 	})
 }
 
@@ -147,7 +147,7 @@ func (s *Service) toStaffPersonal(ctx context.Context, tx *storage.Tx, st *commu
 		return s.toStaff(ctx, tx, st, t, kind, key, text(false), at)
 	}
 	return s.enqueue(ctx, tx, bot.Notice{
-		Kind: kind, To: st.OpenID, Text: text(true), GroupText: text(false) + "（请转告 " + st.Name + "）",
+		Kind: kind, To: st.OpenID, About: t.OpenID, Text: text(true), GroupText: text(false) + "（请转告 " + st.Name + "）",
 		Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key,
 	})
 }

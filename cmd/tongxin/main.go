@@ -4,6 +4,7 @@
 //	tongxin migrate     apply database migrations and exit
 //	tongxin chat        talk to a running server as a resident, in the terminal
 //	tongxin menu push   publish the custom menu through the official-account API
+//	tongxin erase       erase a resident's personal data (tongxin erase -h)
 //
 // Configuration comes from TONGXIN_* environment variables (see README).
 package main
@@ -37,13 +38,28 @@ commands:
   serve       run the service (webhook, admin API, health, metrics)
   migrate     apply database migrations and exit
   chat        chat with a running server as a resident (tongxin chat -h)
-  menu push   publish the custom menu to the official account`
+  menu push   publish the custom menu to the official account
+  erase       erase a resident's personal data (tongxin erase -h)`
 
 // run is main without the process: tests call it with their own
 // environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(usage)
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	case "erase":
+		// Its flags come first: erase -h answers without a configuration.
+		return erase(ctx, args[1:], func() (config.Config, *slog.Logger, error) {
+			cfg, err := config.Load(getenv, configRules...)
+			if err != nil {
+				return config.Config{}, nil, err
+			}
+			return cfg, newLogger(cfg, stderr), nil
+		}, stdout)
 	}
 	cfg, err := config.Load(getenv, configRules...)
 	if err != nil {
@@ -62,9 +78,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: tongxin menu push")
 		}
 		return pushMenu(ctx, cfg, log, stdout)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
-		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 }

@@ -160,6 +160,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
+	sessions := &redisstate.Sessions{Client: d.redis}
+	priv, err := newPrivacy(cfg, d.store, runner, sessions, log)
+	if err != nil {
+		return err
+	}
+	// Hourly: a pass with nothing to do is an indexed query per hook.
+	if err := priv.Schedule(time.Hour); err != nil {
+		return err
+	}
 	dir := community.New(d.store, community.Config{
 		// A failed 绑定 counts for an hour, per openid and for everyone.
 		Failures:      &redisstate.Counter{Client: d.redis, Window: time.Hour},
@@ -168,7 +177,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Log:           log,
 	})
 	dir.OnDeactivate(svc.ReturnAssigned)
-	router, err := buildBot(cfg, &redisstate.Sessions{Client: d.redis}, flows.Deps{
+	router, err := buildBot(cfg, sessions, flows.Deps{
 		Residents: d.store, Notifier: outbox, Community: dir, Tickets: svc,
 	}, metrics, log)
 	if err != nil {
@@ -198,6 +207,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Community:     dir,
 		Tickets:       svc,
 		Open311Key:    cfg.Open311Key,
+		Privacy:       priv,
 		Ready: map[string]handlers.Pinger{
 			"database": handlers.PingFunc(d.store.Ping),
 			"redis":    handlers.PingFunc(func(ctx context.Context) error { return d.redis.Ping(ctx).Err() }),

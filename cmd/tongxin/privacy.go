@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/config"
+	"github.com/tongxin/tongxin/jobs"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/privacy"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/storage/redisstate"
+	"github.com/tongxin/tongxin/tickets"
+)
+
+// privacyHooks are each domain's part in erasure and retention, in the
+// order they run: a hook that reads what another blanks comes before it
+// (media before tickets). A domain that keeps personal data adds one line.
+var privacyHooks = []func() privacy.Hook{
+	privacy.ResidentsHook,
+	tickets.PrivacyHook,
+	notify.PrivacyHook,
+}
+
+// newPrivacy builds the erasure service with every domain's hook; its
+// blob worker registers on runner.
+func newPrivacy(cfg config.Config, store *storage.Store, runner *jobs.Runner, sessions bot.SessionStore, log *slog.Logger) (*privacy.Service, error) {
+	svc, err := privacy.New(store, runner, privacy.Config{
+		Policy:   privacy.Policy{Notifications: cfg.RetentionNotifications, Records: cfg.RetentionRecords},
+		Sessions: sessions,
+		Log:      log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, hook := range privacyHooks {
+		if err := svc.Register(hook()); err != nil {
+			return nil, err
+		}
+	}
+	return svc, nil
+}
+
+const eraseUsage = `usage: tongxin erase -openid OPENID
+
+Erases everything tongxin holds about the resident with OPENID, as
+DELETE /api/v1/residents/{openid} does: their profile, the personal fields
+of their service requests, the notifications to or about them and their
+conversation state. What the statistics count stays. Asking twice, or for
+an openid tongxin never saw, erases nothing and is no error. Each run is
+audited (GET /api/v1/erasures) without saying whose data it was.
+
+flags:`
+
+// erase is the erase command. Its flags are parsed before the
+// configuration is loaded (load), so that -h answers anywhere.
+func erase(ctx context.Context, args []string, load func() (config.Config, *slog.Logger, error), stdout io.Writer) error {
+	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	openid := fs.String("openid", "", "the resident's openid (required)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), eraseUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("erase: unexpected argument %q (tongxin erase -h)", fs.Arg(0))
+	case *openid == "":
+		return errors.New("erase: -openid is required (tongxin erase -h)")
+	}
+	if err := privacy.CheckOpenID(*openid); err != nil {
+		return fmt.Errorf("erase: %w", err)
+	}
+	cfg, log, err := load()
+	if err != nil {
+		return err
+	}
+	if cfg.RedisURL == "" {
+		log.Warn("TONGXIN_REDIS_URL is not set: conversation state in the servers' Redis is not erased here (it expires within half an hour)")
+	}
+	d, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	// Never started: it only queues what the servers' runners then work
+	// (deleting files of a blob store).
+	runner, err := jobs.New(d.store, jobs.Config{JobTimeout: cfg.NotifyJobTimeout, RescueAfter: cfg.NotifyRescueAfter}, log)
+	if err != nil {
+		return err
+	}
+	svc, err := newPrivacy(cfg, d.store, runner, &redisstate.Sessions{Client: d.redis}, log)
+	if err != nil {
+		return err
+	}
+	rep, err := svc.Erase(ctx, *openid, "cli")
+	if rep.AuditID != 0 {
+		fmt.Fprintf(stdout, "erased (audit %d): %s\n", rep.AuditID, counts(rep.Counts))
+	}
+	return err
+}
+
+// counts shows a report's counts as "kind=n" in a stable order.
+func counts(m map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
