@@ -54,6 +54,9 @@ type Server struct {
 	// Open311Key is the api_key Open311 clients must send to create
 	// requests; empty refuses every POST.
 	Open311Key string
+	// Media backs the copies of tickets' photos and voice messages: their
+	// endpoint and the list in a ticket's JSON; nil leaves them out.
+	Media Media
 }
 
 // Handler returns the routes.
@@ -74,6 +77,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("POST /api/v1/notifications/{id}/retry", s.retryNotification)
 	s.communityRoutes(api)
 	s.ticketRoutes(api)
+	s.mediaRoutes(api)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
