@@ -60,6 +60,7 @@ func TestLoadDefaults(t *testing.T) {
 		QuietHours:        "22:00-07:00",
 		NotifyJobTimeout:  40 * time.Second,
 		NotifyRescueAfter: time.Minute,
+		Media:             defaultMedia,
 		DevCredentials:    strings.Fields(allDev),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -122,6 +123,7 @@ func TestLoadEnvironment(t *testing.T) {
 		QuietHours:        "off",
 		NotifyJobTimeout:  30 * time.Second,
 		NotifyRescueAfter: 90 * time.Second,
+		Media:             defaultMedia,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
@@ -236,6 +238,7 @@ id = "tplReminder"
 		QuietHours:        "12:30-14:00",
 		NotifyJobTimeout:  40 * time.Second,
 		NotifyRescueAfter: 41 * time.Second,
+		Media:             defaultMedia,
 		File:              path,
 		Bot: config.Bot{
 			Welcome:  "欢迎关注",

@@ -28,7 +28,7 @@ type setting struct {
 	dev bool
 }
 
-var settings = []setting{
+var settings = append([]setting{
 	{name: "TONGXIN_HTTP_ADDR",
 		set:   func(c *Config, v string) error { c.HTTPAddr = v; return nil },
 		get:   func(c Config) string { return c.HTTPAddr },
@@ -140,7 +140,7 @@ var settings = []setting{
 			}
 			return nil
 		}},
-}
+}, mediaSettings...)
 
 // rescueMargin is how much longer than the job timeout
 // TONGXIN_NOTIFY_RESCUE_AFTER must be at least, so a delivery still running
