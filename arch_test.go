@@ -142,6 +142,9 @@ func violations(pkgs []listedPackage) []string {
 					out = append(out, describe([]string{path, imp}, "community is shared by every domain and may not import one"))
 				}
 			}
+			if within(path, "blobs") && ours(imp) && !within(imp, "blobs") && !within(imp, "bot") {
+				out = append(out, describe([]string{path, imp}, "blobs/ keeps bytes for whoever asks: of this module it may import only bot/ (for its errors)"))
+			}
 			if within(path, "jobs") && ours(imp) && !within(imp, "jobs") && !within(imp, "storage") {
 				out = append(out, describe([]string{path, imp}, "jobs/ runs the work of others and knows none of them: of this module it may import only storage/"))
 			}
@@ -207,11 +210,11 @@ func ours(path string) bool {
 
 // within reports whether path is the module's directory dir or below it.
 // services are the packages that own rules and transactions (each
-// domain's service, the community, the outbox, the jobs runner and
-// privacy, which runs every domain's erasure hook);
-// domainServices are the domains among them.
+// domain's service, the community, the outbox, the jobs runner, privacy,
+// which runs every domain's erasure hook, and the copies of tickets'
+// media); domainServices are the domains among them.
 var (
-	services       = []string{"community", "tickets", "activities", "clinic", "notify", "jobs", "privacy"}
+	services       = []string{"community", "tickets", "activities", "clinic", "notify", "jobs", "privacy", "media"}
 	domainServices = []string{"tickets", "activities", "clinic"}
 )
 
@@ -268,6 +271,8 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		{ImportPath: m + "/tickets", Imports: []string{m + "/community", m + "/notify"}},
 		{ImportPath: m + "/jobs", Imports: []string{m + "/storage", m + "/notify", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/rivermigrate"}},
 		{ImportPath: m + "/notify", Imports: []string{m + "/jobs", "github.com/riverqueue/river", "github.com/riverqueue/river/riverdriver/riverdatabasesql"}},
+		{ImportPath: m + "/blobs", Imports: []string{m + "/bot", m + "/storage"}},
+		{ImportPath: m + "/storage/blobkeys", Imports: []string{m + "/media"}},
 		{ImportPath: "context", DepOnly: true},
 		{ImportPath: "net/httpish", DepOnly: true},
 		{ImportPath: "example.com/lib", DepOnly: true, Imports: []string{"strings", "net/http"}},
@@ -291,6 +296,8 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		m + "/community imports " + m + "/tickets:",
 		m + "/jobs imports " + m + "/notify:",
 		m + "/notify imports github.com/riverqueue/river/riverdriver/riverdatabasesql:",
+		m + "/blobs imports " + m + "/storage:",
+		m + "/storage/blobkeys imports " + m + "/media:",
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(got, func(v string) bool { return strings.HasPrefix(v, w) }) {

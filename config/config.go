@@ -12,9 +12,10 @@
 // problems with its own.
 //
 // config.go holds Config, Load and Validate; env.go the TONGXIN_* settings
-// table; file.go the TOML file; table.go how a table registers; rule.go
-// the domains' rules; redact.go what a log shows; and each table has a file
-// of its own (bot.go, notify.go, tickets.go).
+// table, which media.go's TONGXIN_MEDIA_* settings complete; file.go the
+// TOML file; table.go how a table registers; rule.go the domains' rules;
+// redact.go what a log shows; and each table has a file of its own
+// (bot.go, notify.go, tickets.go).
 //
 // A new table, say [activities], is one file, activities.go, holding its
 // type (fields tagged toml) with the methods of section and the line
@@ -118,6 +119,10 @@ type Config struct {
 	// with; empty refuses every POST (TONGXIN_OPEN311_API_KEY).
 	Open311Key string
 
+	// Media is where the copies of tickets' photos and voice messages are
+	// kept (TONGXIN_MEDIA_*).
+	Media Media
+
 	// DevCredentials lists the TONGXIN_WECHAT_* variables that fell back to
 	// development values, so main can warn loudly; empty in production.
 	DevCredentials []string
@@ -187,6 +192,7 @@ func Default() Config {
 		NotifyRescueAfter:      time.Minute,
 		RetentionNotifications: 30 * day,
 		RetentionRecords:       3 * year,
+		Media:                  Media{Dir: "data/media", S3: MediaS3{Addressing: "auto"}},
 		DevCredentials:         devNames(),
 	}
 }

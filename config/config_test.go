@@ -62,6 +62,7 @@ func TestLoadDefaults(t *testing.T) {
 		NotifyRescueAfter:      time.Minute,
 		RetentionNotifications: 30 * 24 * time.Hour,
 		RetentionRecords:       3 * 365 * 24 * time.Hour,
+		Media:                  defaultMedia,
 		DevCredentials:         strings.Fields(allDev),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -128,6 +129,7 @@ func TestLoadEnvironment(t *testing.T) {
 		NotifyRescueAfter:      90 * time.Second,
 		RetentionNotifications: 14 * 24 * time.Hour,
 		RetentionRecords:       2 * 365 * 24 * time.Hour,
+		Media:                  defaultMedia,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
@@ -246,6 +248,7 @@ id = "tplReminder"
 		NotifyRescueAfter:      41 * time.Second,
 		RetentionNotifications: 7 * 24 * time.Hour,
 		RetentionRecords:       5 * 365 * 24 * time.Hour,
+		Media:                  defaultMedia,
 		File:                   path,
 		Bot: config.Bot{
 			Welcome:  "欢迎关注",

@@ -28,7 +28,7 @@ type setting struct {
 	dev bool
 }
 
-var settings = []setting{
+var settings = append([]setting{
 	{name: "TONGXIN_HTTP_ADDR",
 		set:   func(c *Config, v string) error { c.HTTPAddr = v; return nil },
 		get:   func(c Config) string { return c.HTTPAddr },
@@ -148,7 +148,7 @@ var settings = []setting{
 		set:   func(c *Config, v string) error { return parseRetention(&c.RetentionRecords, v) },
 		get:   func(c Config) string { return formatRetention(c.RetentionRecords) },
 		check: func(c Config) error { return positive(c.RetentionRecords) }},
-}
+}, mediaSettings...)
 
 // day and year are the units of retention periods; a year is 365 days.
 const (

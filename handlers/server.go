@@ -57,6 +57,9 @@ type Server struct {
 	// Privacy backs erasure (DELETE /api/v1/residents/{openid}) and its
 	// audit; nil leaves them out.
 	Privacy Eraser
+	// Media backs the copies of tickets' photos and voice messages: their
+	// endpoint and the list in a ticket's JSON; nil leaves them out.
+	Media Media
 }
 
 // Handler returns the routes.
@@ -78,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	s.communityRoutes(api)
 	s.ticketRoutes(api)
 	s.privacyRoutes(api)
+	s.mediaRoutes(api)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})

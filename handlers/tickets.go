@@ -125,7 +125,16 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
 		e.At = e.At.In(bot.Shanghai)
 		timeline[i] = e
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"ticket": localTicket(t), "timeline": timeline})
+	out := map[string]any{"ticket": localTicket(t), "timeline": timeline}
+	media, err := s.ticketMedia(r.Context(), t)
+	if err != nil {
+		s.fail(w, r, "list ticket media", err)
+		return
+	}
+	if media != nil {
+		out["media"] = media
+	}
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // patchTicket serves PATCH /api/v1/tickets/{number}. A transition the

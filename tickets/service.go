@@ -54,6 +54,16 @@ type Config struct {
 	// DetailURL, when set, gives the page a template message about a
 	// ticket links to.
 	DetailURL func(number string) string
+	// Media, when set, copies a new ticket's photos and voice message
+	// before WeChat's three days are up; nil keeps only the references.
+	Media MediaKeeper
+}
+
+// MediaKeeper copies what residents send with a request (media.Service).
+type MediaKeeper interface {
+	// KeepTx records refs as media of ticket ticketID and queues their
+	// copies inside tx, the filing's transaction.
+	KeepTx(ctx context.Context, tx *storage.Tx, ticketID int64, refs []ticket.MediaRef) error
 }
 
 // Service implements ticket.Service and AdminService on a Store.

@@ -633,6 +633,7 @@ func TestSubmitValidation(t *testing.T) {
 			{"category", func(d *ticket.Draft) { d.Category = "noise" }},
 			{"description", func(d *ticket.Draft) { d.Description, d.Photos = " ", nil }},
 			{"photos", func(d *ticket.Draft) { d.Photos = make([]string, 7) }},
+			{"voice", func(d *ticket.Draft) { d.Voice = "http://127.0.0.1/voice.amr" }},
 			{"phone", func(d *ticket.Draft) { d.Phone = "12345" }},
 			{"phone", func(d *ticket.Draft) { d.OpenID, d.Phone = "", "" }},
 			{"building_id", func(d *ticket.Draft) { d.BuildingID = 999 }},

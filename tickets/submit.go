@@ -87,6 +87,8 @@ func (s *Service) checkDraft(d *ticket.Draft) (ticket.Category, error) {
 		return cat, bot.FieldError("description", "问题描述太长了，请控制在 1000 字以内。")
 	case len(d.Photos) > ticket.MaxPhotos:
 		return cat, bot.FieldError("photos", fmt.Sprintf("最多附 %d 张照片。", ticket.MaxPhotos))
+	case d.Voice != "" && (!strings.HasPrefix(d.Voice, "media:") || len(d.Voice) > 200):
+		return cat, bot.FieldError("voice", "语音消息无法识别，请重新发送。")
 	case d.Phone != "" && !input.IsMobile(d.Phone):
 		return cat, bot.FieldError("phone", "手机号应为 11 位数字，以 1 开头。")
 	case d.Phone == "" && d.OpenID == "" && d.Source != "open311":
@@ -197,6 +199,11 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	}
 	if err := tx.InsertTicket(ctx, &t); err != nil {
 		return ticket.Receipt{}, err
+	}
+	if refs := d.Media(); s.cfg.Media != nil && len(refs) > 0 {
+		if err := s.cfg.Media.KeepTx(ctx, tx, t.ID, refs); err != nil {
+			return ticket.Receipt{}, err
+		}
 	}
 
 	filed := "提交诉求"

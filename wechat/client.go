@@ -45,6 +45,8 @@ type ClientConfig struct {
 type Client struct {
 	oa     *officialaccount.OfficialAccount
 	tokens *tokenStore
+	// apiBase is ClientConfig.APIBase: Picture also fetches from its host.
+	apiBase string
 }
 
 // NewClient returns a Client for cfg and points the process's SDK calls at
@@ -76,7 +78,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	})
 	tokens := newTokenStore(cfg.Redis, cfg.KeyPrefix, cfg.AppID, cfg.Secret, cfg.Timeout)
 	oa.SetAccessTokenHandle(tokens)
-	return &Client{oa: oa, tokens: tokens}, nil
+	return &Client{oa: oa, tokens: tokens, apiBase: cfg.APIBase}, nil
 }
 
 // AccessToken returns the current shared access_token, fetching it when

@@ -8,8 +8,9 @@
 //     checks signatures, timestamps and body size and reports failures as
 //     the sentinels ErrSignature, ErrReplay, ErrTooLarge and ErrMalformed.
 //   - Client calls the official-account API (customer-service and template
-//     messages, menus) with an access_token shared by every instance
-//     through Redis, and reports API failures as *APIError.
+//     messages, menus, downloads of the photos and voice residents send)
+//     with an access_token shared by every instance through Redis, and
+//     reports API failures as *APIError.
 //   - Classify is the one place that decides what a failed send means for
 //     delivery (retry, fall back to another channel, give up), and Reason
 //     says why in words an operator can act on.

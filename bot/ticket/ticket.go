@@ -153,14 +153,61 @@ type Draft struct {
 	Category    string
 	Description string
 	Photos      []string
-	BuildingID  int64
-	Unit        int
-	Place       string
-	Lat, Lng    float64
+	// Voice is the voice message the problem was told in,
+	// "media:<MediaId>"; empty when it was typed.
+	Voice      string
+	BuildingID int64
+	Unit       int
+	Place      string
+	Lat, Lng   float64
 	// Source is wechat, staff or open311.
 	Source string
 	// FiledBy is the staff member filing for a resident (0 otherwise).
 	FiledBy int64
+}
+
+// Media lists what of d is worth a copy: its photos in the order sent,
+// then its voice message.
+func (d Draft) Media() []MediaRef {
+	var out []MediaRef
+	for _, p := range d.Photos {
+		out = append(out, MediaRef{Kind: MediaPhoto, Ref: p})
+	}
+	if d.Voice != "" {
+		out = append(out, MediaRef{Kind: MediaVoice, Ref: d.Voice})
+	}
+	return out
+}
+
+// MediaKind is what a ticket's media is.
+type MediaKind string
+
+// Kinds of media.
+const (
+	MediaPhoto MediaKind = "photo"
+	MediaVoice MediaKind = "voice"
+)
+
+// MediaRef is a photo or voice message as WeChat gave it: an image's
+// PicUrl, or "media:<MediaId>" (which WeChat keeps for three days).
+type MediaRef struct {
+	Kind MediaKind
+	Ref  string
+}
+
+// Media is the copy tongxin keeps of a photo or voice message of a
+// ticket, as staff see it.
+type Media struct {
+	// N numbers the ticket's media from 1: photos, then the voice message.
+	N    int       `json:"n"`
+	Kind MediaKind `json:"kind"`
+	// Status is pending (being copied), stored, failed (Error says why)
+	// or erased (with the resident).
+	Status      string `json:"status"`
+	ContentType string `json:"content_type,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	// Error is why there is no copy, or why the last try failed.
+	Error string `json:"error,omitempty"`
 }
 
 // Receipt is what filing returns.

@@ -3,6 +3,7 @@ package ticket_test
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
@@ -20,5 +21,20 @@ func TestWellFormedNumber(t *testing.T) {
 		if got := ticket.WellFormedNumber(s); got != want {
 			t.Errorf("WellFormedNumber(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+func TestDraftMedia(t *testing.T) {
+	d := ticket.Draft{Photos: []string{"http://mmbiz.qpic.cn/a/0", "media:m2"}, Voice: "media:v1"}
+	want := []ticket.MediaRef{
+		{Kind: ticket.MediaPhoto, Ref: "http://mmbiz.qpic.cn/a/0"},
+		{Kind: ticket.MediaPhoto, Ref: "media:m2"},
+		{Kind: ticket.MediaVoice, Ref: "media:v1"},
+	}
+	if diff := cmp.Diff(want, d.Media()); diff != "" {
+		t.Errorf("Media mismatch (-want +got):\n%s", diff)
+	}
+	if got := (ticket.Draft{Description: "typed"}).Media(); len(got) != 0 {
+		t.Errorf("a typed request has media %v", got)
 	}
 }

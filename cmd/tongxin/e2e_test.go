@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -98,6 +99,7 @@ func newEnv(t *testing.T, dbURL string) *testEnv {
 		"TONGXIN_WECOM_API_BASE":  e.robot.srv.URL,
 		"TONGXIN_ADMIN_TOKEN":     "e2e-admin",
 		"TONGXIN_LOG_LEVEL":       "warn",
+		"TONGXIN_MEDIA_DIR":       filepath.Join(t.TempDir(), "media"),
 	}
 	return e
 }

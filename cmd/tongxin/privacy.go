@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tongxin/tongxin/blobs"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/jobs"
+	"github.com/tongxin/tongxin/media"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/privacy"
 	"github.com/tongxin/tongxin/storage"
@@ -26,16 +28,18 @@ import (
 // (media before tickets). A domain that keeps personal data adds one line.
 var privacyHooks = []func() privacy.Hook{
 	privacy.ResidentsHook,
+	media.PrivacyHook,
 	tickets.PrivacyHook,
 	notify.PrivacyHook,
 }
 
 // newPrivacy builds the erasure service with every domain's hook; its
 // blob worker registers on runner.
-func newPrivacy(cfg config.Config, store *storage.Store, runner *jobs.Runner, sessions bot.SessionStore, log *slog.Logger) (*privacy.Service, error) {
+func newPrivacy(cfg config.Config, store *storage.Store, runner *jobs.Runner, sessions bot.SessionStore, bs blobs.Store, log *slog.Logger) (*privacy.Service, error) {
 	svc, err := privacy.New(store, runner, privacy.Config{
 		Policy:   privacy.Policy{Notifications: cfg.RetentionNotifications, Records: cfg.RetentionRecords},
 		Sessions: sessions,
+		Blobs:    media.Deleter{Store: bs},
 		Log:      log,
 	})
 	if err != nil {
@@ -103,7 +107,11 @@ func erase(ctx context.Context, args []string, load func() (config.Config, *slog
 	if err != nil {
 		return err
 	}
-	svc, err := newPrivacy(cfg, d.store, runner, &redisstate.Sessions{Client: d.redis}, log)
+	bs, err := newBlobs(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	svc, err := newPrivacy(cfg, d.store, runner, &redisstate.Sessions{Client: d.redis}, bs, log)
 	if err != nil {
 		return err
 	}

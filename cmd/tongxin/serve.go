@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tongxin/tongxin/blobs"
 	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/jobs"
+	"github.com/tongxin/tongxin/media"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/redisstate"
@@ -94,9 +96,7 @@ func newOutbox(cfg config.Config, runner *jobs.Runner, store *storage.Store, cli
 	for kind, t := range cfg.Notify.Templates {
 		templates[kind] = notify.Template{ID: t.ID, URL: t.URL, Fields: t.Fields}
 	}
-	// Only the development AppID and secret mean "no real account";
-	// a plain-mode account may well leave the AES key unset.
-	logOnly := cfg.WeChat.AppID == config.DevWeChatAppID || cfg.WeChat.Secret == config.DevWeChatSecret
+	logOnly := devAccount(cfg)
 	if logOnly {
 		log.Warn("development credentials: notifications go to the log, nothing is sent to WeChat")
 	}
@@ -107,6 +107,42 @@ func newOutbox(cfg config.Config, runner *jobs.Runner, store *storage.Store, cli
 		RobotKey:  cfg.WeCom.RobotKey,
 		RobotBase: cfg.WeCom.APIBase,
 	}, log, notify.NewMetrics(metrics.Registry(), log))
+}
+
+// devAccount reports whether cfg has no real official account, so nothing
+// may be sent to or fetched from WeChat. Only the development AppID and
+// secret mean that; a plain-mode account may well leave the AES key unset.
+func devAccount(cfg config.Config) bool {
+	return cfg.WeChat.AppID == config.DevWeChatAppID || cfg.WeChat.Secret == config.DevWeChatSecret
+}
+
+// newBlobs opens the store of media copies: the bucket when one is
+// configured, else the directory.
+func newBlobs(ctx context.Context, cfg config.Config, log *slog.Logger) (blobs.Store, error) {
+	s3 := cfg.Media.S3
+	if s3.Endpoint == "" {
+		d, err := blobs.NewDir(cfg.Media.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("config: TONGXIN_MEDIA_DIR: %w", err)
+		}
+		log.Info("copies of tickets' photos and voice kept in a directory", "dir", d.Root())
+		return d, nil
+	}
+	b, err := blobs.NewS3(blobs.S3Config{Endpoint: s3.Endpoint, Bucket: s3.Bucket, Region: s3.Region,
+		AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Addressing: s3.Addressing})
+	if err != nil {
+		return nil, fmt.Errorf("config: TONGXIN_MEDIA_S3_*: %w", err)
+	}
+	// A bucket that does not answer yet is no reason not to start: the
+	// copies wait in their jobs and are retried.
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := b.Check(cctx); err != nil {
+		log.Warn("the media bucket does not answer; copies of photos are retried until it does", "bucket", s3.Bucket, "err", err)
+	} else {
+		log.Info("copies of tickets' photos and voice kept in a bucket", "endpoint", s3.Endpoint, "bucket", s3.Bucket)
+	}
+	return b, nil
 }
 
 // serve runs the service until ctx is cancelled, then drains. listening,
@@ -149,7 +185,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return fmt.Errorf("config: tickets: %w", err)
 	}
-	svc := tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories})
+	bs, err := newBlobs(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	copies, err := media.New(runner, d.store, bs, d.client, media.Config{Offline: devAccount(cfg)}, log)
+	if err != nil {
+		return err
+	}
+	svc := tickets.New(d.store, outbox, cal, tickets.Config{Categories: categories, Media: copies})
 	err = runner.Every("tickets.sweep", time.Minute, func(ctx context.Context) error {
 		escalated, closed, err := svc.Sweep(ctx)
 		if escalated > 0 || closed > 0 {
@@ -161,7 +205,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		return err
 	}
 	sessions := &redisstate.Sessions{Client: d.redis}
-	priv, err := newPrivacy(cfg, d.store, runner, sessions, log)
+	priv, err := newPrivacy(cfg, d.store, runner, sessions, bs, log)
 	if err != nil {
 		return err
 	}
@@ -208,6 +252,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Tickets:       svc,
 		Open311Key:    cfg.Open311Key,
 		Privacy:       priv,
+		Media:         copies,
 		Ready: map[string]handlers.Pinger{
 			"database": handlers.PingFunc(d.store.Ping),
 			"redis":    handlers.PingFunc(func(ctx context.Context) error { return d.redis.Ping(ctx).Err() }),

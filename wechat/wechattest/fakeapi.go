@@ -32,6 +32,11 @@ const (
 	PathCustomSend = "/cgi-bin/message/custom/send"
 	PathMenuCreate = "/cgi-bin/menu/create"
 	PathTemplate   = "/cgi-bin/message/template/send"
+	// PathMediaGet downloads temporary media (a message's MediaId).
+	PathMediaGet = "/cgi-bin/media/get"
+	// PathPicture is where the fake serves pictures as WeChat's image CDN
+	// serves an image message's PicUrl (AddPicture).
+	PathPicture = "/mmbiz_jpg/"
 )
 
 // CustomText is one customer-service text message the fake accepted.
@@ -77,6 +82,18 @@ type FakeAPI struct {
 	msgID int64
 	down  bool
 	delay time.Duration
+	// media and pictures are the files the fake serves, by media_id and
+	// by name under PathPicture.
+	media    map[string]file
+	pictures map[string]file
+	// hits counts every request that reached an endpoint, failed or not.
+	hits map[string]int
+}
+
+// file is a download the fake serves.
+type file struct {
+	contentType string
+	body        []byte
 }
 
 // NewFakeAPI starts a fake on loopback, closed when t's test ends.
@@ -91,12 +108,17 @@ func NewFakeAPI(t testing.TB) *FakeAPI {
 		counts:   map[string]int{},
 		sent:     map[string]int64{},
 		msgID:    1000,
+		media:    map[string]file{},
+		pictures: map[string]file{},
+		hits:     map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+PathToken, f.token)
 	mux.HandleFunc("POST "+PathCustomSend, f.post)
 	mux.HandleFunc("POST "+PathMenuCreate, f.post)
 	mux.HandleFunc("POST "+PathTemplate, f.post)
+	mux.HandleFunc("GET "+PathMediaGet, f.mediaGet)
+	mux.HandleFunc("GET "+PathPicture+"{name}", f.picture)
 	f.srv = httptest.NewServer(f.gate(mux))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -114,7 +136,8 @@ func (f *FakeAPI) SetCredentials(appID, secret string) {
 }
 
 // FailNext makes the next n requests to path answer errcode code (before
-// any other check), as WeChat does with HTTP 200.
+// any other check), as WeChat does with HTTP 200; for PathPicture, code is
+// the HTTP status the CDN answers.
 func (f *FakeAPI) FailNext(path string, code, n int) {
 	if n <= 0 {
 		return
@@ -167,7 +190,8 @@ func (f *FakeAPI) Requests(path string) []json.RawMessage {
 }
 
 // Count is how many requests to path the fake accepted: tokens issued for
-// PathToken, sends answered with errcode 0 otherwise. A template send
+// PathToken, files served for PathMediaGet and PathPicture, sends
+// answered with errcode 0 otherwise. A template send
 // dropped as a repeated client_msg_id is not counted, so Count is what
 // residents would have received.
 func (f *FakeAPI) Count(path string) int {
@@ -234,6 +258,34 @@ func (f *FakeAPI) WaitCustomTexts(t testing.TB, n int, timeout time.Duration) []
 	return got
 }
 
+// AddMedia makes mediaID downloadable from PathMediaGet as body of
+// contentType, as WeChat keeps a message's media for three days. An id
+// never added answers errcode 40007, as an expired one does.
+func (f *FakeAPI) AddMedia(mediaID, contentType string, body []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.media[mediaID] = file{contentType: contentType, body: append([]byte(nil), body...)}
+}
+
+// AddPicture serves body as the picture name under PathPicture and
+// returns its URL, which stands for an image message's PicUrl. A name
+// never added answers 404. FailNext(PathPicture, status, n) makes the next
+// n picture requests answer that HTTP status.
+func (f *FakeAPI) AddPicture(name, contentType string, body []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pictures[name] = file{contentType: contentType, body: append([]byte(nil), body...)}
+	return f.srv.URL + PathPicture + name
+}
+
+// Hits is how many requests reached path (PathPicture for every picture),
+// answered with an error or not; requests while SetDown is on do not count.
+func (f *FakeAPI) Hits(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits[path]
+}
+
 // gate applies SetDelay and SetDown in front of every endpoint.
 func (f *FakeAPI) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -287,6 +339,51 @@ func (f *FakeAPI) token(w http.ResponseWriter, r *http.Request) {
 		f.counts[PathToken]++
 		writeJSON(w, map[string]any{"access_token": tok, "expires_in": 7200})
 	}
+}
+
+func (f *FakeAPI) mediaGet(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hits[PathMediaGet]++
+	if code, ok := f.takeFault(PathMediaGet); ok {
+		writeJSON(w, map[string]any{"errcode": code, "errmsg": faultMsg(code)})
+		return
+	}
+	if !f.tokens[q.Get("access_token")] {
+		writeJSON(w, map[string]any{"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"})
+		return
+	}
+	m, ok := f.media[q.Get("media_id")]
+	if !ok {
+		// WeChat's answer, as text/plain, to an unknown or expired id.
+		w.Header().Set("Content-Type", "text/plain")
+		_ = json.NewEncoder(w).Encode(map[string]any{"errcode": 40007, "errmsg": faultMsg(40007)})
+		return
+	}
+	f.counts[PathMediaGet]++
+	w.Header().Set("Content-Type", m.contentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+q.Get("media_id")+`"`)
+	_, _ = w.Write(m.body)
+}
+
+// picture serves a PicUrl as WeChat's CDN does: no token, HTTP statuses.
+func (f *FakeAPI) picture(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hits[PathPicture]++
+	if status, ok := f.takeFault(PathPicture); ok {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	p, ok := f.pictures[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	f.counts[PathPicture]++
+	w.Header().Set("Content-Type", p.contentType)
+	_, _ = w.Write(p.body)
 }
 
 func (f *FakeAPI) post(w http.ResponseWriter, r *http.Request) {
@@ -403,6 +500,7 @@ var errmsgs = map[int]string{
 	-1:    "system error",
 	40001: "invalid credential, access_token is invalid or not latest",
 	40003: "invalid openid",
+	40007: "invalid media_id",
 	40037: "invalid template_id",
 	42001: "access_token expired",
 	43004: "require subscribe",

@@ -90,7 +90,13 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 						}
 						return bot.Answer{}, bot.Keep(fmt.Sprintf("收到第 %d 张照片。请再用文字或语音说一下是什么问题。", n))
 					}
-					return input.Bounded(in.Text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
+					a, err := input.Bounded(in.Text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
+					if err == nil && in.Msg.Kind == bot.KindVoice && in.Msg.MediaID != "" {
+						// WeChat's recognition can be wrong: staff may
+						// want to hear what the resident said.
+						a.Items = []string{"media:" + in.Msg.MediaID}
+					}
+					return a, err
 				},
 			},
 			{
@@ -143,7 +149,7 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 			rc, err := svc.Submit(ctx, ticket.Draft{
 				OpenID: st.OpenID, Name: name, Phone: st.Value("phone"),
 				Category: st.Value("category"), Description: st.Value("description"),
-				Photos: st.Answers["photos"].Items, BuildingID: p.BuildingID, Unit: p.Unit,
+				Photos: st.Answers["photos"].Items, Voice: voice(st), BuildingID: p.BuildingID, Unit: p.Unit,
 				Place: p.Text, Lat: p.Lat, Lng: p.Lng, Source: "wechat",
 			})
 			if err != nil {
@@ -170,6 +176,14 @@ func lastPhone(svc ticket.Service) input.Remembered {
 		}
 		return ts[0].Phone, nil
 	}
+}
+
+// voice is the voice message the description was told in, if it was.
+func voice(st *bot.State) string {
+	if items := st.Answers["description"].Items; len(items) > 0 {
+		return items[0]
+	}
+	return ""
 }
 
 func photos(st *bot.State) []string {
