@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongxin/tongxin/bot"
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/handlers/open311"
@@ -25,9 +26,13 @@ type PingFunc func(ctx context.Context) error
 // Ping calls f.
 func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
-// ResidentCounter is what the admin status endpoint reports on.
-type ResidentCounter interface {
+// Residents is what the admin API reads of residents: how many there are
+// (/api/v1/status) and one resident's full profile, which staff notices
+// seen by a group only point to (bot.HumanHandler).
+type Residents interface {
 	CountResidents(ctx context.Context) (int, error)
+	// Resident returns the resident with openid, or bot.ErrNotFound.
+	Resident(ctx context.Context, openid string) (bot.Resident, error)
 }
 
 // Server is tongxin's HTTP surface.
@@ -39,7 +44,7 @@ type Server struct {
 	Ready map[string]Pinger
 	// AdminToken is the admin API's bearer token; empty refuses everything.
 	AdminToken string
-	Residents  ResidentCounter
+	Residents  Residents
 	// Notifications and Retrier back the notifications endpoints.
 	Notifications Notifications
 	Retrier       Retrier
@@ -72,6 +77,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/v1/status", s.status)
 	api.HandleFunc("GET /api/v1/notifications", s.listNotifications)
 	api.HandleFunc("POST /api/v1/notifications/{id}/retry", s.retryNotification)
+	s.residentRoutes(api)
 	s.communityRoutes(api)
 	s.ticketRoutes(api)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
