@@ -194,10 +194,16 @@ func TestEndToEnd(t *testing.T) {
 				}
 			})
 		}
-		// 人工 reached the duty staff's robot through the outbox.
+		// 人工 reached the duty staff's robot through the outbox, naming
+		// the resident masked: the group is read by many.
 		got := e.robot.wait(t, 3)
-		if len(got) != 3 || !strings.Contains(got[0], "王芳") {
-			t.Errorf("staff robot got %q, want 3 requests naming the resident", got)
+		if len(got) != 3 || !strings.Contains(got[0], "王*") || !strings.Contains(got[0], "138****8000") || !strings.Contains(got[0], "/api/v1/residents/") {
+			t.Errorf("staff robot got %q, want 3 requests naming the resident masked", got)
+		}
+		for _, alert := range got {
+			if strings.Contains(alert, "王芳") || strings.Contains(alert, "13800138000") || strings.Contains(alert, "201") {
+				t.Errorf("staff robot got the resident's full record: %q", alert)
+			}
 		}
 		store, err := storage.Open(context.Background(), dbURL)
 		if err != nil {
