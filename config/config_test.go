@@ -711,14 +711,16 @@ func TestTicketCategoriesFromFile(t *testing.T) {
 		}
 		return path
 	}
-	good := write("[[tickets.categories]]\nkey = \"repair\"\nname = \"维修报修\"\nrole = \"grid_worker\"\nresponse_hours = 4\nresolve_hours = 18\n\n[[tickets.categories]]\nkey = \"noise\"\nname = \"噪音扰民\"\nrole = \"mediator\"\nresponse_hours = 2\nresolve_hours = 12\nprivate = true\n")
+	good := write("[[tickets.categories]]\nkey = \"repair\"\nname = \"维修报修\"\nrole = \"grid_worker\"\nresponse_hours = 4\nresolve_hours = 18\npublic = true\n\n[[tickets.categories]]\nkey = \"noise\"\nname = \"噪音扰民\"\nrole = \"mediator\"\nresponse_hours = 2\nresolve_hours = 12\n\n" +
+		// A file written before public still loads.
+		"[[tickets.categories]]\nkey = \"dispute\"\nname = \"矛盾纠纷\"\nrole = \"mediator\"\nresponse_hours = 4\nresolve_hours = 30\nprivate = true\n")
 	cfg, err := config.Load(env(map[string]string{config.EnvConfigFile: good}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Tickets.Categories) != 2 || cfg.Tickets.Categories[1].Role != "mediator" || cfg.Tickets.Categories[0].ResolveHours != 18 ||
-		cfg.Tickets.Categories[0].Private || !cfg.Tickets.Categories[1].Private {
-		t.Errorf("categories: %+v", cfg.Tickets.Categories)
+	if c := cfg.Tickets.Categories; len(c) != 3 || c[1].Role != "mediator" || c[0].ResolveHours != 18 ||
+		!c[0].Public || c[1].Public || c[2].Public || !c[2].Private {
+		t.Errorf("categories: %+v", c)
 	}
 	// The values' rules are the tickets service's (tickets.CategoriesFromConfig),
 	// which main passes to Load: see cmd/tongxin's config tests.

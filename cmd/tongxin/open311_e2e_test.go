@@ -13,10 +13,10 @@ import (
 	"github.com/tongxin/tongxin/storage/storagetest"
 )
 
-// TestConfiguredPrivateCategory follows `private = true` from the config
+// TestConfiguredPublicCategory follows `public = true` from the config
 // file to what Open311 publishes: an operator's own category marked
-// private shows no description or coordinates, an unmarked one does.
-func TestConfiguredPrivateCategory(t *testing.T) {
+// public shows the description and coordinates, an unmarked one does not.
+func TestConfiguredPublicCategory(t *testing.T) {
 	e := newEnv(t, storagetest.SQLiteURL(t))
 	cfgFile := filepath.Join(t.TempDir(), "tongxin.toml")
 	const categories = `
@@ -26,6 +26,7 @@ name = "噪音扰民"
 role = "duty"
 response_hours = 4
 resolve_hours = 8
+public = true
 
 [[tickets.categories]]
 key = "legal_aid"
@@ -33,7 +34,6 @@ name = "法律援助"
 role = "duty"
 response_hours = 4
 resolve_hours = 8
-private = true
 `
 	if err := os.WriteFile(cfgFile, []byte(categories), 0o600); err != nil {
 		t.Fatal(err)
@@ -67,14 +67,14 @@ private = true
 			t.Fatalf("GET %s request: %d %s", code, resp.StatusCode, raw)
 		}
 		if code == "legal_aid" && strings.Contains(string(raw), "孙小红") {
-			t.Errorf("the private request shows the description: %s", raw)
+			t.Errorf("the request not public shows the description: %s", raw)
 		}
 		return got[0]
 	}
 	if got := published("legal_aid"); got["description"] == desc || got["lat"] != nil || got["long"] != nil {
-		t.Errorf("legal_aid, marked private: %v, want no description or coordinates", got)
+		t.Errorf("legal_aid, not marked: %v, want no description or coordinates", got)
 	}
 	if got := published("noise"); got["description"] != desc || got["lat"] == nil {
-		t.Errorf("noise, not marked: %v, want the description and coordinates", got)
+		t.Errorf("noise, marked public: %v, want the description and coordinates", got)
 	}
 }

@@ -75,7 +75,7 @@ type Community interface {
 // are required.
 type Handler struct {
 	// Tickets lists, shows and files the requests; its categories are the
-	// services, and a category's Private decides what the public sees.
+	// services, and a category's Public decides what the public sees.
 	Tickets tickets.AdminService
 	// Community gives the buildings and grids.
 	Community Community

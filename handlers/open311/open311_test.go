@@ -95,6 +95,16 @@ func (r *rig) do(method, path string, form url.Values) (int, http.Header, []byte
 	return resp.StatusCode, resp.Header, raw
 }
 
+// thingsPublic are the built-in categories with those about things, not
+// people, marked public, as an operator who publishes descriptions would.
+func thingsPublic() []ticket.Category {
+	cats := slices.Clone(tickets.DefaultCategories)
+	for i, c := range cats {
+		cats[i].Public = c.Key == "repair" || c.Key == "sanitation" || c.Key == "suggestion"
+	}
+	return cats
+}
+
 // community seeds the staff, buildings 3 and 5 and the grid 第一网格 most
 // tests start from.
 func (r *rig) community() {
@@ -227,7 +237,7 @@ func TestOpen311Services(t *testing.T) {
 }
 
 func TestOpen311Requests(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, thingsPublic()...)
 	r.community()
 
 	// POST needs the api_key.
@@ -451,7 +461,7 @@ func TestOpen311Errors(t *testing.T) {
 // show of a request: anyone can walk the sequential numbers, so nothing
 // may identify a resident.
 func TestOpen311Privacy(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, thingsPublic()...)
 	r.community()
 	post := func(v url.Values) string {
 		t.Helper()
@@ -495,7 +505,7 @@ func TestOpen311Privacy(t *testing.T) {
 	// ways, an e-mail and a room, and runs past 100 characters: numbers of
 	// 7 digits or more and the e-mail are masked, shorter numbers stay,
 	// and it is cut to 100 characters. A name cannot be told from other
-	// words and stays (see the private categories below).
+	// words and stays (see the categories not public below).
 	long := "我是赵大爷，电话13800138000，也可打138-0013-8001或１３８ ００１３ ８００２，邮箱zhao@example.com，" +
 		"卡号1234567，门牌123456，3号楼2单元201室楼道灯不亮。" + strings.Repeat("灯", 100)
 	repair := post(url.Values{"service_code": {"repair"}, "address_string": {"3号楼2单元201室"}, "description": {long},
@@ -540,14 +550,14 @@ func TestOpen311Privacy(t *testing.T) {
 	check("public area", got, map[string]any{"address": "公共区域", "address_id": nil, "lat": nil, "long": nil})
 	hidden("public area", body, "东门广场", "钱阿姨")
 
-	// Private categories: no description, no coordinates, the building
+	// Categories not public: no description, no coordinates, the building
 	// without its unit, and nothing for a place outside our buildings.
 	for _, code := range []string{"dispute", "assistance", "medical", "employment", "housing"} {
 		desc := "我是孙小红，电话13800138005，和邻居李四吵架了"
 		n := post(url.Values{"service_code": {code}, "address_string": {"3号楼2单元201室"}, "lat": {"39.773349"}, "long": {"98.289612"},
 			"description": {desc}})
 		got, body := get(n)
-		check(code, got, map[string]any{"description": "（涉及个人信息，不公开）", "address": "3号楼", "address_id": "3",
+		check(code, got, map[string]any{"description": "（描述不公开）", "address": "3号楼", "address_id": "3",
 			"lat": nil, "long": nil, "service_code": code, "status_notes": "已提交，待受理"})
 		hidden(code, body, "孙小红", "13800138005", "李四", "吵架", "单元", "201室", "39.77", "98.28")
 		n = post(url.Values{"service_code": {code}, "address_string": {"公共区域：东门"}, "description": {desc}})
@@ -675,24 +685,25 @@ func TestOpen311PostWithoutPhone(t *testing.T) {
 	}
 }
 
-// TestOpen311PrivateCategories: whether a category is published is the
-// category's Private, so a category the operator adds and marks private
-// is never published, one left unmarked is, and one no longer offered is
-// not, since nobody can say any more whether it was private.
-func TestOpen311PrivateCategories(t *testing.T) {
-	cat := func(key, name string, private bool) ticket.Category {
-		return ticket.Category{Key: key, Name: name, Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 8, Private: private}
+// TestOpen311PublicCategories: whether a request's description is
+// published is its category's Public, so a category the operator adds and
+// marks public is published, one left unmarked is not, and one no longer
+// offered is not either, since nobody can say any more whether it was
+// public.
+func TestOpen311PublicCategories(t *testing.T) {
+	cat := func(key, name string, public bool) ticket.Category {
+		return ticket.Category{Key: key, Name: name, Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 8, Public: public}
 	}
 	categories := []ticket.Category{
-		cat("repair", "维修报修", false),
-		cat("legal_aid", "法律援助", true),
-		cat("noise", "噪音扰民", false),
-		cat("dropped", "临时类别", false),
+		cat("repair", "维修报修", true),
+		cat("legal_aid", "法律援助", false),
+		cat("noise", "噪音扰民", true),
+		cat("dropped", "临时类别", true),
 	}
 	r := newRig(t, categories...)
 	r.community()
 
-	// Every category is a service, private or not: the city files them all.
+	// Every category is a service, public or not: the city files them all.
 	_, services := r.get311("/open311/v2/services.json")
 	var codes []string
 	for _, s := range services {
@@ -713,7 +724,7 @@ func TestOpen311PrivateCategories(t *testing.T) {
 		return body[0]["service_request_id"].(string)
 	}
 	legal, noise, dropped := post("legal_aid"), post("noise"), post("dropped")
-	withheld := map[string]any{"description": "（涉及个人信息，不公开）", "address": "3号楼", "address_id": "3", "lat": nil, "long": nil}
+	withheld := map[string]any{"description": "（描述不公开）", "address": "3号楼", "address_id": "3", "lat": nil, "long": nil}
 	shown := map[string]any{"description": desc, "address": "3号楼2单元", "address_id": "3", "lat": 39.773, "long": 98.29}
 	check := func(what, id string, want map[string]any) {
 		t.Helper()
@@ -724,11 +735,11 @@ func TestOpen311PrivateCategories(t *testing.T) {
 			}
 		}
 	}
-	check("legal_aid (private)", legal, withheld)
-	check("noise (not private)", noise, shown)
-	check("dropped (not private yet)", dropped, shown)
+	check("legal_aid (not public)", legal, withheld)
+	check("noise (public)", noise, shown)
+	check("dropped (public while offered)", dropped, shown)
 
-	// The list shows the private one no more than the single request.
+	// The list shows the one not public no more than the single request.
 	_, _, list := r.do("GET", "/open311/v2/requests.json?service_code=legal_aid", nil)
 	for _, secret := range []string{"孙小红", "打官司", "单元", "39.77", "98.28"} {
 		if strings.Contains(string(list), secret) {
@@ -742,4 +753,38 @@ func TestOpen311PrivateCategories(t *testing.T) {
 	check("dropped (no longer offered)", dropped, withheld)
 	check("legal_aid after the restart", legal, withheld)
 	check("noise after the restart", noise, shown)
+}
+
+// TestOpen311PublishesNoFreeTextByDefault: the GET endpoints are public
+// and the numbers sequential, so with the built-in categories what
+// anyone can walk is category, status, building and dates only: no
+// description (residents write names, phones and rooms into it), no unit
+// and no coordinates.
+func TestOpen311PublishesNoFreeTextByDefault(t *testing.T) {
+	r := newRig(t)
+	r.community()
+	var ids []string
+	for _, c := range r.svc.Categories() {
+		code, body := r.post311(url.Values{"api_key": {open311Key}, "service_code": {c.Key}, "address_string": {"3号楼2单元201室"},
+			"lat": {"39.773349"}, "long": {"98.289612"}, "description": {"我是赵大爷，电话138.0013.8000，楼道灯不亮"}})
+		if code != 201 {
+			t.Fatalf("POST %s: %d %v", c.Key, code, body)
+		}
+		ids = append(ids, body[0]["service_request_id"].(string))
+	}
+	for i, id := range ids {
+		_, raw := r.get311("/open311/v2/requests/" + id + ".json")
+		got := raw[0]
+		for k, want := range map[string]any{"description": "（描述不公开）", "address": "3号楼", "address_id": "3", "lat": nil, "long": nil, "status": "open"} {
+			if got[k] != want {
+				t.Errorf("%s: %s = %#v, want %#v", r.svc.Categories()[i].Key, k, got[k], want)
+			}
+		}
+	}
+	_, _, list := r.do("GET", "/open311/v2/requests.json", nil)
+	for _, secret := range []string{"赵大爷", "138.0013.8000", "楼道灯", "单元", "39.77"} {
+		if strings.Contains(string(list), secret) {
+			t.Errorf("requests.json shows %q", secret)
+		}
+	}
 }

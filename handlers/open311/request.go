@@ -45,9 +45,9 @@ type request struct {
 type publisher struct {
 	buildings map[int64]community.Building
 	grids     map[int64]community.Grid
-	// public holds the keys of the categories not marked private. A
-	// ticket of a category no longer offered is not in it: nobody can
-	// say any more whether it was private, so it is treated as such.
+	// public holds the keys of the categories marked public. A ticket of
+	// a category no longer offered is not in it: nobody can say any more
+	// whether it was public, so it is treated as not.
 	public map[string]bool
 }
 
@@ -55,7 +55,7 @@ type publisher struct {
 func (h *Handler) publisher(ctx context.Context) (*publisher, error) {
 	p := &publisher{buildings: map[int64]community.Building{}, grids: map[int64]community.Grid{}, public: map[string]bool{}}
 	for _, c := range h.Tickets.Categories() {
-		p.public[c.Key] = !c.Private
+		p.public[c.Key] = c.Public
 	}
 	bs, err := h.Community.Buildings(ctx)
 	if err != nil {
@@ -77,8 +77,8 @@ func (h *Handler) publisher(ctx context.Context) (*publisher, error) {
 func w3c(t time.Time) string { return t.In(bot.Shanghai).Format(time.RFC3339) }
 
 const (
-	// withheld is the description of a private request.
-	withheld = "（涉及个人信息，不公开）"
+	// withheld is the description of a request of a category not public.
+	withheld = "（描述不公开）"
 	// publicDesc is the most characters of a description shown.
 	publicDesc = 100
 	// publicArea is the address of a public-area request.
@@ -134,17 +134,17 @@ func round(x float64) *float64 {
 }
 
 // request maps a ticket to a GeoReport request, showing nothing that
-// identifies a resident: the address is the building (and unit) or
-// 公共区域, never the place as typed or labelled; the description is
-// masked and cut; the coordinates are rounded; the status note is fixed.
-// Requests of a private category (ticket.Category.Private) show no
-// description, coordinates or unit.
+// identifies a resident: category, status, building, dates, the agency
+// and fixed notes. Only requests of a public category
+// (ticket.Category.Public) add the description, masked and cut, the unit,
+// 公共区域 for a public area, and coordinates rounded; the place as typed
+// or labelled is never shown.
 func (p *publisher) request(t ticket.Ticket) request {
 	status := "open"
 	if !t.Status.Open() {
 		status = "closed"
 	}
-	private := !p.public[t.Category]
+	public := p.public[t.Category]
 	agency := defaultAgency
 	if g, ok := p.grids[t.GridID]; ok && g.Name != "" {
 		agency = g.Name
@@ -160,7 +160,7 @@ func (p *publisher) request(t ticket.Ticket) request {
 		RequestedDatetime: w3c(t.CreatedAt),
 		UpdatedDatetime:   w3c(t.UpdatedAt),
 	}
-	if !private {
+	if public {
 		out.Description = description(t.Description)
 	}
 	if !t.ResponseDue.IsZero() && t.Status.Open() && t.AcceptedAt == nil {
@@ -176,13 +176,13 @@ func (p *publisher) request(t ticket.Ticket) request {
 		id := strconv.Itoa(b.Number)
 		out.AddressID = &id
 		out.Address = b.Name
-		if t.Unit > 0 && !private {
+		if t.Unit > 0 && public {
 			out.Address += strconv.Itoa(t.Unit) + "单元"
 		}
-	case !private && strings.HasPrefix(strings.TrimSpace(t.Place), publicArea):
+	case public && strings.HasPrefix(strings.TrimSpace(t.Place), publicArea):
 		out.Address = publicArea
 	}
-	if (t.Lat != 0 || t.Lng != 0) && !private {
+	if (t.Lat != 0 || t.Lng != 0) && public {
 		out.Lat, out.Long = round(t.Lat), round(t.Lng)
 	}
 	return out
