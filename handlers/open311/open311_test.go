@@ -503,15 +503,15 @@ func TestOpen311Privacy(t *testing.T) {
 
 	// A repair whose description holds a name, phone numbers written three
 	// ways, an e-mail and a room, and runs past 100 characters: numbers of
-	// 7 digits or more and the e-mail are masked, shorter numbers stay,
-	// and it is cut to 100 characters. A name cannot be told from other
+	// 5 digits or more (and what a separator joins to them), the e-mail
+	// and the room are masked, and it is cut to 100 characters. A name cannot be told from other
 	// words and stays (see the categories not public below).
 	long := "我是赵大爷，电话13800138000，也可打138-0013-8001或１３８ ００１３ ８００２，邮箱zhao@example.com，" +
 		"卡号1234567，门牌123456，3号楼2单元201室楼道灯不亮。" + strings.Repeat("灯", 100)
 	repair := post(url.Values{"service_code": {"repair"}, "address_string": {"3号楼2单元201室"}, "description": {long},
 		"lat": {"39.773349"}, "long": {"98.289612"}})
 	got, body := get(repair)
-	wantDesc := "我是赵大爷，电话***，也可打***或***，邮箱***，卡号***，门牌123456，3号楼2单元201室楼道灯不亮。"
+	wantDesc := "我是赵大爷，电话***，也可打***或***，邮箱***，卡号***，门牌***号楼2单元***室楼道灯不亮。"
 	wantDesc += strings.Repeat("灯", 99-len([]rune(wantDesc))) + "…"
 	if n := len([]rune(wantDesc)); n != 100 {
 		t.Fatalf("test: want description has %d characters", n)
@@ -520,7 +520,7 @@ func TestOpen311Privacy(t *testing.T) {
 		"description": wantDesc, "address": "3号楼2单元", "address_id": "3",
 		"lat": 39.773, "long": 98.29, "status_notes": "已提交，待受理",
 	})
-	hidden("repair", body, "13800138000", "138-0013-8001", "８００２", "zhao@", "1234567", "39.7733", "98.2896", "201室\"")
+	hidden("repair", body, "13800138000", "138-0013-8001", "８００２", "zhao@", "1234567", "123456", "单元201", "39.7733", "98.2896")
 
 	// A short description is shown as written.
 	short := post(url.Values{"service_code": {"sanitation"}, "address_id": {"5"}, "description": {"垃圾桶满了"}})
@@ -785,6 +785,58 @@ func TestOpen311PublishesNoFreeTextByDefault(t *testing.T) {
 	for _, secret := range []string{"赵大爷", "138.0013.8000", "楼道灯", "单元", "39.77"} {
 		if strings.Contains(string(list), secret) {
 			t.Errorf("requests.json shows %q", secret)
+		}
+	}
+}
+
+// TestOpen311MasksDescriptions: even in a public category, what residents
+// type is published only after masking every run of five or more digits
+// however they are separated, runs of Chinese numerals (phones are read
+// out as 幺三八…), room numbers and contact handles (WeChat, QQ, e-mail,
+// @names).
+func TestOpen311MasksDescriptions(t *testing.T) {
+	r := newRig(t, thingsPublic()...)
+	r.community()
+	for in, want := range map[string]string{
+		// Digits with any separators.
+		"电话138.0013.8000":     "电话***",
+		"电话 138 0013 8000 找我": "电话 *** 找我",
+		"打(0937)628-1234":     "打(***",
+		"卡号6222/0212/3456":    "卡号***",
+		"门牌123456":            "门牌***",
+		"１３８ ００１３ ８００２":       "***",
+		"楼道灯坏了3天，2024年5月报过":   "楼道灯坏了3天，2024年5月报过",
+		"12:30到18:00停水":       "12:30到18:00停水",
+		// Chinese numerals.
+		"电话幺三八零零幺三八零零零":   "电话***",
+		"电话一三八 零零一三 八零零零": "电话***",
+		"壹叁捌零零壹叁捌零零零":     "***",
+		"电话138零零13八000":   "电话***",
+		"三三两两的人在楼下":       "三三两两的人在楼下",
+		// Rooms.
+		"3号楼2单元201室楼道灯不亮": "3号楼2单元***室楼道灯不亮",
+		"住5栋1203，水管漏了":    "住5栋***，水管漏了",
+		"二零一室门口灯坏了":       "***室门口灯坏了",
+		"3-2-201门口灯坏了":    "***门口灯坏了",
+		"隔壁3室2厅空着":        "隔壁3室2厅空着",
+		// Contact handles.
+		"微信：zhaody_1960":     "微信：***",
+		"加我vx zhaodaye":      "加我vx ***",
+		"V信号是zhao-da-ye":     "V信号是***",
+		"QQ号 12345":          "QQ号 ***",
+		"有事找@zhaodaye":       "有事找***",
+		"邮箱zhao@example.com": "邮箱***",
+		"我是zhaody1960，灯坏了":   "我是***，灯坏了",
+		"ｗｘ：ｚｈａｏｄｙ":          "wx：***",
+		"WiFi和iPhone都连不上":    "WiFi和iPhone都连不上",
+	} {
+		code, body := r.post311(url.Values{"api_key": {open311Key}, "service_code": {"repair"}, "address_id": {"3"}, "description": {in}})
+		if code != 201 {
+			t.Fatalf("POST %q: %d %v", in, code, body)
+		}
+		_, raw := r.get311("/open311/v2/requests/" + body[0]["service_request_id"].(string) + ".json")
+		if got := raw[0]["description"]; got != want {
+			t.Errorf("%q is published as %q, want %q", in, got, want)
 		}
 	}
 }
