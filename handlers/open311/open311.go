@@ -321,19 +321,23 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request) {
 	h.answer(w, r, "open311 get request", []ticket.Ticket{t})
 }
 
-// create serves POST /open311/v2/requests.json (form-encoded).
+// create serves POST /open311/v2/requests.json: every field, api_key
+// included, from the form-encoded body; the query string is ignored.
 func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		fail(w, http.StatusBadRequest, "body: must be application/x-www-form-urlencoded, at most 64 KiB")
 		return
 	}
-	key := r.Form.Get("api_key")
+	// Only the body counts: a key in the URL is written to every proxy's
+	// and server's access log, and whoever reads those could file as the
+	// city platform.
+	key := r.PostForm.Get("api_key")
 	if h.APIKey == "" || key == "" || subtle.ConstantTimeCompare([]byte(key), []byte(h.APIKey)) != 1 {
-		fail(w, http.StatusForbidden, "api_key: missing or invalid api_key; can't create the service request")
+		fail(w, http.StatusForbidden, "api_key: missing or invalid api_key in the form body; can't create the service request")
 		return
 	}
-	in := func(name string) string { return strings.TrimSpace(r.Form.Get(name)) }
+	in := func(name string) string { return strings.TrimSpace(r.PostForm.Get(name)) }
 	code := in("service_code")
 	if code == "" {
 		fail(w, http.StatusBadRequest, "service_code: is required; see services.json")

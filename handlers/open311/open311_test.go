@@ -840,3 +840,25 @@ func TestOpen311MasksDescriptions(t *testing.T) {
 		}
 	}
 }
+
+// TestOpen311APIKeyInBodyOnly: an api_key in the URL ends up in proxy and
+// access logs, and a key read from there lets whoever reads the logs
+// file requests. Only the form body's counts.
+func TestOpen311APIKeyInBodyOnly(t *testing.T) {
+	r := newRig(t)
+	r.community()
+	form := url.Values{"service_code": {"repair"}, "address_id": {"3"}, "description": {"灯坏了"}}
+	code, _, raw := r.do("POST", "/open311/v2/requests.json?api_key="+open311Key, form)
+	var body []map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("POST: %d, not JSON: %s", code, raw)
+	}
+	isError(t, "POST with the api_key in the query", code, body, 403, "api_key")
+	if n := r.total(); n != 0 {
+		t.Errorf("a POST keyed in the query filed %d tickets", n)
+	}
+	form.Set("api_key", open311Key)
+	if code, body := r.post311(form); code != 201 {
+		t.Errorf("POST with the api_key in the body: %d %v", code, body)
+	}
+}
