@@ -32,12 +32,13 @@ import (
 )
 
 // GeoReport v2 limits: the default window of GET requests, the most
-// requests one answer holds or one service_request_id list looks up, the
-// longest description a request may carry and the largest POST body.
+// requests one answer holds or one service_request_id list looks up
+// (anyone may ask, so a list costs one query of at most 50), the longest
+// description a request may carry and the largest POST body.
 const (
 	window  = 90 * 24 * time.Hour
 	maxRows = 1000
-	maxIDs  = 1000
+	maxIDs  = 50
 	maxDesc = 4000
 	maxForm = 64 << 10
 )
@@ -174,30 +175,24 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ctx := r.Context()
 	if ids := q.Get("service_request_id"); ids != "" {
-		// Get is the only lookup by number (it loads the timeline too), so
-		// at most maxIDs distinct well-formed ids are looked up and the
-		// rest of the list is ignored, as the spec lets a server limit how
-		// many requests it returns.
-		var list []ticket.Ticket
-		seen := map[string]bool{}
+		// At most maxIDs distinct well-formed ids are looked up, in one
+		// query and without timelines, and the rest of the list is
+		// ignored, as the spec lets a server limit how many requests it
+		// returns.
+		var numbers []string
 		for id := range strings.SplitSeq(ids, ",") {
-			if len(seen) == maxIDs {
+			if len(numbers) == maxIDs {
 				break
 			}
 			id = strings.TrimSpace(id)
-			if seen[id] || !ticket.WellFormedNumber(id) {
-				continue
+			if ticket.WellFormedNumber(id) && !slices.Contains(numbers, id) {
+				numbers = append(numbers, id)
 			}
-			seen[id] = true
-			t, _, err := h.Tickets.Get(ctx, id)
-			if errors.Is(err, bot.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				h.internal(w, r, "open311 get requests", err)
-				return
-			}
-			list = append(list, t)
+		}
+		list, err := h.Tickets.Find(ctx, numbers)
+		if err != nil {
+			h.internal(w, r, "open311 get requests", err)
+			return
 		}
 		h.answer(w, r, "open311 get requests", list)
 		return
@@ -309,16 +304,16 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, notFound)
 		return
 	}
-	t, _, err := h.Tickets.Get(r.Context(), id)
-	if errors.Is(err, bot.ErrNotFound) {
-		fail(w, http.StatusNotFound, notFound)
-		return
-	}
+	list, err := h.Tickets.Find(r.Context(), []string{id})
 	if err != nil {
 		h.internal(w, r, "open311 get request", err)
 		return
 	}
-	h.answer(w, r, "open311 get request", []ticket.Ticket{t})
+	if len(list) == 0 {
+		fail(w, http.StatusNotFound, notFound)
+		return
+	}
+	h.answer(w, r, "open311 get request", list)
 }
 
 // create serves POST /open311/v2/requests.json: every field, api_key

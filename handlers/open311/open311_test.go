@@ -1,6 +1,7 @@
 package open311_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +44,20 @@ type rig struct {
 	clock  *bottest.Clock
 	log    *slog.Logger
 	svc    *tickets.Service
+	// gets counts the calls of the service's Get, which loads a ticket's
+	// timeline: Open311 shows none, so it must never need one.
+	gets atomic.Int64
+}
+
+// timelineSpy is the ticket service with its Get counted.
+type timelineSpy struct {
+	tickets.AdminService
+	gets *atomic.Int64
+}
+
+func (s timelineSpy) Get(ctx context.Context, number string) (ticket.Ticket, []ticket.Entry, error) {
+	s.gets.Add(1)
+	return s.AdminService.Get(ctx, number)
 }
 
 // newRig serves Open311 for the categories given (the built-in ones when
@@ -61,7 +77,7 @@ func newRig(t *testing.T, categories ...ticket.Category) *rig {
 func (r *rig) serve(categories []ticket.Category) {
 	r.t.Helper()
 	r.svc = tickets.New(r.store, r.outbox, workcal.Builtin(), tickets.Config{Categories: categories, Now: r.clock.Now})
-	h := &open311.Handler{Tickets: r.svc, Community: cs.New(r.store, cs.Config{Now: r.clock.Now}), APIKey: open311Key, Logger: r.log}
+	h := &open311.Handler{Tickets: timelineSpy{r.svc, &r.gets}, Community: cs.New(r.store, cs.Config{Now: r.clock.Now}), APIKey: open311Key, Logger: r.log}
 	mux := http.NewServeMux()
 	h.Routes(mux)
 	srv := httptest.NewServer(mux)
@@ -633,9 +649,10 @@ func TestOpen311StatusNotes(t *testing.T) {
 	step("closed", "closed", "已关闭")
 }
 
-// TestOpen311IDCap checks that service_request_id looks up at most 1000
+// TestOpen311IDCap checks that service_request_id looks up at most 50
 // distinct well-formed ids and ignores the rest; duplicates and malformed
-// ids do not count.
+// ids do not count. Anyone may ask, so one request must not cost a
+// thousand lookups, nor load timelines Open311 never shows.
 func TestOpen311IDCap(t *testing.T) {
 	r := newRig(t)
 	r.community()
@@ -658,11 +675,19 @@ func TestOpen311IDCap(t *testing.T) {
 		}
 		return out
 	}
-	if out := query(999, "1", "1", "abc", "", " 2 ", "12345678901"); len(out) != 1 || out[0]["service_request_id"] != real {
-		t.Errorf("999 unknown ids then a real one: %v, want the real one", out)
+	if out := query(49, "1", "1", "abc", "", " 2 ", "12345678901"); len(out) != 1 || out[0]["service_request_id"] != real {
+		t.Errorf("49 unknown ids then a real one: %v, want the real one", out)
 	}
-	if out := query(1000); len(out) != 0 {
-		t.Errorf("1000 unknown ids then a real one: %v, want the real one ignored", out)
+	if out := query(50); len(out) != 0 {
+		t.Errorf("50 unknown ids then a real one: %v, want the real one ignored", out)
+	}
+	if out := query(0, real, "1"); len(out) != 1 {
+		t.Errorf("the real id twice: %v, want it once", out)
+	}
+	r.get311("/open311/v2/requests/" + real + ".json")
+	r.get311("/open311/v2/requests.json")
+	if n := r.gets.Load(); n != 0 {
+		t.Errorf("Open311 loaded %d timelines, want none", n)
 	}
 }
 
