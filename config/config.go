@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -108,6 +109,15 @@ type Config struct {
 	// Open311Key is the api_key city platforms post GeoReport v2 requests
 	// with; empty refuses every POST (TONGXIN_OPEN311_API_KEY).
 	Open311Key string
+	// Open311RatePerMinute is how many Open311 requests one client
+	// address may make a minute; 0 turns the limit off
+	// (TONGXIN_OPEN311_RATE_PER_MINUTE).
+	Open311RatePerMinute int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; a request from anywhere else is the client itself, and
+	// with none (the default) X-Forwarded-For is never read
+	// (TONGXIN_TRUSTED_PROXIES, comma-separated addresses or CIDRs).
+	TrustedProxies []netip.Prefix
 
 	// DevCredentials lists the TONGXIN_WECHAT_* variables that fell back to
 	// development values, so main can warn loudly; empty in production.
@@ -167,16 +177,17 @@ func Default() Config {
 			AESKey:  DevWeChatAESKey,
 			APIBase: "https://api.weixin.qq.com",
 		},
-		WeCom:             WeCom{APIBase: "https://qyapi.weixin.qq.com"},
-		RatePerMinute:     20,
-		LogLevel:          slog.LevelInfo,
-		LogFormat:         "text",
-		HandlerTimeout:    4 * time.Second,
-		ShutdownTimeout:   15 * time.Second,
-		QuietHours:        "22:00-07:00",
-		NotifyJobTimeout:  40 * time.Second,
-		NotifyRescueAfter: time.Minute,
-		DevCredentials:    devNames(),
+		WeCom:                WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		RatePerMinute:        20,
+		LogLevel:             slog.LevelInfo,
+		LogFormat:            "text",
+		HandlerTimeout:       4 * time.Second,
+		ShutdownTimeout:      15 * time.Second,
+		QuietHours:           "22:00-07:00",
+		NotifyJobTimeout:     40 * time.Second,
+		NotifyRescueAfter:    time.Minute,
+		Open311RatePerMinute: 60,
+		DevCredentials:       devNames(),
 	}
 }
 

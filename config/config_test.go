@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,16 +52,17 @@ func TestLoadDefaults(t *testing.T) {
 			AESKey:  config.DevWeChatAESKey,
 			APIBase: "https://api.weixin.qq.com",
 		},
-		WeCom:             config.WeCom{APIBase: "https://qyapi.weixin.qq.com"},
-		RatePerMinute:     20,
-		LogLevel:          slog.LevelInfo,
-		LogFormat:         "text",
-		HandlerTimeout:    4 * time.Second,
-		ShutdownTimeout:   15 * time.Second,
-		QuietHours:        "22:00-07:00",
-		NotifyJobTimeout:  40 * time.Second,
-		NotifyRescueAfter: time.Minute,
-		DevCredentials:    strings.Fields(allDev),
+		WeCom:                config.WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		RatePerMinute:        20,
+		LogLevel:             slog.LevelInfo,
+		LogFormat:            "text",
+		HandlerTimeout:       4 * time.Second,
+		ShutdownTimeout:      15 * time.Second,
+		QuietHours:           "22:00-07:00",
+		NotifyJobTimeout:     40 * time.Second,
+		NotifyRescueAfter:    time.Minute,
+		Open311RatePerMinute: 60,
+		DevCredentials:       strings.Fields(allDev),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(empty) mismatch (-want +got):\n%s", diff)
@@ -78,25 +80,27 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadEnvironment(t *testing.T) {
 	got, err := config.Load(env(map[string]string{
-		"TONGXIN_HTTP_ADDR":           "127.0.0.1:9000",
-		"TONGXIN_DATABASE_URL":        "postgres://tongxin@db:5432/tongxin?sslmode=disable",
-		"TONGXIN_REDIS_URL":           "redis://cache:6379/1",
-		"TONGXIN_WECHAT_APPID":        "wx1234567890abcdef",
-		"TONGXIN_WECHAT_SECRET":       "s3cr3t",
-		"TONGXIN_WECHAT_TOKEN":        "jianlin2024",
-		"TONGXIN_WECHAT_AES_KEY":      validAESKey,
-		"TONGXIN_WECHAT_API_BASE":     "http://127.0.0.1:4000/",
-		"TONGXIN_WECOM_ROBOT_KEY":     "robot-key",
-		"TONGXIN_WECOM_API_BASE":      "http://127.0.0.1:4001",
-		"TONGXIN_ADMIN_TOKEN":         "admin",
-		"TONGXIN_RATE_PER_MINUTE":     "0",
-		"TONGXIN_LOG_LEVEL":           "DEBUG",
-		"TONGXIN_LOG_FORMAT":          "json",
-		"TONGXIN_HANDLER_TIMEOUT":     "3500ms",
-		"TONGXIN_SHUTDOWN_TIMEOUT":    " 1m ",
-		"TONGXIN_QUIET_HOURS":         "OFF",
-		"TONGXIN_NOTIFY_JOB_TIMEOUT":  "30s",
-		"TONGXIN_NOTIFY_RESCUE_AFTER": "90s",
+		"TONGXIN_HTTP_ADDR":               "127.0.0.1:9000",
+		"TONGXIN_DATABASE_URL":            "postgres://tongxin@db:5432/tongxin?sslmode=disable",
+		"TONGXIN_REDIS_URL":               "redis://cache:6379/1",
+		"TONGXIN_WECHAT_APPID":            "wx1234567890abcdef",
+		"TONGXIN_WECHAT_SECRET":           "s3cr3t",
+		"TONGXIN_WECHAT_TOKEN":            "jianlin2024",
+		"TONGXIN_WECHAT_AES_KEY":          validAESKey,
+		"TONGXIN_WECHAT_API_BASE":         "http://127.0.0.1:4000/",
+		"TONGXIN_WECOM_ROBOT_KEY":         "robot-key",
+		"TONGXIN_WECOM_API_BASE":          "http://127.0.0.1:4001",
+		"TONGXIN_ADMIN_TOKEN":             "admin",
+		"TONGXIN_RATE_PER_MINUTE":         "0",
+		"TONGXIN_LOG_LEVEL":               "DEBUG",
+		"TONGXIN_LOG_FORMAT":              "json",
+		"TONGXIN_HANDLER_TIMEOUT":         "3500ms",
+		"TONGXIN_SHUTDOWN_TIMEOUT":        " 1m ",
+		"TONGXIN_QUIET_HOURS":             "OFF",
+		"TONGXIN_NOTIFY_JOB_TIMEOUT":      "30s",
+		"TONGXIN_NOTIFY_RESCUE_AFTER":     "90s",
+		"TONGXIN_OPEN311_RATE_PER_MINUTE": "0",
+		"TONGXIN_TRUSTED_PROXIES":         " 10.0.0.0/8, 127.0.0.1,::1 ,192.168.1.7/24",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -122,8 +126,10 @@ func TestLoadEnvironment(t *testing.T) {
 		QuietHours:        "off",
 		NotifyJobTimeout:  30 * time.Second,
 		NotifyRescueAfter: 90 * time.Second,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"),
+			netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("192.168.1.0/24")},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -226,17 +232,18 @@ id = "tplReminder"
 			AESKey:  validAESKey,
 			APIBase: "https://wechat.example",
 		},
-		WeCom:             config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
-		AdminToken:        "fileadmin",
-		RatePerMinute:     30,
-		LogLevel:          slog.LevelError,
-		LogFormat:         "json",
-		HandlerTimeout:    2 * time.Second,
-		ShutdownTimeout:   30 * time.Second,
-		QuietHours:        "12:30-14:00",
-		NotifyJobTimeout:  40 * time.Second,
-		NotifyRescueAfter: 41 * time.Second,
-		File:              path,
+		WeCom:                config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
+		AdminToken:           "fileadmin",
+		RatePerMinute:        30,
+		LogLevel:             slog.LevelError,
+		LogFormat:            "json",
+		HandlerTimeout:       2 * time.Second,
+		ShutdownTimeout:      30 * time.Second,
+		QuietHours:           "12:30-14:00",
+		NotifyJobTimeout:     40 * time.Second,
+		NotifyRescueAfter:    41 * time.Second,
+		Open311RatePerMinute: 60,
+		File:                 path,
 		Bot: config.Bot{
 			Welcome:  "欢迎关注",
 			Help:     "帮助文本",
@@ -359,6 +366,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "0"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "-1m"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "60"},
+		{"TONGXIN_OPEN311_RATE_PER_MINUTE", "-1"},
+		{"TONGXIN_OPEN311_RATE_PER_MINUTE", "sixty"},
+		{"TONGXIN_TRUSTED_PROXIES", "proxy.internal"},
+		{"TONGXIN_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"TONGXIN_TRUSTED_PROXIES", "10.0.0.1:8080"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -112,6 +113,35 @@ var settings = []setting{
 	{name: "TONGXIN_OPEN311_API_KEY", secret: true,
 		set: func(c *Config, v string) error { c.Open311Key = v; return nil },
 		get: func(c Config) string { return c.Open311Key }},
+	{name: "TONGXIN_OPEN311_RATE_PER_MINUTE",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want a whole number of requests, got %q", v)
+			}
+			c.Open311RatePerMinute = n
+			return nil
+		},
+		get: func(c Config) string { return strconv.Itoa(c.Open311RatePerMinute) },
+		check: func(c Config) error {
+			if c.Open311RatePerMinute < 0 {
+				return fmt.Errorf("must be 0 (off) or more, got %d", c.Open311RatePerMinute)
+			}
+			return nil
+		}},
+	{name: "TONGXIN_TRUSTED_PROXIES",
+		set: func(c *Config, v string) error {
+			ps, err := parsePrefixes(v)
+			c.TrustedProxies = ps
+			return err
+		},
+		get: func(c Config) string {
+			out := make([]string, len(c.TrustedProxies))
+			for i, p := range c.TrustedProxies {
+				out[i] = p.String()
+			}
+			return strings.Join(out, ",")
+		}},
 	{name: "TONGXIN_HOLIDAYS_FILE",
 		set: func(c *Config, v string) error { c.HolidaysFile = v; return nil },
 		get: func(c Config) string { return c.HolidaysFile }},
@@ -187,6 +217,28 @@ func devNames() []string {
 		}
 	}
 	return names
+}
+
+// parsePrefixes reads comma-separated IP addresses (a /32 or /128) and
+// CIDRs, such as 10.0.0.0/8,127.0.0.1.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("want IP addresses or CIDRs separated by commas, such as 10.0.0.0/8,127.0.0.1; got %q", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func checkAddr(addr string) error {

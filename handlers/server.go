@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -59,6 +60,12 @@ type Server struct {
 	// Open311Key is the api_key Open311 clients must send to create
 	// requests; empty refuses every POST.
 	Open311Key string
+	// Open311Limiter, when set, limits Open311 requests by client address
+	// (open311.ClientAddr with TrustedProxies).
+	Open311Limiter open311.Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; none means the header is never read.
+	TrustedProxies []netip.Prefix
 }
 
 // Handler returns the routes.
@@ -85,7 +92,8 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.Handle("/api/v1/", s.admin(api))
 	if s.Tickets != nil {
-		o := &open311.Handler{Tickets: s.Tickets, Community: s.Community, APIKey: s.Open311Key, Logger: s.Logger}
+		o := &open311.Handler{Tickets: s.Tickets, Community: s.Community, APIKey: s.Open311Key, Logger: s.Logger,
+			Limiter: s.Open311Limiter, TrustedProxies: s.TrustedProxies}
 		o.Routes(mux)
 	}
 	return recoverer(s.Logger, mux)

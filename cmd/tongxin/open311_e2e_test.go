@@ -78,3 +78,39 @@ resolve_hours = 8
 		t.Errorf("noise, marked public: %v, want the description and coordinates", got)
 	}
 }
+
+// TestOpen311RateLimit: the Open311 endpoints are public, so one address
+// sending requests as fast as it can is answered 429, in Open311's error
+// shape, once past TONGXIN_OPEN311_RATE_PER_MINUTE, and the admin API and
+// webhook are not counted with it.
+func TestOpen311RateLimit(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	e.vars["TONGXIN_OPEN311_RATE_PER_MINUTE"] = "5"
+	base := e.start(t)
+	codes := map[int]int{}
+	var last []byte
+	for range 8 {
+		resp, err := http.Get(base + "/open311/v2/requests.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		codes[resp.StatusCode]++
+	}
+	if codes[200] != 5 || codes[429] != 3 {
+		t.Fatalf("8 requests from one address: %v, want 5 answered and 3 refused with 429", codes)
+	}
+	var body []map[string]any
+	if err := json.Unmarshal(last, &body); err != nil || len(body) != 1 || body[0]["code"] != float64(429) {
+		t.Errorf("429 body %s, want Open311's error array", last)
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("healthz after the flood: %d", resp.StatusCode)
+	}
+}

@@ -198,6 +198,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Community:     dir,
 		Tickets:       svc,
 		Open311Key:    cfg.Open311Key,
+		// Counted apart from residents' messages: the key starts open311:.
+		Open311Limiter: &redisstate.RateLimiter{Client: d.redis, Limit: cfg.Open311RatePerMinute, Window: time.Minute},
+		TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]handlers.Pinger{
 			"database": handlers.PingFunc(d.store.Ping),
 			"redis":    handlers.PingFunc(func(ctx context.Context) error { return d.redis.Ping(ctx).Err() }),

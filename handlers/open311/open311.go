@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,8 +74,14 @@ type Community interface {
 	ListGrids(ctx context.Context) ([]community.Grid, error)
 }
 
-// Handler serves GeoReport v2 under /open311/v2/. All fields but APIKey
-// are required.
+// Limiter counts requests by key and says whether one more is allowed;
+// storage/redisstate.RateLimiter implements it across instances.
+type Limiter interface {
+	Allow(ctx context.Context, key string) (bool, error)
+}
+
+// Handler serves GeoReport v2 under /open311/v2/. Tickets, Community and
+// Logger are required.
 type Handler struct {
 	// Tickets lists, shows and files the requests; its categories are the
 	// services, and a category's Public decides what the public sees.
@@ -86,6 +94,12 @@ type Handler struct {
 	// Logger records internal errors, which clients see only as
 	// "Internal error.".
 	Logger *slog.Logger
+	// Limiter, when set, limits every Open311 request by client address
+	// (see ClientAddr); past the limit the answer is 429.
+	Limiter Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// read to find the client; see ClientAddr.
+	TrustedProxies []netip.Prefix
 }
 
 // service is one item of services.json.
@@ -124,17 +138,86 @@ func fail(w http.ResponseWriter, code int, desc string) {
 // which a ServeMux wildcard cannot split, so the single-request handler
 // strips it.
 func (h *Handler) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /open311/v2/services.json", h.services)
-	mux.HandleFunc("GET /open311/v2/requests.json", h.requests)
-	mux.HandleFunc("POST /open311/v2/requests.json", h.create)
-	mux.HandleFunc("GET /open311/v2/requests/{file}", h.request)
-	mux.HandleFunc("/open311/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /open311/v2/services.json", h.limit(h.services))
+	mux.Handle("GET /open311/v2/requests.json", h.limit(h.requests))
+	mux.Handle("POST /open311/v2/requests.json", h.limit(h.create))
+	mux.Handle("GET /open311/v2/requests/{file}", h.limit(h.request))
+	mux.Handle("/open311/", h.limit(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, ".xml") {
 			fail(w, http.StatusBadRequest, jsonOnly)
 			return
 		}
 		fail(w, http.StatusNotFound, "No such Open311 resource.")
+	}))
+}
+
+// limit counts the request against its client address before next runs:
+// the endpoints are public, so without it one address could read the
+// whole feed or file requests as fast as it can. When the count cannot be
+// taken (Redis down) the request is refused too: a limit that lapses
+// whenever its store does is no limit.
+func (h *Handler) limit(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.Limiter == nil {
+			next(w, r)
+			return
+		}
+		ok, err := h.Limiter.Allow(r.Context(), "open311:"+ClientAddr(r, h.TrustedProxies))
+		switch {
+		case err != nil:
+			h.Logger.ErrorContext(r.Context(), "open311 rate limit", "err", err)
+			fail(w, http.StatusServiceUnavailable, "The service is unavailable; try again later.")
+		case !ok:
+			fail(w, http.StatusTooManyRequests, "Too many requests from your address; try again in a minute.")
+		default:
+			next(w, r)
+		}
 	})
+}
+
+// ClientAddr returns the address a request is counted under: the host of
+// RemoteAddr, unless that is one of trusted, in which case X-Forwarded-For
+// is read from the right and the first address not in trusted is the
+// client (what is left of it anyone could have written). X-Forwarded-For
+// is never read without trusted proxies. IPv6 clients are counted by
+// their /64, which one subscriber holds whole.
+func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if isTrusted(addr, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // garbage: stop at the last proxy that wrote sense
+			}
+			addr = hop.Unmap()
+			if !isTrusted(addr, trusted) {
+				break
+			}
+		}
+	}
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // services serves GET /open311/v2/services.json: our categories.
