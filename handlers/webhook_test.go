@@ -543,3 +543,26 @@ func metricValue(t *testing.T, in *instance, name string) float64 {
 	}
 	return 0
 }
+
+// TestNonceGuardDownRefuses: the nonce guard is what binds a plain-mode
+// signature to its body. When it cannot answer (its Redis is out of
+// reach) the request is refused, 503 so that WeChat retries, rather than
+// processed unguarded, where anyone who saw one signed URL could post
+// other XML under it.
+func TestNonceGuardDownRefuses(t *testing.T) {
+	c := &counter{}
+	r := newRig(t, c)
+	in := r.start(4 * time.Second)
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
+	t.Cleanup(func() { _ = down.Close() })
+	in.webhook.Nonces = &redisstate.Nonces{Client: down}
+	sim := in.sim(wechat.ModePlain)
+	forged := build(t, sim, wechat.SimMessage{OpenID: "o-victim", Text: "转账"})
+	reply, status := send(t, sim, forged)
+	if status != http.StatusServiceUnavailable || strings.Contains(reply, "转账") {
+		t.Errorf("with the nonce guard down: %d %q, want 503 and no reply", status, reply)
+	}
+	if n := c.calls.Load(); n != 0 {
+		t.Errorf("the bot ran %d times unguarded", n)
+	}
+}
