@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -150,9 +151,26 @@ type WeChat struct {
 	// AESKey is TONGXIN_WECHAT_AES_KEY, the 43-character EncodingAESKey of
 	// the compatible and safe modes.
 	AESKey string
+	// Mode is TONGXIN_WECHAT_MODE: "plain", "compat" or "safe", the
+	// message mode the account is set to; messages in a weaker one are
+	// refused. Empty means safe with an AES key, plain without: use
+	// MinMode.
+	Mode string
 	// APIBase is TONGXIN_WECHAT_API_BASE without a trailing slash, so tests
 	// can point every outbound call at a local fake.
 	APIBase string
+}
+
+// MinMode returns the weakest message mode the webhook accepts: Mode when
+// set, else safe when there is an AES key and plain when there is none.
+func (w WeChat) MinMode() string {
+	switch {
+	case w.Mode != "":
+		return w.Mode
+	case w.AESKey != "":
+		return "safe"
+	}
+	return "plain"
 }
 
 // WeCom is the WeCom (企业微信) group robot part of Config.
@@ -230,6 +248,16 @@ func Load(getenv func(string) string, rules ...Rule) (Config, error) {
 		}
 		if err := s.set(&cfg, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", from, err))
+		}
+	}
+	// A plain-mode account may have no EncodingAESKey to give: it gets
+	// none rather than the public development one, which would count as
+	// a development credential among real ones.
+	if cfg.WeChat.Mode == "plain" && slices.Contains(cfg.DevCredentials, "TONGXIN_WECHAT_AES_KEY") {
+		cfg.WeChat.AESKey = ""
+		cfg.DevCredentials = slices.DeleteFunc(cfg.DevCredentials, func(n string) bool { return n == "TONGXIN_WECHAT_AES_KEY" })
+		if len(cfg.DevCredentials) == 0 {
+			cfg.DevCredentials = nil // as with no development values at all
 		}
 	}
 	// A value that did not parse keeps its default, so validating anyway

@@ -366,6 +366,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "0"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "-1m"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "60"},
+		{"TONGXIN_WECHAT_MODE", "aes"},
+		{"TONGXIN_WECHAT_MODE", "secure"},
 		{"TONGXIN_OPEN311_RATE_PER_MINUTE", "-1"},
 		{"TONGXIN_OPEN311_RATE_PER_MINUTE", "sixty"},
 		{"TONGXIN_TRUSTED_PROXIES", "proxy.internal"},
@@ -743,5 +745,61 @@ func TestTicketCategoriesFromFile(t *testing.T) {
 		if _, err := config.Load(env(map[string]string{config.EnvConfigFile: write(text)})); err == nil || !strings.Contains(err.Error(), "tickets") {
 			t.Errorf("%s: %v, want an error naming tickets", name, err)
 		}
+	}
+}
+
+// TestWeChatMode: the webhook's weakest accepted mode is safe whenever an
+// AES key is set (the development defaults have one) unless
+// TONGXIN_WECHAT_MODE says otherwise; an account in plain mode need not
+// give an AES key and then has none, not the public development one.
+func TestWeChatMode(t *testing.T) {
+	real := map[string]string{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "realsecret", "TONGXIN_WECHAT_TOKEN": "realtoken"}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range real {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name   string
+		env    map[string]string
+		mode   string
+		aesKey string
+		dev    []string
+	}{
+		{"development defaults", nil, "safe", config.DevWeChatAESKey, strings.Fields(allDev)},
+		{"a real AES key", with(map[string]string{"TONGXIN_WECHAT_AES_KEY": validAESKey}), "safe", validAESKey, nil},
+		{"compat", with(map[string]string{"TONGXIN_WECHAT_AES_KEY": validAESKey, "TONGXIN_WECHAT_MODE": "Compat"}), "compat", validAESKey, nil},
+		{"plain with a key", with(map[string]string{"TONGXIN_WECHAT_AES_KEY": validAESKey, "TONGXIN_WECHAT_MODE": "plain"}), "plain", validAESKey, nil},
+		{"plain without a key", with(map[string]string{"TONGXIN_WECHAT_MODE": "plain"}), "plain", "", nil},
+		{"plain in development", map[string]string{"TONGXIN_WECHAT_MODE": "plain"}, "plain", "",
+			[]string{"TONGXIN_WECHAT_APPID", "TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_TOKEN"}},
+	} {
+		got, err := config.Load(env(tc.env))
+		if err != nil {
+			t.Errorf("%s: Load: %v", tc.name, err)
+			continue
+		}
+		if got.WeChat.MinMode() != tc.mode || got.WeChat.AESKey != tc.aesKey || got.Redacted()["TONGXIN_WECHAT_MODE"] != tc.mode {
+			t.Errorf("%s: mode %q, AES key %q, logged mode %q; want %q, %q", tc.name, got.WeChat.MinMode(), got.WeChat.AESKey,
+				got.Redacted()["TONGXIN_WECHAT_MODE"], tc.mode, tc.aesKey)
+		}
+		if diff := cmp.Diff(tc.dev, got.DevCredentials); diff != "" {
+			t.Errorf("%s: DevCredentials mismatch (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	// A Config built by hand cannot ask for encryption without a key.
+	cfg := config.Default()
+	cfg.WeChat.AESKey, cfg.WeChat.Mode = "", "safe"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "TONGXIN_WECHAT_MODE: safe mode needs the EncodingAESKey") {
+		t.Errorf("Validate(safe without a key) = %v", err)
+	}
+	cfg.WeChat.Mode = ""
+	if cfg.WeChat.MinMode() != "plain" {
+		t.Errorf("MinMode() without a key or mode = %q, want plain", cfg.WeChat.MinMode())
 	}
 }

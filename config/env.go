@@ -57,6 +57,21 @@ var settings = []setting{
 	{name: "TONGXIN_WECHAT_AES_KEY", dev: true, secret: true,
 		set: func(c *Config, v string) error { c.WeChat.AESKey = v; return nil },
 		get: func(c Config) string { return c.WeChat.AESKey }},
+	{name: "TONGXIN_WECHAT_MODE",
+		set: func(c *Config, v string) error { c.WeChat.Mode = strings.ToLower(v); return nil },
+		get: func(c Config) string { return c.WeChat.MinMode() },
+		check: func(c Config) error {
+			switch c.WeChat.Mode {
+			case "", "plain":
+				return nil
+			case "compat", "safe":
+				if c.WeChat.AESKey == "" {
+					return fmt.Errorf("%s mode needs the EncodingAESKey (TONGXIN_WECHAT_AES_KEY)", c.WeChat.Mode)
+				}
+				return nil
+			}
+			return fmt.Errorf("want plain, compat or safe (the account's 消息加解密方式), got %q", c.WeChat.Mode)
+		}},
 	{name: "TONGXIN_WECHAT_API_BASE",
 		set:   func(c *Config, v string) error { c.WeChat.APIBase = strings.TrimRight(v, "/"); return nil },
 		get:   func(c Config) string { return c.WeChat.APIBase },

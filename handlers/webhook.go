@@ -93,6 +93,8 @@ func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, err error) {
 		status, reason = http.StatusForbidden, "signature"
 	case errors.Is(err, wechat.ErrReplay):
 		status, reason = http.StatusForbidden, "replay"
+	case errors.Is(err, wechat.ErrWeakMode):
+		status, reason = http.StatusForbidden, "mode"
 	case errors.Is(err, errNonceUnavailable):
 		// WeChat retries a failed delivery; by then Redis may be back.
 		status, reason = http.StatusServiceUnavailable, "nonce_unavailable"

@@ -54,6 +54,9 @@ type rig struct {
 	bot    bot.Handler
 	rate   int
 	ready  map[string]handlers.Pinger
+	// mode is the weakest message mode the instances accept; plain, the
+	// zero value, lets tests send all three.
+	mode wechat.Mode
 }
 
 func newRig(t testing.TB, h bot.Handler) *rig {
@@ -84,7 +87,7 @@ func newRig(t testing.TB, h bot.Handler) *rig {
 }
 
 func (r *rig) start(deadline time.Duration) *instance {
-	codec, err := wechat.NewCodec(wechattest.AppID, token, aesKey)
+	codec, err := wechat.NewCodec(wechattest.AppID, token, aesKey, r.mode)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -542,6 +545,34 @@ func metricValue(t *testing.T, in *instance, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestWeakerModeIsRefusedWithoutState: an instance in safe mode refuses
+// plain and compat messages (403) before anything is claimed or counted.
+func TestWeakerModeIsRefusedWithoutState(t *testing.T) {
+	c := &counter{}
+	r := newRig(t, c)
+	r.mode = wechat.ModeSafe
+	in := r.start(4 * time.Second)
+	for _, mode := range []wechat.Mode{wechat.ModePlain, wechat.ModeCompat} {
+		before := r.keys()
+		reply, status, err := in.sim(mode).Send(context.Background(), wechat.SimMessage{OpenID: "o-weak", Text: "你好"})
+		if err != nil || status != http.StatusForbidden || strings.Contains(reply, "你好") {
+			t.Errorf("%s message to a safe-mode account: %d %q %v, want 403", mode, status, reply, err)
+		}
+		if after := r.keys(); after != before {
+			t.Errorf("%s message: Redis keys went from %d to %d", mode, before, after)
+		}
+	}
+	if n := c.calls.Load(); n != 0 {
+		t.Errorf("the bot ran %d times", n)
+	}
+	if reply, _, _ := in.sim(wechat.ModeSafe).Send(context.Background(), wechat.SimMessage{OpenID: "o-weak", Text: "你好"}); reply != "第1次：你好" {
+		t.Errorf("safe message: %q", reply)
+	}
+	if got := metricValue(t, in, `tongxin_webhook_rejected_total{reason="mode"}`); got != 2 {
+		t.Errorf("rejections counted as mode: %v, want 2", got)
+	}
 }
 
 // TestNonceGuardDownRefuses: the nonce guard is what binds a plain-mode

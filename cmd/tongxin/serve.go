@@ -121,7 +121,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	}
 	defer d.close()
 
-	codec, err := wechat.NewCodec(cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey)
+	mode, err := wechat.ParseMode(cfg.WeChat.MinMode())
+	if err != nil {
+		return fmt.Errorf("config: TONGXIN_WECHAT_MODE: %w", err)
+	}
+	codec, err := wechat.NewCodec(cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey, mode)
 	if err != nil {
 		return err
 	}
