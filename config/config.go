@@ -241,7 +241,7 @@ func Load(getenv func(string) string, rules ...Rule) (Config, error) {
 			from = s.name + " (from " + cfg.File + ")"
 		}
 		if v == "" {
-			if s.dev {
+			if s.dev != "" {
 				cfg.DevCredentials = append(cfg.DevCredentials, s.name)
 			}
 			continue
@@ -290,6 +290,7 @@ func (c Config) problems(rules []Rule) []error {
 			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
 		}
 	}
+	errs = append(errs, mixedCredentials(c)...)
 	for _, t := range c.tables() {
 		errs = append(errs, prefixed(t.name, t.validate())...)
 	}

@@ -33,6 +33,7 @@ func writeFile(t *testing.T, text string) string {
 
 const (
 	validAESKey = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	adminToken  = "admin-0123456789abcdef0123456789abcdef"
 	allDev      = "TONGXIN_WECHAT_APPID TONGXIN_WECHAT_SECRET TONGXIN_WECHAT_TOKEN TONGXIN_WECHAT_AES_KEY"
 )
 
@@ -90,7 +91,7 @@ func TestLoadEnvironment(t *testing.T) {
 		"TONGXIN_WECHAT_API_BASE":         "http://127.0.0.1:4000/",
 		"TONGXIN_WECOM_ROBOT_KEY":         "robot-key",
 		"TONGXIN_WECOM_API_BASE":          "http://127.0.0.1:4001",
-		"TONGXIN_ADMIN_TOKEN":             "admin",
+		"TONGXIN_ADMIN_TOKEN":             adminToken,
 		"TONGXIN_RATE_PER_MINUTE":         "0",
 		"TONGXIN_LOG_LEVEL":               "DEBUG",
 		"TONGXIN_LOG_FORMAT":              "json",
@@ -117,7 +118,7 @@ func TestLoadEnvironment(t *testing.T) {
 			APIBase: "http://127.0.0.1:4000",
 		},
 		WeCom:             config.WeCom{RobotKey: "robot-key", APIBase: "http://127.0.0.1:4001"},
-		AdminToken:        "admin",
+		AdminToken:        adminToken,
 		RatePerMinute:     0,
 		LogLevel:          slog.LevelDebug,
 		LogFormat:         "json",
@@ -139,7 +140,10 @@ func TestLoadEnvironmentWinsOverFile(t *testing.T) {
 TONGXIN_HTTP_ADDR = ":9090"
 TONGXIN_RATE_PER_MINUTE = 5
 TONGXIN_LOG_LEVEL = "warn"
+TONGXIN_WECHAT_APPID = "wxfile"
+TONGXIN_WECHAT_SECRET = "filesecret"
 TONGXIN_WECHAT_TOKEN = "fromfile"
+TONGXIN_WECHAT_AES_KEY = "`+validAESKey+`"
 `)
 	got, err := config.Load(env(map[string]string{
 		"TONGXIN_CONFIG_FILE":  path,
@@ -165,8 +169,8 @@ TONGXIN_WECHAT_TOKEN = "fromfile"
 	if got.File != path {
 		t.Errorf("File = %q, want %q", got.File, path)
 	}
-	if diff := cmp.Diff([]string{"TONGXIN_WECHAT_APPID", "TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_AES_KEY"}, got.DevCredentials); diff != "" {
-		t.Errorf("DevCredentials mismatch (-want +got):\n%s", diff)
+	if got.WeChat.AppID != "wxfile" || got.DevCredentials != nil {
+		t.Errorf("AppID %q, DevCredentials %v; want the file's AppID and no development values", got.WeChat.AppID, got.DevCredentials)
 	}
 }
 
@@ -182,7 +186,7 @@ TONGXIN_WECHAT_AES_KEY = "`+validAESKey+`"
 TONGXIN_WECHAT_API_BASE = "https://wechat.example"
 TONGXIN_WECOM_ROBOT_KEY = "filerobot"
 TONGXIN_WECOM_API_BASE = "https://wecom.example/"
-TONGXIN_ADMIN_TOKEN = "fileadmin"
+TONGXIN_ADMIN_TOKEN = "fileadmin-0123456789abcdef0123456789"
 TONGXIN_RATE_PER_MINUTE = "30"
 TONGXIN_LOG_LEVEL = "error"
 TONGXIN_LOG_FORMAT = "json"
@@ -233,7 +237,7 @@ id = "tplReminder"
 			APIBase: "https://wechat.example",
 		},
 		WeCom:                config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
-		AdminToken:           "fileadmin",
+		AdminToken:           "fileadmin-0123456789abcdef0123456789",
 		RatePerMinute:        30,
 		LogLevel:             slog.LevelError,
 		LogFormat:            "json",
@@ -558,10 +562,7 @@ func TestDevCredentials(t *testing.T) {
 		want []string
 	}{
 		{nil, strings.Fields(allDev)},
-		{map[string]string{
-			"TONGXIN_WECHAT_APPID":  "wxreal",
-			"TONGXIN_WECHAT_SECRET": "real",
-		}, []string{"TONGXIN_WECHAT_TOKEN", "TONGXIN_WECHAT_AES_KEY"}},
+		// Some real, some development: refused (TestMixedCredentialsRefused).
 		{map[string]string{
 			"TONGXIN_WECHAT_APPID":   "wxreal",
 			"TONGXIN_WECHAT_SECRET":  "real",
@@ -585,7 +586,7 @@ func TestRedacted(t *testing.T) {
 		"TONGXIN_WECHAT_SECRET":   "wechat-secret-value",
 		"TONGXIN_WECHAT_TOKEN":    "wechatTokenValue",
 		"TONGXIN_WECHAT_AES_KEY":  validAESKey,
-		"TONGXIN_ADMIN_TOKEN":     "admin-token-value",
+		"TONGXIN_ADMIN_TOKEN":     "admin-token-value-0123456789abcdef",
 		"TONGXIN_WECOM_ROBOT_KEY": "robot-key-value",
 	}
 	vars := map[string]string{
@@ -801,5 +802,67 @@ func TestWeChatMode(t *testing.T) {
 	cfg.WeChat.Mode = ""
 	if cfg.WeChat.MinMode() != "plain" {
 		t.Errorf("MinMode() without a key or mode = %q, want plain", cfg.WeChat.MinMode())
+	}
+}
+
+// TestMixedCredentialsRefused: the development credentials are public (in
+// this repository), so an account configured with some real and some
+// development values, say a real AppID with the development token, would
+// accept messages anyone can sign. Load refuses it, naming each
+// development value; all development or all real is fine.
+func TestMixedCredentialsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		devs []string
+	}{
+		{map[string]string{"TONGXIN_WECHAT_APPID": "wxreal"},
+			[]string{"TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_TOKEN", "TONGXIN_WECHAT_AES_KEY"}},
+		{map[string]string{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "real", "TONGXIN_WECHAT_AES_KEY": validAESKey},
+			[]string{"TONGXIN_WECHAT_TOKEN"}},
+		{map[string]string{"TONGXIN_WECHAT_TOKEN": "realtoken"},
+			[]string{"TONGXIN_WECHAT_APPID", "TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_AES_KEY"}},
+		// A development value set explicitly is no less public.
+		{map[string]string{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "real", "TONGXIN_WECHAT_TOKEN": "realtoken",
+			"TONGXIN_WECHAT_AES_KEY": config.DevWeChatAESKey}, []string{"TONGXIN_WECHAT_AES_KEY"}},
+	} {
+		_, err := config.Load(env(tc.env))
+		if err == nil {
+			t.Errorf("Load(%v) succeeded, want development and real credentials refused", tc.env)
+			continue
+		}
+		for _, name := range tc.devs {
+			if !strings.Contains(err.Error(), name+": the development value") {
+				t.Errorf("Load(%v) error does not name %s:\n%v", tc.env, name, err)
+			}
+		}
+	}
+	for _, ok := range []map[string]string{
+		nil,
+		{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "real", "TONGXIN_WECHAT_TOKEN": "realtoken", "TONGXIN_WECHAT_AES_KEY": validAESKey},
+		{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "real", "TONGXIN_WECHAT_TOKEN": "realtoken", "TONGXIN_WECHAT_MODE": "plain"},
+	} {
+		if _, err := config.Load(env(ok)); err != nil {
+			t.Errorf("Load(%v): %v", ok, err)
+		}
+	}
+}
+
+// TestAdminTokenLength: the admin API reads and changes every record, so
+// its token must be long enough not to be guessed: 32 characters at
+// least. Empty stays allowed and means the admin API refuses everything.
+func TestAdminTokenLength(t *testing.T) {
+	for _, short := range []string{"s3cr3t", "e2e-admin", strings.Repeat("x", 31)} {
+		_, err := config.Load(env(map[string]string{"TONGXIN_ADMIN_TOKEN": short}))
+		if err == nil || !strings.Contains(err.Error(), "TONGXIN_ADMIN_TOKEN: ") || !strings.Contains(err.Error(), "32") {
+			t.Errorf("Load(TONGXIN_ADMIN_TOKEN of %d characters) = %v, want an error naming the variable and 32", len(short), err)
+		}
+		if err != nil && strings.Contains(err.Error(), short) {
+			t.Errorf("the error shows the token: %v", err)
+		}
+	}
+	for _, ok := range []string{"", strings.Repeat("x", 32), strings.Repeat("令", 32)} {
+		if _, err := config.Load(env(map[string]string{"TONGXIN_ADMIN_TOKEN": ok})); err != nil {
+			t.Errorf("Load(TONGXIN_ADMIN_TOKEN of %d characters): %v", len([]rune(ok)), err)
+		}
 	}
 }

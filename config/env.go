@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // setting describes one TONGXIN_* variable: how it is stored in Config,
@@ -25,8 +26,9 @@ type setting struct {
 	// error need not name the variable.
 	check  func(Config) error
 	secret bool
-	// dev marks the credentials that fall back to development values.
-	dev bool
+	// dev is the development value a credential falls back to; empty for
+	// every other setting.
+	dev string
 }
 
 var settings = []setting{
@@ -42,19 +44,19 @@ var settings = []setting{
 		set:   func(c *Config, v string) error { c.RedisURL = v; return nil },
 		get:   func(c Config) string { return redactURL(c.RedisURL) },
 		check: func(c Config) error { return checkRedisURL(c.RedisURL) }},
-	{name: "TONGXIN_WECHAT_APPID", dev: true,
+	{name: "TONGXIN_WECHAT_APPID", dev: DevWeChatAppID,
 		set:   func(c *Config, v string) error { c.WeChat.AppID = v; return nil },
 		get:   func(c Config) string { return c.WeChat.AppID },
 		check: func(c Config) error { return notEmpty(c.WeChat.AppID) }},
-	{name: "TONGXIN_WECHAT_SECRET", dev: true, secret: true,
+	{name: "TONGXIN_WECHAT_SECRET", dev: DevWeChatSecret, secret: true,
 		set:   func(c *Config, v string) error { c.WeChat.Secret = v; return nil },
 		get:   func(c Config) string { return c.WeChat.Secret },
 		check: func(c Config) error { return notEmpty(c.WeChat.Secret) }},
-	{name: "TONGXIN_WECHAT_TOKEN", dev: true, secret: true,
+	{name: "TONGXIN_WECHAT_TOKEN", dev: DevWeChatToken, secret: true,
 		set:   func(c *Config, v string) error { c.WeChat.Token = v; return nil },
 		get:   func(c Config) string { return c.WeChat.Token },
 		check: func(c Config) error { return checkToken(c.WeChat.Token) }},
-	{name: "TONGXIN_WECHAT_AES_KEY", dev: true, secret: true,
+	{name: "TONGXIN_WECHAT_AES_KEY", dev: DevWeChatAESKey, secret: true,
 		set: func(c *Config, v string) error { c.WeChat.AESKey = v; return nil },
 		get: func(c Config) string { return c.WeChat.AESKey }},
 	{name: "TONGXIN_WECHAT_MODE",
@@ -85,7 +87,15 @@ var settings = []setting{
 		check: func(c Config) error { return checkAPIBase(c.WeCom.APIBase) }},
 	{name: "TONGXIN_ADMIN_TOKEN", secret: true,
 		set: func(c *Config, v string) error { c.AdminToken = v; return nil },
-		get: func(c Config) string { return c.AdminToken }},
+		get: func(c Config) string { return c.AdminToken },
+		check: func(c Config) error {
+			// The token opens every record; the message says how long it
+			// is, never what it is.
+			if n := utf8.RuneCountInString(c.AdminToken); n > 0 && n < MinAdminToken {
+				return fmt.Errorf("must be empty (admin API off) or at least %d characters, got %d; generate one with: openssl rand -hex 32", MinAdminToken, n)
+			}
+			return nil
+		}},
 	{name: "TONGXIN_RATE_PER_MINUTE",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
@@ -187,6 +197,45 @@ var settings = []setting{
 		}},
 }
 
+// MinAdminToken is the fewest characters TONGXIN_ADMIN_TOKEN may have:
+// long enough that it cannot be guessed through the API.
+const MinAdminToken = 32
+
+// mixedCredentials reports each WeChat credential left at its development
+// value while another is the account's own. The development values are
+// public (they are in this file), so a real AppID with the development
+// token would accept messages anyone can sign: development and real
+// credentials mix only by mistake. All of either kind passes; an empty
+// AES key (an account in plain mode) is neither.
+func mixedCredentials(c Config) []error {
+	var devs []string
+	real := false
+	for _, s := range settings {
+		if s.dev == "" {
+			continue
+		}
+		switch v := s.get(c); v {
+		case s.dev:
+			devs = append(devs, s.name)
+		case "":
+		default:
+			real = true
+		}
+	}
+	if !real {
+		return nil
+	}
+	errs := make([]error, len(devs))
+	for i, name := range devs {
+		hint := "set the account's own value"
+		if name == "TONGXIN_WECHAT_AES_KEY" {
+			hint = "set the account's EncodingAESKey, or TONGXIN_WECHAT_MODE=plain for an account in plain mode"
+		}
+		errs[i] = fmt.Errorf("%s: the development value, which is public, mixed with the account's real credentials; %s", name, hint)
+	}
+	return errs
+}
+
 // rescueMargin is how much longer than the job timeout
 // TONGXIN_NOTIFY_RESCUE_AFTER must be at least, so a delivery still running
 // is not taken up by a second worker.
@@ -227,7 +276,7 @@ func parseDuration(dst *time.Duration, v string) error {
 func devNames() []string {
 	var names []string
 	for _, s := range settings {
-		if s.dev {
+		if s.dev != "" {
 			names = append(names, s.name)
 		}
 	}

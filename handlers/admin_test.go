@@ -22,7 +22,7 @@ func TestNotificationsAdmin(t *testing.T) {
 	call := func(method, path string) (int, map[string]any) {
 		t.Helper()
 		req, _ := http.NewRequest(method, in.srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer admin-secret")
+		req.Header.Set("Authorization", "Bearer admin-secret-0123456789abcdef012345")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -102,7 +102,7 @@ func TestResidentAdmin(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, in.srv.URL+path, nil)
 		if auth {
-			req.Header.Set("Authorization", "Bearer admin-secret")
+			req.Header.Set("Authorization", "Bearer admin-secret-0123456789abcdef012345")
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -105,7 +105,7 @@ func (r *rig) start(deadline time.Duration) *instance {
 		Logger:   log,
 		Deadline: deadline,
 	}
-	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, AdminToken: "admin-secret",
+	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, AdminToken: "admin-secret-0123456789abcdef012345",
 		Residents: r.store, Notifications: r.store, Retrier: r.outbox, Started: time.Now()}
 	srv := httptest.NewServer(s.Handler())
 	r.t.Cleanup(func() {
@@ -513,7 +513,7 @@ func TestHealthReadyMetricsAdmin(t *testing.T) {
 			t.Errorf("metrics lack %q", name)
 		}
 	}
-	for _, auth := range []string{"", "Bearer wrong", "admin-secret", "Basic YWRtaW4="} {
+	for _, auth := range []string{"", "Bearer wrong", "admin-secret-0123456789abcdef012345", "Basic YWRtaW4="} {
 		code, body := get("/api/v1/status", auth)
 		var e struct {
 			Error struct{ Code, Message string } `json:"error"`
@@ -522,10 +522,10 @@ func TestHealthReadyMetricsAdmin(t *testing.T) {
 			t.Errorf("auth %q: %d %s, want a 401 JSON error", auth, code, body)
 		}
 	}
-	if code, body := get("/api/v1/status", "Bearer admin-secret"); code != 200 || !strings.Contains(body, `"residents":0`) {
+	if code, body := get("/api/v1/status", "Bearer admin-secret-0123456789abcdef012345"); code != 200 || !strings.Contains(body, `"residents":0`) {
 		t.Errorf("status: %d %s", code, body)
 	}
-	if code, body := get("/api/v1/nope", "Bearer admin-secret"); code != 404 || !strings.Contains(body, `"not_found"`) {
+	if code, body := get("/api/v1/nope", "Bearer admin-secret-0123456789abcdef012345"); code != 404 || !strings.Contains(body, `"not_found"`) {
 		t.Errorf("unknown admin path: %d %s", code, body)
 	}
 }

@@ -26,7 +26,14 @@ import (
 	"github.com/tongxin/tongxin/wechat/wechattest"
 )
 
-const testToken = "tongxine2e"
+const (
+	testToken = "tongxine2e"
+	// testAESKey is the test account's own EncodingAESKey: the public
+	// development one would be refused among real credentials.
+	testAESKey = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	// adminToken is the test admin token, as long as it must be.
+	adminToken = "e2e-admin-0123456789abcdef0123456789"
+)
 
 // robot is a fake WeCom group robot that records what staff were sent.
 type robot struct {
@@ -92,11 +99,11 @@ func newEnv(t *testing.T, dbURL string) *testEnv {
 		"TONGXIN_WECHAT_APPID":    wechattest.AppID,
 		"TONGXIN_WECHAT_SECRET":   wechattest.Secret,
 		"TONGXIN_WECHAT_TOKEN":    testToken,
-		"TONGXIN_WECHAT_AES_KEY":  config.DevWeChatAESKey,
+		"TONGXIN_WECHAT_AES_KEY":  testAESKey,
 		"TONGXIN_WECHAT_API_BASE": e.fake.URL(),
 		"TONGXIN_WECOM_ROBOT_KEY": "robot-key",
 		"TONGXIN_WECOM_API_BASE":  e.robot.srv.URL,
-		"TONGXIN_ADMIN_TOKEN":     "e2e-admin",
+		"TONGXIN_ADMIN_TOKEN":     adminToken,
 		"TONGXIN_LOG_LEVEL":       "warn",
 	}
 	return e
@@ -134,7 +141,7 @@ func (e *testEnv) start(t *testing.T) string {
 }
 
 func (e *testEnv) sim(base string, mode wechat.Mode) *wechat.Simulator {
-	return &wechat.Simulator{URL: base + "/wechat", AppID: wechattest.AppID, Token: testToken, AESKey: config.DevWeChatAESKey, Mode: mode}
+	return &wechat.Simulator{URL: base + "/wechat", AppID: wechattest.AppID, Token: testToken, AESKey: testAESKey, Mode: mode}
 }
 
 func newOpenID(prefix string) string { return fmt.Sprintf("o-%s-%08x", prefix, rand.Uint32()) }
@@ -225,7 +232,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("after unfollow: %+v, %v", r, err)
 		}
 		// The admin API answers with the token only.
-		for token, code := range map[string]int{"": 401, "wrong": 401, "e2e-admin": 200} {
+		for token, code := range map[string]int{"": 401, "wrong": 401, adminToken: 200} {
 			req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/status", nil)
 			req.Header.Set("Authorization", "Bearer "+token)
 			resp, err := http.DefaultClient.Do(req)
