@@ -2,7 +2,8 @@
 // GeoReport v2 endpoint (http://wiki.open311.org/GeoReport_v2/), JSON only,
 // so that a city platform can list them and file new ones: GET
 // services.json, requests.json and requests/{id}.json are public; POST
-// requests.json needs the api_key.
+// requests.json needs the api_key in its form body. Every endpoint may be
+// rate-limited by client address (Handler.Limiter).
 //
 // It decides what the public may see of a request (request.go) and turns
 // GeoReport forms into drafts; filing, routing and deadlines are the ticket
