@@ -203,7 +203,7 @@ const MinAdminToken = 32
 
 // mixedCredentials reports each WeChat credential left at its development
 // value while another is the account's own. The development values are
-// public (they are in this file), so a real AppID with the development
+// public (they are in tongxin's source), so a real AppID with the development
 // token would accept messages anyone can sign: development and real
 // credentials mix only by mistake. All of either kind passes; an empty
 // AES key (an account in plain mode) is neither.
