@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -56,39 +57,53 @@ type Notifier interface {
 // HumanHandler answers 人工: it tells the duty staff who is asking (at most
 // once per resident every ten minutes) and tells the resident what happens
 // next.
+//
+// The duty staff are a group (their WeCom robot), so the notice names the
+// resident masked (王*, 138****8000, the building) and says where the full
+// record is: GET /api/v1/residents/{openid} with the admin token.
 func HumanHandler(n Notifier, residents Residents, now func() time.Time) Handler {
 	return HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
 		// Without a registered phone, staff can only answer through the
 		// account's customer-service console: give them the openid's tail
 		// to find the conversation, and ask the resident for a number.
 		who := "一位未登记的居民（微信号尾号 " + tail(m.OpenID) + "）"
+		text := who + " 请求人工服务，请尽快通过公众号客服或电话联系。"
 		known := false
 		if residents != nil {
 			r, err := residents.Resident(ctx, m.OpenID)
 			switch {
 			case err == nil && r.Name != "":
 				known = r.Phone != ""
-				who = "居民" + r.Name
+				who = "居民" + MaskName(r.Name)
+				var facts []string
 				if r.Phone != "" {
-					who += "（" + r.Phone + "）"
+					facts = append(facts, MaskPhone(r.Phone))
 				}
-				if r.Address != "" {
-					who += "，住" + r.Address
+				if b := MaskAddress(r.Address); b != "" {
+					facts = append(facts, b)
 				}
+				if len(facts) > 0 {
+					who += "（" + strings.Join(facts, "，") + "）"
+				}
+				text = who + " 请求人工服务，请尽快通过公众号客服或电话联系。\n" +
+					"完整信息（电话、住址）请在管理后台查看：GET /api/v1/residents/" + m.OpenID
 			case err != nil && !errors.Is(err, ErrNotFound):
 				return Reply{}, fmt.Errorf("bot: human request: %w", err)
 			}
 		}
 		t := now().UTC()
 		err := n.Notify(ctx, Notice{
-			Kind:   "human_request",
-			To:     DutyStaff,
-			Text:   who + " 请求人工服务，请尽快通过公众号客服或电话联系。",
-			Staff:  true,
-			Urgent: true,
-			Fields: map[string]string{"title": "居民请求人工服务", "name": who},
-			About:  m.OpenID,
-			Key:    fmt.Sprintf("human:%s:%d", m.OpenID, t.Unix()/600),
+			Kind: "human_request",
+			To:   DutyStaff,
+			// The recipient is a group: Text is what it reads, and
+			// GroupText says so for any channel that tells them apart.
+			Text:      text,
+			GroupText: text,
+			Staff:     true,
+			Urgent:    true,
+			Fields:    map[string]string{"title": "居民请求人工服务", "name": who},
+			About:     m.OpenID,
+			Key:       fmt.Sprintf("human:%s:%d", m.OpenID, t.Unix()/600),
 		})
 		if err != nil {
 			return Reply{}, fmt.Errorf("bot: human request: %w", err)

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"time"
 )
 
@@ -112,6 +113,26 @@ func MaskPhone(p string) string {
 	}
 	return p[:3] + "****" + p[len(p)-4:]
 }
+
+// MaskName shows a name as its first character and one star (王芳 → 王*),
+// for text more people than its owner may read: enough for staff to greet
+// someone they already know, not to identify a stranger.
+func MaskName(name string) string {
+	for _, r := range name {
+		return string(r) + "*"
+	}
+	return ""
+}
+
+// MaskAddress shows an address as stored (normalised to 3号楼2单元201室)
+// as its building only (3号楼): a unit and room identify a household. An
+// address in any other form shows nothing, since what part of it is the
+// building cannot be told.
+func MaskAddress(a string) string {
+	return buildingPrefix.FindString(a)
+}
+
+var buildingPrefix = regexp.MustCompile(`^\d{1,3}号楼`)
 
 // ShortID shortens an openid for logs: enough to correlate, not to identify.
 func ShortID(openid string) string {

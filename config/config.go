@@ -31,7 +31,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -118,6 +120,15 @@ type Config struct {
 	// Open311Key is the api_key city platforms post GeoReport v2 requests
 	// with; empty refuses every POST (TONGXIN_OPEN311_API_KEY).
 	Open311Key string
+	// Open311RatePerMinute is how many Open311 requests one client
+	// address may make a minute; 0 turns the limit off
+	// (TONGXIN_OPEN311_RATE_PER_MINUTE).
+	Open311RatePerMinute int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; a request from anywhere else is the client itself, and
+	// with none (the default) X-Forwarded-For is never read
+	// (TONGXIN_TRUSTED_PROXIES, comma-separated addresses or CIDRs).
+	TrustedProxies []netip.Prefix
 
 	// Media is where the copies of tickets' photos and voice messages are
 	// kept (TONGXIN_MEDIA_*).
@@ -154,9 +165,26 @@ type WeChat struct {
 	// AESKey is TONGXIN_WECHAT_AES_KEY, the 43-character EncodingAESKey of
 	// the compatible and safe modes.
 	AESKey string
+	// Mode is TONGXIN_WECHAT_MODE: "plain", "compat" or "safe", the
+	// message mode the account is set to; messages in a weaker one are
+	// refused. Empty means safe with an AES key, plain without: use
+	// MinMode.
+	Mode string
 	// APIBase is TONGXIN_WECHAT_API_BASE without a trailing slash, so tests
 	// can point every outbound call at a local fake.
 	APIBase string
+}
+
+// MinMode returns the weakest message mode the webhook accepts: Mode when
+// set, else safe when there is an AES key and plain when there is none.
+func (w WeChat) MinMode() string {
+	switch {
+	case w.Mode != "":
+		return w.Mode
+	case w.AESKey != "":
+		return "safe"
+	}
+	return "plain"
 }
 
 // WeCom is the WeCom (企业微信) group robot part of Config.
@@ -194,6 +222,7 @@ func Default() Config {
 		RetentionRecords:       3 * year,
 		Media:                  Media{Dir: "data/media", S3: MediaS3{Addressing: "auto"}},
 		DevCredentials:         devNames(),
+		Open311RatePerMinute:   60,
 	}
 }
 
@@ -229,13 +258,23 @@ func Load(getenv func(string) string, rules ...Rule) (Config, error) {
 			from = s.name + " (from " + cfg.File + ")"
 		}
 		if v == "" {
-			if s.dev {
+			if s.dev != "" {
 				cfg.DevCredentials = append(cfg.DevCredentials, s.name)
 			}
 			continue
 		}
 		if err := s.set(&cfg, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", from, err))
+		}
+	}
+	// A plain-mode account may have no EncodingAESKey to give: it gets
+	// none rather than the public development one, which would count as
+	// a development credential among real ones.
+	if cfg.WeChat.Mode == "plain" && slices.Contains(cfg.DevCredentials, "TONGXIN_WECHAT_AES_KEY") {
+		cfg.WeChat.AESKey = ""
+		cfg.DevCredentials = slices.DeleteFunc(cfg.DevCredentials, func(n string) bool { return n == "TONGXIN_WECHAT_AES_KEY" })
+		if len(cfg.DevCredentials) == 0 {
+			cfg.DevCredentials = nil // as with no development values at all
 		}
 	}
 	// A value that did not parse keeps its default, so validating anyway
@@ -268,6 +307,7 @@ func (c Config) problems(rules []Rule) []error {
 			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
 		}
 	}
+	errs = append(errs, mixedCredentials(c)...)
 	for _, t := range c.tables() {
 		errs = append(errs, prefixed(t.name, t.validate())...)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,7 @@ func writeFile(t *testing.T, text string) string {
 
 const (
 	validAESKey = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	adminToken  = "admin-0123456789abcdef0123456789abcdef"
 	allDev      = "TONGXIN_WECHAT_APPID TONGXIN_WECHAT_SECRET TONGXIN_WECHAT_TOKEN TONGXIN_WECHAT_AES_KEY"
 )
 
@@ -64,6 +66,7 @@ func TestLoadDefaults(t *testing.T) {
 		RetentionRecords:       3 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
 		DevCredentials:         strings.Fields(allDev),
+		Open311RatePerMinute:   60,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(empty) mismatch (-want +got):\n%s", diff)
@@ -91,7 +94,7 @@ func TestLoadEnvironment(t *testing.T) {
 		"TONGXIN_WECHAT_API_BASE":         "http://127.0.0.1:4000/",
 		"TONGXIN_WECOM_ROBOT_KEY":         "robot-key",
 		"TONGXIN_WECOM_API_BASE":          "http://127.0.0.1:4001",
-		"TONGXIN_ADMIN_TOKEN":             "admin",
+		"TONGXIN_ADMIN_TOKEN":             adminToken,
 		"TONGXIN_RATE_PER_MINUTE":         "0",
 		"TONGXIN_LOG_LEVEL":               "DEBUG",
 		"TONGXIN_LOG_FORMAT":              "json",
@@ -102,6 +105,8 @@ func TestLoadEnvironment(t *testing.T) {
 		"TONGXIN_NOTIFY_RESCUE_AFTER":     "90s",
 		"TONGXIN_RETENTION_NOTIFICATIONS": "14d",
 		"TONGXIN_RETENTION_RECORDS":       "2y",
+		"TONGXIN_OPEN311_RATE_PER_MINUTE": "0",
+		"TONGXIN_TRUSTED_PROXIES":         " 10.0.0.0/8, 127.0.0.1,::1 ,192.168.1.7/24",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -118,7 +123,7 @@ func TestLoadEnvironment(t *testing.T) {
 			APIBase: "http://127.0.0.1:4000",
 		},
 		WeCom:                  config.WeCom{RobotKey: "robot-key", APIBase: "http://127.0.0.1:4001"},
-		AdminToken:             "admin",
+		AdminToken:             adminToken,
 		RatePerMinute:          0,
 		LogLevel:               slog.LevelDebug,
 		LogFormat:              "json",
@@ -130,8 +135,10 @@ func TestLoadEnvironment(t *testing.T) {
 		RetentionNotifications: 14 * 24 * time.Hour,
 		RetentionRecords:       2 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"),
+			netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("192.168.1.0/24")},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -141,7 +148,10 @@ func TestLoadEnvironmentWinsOverFile(t *testing.T) {
 TONGXIN_HTTP_ADDR = ":9090"
 TONGXIN_RATE_PER_MINUTE = 5
 TONGXIN_LOG_LEVEL = "warn"
+TONGXIN_WECHAT_APPID = "wxfile"
+TONGXIN_WECHAT_SECRET = "filesecret"
 TONGXIN_WECHAT_TOKEN = "fromfile"
+TONGXIN_WECHAT_AES_KEY = "`+validAESKey+`"
 `)
 	got, err := config.Load(env(map[string]string{
 		"TONGXIN_CONFIG_FILE":  path,
@@ -167,8 +177,8 @@ TONGXIN_WECHAT_TOKEN = "fromfile"
 	if got.File != path {
 		t.Errorf("File = %q, want %q", got.File, path)
 	}
-	if diff := cmp.Diff([]string{"TONGXIN_WECHAT_APPID", "TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_AES_KEY"}, got.DevCredentials); diff != "" {
-		t.Errorf("DevCredentials mismatch (-want +got):\n%s", diff)
+	if got.WeChat.AppID != "wxfile" || got.DevCredentials != nil {
+		t.Errorf("AppID %q, DevCredentials %v; want the file's AppID and no development values", got.WeChat.AppID, got.DevCredentials)
 	}
 }
 
@@ -184,7 +194,7 @@ TONGXIN_WECHAT_AES_KEY = "`+validAESKey+`"
 TONGXIN_WECHAT_API_BASE = "https://wechat.example"
 TONGXIN_WECOM_ROBOT_KEY = "filerobot"
 TONGXIN_WECOM_API_BASE = "https://wecom.example/"
-TONGXIN_ADMIN_TOKEN = "fileadmin"
+TONGXIN_ADMIN_TOKEN = "fileadmin-0123456789abcdef0123456789"
 TONGXIN_RATE_PER_MINUTE = "30"
 TONGXIN_LOG_LEVEL = "error"
 TONGXIN_LOG_FORMAT = "json"
@@ -237,7 +247,7 @@ id = "tplReminder"
 			APIBase: "https://wechat.example",
 		},
 		WeCom:                  config.WeCom{RobotKey: "filerobot", APIBase: "https://wecom.example"},
-		AdminToken:             "fileadmin",
+		AdminToken:             "fileadmin-0123456789abcdef0123456789",
 		RatePerMinute:          30,
 		LogLevel:               slog.LevelError,
 		LogFormat:              "json",
@@ -250,6 +260,7 @@ id = "tplReminder"
 		RetentionRecords:       5 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
 		File:                   path,
+		Open311RatePerMinute:   60,
 		Bot: config.Bot{
 			Welcome:  "欢迎关注",
 			Help:     "帮助文本",
@@ -372,6 +383,13 @@ func TestLoadInvalid(t *testing.T) {
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "0"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "-1m"},
 		{"TONGXIN_NOTIFY_RESCUE_AFTER", "60"},
+		{"TONGXIN_WECHAT_MODE", "aes"},
+		{"TONGXIN_WECHAT_MODE", "secure"},
+		{"TONGXIN_OPEN311_RATE_PER_MINUTE", "-1"},
+		{"TONGXIN_OPEN311_RATE_PER_MINUTE", "sixty"},
+		{"TONGXIN_TRUSTED_PROXIES", "proxy.internal"},
+		{"TONGXIN_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"TONGXIN_TRUSTED_PROXIES", "10.0.0.1:8080"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -591,10 +609,7 @@ func TestDevCredentials(t *testing.T) {
 		want []string
 	}{
 		{nil, strings.Fields(allDev)},
-		{map[string]string{
-			"TONGXIN_WECHAT_APPID":  "wxreal",
-			"TONGXIN_WECHAT_SECRET": "real",
-		}, []string{"TONGXIN_WECHAT_TOKEN", "TONGXIN_WECHAT_AES_KEY"}},
+		// Some real, some development: refused (TestMixedCredentialsRefused).
 		{map[string]string{
 			"TONGXIN_WECHAT_APPID":   "wxreal",
 			"TONGXIN_WECHAT_SECRET":  "real",
@@ -618,7 +633,7 @@ func TestRedacted(t *testing.T) {
 		"TONGXIN_WECHAT_SECRET":   "wechat-secret-value",
 		"TONGXIN_WECHAT_TOKEN":    "wechatTokenValue",
 		"TONGXIN_WECHAT_AES_KEY":  validAESKey,
-		"TONGXIN_ADMIN_TOKEN":     "admin-token-value",
+		"TONGXIN_ADMIN_TOKEN":     "admin-token-value-0123456789abcdef",
 		"TONGXIN_WECOM_ROBOT_KEY": "robot-key-value",
 	}
 	vars := map[string]string{
@@ -758,14 +773,16 @@ func TestTicketCategoriesFromFile(t *testing.T) {
 		}
 		return path
 	}
-	good := write("[[tickets.categories]]\nkey = \"repair\"\nname = \"维修报修\"\nrole = \"grid_worker\"\nresponse_hours = 4\nresolve_hours = 18\n\n[[tickets.categories]]\nkey = \"noise\"\nname = \"噪音扰民\"\nrole = \"mediator\"\nresponse_hours = 2\nresolve_hours = 12\nprivate = true\n")
+	good := write("[[tickets.categories]]\nkey = \"repair\"\nname = \"维修报修\"\nrole = \"grid_worker\"\nresponse_hours = 4\nresolve_hours = 18\npublic = true\n\n[[tickets.categories]]\nkey = \"noise\"\nname = \"噪音扰民\"\nrole = \"mediator\"\nresponse_hours = 2\nresolve_hours = 12\n\n" +
+		// A file written before public still loads.
+		"[[tickets.categories]]\nkey = \"dispute\"\nname = \"矛盾纠纷\"\nrole = \"mediator\"\nresponse_hours = 4\nresolve_hours = 30\nprivate = true\n")
 	cfg, err := config.Load(env(map[string]string{config.EnvConfigFile: good}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Tickets.Categories) != 2 || cfg.Tickets.Categories[1].Role != "mediator" || cfg.Tickets.Categories[0].ResolveHours != 18 ||
-		cfg.Tickets.Categories[0].Private || !cfg.Tickets.Categories[1].Private {
-		t.Errorf("categories: %+v", cfg.Tickets.Categories)
+	if c := cfg.Tickets.Categories; len(c) != 3 || c[1].Role != "mediator" || c[0].ResolveHours != 18 ||
+		!c[0].Public || c[1].Public || c[2].Public || !c[2].Private {
+		t.Errorf("categories: %+v", c)
 	}
 	// The values' rules are the tickets service's (tickets.CategoriesFromConfig),
 	// which main passes to Load: see cmd/tongxin's config tests.
@@ -775,6 +792,124 @@ func TestTicketCategoriesFromFile(t *testing.T) {
 	} {
 		if _, err := config.Load(env(map[string]string{config.EnvConfigFile: write(text)})); err == nil || !strings.Contains(err.Error(), "tickets") {
 			t.Errorf("%s: %v, want an error naming tickets", name, err)
+		}
+	}
+}
+
+// TestWeChatMode: the webhook's weakest accepted mode is safe whenever an
+// AES key is set (the development defaults have one) unless
+// TONGXIN_WECHAT_MODE says otherwise; an account in plain mode need not
+// give an AES key and then has none, not the public development one.
+func TestWeChatMode(t *testing.T) {
+	real := map[string]string{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "realsecret", "TONGXIN_WECHAT_TOKEN": "realtoken"}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range real {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name   string
+		env    map[string]string
+		mode   string
+		aesKey string
+		dev    []string
+	}{
+		{"development defaults", nil, "safe", config.DevWeChatAESKey, strings.Fields(allDev)},
+		{"a real AES key", with(map[string]string{"TONGXIN_WECHAT_AES_KEY": validAESKey}), "safe", validAESKey, nil},
+		{"compat", with(map[string]string{"TONGXIN_WECHAT_AES_KEY": validAESKey, "TONGXIN_WECHAT_MODE": "Compat"}), "compat", validAESKey, nil},
+		{"plain with a key", with(map[string]string{"TONGXIN_WECHAT_AES_KEY": validAESKey, "TONGXIN_WECHAT_MODE": "plain"}), "plain", validAESKey, nil},
+		{"plain without a key", with(map[string]string{"TONGXIN_WECHAT_MODE": "plain"}), "plain", "", nil},
+		{"plain in development", map[string]string{"TONGXIN_WECHAT_MODE": "plain"}, "plain", "",
+			[]string{"TONGXIN_WECHAT_APPID", "TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_TOKEN"}},
+	} {
+		got, err := config.Load(env(tc.env))
+		if err != nil {
+			t.Errorf("%s: Load: %v", tc.name, err)
+			continue
+		}
+		if got.WeChat.MinMode() != tc.mode || got.WeChat.AESKey != tc.aesKey || got.Redacted()["TONGXIN_WECHAT_MODE"] != tc.mode {
+			t.Errorf("%s: mode %q, AES key %q, logged mode %q; want %q, %q", tc.name, got.WeChat.MinMode(), got.WeChat.AESKey,
+				got.Redacted()["TONGXIN_WECHAT_MODE"], tc.mode, tc.aesKey)
+		}
+		if diff := cmp.Diff(tc.dev, got.DevCredentials); diff != "" {
+			t.Errorf("%s: DevCredentials mismatch (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	// A Config built by hand cannot ask for encryption without a key.
+	cfg := config.Default()
+	cfg.WeChat.AESKey, cfg.WeChat.Mode = "", "safe"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "TONGXIN_WECHAT_MODE: safe mode needs the EncodingAESKey") {
+		t.Errorf("Validate(safe without a key) = %v", err)
+	}
+	cfg.WeChat.Mode = ""
+	if cfg.WeChat.MinMode() != "plain" {
+		t.Errorf("MinMode() without a key or mode = %q, want plain", cfg.WeChat.MinMode())
+	}
+}
+
+// TestMixedCredentialsRefused: the development credentials are public (in
+// this repository), so an account configured with some real and some
+// development values, say a real AppID with the development token, would
+// accept messages anyone can sign. Load refuses it, naming each
+// development value; all development or all real is fine.
+func TestMixedCredentialsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		devs []string
+	}{
+		{map[string]string{"TONGXIN_WECHAT_APPID": "wxreal"},
+			[]string{"TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_TOKEN", "TONGXIN_WECHAT_AES_KEY"}},
+		{map[string]string{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "real", "TONGXIN_WECHAT_AES_KEY": validAESKey},
+			[]string{"TONGXIN_WECHAT_TOKEN"}},
+		{map[string]string{"TONGXIN_WECHAT_TOKEN": "realtoken"},
+			[]string{"TONGXIN_WECHAT_APPID", "TONGXIN_WECHAT_SECRET", "TONGXIN_WECHAT_AES_KEY"}},
+		// A development value set explicitly is no less public.
+		{map[string]string{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "real", "TONGXIN_WECHAT_TOKEN": "realtoken",
+			"TONGXIN_WECHAT_AES_KEY": config.DevWeChatAESKey}, []string{"TONGXIN_WECHAT_AES_KEY"}},
+	} {
+		_, err := config.Load(env(tc.env))
+		if err == nil {
+			t.Errorf("Load(%v) succeeded, want development and real credentials refused", tc.env)
+			continue
+		}
+		for _, name := range tc.devs {
+			if !strings.Contains(err.Error(), name+": the development value") {
+				t.Errorf("Load(%v) error does not name %s:\n%v", tc.env, name, err)
+			}
+		}
+	}
+	for _, ok := range []map[string]string{
+		nil,
+		{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "real", "TONGXIN_WECHAT_TOKEN": "realtoken", "TONGXIN_WECHAT_AES_KEY": validAESKey},
+		{"TONGXIN_WECHAT_APPID": "wxreal", "TONGXIN_WECHAT_SECRET": "real", "TONGXIN_WECHAT_TOKEN": "realtoken", "TONGXIN_WECHAT_MODE": "plain"},
+	} {
+		if _, err := config.Load(env(ok)); err != nil {
+			t.Errorf("Load(%v): %v", ok, err)
+		}
+	}
+}
+
+// TestAdminTokenLength: the admin API reads and changes every record, so
+// its token must be long enough not to be guessed: 32 characters at
+// least. Empty stays allowed and means the admin API refuses everything.
+func TestAdminTokenLength(t *testing.T) {
+	for _, short := range []string{"s3cr3t", "e2e-admin", strings.Repeat("x", 31)} {
+		_, err := config.Load(env(map[string]string{"TONGXIN_ADMIN_TOKEN": short}))
+		if err == nil || !strings.Contains(err.Error(), "TONGXIN_ADMIN_TOKEN: ") || !strings.Contains(err.Error(), "32") {
+			t.Errorf("Load(TONGXIN_ADMIN_TOKEN of %d characters) = %v, want an error naming the variable and 32", len(short), err)
+		}
+		if err != nil && strings.Contains(err.Error(), short) {
+			t.Errorf("the error shows the token: %v", err)
+		}
+	}
+	for _, ok := range []string{"", strings.Repeat("x", 32), strings.Repeat("令", 32)} {
+		if _, err := config.Load(env(map[string]string{"TONGXIN_ADMIN_TOKEN": ok})); err != nil {
+			t.Errorf("Load(TONGXIN_ADMIN_TOKEN of %d characters): %v", len([]rune(ok)), err)
 		}
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // setting describes one TONGXIN_* variable: how it is stored in Config,
@@ -24,8 +26,9 @@ type setting struct {
 	// error need not name the variable.
 	check  func(Config) error
 	secret bool
-	// dev marks the credentials that fall back to development values.
-	dev bool
+	// dev is the development value a credential falls back to; empty for
+	// every other setting.
+	dev string
 }
 
 var settings = append([]setting{
@@ -41,21 +44,36 @@ var settings = append([]setting{
 		set:   func(c *Config, v string) error { c.RedisURL = v; return nil },
 		get:   func(c Config) string { return redactURL(c.RedisURL) },
 		check: func(c Config) error { return checkRedisURL(c.RedisURL) }},
-	{name: "TONGXIN_WECHAT_APPID", dev: true,
+	{name: "TONGXIN_WECHAT_APPID", dev: DevWeChatAppID,
 		set:   func(c *Config, v string) error { c.WeChat.AppID = v; return nil },
 		get:   func(c Config) string { return c.WeChat.AppID },
 		check: func(c Config) error { return notEmpty(c.WeChat.AppID) }},
-	{name: "TONGXIN_WECHAT_SECRET", dev: true, secret: true,
+	{name: "TONGXIN_WECHAT_SECRET", dev: DevWeChatSecret, secret: true,
 		set:   func(c *Config, v string) error { c.WeChat.Secret = v; return nil },
 		get:   func(c Config) string { return c.WeChat.Secret },
 		check: func(c Config) error { return notEmpty(c.WeChat.Secret) }},
-	{name: "TONGXIN_WECHAT_TOKEN", dev: true, secret: true,
+	{name: "TONGXIN_WECHAT_TOKEN", dev: DevWeChatToken, secret: true,
 		set:   func(c *Config, v string) error { c.WeChat.Token = v; return nil },
 		get:   func(c Config) string { return c.WeChat.Token },
 		check: func(c Config) error { return checkToken(c.WeChat.Token) }},
-	{name: "TONGXIN_WECHAT_AES_KEY", dev: true, secret: true,
+	{name: "TONGXIN_WECHAT_AES_KEY", dev: DevWeChatAESKey, secret: true,
 		set: func(c *Config, v string) error { c.WeChat.AESKey = v; return nil },
 		get: func(c Config) string { return c.WeChat.AESKey }},
+	{name: "TONGXIN_WECHAT_MODE",
+		set: func(c *Config, v string) error { c.WeChat.Mode = strings.ToLower(v); return nil },
+		get: func(c Config) string { return c.WeChat.MinMode() },
+		check: func(c Config) error {
+			switch c.WeChat.Mode {
+			case "", "plain":
+				return nil
+			case "compat", "safe":
+				if c.WeChat.AESKey == "" {
+					return fmt.Errorf("%s mode needs the EncodingAESKey (TONGXIN_WECHAT_AES_KEY)", c.WeChat.Mode)
+				}
+				return nil
+			}
+			return fmt.Errorf("want plain, compat or safe (the account's 消息加解密方式), got %q", c.WeChat.Mode)
+		}},
 	{name: "TONGXIN_WECHAT_API_BASE",
 		set:   func(c *Config, v string) error { c.WeChat.APIBase = strings.TrimRight(v, "/"); return nil },
 		get:   func(c Config) string { return c.WeChat.APIBase },
@@ -69,7 +87,15 @@ var settings = append([]setting{
 		check: func(c Config) error { return checkAPIBase(c.WeCom.APIBase) }},
 	{name: "TONGXIN_ADMIN_TOKEN", secret: true,
 		set: func(c *Config, v string) error { c.AdminToken = v; return nil },
-		get: func(c Config) string { return c.AdminToken }},
+		get: func(c Config) string { return c.AdminToken },
+		check: func(c Config) error {
+			// The token opens every record; the message says how long it
+			// is, never what it is.
+			if n := utf8.RuneCountInString(c.AdminToken); n > 0 && n < MinAdminToken {
+				return fmt.Errorf("must be empty (admin API off) or at least %d characters, got %d; generate one with: openssl rand -hex 32", MinAdminToken, n)
+			}
+			return nil
+		}},
 	{name: "TONGXIN_RATE_PER_MINUTE",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
@@ -112,6 +138,35 @@ var settings = append([]setting{
 	{name: "TONGXIN_OPEN311_API_KEY", secret: true,
 		set: func(c *Config, v string) error { c.Open311Key = v; return nil },
 		get: func(c Config) string { return c.Open311Key }},
+	{name: "TONGXIN_OPEN311_RATE_PER_MINUTE",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want a whole number of requests, got %q", v)
+			}
+			c.Open311RatePerMinute = n
+			return nil
+		},
+		get: func(c Config) string { return strconv.Itoa(c.Open311RatePerMinute) },
+		check: func(c Config) error {
+			if c.Open311RatePerMinute < 0 {
+				return fmt.Errorf("must be 0 (off) or more, got %d", c.Open311RatePerMinute)
+			}
+			return nil
+		}},
+	{name: "TONGXIN_TRUSTED_PROXIES",
+		set: func(c *Config, v string) error {
+			ps, err := parsePrefixes(v)
+			c.TrustedProxies = ps
+			return err
+		},
+		get: func(c Config) string {
+			out := make([]string, len(c.TrustedProxies))
+			for i, p := range c.TrustedProxies {
+				out[i] = p.String()
+			}
+			return strings.Join(out, ",")
+		}},
 	{name: "TONGXIN_HOLIDAYS_FILE",
 		set: func(c *Config, v string) error { c.HolidaysFile = v; return nil },
 		get: func(c Config) string { return c.HolidaysFile }},
@@ -198,6 +253,45 @@ func formatRetention(d time.Duration) string {
 	return d.String()
 }
 
+// MinAdminToken is the fewest characters TONGXIN_ADMIN_TOKEN may have:
+// long enough that it cannot be guessed through the API.
+const MinAdminToken = 32
+
+// mixedCredentials reports each WeChat credential left at its development
+// value while another is the account's own. The development values are
+// public (they are in tongxin's source), so a real AppID with the development
+// token would accept messages anyone can sign: development and real
+// credentials mix only by mistake. All of either kind passes; an empty
+// AES key (an account in plain mode) is neither.
+func mixedCredentials(c Config) []error {
+	var devs []string
+	real := false
+	for _, s := range settings {
+		if s.dev == "" {
+			continue
+		}
+		switch v := s.get(c); v {
+		case s.dev:
+			devs = append(devs, s.name)
+		case "":
+		default:
+			real = true
+		}
+	}
+	if !real {
+		return nil
+	}
+	errs := make([]error, len(devs))
+	for i, name := range devs {
+		hint := "set the account's own value"
+		if name == "TONGXIN_WECHAT_AES_KEY" {
+			hint = "set the account's EncodingAESKey, or TONGXIN_WECHAT_MODE=plain for an account in plain mode"
+		}
+		errs[i] = fmt.Errorf("%s: the development value, which is public, mixed with the account's real credentials; %s", name, hint)
+	}
+	return errs
+}
+
 // rescueMargin is how much longer than the job timeout
 // TONGXIN_NOTIFY_RESCUE_AFTER must be at least, so a delivery still running
 // is not taken up by a second worker.
@@ -238,11 +332,33 @@ func parseDuration(dst *time.Duration, v string) error {
 func devNames() []string {
 	var names []string
 	for _, s := range settings {
-		if s.dev {
+		if s.dev != "" {
 			names = append(names, s.name)
 		}
 	}
 	return names
+}
+
+// parsePrefixes reads comma-separated IP addresses (a /32 or /128) and
+// CIDRs, such as 10.0.0.0/8,127.0.0.1.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("want IP addresses or CIDRs separated by commas, such as 10.0.0.0/8,127.0.0.1; got %q", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func checkAddr(addr string) error {

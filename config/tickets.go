@@ -13,16 +13,22 @@ type Tickets struct {
 
 // Category is one [[tickets.categories]] entry: a kind of request, its
 // deadlines in working hours, the role (grid_worker, mediator, ...) that
-// handles it and whether its requests are about a person.
+// handles it and whether what is published of its requests includes
+// their descriptions.
 type Category struct {
 	Key           string  `toml:"key"`
 	Name          string  `toml:"name"`
 	Role          string  `toml:"role"`
 	ResponseHours float64 `toml:"response_hours"`
 	ResolveHours  float64 `toml:"resolve_hours"`
-	// Private keeps the requests' description, coordinates and unit out of
-	// what is published (Open311). A category with the key or name of a
-	// built-in private one is private without it.
+	// Public publishes the requests' masked descriptions, units and
+	// rounded coordinates (Open311); without it only category, status,
+	// building and dates are.
+	Public bool `toml:"public"`
+	// Private is what files written before Public said of a category
+	// about a person. Every category not public is private now, so it
+	// changes nothing; it is still read so those files keep loading, and
+	// the tickets service refuses it together with public.
 	Private bool `toml:"private"`
 }
 

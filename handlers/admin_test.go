@@ -22,7 +22,7 @@ func TestNotificationsAdmin(t *testing.T) {
 	call := func(method, path string) (int, map[string]any) {
 		t.Helper()
 		req, _ := http.NewRequest(method, in.srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer admin-secret")
+		req.Header.Set("Authorization", "Bearer admin-secret-0123456789abcdef012345")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -86,5 +86,44 @@ func TestNotificationsAdmin(t *testing.T) {
 	}
 	if code, body := call("GET", "/api/v1/notifications?status=sent&limit=10"); code != 200 || len(body["notifications"].([]any)) != 1 {
 		t.Errorf("sent list: %d %v", code, body)
+	}
+}
+
+// TestResidentAdmin: the full record behind a masked staff notice is one
+// admin call away, and only with the token.
+func TestResidentAdmin(t *testing.T) {
+	r := newRig(t, &counter{})
+	in := r.start(4 * time.Second)
+	const openid = "oAbCdEfGhIjKlMnOpQrStUvWxYz1"
+	if err := r.store.SaveProfile(t.Context(), bot.Resident{OpenID: openid, Name: "王芳", Phone: "13800138000", Address: "3号楼2单元201室", Note: "独居"}); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string, auth bool) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, in.srv.URL+path, nil)
+		if auth {
+			req.Header.Set("Authorization", "Bearer admin-secret-0123456789abcdef012345")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("GET %s: %d, not JSON: %v", path, resp.StatusCode, err)
+		}
+		return resp.StatusCode, body
+	}
+	code, body := get("/api/v1/residents/"+openid, true)
+	if code != 200 || body["openid"] != openid || body["name"] != "王芳" || body["phone"] != "13800138000" ||
+		body["address"] != "3号楼2单元201室" || body["note"] != "独居" {
+		t.Errorf("GET resident: %d %v", code, body)
+	}
+	if code, body := get("/api/v1/residents/"+openid, false); code != 401 || body["name"] != nil {
+		t.Errorf("GET resident without the token: %d %v", code, body)
+	}
+	if code, body := get("/api/v1/residents/o-nobody", true); code != 404 || body["error"].(map[string]any)["code"] != "not_found" {
+		t.Errorf("GET an unknown resident: %d %v", code, body)
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/tongxin/tongxin/bot"
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/handlers/open311"
@@ -25,9 +27,13 @@ type PingFunc func(ctx context.Context) error
 // Ping calls f.
 func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
-// ResidentCounter is what the admin status endpoint reports on.
-type ResidentCounter interface {
+// Residents is what the admin API reads of residents: how many there are
+// (/api/v1/status) and one resident's full profile, which staff notices
+// seen by a group only point to (bot.HumanHandler).
+type Residents interface {
 	CountResidents(ctx context.Context) (int, error)
+	// Resident returns the resident with openid, or bot.ErrNotFound.
+	Resident(ctx context.Context, openid string) (bot.Resident, error)
 }
 
 // Server is tongxin's HTTP surface.
@@ -39,7 +45,7 @@ type Server struct {
 	Ready map[string]Pinger
 	// AdminToken is the admin API's bearer token; empty refuses everything.
 	AdminToken string
-	Residents  ResidentCounter
+	Residents  Residents
 	// Notifications and Retrier back the notifications endpoints.
 	Notifications Notifications
 	Retrier       Retrier
@@ -60,6 +66,12 @@ type Server struct {
 	// Media backs the copies of tickets' photos and voice messages: their
 	// endpoint and the list in a ticket's JSON; nil leaves them out.
 	Media Media
+	// Open311Limiter, when set, limits Open311 requests by client address
+	// (open311.ClientAddr with TrustedProxies).
+	Open311Limiter open311.Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; none means the header is never read.
+	TrustedProxies []netip.Prefix
 }
 
 // Handler returns the routes.
@@ -78,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/v1/status", s.status)
 	api.HandleFunc("GET /api/v1/notifications", s.listNotifications)
 	api.HandleFunc("POST /api/v1/notifications/{id}/retry", s.retryNotification)
+	s.residentRoutes(api)
 	s.communityRoutes(api)
 	s.ticketRoutes(api)
 	s.privacyRoutes(api)
@@ -87,7 +100,8 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.Handle("/api/v1/", s.admin(api))
 	if s.Tickets != nil {
-		o := &open311.Handler{Tickets: s.Tickets, Community: s.Community, APIKey: s.Open311Key, Logger: s.Logger}
+		o := &open311.Handler{Tickets: s.Tickets, Community: s.Community, APIKey: s.Open311Key, Logger: s.Logger,
+			Limiter: s.Open311Limiter, TrustedProxies: s.TrustedProxies}
 		o.Routes(mux)
 	}
 	return recoverer(s.Logger, mux)

@@ -25,7 +25,7 @@ import (
 )
 
 const (
-	adminToken = "admin-secret"
+	adminToken = "admin-secret-0123456789abcdef012345"
 	open311Key = "open311-key"
 )
 

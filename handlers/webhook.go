@@ -27,6 +27,9 @@ const (
 // lateWork bounds how long a handler may run after its reply went late.
 const lateWork = 60 * time.Second
 
+// errNonceUnavailable refuses a request the nonce guard could not check.
+var errNonceUnavailable = errors.New("nonce guard unavailable")
+
 // Webhook serves /wechat: verification, decoding, de-duplication of
 // retries, rate limiting, one-at-a-time processing per resident, and the
 // deadline after which the reply goes out later.
@@ -34,7 +37,8 @@ type Webhook struct {
 	Codec *wechat.Codec
 	Bot   bot.Handler
 	Dedup *redisstate.Dedup
-	// Nonces, when set, refuses a signed query reused with another body.
+	// Nonces, when set, refuses a signed query reused with another body,
+	// and any request while it cannot tell (503).
 	Nonces  *redisstate.Nonces
 	Limiter *redisstate.RateLimiter
 	Locker  *redisstate.Locker
@@ -89,6 +93,11 @@ func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, err error) {
 		status, reason = http.StatusForbidden, "signature"
 	case errors.Is(err, wechat.ErrReplay):
 		status, reason = http.StatusForbidden, "replay"
+	case errors.Is(err, wechat.ErrWeakMode):
+		status, reason = http.StatusForbidden, "mode"
+	case errors.Is(err, errNonceUnavailable):
+		// WeChat retries a failed delivery; by then Redis may be back.
+		status, reason = http.StatusServiceUnavailable, "nonce_unavailable"
 	case errors.Is(err, wechat.ErrTooLarge):
 		status, reason = http.StatusRequestEntityTooLarge, "too_large"
 	}
@@ -113,13 +122,18 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.Nonces != nil {
+		// A message the guard cannot vouch for is refused, not let
+		// through: in plain mode the guard is all that binds the signed
+		// query to this body.
 		ok, err := h.Nonces.Check(r.Context(), q.Get("signature"), q.Get("timestamp"), q.Get("nonce"), raw)
-		if err == nil && !ok {
+		switch {
+		case err != nil:
+			h.Logger.ErrorContext(r.Context(), "nonce check unavailable", "err", err)
+			h.reject(w, r, fmt.Errorf("%w: %w", errNonceUnavailable, err))
+			return
+		case !ok:
 			h.reject(w, r, fmt.Errorf("%w: signed query reused with another body", wechat.ErrReplay))
 			return
-		}
-		if err != nil {
-			h.Logger.WarnContext(r.Context(), "nonce check unavailable", "err", err)
 		}
 	}
 	m := in.Msg

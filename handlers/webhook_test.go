@@ -54,6 +54,9 @@ type rig struct {
 	bot    bot.Handler
 	rate   int
 	ready  map[string]handlers.Pinger
+	// mode is the weakest message mode the instances accept; plain, the
+	// zero value, lets tests send all three.
+	mode wechat.Mode
 }
 
 func newRig(t testing.TB, h bot.Handler) *rig {
@@ -84,7 +87,7 @@ func newRig(t testing.TB, h bot.Handler) *rig {
 }
 
 func (r *rig) start(deadline time.Duration) *instance {
-	codec, err := wechat.NewCodec(wechattest.AppID, token, aesKey)
+	codec, err := wechat.NewCodec(wechattest.AppID, token, aesKey, r.mode)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -102,7 +105,7 @@ func (r *rig) start(deadline time.Duration) *instance {
 		Logger:   log,
 		Deadline: deadline,
 	}
-	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, AdminToken: "admin-secret",
+	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, AdminToken: "admin-secret-0123456789abcdef012345",
 		Residents: r.store, Notifications: r.store, Retrier: r.outbox, Started: time.Now()}
 	srv := httptest.NewServer(s.Handler())
 	r.t.Cleanup(func() {
@@ -510,7 +513,7 @@ func TestHealthReadyMetricsAdmin(t *testing.T) {
 			t.Errorf("metrics lack %q", name)
 		}
 	}
-	for _, auth := range []string{"", "Bearer wrong", "admin-secret", "Basic YWRtaW4="} {
+	for _, auth := range []string{"", "Bearer wrong", "admin-secret-0123456789abcdef012345", "Basic YWRtaW4="} {
 		code, body := get("/api/v1/status", auth)
 		var e struct {
 			Error struct{ Code, Message string } `json:"error"`
@@ -519,10 +522,10 @@ func TestHealthReadyMetricsAdmin(t *testing.T) {
 			t.Errorf("auth %q: %d %s, want a 401 JSON error", auth, code, body)
 		}
 	}
-	if code, body := get("/api/v1/status", "Bearer admin-secret"); code != 200 || !strings.Contains(body, `"residents":0`) {
+	if code, body := get("/api/v1/status", "Bearer admin-secret-0123456789abcdef012345"); code != 200 || !strings.Contains(body, `"residents":0`) {
 		t.Errorf("status: %d %s", code, body)
 	}
-	if code, body := get("/api/v1/nope", "Bearer admin-secret"); code != 404 || !strings.Contains(body, `"not_found"`) {
+	if code, body := get("/api/v1/nope", "Bearer admin-secret-0123456789abcdef012345"); code != 404 || !strings.Contains(body, `"not_found"`) {
 		t.Errorf("unknown admin path: %d %s", code, body)
 	}
 }
@@ -542,4 +545,55 @@ func metricValue(t *testing.T, in *instance, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestWeakerModeIsRefusedWithoutState: an instance in safe mode refuses
+// plain and compat messages (403) before anything is claimed or counted.
+func TestWeakerModeIsRefusedWithoutState(t *testing.T) {
+	c := &counter{}
+	r := newRig(t, c)
+	r.mode = wechat.ModeSafe
+	in := r.start(4 * time.Second)
+	for _, mode := range []wechat.Mode{wechat.ModePlain, wechat.ModeCompat} {
+		before := r.keys()
+		reply, status, err := in.sim(mode).Send(context.Background(), wechat.SimMessage{OpenID: "o-weak", Text: "你好"})
+		if err != nil || status != http.StatusForbidden || strings.Contains(reply, "你好") {
+			t.Errorf("%s message to a safe-mode account: %d %q %v, want 403", mode, status, reply, err)
+		}
+		if after := r.keys(); after != before {
+			t.Errorf("%s message: Redis keys went from %d to %d", mode, before, after)
+		}
+	}
+	if n := c.calls.Load(); n != 0 {
+		t.Errorf("the bot ran %d times", n)
+	}
+	if reply, _, _ := in.sim(wechat.ModeSafe).Send(context.Background(), wechat.SimMessage{OpenID: "o-weak", Text: "你好"}); reply != "第1次：你好" {
+		t.Errorf("safe message: %q", reply)
+	}
+	if got := metricValue(t, in, `tongxin_webhook_rejected_total{reason="mode"}`); got != 2 {
+		t.Errorf("rejections counted as mode: %v, want 2", got)
+	}
+}
+
+// TestNonceGuardDownRefuses: the nonce guard is what binds a plain-mode
+// signature to its body. When it cannot answer (its Redis is out of
+// reach) the request is refused, 503 so that WeChat retries, rather than
+// processed unguarded, where anyone who saw one signed URL could post
+// other XML under it.
+func TestNonceGuardDownRefuses(t *testing.T) {
+	c := &counter{}
+	r := newRig(t, c)
+	in := r.start(4 * time.Second)
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
+	t.Cleanup(func() { _ = down.Close() })
+	in.webhook.Nonces = &redisstate.Nonces{Client: down}
+	sim := in.sim(wechat.ModePlain)
+	forged := build(t, sim, wechat.SimMessage{OpenID: "o-victim", Text: "转账"})
+	reply, status := send(t, sim, forged)
+	if status != http.StatusServiceUnavailable || strings.Contains(reply, "转账") {
+		t.Errorf("with the nonce guard down: %d %q, want 503 and no reply", status, reply)
+	}
+	if n := c.calls.Load(); n != 0 {
+		t.Errorf("the bot ran %d times unguarded", n)
+	}
 }

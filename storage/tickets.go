@@ -205,6 +205,20 @@ func (q *queries) Ticket(ctx context.Context, number string) (ticket.Ticket, err
 	return q.getTicket(ctx, fmt.Sprintf("storage.Ticket(%s)", number), query, number)
 }
 
+// TicketsByNumber returns the tickets with the given numbers, without
+// their timelines, in number order; numbers no ticket has are left out.
+// One query whatever the count, for lists anyone may ask for (Open311).
+func (q *queries) TicketsByNumber(ctx context.Context, numbers []string) ([]ticket.Ticket, error) {
+	if len(numbers) == 0 {
+		return []ticket.Ticket{}, nil
+	}
+	query, args, err := sqlx.In(ticketSelect+` WHERE t.number IN (?) ORDER BY t.number`, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("storage.TicketsByNumber: %w", err)
+	}
+	return q.selectTickets(ctx, fmt.Sprintf("storage.TicketsByNumber(%d numbers)", len(numbers)), query, args...)
+}
+
 // TicketByID returns ticket id, or bot.ErrNotFound.
 func (q *queries) TicketByID(ctx context.Context, id int64) (ticket.Ticket, error) {
 	const query = ticketSelect + ` WHERE t.id = ?`

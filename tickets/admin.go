@@ -36,6 +36,16 @@ func (s *Service) List(ctx context.Context, f Filter) ([]ticket.Ticket, int, err
 	return s.namedAll(ts), total, nil
 }
 
+// Find returns the tickets with the given numbers, without timelines, in
+// number order; numbers no ticket has are left out.
+func (s *Service) Find(ctx context.Context, numbers []string) ([]ticket.Ticket, error) {
+	ts, err := s.store.TicketsByNumber(ctx, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("tickets.Find: %w", err)
+	}
+	return s.namedAll(ts), nil
+}
+
 // Patch changes a ticket from the admin API with the rules of the WeChat
 // commands (By 0): a new assignee_id is a transfer; status accepted,
 // resolved or returned is that action (with note as resolution or

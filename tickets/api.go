@@ -64,6 +64,9 @@ type AdminService interface {
 	ticket.Service
 	// Get returns a ticket with its timeline for the operator.
 	Get(ctx context.Context, number string) (ticket.Ticket, []ticket.Entry, error)
+	// Find returns the tickets with the given numbers, without timelines,
+	// in number order; numbers no ticket has are left out.
+	Find(ctx context.Context, numbers []string) ([]ticket.Ticket, error)
 	List(ctx context.Context, f Filter) ([]ticket.Ticket, int, error) // tickets and the total matching
 	Patch(ctx context.Context, number string, p Patch) (ticket.Ticket, error)
 	Stats(ctx context.Context, from, to time.Time) (Stats, error)

@@ -23,8 +23,10 @@ var categoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 // runs through main's wiring: each key is lower-case letters, digits and
 // _ and appears once, each category has a name and a role community knows
 // (community.ParseRole), and its deadlines are positive with resolve_hours
-// at least response_hours. The error joins every problem, each naming its
-// key relative to the table (categories[1].role).
+// at least response_hours, and it is not marked both public and private
+// (private, from files written before public, is what every category not
+// public is). The error joins every problem, each naming its key relative
+// to the table (categories[1].role).
 func CategoriesFromConfig(t config.Tickets) ([]ticket.Category, error) {
 	if len(t.Categories) == 0 {
 		return append([]ticket.Category(nil), DefaultCategories...), nil
@@ -51,7 +53,10 @@ func CategoriesFromConfig(t config.Tickets) ([]ticket.Category, error) {
 		if c.ResponseHours <= 0 || c.ResolveHours < c.ResponseHours {
 			errs = append(errs, fmt.Errorf("%s: response_hours must be positive and resolve_hours at least as long", at))
 		}
-		out[i] = ticket.Category{Key: c.Key, Name: c.Name, Role: role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Private: c.Private}
+		if c.Public && c.Private {
+			errs = append(errs, fmt.Errorf("%s: public and private contradict each other; every category not public is private, so drop private", at))
+		}
+		out[i] = ticket.Category{Key: c.Key, Name: c.Name, Role: role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Public: c.Public}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -14,14 +14,17 @@ import (
 func TestCategoriesFromConfig(t *testing.T) {
 	got, err := tickets.CategoriesFromConfig(config.Tickets{Categories: []config.Category{
 		{Key: "repair", Name: "维修报修", Role: "grid_worker", ResponseHours: 4, ResolveHours: 18},
-		{Key: "noise", Name: "噪音扰民", Role: "mediator", ResponseHours: 2, ResolveHours: 12},
+		{Key: "noise", Name: "噪音扰民", Role: "mediator", ResponseHours: 2, ResolveHours: 12, Public: true},
+		// private, from a file written before public, changes nothing.
+		{Key: "dispute", Name: "矛盾纠纷", Role: "mediator", ResponseHours: 4, ResolveHours: 30, Private: true},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []ticket.Category{
 		{Key: "repair", Name: "维修报修", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 18},
-		{Key: "noise", Name: "噪音扰民", Role: community.RoleMediator, ResponseHours: 2, ResolveHours: 12},
+		{Key: "noise", Name: "噪音扰民", Role: community.RoleMediator, ResponseHours: 2, ResolveHours: 12, Public: true},
+		{Key: "dispute", Name: "矛盾纠纷", Role: community.RoleMediator, ResponseHours: 4, ResolveHours: 30},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CategoriesFromConfig mismatch (-want +got):\n%s", diff)
@@ -41,7 +44,7 @@ func TestCategoriesFromConfig(t *testing.T) {
 func TestDefaultCategoriesPassTheirOwnCheck(t *testing.T) {
 	var in []config.Category
 	for _, c := range tickets.DefaultCategories {
-		in = append(in, config.Category{Key: c.Key, Name: c.Name, Role: string(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Private: c.Private})
+		in = append(in, config.Category{Key: c.Key, Name: c.Name, Role: string(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Public: c.Public})
 	}
 	got, err := tickets.CategoriesFromConfig(config.Tickets{Categories: in})
 	if err != nil {
@@ -59,15 +62,16 @@ func TestCategoriesFromConfigInvalid(t *testing.T) {
 		categories []config.Category
 		wantInErr  string
 	}{
-		"bad role":       {[]config.Category{with(func(c *config.Category) { c.Role = "boss" })}, `categories[0].role: 未知角色 "boss"`},
-		"no name":        {[]config.Category{with(func(c *config.Category) { c.Name = " " })}, "categories[0].name: required"},
-		"bad key":        {[]config.Category{with(func(c *config.Category) { c.Key = "X Y" })}, `categories[0].key: want lower-case letters, digits and _, got "X Y"`},
-		"long key":       {[]config.Category{with(func(c *config.Category) { c.Key = "k" + strings.Repeat("x", 32) })}, "categories[0].key"},
-		"empty key":      {[]config.Category{with(func(c *config.Category) { c.Key = "" })}, "categories[0].key"},
-		"twice":          {[]config.Category{ok, with(func(c *config.Category) { c.Name = "y" })}, `categories[1].key: "x" appears twice`},
-		"resolve first":  {[]config.Category{with(func(c *config.Category) { c.ResponseHours = 5 })}, "categories[0]: response_hours must be positive"},
-		"no response":    {[]config.Category{with(func(c *config.Category) { c.ResponseHours = 0 })}, "categories[0]: response_hours must be positive"},
-		"second of many": {[]config.Category{ok, with(func(c *config.Category) { c.Key = "y"; c.Role = "" })}, "categories[1].role"},
+		"bad role":           {[]config.Category{with(func(c *config.Category) { c.Role = "boss" })}, `categories[0].role: 未知角色 "boss"`},
+		"no name":            {[]config.Category{with(func(c *config.Category) { c.Name = " " })}, "categories[0].name: required"},
+		"bad key":            {[]config.Category{with(func(c *config.Category) { c.Key = "X Y" })}, `categories[0].key: want lower-case letters, digits and _, got "X Y"`},
+		"long key":           {[]config.Category{with(func(c *config.Category) { c.Key = "k" + strings.Repeat("x", 32) })}, "categories[0].key"},
+		"empty key":          {[]config.Category{with(func(c *config.Category) { c.Key = "" })}, "categories[0].key"},
+		"twice":              {[]config.Category{ok, with(func(c *config.Category) { c.Name = "y" })}, `categories[1].key: "x" appears twice`},
+		"resolve first":      {[]config.Category{with(func(c *config.Category) { c.ResponseHours = 5 })}, "categories[0]: response_hours must be positive"},
+		"no response":        {[]config.Category{with(func(c *config.Category) { c.ResponseHours = 0 })}, "categories[0]: response_hours must be positive"},
+		"second of many":     {[]config.Category{ok, with(func(c *config.Category) { c.Key = "y"; c.Role = "" })}, "categories[1].role"},
+		"public and private": {[]config.Category{with(func(c *config.Category) { c.Public, c.Private = true, true })}, "categories[0]: public and private contradict"},
 	} {
 		_, err := tickets.CategoriesFromConfig(config.Tickets{Categories: tt.categories})
 		if err == nil || !strings.Contains(err.Error(), tt.wantInErr) {

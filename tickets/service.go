@@ -31,23 +31,23 @@ var (
 )
 
 // DefaultCategories are the community's kinds of request, with deadlines
-// in working hours; those about a person are private.
+// in working hours. None is public: what Open311 publishes of their
+// requests is category, status, building and dates, until the operator
+// lists the categories and marks some public.
 var DefaultCategories = []ticket.Category{
 	{Key: "repair", Name: "维修报修", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 18},
 	{Key: "sanitation", Name: "环境卫生", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 12},
-	{Key: "dispute", Name: "矛盾纠纷", Role: community.RoleMediator, ResponseHours: 4, ResolveHours: 30, Private: true},
-	{Key: "employment", Name: "帮就业", Role: community.RoleEmployment, ResponseHours: 8, ResolveHours: 60, Private: true},
-	{Key: "assistance", Name: "帮救助", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 30, Private: true},
-	{Key: "housing", Name: "帮找房", Role: community.RoleGridWorker, ResponseHours: 8, ResolveHours: 60, Private: true},
-	{Key: "medical", Name: "帮就医", Role: community.RoleGridWorker, ResponseHours: 2, ResolveHours: 12, Private: true},
+	{Key: "dispute", Name: "矛盾纠纷", Role: community.RoleMediator, ResponseHours: 4, ResolveHours: 30},
+	{Key: "employment", Name: "帮就业", Role: community.RoleEmployment, ResponseHours: 8, ResolveHours: 60},
+	{Key: "assistance", Name: "帮救助", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 30},
+	{Key: "housing", Name: "帮找房", Role: community.RoleGridWorker, ResponseHours: 8, ResolveHours: 60},
+	{Key: "medical", Name: "帮就医", Role: community.RoleGridWorker, ResponseHours: 2, ResolveHours: 12},
 	{Key: "suggestion", Name: "意见建议", Role: community.RoleSupervisor, ResponseHours: 8, ResolveHours: 60},
 }
 
 // Config tunes the service. Zero values take the defaults noted.
 type Config struct {
 	// Categories are the kinds of request offered (DefaultCategories).
-	// One with the key or the name of a private built-in category is
-	// private whatever its Private says.
 	Categories []ticket.Category
 	// Now is the clock (time.Now).
 	Now func() time.Time
@@ -82,9 +82,6 @@ func New(store *storage.Store, outbox *notify.Outbox, cal *workcal.Calendar, cfg
 		cfg.Categories = DefaultCategories
 	}
 	cfg.Categories = append([]ticket.Category(nil), cfg.Categories...)
-	for i, c := range cfg.Categories {
-		cfg.Categories[i].Private = c.Private || builtinPrivate(c)
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -96,19 +93,6 @@ func New(store *storage.Store, outbox *notify.Outbox, cal *workcal.Calendar, cfg
 		s.cats[c.Key] = c
 	}
 	return s
-}
-
-// builtinPrivate reports whether c has the key or the name of a private
-// built-in category. A category list written before categories could be
-// marked private redefines 矛盾纠纷 or 帮救助 without saying so; it must
-// not start publishing them.
-func builtinPrivate(c ticket.Category) bool {
-	for _, d := range DefaultCategories {
-		if d.Private && (d.Key == c.Key || d.Name == c.Name) {
-			return true
-		}
-	}
-	return false
 }
 
 // now is the clock as stored: UTC, to the microsecond.

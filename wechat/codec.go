@@ -22,13 +22,18 @@ import (
 )
 
 // Sentinel errors of Decode and VerifyURL. The webhook maps them to HTTP
-// statuses (403, 403, 413 and 400), so every failure wraps exactly one.
+// statuses (403, 403, 403, 413 and 400), so every failure wraps exactly
+// one.
 var (
 	// ErrSignature means signature or msg_signature does not match: the
 	// request did not come from WeChat (or the token is misconfigured).
 	ErrSignature = errors.New("wechat: bad signature")
 	// ErrReplay means the timestamp is missing or too far from now.
 	ErrReplay = errors.New("wechat: stale or missing timestamp")
+	// ErrWeakMode means the message came in a mode weaker than
+	// Codec.Min: plain to an account in compat or safe mode (no body
+	// signature), or compat to one in safe mode.
+	ErrWeakMode = errors.New("wechat: message mode weaker than configured")
 	// ErrTooLarge means the body is over Codec.MaxBody.
 	ErrTooLarge = errors.New("wechat: body too large")
 	// ErrMalformed means the body (or its encrypted payload) is not a
@@ -45,7 +50,8 @@ const (
 // Mode is how a webhook request was (and its reply must be) encoded.
 type Mode int
 
-// The three message encryption modes an official account can be set to.
+// The three message encryption modes an official account can be set to,
+// weakest first: a Mode is weaker than another if it is less.
 const (
 	// ModePlain is 明文模式: plain XML, plain replies.
 	ModePlain Mode = iota
@@ -92,17 +98,22 @@ type Codec struct {
 	Token string
 	// AESKey is the 43-character EncodingAESKey; needed only when the
 	// account is in compat or safe mode.
-	AESKey  string
+	AESKey string
+	// Min is the weakest mode accepted, the one the account is set to in
+	// its console: Decode refuses a message in a weaker mode
+	// (ErrWeakMode). The zero value, ModePlain, accepts every mode.
+	Min     Mode
 	Now     func() time.Time
 	MaxBody int64
 	MaxSkew time.Duration
 }
 
-// NewCodec returns a Codec after checking the credentials, so that a
-// misconfigured key fails at start-up rather than on every message.
-func NewCodec(appID, token, aesKey string) (*Codec, error) {
+// NewCodec returns a Codec accepting messages in mode weakest or stronger,
+// after checking the credentials, so that a misconfigured key fails at
+// start-up rather than on every message.
+func NewCodec(appID, token, aesKey string, weakest Mode) (*Codec, error) {
 	quietSDKLogsOnce()
-	c := &Codec{AppID: appID, Token: token, AESKey: aesKey}
+	c := &Codec{AppID: appID, Token: token, AESKey: aesKey, Min: weakest}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -113,6 +124,12 @@ func NewCodec(appID, token, aesKey string) (*Codec, error) {
 func (c *Codec) Validate() error {
 	if c.Token == "" {
 		return errors.New("wechat: codec: token is empty")
+	}
+	switch {
+	case c.Min < ModePlain || c.Min > ModeSafe:
+		return fmt.Errorf("wechat: codec: unknown mode %v", c.Min)
+	case c.Min > ModePlain && c.AESKey == "":
+		return fmt.Errorf("wechat: codec: %v mode needs the AES key", c.Min)
 	}
 	if c.AESKey != "" {
 		if c.AppID == "" {
@@ -200,9 +217,9 @@ func (c *Codec) VerifyURL(q url.Values) (string, error) {
 }
 
 // Decode checks and decodes one POSTed webhook request, q being its query.
-// Every error wraps one of ErrTooLarge, ErrSignature, ErrReplay or
-// ErrMalformed; message types it does not know become bot.KindUnknown, not
-// errors. Decode never panics.
+// Every error wraps one of ErrTooLarge, ErrSignature, ErrReplay,
+// ErrWeakMode or ErrMalformed; message types it does not know become
+// bot.KindUnknown, not errors. Decode never panics.
 func (c *Codec) Decode(q url.Values, body io.Reader) (in *Inbound, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -241,6 +258,9 @@ func (c *Codec) Decode(q url.Values, body io.Reader) (in *Inbound, err error) {
 		}
 	default:
 		return nil, fmt.Errorf("decode: unknown encrypt_type: %w", ErrMalformed)
+	}
+	if in.Mode < c.Min {
+		return nil, fmt.Errorf("decode: %v message to an account in %v mode: %w", in.Mode, c.Min, ErrWeakMode)
 	}
 
 	var mm message.MixMessage

@@ -503,10 +503,12 @@ func TestVerifyURL(t *testing.T) {
 }
 
 func TestNewCodecValidates(t *testing.T) {
-	if _, err := wechat.NewCodec(testAppID, testToken, testAESKey); err != nil {
-		t.Errorf("valid: %v", err)
+	for _, mode := range modes {
+		if _, err := wechat.NewCodec(testAppID, testToken, testAESKey, mode); err != nil {
+			t.Errorf("valid, %s mode: %v", mode, err)
+		}
 	}
-	if _, err := wechat.NewCodec(testAppID, testToken, ""); err != nil {
+	if _, err := wechat.NewCodec(testAppID, testToken, "", wechat.ModePlain); err != nil {
 		t.Errorf("plain only: %v", err)
 	}
 	for name, args := range map[string][3]string{
@@ -515,8 +517,36 @@ func TestNewCodecValidates(t *testing.T) {
 		"key not base64": {testAppID, testToken, strings.Repeat("!", 43)},
 		"key no appid":   {"", testToken, testAESKey},
 	} {
-		if _, err := wechat.NewCodec(args[0], args[1], args[2]); err == nil {
+		if _, err := wechat.NewCodec(args[0], args[1], args[2], wechat.ModePlain); err == nil {
 			t.Errorf("%s: NewCodec succeeded", name)
+		}
+	}
+	for _, mode := range []wechat.Mode{wechat.ModeCompat, wechat.ModeSafe} {
+		if _, err := wechat.NewCodec(testAppID, testToken, "", mode); err == nil {
+			t.Errorf("%s mode without an AES key: NewCodec succeeded", mode)
+		}
+	}
+	if _, err := wechat.NewCodec(testAppID, testToken, testAESKey, wechat.Mode(7)); err == nil {
+		t.Error("an unknown mode: NewCodec succeeded")
+	}
+}
+
+// TestDecodeRefusesWeakerModes: a codec accepts messages in its Min mode
+// and stronger ones, and refuses weaker ones with ErrWeakMode before
+// looking at the message: a plain message has no body signature, so an
+// account in compat or safe mode that took one would take forged XML.
+func TestDecodeRefusesWeakerModes(t *testing.T) {
+	for _, weakest := range modes {
+		c := newCodec()
+		c.Min = weakest
+		for _, mode := range modes {
+			in, err := decodeSim(t, c, newSim(mode), wechat.SimMessage{OpenID: testOpenID, Text: "你好"})
+			switch {
+			case mode < weakest && !errors.Is(err, wechat.ErrWeakMode):
+				t.Errorf("%s message to a %s codec: %v, want ErrWeakMode", mode, weakest, err)
+			case mode >= weakest && (err != nil || in.Mode != mode || in.Msg.Text != "你好"):
+				t.Errorf("%s message to a %s codec: %+v, %v", mode, weakest, in, err)
+			}
 		}
 	}
 }

@@ -5,8 +5,10 @@
 //
 //   - Codec turns a signed (and possibly AES-encrypted) webhook request into
 //     a *bot.Message and a bot.Reply back into the XML WeChat expects. It
-//     checks signatures, timestamps and body size and reports failures as
-//     the sentinels ErrSignature, ErrReplay, ErrTooLarge and ErrMalformed.
+//     checks signatures, timestamps, body size and that the message mode is
+//     no weaker than the account's (Codec.Min), and reports failures as the
+//     sentinels ErrSignature, ErrReplay, ErrWeakMode, ErrTooLarge and
+//     ErrMalformed.
 //   - Client calls the official-account API (customer-service and template
 //     messages, menus, downloads of the photos and voice residents send)
 //     with an access_token shared by every instance through Redis, and

@@ -84,10 +84,13 @@ type Category struct {
 	Role          community.Role `json:"role"`
 	ResponseHours float64        `json:"response_hours"`
 	ResolveHours  float64        `json:"resolve_hours"`
-	// Private marks requests about a person (a quarrel, hardship, an
-	// illness, a job, a home): what is published of them (Open311) shows
-	// no description, coordinates or unit.
-	Private bool `json:"private"`
+	// Public marks a category whose requests are about things, not
+	// people (a broken lamp, rubbish): what is published of them (Open311)
+	// adds the masked description, the unit and rounded coordinates to
+	// the category, status, building and dates every request shows.
+	// Residents write names, phones and rooms into descriptions, so no
+	// category is public unless the operator says so.
+	Public bool `json:"public"`
 }
 
 // Ticket is one service request.

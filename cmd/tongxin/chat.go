@@ -32,7 +32,10 @@ func chat(ctx context.Context, cfg config.Config, args []string, stdin io.Reader
 	fs.SetOutput(stdout)
 	addr := fs.String("url", "", "webhook URL (default http://127.0.0.1<TONGXIN_HTTP_ADDR>/wechat)")
 	openid := fs.String("openid", "o-chat-resident", "the resident's openid")
-	modeName := fs.String("mode", "plain", "message mode: plain, compat or safe")
+	// By default chat speaks the mode the server requires, so it works
+	// against `tongxin serve` on the same configuration (safe with the
+	// development defaults).
+	modeName := fs.String("mode", cfg.WeChat.MinMode(), "message mode: plain, compat or safe (default: TONGXIN_WECHAT_MODE's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -122,3 +122,20 @@ func TestServeReportsEveryProblemAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesUnsafeCredentials: `tongxin serve` does not start with
+// development credentials mixed among real ones, nor with an admin token
+// short enough to guess; it used to start with only a warning.
+func TestServeRefusesUnsafeCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		vars      map[string]string
+		wantInErr string
+	}{
+		{map[string]string{"TONGXIN_WECHAT_APPID": "wx0123456789real"}, "TONGXIN_WECHAT_TOKEN: the development value"},
+		{map[string]string{"TONGXIN_ADMIN_TOKEN": "admin"}, "TONGXIN_ADMIN_TOKEN: must be empty (admin API off) or at least 32 characters"},
+	} {
+		if err := serveWith(t, tc.vars, ""); err == nil || !strings.Contains(err.Error(), tc.wantInErr) {
+			t.Errorf("serve with %v: %v, want an error containing %q", tc.vars, err, tc.wantInErr)
+		}
+	}
+}

@@ -27,7 +27,14 @@ import (
 	"github.com/tongxin/tongxin/wechat/wechattest"
 )
 
-const testToken = "tongxine2e"
+const (
+	testToken = "tongxine2e"
+	// testAESKey is the test account's own EncodingAESKey: the public
+	// development one would be refused among real credentials.
+	testAESKey = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	// adminToken is the test admin token, as long as it must be.
+	adminToken = "e2e-admin-0123456789abcdef0123456789"
+)
 
 // robot is a fake WeCom group robot that records what staff were sent.
 type robot struct {
@@ -93,13 +100,18 @@ func newEnv(t *testing.T, dbURL string) *testEnv {
 		"TONGXIN_WECHAT_APPID":    wechattest.AppID,
 		"TONGXIN_WECHAT_SECRET":   wechattest.Secret,
 		"TONGXIN_WECHAT_TOKEN":    testToken,
-		"TONGXIN_WECHAT_AES_KEY":  config.DevWeChatAESKey,
+		"TONGXIN_WECHAT_AES_KEY":  testAESKey,
 		"TONGXIN_WECHAT_API_BASE": e.fake.URL(),
 		"TONGXIN_WECOM_ROBOT_KEY": "robot-key",
 		"TONGXIN_WECOM_API_BASE":  e.robot.srv.URL,
-		"TONGXIN_ADMIN_TOKEN":     "e2e-admin",
+		"TONGXIN_ADMIN_TOKEN":     adminToken,
 		"TONGXIN_LOG_LEVEL":       "warn",
 		"TONGXIN_MEDIA_DIR":       filepath.Join(t.TempDir(), "media"),
+		// Every test's requests come from 127.0.0.1, and with
+		// TONGXIN_TEST_REDIS_URL every run shares one Redis: a limit by
+		// address would count them all together. TestOpen311RateLimit
+		// turns it on for an address of its own.
+		"TONGXIN_OPEN311_RATE_PER_MINUTE": "0",
 	}
 	return e
 }
@@ -136,7 +148,7 @@ func (e *testEnv) start(t *testing.T) string {
 }
 
 func (e *testEnv) sim(base string, mode wechat.Mode) *wechat.Simulator {
-	return &wechat.Simulator{URL: base + "/wechat", AppID: wechattest.AppID, Token: testToken, AESKey: config.DevWeChatAESKey, Mode: mode}
+	return &wechat.Simulator{URL: base + "/wechat", AppID: wechattest.AppID, Token: testToken, AESKey: testAESKey, Mode: mode}
 }
 
 func newOpenID(prefix string) string { return fmt.Sprintf("o-%s-%08x", prefix, rand.Uint32()) }
@@ -151,10 +163,12 @@ func say(t *testing.T, sim *wechat.Simulator, m wechat.SimMessage) string {
 }
 
 // TestEndToEnd drives the real server through signed webhook calls in every
-// message mode: follow, register a profile, look it up, ask for a person.
+// message mode (the account set to plain, which accepts all three):
+// follow, register a profile, look it up, ask for a person.
 func TestEndToEnd(t *testing.T) {
 	storagetest.EngineURLs(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
+		e.vars["TONGXIN_WECHAT_MODE"] = "plain"
 		base := e.start(t)
 		for _, mode := range []wechat.Mode{wechat.ModePlain, wechat.ModeCompat, wechat.ModeSafe} {
 			t.Run(mode.String(), func(t *testing.T) {
@@ -196,10 +210,16 @@ func TestEndToEnd(t *testing.T) {
 				}
 			})
 		}
-		// 人工 reached the duty staff's robot through the outbox.
+		// 人工 reached the duty staff's robot through the outbox, naming
+		// the resident masked: the group is read by many.
 		got := e.robot.wait(t, 3)
-		if len(got) != 3 || !strings.Contains(got[0], "王芳") {
-			t.Errorf("staff robot got %q, want 3 requests naming the resident", got)
+		if len(got) != 3 || !strings.Contains(got[0], "王*") || !strings.Contains(got[0], "138****8000") || !strings.Contains(got[0], "/api/v1/residents/") {
+			t.Errorf("staff robot got %q, want 3 requests naming the resident masked", got)
+		}
+		for _, alert := range got {
+			if strings.Contains(alert, "王芳") || strings.Contains(alert, "13800138000") || strings.Contains(alert, "201") {
+				t.Errorf("staff robot got the resident's full record: %q", alert)
+			}
 		}
 		store, err := storage.Open(context.Background(), dbURL)
 		if err != nil {
@@ -219,7 +239,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("after unfollow: %+v, %v", r, err)
 		}
 		// The admin API answers with the token only.
-		for token, code := range map[string]int{"": 401, "wrong": 401, "e2e-admin": 200} {
+		for token, code := range map[string]int{"": 401, "wrong": 401, adminToken: 200} {
 			req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/status", nil)
 			req.Header.Set("Authorization", "Bearer "+token)
 			resp, err := http.DefaultClient.Do(req)
@@ -321,8 +341,12 @@ func TestMenuPushAndChat(t *testing.T) {
 	e.vars["TONGXIN_HTTP_ADDR"] = strings.TrimPrefix(base, "http://")
 	in := strings.NewReader("/follow\n登记\n王芳\n/as o-chat-other\n我的信息\n/quit\n")
 	out.Reset()
-	if err := run(context.Background(), []string{"chat", "-mode", "compat", "-openid", newOpenID("chat")}, e.getenv, in, &out, io.Discard); err != nil {
+	// No -mode: chat speaks the mode the server requires.
+	if err := run(context.Background(), []string{"chat", "-openid", newOpenID("chat")}, e.getenv, in, &out, io.Discard); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "(safe mode)") {
+		t.Errorf("chat did not default to the server's safe mode:\n%s", out.String())
 	}
 	for _, want := range []string{"欢迎关注", "请问您怎么称呼", "手机号", "您还没有登记个人信息"} {
 		if !strings.Contains(out.String(), want) {
@@ -348,7 +372,7 @@ func TestServeStopsCleanly(t *testing.T) {
 		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addr <- a })
 	}()
 	base := "http://" + <-addr
-	if got := say(t, e.sim(base, wechat.ModePlain), wechat.SimMessage{OpenID: newOpenID("stop"), Text: "你好"}); got == "" {
+	if got := say(t, e.sim(base, wechat.ModeSafe), wechat.SimMessage{OpenID: newOpenID("stop"), Text: "你好"}); got == "" {
 		t.Error("no reply before shutdown")
 	}
 	cancel()
@@ -373,5 +397,59 @@ func TestUnknownCommand(t *testing.T) {
 	bad := map[string]string{"TONGXIN_DATABASE_URL": "mysql://x"}
 	if err := run(context.Background(), []string{"serve"}, func(k string) string { return bad[k] }, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "TONGXIN_DATABASE_URL") {
 		t.Errorf("bad config: %v", err)
+	}
+}
+
+// TestModeRefusesWeakerMessages: an account with an AES key is in safe
+// mode unless TONGXIN_WECHAT_MODE says otherwise, and a message in a
+// weaker mode is refused: a plain message carries no body signature, so
+// accepting it would let anyone who saw one signed URL speak for any
+// resident.
+func TestModeRefusesWeakerMessages(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	safe := e.start(t)
+	e.vars["TONGXIN_WECHAT_MODE"] = "compat"
+	compat := e.start(t)
+	for _, tc := range []struct {
+		server string
+		base   string
+		mode   wechat.Mode
+		want   int
+	}{
+		{"safe (the default with an AES key)", safe, wechat.ModePlain, http.StatusForbidden},
+		{"safe (the default with an AES key)", safe, wechat.ModeCompat, http.StatusForbidden},
+		{"safe (the default with an AES key)", safe, wechat.ModeSafe, http.StatusOK},
+		{"compat", compat, wechat.ModePlain, http.StatusForbidden},
+		{"compat", compat, wechat.ModeCompat, http.StatusOK},
+		{"compat", compat, wechat.ModeSafe, http.StatusOK},
+	} {
+		_, status, err := e.sim(tc.base, tc.mode).Send(context.Background(), wechat.SimMessage{OpenID: newOpenID("mode"), Text: "你好"})
+		if err != nil || status != tc.want {
+			t.Errorf("%s server, %s message: %d, %v; want %d", tc.server, tc.mode, status, err, tc.want)
+		}
+	}
+}
+
+// TestDevelopmentDefaultsChat runs the README's commands on a fresh
+// machine: `tongxin serve` with nothing set (development credentials, an
+// AES key, so safe mode; embedded Redis) and `tongxin chat` with no flags
+// against it. Both must work out of the box.
+func TestDevelopmentDefaultsChat(t *testing.T) {
+	e := &testEnv{vars: map[string]string{
+		"TONGXIN_HTTP_ADDR":    "127.0.0.1:0",
+		"TONGXIN_DATABASE_URL": storagetest.SQLiteURL(t),
+		"TONGXIN_LOG_LEVEL":    "error",
+	}}
+	base := e.start(t)
+	e.vars["TONGXIN_HTTP_ADDR"] = strings.TrimPrefix(base, "http://")
+	var out bytes.Buffer
+	in := strings.NewReader("/follow\n帮助\n/quit\n")
+	if err := run(context.Background(), []string{"chat"}, e.getenv, in, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"(safe mode)", "欢迎关注", "请回复数字"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("chat output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -82,7 +82,7 @@ func TestPhotosAndVoiceAreKept(t *testing.T) {
 			if item["kind"] != want.kind || item["url"] != url {
 				t.Errorf("media %d listed as %v", i+1, item)
 			}
-			resp, body := fetch(t, base+url, "e2e-admin")
+			resp, body := fetch(t, base+url, adminToken)
 			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != want.ctype || !bytes.Equal(body, want.body) {
 				t.Errorf("GET %s: %d %s, %d bytes; want %s, the %d bytes WeChat served",
 					url, resp.StatusCode, resp.Header.Get("Content-Type"), len(body), want.ctype, len(want.body))
@@ -91,7 +91,7 @@ func TestPhotosAndVoiceAreKept(t *testing.T) {
 		if resp, _ := fetch(t, base+"/api/v1/tickets/"+number+"/media/1", ""); resp.StatusCode != 401 {
 			t.Errorf("without the admin token: %d, want 401", resp.StatusCode)
 		}
-		if resp, _ := fetch(t, base+"/api/v1/tickets/2001010001/media/1", "e2e-admin"); resp.StatusCode != 404 {
+		if resp, _ := fetch(t, base+"/api/v1/tickets/2001010001/media/1", adminToken); resp.StatusCode != 404 {
 			t.Errorf("an unknown ticket: %d, want 404", resp.StatusCode)
 		}
 	})

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,10 +15,10 @@ import (
 	"github.com/tongxin/tongxin/storage/storagetest"
 )
 
-// TestConfiguredPrivateCategory follows `private = true` from the config
+// TestConfiguredPublicCategory follows `public = true` from the config
 // file to what Open311 publishes: an operator's own category marked
-// private shows no description or coordinates, an unmarked one does.
-func TestConfiguredPrivateCategory(t *testing.T) {
+// public shows the description and coordinates, an unmarked one does not.
+func TestConfiguredPublicCategory(t *testing.T) {
 	e := newEnv(t, storagetest.SQLiteURL(t))
 	cfgFile := filepath.Join(t.TempDir(), "tongxin.toml")
 	const categories = `
@@ -26,6 +28,7 @@ name = "噪音扰民"
 role = "duty"
 response_hours = 4
 resolve_hours = 8
+public = true
 
 [[tickets.categories]]
 key = "legal_aid"
@@ -33,7 +36,6 @@ name = "法律援助"
 role = "duty"
 response_hours = 4
 resolve_hours = 8
-private = true
 `
 	if err := os.WriteFile(cfgFile, []byte(categories), 0o600); err != nil {
 		t.Fatal(err)
@@ -67,14 +69,63 @@ private = true
 			t.Fatalf("GET %s request: %d %s", code, resp.StatusCode, raw)
 		}
 		if code == "legal_aid" && strings.Contains(string(raw), "孙小红") {
-			t.Errorf("the private request shows the description: %s", raw)
+			t.Errorf("the request not public shows the description: %s", raw)
 		}
 		return got[0]
 	}
 	if got := published("legal_aid"); got["description"] == desc || got["lat"] != nil || got["long"] != nil {
-		t.Errorf("legal_aid, marked private: %v, want no description or coordinates", got)
+		t.Errorf("legal_aid, not marked: %v, want no description or coordinates", got)
 	}
 	if got := published("noise"); got["description"] != desc || got["lat"] == nil {
-		t.Errorf("noise, not marked: %v, want the description and coordinates", got)
+		t.Errorf("noise, marked public: %v, want the description and coordinates", got)
+	}
+}
+
+// TestOpen311RateLimit: the Open311 endpoints are public, so one address
+// sending requests as fast as it can is answered 429, in Open311's error
+// shape, once past TONGXIN_OPEN311_RATE_PER_MINUTE. The server sits
+// behind a trusted proxy (this host), which names each client in
+// X-Forwarded-For: a random documentation address per run, so runs
+// sharing a Redis do not share a count, and a second address keeps its
+// own allowance.
+func TestOpen311RateLimit(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	e.vars["TONGXIN_OPEN311_RATE_PER_MINUTE"] = "5"
+	e.vars["TONGXIN_TRUSTED_PROXIES"] = "127.0.0.1,::1"
+	base := e.start(t)
+	// Two /64s of their own, the second next to the first.
+	a, b := rand.Uint32()&0xffff, rand.Uint32()&0xffff
+	client, other := fmt.Sprintf("2001:db8:%x:%x::1", a, b), fmt.Sprintf("2001:db8:%x:%x::1", a, b^1)
+	get := func(from string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, base+"/open311/v2/requests.json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, raw
+	}
+	codes := map[int]int{}
+	var last []byte
+	for range 8 {
+		var code int
+		code, last = get(client)
+		codes[code]++
+	}
+	if codes[200] != 5 || codes[429] != 3 {
+		t.Fatalf("8 requests from one address: %v, want 5 answered and 3 refused with 429", codes)
+	}
+	var body []map[string]any
+	if err := json.Unmarshal(last, &body); err != nil || len(body) != 1 || body[0]["code"] != float64(429) {
+		t.Errorf("429 body %s, want Open311's error array", last)
+	}
+	if code, raw := get(other); code != 200 {
+		t.Errorf("another address: %d %s, want 200", code, raw)
 	}
 }

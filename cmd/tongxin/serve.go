@@ -157,7 +157,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	}
 	defer d.close()
 
-	codec, err := wechat.NewCodec(cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey)
+	mode, err := wechat.ParseMode(cfg.WeChat.MinMode())
+	if err != nil {
+		return fmt.Errorf("config: TONGXIN_WECHAT_MODE: %w", err)
+	}
+	codec, err := wechat.NewCodec(cfg.WeChat.AppID, cfg.WeChat.Token, cfg.WeChat.AESKey, mode)
 	if err != nil {
 		return err
 	}
@@ -253,6 +257,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Open311Key:    cfg.Open311Key,
 		Privacy:       priv,
 		Media:         copies,
+		// Counted apart from residents' messages: the key starts open311:.
+		Open311Limiter: &redisstate.RateLimiter{Client: d.redis, Limit: cfg.Open311RatePerMinute, Window: time.Minute},
+		TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]handlers.Pinger{
 			"database": handlers.PingFunc(d.store.Ping),
 			"redis":    handlers.PingFunc(func(ctx context.Context) error { return d.redis.Ping(ctx).Err() }),

@@ -28,7 +28,7 @@ func admin(t *testing.T, base, method, path string, body any) (int, map[string]a
 		rd = bytes.NewReader(raw)
 	}
 	req, _ := http.NewRequest(method, base+path, rd)
-	req.Header.Set("Authorization", "Bearer e2e-admin")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -151,7 +151,7 @@ func TestServiceRequestLoop(t *testing.T) {
 			t.Fatalf("get ticket: %d %v", code, tk)
 		}
 		req, _ := http.NewRequest("GET", base+"/api/v1/tickets.csv", nil)
-		req.Header.Set("Authorization", "Bearer e2e-admin")
+		req.Header.Set("Authorization", "Bearer "+adminToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

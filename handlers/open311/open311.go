@@ -2,7 +2,8 @@
 // GeoReport v2 endpoint (http://wiki.open311.org/GeoReport_v2/), JSON only,
 // so that a city platform can list them and file new ones: GET
 // services.json, requests.json and requests/{id}.json are public; POST
-// requests.json needs the api_key.
+// requests.json needs the api_key in its form body. Every endpoint may be
+// rate-limited by client address (Handler.Limiter).
 //
 // It decides what the public may see of a request (request.go) and turns
 // GeoReport forms into drafts; filing, routing and deadlines are the ticket
@@ -17,7 +18,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,12 +35,13 @@ import (
 )
 
 // GeoReport v2 limits: the default window of GET requests, the most
-// requests one answer holds or one service_request_id list looks up, the
-// longest description a request may carry and the largest POST body.
+// requests one answer holds or one service_request_id list looks up
+// (anyone may ask, so a list costs one query of at most 50), the longest
+// description a request may carry and the largest POST body.
 const (
 	window  = 90 * 24 * time.Hour
 	maxRows = 1000
-	maxIDs  = 1000
+	maxIDs  = 50
 	maxDesc = 4000
 	maxForm = 64 << 10
 )
@@ -71,11 +75,17 @@ type Community interface {
 	ListGrids(ctx context.Context) ([]community.Grid, error)
 }
 
-// Handler serves GeoReport v2 under /open311/v2/. All fields but APIKey
-// are required.
+// Limiter counts requests by key and says whether one more is allowed;
+// storage/redisstate.RateLimiter implements it across instances.
+type Limiter interface {
+	Allow(ctx context.Context, key string) (bool, error)
+}
+
+// Handler serves GeoReport v2 under /open311/v2/. Tickets, Community and
+// Logger are required.
 type Handler struct {
 	// Tickets lists, shows and files the requests; its categories are the
-	// services, and a category's Private decides what the public sees.
+	// services, and a category's Public decides what the public sees.
 	Tickets tickets.AdminService
 	// Community gives the buildings and grids.
 	Community Community
@@ -85,6 +95,12 @@ type Handler struct {
 	// Logger records internal errors, which clients see only as
 	// "Internal error.".
 	Logger *slog.Logger
+	// Limiter, when set, limits every Open311 request by client address
+	// (see ClientAddr); past the limit the answer is 429.
+	Limiter Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// read to find the client; see ClientAddr.
+	TrustedProxies []netip.Prefix
 }
 
 // service is one item of services.json.
@@ -123,17 +139,86 @@ func fail(w http.ResponseWriter, code int, desc string) {
 // which a ServeMux wildcard cannot split, so the single-request handler
 // strips it.
 func (h *Handler) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /open311/v2/services.json", h.services)
-	mux.HandleFunc("GET /open311/v2/requests.json", h.requests)
-	mux.HandleFunc("POST /open311/v2/requests.json", h.create)
-	mux.HandleFunc("GET /open311/v2/requests/{file}", h.request)
-	mux.HandleFunc("/open311/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /open311/v2/services.json", h.limit(h.services))
+	mux.Handle("GET /open311/v2/requests.json", h.limit(h.requests))
+	mux.Handle("POST /open311/v2/requests.json", h.limit(h.create))
+	mux.Handle("GET /open311/v2/requests/{file}", h.limit(h.request))
+	mux.Handle("/open311/", h.limit(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, ".xml") {
 			fail(w, http.StatusBadRequest, jsonOnly)
 			return
 		}
 		fail(w, http.StatusNotFound, "No such Open311 resource.")
+	}))
+}
+
+// limit counts the request against its client address before next runs:
+// the endpoints are public, so without it one address could read the
+// whole feed or file requests as fast as it can. When the count cannot be
+// taken (Redis down) the request is refused too: a limit that lapses
+// whenever its store does is no limit.
+func (h *Handler) limit(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.Limiter == nil {
+			next(w, r)
+			return
+		}
+		ok, err := h.Limiter.Allow(r.Context(), "open311:"+ClientAddr(r, h.TrustedProxies))
+		switch {
+		case err != nil:
+			h.Logger.ErrorContext(r.Context(), "open311 rate limit", "err", err)
+			fail(w, http.StatusServiceUnavailable, "The service is unavailable; try again later.")
+		case !ok:
+			fail(w, http.StatusTooManyRequests, "Too many requests from your address; try again in a minute.")
+		default:
+			next(w, r)
+		}
 	})
+}
+
+// ClientAddr returns the address a request is counted under: the host of
+// RemoteAddr, unless that is one of trusted, in which case X-Forwarded-For
+// is read from the right and the first address not in trusted is the
+// client (what is left of it anyone could have written). X-Forwarded-For
+// is never read without trusted proxies. IPv6 clients are counted by
+// their /64, which one subscriber holds whole.
+func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if isTrusted(addr, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // garbage: stop at the last proxy that wrote sense
+			}
+			addr = hop.Unmap()
+			if !isTrusted(addr, trusted) {
+				break
+			}
+		}
+	}
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // services serves GET /open311/v2/services.json: our categories.
@@ -174,30 +259,24 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ctx := r.Context()
 	if ids := q.Get("service_request_id"); ids != "" {
-		// Get is the only lookup by number (it loads the timeline too), so
-		// at most maxIDs distinct well-formed ids are looked up and the
-		// rest of the list is ignored, as the spec lets a server limit how
-		// many requests it returns.
-		var list []ticket.Ticket
-		seen := map[string]bool{}
+		// At most maxIDs distinct well-formed ids are looked up, in one
+		// query and without timelines, and the rest of the list is
+		// ignored, as the spec lets a server limit how many requests it
+		// returns.
+		var numbers []string
 		for id := range strings.SplitSeq(ids, ",") {
-			if len(seen) == maxIDs {
+			if len(numbers) == maxIDs {
 				break
 			}
 			id = strings.TrimSpace(id)
-			if seen[id] || !ticket.WellFormedNumber(id) {
-				continue
+			if ticket.WellFormedNumber(id) && !slices.Contains(numbers, id) {
+				numbers = append(numbers, id)
 			}
-			seen[id] = true
-			t, _, err := h.Tickets.Get(ctx, id)
-			if errors.Is(err, bot.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				h.internal(w, r, "open311 get requests", err)
-				return
-			}
-			list = append(list, t)
+		}
+		list, err := h.Tickets.Find(ctx, numbers)
+		if err != nil {
+			h.internal(w, r, "open311 get requests", err)
+			return
 		}
 		h.answer(w, r, "open311 get requests", list)
 		return
@@ -309,31 +388,35 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, notFound)
 		return
 	}
-	t, _, err := h.Tickets.Get(r.Context(), id)
-	if errors.Is(err, bot.ErrNotFound) {
-		fail(w, http.StatusNotFound, notFound)
-		return
-	}
+	list, err := h.Tickets.Find(r.Context(), []string{id})
 	if err != nil {
 		h.internal(w, r, "open311 get request", err)
 		return
 	}
-	h.answer(w, r, "open311 get request", []ticket.Ticket{t})
+	if len(list) == 0 {
+		fail(w, http.StatusNotFound, notFound)
+		return
+	}
+	h.answer(w, r, "open311 get request", list)
 }
 
-// create serves POST /open311/v2/requests.json (form-encoded).
+// create serves POST /open311/v2/requests.json: every field, api_key
+// included, from the form-encoded body; the query string is ignored.
 func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		fail(w, http.StatusBadRequest, "body: must be application/x-www-form-urlencoded, at most 64 KiB")
 		return
 	}
-	key := r.Form.Get("api_key")
+	// Only the body counts: a key in the URL is written to every proxy's
+	// and server's access log, and whoever reads those could file as the
+	// city platform.
+	key := r.PostForm.Get("api_key")
 	if h.APIKey == "" || key == "" || subtle.ConstantTimeCompare([]byte(key), []byte(h.APIKey)) != 1 {
-		fail(w, http.StatusForbidden, "api_key: missing or invalid api_key; can't create the service request")
+		fail(w, http.StatusForbidden, "api_key: missing or invalid api_key in the form body; can't create the service request")
 		return
 	}
-	in := func(name string) string { return strings.TrimSpace(r.Form.Get(name)) }
+	in := func(name string) string { return strings.TrimSpace(r.PostForm.Get(name)) }
 	code := in("service_code")
 	if code == "" {
 		fail(w, http.StatusBadRequest, "service_code: is required; see services.json")

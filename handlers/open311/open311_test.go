@@ -1,6 +1,7 @@
 package open311_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +44,20 @@ type rig struct {
 	clock  *bottest.Clock
 	log    *slog.Logger
 	svc    *tickets.Service
+	// gets counts the calls of the service's Get, which loads a ticket's
+	// timeline: Open311 shows none, so it must never need one.
+	gets atomic.Int64
+}
+
+// timelineSpy is the ticket service with its Get counted.
+type timelineSpy struct {
+	tickets.AdminService
+	gets *atomic.Int64
+}
+
+func (s timelineSpy) Get(ctx context.Context, number string) (ticket.Ticket, []ticket.Entry, error) {
+	s.gets.Add(1)
+	return s.AdminService.Get(ctx, number)
 }
 
 // newRig serves Open311 for the categories given (the built-in ones when
@@ -61,7 +77,7 @@ func newRig(t *testing.T, categories ...ticket.Category) *rig {
 func (r *rig) serve(categories []ticket.Category) {
 	r.t.Helper()
 	r.svc = tickets.New(r.store, r.outbox, workcal.Builtin(), tickets.Config{Categories: categories, Now: r.clock.Now})
-	h := &open311.Handler{Tickets: r.svc, Community: cs.New(r.store, cs.Config{Now: r.clock.Now}), APIKey: open311Key, Logger: r.log}
+	h := &open311.Handler{Tickets: timelineSpy{r.svc, &r.gets}, Community: cs.New(r.store, cs.Config{Now: r.clock.Now}), APIKey: open311Key, Logger: r.log}
 	mux := http.NewServeMux()
 	h.Routes(mux)
 	srv := httptest.NewServer(mux)
@@ -93,6 +109,16 @@ func (r *rig) do(method, path string, form url.Values) (int, http.Header, []byte
 		r.t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, raw
+}
+
+// thingsPublic are the built-in categories with those about things, not
+// people, marked public, as an operator who publishes descriptions would.
+func thingsPublic() []ticket.Category {
+	cats := slices.Clone(tickets.DefaultCategories)
+	for i, c := range cats {
+		cats[i].Public = c.Key == "repair" || c.Key == "sanitation" || c.Key == "suggestion"
+	}
+	return cats
 }
 
 // community seeds the staff, buildings 3 and 5 and the grid 第一网格 most
@@ -227,7 +253,7 @@ func TestOpen311Services(t *testing.T) {
 }
 
 func TestOpen311Requests(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, thingsPublic()...)
 	r.community()
 
 	// POST needs the api_key.
@@ -451,7 +477,7 @@ func TestOpen311Errors(t *testing.T) {
 // show of a request: anyone can walk the sequential numbers, so nothing
 // may identify a resident.
 func TestOpen311Privacy(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, thingsPublic()...)
 	r.community()
 	post := func(v url.Values) string {
 		t.Helper()
@@ -493,15 +519,15 @@ func TestOpen311Privacy(t *testing.T) {
 
 	// A repair whose description holds a name, phone numbers written three
 	// ways, an e-mail and a room, and runs past 100 characters: numbers of
-	// 7 digits or more and the e-mail are masked, shorter numbers stay,
-	// and it is cut to 100 characters. A name cannot be told from other
-	// words and stays (see the private categories below).
+	// 5 digits or more (and what a separator joins to them), the e-mail
+	// and the room are masked, and it is cut to 100 characters. A name cannot be told from other
+	// words and stays (see the categories not public below).
 	long := "我是赵大爷，电话13800138000，也可打138-0013-8001或１３８ ００１３ ８００２，邮箱zhao@example.com，" +
 		"卡号1234567，门牌123456，3号楼2单元201室楼道灯不亮。" + strings.Repeat("灯", 100)
 	repair := post(url.Values{"service_code": {"repair"}, "address_string": {"3号楼2单元201室"}, "description": {long},
 		"lat": {"39.773349"}, "long": {"98.289612"}})
 	got, body := get(repair)
-	wantDesc := "我是赵大爷，电话***，也可打***或***，邮箱***，卡号***，门牌123456，3号楼2单元201室楼道灯不亮。"
+	wantDesc := "我是赵大爷，电话***，也可打***或***，邮箱***，卡号***，门牌***号楼2单元***室楼道灯不亮。"
 	wantDesc += strings.Repeat("灯", 99-len([]rune(wantDesc))) + "…"
 	if n := len([]rune(wantDesc)); n != 100 {
 		t.Fatalf("test: want description has %d characters", n)
@@ -510,7 +536,7 @@ func TestOpen311Privacy(t *testing.T) {
 		"description": wantDesc, "address": "3号楼2单元", "address_id": "3",
 		"lat": 39.773, "long": 98.29, "status_notes": "已提交，待受理",
 	})
-	hidden("repair", body, "13800138000", "138-0013-8001", "８００２", "zhao@", "1234567", "39.7733", "98.2896", "201室\"")
+	hidden("repair", body, "13800138000", "138-0013-8001", "８００２", "zhao@", "1234567", "123456", "单元201", "39.7733", "98.2896")
 
 	// A short description is shown as written.
 	short := post(url.Values{"service_code": {"sanitation"}, "address_id": {"5"}, "description": {"垃圾桶满了"}})
@@ -540,14 +566,14 @@ func TestOpen311Privacy(t *testing.T) {
 	check("public area", got, map[string]any{"address": "公共区域", "address_id": nil, "lat": nil, "long": nil})
 	hidden("public area", body, "东门广场", "钱阿姨")
 
-	// Private categories: no description, no coordinates, the building
+	// Categories not public: no description, no coordinates, the building
 	// without its unit, and nothing for a place outside our buildings.
 	for _, code := range []string{"dispute", "assistance", "medical", "employment", "housing"} {
 		desc := "我是孙小红，电话13800138005，和邻居李四吵架了"
 		n := post(url.Values{"service_code": {code}, "address_string": {"3号楼2单元201室"}, "lat": {"39.773349"}, "long": {"98.289612"},
 			"description": {desc}})
 		got, body := get(n)
-		check(code, got, map[string]any{"description": "（涉及个人信息，不公开）", "address": "3号楼", "address_id": "3",
+		check(code, got, map[string]any{"description": "（描述不公开）", "address": "3号楼", "address_id": "3",
 			"lat": nil, "long": nil, "service_code": code, "status_notes": "已提交，待受理"})
 		hidden(code, body, "孙小红", "13800138005", "李四", "吵架", "单元", "201室", "39.77", "98.28")
 		n = post(url.Values{"service_code": {code}, "address_string": {"公共区域：东门"}, "description": {desc}})
@@ -623,9 +649,10 @@ func TestOpen311StatusNotes(t *testing.T) {
 	step("closed", "closed", "已关闭")
 }
 
-// TestOpen311IDCap checks that service_request_id looks up at most 1000
+// TestOpen311IDCap checks that service_request_id looks up at most 50
 // distinct well-formed ids and ignores the rest; duplicates and malformed
-// ids do not count.
+// ids do not count. Anyone may ask, so one request must not cost a
+// thousand lookups, nor load timelines Open311 never shows.
 func TestOpen311IDCap(t *testing.T) {
 	r := newRig(t)
 	r.community()
@@ -648,11 +675,19 @@ func TestOpen311IDCap(t *testing.T) {
 		}
 		return out
 	}
-	if out := query(999, "1", "1", "abc", "", " 2 ", "12345678901"); len(out) != 1 || out[0]["service_request_id"] != real {
-		t.Errorf("999 unknown ids then a real one: %v, want the real one", out)
+	if out := query(49, "1", "1", "abc", "", " 2 ", "12345678901"); len(out) != 1 || out[0]["service_request_id"] != real {
+		t.Errorf("49 unknown ids then a real one: %v, want the real one", out)
 	}
-	if out := query(1000); len(out) != 0 {
-		t.Errorf("1000 unknown ids then a real one: %v, want the real one ignored", out)
+	if out := query(50); len(out) != 0 {
+		t.Errorf("50 unknown ids then a real one: %v, want the real one ignored", out)
+	}
+	if out := query(0, real, "1"); len(out) != 1 {
+		t.Errorf("the real id twice: %v, want it once", out)
+	}
+	r.get311("/open311/v2/requests/" + real + ".json")
+	r.get311("/open311/v2/requests.json")
+	if n := r.gets.Load(); n != 0 {
+		t.Errorf("Open311 loaded %d timelines, want none", n)
 	}
 }
 
@@ -675,24 +710,25 @@ func TestOpen311PostWithoutPhone(t *testing.T) {
 	}
 }
 
-// TestOpen311PrivateCategories: whether a category is published is the
-// category's Private, so a category the operator adds and marks private
-// is never published, one left unmarked is, and one no longer offered is
-// not, since nobody can say any more whether it was private.
-func TestOpen311PrivateCategories(t *testing.T) {
-	cat := func(key, name string, private bool) ticket.Category {
-		return ticket.Category{Key: key, Name: name, Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 8, Private: private}
+// TestOpen311PublicCategories: whether a request's description is
+// published is its category's Public, so a category the operator adds and
+// marks public is published, one left unmarked is not, and one no longer
+// offered is not either, since nobody can say any more whether it was
+// public.
+func TestOpen311PublicCategories(t *testing.T) {
+	cat := func(key, name string, public bool) ticket.Category {
+		return ticket.Category{Key: key, Name: name, Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 8, Public: public}
 	}
 	categories := []ticket.Category{
-		cat("repair", "维修报修", false),
-		cat("legal_aid", "法律援助", true),
-		cat("noise", "噪音扰民", false),
-		cat("dropped", "临时类别", false),
+		cat("repair", "维修报修", true),
+		cat("legal_aid", "法律援助", false),
+		cat("noise", "噪音扰民", true),
+		cat("dropped", "临时类别", true),
 	}
 	r := newRig(t, categories...)
 	r.community()
 
-	// Every category is a service, private or not: the city files them all.
+	// Every category is a service, public or not: the city files them all.
 	_, services := r.get311("/open311/v2/services.json")
 	var codes []string
 	for _, s := range services {
@@ -713,7 +749,7 @@ func TestOpen311PrivateCategories(t *testing.T) {
 		return body[0]["service_request_id"].(string)
 	}
 	legal, noise, dropped := post("legal_aid"), post("noise"), post("dropped")
-	withheld := map[string]any{"description": "（涉及个人信息，不公开）", "address": "3号楼", "address_id": "3", "lat": nil, "long": nil}
+	withheld := map[string]any{"description": "（描述不公开）", "address": "3号楼", "address_id": "3", "lat": nil, "long": nil}
 	shown := map[string]any{"description": desc, "address": "3号楼2单元", "address_id": "3", "lat": 39.773, "long": 98.29}
 	check := func(what, id string, want map[string]any) {
 		t.Helper()
@@ -724,11 +760,11 @@ func TestOpen311PrivateCategories(t *testing.T) {
 			}
 		}
 	}
-	check("legal_aid (private)", legal, withheld)
-	check("noise (not private)", noise, shown)
-	check("dropped (not private yet)", dropped, shown)
+	check("legal_aid (not public)", legal, withheld)
+	check("noise (public)", noise, shown)
+	check("dropped (public while offered)", dropped, shown)
 
-	// The list shows the private one no more than the single request.
+	// The list shows the one not public no more than the single request.
 	_, _, list := r.do("GET", "/open311/v2/requests.json?service_code=legal_aid", nil)
 	for _, secret := range []string{"孙小红", "打官司", "单元", "39.77", "98.28"} {
 		if strings.Contains(string(list), secret) {
@@ -742,4 +778,112 @@ func TestOpen311PrivateCategories(t *testing.T) {
 	check("dropped (no longer offered)", dropped, withheld)
 	check("legal_aid after the restart", legal, withheld)
 	check("noise after the restart", noise, shown)
+}
+
+// TestOpen311PublishesNoFreeTextByDefault: the GET endpoints are public
+// and the numbers sequential, so with the built-in categories what
+// anyone can walk is category, status, building and dates only: no
+// description (residents write names, phones and rooms into it), no unit
+// and no coordinates.
+func TestOpen311PublishesNoFreeTextByDefault(t *testing.T) {
+	r := newRig(t)
+	r.community()
+	var ids []string
+	for _, c := range r.svc.Categories() {
+		code, body := r.post311(url.Values{"api_key": {open311Key}, "service_code": {c.Key}, "address_string": {"3号楼2单元201室"},
+			"lat": {"39.773349"}, "long": {"98.289612"}, "description": {"我是赵大爷，电话138.0013.8000，楼道灯不亮"}})
+		if code != 201 {
+			t.Fatalf("POST %s: %d %v", c.Key, code, body)
+		}
+		ids = append(ids, body[0]["service_request_id"].(string))
+	}
+	for i, id := range ids {
+		_, raw := r.get311("/open311/v2/requests/" + id + ".json")
+		got := raw[0]
+		for k, want := range map[string]any{"description": "（描述不公开）", "address": "3号楼", "address_id": "3", "lat": nil, "long": nil, "status": "open"} {
+			if got[k] != want {
+				t.Errorf("%s: %s = %#v, want %#v", r.svc.Categories()[i].Key, k, got[k], want)
+			}
+		}
+	}
+	_, _, list := r.do("GET", "/open311/v2/requests.json", nil)
+	for _, secret := range []string{"赵大爷", "138.0013.8000", "楼道灯", "单元", "39.77"} {
+		if strings.Contains(string(list), secret) {
+			t.Errorf("requests.json shows %q", secret)
+		}
+	}
+}
+
+// TestOpen311MasksDescriptions: even in a public category, what residents
+// type is published only after masking every run of five or more digits
+// however they are separated, runs of Chinese numerals (phones are read
+// out as 幺三八…), room numbers and contact handles (WeChat, QQ, e-mail,
+// @names).
+func TestOpen311MasksDescriptions(t *testing.T) {
+	r := newRig(t, thingsPublic()...)
+	r.community()
+	for in, want := range map[string]string{
+		// Digits with any separators.
+		"电话138.0013.8000":     "电话***",
+		"电话 138 0013 8000 找我": "电话 *** 找我",
+		"打(0937)628-1234":     "打(***",
+		"卡号6222/0212/3456":    "卡号***",
+		"门牌123456":            "门牌***",
+		"１３８ ００１３ ８００２":       "***",
+		"楼道灯坏了3天，2024年5月报过":   "楼道灯坏了3天，2024年5月报过",
+		"12:30到18:00停水":       "12:30到18:00停水",
+		// Chinese numerals.
+		"电话幺三八零零幺三八零零零":   "电话***",
+		"电话一三八 零零一三 八零零零": "电话***",
+		"壹叁捌零零壹叁捌零零零":     "***",
+		"电话138零零13八000":   "电话***",
+		"三三两两的人在楼下":       "三三两两的人在楼下",
+		// Rooms.
+		"3号楼2单元201室楼道灯不亮": "3号楼2单元***室楼道灯不亮",
+		"住5栋1203，水管漏了":    "住5栋***，水管漏了",
+		"二零一室门口灯坏了":       "***室门口灯坏了",
+		"3-2-201门口灯坏了":    "***门口灯坏了",
+		"隔壁3室2厅空着":        "隔壁3室2厅空着",
+		// Contact handles.
+		"微信：zhaody_1960":     "微信：***",
+		"加我vx zhaodaye":      "加我vx ***",
+		"V信号是zhao-da-ye":     "V信号是***",
+		"QQ号 12345":          "QQ号 ***",
+		"有事找@zhaodaye":       "有事找***",
+		"邮箱zhao@example.com": "邮箱***",
+		"我是zhaody1960，灯坏了":   "我是***，灯坏了",
+		"ｗｘ：ｚｈａｏｄｙ":          "wx：***",
+		"WiFi和iPhone都连不上":    "WiFi和iPhone都连不上",
+	} {
+		code, body := r.post311(url.Values{"api_key": {open311Key}, "service_code": {"repair"}, "address_id": {"3"}, "description": {in}})
+		if code != 201 {
+			t.Fatalf("POST %q: %d %v", in, code, body)
+		}
+		_, raw := r.get311("/open311/v2/requests/" + body[0]["service_request_id"].(string) + ".json")
+		if got := raw[0]["description"]; got != want {
+			t.Errorf("%q is published as %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestOpen311APIKeyInBodyOnly: an api_key in the URL ends up in proxy and
+// access logs, and a key read from there lets whoever reads the logs
+// file requests. Only the form body's counts.
+func TestOpen311APIKeyInBodyOnly(t *testing.T) {
+	r := newRig(t)
+	r.community()
+	form := url.Values{"service_code": {"repair"}, "address_id": {"3"}, "description": {"灯坏了"}}
+	code, _, raw := r.do("POST", "/open311/v2/requests.json?api_key="+open311Key, form)
+	var body []map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("POST: %d, not JSON: %s", code, raw)
+	}
+	isError(t, "POST with the api_key in the query", code, body, 403, "api_key")
+	if n := r.total(); n != 0 {
+		t.Errorf("a POST keyed in the query filed %d tickets", n)
+	}
+	form.Set("api_key", open311Key)
+	if code, body := r.post311(form); code != 201 {
+		t.Errorf("POST with the api_key in the body: %d %v", code, body)
+	}
 }
