@@ -41,7 +41,7 @@ func TestCategoriesFromConfig(t *testing.T) {
 func TestDefaultCategoriesPassTheirOwnCheck(t *testing.T) {
 	var in []config.Category
 	for _, c := range tickets.DefaultCategories {
-		in = append(in, config.Category{Key: c.Key, Name: c.Name, Role: string(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours})
+		in = append(in, config.Category{Key: c.Key, Name: c.Name, Role: string(c.Role), ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Private: c.Private})
 	}
 	got, err := tickets.CategoriesFromConfig(config.Tickets{Categories: in})
 	if err != nil {
