@@ -114,7 +114,14 @@ func (s *Service) checkDraft(d *ticket.Draft) (ticket.Category, error) {
 // the notices to its handler and to the building's and unit's heads, all
 // in one transaction. Bad input is a *bot.UserError wrapping a
 // *FieldError.
+//
+// A draft whose Key filed a ticket before gets that ticket back, marked
+// Repeat, with nothing filed or notified: the conversation retries Submit
+// when it could not end after the first one committed.
 func (s *Service) Submit(ctx context.Context, d ticket.Draft) (ticket.Receipt, error) {
+	if rc, ok, err := s.filed(ctx, d); err != nil || ok {
+		return rc, err
+	}
 	cat, err := s.checkDraft(&d)
 	if err != nil {
 		return ticket.Receipt{}, fmt.Errorf("tickets.Submit: %w", err)
@@ -125,10 +132,36 @@ func (s *Service) Submit(ctx context.Context, d ticket.Draft) (ticket.Receipt, e
 		rc, err = s.submit(ctx, tx, d, cat)
 		return err
 	})
+	if errors.Is(err, bot.ErrConflict) {
+		// A concurrent filing of the same draft committed first (the
+		// draft key is unique): that one stands.
+		if rc, ok, ferr := s.filed(ctx, d); ferr == nil && ok {
+			return rc, nil
+		}
+	}
 	if err != nil {
 		return ticket.Receipt{}, fmt.Errorf("tickets.Submit: %w", err)
 	}
 	return rc, nil
+}
+
+// filed returns the receipt of the ticket d's Key filed before, and false
+// when there is none (or d has no key). A key another resident's ticket
+// holds is a conflict, never that ticket.
+func (s *Service) filed(ctx context.Context, d ticket.Draft) (ticket.Receipt, bool, error) {
+	if d.Key == "" {
+		return ticket.Receipt{}, false, nil
+	}
+	t, err := s.store.TicketByDraftKey(ctx, d.Key)
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		return ticket.Receipt{}, false, nil
+	case err != nil:
+		return ticket.Receipt{}, false, fmt.Errorf("tickets.Submit: %w", err)
+	case t.OpenID != d.OpenID:
+		return ticket.Receipt{}, false, fmt.Errorf("tickets.Submit: draft key of another resident's ticket: %w", bot.ErrConflict)
+	}
+	return ticket.Receipt{Ticket: s.named(t), Repeat: true}, true, nil
 }
 
 func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, cat ticket.Category) (ticket.Receipt, error) {
@@ -195,7 +228,7 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if root != nil {
 		t.ParentID = root.ID
 	}
-	if err := tx.InsertTicket(ctx, &t); err != nil {
+	if err := tx.InsertTicket(ctx, &t, d.Key); err != nil {
 		return ticket.Receipt{}, err
 	}
 

@@ -161,6 +161,10 @@ type Draft struct {
 	Source string
 	// FiledBy is the staff member filing for a resident (0 otherwise).
 	FiledBy int64
+	// Key, when set, makes filing idempotent: a draft with the Key of a
+	// ticket filed before gets that ticket back instead of a second one
+	// (conversations pass bot.State.DraftKey, the same for every retry).
+	Key string
 }
 
 // Receipt is what filing returns.
@@ -170,6 +174,9 @@ type Receipt struct {
 	// open ticket of the same building and category from the last 24 hours
 	// ("本楼已有 N 户反映同类问题").
 	SameIssue int
+	// Repeat is set when the draft's Key had filed Ticket before: nothing
+	// new was filed or notified, and SameIssue is 0.
+	Repeat bool
 }
 
 // ActionKind is a staff action on a ticket.
@@ -202,6 +209,8 @@ type Action struct {
 // caller's.
 type Service interface {
 	Categories() []Category
+	// Submit files d. A repeat of a Draft.Key already filed returns that
+	// ticket (Receipt.Repeat) however the draft changed since.
 	Submit(ctx context.Context, d Draft) (Receipt, error)
 	// Mine lists the resident's tickets, newest first.
 	Mine(ctx context.Context, openid string, limit int) ([]Ticket, error)

@@ -144,7 +144,7 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 				OpenID: st.OpenID, Name: name, Phone: st.Value("phone"),
 				Category: st.Value("category"), Description: st.Value("description"),
 				Photos: st.Answers["photos"].Items, BuildingID: p.BuildingID, Unit: p.Unit,
-				Place: p.Text, Lat: p.Lat, Lng: p.Lng, Source: "wechat",
+				Place: p.Text, Lat: p.Lat, Lng: p.Lng, Source: "wechat", Key: st.DraftKey(),
 			})
 			if err != nil {
 				return bot.Reply{}, err

@@ -1,7 +1,11 @@
 package report_test
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,4 +83,63 @@ func TestTranscripts(t *testing.T) {
 			})
 		})
 	}
+}
+
+// lossySessions is a session store whose next Delete fails, as a Redis
+// blip does; a kill -9 between the ticket's commit and the delete leaves
+// the same state behind: the summary still awaiting 1.
+type lossySessions struct {
+	*bot.MemorySessions
+	failDelete atomic.Bool
+}
+
+func (s *lossySessions) Delete(ctx context.Context, openid string) error {
+	if s.failDelete.CompareAndSwap(true, false) {
+		return errors.New("redis: connection reset by peer")
+	}
+	return s.MemorySessions.Delete(ctx, openid)
+}
+
+// TestRetryAfterALostSessionFilesOnce: the ticket commits, deleting the
+// session fails, and the resident, told something went wrong, sends 1
+// again. They must get the ticket they filed, not a second one.
+func TestRetryAfterALostSessionFilesOnce(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+		d := community(t, store, clock)
+		sessions := &lossySessions{MemorySessions: &bot.MemorySessions{Now: clock.Now}}
+		r := router(t, d, clock)
+		r.Sessions = sessions
+		say := func(text string) (string, error) {
+			reply, err := r.Handle(context.Background(), &bot.Message{ID: text, OpenID: "o-retry", Kind: bot.KindText, Text: text, Time: clock.Now()})
+			return reply.Text, err
+		}
+		for _, text := range []string{"报修", "1", "楼道灯坏了", "跳过", "3号楼", "13800138000"} {
+			if _, err := say(text); err != nil {
+				t.Fatalf("%s: %v", text, err)
+			}
+		}
+		sessions.failDelete.Store(true)
+		if _, err := say("1"); err == nil {
+			t.Fatal("the lost delete went unnoticed; the test proves nothing")
+		}
+		again, err := say("1")
+		if err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		mine, err := d.Tickets.Mine(context.Background(), "o-retry", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(mine) != 1 {
+			t.Fatalf("the retry filed %d tickets, want 1", len(mine))
+		}
+		if !strings.Contains(again, "编号:"+mine[0].Number) {
+			t.Errorf("retry answered %q, want the number %s of the ticket filed first", again, mine[0].Number)
+		}
+		// The conversation is over: the next 1 is no confirmation.
+		if next, _ := say("1"); strings.Contains(next, "编号") {
+			t.Errorf("after the retry, 1 answered %q", next)
+		}
+	})
 }
