@@ -211,11 +211,11 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if err != nil {
 		return ticket.Receipt{}, err
 	}
-	if seq > 9999 {
-		return ticket.Receipt{}, fmt.Errorf("more than 9999 tickets on %s: numbers would exceed 10 digits", day)
+	if seq > ticket.MaxDailyCount {
+		return ticket.Receipt{}, fmt.Errorf("more than %d tickets on %s: numbers would exceed 11 digits", ticket.MaxDailyCount, day)
 	}
 	t := ticket.Ticket{
-		Number: fmt.Sprintf("%s%04d", day, seq), OpenID: d.OpenID, Name: strings.TrimSpace(d.Name), Phone: d.Phone,
+		Number: ticket.FormatNumber(day, seq), OpenID: d.OpenID, Name: strings.TrimSpace(d.Name), Phone: d.Phone,
 		Category: cat.Key, Description: d.Description, Photos: d.Photos,
 		BuildingID: d.BuildingID, Unit: d.Unit, Place: d.Place, Lat: d.Lat, Lng: d.Lng,
 		Status: ticket.Submitted, GridID: r.gridID, Source: d.Source,

@@ -143,3 +143,41 @@ func TestRetryAfterALostSessionFilesOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestFilingPastTheDaysLastNumber: the daily counter is four digits
+// (YYMMDD and 0001-9999). The 10,000th request of a day must still be
+// filed, with a number a digit longer, and residents and staff must be
+// able to use that number in every command.
+func TestFilingPastTheDaysLastNumber(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+		r := router(t, community(t, store, clock), clock)
+		if _, err := store.DB().ExecContext(context.Background(), `INSERT INTO ticket_counters (day, n) VALUES ('261126', 9999)`); err != nil {
+			t.Fatal(err)
+		}
+		say := func(openid, text string) string {
+			reply, err := r.Handle(context.Background(), &bot.Message{ID: text, OpenID: openid, Kind: bot.KindText, Text: text, Time: clock.Now()})
+			if err != nil {
+				return "(error: " + bot.UserMessage(err) + ")"
+			}
+			return reply.Text
+		}
+		var last string
+		for _, text := range []string{"报修", "1", "楼道灯坏了", "跳过", "3号楼", "13800138000", "1"} {
+			last = say("o-late", text)
+		}
+		const number = "26112610000"
+		if !strings.Contains(last, "编号:"+number) {
+			t.Fatalf("the day's 10,000th request got %q, want number %s", last, number)
+		}
+		for _, tc := range []struct{ openid, text, want string }{
+			{"o-late", "查询 " + number, "编号:" + number},
+			{"o-late", "补充 " + number + " 五楼也不亮", "已补充到诉求 " + number},
+			{"o-grid", "受理 " + number, number},
+		} {
+			if got := say(tc.openid, tc.text); !strings.Contains(got, tc.want) || strings.Contains(got, "没有找到") {
+				t.Errorf("%s: %q, want %q", tc.text, got, tc.want)
+			}
+		}
+	})
+}
