@@ -261,6 +261,17 @@ func (q *queries) ResidentTickets(ctx context.Context, openid string, limit int)
 	return q.selectTickets(ctx, fmt.Sprintf("storage.ResidentTickets(%s)", bot.ShortID(openid)), query, openid, limit)
 }
 
+// CountTicketsFiled counts the tickets openid filed through source at or
+// after since.
+func (q *queries) CountTicketsFiled(ctx context.Context, openid, source string, since time.Time) (int, error) {
+	const query = `SELECT COUNT(*) FROM tickets WHERE openid = ? AND source = ? AND created_at >= ?`
+	var n int
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), openid, source, dbTime(since)); err != nil {
+		return 0, fmt.Errorf("storage.CountTicketsFiled(%s): %w", bot.ShortID(openid), mapError(err))
+	}
+	return n, nil
+}
+
 // LatestResolved returns the resident's most recently resolved ticket
 // awaiting a rating (status resolved): the one whose rating request they
 // received last. Returns bot.ErrNotFound when there is none.

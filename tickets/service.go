@@ -54,7 +54,16 @@ type Config struct {
 	// DetailURL, when set, gives the page a template message about a
 	// ticket links to.
 	DetailURL func(number string) string
+	// DailyLimit is how many requests one resident may file through
+	// WeChat in a day (Shanghai): DefaultDailyLimit when zero, no limit
+	// when negative. Staff filing for a resident are not limited.
+	DailyLimit int
 }
+
+// DefaultDailyLimit keeps one resident, or one script behind one
+// account, from filling the day's numbers and the staff's inboxes;
+// nobody has ten real problems a day.
+const DefaultDailyLimit = 10
 
 // Service implements ticket.Service and AdminService on a Store.
 type Service struct {
@@ -77,6 +86,9 @@ func New(store *storage.Store, outbox *notify.Outbox, cal *workcal.Calendar, cfg
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.DailyLimit == 0 {
+		cfg.DailyLimit = DefaultDailyLimit
 	}
 	if cal == nil {
 		cal = workcal.Builtin()

@@ -211,6 +211,11 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if err != nil {
 		return ticket.Receipt{}, err
 	}
+	// Counted behind the counter's lock, the day's filings are all
+	// committed or waiting: the limit holds however many arrive at once.
+	if err := s.checkDailyLimit(ctx, tx, d, now); err != nil {
+		return ticket.Receipt{}, err
+	}
 	if seq > ticket.MaxDailyCount {
 		return ticket.Receipt{}, fmt.Errorf("more than %d tickets on %s: numbers would exceed 11 digits", ticket.MaxDailyCount, day)
 	}
@@ -255,6 +260,49 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 		return ticket.Receipt{}, err
 	}
 	return ticket.Receipt{Ticket: s.named(t), SameIssue: households}, nil
+}
+
+// limited reports whether d counts towards its filer's daily limit: a
+// resident filing for themselves through WeChat.
+func (s *Service) limited(d ticket.Draft) bool {
+	return s.cfg.DailyLimit > 0 && d.OpenID != "" && d.FiledBy == 0 && d.Source == "wechat"
+}
+
+// checkDailyLimit refuses d when its filer has filed the day's limit.
+func (s *Service) checkDailyLimit(ctx context.Context, q dailyCounter, d ticket.Draft, now time.Time) error {
+	if !s.limited(d) {
+		return nil
+	}
+	n, err := q.CountTicketsFiled(ctx, d.OpenID, d.Source, startOfDay(now))
+	if err != nil {
+		return err
+	}
+	if n >= s.cfg.DailyLimit {
+		return bot.Refuse("您今天已提交 %d 件诉求，达到每天的上限，请明天再提交。\n情况紧急请回复 人工 联系社区工作人员，或直接拨打社区电话。", n)
+	}
+	return nil
+}
+
+// dailyCounter counts filings, on the store or in a transaction.
+type dailyCounter interface {
+	CountTicketsFiled(ctx context.Context, openid, source string, since time.Time) (int, error)
+}
+
+// startOfDay is the start of t's day in Shanghai.
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.In(bot.Shanghai).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, bot.Shanghai)
+}
+
+// MayFile tells a resident at the start of a conversation, rather than
+// after it, that they have filed the day's limit: a *bot.UserError
+// saying so, nil when they may file.
+func (s *Service) MayFile(ctx context.Context, openid string) error {
+	err := s.checkDailyLimit(ctx, s.store, ticket.Draft{OpenID: openid, Source: "wechat"}, s.now())
+	if err != nil {
+		return fmt.Errorf("tickets.MayFile: %w", err)
+	}
+	return nil
 }
 
 // household is who filed a ticket, as far as same-issue counting goes.

@@ -233,6 +233,10 @@ type Service interface {
 	// Submit files d. A repeat of a Draft.Key already filed returns that
 	// ticket (Receipt.Repeat) however the draft changed since.
 	Submit(ctx context.Context, d Draft) (Receipt, error)
+	// MayFile returns a *bot.UserError saying why when the resident may
+	// not file another request now (they filed the day's limit), so a
+	// conversation can say so before asking anything.
+	MayFile(ctx context.Context, openid string) error
 	// Mine lists the resident's tickets, newest first.
 	Mine(ctx context.Context, openid string, limit int) ([]Ticket, error)
 	// View returns a ticket with its timeline for the person with openid:

@@ -50,6 +50,9 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 		Intro: "您好，我来帮您登记诉求，社区工作人员会尽快处理。",
 		Help:  "依次选择类型、描述问题、发照片、说明地点、留电话，最后确认提交。",
 		Start: func(ctx context.Context, st *bot.State) error {
+			if err := svc.MayFile(ctx, st.OpenID); err != nil {
+				return err
+			}
 			// A QR code on a building ("report:3") already says where.
 			if st.Param == "" {
 				return nil

@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/bot/flows/report"
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
+	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/community/communitytest"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/notify/notifytest"
@@ -178,6 +180,33 @@ func TestFilingPastTheDaysLastNumber(t *testing.T) {
 			if got := say(tc.openid, tc.text); !strings.Contains(got, tc.want) || strings.Contains(got, "没有找到") {
 				t.Errorf("%s: %q, want %q", tc.text, got, tc.want)
 			}
+		}
+	})
+}
+
+// TestDailyLimitIsSaidAtTheStart: a resident who filed the day's ten is
+// told so when they start the eleventh, not after filling in the form.
+func TestDailyLimitIsSaidAtTheStart(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+		d := community(t, store, clock)
+		r := router(t, d, clock)
+		for i := range 10 {
+			if _, err := d.Tickets.Submit(context.Background(), ticket.Draft{OpenID: "o-busy", Phone: "13800138000",
+				Category: "repair", Description: fmt.Sprintf("第%d个问题", i+1)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reply, err := r.Handle(context.Background(), &bot.Message{ID: "m", OpenID: "o-busy", Kind: bot.KindText, Text: "报修", Time: clock.Now()})
+		got := reply.Text
+		if err != nil {
+			got = bot.UserMessage(err)
+		}
+		if !strings.Contains(got, "今天已提交 10 件诉求") || strings.Contains(got, "请选择问题类型") {
+			t.Errorf("the eleventh 报修 of the day got %q, want the daily limit said at once", got)
+		}
+		if _, _, err := r.Sessions.Load(context.Background(), "o-busy"); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("a flow was left open: %v", err)
 		}
 	})
 }
