@@ -231,6 +231,17 @@ func (q *queries) AddTimelineEntry(ctx context.Context, id int64, e ticket.Entry
 	return eid, nil
 }
 
+// CountTimelineEntries counts the entries of ticket id by actor with
+// action at or after since.
+func (q *queries) CountTimelineEntries(ctx context.Context, id int64, actor, action string, since time.Time) (int, error) {
+	const query = `SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ? AND actor = ? AND action = ? AND at >= ?`
+	var n int
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), id, actor, action, dbTime(since)); err != nil {
+		return 0, fmt.Errorf("storage.CountTimelineEntries(%d, %s): %w", id, action, mapError(err))
+	}
+	return n, nil
+}
+
 // Timeline returns the timeline of ticket id, oldest first.
 func (q *queries) Timeline(ctx context.Context, id int64) ([]ticket.Entry, error) {
 	const query = `SELECT at, actor, action, note FROM ticket_events WHERE ticket_id = ? ORDER BY id`

@@ -3,17 +3,12 @@ package tickets_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/tongxin/tongxin/bot"
-	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
-	"github.com/tongxin/tongxin/tickets"
 )
 
 // TestRepeatedDraftReturnsItsTicket: a conversation that could not end
@@ -80,62 +75,5 @@ func TestRepeatedDraftReturnsItsTicket(t *testing.T) {
 		if a, b := r.submit(plain), r.submit(plain); a.Ticket.Number == b.Ticket.Number {
 			t.Error("two drafts without a key filed one ticket")
 		}
-	})
-}
-
-// TestDailyLimitPerResident: a resident files at most ten requests a day
-// through WeChat, even all at once on several instances, and is told so
-// in words; others, staff filing for them and the next day are not held
-// back, and a repeat of a draft filed before still gets its ticket.
-func TestDailyLimitPerResident(t *testing.T) {
-	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
-		ctx := context.Background()
-		r := newRig(t, s).community()
-		const tries = 15
-		var wg sync.WaitGroup
-		errs := make([]error, tries)
-		var keyed ticket.Draft
-		for i := range tries {
-			d := draft("o-busy", "repair", &r.b3)
-			d.Key = fmt.Sprintf("busy-%d", i)
-			if i == 0 {
-				keyed = d
-			}
-			wg.Go(func() { _, errs[i] = r.svc.Submit(ctx, d) })
-		}
-		wg.Wait()
-		filed := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				filed++
-			case !strings.Contains(userError(t, err), "今天已提交 10 件"):
-				t.Errorf("refusal %q does not say why", userError(t, err))
-			}
-		}
-		if filed != tickets.DefaultDailyLimit {
-			t.Errorf("%d of %d concurrent filings went through, want %d", filed, tries, tickets.DefaultDailyLimit)
-		}
-		if err := r.svc.MayFile(ctx, "o-busy"); err == nil || !strings.Contains(userError(t, err), "明天") {
-			t.Errorf("MayFile at the limit = %v, want a refusal saying when", err)
-		}
-		if errs[0] == nil {
-			if rc, err := r.svc.Submit(ctx, keyed); err != nil || !rc.Repeat {
-				t.Errorf("repeat of a filed draft at the limit: %+v, %v; want its ticket", rc, err)
-			}
-		}
-		if err := r.svc.MayFile(ctx, "o-calm"); err != nil {
-			t.Errorf("MayFile for another resident: %v", err)
-		}
-		r.submit(draft("o-calm", "repair", &r.b3))
-		byStaff := draft("o-busy", "repair", &r.b3)
-		byStaff.FiledBy, byStaff.Source = r.duty.ID, ""
-		r.submit(byStaff)
-
-		r.clock.Set(time.Date(2026, 11, 27, 0, 0, 0, 0, bot.Shanghai)) // midnight in Shanghai
-		if err := r.svc.MayFile(ctx, "o-busy"); err != nil {
-			t.Errorf("MayFile the next day: %v", err)
-		}
-		r.submit(draft("o-busy", "repair", &r.b3))
 	})
 }
