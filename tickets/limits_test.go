@@ -112,3 +112,33 @@ func TestSupplementsPerDay(t *testing.T) {
 		}
 	})
 }
+
+// TestStaffNoticesAboutATicketMayMerge: every staff notice about a
+// ticket carries the ticket's merge key, so that those queued together
+// go out as one message (notify); residents' notices do not.
+func TestStaffNoticesAboutATicketMayMerge(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		r := newRig(t, s).community()
+		n := r.submit(draft("o-res", "repair", &r.b3)).Ticket.Number
+		if _, err := r.svc.Supplement(ctx, "o-res", n, "楼上也漏水"); err != nil {
+			t.Fatal(err)
+		}
+		r.act(ticket.Action{Number: n, Kind: ticket.ActAccept, By: r.worker.ID})
+		staff, residents := 0, 0
+		for _, row := range r.ledger(n) {
+			want := ""
+			if row.Staff {
+				want, staff = "ticket:"+n+":staff", staff+1
+			} else {
+				residents++
+			}
+			if row.MergeKey != want {
+				t.Errorf("%s to %s: merge key %q, want %q", row.Kind, row.Recipient, row.MergeKey, want)
+			}
+		}
+		if staff < 3 || residents == 0 {
+			t.Errorf("%d staff and %d resident notices; the test proves little", staff, residents)
+		}
+	})
+}

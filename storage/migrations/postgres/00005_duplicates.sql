@@ -6,6 +6,12 @@
 ALTER TABLE tickets ADD COLUMN draft_key TEXT;
 CREATE UNIQUE INDEX tickets_by_draft_key ON tickets (draft_key);
 
+-- merge_key groups notifications that may go out as one message when
+-- they wait together (staff news about one ticket after an outage),
+-- empty for none. Each row keeps its own idem_key and status.
+ALTER TABLE notifications ADD COLUMN merge_key TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE notifications DROP COLUMN merge_key;
 DROP INDEX tickets_by_draft_key;
 ALTER TABLE tickets DROP COLUMN draft_key;
