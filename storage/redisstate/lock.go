@@ -23,7 +23,7 @@ const unlockTimeout = 5 * time.Second
 // A lock is {Prefix}lock:{key} holding a random token. It expires after its
 // TTL, so a crashed holder cannot block a key for good; a holder that runs
 // longer than the TTL loses the lock without being told, so pick a TTL
-// longer than the work.
+// longer than the work, or take it with Hold, which renews it.
 type Locker struct {
 	Client Client
 	// Prefix starts every key; DefaultPrefix when empty.
