@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,12 @@ type Flow struct {
 	// Submit acts on the confirmed answers and returns the final reply.
 	// A *UserError keeps the summary open so the resident can change an
 	// answer or cancel; any other error keeps it open to retry.
+	//
+	// Submit may run more than once for one draft: when ending the
+	// conversation fails after it succeeded (Redis out of reach, the
+	// process killed in between), the resident's next 1 submits again.
+	// Pass st.DraftKey() to the service, which must answer a repeat with
+	// what the first submission made.
 	Submit func(ctx context.Context, st *State) (Reply, error)
 }
 
@@ -90,6 +97,15 @@ type State struct {
 	Msg  *Message
 	sess *Session
 }
+
+// DraftKey identifies what this run of the flow submits: the same for
+// every Submit of the run, however often it is retried, and different for
+// the next run (after 取消, or once submitted). Services keep it with the
+// record, unique, and answer a repeat with the record made first.
+func (st *State) DraftKey() string { return st.sess.Key }
+
+// newDraftKey returns a random key that no other draft will have.
+func newDraftKey() string { return rand.Text() }
 
 // Value returns the value of the answer to step key ("" when unanswered).
 func (st *State) Value(key string) string { return st.Answers[key].Value }
@@ -202,6 +218,10 @@ const (
 func newState(sess *Session, m *Message) *State {
 	if sess.Answers == nil {
 		sess.Answers = map[string]Answer{}
+	}
+	if sess.Key == "" {
+		// A session begun before flows had keys gets one now.
+		sess.Key = newDraftKey()
 	}
 	return &State{OpenID: sess.OpenID, Param: sess.Param, Answers: sess.Answers, Msg: m, sess: sess}
 }

@@ -43,6 +43,11 @@ type Notice struct {
 	At time.Time
 	// Key makes the notice idempotent: the same key is delivered once.
 	Key string
+	// Merge, when set, lets notices to the same recipient with the same
+	// Merge that are waiting together (a backlog after an outage) go out
+	// as one message instead of a burst; each keeps its own Key. Staff
+	// notices about one ticket share one ("ticket:<number>:staff").
+	Merge string
 }
 
 // DutyStaff addresses a notice to the staff on duty (their group robot)

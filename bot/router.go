@@ -582,7 +582,7 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string) (Rep
 			}
 		}
 	}
-	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, StartedAt: r.now()}
+	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, Key: newDraftKey(), StartedAt: r.now()}
 	text, res, err := r.begin(ctx, c.sess, f, m)
 	if err != nil || res != flowKeep {
 		c.sess.Flow = ""

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -274,4 +275,56 @@ func TestPrefixAndFollowUpPrecedence(t *testing.T) {
 	if got, _ := r.Handle(context.Background(), &bot.Message{OpenID: "o", Kind: bot.KindText, Text: "1"}); got.Text != "rated" {
 		t.Errorf("a pending question's answer went to %q", got.Text)
 	}
+}
+
+// TestDraftKeyOutlivesAFailedEnd: Submit may run twice for one draft
+// when ending the conversation fails after it succeeded; both runs must
+// see the same key, so a service can answer the second with the record
+// the first made. A new run of the flow gets a new key.
+func TestDraftKeyOutlivesAFailedEnd(t *testing.T) {
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	sessions := &failingDelete{MemorySessions: &bot.MemorySessions{Now: clock.Now}}
+	r := bot.NewRouter(sessions)
+	r.Now = clock.Now
+	var keys []string
+	must(t, r.Flow(&bot.Flow{
+		Name: "keyed", Title: "测试", Steps: []*bot.Step{{Key: "a", Label: "内容", Prompt: "请说。"}},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
+			keys = append(keys, st.DraftKey())
+			return bot.Text("已提交。"), nil
+		},
+	}))
+	must(t, r.Exact("开始", r.StartFlow("keyed")))
+	send := func(text string) error {
+		_, err := r.Handle(context.Background(), &bot.Message{OpenID: "o-key", Kind: bot.KindText, Text: text, Time: clock.Now()})
+		return err
+	}
+	for _, in := range []string{"开始", "内容"} {
+		must(t, send(in))
+	}
+	sessions.fail = true
+	if err := send("1"); err == nil {
+		t.Fatal("the failed delete went unnoticed")
+	}
+	sessions.fail = false
+	must(t, send("1"))
+	for _, in := range []string{"开始", "内容", "1"} {
+		must(t, send(in))
+	}
+	if len(keys) != 3 || keys[0] == "" || keys[0] != keys[1] || keys[2] == keys[0] {
+		t.Errorf("draft keys %q: want the first two equal and not empty, the third new", keys)
+	}
+}
+
+// failingDelete is a session store whose Delete fails while fail is set.
+type failingDelete struct {
+	*bot.MemorySessions
+	fail bool
+}
+
+func (s *failingDelete) Delete(ctx context.Context, openid string) error {
+	if s.fail {
+		return errors.New("redis: connection reset by peer")
+	}
+	return s.MemorySessions.Delete(ctx, openid)
 }

@@ -43,6 +43,9 @@ type Session struct {
 	Editing bool `json:"editing,omitempty"`
 	// Param is the parameter a flow was started with (e.g. a QR scene's).
 	Param string `json:"param,omitempty"`
+	// Key identifies what the flow submits (State.DraftKey): random, made
+	// when the flow starts and kept until it ends.
+	Key string `json:"key,omitempty"`
 	// Data is free room for flows that need more than answers.
 	Data      map[string]json.RawMessage `json:"data,omitempty"`
 	StartedAt time.Time                  `json:"started_at"`

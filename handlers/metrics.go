@@ -16,6 +16,7 @@ type Metrics struct {
 	messages     *prometheus.CounterVec
 	latency      prometheus.Histogram
 	duplicates   prometheus.Counter
+	reclaimed    prometheus.Counter
 	rateLimited  prometheus.Counter
 	lateReplies  *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
@@ -38,6 +39,9 @@ func NewMetrics() *Metrics {
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tongxin_duplicates_suppressed_total", Help: "WeChat retries answered from the first delivery's result instead of being processed again.",
 		}),
+		reclaimed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tongxin_deliveries_reclaimed_total", Help: "WeChat retries that took over a message whose first delivery died (an instance killed mid-message) and processed it.",
+		}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tongxin_rate_limited_total", Help: "Messages refused because their sender exceeded the per-minute limit.",
 		}),
@@ -57,7 +61,7 @@ func NewMetrics() *Metrics {
 			Name: "tongxin_staff_bind_failures_total", Help: "Staff binds (绑定) refused, by reason (bad_code, locked, locked_all): alert on a rise, someone may be guessing codes.",
 		}, []string{"reason"}),
 	}
-	m.reg.MustRegister(m.messages, m.latency, m.duplicates, m.rateLimited, m.lateReplies, m.rejected,
+	m.reg.MustRegister(m.messages, m.latency, m.duplicates, m.reclaimed, m.rateLimited, m.lateReplies, m.rejected,
 		m.flowsStarted, m.flowsEnded, m.bindFailures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -286,7 +286,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 func pathNumber(w http.ResponseWriter, r *http.Request) (string, bool) {
 	n := r.PathValue("number")
 	if !ticket.WellFormedNumber(n) {
-		writeError(w, http.StatusBadRequest, "invalid", "number: a ticket number is 1 to 10 digits")
+		writeError(w, http.StatusBadRequest, "invalid", "number: a ticket number is 1 to 10 digits, or 11 on a day past 9999 tickets")
 		return "", false
 	}
 	return n, true

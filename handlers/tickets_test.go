@@ -404,6 +404,8 @@ func TestTicketsBadInput(t *testing.T) {
 		{"GET", "/api/v1/stats?from=2025-06-10&to=2025-06-01", nil, 400, "to"},
 		{"GET", "/api/v1/tickets/12ab", nil, 400, "number"},
 		{"GET", "/api/v1/tickets/12345678901", nil, 400, "number"},
+		{"GET", "/api/v1/tickets/261126100000", nil, 400, "number"},
+		{"GET", "/api/v1/tickets/26112610000", nil, 404, ""}, // a day's overflow: well formed
 		{"PATCH", "/api/v1/tickets/" + n, `{"status":`, 400, "body"},
 		{"PATCH", "/api/v1/tickets/" + n, `{"status":"accepted","bogus":1}`, 400, "bogus"},
 		{"PATCH", "/api/v1/tickets/" + n, `{"status":"accepted"} {}`, 400, "body"},

@@ -30,6 +30,23 @@ const lateWork = 60 * time.Second
 // errNonceUnavailable refuses a request the nonce guard could not check.
 var errNonceUnavailable = errors.New("nonce guard unavailable")
 
+// claimGrace is how long past the deadline a live delivery may take to
+// store its "late" result. A claim still pending after the deadline and
+// this grace belongs to a delivery that died (kill -9 mid-message), and
+// WeChat's next retry takes it over (redisstate.Dedup.Begin) instead of
+// answering "success" for a reply that will never come.
+const claimGrace = 500 * time.Millisecond
+
+// residentLockTTL bounds how long a dead instance's lock on a resident
+// outlives it; a live one renews it while the bot works (Locker.Hold).
+// It is shorter than the time between WeChat's retries (5 s) less the
+// wait for the lock (lockWait), so a retry that took over a dead
+// delivery also gets the resident.
+const residentLockTTL = 3 * time.Second
+
+// lockWait is how long a message waits for the resident's previous one.
+const lockWait = 3 * time.Second
+
 // Webhook serves /wechat: verification, decoding, de-duplication of
 // retries, rate limiting, one-at-a-time processing per resident, and the
 // deadline after which the reply goes out later.
@@ -178,11 +195,15 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 // process decides the reply of one delivery, at most once per message ID
 // across all instances.
 func (h *Webhook) process(ctx context.Context, m *bot.Message, log *slog.Logger) (outcome, error) {
-	claimed, err := h.Dedup.Begin(ctx, m.ID)
+	claim, err := h.Dedup.Begin(ctx, m.ID, h.Deadline+claimGrace)
 	if err != nil {
 		return outcome{}, fmt.Errorf("claim message: %w", err)
 	}
-	if !claimed {
+	if claim == redisstate.Reclaimed {
+		h.Metrics.reclaimed.Inc()
+		log.WarnContext(ctx, "retry took over a delivery that died mid-message")
+	}
+	if claim == redisstate.Taken {
 		h.Metrics.duplicates.Inc()
 		log.InfoContext(ctx, "duplicate delivery")
 		wctx, cancel := context.WithTimeout(ctx, h.Deadline)
@@ -283,8 +304,8 @@ func (h *Webhook) handle(ctx context.Context, m *bot.Message, log *slog.Logger) 
 			res = outcome{Text: bot.MsgInternal}
 		}
 	}()
-	lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	unlock, err := h.Locker.Lock(lctx, "resident:"+m.OpenID, lateWork)
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	unlock, err := h.Locker.Hold(lctx, "resident:"+m.OpenID, residentLockTTL)
 	cancel()
 	if err != nil {
 		log.WarnContext(ctx, "resident busy", "err", err)

@@ -61,6 +61,11 @@ type rig struct {
 
 func newRig(t testing.TB, h bot.Handler) *rig {
 	rdb, prefix, _ := redistest.New(t)
+	return newRigOn(t, h, rdb, prefix)
+}
+
+// newRigOn is newRig on a Redis of the test's choosing.
+func newRigOn(t testing.TB, h bot.Handler, rdb *redis.Client, prefix string) *rig {
 	fake := wechattest.NewFakeAPI(t)
 	client, err := wechat.NewClient(wechat.ClientConfig{AppID: wechattest.AppID, Secret: wechattest.Secret, APIBase: fake.URL(), Redis: rdb, KeyPrefix: prefix})
 	if err != nil {
@@ -87,6 +92,11 @@ func newRig(t testing.TB, h bot.Handler) *rig {
 }
 
 func (r *rig) start(deadline time.Duration) *instance {
+	return r.startOn(r.rdb, deadline)
+}
+
+// startOn starts an instance that reaches the rig's Redis through rdb.
+func (r *rig) startOn(rdb *redis.Client, deadline time.Duration) *instance {
 	codec, err := wechat.NewCodec(wechattest.AppID, token, aesKey, r.mode)
 	if err != nil {
 		r.t.Fatal(err)
@@ -96,10 +106,10 @@ func (r *rig) start(deadline time.Duration) *instance {
 	wh := &handlers.Webhook{
 		Codec:    codec,
 		Bot:      r.bot,
-		Dedup:    &redisstate.Dedup{Client: r.rdb, Prefix: r.prefix},
-		Nonces:   &redisstate.Nonces{Client: r.rdb, Prefix: r.prefix},
-		Limiter:  &redisstate.RateLimiter{Client: r.rdb, Prefix: r.prefix, Limit: r.rate, Window: time.Minute},
-		Locker:   &redisstate.Locker{Client: r.rdb, Prefix: r.prefix},
+		Dedup:    &redisstate.Dedup{Client: rdb, Prefix: r.prefix},
+		Nonces:   &redisstate.Nonces{Client: rdb, Prefix: r.prefix},
+		Limiter:  &redisstate.RateLimiter{Client: rdb, Prefix: r.prefix, Limit: r.rate, Window: time.Minute},
+		Locker:   &redisstate.Locker{Client: rdb, Prefix: r.prefix},
 		Late:     r.outbox,
 		Metrics:  metrics,
 		Logger:   log,
@@ -231,6 +241,64 @@ func TestRetryWhileTheOriginalIsStillRunning(t *testing.T) {
 	}
 	if n := c.calls.Load(); n != 1 {
 		t.Errorf("bot called %d times, want 1", n)
+	}
+}
+
+// dying is a bot whose first call never returns on its own: the message
+// an instance was working on when it was killed.
+type dying struct {
+	calls   atomic.Int64
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (d *dying) Handle(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+	n := d.calls.Add(1)
+	if n == 1 {
+		d.entered <- struct{}{}
+		<-d.release
+	}
+	return bot.Text(fmt.Sprintf("第%d次：%s", n, m.Text)), nil
+}
+
+// TestRetryAfterACrashIsAnswered: an instance is killed while the bot
+// works on a message, leaving its claim on the message ID and its lock on
+// the resident in Redis. WeChat retries five seconds later; the retry
+// must be worked on, not answered "success" with nothing ever following.
+func TestRetryAfterACrashIsAnswered(t *testing.T) {
+	// Redis's clock is the test's to move: miniredis even when a real
+	// server is configured.
+	mr, rdb := redistest.Miniredis(t)
+	d := &dying{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	r := newRigOn(t, d, rdb, "tongxin-test:")
+	// The instance that dies talks to Redis through a connection of its
+	// own: once that is closed, Redis hears no more from it, as after a
+	// kill -9.
+	doomed := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	killed := r.startOn(doomed, 4*time.Second)
+	survivor := r.start(4 * time.Second)
+	sr := build(t, killed.sim(wechat.ModeSafe), wechat.SimMessage{OpenID: "o-crash", Text: "报修", MsgID: 31337})
+
+	lost := make(chan string, 1)
+	go func() { reply, _ := send(t, killed.sim(wechat.ModeSafe), sr); lost <- reply }()
+	<-d.entered
+	doomed.Close()
+	t.Cleanup(func() { close(d.release); <-lost })
+
+	mr.FastForward(5 * time.Second) // WeChat's first retry
+	reply, status := send(t, survivor.sim(wechat.ModeSafe), sr)
+	if status != 200 || reply != "第2次：报修" {
+		t.Errorf("retry after the crash got %q (status %d), want the bot's answer", reply, status)
+	}
+	// A retry of the retry is answered from it, as any retry is.
+	if again, _ := send(t, survivor.sim(wechat.ModeSafe), sr); again != "第2次：报修" {
+		t.Errorf("next retry got %q, want the same answer", again)
+	}
+	if n := d.calls.Load(); n != 2 {
+		t.Errorf("bot called %d times, want 2 (the killed run and the retry)", n)
+	}
+	if n := metricValue(t, survivor, "tongxin_deliveries_reclaimed_total"); n != 1 {
+		t.Errorf("tongxin_deliveries_reclaimed_total = %v, want 1", n)
 	}
 }
 

@@ -126,11 +126,19 @@ func isFinished(err error) bool {
 // attempt sends n (which the caller has claimed) through its channels and
 // records the outcome. It returns nil when sent, a river.JobCancel error
 // when n failed for good, and another error when it should be retried.
+//
+// Notifications waiting to go to the same recipient with n's merge key
+// go out in the same message (merge): recorded sent with n, or, if n is
+// not sent, left to their own jobs.
 func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt int, final bool) error {
 	var p payload
 	if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
 		return o.finish(ctx, n, storage.NotificationDropped, "", "unreadable payload: "+err.Error())
 	}
+	// Those merged into n go back to their own jobs before n's lease
+	// ends, if n is not sent: a worker that takes n up next finds them
+	// free to merge again.
+	merged, p := o.merge(ctx, n, p)
 	var fellBack []string
 	for _, ch := range o.plan(n) {
 		err := ch.send(ctx, n, p)
@@ -140,6 +148,11 @@ func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt in
 		switch classify(err) {
 		case wechat.ActionNone:
 			o.reachable()
+			for _, m := range merged {
+				if err := o.finish(ctx, m, storage.NotificationSent, ch.name, fmt.Sprintf("sent with notification %d", n.ID)); err != nil {
+					o.log.WarnContext(ctx, "record a merged notification", "id", m.ID, "with", n.ID, "err", err)
+				}
+			}
 			return o.finish(ctx, n, storage.NotificationSent, ch.name, strings.Join(fellBack, "; "))
 		case wechat.ActionFallback:
 			o.metrics.result(ch.name, n.Kind, "fallback")
@@ -147,10 +160,12 @@ func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt in
 			continue
 		case wechat.ActionGiveUp:
 			o.metrics.result(ch.name, n.Kind, "failed")
+			o.release(ctx, merged)
 			return o.finish(ctx, n, storage.NotificationFailed, ch.name, wechat.Reason(err))
 		default: // retry, refresh
 			o.unreachable(err)
 			o.metrics.result(ch.name, n.Kind, "retry")
+			o.release(ctx, merged)
 			reason := wechat.Reason(err)
 			if final {
 				return o.finish(ctx, n, storage.NotificationFailed, ch.name, fmt.Sprintf("gave up after %d attempts: %s", attempt, reason))
@@ -161,11 +176,86 @@ func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt in
 			return fmt.Errorf("notify: deliver %d via %s: %s", n.ID, ch.name, reason)
 		}
 	}
+	o.release(ctx, merged)
 	reason := "no channel could deliver"
 	if len(fellBack) > 0 {
 		reason += ": " + strings.Join(fellBack, "; ")
 	}
 	return o.finish(ctx, n, storage.NotificationFailed, "", reason)
+}
+
+// Merging: at most mergeLimit notifications go with one, and the
+// message stays within mergeBytes, short of the 2,048 bytes WeChat's
+// customer-service text and the WeCom robot take.
+const (
+	mergeLimit = 20
+	mergeBytes = 1800
+	mergeSep   = "\n\n"
+)
+
+// merge claims the notifications waiting to go to n's recipient with
+// n's merge key (a backlog: an outage, a slow API) and returns them with
+// the payload that carries their texts after n's, oldest first. A
+// template message shows n's fields. Merged notices go out with n, ahead
+// of others to the recipient queued between them. Anything that goes
+// wrong here only means n goes out alone.
+func (o *Outbox) merge(ctx context.Context, n storage.Notification, p payload) ([]storage.Notification, payload) {
+	if n.MergeKey == "" || p.Text == "" {
+		return nil, p
+	}
+	now := o.cfg.Now()
+	waiting, err := o.store.Mergeable(ctx, n, now, mergeLimit)
+	if err != nil {
+		o.log.WarnContext(ctx, "look for notifications to merge", "id", n.ID, "err", err)
+		return nil, p
+	}
+	group := func(p payload) string {
+		if p.GroupText != "" {
+			return p.GroupText
+		}
+		return p.Text
+	}
+	texts, groups := []string{p.Text}, []string{group(p)}
+	size, gsize := len(p.Text), len(groups[0])
+	masked := p.GroupText != ""
+	var merged []storage.Notification
+	for _, m := range waiting {
+		var mp payload
+		if json.Unmarshal([]byte(m.Payload), &mp) != nil || mp.Text == "" {
+			continue // its own job records what is wrong with it
+		}
+		if size+len(mergeSep)+len(mp.Text) > mergeBytes || gsize+len(mergeSep)+len(group(mp)) > mergeBytes {
+			break // the rest go in the next message
+		}
+		ok, err := o.store.ClaimNotification(ctx, m.ID, now, o.lease)
+		if err != nil || !ok {
+			continue // another worker is sending it
+		}
+		merged = append(merged, m)
+		texts, groups = append(texts, mp.Text), append(groups, group(mp))
+		size += len(mergeSep) + len(mp.Text)
+		gsize += len(mergeSep) + len(group(mp))
+		masked = masked || mp.GroupText != ""
+	}
+	if len(merged) == 0 {
+		return nil, p
+	}
+	p.Text = strings.Join(texts, mergeSep)
+	if masked {
+		p.GroupText = strings.Join(groups, mergeSep)
+	}
+	return merged, p
+}
+
+// release hands merged notifications back to their own jobs after the
+// message they were to go with was not sent.
+func (o *Outbox) release(ctx context.Context, merged []storage.Notification) {
+	for _, m := range merged {
+		if err := o.store.ReleaseNotification(ctx, m.ID); err != nil {
+			// Its lease runs out on its own.
+			o.log.WarnContext(ctx, "release a merged notification", "id", m.ID, "err", err)
+		}
+	}
 }
 
 // classify extends wechat.Classify to the robot's errors, which are not

@@ -143,7 +143,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) (int
 	}
 	row := &storage.Notification{
 		IdemKey: n.Key, Kind: n.Kind, Recipient: n.To, Subject: n.About, Staff: n.Staff || isRole(n.To),
-		Urgent: n.Urgent, Payload: string(raw), NotBefore: due,
+		Urgent: n.Urgent, Payload: string(raw), MergeKey: n.Merge, NotBefore: due,
 	}
 	created, err := tx.InsertNotification(ctx, row)
 	if err != nil {

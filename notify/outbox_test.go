@@ -533,3 +533,50 @@ func TestStaffAlertsNeedARobot(t *testing.T) {
 		t.Errorf("rate-limited robot: %+v, want sent after a retry", n)
 	}
 }
+
+// TestQueuedNoticesAboutOneThingGoOutAsOne: staff notices about one
+// ticket that queue up (here: behind an outage) reach their recipient as
+// one message with all their news, in order, and every row is marked
+// sent; notices with another merge key, another recipient or none go out
+// on their own.
+func TestQueuedNoticesAboutOneThingGoOutAsOne(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		r := newRig(t, store, fastConfig())
+		r.fake.SetDown(true)
+		staff := func(to, key, merge, text string) int64 {
+			return r.notify(t, bot.Notice{Kind: "ticket_supplement", To: to, Text: text, Key: key, Staff: true, Merge: merge})
+		}
+		ids := []int64{
+			staff("o-staff", "k-1", "ticket:1:staff", "【新诉求】编号 1"),
+			staff("o-staff", "k-2", "ticket:1:staff", "【补充】编号 1 第一次"),
+			staff("o-staff", "k-3", "ticket:2:staff", "【新诉求】编号 2"),
+			staff("o-staff", "k-4", "ticket:1:staff", "【补充】编号 1 第二次"),
+			staff("o-other", "k-5", "ticket:1:staff", "【抄送】编号 1"),
+			staff("o-staff", "k-6", "", "【通知】无合并键"),
+		}
+		waitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
+			n, err := store.Notification(context.Background(), ids[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n.Attempts > 0
+		})
+		r.fake.SetDown(false)
+		for _, id := range ids {
+			if n := r.wait(t, id); n.Status != storage.NotificationSent {
+				t.Errorf("row %d: %+v, want sent", id, n)
+			}
+		}
+		per := map[string][]string{}
+		for _, c := range r.fake.CustomTexts() {
+			per[c.ToUser] = append(per[c.ToUser], c.Content)
+		}
+		want := map[string][]string{
+			"o-staff": {"【新诉求】编号 1\n\n【补充】编号 1 第一次\n\n【补充】编号 1 第二次", "【新诉求】编号 2", "【通知】无合并键"},
+			"o-other": {"【抄送】编号 1"},
+		}
+		if diff := cmp.Diff(want, per); diff != "" {
+			t.Errorf("messages per recipient (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -17,7 +17,7 @@ import (
 // newTicket inserts a ticket of resident openid with every personal field
 // filled, created at created.
 func newTicket(t *testing.T, q interface {
-	InsertTicket(context.Context, *ticket.Ticket) error
+	InsertTicket(context.Context, *ticket.Ticket, string) error
 }, number, openid string, created time.Time) ticket.Ticket {
 	t.Helper()
 	tk := ticket.Ticket{
@@ -27,7 +27,7 @@ func newTicket(t *testing.T, q interface {
 		ResponseDue: created.Add(4 * time.Hour), ResolveDue: created.Add(18 * time.Hour),
 		CreatedAt: created, UpdatedAt: created,
 	}
-	if err := q.InsertTicket(context.Background(), &tk); err != nil {
+	if err := q.InsertTicket(context.Background(), &tk, ""); err != nil {
 		t.Fatal(err)
 	}
 	return tk
@@ -41,7 +41,7 @@ func TestSubjectsOfEarlierNotifications(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		if err := s.MigrateToForTest(ctx, 4); err != nil {
+		if err := s.MigrateToForTest(ctx, 5); err != nil {
 			t.Fatal(err)
 		}
 		now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)

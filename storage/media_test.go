@@ -20,7 +20,7 @@ func insertTicket(t *testing.T, s *storage.Store, number string, photos ...strin
 	tk := ticket.Ticket{Number: number, OpenID: "o-res", Phone: "13800138000", Category: "repair",
 		Description: "灯坏了", Photos: photos, Status: ticket.Submitted, Source: "wechat",
 		ResponseDue: now, ResolveDue: now, CreatedAt: now, UpdatedAt: now}
-	if err := s.InsertTicket(context.Background(), &tk); err != nil {
+	if err := s.InsertTicket(context.Background(), &tk, ""); err != nil {
 		t.Fatal(err)
 	}
 	return tk.ID

@@ -40,6 +40,9 @@ type Notification struct {
 	Channel   string `db:"channel" json:"channel,omitempty"`
 	Attempts  int    `db:"attempts" json:"attempts"`
 	LastError string `db:"last_error" json:"last_error,omitempty"`
+	// MergeKey groups rows that may go out as one message when they wait
+	// together (bot.Notice.Merge); empty for none.
+	MergeKey string `db:"merge_key" json:"merge_key,omitempty"`
 	// NotBefore is when delivery may start (after residents' quiet hours).
 	NotBefore time.Time  `db:"not_before" json:"not_before"`
 	CreatedAt time.Time  `db:"created_at" json:"created_at"`
@@ -55,15 +58,15 @@ func (n *Notification) normalise() {
 }
 
 const notificationColumns = `id, idem_key, kind, recipient, subject, staff, urgent, payload, status, channel,
-	attempts, last_error, not_before, created_at, updated_at, sent_at`
+	attempts, last_error, merge_key, not_before, created_at, updated_at, sent_at`
 
 // InsertNotification adds n as pending, unless a notification with the same
 // idempotency key exists: then it returns that one's id and created=false.
 // It fills n.ID, n.Status and the timestamps.
 func (q *queries) InsertNotification(ctx context.Context, n *Notification) (created bool, err error) {
 	const insert = `
-		INSERT INTO notifications (idem_key, kind, recipient, subject, staff, urgent, payload, status, not_before, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+		INSERT INTO notifications (idem_key, kind, recipient, subject, staff, urgent, payload, merge_key, status, not_before, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
 		ON CONFLICT (idem_key) DO NOTHING
 		RETURNING id`
 	if n.IdemKey == "" || n.Kind == "" || n.Recipient == "" {
@@ -75,7 +78,7 @@ func (q *queries) InsertNotification(ctx context.Context, n *Notification) (crea
 	}
 	n.NotBefore = dbTime(n.NotBefore)
 	err = sqlx.GetContext(ctx, q.ext, &n.ID, q.q(insert),
-		n.IdemKey, n.Kind, n.Recipient, n.Subject, n.Staff, n.Urgent, n.Payload, n.NotBefore, now, now)
+		n.IdemKey, n.Kind, n.Recipient, n.Subject, n.Staff, n.Urgent, n.Payload, n.MergeKey, n.NotBefore, now, now)
 	if errors.Is(err, sql.ErrNoRows) {
 		const existing = `SELECT id FROM notifications WHERE idem_key = ?`
 		if err := sqlx.GetContext(ctx, q.ext, &n.ID, q.q(existing), n.IdemKey); err != nil {
@@ -140,6 +143,37 @@ func (q *queries) NextDue(ctx context.Context, recipient string, id int64, now t
 	}
 	n.normalise()
 	return n, nil
+}
+
+// Mergeable returns up to limit other pending notifications that may go
+// out with lead as one message: to the same recipient, with its
+// (non-empty) merge key, due at now and leased to no worker; oldest
+// first. Claim each before sending it.
+func (q *queries) Mergeable(ctx context.Context, lead Notification, now time.Time, limit int) ([]Notification, error) {
+	query := `SELECT ` + notificationColumns + ` FROM notifications
+		WHERE recipient = ? AND status = 'pending' AND merge_key = ? AND merge_key <> '' AND id <> ?
+			AND not_before <= ? AND (lease_until IS NULL OR lease_until < ?)
+		ORDER BY id LIMIT ?`
+	now = dbTime(now)
+	out := []Notification{}
+	if err := sqlx.SelectContext(ctx, q.ext, &out, q.q(query), lead.Recipient, lead.MergeKey, lead.ID, now, now, limit); err != nil {
+		return nil, fmt.Errorf("storage.Mergeable(%d): %w", lead.ID, mapError(err))
+	}
+	for i := range out {
+		out[i].normalise()
+	}
+	return out, nil
+}
+
+// ReleaseNotification gives up a worker's lease on a pending
+// notification without counting an attempt (it was claimed to go out
+// with another that failed), so that its own job may send it.
+func (q *queries) ReleaseNotification(ctx context.Context, id int64) error {
+	const query = `UPDATE notifications SET lease_until = NULL WHERE id = ? AND status = 'pending'`
+	if _, err := q.ext.ExecContext(ctx, q.q(query), id); err != nil {
+		return fmt.Errorf("storage.ReleaseNotification(%d): %w", id, mapError(err))
+	}
+	return nil
 }
 
 // ClaimNotification leases a pending notification to the caller until

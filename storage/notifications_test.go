@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -91,6 +92,66 @@ func TestNotificationLedger(t *testing.T) {
 		}
 		if all, _ := s.ListNotifications(ctx, "", 2, 1); len(all) != 2 {
 			t.Errorf("paged list: %d rows", len(all))
+		}
+	})
+}
+
+// TestMergeable: what may go out with a notification is what waits for
+// the same recipient under the same merge key, is due and is not being
+// sent by another worker; a released row is free again.
+func TestMergeable(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return now }
+		insert := func(key, to, merge string, due time.Time) storage.Notification {
+			t.Helper()
+			n := &storage.Notification{IdemKey: key, Kind: "test", Recipient: to, Payload: `{"text":"x"}`, MergeKey: merge, NotBefore: due}
+			if _, err := s.InsertNotification(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			return *n
+		}
+		lead := insert("lead", "o-a", "ticket:1:staff", now)
+		want := insert("same", "o-a", "ticket:1:staff", now)
+		leased := insert("leased", "o-a", "ticket:1:staff", now)
+		insert("other-key", "o-a", "ticket:2:staff", now)
+		insert("other-recipient", "o-b", "ticket:1:staff", now)
+		insert("later", "o-a", "ticket:1:staff", now.Add(time.Hour))
+		insert("no-key", "o-a", "", now)
+		sent := insert("sent", "o-a", "ticket:1:staff", now)
+		if err := s.FinishNotification(ctx, sent.ID, storage.NotificationSent, "log", ""); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ClaimNotification(ctx, leased.ID, now, time.Minute); err != nil || !ok {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		ids := func() []int64 {
+			t.Helper()
+			got, err := s.Mergeable(ctx, lead, now, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int64
+			for _, n := range got {
+				if n.MergeKey != lead.MergeKey {
+					t.Errorf("row %d merge key %q", n.ID, n.MergeKey)
+				}
+				out = append(out, n.ID)
+			}
+			return out
+		}
+		if diff := cmp.Diff([]int64{want.ID}, ids()); diff != "" {
+			t.Errorf("mergeable (-want +got):\n%s", diff)
+		}
+		if err := s.ReleaseNotification(ctx, leased.ID); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]int64{want.ID, leased.ID}, ids()); diff != "" {
+			t.Errorf("mergeable after release (-want +got):\n%s", diff)
+		}
+		if got, err := s.Mergeable(ctx, storage.Notification{ID: 999, Recipient: "o-a"}, now, 10); err != nil || len(got) != 0 {
+			t.Errorf("a row without a merge key merges with %v (%v)", got, err)
 		}
 	})
 }

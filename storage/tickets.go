@@ -133,15 +133,17 @@ func (q *queries) NextTicketNumber(ctx context.Context, day string) (int, error)
 	return n, nil
 }
 
-// InsertTicket adds t and sets t.ID. Times are stored as given (in UTC);
-// AssigneeName and CategoryName are not stored.
-func (q *queries) InsertTicket(ctx context.Context, t *ticket.Ticket) error {
+// InsertTicket adds t, filed from the draft with draftKey ("" for none),
+// and sets t.ID. Times are stored as given (in UTC); AssigneeName and
+// CategoryName are not stored. Returns bot.ErrConflict when a ticket with
+// draftKey exists (TicketByDraftKey finds it).
+func (q *queries) InsertTicket(ctx context.Context, t *ticket.Ticket, draftKey string) error {
 	const query = `
 		INSERT INTO tickets (number, openid, name, phone, category, description, photos,
 			building_id, unit, place, lat, lng, status, assignee_id, grid_id, parent_id, source,
 			response_due, resolve_due, accepted_at, resolved_at, closed_at, escalated_at, urged_at,
-			resolution, rating, rating_note, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			resolution, rating, rating_note, created_at, updated_at, draft_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`
 	photos, err := photosJSON(t.Photos)
 	if err != nil {
@@ -153,10 +155,17 @@ func (q *queries) InsertTicket(ctx context.Context, t *ticket.Ticket) error {
 		nullID(t.AssigneeID), nullID(t.GridID), nullID(t.ParentID), t.Source,
 		dbTime(t.ResponseDue), dbTime(t.ResolveDue), dbTimePtr(t.AcceptedAt), dbTimePtr(t.ResolvedAt),
 		dbTimePtr(t.ClosedAt), dbTimePtr(t.EscalatedAt), dbTimePtr(t.UrgedAt),
-		t.Resolution, t.Rating, t.RatingNote, dbTime(t.CreatedAt), dbTime(t.UpdatedAt)); err != nil {
+		t.Resolution, t.Rating, t.RatingNote, dbTime(t.CreatedAt), dbTime(t.UpdatedAt), nullString(draftKey)); err != nil {
 		return fmt.Errorf("storage.InsertTicket(%s): %w", t.Number, mapError(err))
 	}
 	return nil
+}
+
+// TicketByDraftKey returns the ticket filed from the draft with key, or
+// bot.ErrNotFound.
+func (q *queries) TicketByDraftKey(ctx context.Context, key string) (ticket.Ticket, error) {
+	const query = ticketSelect + ` WHERE t.draft_key = ?`
+	return q.getTicket(ctx, "storage.TicketByDraftKey", query, key)
 }
 
 // UpdateTicket writes what the lifecycle changes (status, assignee,
@@ -236,6 +245,17 @@ func (q *queries) AddTimelineEntry(ctx context.Context, id int64, e ticket.Entry
 	return eid, nil
 }
 
+// CountTimelineEntries counts the entries of ticket id by actor with
+// action at or after since.
+func (q *queries) CountTimelineEntries(ctx context.Context, id int64, actor, action string, since time.Time) (int, error) {
+	const query = `SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ? AND actor = ? AND action = ? AND at >= ?`
+	var n int
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), id, actor, action, dbTime(since)); err != nil {
+		return 0, fmt.Errorf("storage.CountTimelineEntries(%d, %s): %w", id, action, mapError(err))
+	}
+	return n, nil
+}
+
 // Timeline returns the timeline of ticket id, oldest first.
 func (q *queries) Timeline(ctx context.Context, id int64) ([]ticket.Entry, error) {
 	const query = `SELECT at, actor, action, note FROM ticket_events WHERE ticket_id = ? ORDER BY id`
@@ -264,6 +284,17 @@ func (q *queries) Timeline(ctx context.Context, id int64) ([]ticket.Entry, error
 func (q *queries) ResidentTickets(ctx context.Context, openid string, limit int) ([]ticket.Ticket, error) {
 	const query = ticketSelect + ` WHERE t.openid = ? ORDER BY t.created_at DESC, t.id DESC LIMIT ?`
 	return q.selectTickets(ctx, fmt.Sprintf("storage.ResidentTickets(%s)", bot.ShortID(openid)), query, openid, limit)
+}
+
+// CountTicketsFiled counts the tickets openid filed through source at or
+// after since.
+func (q *queries) CountTicketsFiled(ctx context.Context, openid, source string, since time.Time) (int, error) {
+	const query = `SELECT COUNT(*) FROM tickets WHERE openid = ? AND source = ? AND created_at >= ?`
+	var n int
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), openid, source, dbTime(since)); err != nil {
+		return 0, fmt.Errorf("storage.CountTicketsFiled(%s): %w", bot.ShortID(openid), mapError(err))
+	}
+	return n, nil
 }
 
 // LatestResolved returns the resident's most recently resolved ticket

@@ -120,6 +120,11 @@ func (s *Service) toResident(ctx context.Context, tx *storage.Tx, t ticket.Ticke
 	})
 }
 
+// staffMerge is the merge key of staff notices about t: those that queue
+// up for one person (a 补充 after the new ticket's notice, during an
+// outage) reach them as one message.
+func staffMerge(t ticket.Ticket) string { return "ticket:" + t.Number + ":staff" }
+
 // toStaff queues text about t for st: to their WeChat when bound, else to
 // the duty staff's group, saying whom to pass it on to. A nil st means
 // nobody in particular: the duty staff.
@@ -132,7 +137,7 @@ func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *community.Sta
 		text += "\n（" + st.Name + " 尚未绑定微信，请值班人员转告。）"
 	}
 	return s.enqueue(ctx, tx, bot.Notice{
-		Kind: kind, To: to, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key,
+		Kind: kind, To: to, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key, Merge: staffMerge(t),
 	})
 }
 
@@ -148,7 +153,7 @@ func (s *Service) toStaffPersonal(ctx context.Context, tx *storage.Tx, st *commu
 	}
 	return s.enqueue(ctx, tx, bot.Notice{
 		Kind: kind, To: st.OpenID, About: t.OpenID, Text: text(true), GroupText: text(false) + "（请转告 " + st.Name + "）",
-		Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key,
+		Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key, Merge: staffMerge(t),
 	})
 }
 

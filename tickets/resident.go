@@ -15,6 +15,14 @@ import (
 // urgeEvery is how often a resident may urge one ticket.
 const urgeEvery = 24 * time.Hour
 
+// SupplementsPerDay is how often a day (Shanghai) a resident may add to
+// one ticket: each 补充 messages its handler, and more than a few a day
+// flood the staff rather than inform them.
+const SupplementsPerDay = 3
+
+// actionSupplement is a resident's 补充 on the timeline.
+const actionSupplement = "补充"
+
 // own locks the resident's ticket number. Someone else's ticket is
 // bot.ErrNotFound, exactly like a ticket that does not exist, so that
 // numbers reveal nothing.
@@ -93,11 +101,20 @@ func (s *Service) Supplement(ctx context.Context, openid, number, text string) (
 			return bot.Refuse("编号 %s 的诉求已经关闭。如有新问题，请回复 报修 重新提交。", number)
 		}
 		now := s.now()
+		// The ticket is locked (own), so the count holds against
+		// supplements racing on other instances.
+		n, err := tx.CountTimelineEntries(ctx, t.ID, actorResident, actionSupplement, startOfDay(now))
+		if err != nil {
+			return err
+		}
+		if n >= SupplementsPerDay {
+			return bot.Refuse("编号 %s 今天已补充 %d 次，处理人都已收到，请明天再补充。\n情况紧急请回复 人工 联系社区工作人员。", number, n)
+		}
 		t.UpdatedAt = now
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err
 		}
-		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "补充", Note: cut(text, 500)})
+		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: actionSupplement, Note: cut(text, 500)})
 		if err != nil {
 			return err
 		}

@@ -54,6 +54,10 @@ type Config struct {
 	// DetailURL, when set, gives the page a template message about a
 	// ticket links to.
 	DetailURL func(number string) string
+	// DailyLimit is how many requests one resident may file through
+	// WeChat in a day (Shanghai): DefaultDailyLimit when zero, no limit
+	// when negative. Staff filing for a resident are not limited.
+	DailyLimit int
 	// Media, when set, copies a new ticket's photos and voice message
 	// before WeChat's three days are up; nil keeps only the references.
 	Media MediaKeeper
@@ -65,6 +69,11 @@ type MediaKeeper interface {
 	// copies inside tx, the filing's transaction.
 	KeepTx(ctx context.Context, tx *storage.Tx, ticketID int64, refs []ticket.MediaRef) error
 }
+
+// DefaultDailyLimit keeps one resident, or one script behind one
+// account, from filling the day's numbers and the staff's inboxes;
+// nobody has ten real problems a day.
+const DefaultDailyLimit = 10
 
 // Service implements ticket.Service and AdminService on a Store.
 type Service struct {
@@ -84,6 +93,9 @@ func New(store *storage.Store, outbox *notify.Outbox, cal *workcal.Calendar, cfg
 	cfg.Categories = append([]ticket.Category(nil), cfg.Categories...)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.DailyLimit == 0 {
+		cfg.DailyLimit = DefaultDailyLimit
 	}
 	if cal == nil {
 		cal = workcal.Builtin()

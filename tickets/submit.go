@@ -116,7 +116,14 @@ func (s *Service) checkDraft(d *ticket.Draft) (ticket.Category, error) {
 // the notices to its handler and to the building's and unit's heads, all
 // in one transaction. Bad input is a *bot.UserError wrapping a
 // *FieldError.
+//
+// A draft whose Key filed a ticket before gets that ticket back, marked
+// Repeat, with nothing filed or notified: the conversation retries Submit
+// when it could not end after the first one committed.
 func (s *Service) Submit(ctx context.Context, d ticket.Draft) (ticket.Receipt, error) {
+	if rc, ok, err := s.filed(ctx, d); err != nil || ok {
+		return rc, err
+	}
 	cat, err := s.checkDraft(&d)
 	if err != nil {
 		return ticket.Receipt{}, fmt.Errorf("tickets.Submit: %w", err)
@@ -127,10 +134,36 @@ func (s *Service) Submit(ctx context.Context, d ticket.Draft) (ticket.Receipt, e
 		rc, err = s.submit(ctx, tx, d, cat)
 		return err
 	})
+	if errors.Is(err, bot.ErrConflict) {
+		// A concurrent filing of the same draft committed first (the
+		// draft key is unique): that one stands.
+		if rc, ok, ferr := s.filed(ctx, d); ferr == nil && ok {
+			return rc, nil
+		}
+	}
 	if err != nil {
 		return ticket.Receipt{}, fmt.Errorf("tickets.Submit: %w", err)
 	}
 	return rc, nil
+}
+
+// filed returns the receipt of the ticket d's Key filed before, and false
+// when there is none (or d has no key). A key another resident's ticket
+// holds is a conflict, never that ticket.
+func (s *Service) filed(ctx context.Context, d ticket.Draft) (ticket.Receipt, bool, error) {
+	if d.Key == "" {
+		return ticket.Receipt{}, false, nil
+	}
+	t, err := s.store.TicketByDraftKey(ctx, d.Key)
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		return ticket.Receipt{}, false, nil
+	case err != nil:
+		return ticket.Receipt{}, false, fmt.Errorf("tickets.Submit: %w", err)
+	case t.OpenID != d.OpenID:
+		return ticket.Receipt{}, false, fmt.Errorf("tickets.Submit: draft key of another resident's ticket: %w", bot.ErrConflict)
+	}
+	return ticket.Receipt{Ticket: s.named(t), Repeat: true}, true, nil
 }
 
 func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, cat ticket.Category) (ticket.Receipt, error) {
@@ -180,11 +213,16 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if err != nil {
 		return ticket.Receipt{}, err
 	}
-	if seq > 9999 {
-		return ticket.Receipt{}, fmt.Errorf("more than 9999 tickets on %s: numbers would exceed 10 digits", day)
+	// Counted behind the counter's lock, the day's filings are all
+	// committed or waiting: the limit holds however many arrive at once.
+	if err := s.checkDailyLimit(ctx, tx, d, now); err != nil {
+		return ticket.Receipt{}, err
+	}
+	if seq > ticket.MaxDailyCount {
+		return ticket.Receipt{}, fmt.Errorf("more than %d tickets on %s: numbers would exceed 11 digits", ticket.MaxDailyCount, day)
 	}
 	t := ticket.Ticket{
-		Number: fmt.Sprintf("%s%04d", day, seq), OpenID: d.OpenID, Name: strings.TrimSpace(d.Name), Phone: d.Phone,
+		Number: ticket.FormatNumber(day, seq), OpenID: d.OpenID, Name: strings.TrimSpace(d.Name), Phone: d.Phone,
 		Category: cat.Key, Description: d.Description, Photos: d.Photos,
 		BuildingID: d.BuildingID, Unit: d.Unit, Place: d.Place, Lat: d.Lat, Lng: d.Lng,
 		Status: ticket.Submitted, GridID: r.gridID, Source: d.Source,
@@ -197,7 +235,7 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	if root != nil {
 		t.ParentID = root.ID
 	}
-	if err := tx.InsertTicket(ctx, &t); err != nil {
+	if err := tx.InsertTicket(ctx, &t, d.Key); err != nil {
 		return ticket.Receipt{}, err
 	}
 	if refs := d.Media(); s.cfg.Media != nil && len(refs) > 0 {
@@ -229,6 +267,49 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 		return ticket.Receipt{}, err
 	}
 	return ticket.Receipt{Ticket: s.named(t), SameIssue: households}, nil
+}
+
+// limited reports whether d counts towards its filer's daily limit: a
+// resident filing for themselves through WeChat.
+func (s *Service) limited(d ticket.Draft) bool {
+	return s.cfg.DailyLimit > 0 && d.OpenID != "" && d.FiledBy == 0 && d.Source == "wechat"
+}
+
+// checkDailyLimit refuses d when its filer has filed the day's limit.
+func (s *Service) checkDailyLimit(ctx context.Context, q dailyCounter, d ticket.Draft, now time.Time) error {
+	if !s.limited(d) {
+		return nil
+	}
+	n, err := q.CountTicketsFiled(ctx, d.OpenID, d.Source, startOfDay(now))
+	if err != nil {
+		return err
+	}
+	if n >= s.cfg.DailyLimit {
+		return bot.Refuse("您今天已提交 %d 件诉求，达到每天的上限，请明天再提交。\n情况紧急请回复 人工 联系社区工作人员，或直接拨打社区电话。", n)
+	}
+	return nil
+}
+
+// dailyCounter counts filings, on the store or in a transaction.
+type dailyCounter interface {
+	CountTicketsFiled(ctx context.Context, openid, source string, since time.Time) (int, error)
+}
+
+// startOfDay is the start of t's day in Shanghai.
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.In(bot.Shanghai).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, bot.Shanghai)
+}
+
+// MayFile tells a resident at the start of a conversation, rather than
+// after it, that they have filed the day's limit: a *bot.UserError
+// saying so, nil when they may file.
+func (s *Service) MayFile(ctx context.Context, openid string) error {
+	err := s.checkDailyLimit(ctx, s.store, ticket.Draft{OpenID: openid, Source: "wechat"}, s.now())
+	if err != nil {
+		return fmt.Errorf("tickets.MayFile: %w", err)
+	}
+	return nil
 }
 
 // household is who filed a ticket, as far as same-issue counting goes.

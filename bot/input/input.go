@@ -52,9 +52,10 @@ func ParseName(text string) (string, error) {
 	return name, nil
 }
 
-// numberRest finds a record number in a command: the first run of 6 to 10
-// digits, whatever stands before it ("查询 2611260001", "查询 编号:2611260001").
-var numberRest = regexp.MustCompile(`^\D*?(\d{6,10})\s*(.*)$`)
+// numberRest finds a record number in a command: the first run of
+// digits, whatever stands before it ("查询 2611260001", "查询 编号:2611260001"),
+// if it is 6 to 11 long (ticket numbers grow a digit on a day past 9,999).
+var numberRest = regexp.MustCompile(`^\D*?(\d{6,11})(\D.*)?$`)
 
 // NumberArgs splits a command's text ("催办 2611260001 还没人来") into the
 // record number and the rest, keeping the person's own wording of the
@@ -68,5 +69,5 @@ func NumberArgs(text string) (number, rest string, ok bool) {
 	if i := strings.Index(raw, m[1]); i >= 0 {
 		return m[1], strings.TrimSpace(raw[i+len(m[1]):]), true
 	}
-	return m[1], m[2], true
+	return m[1], strings.TrimSpace(m[2]), true
 }

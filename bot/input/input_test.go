@@ -21,13 +21,17 @@ func TestNumberArgs(t *testing.T) {
 		{"查询2611260001", "2611260001", ""},
 		{"查询 编号:2611260001", "2611260001", ""},
 		{"办结 2611260001 已更换 LED 灯泡", "2611260001", "已更换 LED 灯泡"},
+		{"查询 26112610000", "26112610000", ""},
+		{"补充 26112610000 五楼也不亮", "26112610000", "五楼也不亮"},
+		{"补充26112610000五楼也不亮", "26112610000", "五楼也不亮"},
+		{"查询 ２６１１２６０００１ 全角", "2611260001", "全角"},
 	} {
 		n, rest, ok := NumberArgs(tc.in)
 		if !ok || n != tc.number || rest != tc.rest {
 			t.Errorf("NumberArgs(%q) = %q, %q, %v; want %q, %q", tc.in, n, rest, ok, tc.number, tc.rest)
 		}
 	}
-	for _, in := range []string{"查询", "查询 12345", "催办 abc"} {
+	for _, in := range []string{"查询", "查询 12345", "催办 abc", "查询 261126100001"} {
 		if n, _, ok := NumberArgs(in); ok {
 			t.Errorf("NumberArgs(%q) = %q, want none", in, n)
 		}

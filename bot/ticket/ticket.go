@@ -6,6 +6,7 @@ package ticket
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/tongxin/tongxin/bot/community"
@@ -48,15 +49,35 @@ func (s Status) Label() string {
 // Open reports whether the ticket still needs work.
 func (s Status) Open() bool { return s != Resolved && s != Closed }
 
+// A ticket number is the Shanghai date as YYMMDD and the ticket's count
+// in the day, four digits ("2611260001"), or five once a day passes 9,999
+// ("26112610000"): abuse or a flood of reports must not stop filing.
+const (
+	// MaxDailyCount is the highest count a day's numbers can carry.
+	MaxDailyCount = 99999
+	// MaxNumberLen is the longest ticket number (a day's overflow).
+	MaxNumberLen = 11
+)
+
+// FormatNumber returns the number of the seq-th ticket of day (YYMMDD).
+func FormatNumber(day string, seq int) string { return fmt.Sprintf("%s%04d", day, seq) }
+
 // WellFormedNumber reports whether s could be a ticket number: 1 to 10
-// ASCII digits (numbers are the Shanghai date as YYMMDD and a four-digit
-// count). The HTTP edges check it so that a typo never reaches the service.
+// ASCII digits, or 11 that are a date (YYMMDD) and a count past 9,999
+// (FormatNumber), so that an 11-digit phone number or typo is still
+// refused. The HTTP edges check it so that a typo never reaches the
+// service.
 func WellFormedNumber(s string) bool {
-	if len(s) == 0 || len(s) > 10 {
+	if len(s) == 0 || len(s) > MaxNumberLen {
 		return false
 	}
 	for _, c := range []byte(s) {
 		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	if len(s) == MaxNumberLen {
+		if _, err := time.Parse("060102", s[:6]); err != nil || s[6] == '0' {
 			return false
 		}
 	}
@@ -167,6 +188,10 @@ type Draft struct {
 	Source string
 	// FiledBy is the staff member filing for a resident (0 otherwise).
 	FiledBy int64
+	// Key, when set, makes filing idempotent: a draft with the Key of a
+	// ticket filed before gets that ticket back instead of a second one
+	// (conversations pass bot.State.DraftKey, the same for every retry).
+	Key string
 }
 
 // Media lists what of d is worth a copy: its photos in the order sent,
@@ -220,6 +245,9 @@ type Receipt struct {
 	// open ticket of the same building and category from the last 24 hours
 	// ("本楼已有 N 户反映同类问题").
 	SameIssue int
+	// Repeat is set when the draft's Key had filed Ticket before: nothing
+	// new was filed or notified, and SameIssue is 0.
+	Repeat bool
 }
 
 // ActionKind is a staff action on a ticket.
@@ -252,7 +280,13 @@ type Action struct {
 // caller's.
 type Service interface {
 	Categories() []Category
+	// Submit files d. A repeat of a Draft.Key already filed returns that
+	// ticket (Receipt.Repeat) however the draft changed since.
 	Submit(ctx context.Context, d Draft) (Receipt, error)
+	// MayFile returns a *bot.UserError saying why when the resident may
+	// not file another request now (they filed the day's limit), so a
+	// conversation can say so before asking anything.
+	MayFile(ctx context.Context, openid string) error
 	// Mine lists the resident's tickets, newest first.
 	Mine(ctx context.Context, openid string, limit int) ([]Ticket, error)
 	// View returns a ticket with its timeline for the person with openid:

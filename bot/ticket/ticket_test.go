@@ -9,14 +9,19 @@ import (
 
 func TestWellFormedNumber(t *testing.T) {
 	for s, want := range map[string]bool{
-		"2611260001":  true,
-		"1":           true,
-		"":            false,
-		"26112600011": false, // 11 digits
-		"abc":         false,
-		" 2611260001": false,
-		"261126000１":  false, // a full-width digit
-		"-1":          false,
+		"2611260001":   true,
+		"1":            true,
+		"":             false,
+		"26112610000":  true,  // the day's 10,000th
+		"26112699999":  true,  // the day's last
+		"26112600011":  false, // 11 digits that are no overflow
+		"12345678901":  false, // 11 digits that are no date
+		"13800138000":  false, // a mobile number
+		"261126100000": false, // 12 digits
+		"abc":          false,
+		" 2611260001":  false,
+		"261126000１":   false, // a full-width digit
+		"-1":           false,
 	} {
 		if got := ticket.WellFormedNumber(s); got != want {
 			t.Errorf("WellFormedNumber(%q) = %v, want %v", s, got, want)

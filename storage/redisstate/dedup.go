@@ -11,8 +11,8 @@ import (
 
 // Defaults of Dedup.
 const (
-	// DefaultPendingTTL bounds how long a claim blocks retries when its
-	// owner crashed before Finish.
+	// DefaultPendingTTL bounds how long a claim lives without Finish when
+	// no retry takes it over (Begin).
 	DefaultPendingTTL = 30 * time.Second
 	// DefaultResultTTL keeps a reply well past WeChat's last retry (three
 	// retries, 5 s apart).
@@ -29,6 +29,11 @@ const (
 //
 // Each ID has one key, {Prefix}dedup:{id}, holding either the pending
 // marker or the result, so a retry arriving after Finish cannot claim again.
+//
+// A claim whose owner died (kill -9, a lost host) before Finish would
+// block retries until PendingTTL, and they would get nothing: Begin lets
+// a retry take over a claim older than the owner could have kept it
+// pending alive (see Begin).
 type Dedup struct {
 	Client Client
 	// Prefix starts every key; DefaultPrefix when empty.
@@ -43,7 +48,10 @@ type Dedup struct {
 }
 
 // Stored values start with a tag byte so that an empty result ("no reply")
-// is told apart from the pending marker.
+// is told apart from the pending marker. The pending marker carries the
+// claim's TTL in milliseconds ("p30000"), so that its age can be read off
+// the key's remaining TTL on the server's own clock, whichever instance
+// asks and however its clock is set.
 const (
 	dedupPending = "p"
 	dedupDone    = "d"
@@ -51,15 +59,59 @@ const (
 
 func (d *Dedup) key(id string) string { return prefixOr(d.Prefix) + "dedup:" + id }
 
-// Begin claims id. It returns true for exactly one caller among all
-// instances until the claim expires (PendingTTL) without Finish; once Finish
-// stored a result, it returns false until the result expires.
-func (d *Dedup) Begin(ctx context.Context, id string) (claimed bool, err error) {
-	ok, err := d.Client.SetNX(ctx, d.key(id), dedupPending, durationOr(d.PendingTTL, DefaultPendingTTL)).Result()
-	if err != nil {
-		return false, fmt.Errorf("redisstate: dedup begin: %w", err)
+// Claim is what Begin got.
+type Claim int
+
+// Claims.
+const (
+	// Taken: another delivery holds the claim or stored its result.
+	Taken Claim = iota
+	// Claimed: the caller is the first delivery of the ID.
+	Claimed
+	// Reclaimed: the caller took over the claim of a delivery that died.
+	Reclaimed
+)
+
+// claimScript claims KEYS[1] for ARGV[1] ms when it is free, or when it
+// holds a pending marker at least ARGV[2] ms old (0: never take one
+// over). A result is never taken over, nor a marker without its TTL.
+var claimScript = redis.NewScript(`
+local mark = 'p' .. ARGV[1]
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], mark, 'PX', ARGV[1])
+  return 1
+end
+local after = tonumber(ARGV[2])
+if after > 0 and string.sub(v, 1, 1) == 'p' then
+  local ttl = tonumber(string.sub(v, 2))
+  local left = redis.call('PTTL', KEYS[1])
+  if ttl and left >= 0 and ttl - left >= after then
+    redis.call('SET', KEYS[1], mark, 'PX', ARGV[1])
+    return 2
+  end
+end
+return 0
+`)
+
+// Begin claims id for one caller among all instances. A claim that stays
+// pending (no Finish) for reclaimAfter or longer is taken over by the
+// next Begin: pass how long a live owner can keep it pending (the
+// webhook's deadline, after which it stores its "late" result), so that
+// only a dead owner's claim is taken. Zero never takes one over; a claim
+// ends anyway after PendingTTL. Once Finish stored a result, Begin
+// returns Taken until the result expires.
+func (d *Dedup) Begin(ctx context.Context, id string, reclaimAfter time.Duration) (Claim, error) {
+	ttl := durationOr(d.PendingTTL, DefaultPendingTTL).Milliseconds()
+	var after int64
+	if reclaimAfter > 0 {
+		after = max(reclaimAfter.Milliseconds(), 1)
 	}
-	return ok, nil
+	n, err := claimScript.Run(ctx, d.Client, []string{d.key(id)}, ttl, after).Int()
+	if err != nil {
+		return Taken, fmt.Errorf("redisstate: dedup begin: %w", err)
+	}
+	return Claim(n), nil
 }
 
 // Finish stores the result of id for ResultTTL, for retries to pick up.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/storage/redisstate"
 	"github.com/tongxin/tongxin/storage/redisstate/redistest"
 )
@@ -125,4 +127,48 @@ func TestLockerRejectsZeroTTL(t *testing.T) {
 		unlock()
 		t.Error("Lock with ttl 0 succeeded, want an error")
 	}
+}
+
+// TestLockerHoldOutlivesItsTTLButNotItsHolder: a held lock is renewed
+// while its holder works, however long past its TTL; once the holder
+// dies (here: its connection closes, so Redis hears no more from it) the
+// lock ends within the TTL. Time is the server's: miniredis, whose clock
+// the test moves; renewals run on the real clock every TTL/3.
+func TestLockerHoldOutlivesItsTTLButNotItsHolder(t *testing.T) {
+	mr, c := redistest.Miniredis(t)
+	const ttl = 150 * time.Millisecond
+	l := &redisstate.Locker{Client: c, Prefix: "p:", RetryInterval: time.Millisecond}
+	ctx := t.Context()
+	unlock, err := l.Hold(ctx, "o1", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		mr.FastForward(ttl - 10*time.Millisecond)
+		bottest.WaitFor(t, 10*time.Second, "the lock to be renewed", func() bool {
+			return mr.TTL("p:lock:o1") > ttl/2
+		})
+	}
+	unlock()
+	unlock() // harmless
+	if mr.Exists("p:lock:o1") {
+		t.Fatal("the lock survived unlock")
+	}
+
+	doomed := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	dying := &redisstate.Locker{Client: doomed, Prefix: "p:"}
+	unlockDead, err := dying.Hold(ctx, "o1", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlockDead()
+	doomed.Close()
+	mr.FastForward(ttl)
+	short, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	next, err := l.Lock(short, "o1", time.Minute)
+	if err != nil {
+		t.Fatalf("Lock after its holder died: %v", err)
+	}
+	next()
 }

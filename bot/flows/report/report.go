@@ -50,6 +50,9 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 		Intro: "您好，我来帮您登记诉求，社区工作人员会尽快处理。",
 		Help:  "依次选择类型、描述问题、发照片、说明地点、留电话，最后确认提交。",
 		Start: func(ctx context.Context, st *bot.State) error {
+			if err := svc.MayFile(ctx, st.OpenID); err != nil {
+				return err
+			}
 			// A QR code on a building ("report:3") already says where.
 			if st.Param == "" {
 				return nil
@@ -150,7 +153,7 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 				OpenID: st.OpenID, Name: name, Phone: st.Value("phone"),
 				Category: st.Value("category"), Description: st.Value("description"),
 				Photos: st.Answers["photos"].Items, Voice: voice(st), BuildingID: p.BuildingID, Unit: p.Unit,
-				Place: p.Text, Lat: p.Lat, Lng: p.Lng, Source: "wechat",
+				Place: p.Text, Lat: p.Lat, Lng: p.Lng, Source: "wechat", Key: st.DraftKey(),
 			})
 			if err != nil {
 				return bot.Reply{}, err

@@ -1,7 +1,12 @@
 package report_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +16,7 @@ import (
 	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/bot/flows/report"
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
+	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/community/communitytest"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/notify/notifytest"
@@ -79,4 +85,128 @@ func TestTranscripts(t *testing.T) {
 			})
 		})
 	}
+}
+
+// lossySessions is a session store whose next Delete fails, as a Redis
+// blip does; a kill -9 between the ticket's commit and the delete leaves
+// the same state behind: the summary still awaiting 1.
+type lossySessions struct {
+	*bot.MemorySessions
+	failDelete atomic.Bool
+}
+
+func (s *lossySessions) Delete(ctx context.Context, openid string) error {
+	if s.failDelete.CompareAndSwap(true, false) {
+		return errors.New("redis: connection reset by peer")
+	}
+	return s.MemorySessions.Delete(ctx, openid)
+}
+
+// TestRetryAfterALostSessionFilesOnce: the ticket commits, deleting the
+// session fails, and the resident, told something went wrong, sends 1
+// again. They must get the ticket they filed, not a second one.
+func TestRetryAfterALostSessionFilesOnce(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+		d := community(t, store, clock)
+		sessions := &lossySessions{MemorySessions: &bot.MemorySessions{Now: clock.Now}}
+		r := router(t, d, clock)
+		r.Sessions = sessions
+		say := func(text string) (string, error) {
+			reply, err := r.Handle(context.Background(), &bot.Message{ID: text, OpenID: "o-retry", Kind: bot.KindText, Text: text, Time: clock.Now()})
+			return reply.Text, err
+		}
+		for _, text := range []string{"报修", "1", "楼道灯坏了", "跳过", "3号楼", "13800138000"} {
+			if _, err := say(text); err != nil {
+				t.Fatalf("%s: %v", text, err)
+			}
+		}
+		sessions.failDelete.Store(true)
+		if _, err := say("1"); err == nil {
+			t.Fatal("the lost delete went unnoticed; the test proves nothing")
+		}
+		again, err := say("1")
+		if err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		mine, err := d.Tickets.Mine(context.Background(), "o-retry", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(mine) != 1 {
+			t.Fatalf("the retry filed %d tickets, want 1", len(mine))
+		}
+		if !strings.Contains(again, "编号:"+mine[0].Number) {
+			t.Errorf("retry answered %q, want the number %s of the ticket filed first", again, mine[0].Number)
+		}
+		// The conversation is over: the next 1 is no confirmation.
+		if next, _ := say("1"); strings.Contains(next, "编号") {
+			t.Errorf("after the retry, 1 answered %q", next)
+		}
+	})
+}
+
+// TestFilingPastTheDaysLastNumber: the daily counter is four digits
+// (YYMMDD and 0001-9999). The 10,000th request of a day must still be
+// filed, with a number a digit longer, and residents and staff must be
+// able to use that number in every command.
+func TestFilingPastTheDaysLastNumber(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+		r := router(t, community(t, store, clock), clock)
+		if _, err := store.DB().ExecContext(context.Background(), `INSERT INTO ticket_counters (day, n) VALUES ('261126', 9999)`); err != nil {
+			t.Fatal(err)
+		}
+		say := func(openid, text string) string {
+			reply, err := r.Handle(context.Background(), &bot.Message{ID: text, OpenID: openid, Kind: bot.KindText, Text: text, Time: clock.Now()})
+			if err != nil {
+				return "(error: " + bot.UserMessage(err) + ")"
+			}
+			return reply.Text
+		}
+		var last string
+		for _, text := range []string{"报修", "1", "楼道灯坏了", "跳过", "3号楼", "13800138000", "1"} {
+			last = say("o-late", text)
+		}
+		const number = "26112610000"
+		if !strings.Contains(last, "编号:"+number) {
+			t.Fatalf("the day's 10,000th request got %q, want number %s", last, number)
+		}
+		for _, tc := range []struct{ openid, text, want string }{
+			{"o-late", "查询 " + number, "编号:" + number},
+			{"o-late", "补充 " + number + " 五楼也不亮", "已补充到诉求 " + number},
+			{"o-grid", "受理 " + number, number},
+		} {
+			if got := say(tc.openid, tc.text); !strings.Contains(got, tc.want) || strings.Contains(got, "没有找到") {
+				t.Errorf("%s: %q, want %q", tc.text, got, tc.want)
+			}
+		}
+	})
+}
+
+// TestDailyLimitIsSaidAtTheStart: a resident who filed the day's ten is
+// told so when they start the eleventh, not after filling in the form.
+func TestDailyLimitIsSaidAtTheStart(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+		d := community(t, store, clock)
+		r := router(t, d, clock)
+		for i := range 10 {
+			if _, err := d.Tickets.Submit(context.Background(), ticket.Draft{OpenID: "o-busy", Phone: "13800138000",
+				Category: "repair", Description: fmt.Sprintf("第%d个问题", i+1)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reply, err := r.Handle(context.Background(), &bot.Message{ID: "m", OpenID: "o-busy", Kind: bot.KindText, Text: "报修", Time: clock.Now()})
+		got := reply.Text
+		if err != nil {
+			got = bot.UserMessage(err)
+		}
+		if !strings.Contains(got, "今天已提交 10 件诉求") || strings.Contains(got, "请选择问题类型") {
+			t.Errorf("the eleventh 报修 of the day got %q, want the daily limit said at once", got)
+		}
+		if _, _, err := r.Sessions.Load(context.Background(), "o-busy"); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("a flow was left open: %v", err)
+		}
+	})
 }
