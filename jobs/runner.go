@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -171,4 +172,16 @@ func (r *Runner) Stop(ctx context.Context) error {
 		return fmt.Errorf("jobs.Stop: %w", err)
 	}
 	return nil
+}
+
+// Backoff is when the try after attempt (1 for the first) of a failing
+// job should run: base doubling each attempt up to limit, then
+// jittered over its upper half, so that work failing together against an
+// outage does not come back all at once.
+func Backoff(now time.Time, attempt int, base, limit time.Duration) time.Time {
+	d := base << min(max(attempt-1, 0), 20)
+	if d <= 0 || d > limit {
+		d = limit
+	}
+	return now.Add(d/2 + rand.N(d/2+1))
 }

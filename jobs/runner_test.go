@@ -234,3 +234,24 @@ func TestRunsPeriodicJobsOfEarlierVersions(t *testing.T) {
 	}
 	receive(t, runs, "the run queued as notify.periodic")
 }
+
+func TestBackoff(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		attempt int
+		lo, hi  time.Duration
+	}{
+		{1, 500 * time.Millisecond, time.Second},
+		{2, time.Second, 2 * time.Second},
+		{4, 4 * time.Second, 8 * time.Second},
+		{30, 5 * time.Minute, 10 * time.Minute}, // capped
+		{0, 500 * time.Millisecond, time.Second},
+	} {
+		for range 50 {
+			d := jobs.Backoff(now, tc.attempt, time.Second, 10*time.Minute).Sub(now)
+			if d < tc.lo || d > tc.hi {
+				t.Fatalf("Backoff(attempt %d) = %v, want within [%v, %v]", tc.attempt, d, tc.lo, tc.hi)
+			}
+		}
+	}
+}

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/wechat"
 )
@@ -43,11 +43,7 @@ func (w *fetcher) Work(ctx context.Context, job *river.Job[fetchArgs]) error {
 // NextRetry spaces out the tries at a copy: exponential with full jitter,
 // capped, so that a WeChat outage is not met by every queued copy at once.
 func (w *fetcher) NextRetry(job *river.Job[fetchArgs]) time.Time {
-	d := w.s.cfg.RetryBase << min(max(job.Attempt-1, 0), 20)
-	if d <= 0 || d > w.s.cfg.RetryCap {
-		d = w.s.cfg.RetryCap
-	}
-	return w.s.cfg.Now().Add(d/2 + rand.N(d/2+1))
+	return jobs.Backoff(w.s.cfg.Now(), job.Attempt, w.s.cfg.RetryBase, w.s.cfg.RetryCap)
 }
 
 // errOffline is the reason every copy fails in development.

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/wechat"
 )
@@ -51,12 +52,7 @@ func (w *deliverer) NextRetry(job *river.Job[deliverArgs]) time.Time {
 }
 
 func (o *Outbox) nextRetry(attempt int) time.Time {
-	d := o.cfg.RetryBase << min(max(attempt-1, 0), 20)
-	if d <= 0 || d > o.cfg.RetryCap {
-		d = o.cfg.RetryCap
-	}
-	d = d/2 + rand.N(d/2+1)
-	return o.cfg.Now().Add(d)
+	return jobs.Backoff(o.cfg.Now(), attempt, o.cfg.RetryBase, o.cfg.RetryCap)
 }
 
 // leaseFor is how long a worker owns a row it is sending, given the job
