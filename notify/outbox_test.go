@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
@@ -131,23 +132,6 @@ func start(t *testing.T, store *storage.Store, wx notify.WeChat, cfg notify.Conf
 	return box, runner
 }
 
-// waitFor polls cond until it holds, failing t after timeout (generous:
-// delivery is asynchronous, and this is not a speed check).
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("waited %v: %s", timeout, what)
-		case <-tick.C:
-		}
-	}
-}
-
 func (r *rig) notify(t *testing.T, n bot.Notice) int64 {
 	t.Helper()
 	var id int64
@@ -166,7 +150,7 @@ func (r *rig) notify(t *testing.T, n bot.Notice) int64 {
 func (r *rig) wait(t *testing.T, id int64) storage.Notification {
 	t.Helper()
 	var n storage.Notification
-	waitFor(t, 60*time.Second, fmt.Sprintf("notification %d still pending", id), func() bool {
+	bottest.WaitFor(t, 60*time.Second, fmt.Sprintf("notification %d still pending", id), func() bool {
 		var err error
 		if n, err = r.store.Notification(context.Background(), id); err != nil {
 			t.Fatal(err)
@@ -362,7 +346,7 @@ func TestOutageDeliversEverythingInOrder(t *testing.T) {
 		}
 	}
 	// Let the workers fail at least once before the API comes back.
-	waitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
+	bottest.WaitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
 		n, err := store.Notification(context.Background(), ids[0])
 		if err != nil {
 			t.Fatal(err)
@@ -554,7 +538,7 @@ func TestQueuedNoticesAboutOneThingGoOutAsOne(t *testing.T) {
 			staff("o-other", "k-5", "ticket:1:staff", "【抄送】编号 1"),
 			staff("o-staff", "k-6", "", "【通知】无合并键"),
 		}
-		waitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
+		bottest.WaitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
 			n, err := store.Notification(context.Background(), ids[0])
 			if err != nil {
 				t.Fatal(err)

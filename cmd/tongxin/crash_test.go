@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
@@ -90,7 +91,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	e.fake.SetDelay(150 * time.Millisecond)
 
 	first := e.spawn(t, bin)
-	waitFor(t, 60*time.Second, "the first server delivered nothing", func() bool {
+	bottest.WaitFor(t, 60*time.Second, "the first server delivered nothing", func() bool {
 		return e.fake.Count(wechattest.PathTemplate) >= 5
 	})
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
@@ -108,7 +109,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	// The ledger empties once the second server has sent what the first
 	// never took up and, after the lease, what it was sending when killed
 	// (WeChat drops a repeat by its client_msg_id).
-	waitFor(t, 90*time.Second, "notifications still pending on the ledger", func() bool {
+	bottest.WaitFor(t, 90*time.Second, "notifications still pending on the ledger", func() bool {
 		rows, err := store.ListNotifications(context.Background(), storage.NotificationPending, 100, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -139,23 +140,6 @@ func TestCrashLosesNothing(t *testing.T) {
 	}
 	if len(sent) != total {
 		t.Errorf("%d notifications sent on the ledger, want %d", len(sent), total)
-	}
-}
-
-// waitFor polls cond until it holds, failing t after timeout (generous:
-// the servers work asynchronously, and this is not a speed check).
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("waited %v: %s", timeout, what)
-		case <-tick.C:
-		}
 	}
 }
 
