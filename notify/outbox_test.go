@@ -147,6 +147,31 @@ func (r *rig) notify(t *testing.T, n bot.Notice) int64 {
 }
 
 // wait polls the ledger until row id is no longer pending.
+// afterOutage waits until the first of ids was tried against the API that
+// is down, brings the API back, waits for every row to be sent, and
+// returns the customer-service texts each recipient got, in order.
+func (r *rig) afterOutage(t *testing.T, store *storage.Store, ids []int64) map[string][]string {
+	t.Helper()
+	bottest.WaitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
+		n, err := store.Notification(context.Background(), ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Attempts > 0
+	})
+	r.fake.SetDown(false)
+	for _, id := range ids {
+		if n := r.wait(t, id); n.Status != storage.NotificationSent {
+			t.Errorf("row %d: %+v, want sent", id, n)
+		}
+	}
+	per := map[string][]string{}
+	for _, c := range r.fake.CustomTexts() {
+		per[c.ToUser] = append(per[c.ToUser], c.Content)
+	}
+	return per
+}
+
 func (r *rig) wait(t *testing.T, id int64) storage.Notification {
 	t.Helper()
 	var n storage.Notification
@@ -346,23 +371,7 @@ func TestOutageDeliversEverythingInOrder(t *testing.T) {
 		}
 	}
 	// Let the workers fail at least once before the API comes back.
-	bottest.WaitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
-		n, err := store.Notification(context.Background(), ids[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n.Attempts > 0
-	})
-	r.fake.SetDown(false)
-	for _, id := range ids {
-		if n := r.wait(t, id); n.Status != storage.NotificationSent {
-			t.Errorf("row %d: %+v", id, n)
-		}
-	}
-	per := map[string][]string{}
-	for _, c := range r.fake.CustomTexts() {
-		per[c.ToUser] = append(per[c.ToUser], c.Content)
-	}
+	per := r.afterOutage(t, store, ids)
 	for _, who := range []string{"o-a", "o-b"} {
 		var want []string
 		for i := range 5 {
@@ -538,23 +547,7 @@ func TestQueuedNoticesAboutOneThingGoOutAsOne(t *testing.T) {
 			staff("o-other", "k-5", "ticket:1:staff", "【抄送】编号 1"),
 			staff("o-staff", "k-6", "", "【通知】无合并键"),
 		}
-		bottest.WaitFor(t, 60*time.Second, "no delivery attempt during the outage", func() bool {
-			n, err := store.Notification(context.Background(), ids[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n.Attempts > 0
-		})
-		r.fake.SetDown(false)
-		for _, id := range ids {
-			if n := r.wait(t, id); n.Status != storage.NotificationSent {
-				t.Errorf("row %d: %+v, want sent", id, n)
-			}
-		}
-		per := map[string][]string{}
-		for _, c := range r.fake.CustomTexts() {
-			per[c.ToUser] = append(per[c.ToUser], c.Content)
-		}
+		per := r.afterOutage(t, store, ids)
 		want := map[string][]string{
 			"o-staff": {"【新诉求】编号 1\n\n【补充】编号 1 第一次\n\n【补充】编号 1 第二次", "【新诉求】编号 2", "【通知】无合并键"},
 			"o-other": {"【抄送】编号 1"},
