@@ -366,7 +366,8 @@ func (d *desk) help(ctx context.Context, m *bot.Message) (string, error) {
 		return msgInactive, nil
 	}
 	if !community.MayReceive(s) {
-		return "工作人员命令：\n抄送 — 您负责楼栋的诉求\n查询 编号 — 诉求详情", nil
+		// A volunteer reads copies; they may not open the requests.
+		return "楼栋长、单元长可用：\n抄送 — 您负责楼栋进行中的诉求\n待办 — 同上", nil
 	}
 	text := "工作人员命令（1 即 待办 里的序号，也可写编号）：\n" +
 		"待办 — 交给您的诉求、电话和时限\n" +
