@@ -309,7 +309,7 @@ type Service interface {
 	// call them).
 	View(ctx context.Context, openid, number string) (Ticket, []Entry, error)
 	// Urge (催办) the resident's own ticket once its response deadline
-	// passed; it notifies the handler's supervisor.
+	// passed; it notifies the handler and their supervisor.
 	Urge(ctx context.Context, openid, number string) (Ticket, error)
 	// Supplement adds the resident's text to their own ticket and notifies
 	// the handler.
