@@ -78,6 +78,7 @@ type Router struct {
 	prefix    []keyword
 	contains  []keyword
 	followUps []FollowUp
+	helps     []HelpFor
 	actions   map[string]MenuEntry
 	menu      []MenuEntry
 	scenes    map[string]SceneHandler
@@ -229,6 +230,15 @@ type FollowUp func(ctx context.Context, m *Message, norm string) (reply Reply, o
 // FollowUps registers a FollowUp, consulted after the active flow and
 // before keywords, in registration order.
 func (r *Router) FollowUps(f FollowUp) { r.followUps = append(r.followUps, f) }
+
+// HelpFor is what 帮助 shows some people instead of the general help
+// (staff: their commands): their help, or "" to leave them the general
+// one.
+type HelpFor func(ctx context.Context, m *Message) (string, error)
+
+// AddHelp registers a HelpFor, consulted in registration order when 帮助
+// comes outside a flow; the general help follows what it returns.
+func (r *Router) AddHelp(h HelpFor) { r.helps = append(r.helps, h) }
 
 // Contains routes messages that contain word; the longest matching word
 // wins. Returns an error if the word is already registered.
@@ -539,6 +549,15 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {
 	general := joinText(r.MainMenu(), r.text(r.Texts.Help, DefaultHelp))
 	if c.sess == nil || c.sess.Flow == "" {
+		for _, h := range r.helps {
+			text, err := h(ctx, m)
+			if err != nil {
+				return Reply{}, err
+			}
+			if text != "" {
+				return Text(joinText(text, general)), nil
+			}
+		}
 		return Text(general), nil
 	}
 	f := r.flows[c.sess.Flow]

@@ -315,6 +315,20 @@ func (q *queries) AssignedTickets(ctx context.Context, staffID int64, now time.T
 	return q.selectTickets(ctx, fmt.Sprintf("storage.AssignedTickets(%d)", staffID), query, staffID, now, now)
 }
 
+// OpenTicketsInBuildings returns the open tickets of the buildings ids,
+// newest first, at most limit: what a 楼栋长 or 单元长 was copied on.
+func (q *queries) OpenTicketsInBuildings(ctx context.Context, ids []int64, limit int) ([]ticket.Ticket, error) {
+	if len(ids) == 0 {
+		return []ticket.Ticket{}, nil
+	}
+	query, args, err := sqlx.In(ticketSelect+` WHERE t.building_id IN (?) AND t.status IN `+openStatuses+`
+		ORDER BY t.created_at DESC, t.id DESC LIMIT ?`, ids, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage.OpenTicketsInBuildings: %w", err)
+	}
+	return q.selectTickets(ctx, fmt.Sprintf("storage.OpenTicketsInBuildings(%d buildings)", len(ids)), query, args...)
+}
+
 // SameIssue returns the open tickets of the building and category created
 // at or after since, oldest first, whoever filed them (callers count
 // households and leave out the filer's own).

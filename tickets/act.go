@@ -34,7 +34,7 @@ func (s *Service) Act(ctx context.Context, a ticket.Action) (ticket.Ticket, erro
 // verbs name the actions in refusals.
 var verbs = map[ticket.ActionKind]string{
 	ticket.ActAccept: "受理", ticket.ActResolve: "办结", ticket.ActReturn: "退回",
-	ticket.ActTransfer: "转派", ticket.ActNote: "备注",
+	ticket.ActTransfer: "转派", ticket.ActNote: "备注", ticket.ActAsk: "回复居民",
 }
 
 func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (ticket.Ticket, error) {
@@ -133,7 +133,13 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 				return err
 			}
 			text = fmt.Sprintf("您的诉求（编号 %s）正在重新安排处理人，我们会尽快处理。", t.Number)
+			if a.Tell {
+				text += "\n工作人员说明：" + cut(note, 200)
+			}
 			return s.toResident(ctx, tx, t, NoticeReturned, key, text, now)
+		}
+		if a.Tell {
+			event.Note = "（已告知居民）" + note
 		}
 
 	case ticket.ActTransfer:
@@ -170,6 +176,19 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 			}
 			msg := fmt.Sprintf("您的诉求（编号 %s）已转交 %s 办理。", t.Number, to.Name)
 			return s.toResident(ctx, tx, t, NoticeTransferred, key, msg, now)
+		}
+
+	case ticket.ActAsk:
+		if note == "" {
+			return ticket.Ticket{}, bot.FieldError("note", fmt.Sprintf("请写上要问居民的话，例如：回复 %s 请问您几点在家？", t.Number))
+		}
+		if t.OpenID == "" {
+			return ticket.Ticket{}, bot.Refuse("编号 %s 是代居民登记的，居民没有微信，请直接打电话 %s。", t.Number, t.Phone)
+		}
+		event.Action = "询问居民"
+		then = func(eid int64) error {
+			text := fmt.Sprintf("%s 就诉求 %s 问您：%s\n请回复：补充 %s 您的回答", actor, t.Number, cut(note, 300), t.Number)
+			return s.toResident(ctx, tx, t, NoticeAsked, fmt.Sprintf("ticket:%s:asked:%d", t.Number, eid), text, now)
 		}
 
 	case ticket.ActNote:

@@ -26,6 +26,8 @@ const (
 	NoticeSupplement  = "ticket_supplement"  // to the handler
 	NoticeReopened    = "ticket_reopened"    // to the handler and the supervisor
 	NoticeEscalated   = "ticket_escalated"   // to the supervisor
+	NoticeAsked       = "ticket_asked"       // to the resident: the handler's question (回复)
+	NoticeDigest      = "ticket_digest"      // to each handler: the morning's due and overdue tickets
 )
 
 // RatingPrompt ends the resident's notice of a resolved ticket.

@@ -38,7 +38,7 @@ func own(ctx context.Context, tx *storage.Tx, openid, number string) (ticket.Tic
 }
 
 // Urge (催办) presses on the resident's own open ticket once its response
-// deadline passed, at most once a day, and tells the handler's
+// deadline passed, at most once a day, and tells the handler and their
 // supervisor. Too early is a *bot.UserError saying when it becomes
 // possible; someone else's ticket is bot.ErrNotFound.
 func (s *Service) Urge(ctx context.Context, openid, number string) (ticket.Ticket, error) {
@@ -65,7 +65,18 @@ func (s *Service) Urge(ctx context.Context, openid, number string) (ticket.Ticke
 		if err != nil {
 			return err
 		}
-		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "催办", Note: "已通知督办"})
+		handler, err := staffOrNil(ctx, tx, t.AssigneeID)
+		if err != nil {
+			return err
+		}
+		// The handler hears it too, unless they are the supervisor or
+		// nobody (the duty staff, whom the supervisor's notice reaches).
+		toHandler := handler != nil && (sup == nil || sup.ID != handler.ID)
+		note := "已通知督办"
+		if toHandler {
+			note = "已通知处理人和督办"
+		}
+		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "催办", Note: note})
 		if err != nil {
 			return err
 		}
@@ -73,6 +84,16 @@ func (s *Service) Urge(ctx context.Context, openid, number string) (ticket.Ticke
 			t.Number, s.brief(t), bot.When(t.ResponseDue), t.Status.Label(), handlerName(t))
 		if err := s.toStaff(ctx, tx, sup, t, NoticeUrged, fmt.Sprintf("ticket:%s:urged:%d", t.Number, eid), text, now); err != nil {
 			return err
+		}
+		if toHandler {
+			text := fmt.Sprintf("【催办】编号 %s（%s）居民催办了，应于 %s 前受理，当前%s，已报督办。请尽快办理。",
+				t.Number, s.brief(t), bot.When(t.ResponseDue), t.Status.Label())
+			if t.Status != ticket.Accepted {
+				text += "回复 受理 " + t.Number
+			}
+			if err := s.toStaff(ctx, tx, handler, t, NoticeUrged, fmt.Sprintf("ticket:%s:urged:%d:handler", t.Number, eid), text, now); err != nil {
+				return err
+			}
 		}
 		out = t
 		return nil

@@ -190,7 +190,8 @@ func (s *Service) AwaitingRating(ctx context.Context, openid string) (ticket.Tic
 // View returns a ticket with its timeline for the person with openid:
 // the resident who filed it, its handler, or staff who dispatch and
 // supervise (community's access policy). Anyone else gets bot.ErrNotFound,
-// as for a ticket that does not exist, so numbers cannot be probed.
+// as for a ticket that does not exist, so numbers cannot be probed. The
+// phone is left in only for those who may act on the ticket (MayAct).
 func (s *Service) View(ctx context.Context, openid, number string) (ticket.Ticket, []ticket.Entry, error) {
 	t, entries, err := s.Get(ctx, number)
 	if err != nil {
@@ -202,6 +203,12 @@ func (s *Service) View(ctx context.Context, openid, number string) (ticket.Ticke
 	}
 	if !v.MayRead(t.Record()) {
 		return ticket.Ticket{}, nil, fmt.Errorf("tickets.View(%s): %w", number, bot.ErrNotFound)
+	}
+	if !v.MayAct(t.Record()) {
+		// The phone is there for those who work the ticket to call the
+		// resident; anyone else who may read it (the resident) has no
+		// need of it.
+		t.Phone = ""
 	}
 	return t, entries, nil
 }

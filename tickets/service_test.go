@@ -437,9 +437,16 @@ func TestUrge(t *testing.T) {
 				urged = append(urged, nt)
 			}
 		}
-		want := []notice{{tickets.NoticeUrged, "o-sup", true}, {tickets.NoticeUrged, "o-sup", true}}
+		// Each urge reaches the supervisor and the handler.
+		want := []notice{
+			{tickets.NoticeUrged, "o-sup", true}, {tickets.NoticeUrged, "o-worker", true},
+			{tickets.NoticeUrged, "o-sup", true}, {tickets.NoticeUrged, "o-worker", true},
+		}
 		if diff := cmp.Diff(want, urged); diff != "" {
 			t.Errorf("urge notifications mismatch (-want +got):\n%s", diff)
+		}
+		if text := r.text(n, tickets.NoticeUrged, "o-worker"); !strings.Contains(text, "居民催办") || !strings.Contains(text, "回复 受理 "+n) {
+			t.Errorf("the handler's urge notice: %q", text)
 		}
 		// Without a grid supervisor, any supervisor; on a resolved ticket,
 		// no urging.
@@ -448,8 +455,10 @@ func TestUrge(t *testing.T) {
 		if _, err := r.svc.Urge(ctx, "o-res", other.Number); err != nil {
 			t.Fatal(err)
 		}
-		if got := r.notices(other.Number); got[len(got)-1] != (notice{tickets.NoticeUrged, "o-sup", true}) {
-			t.Errorf("urge without a grid supervisor went to %+v", got[len(got)-1])
+		// 李四 has not bound WeChat: his copy goes to the duty group.
+		sent := r.notices(other.Number)
+		if want := []notice{{tickets.NoticeUrged, "o-sup", true}, {tickets.NoticeUrged, bot.DutyStaff, true}}; !cmp.Equal(sent[len(sent)-2:], want) {
+			t.Errorf("urge without a grid supervisor went to %+v, want %+v", sent[len(sent)-2:], want)
 		}
 		r.act(ticket.Action{Number: other.Number, Kind: ticket.ActAccept, By: r.worker2.ID})
 		r.act(ticket.Action{Number: other.Number, Kind: ticket.ActResolve, By: r.worker2.ID, Note: "好了"})

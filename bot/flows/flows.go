@@ -26,6 +26,10 @@ type Deps struct {
 	Community community.Directory
 	// Tickets files and works service requests.
 	Tickets ticket.Service
+	// Lists remembers the numbered list each person was last shown (a
+	// staff member's 待办), so that "受理 1" means the item they saw; in
+	// process memory when nil.
+	Lists bot.Lists
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

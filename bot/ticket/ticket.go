@@ -160,6 +160,16 @@ func (t Ticket) Record() community.Record {
 	return community.Record{Owner: t.OpenID, AssigneeID: t.AssigneeID}
 }
 
+// Due returns the deadline t is working towards: its response deadline
+// until it is accepted (again, after a return), then its resolution
+// deadline; with the verb that meets it (受理, 办结).
+func (t Ticket) Due() (time.Time, string) {
+	if t.Status == Submitted || t.Status == Returned {
+		return t.ResponseDue, "受理"
+	}
+	return t.ResolveDue, "办结"
+}
+
 // Entry is one line of a ticket's timeline.
 type Entry struct {
 	At time.Time `json:"at"`
@@ -260,6 +270,7 @@ const (
 	ActReturn   ActionKind = "return"   // 退回
 	ActTransfer ActionKind = "transfer" // 转派
 	ActNote     ActionKind = "note"     // a note on the timeline
+	ActAsk      ActionKind = "ask"      // 回复: a question to the resident
 )
 
 // Action is a staff action on the ticket Number.
@@ -269,6 +280,9 @@ type Action struct {
 	// By is the acting staff member (0 for an admin API token).
 	By   int64
 	Note string
+	// Tell relays Note to the resident as well (退回 with a reason meant
+	// for them: "请补充照片"); an ask always does.
+	Tell bool
 	// To names the new assignee of a transfer (staff name), or ToID.
 	To   string
 	ToID int64
@@ -290,10 +304,12 @@ type Service interface {
 	// Mine lists the resident's tickets, newest first.
 	Mine(ctx context.Context, openid string, limit int) ([]Ticket, error)
 	// View returns a ticket with its timeline for the person with openid:
-	// bot.ErrNotFound unless the access policy lets them read it.
+	// bot.ErrNotFound unless the access policy lets them read it. The
+	// resident's phone is left in only for staff who may act on it (to
+	// call them).
 	View(ctx context.Context, openid, number string) (Ticket, []Entry, error)
 	// Urge (催办) the resident's own ticket once its response deadline
-	// passed; it notifies the handler's supervisor.
+	// passed; it notifies the handler and their supervisor.
 	Urge(ctx context.Context, openid, number string) (Ticket, error)
 	// Supplement adds the resident's text to their own ticket and notifies
 	// the handler.
@@ -305,6 +321,10 @@ type Service interface {
 	Rate(ctx context.Context, openid, number string, rating int) (Ticket, error)
 	// Todo lists a staff member's open tickets, overdue first.
 	Todo(ctx context.Context, staffID int64) ([]Ticket, error)
+	// Copies lists the open tickets a 楼栋长 or 单元长 was copied on (those
+	// of their building or unit), newest first, without the resident's
+	// name and phone.
+	Copies(ctx context.Context, staffID int64) ([]Ticket, error)
 	// Act performs a staff action, with the same rules for WeChat and the
 	// admin API, and notifies those concerned.
 	Act(ctx context.Context, a Action) (Ticket, error)

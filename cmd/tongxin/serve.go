@@ -208,6 +208,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
+	// The morning digest: Digest sends only in its window on working days,
+	// once per handler and day (its notice key), so a frequent run is
+	// cheap and survives a restart around 08:00.
+	err = runner.Every("tickets.digest", 5*time.Minute, func(ctx context.Context) error {
+		n, err := svc.Digest(ctx)
+		if n > 0 {
+			log.DebugContext(ctx, "queued morning digests", "handlers", n)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	sessions := &redisstate.Sessions{Client: d.redis}
 	priv, err := newPrivacy(cfg, d.store, runner, sessions, bs, log)
 	if err != nil {
@@ -227,6 +240,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	dir.OnDeactivate(svc.ReturnAssigned)
 	router, err := buildBot(cfg, sessions, flows.Deps{
 		Residents: d.store, Notifier: outbox, Community: dir, Tickets: svc,
+		Lists: &redisstate.Lists{Client: d.redis},
 	}, metrics, log)
 	if err != nil {
 		return err

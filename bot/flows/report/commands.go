@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
@@ -40,8 +41,11 @@ func Mine(svc ticket.Service) bot.Handler {
 }
 
 // Query shows a request with its timeline (查询): the resident's own, or
-// one the service's access policy lets the staff member read.
-func Query(svc ticket.Service) bot.Handler {
+// one the service's access policy lets the staff member read. Those who
+// work it (the service leaves the phone in for them alone) also see the
+// resident's phone in full, which WeChat offers to call, and whether the
+// deadline has passed.
+func Query(svc ticket.Service, now func() time.Time) bot.Handler {
 	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 		number, _, ok := args(m)
 		if !ok {
@@ -54,16 +58,28 @@ func Query(svc ticket.Service) bot.Handler {
 		if err != nil {
 			return bot.Reply{}, err
 		}
+		staff := t.Phone != ""
 		var b strings.Builder
 		fmt.Fprintf(&b, "编号:%s\n类型：%s\n状态：%s\n地点：%s\n问题：%s", t.Number, t.CategoryName, t.Status.Label(), t.Place, t.Description)
+		if staff {
+			fmt.Fprintf(&b, "\n居民：%s", strings.TrimSpace(t.Name+" "+t.Phone))
+		}
 		if t.AssigneeName != "" {
 			fmt.Fprintf(&b, "\n处理人：%s", t.AssigneeName)
 		}
-		switch {
-		case t.Status == ticket.Submitted || t.Status == ticket.Returned:
-			fmt.Fprintf(&b, "\n预计联系：%s 前", bot.When(t.ResponseDue))
-		case t.Status.Open():
-			fmt.Fprintf(&b, "\n预计办结：%s 前", bot.When(t.ResolveDue))
+		if t.Status.Open() {
+			due, verb := t.Due()
+			switch {
+			case staff:
+				fmt.Fprintf(&b, "\n%s时限：%s 前", verb, bot.When(due))
+				if now().After(due) {
+					b.WriteString(" ⚠已超时")
+				}
+			case verb == "受理":
+				fmt.Fprintf(&b, "\n预计联系：%s 前", bot.When(due))
+			default:
+				fmt.Fprintf(&b, "\n预计办结：%s 前", bot.When(due))
+			}
 		}
 		if len(events) > 0 {
 			b.WriteString("\n进度：")
@@ -164,7 +180,7 @@ func Register(r *bot.Router, d flows.Deps) error {
 	ks = append(ks,
 		bot.Keyword{Word: "我的诉求", Handler: mine},
 		bot.Keyword{Word: "进度", Handler: mine},
-		bot.Keyword{Word: "查询", Match: bot.MatchPrefix, Handler: Query(svc)},
+		bot.Keyword{Word: "查询", Match: bot.MatchPrefix, Handler: Query(svc, d.Clock())},
 		bot.Keyword{Word: "催办", Match: bot.MatchPrefix, Handler: Urge(svc)},
 		bot.Keyword{Word: "补充", Match: bot.MatchPrefix, Handler: Supplement(svc)},
 	)

@@ -1,31 +1,58 @@
 // Package staffdesk is what community staff do from WeChat: bind their
-// account (绑定), see their open requests (待办/工单) and work them (受理,
-// 办结, 退回, 转派). Anyone else is refused with a clear message. It talks
-// to requests only through ticket.Service.
+// account (绑定), see their open requests (待办/工单) with the resident's
+// phone and deadline, work them (受理, 办结, 退回, 转派) by ticket number
+// or by their place in the last 待办 list, ask the resident something
+// (回复), read the copies of their building (抄送) and their own 帮助.
+// Anyone else is refused with a clear message. It talks to requests only
+// through ticket.Service.
 package staffdesk
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/flows"
-	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
 // msgNotStaff refuses staff commands to residents.
 const msgNotStaff = "这个命令仅限社区工作人员使用。\n工作人员请先回复 绑定 加绑定码（向社区管理员索取）。"
 
-// parse splits "办结 2611260001 已更换灯泡" into the number and the rest,
-// keeping the staff member's wording of the rest.
-func parse(m *bot.Message) (number, rest string) {
-	number, rest, _ = input.NumberArgs(m.Text)
-	return number, rest
+// maxIndex is the longest reference read as a place in the last 待办 list
+// ("受理 1") rather than a ticket number.
+const maxIndex = 3
+
+// separators may stand between a command, its reference and the rest.
+const separators = " :,：，、\u3000"
+
+// parse splits "办结 2 已更换灯泡" after verb into the reference (a ticket
+// number, or a place in the last 待办 list) and the rest, keeping the
+// staff member's wording of the rest. ref is "" when the text names no
+// ticket ("办结 已修好").
+func parse(verb string, m *bot.Message) (ref, rest string) {
+	raw := strings.TrimSpace(m.Text)
+	if after, ok := strings.CutPrefix(raw, verb); ok {
+		raw = after
+	} else {
+		raw = strings.TrimPrefix(bot.Normalize(raw), verb)
+	}
+	raw = strings.TrimLeft(raw, separators)
+	// Full-width digits are one rune each, as their half-width forms.
+	rs := []rune(raw)
+	n := 0
+	for n < len(rs) && (rs[n] >= '0' && rs[n] <= '9' || rs[n] >= '０' && rs[n] <= '９') {
+		n++
+	}
+	if n == 0 {
+		return "", strings.TrimSpace(raw)
+	}
+	return bot.Normalize(string(rs[:n])), strings.TrimSpace(strings.TrimLeft(string(rs[n:]), separators))
 }
 
 // msgInactive refuses staff commands to someone whose account was
@@ -34,9 +61,12 @@ const msgInactive = "您的工作人员账号已停用，不能再办理诉求�
 
 // desk holds the staff commands.
 type desk struct {
-	svc ticket.Service
-	dir community.Directory
-	now func() time.Time
+	svc   ticket.Service
+	dir   community.Directory
+	lists bot.Lists
+	now   func() time.Time
+	// fallback is the router's answer to what it does not understand.
+	fallback func() bot.Reply
 }
 
 // staff wraps a staff-only handler.
@@ -71,50 +101,189 @@ func (d *desk) bindCmd() bot.Handler {
 	})
 }
 
-// todoCmd lists the staff member's open requests, overdue first (待办, 工单).
+// todoCmd lists the staff member's open requests, overdue first (待办,
+// 工单), numbered: "受理 1" then means the first of them until the next
+// 待办, for a day. Each shows its deadline, marked when passed, and the
+// resident's phone as the service gives it (to the handler, in full, so
+// that WeChat offers to call it). A 楼栋长 or 单元长 also sees the copies
+// of their building.
 func (d *desk) todoCmd() bot.Handler {
 	return d.staff(func(ctx context.Context, s community.Staff, m *bot.Message) (bot.Reply, error) {
 		ts, err := d.svc.Todo(ctx, s.ID)
 		if err != nil {
 			return bot.Reply{}, err
 		}
+		numbers := make([]string, len(ts))
+		for i, t := range ts {
+			numbers[i] = t.Number
+		}
+		if err := d.lists.Remember(ctx, s.OpenID, numbers); err != nil {
+			return bot.Reply{}, err
+		}
+		copies, err := d.copies(ctx, s)
+		if err != nil {
+			return bot.Reply{}, err
+		}
 		if len(ts) == 0 {
-			return bot.Text("目前没有待办的诉求。"), nil
+			return bot.Text(joinLines("目前没有待办的诉求。", copies)), nil
 		}
 		now := d.now()
 		var b strings.Builder
 		fmt.Fprintf(&b, "您有 %d 件待办：", len(ts))
-		for _, t := range ts {
-			late := ""
-			switch {
-			case t.Status == ticket.Submitted && now.After(t.ResponseDue):
-				late = " 【超时未受理】"
-			case now.After(t.ResolveDue):
-				late = " 【超时未办结】"
+		for i, t := range ts {
+			fmt.Fprintf(&b, "\n%d. %s %s %s", i+1, t.Number, t.CategoryName, t.Place)
+			due, verb := t.Due()
+			fmt.Fprintf(&b, "\n%s，%s 前%s", t.Status.Label(), bot.When(due), verb)
+			if now.After(due) {
+				b.WriteString(" ⚠已超时")
 			}
-			fmt.Fprintf(&b, "\n%s %s %s %s%s", t.Number, t.CategoryName, t.Place, t.Status.Label(), late)
+			if t.Phone != "" {
+				b.WriteString("\n居民 " + strings.TrimSpace(t.Name+" "+t.Phone))
+			}
 		}
-		b.WriteString("\n回复 受理 编号；办结 编号 说明；退回 编号 原因；转派 编号 姓名。")
-		return bot.Text(b.String()), nil
+		b.WriteString("\n按序号办理：受理 1；办结 1 结果；退回 1 原因；转派 1 姓名；回复 1 问居民的话。")
+		return bot.Text(joinLines(b.String(), copies)), nil
 	})
 }
 
-// act returns the handler of one staff action: verb, then the number,
-// then (when example is set) the note or name the action needs.
+// copies lists the open requests of a 楼栋长's or 单元长's building, ""
+// for anyone else or when there are none.
+func (d *desk) copies(ctx context.Context, s community.Staff) (string, error) {
+	if !s.Has(community.RoleBuildingHead) && !s.Has(community.RoleUnitHead) {
+		return "", nil
+	}
+	ts, err := d.svc.Copies(ctx, s.ID)
+	if err != nil || len(ts) == 0 {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "抄送给您的（%d 件，由处理人办理）：", len(ts))
+	for _, t := range ts {
+		fmt.Fprintf(&b, "\n%s %s %s %s", t.Number, t.CategoryName, t.Place, t.Status.Label())
+		if t.AssigneeName != "" {
+			fmt.Fprintf(&b, "（%s）", t.AssigneeName)
+		}
+	}
+	return b.String(), nil
+}
+
+// copiesCmd lists a 楼栋长's or 单元长's copies (抄送).
+func (d *desk) copiesCmd() bot.Handler {
+	return d.staff(func(ctx context.Context, s community.Staff, m *bot.Message) (bot.Reply, error) {
+		text, err := d.copies(ctx, s)
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		switch {
+		case text != "":
+			return bot.Text(text), nil
+		case s.Has(community.RoleBuildingHead) || s.Has(community.RoleUnitHead):
+			return bot.Text("您负责的楼栋目前没有进行中的诉求。"), nil
+		}
+		return bot.Text("抄送只给楼栋长和单元长。您的诉求请回复 待办 查看。"), nil
+	})
+}
+
+func joinLines(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
+// needs names what an action needs after the ticket, for the staff member
+// who left it out.
+var needs = map[ticket.ActionKind]string{
+	ticket.ActResolve: "办理结果", ticket.ActReturn: "退回原因", ticket.ActTransfer: "转给谁", ticket.ActAsk: "要问居民的话",
+}
+
+// fits reports whether an action can apply to t, to find the one ticket
+// a command without a number means.
+func fits(kind ticket.ActionKind, t ticket.Ticket) bool {
+	switch kind {
+	case ticket.ActAccept:
+		return t.Status == ticket.Submitted || t.Status == ticket.Returned
+	case ticket.ActResolve:
+		return t.Status == ticket.Accepted || t.Status == ticket.Reopened
+	case ticket.ActReturn:
+		return t.Status != ticket.Returned
+	}
+	return true
+}
+
+// resolve finds the ticket number ref means for s: a ticket number as
+// typed; a place in the list their last 待办 showed; or, with no ref, the
+// only ticket of theirs kind applies to. msg says what is missing when it
+// cannot tell.
+func (d *desk) resolve(ctx context.Context, s community.Staff, kind ticket.ActionKind, ref, usage string) (number, msg string, err error) {
+	if len(ref) > maxIndex {
+		return ref, "", nil
+	}
+	if ref == "" {
+		ts, err := d.svc.Todo(ctx, s.ID)
+		if err != nil {
+			return "", "", err
+		}
+		var match []string
+		for _, t := range ts {
+			if fits(kind, t) {
+				match = append(match, t.Number)
+			}
+		}
+		if len(match) == 1 {
+			return match[0], "", nil
+		}
+		return "", "请带上编号或待办序号，例如：" + usage, nil
+	}
+	list, err := d.lists.Recall(ctx, s.OpenID)
+	if err != nil {
+		return "", "", err
+	}
+	i, _ := strconv.Atoi(ref)
+	switch {
+	case list == nil:
+		return "", "序号要先回复 待办 查看后再用（一天内有效），也可以直接写诉求编号。", nil
+	case i < 1 || i > len(list):
+		return "", fmt.Sprintf("待办列表里没有第 %s 件，请回复 待办 重新查看。", ref), nil
+	}
+	return list[i-1], "", nil
+}
+
+// residentPrefixes start a 退回 reason meant for the resident too.
+var residentPrefixes = []string{"居民：", "居民:", "告诉居民：", "告诉居民:"}
+
+// act returns the handler of one staff action: verb, then the ticket
+// (number or 待办 序号; none when only one fits), then (when example is
+// set) the note or name the action needs.
 func (d *desk) act(kind ticket.ActionKind, verb, example string, done func(t ticket.Ticket) string) bot.Handler {
 	return d.staff(func(ctx context.Context, s community.Staff, m *bot.Message) (bot.Reply, error) {
-		number, rest := parse(m)
-		if number == "" || (example != "" && rest == "") {
-			// Show the format with the number they typed, if any.
-			n := number
-			if n == "" {
-				n = "2611260001"
-			}
-			return bot.Text(strings.TrimSpace("请按格式回复：" + verb + " " + n + " " + example)), nil
+		ref, rest := parse(verb, m)
+		shown := ref
+		if shown == "" {
+			shown = "1"
+		}
+		usage := strings.TrimSpace(verb + " " + shown + " " + example)
+		if example != "" && rest == "" {
+			return bot.Text("请写上" + needs[kind] + "，例如：" + usage), nil
+		}
+		number, msg, err := d.resolve(ctx, s, kind, ref, usage)
+		if err != nil || msg != "" {
+			return bot.Text(msg), err
 		}
 		a := ticket.Action{Number: number, Kind: kind, By: s.ID, Note: rest}
-		if kind == ticket.ActTransfer {
+		switch kind {
+		case ticket.ActTransfer:
 			a.To, a.Note = rest, ""
+		case ticket.ActReturn:
+			for _, p := range residentPrefixes {
+				if note, ok := strings.CutPrefix(rest, p); ok && strings.TrimSpace(note) != "" {
+					a.Note, a.Tell = strings.TrimSpace(note), true
+					break
+				}
+			}
 		}
 		t, err := d.svc.Act(ctx, a)
 		if errors.Is(err, bot.ErrNotFound) {
@@ -123,7 +292,14 @@ func (d *desk) act(kind ticket.ActionKind, verb, example string, done func(t tic
 		if err != nil {
 			return bot.Reply{}, err
 		}
-		return bot.Text(done(t)), nil
+		text := done(t)
+		switch {
+		case kind == ticket.ActAccept && t.Phone != "":
+			text += "\n居民 " + strings.TrimSpace(t.Name+" "+t.Phone)
+		case a.Tell:
+			text += "\n居民会收到您写的原因。"
+		}
+		return bot.Text(text), nil
 	})
 }
 
@@ -155,10 +331,73 @@ func (d *desk) transferCmd() bot.Handler {
 	})
 }
 
-// Register adds the staff desk to r: 绑定, 待办/工单, 受理, 办结, 退回 and
-// 转派.
+// askCmd puts a question to the resident through the account (回复 编号
+// 话); they answer with 补充, which reaches the handler. Only staff ask: a
+// resident typing 回复 is copying a prompt ("回复 1 确认") and gets the
+// router's fallback, as before 回复 was a command: not "staff only", and
+// not "1" taken as the main menu's first item.
+func (d *desk) askCmd() bot.Handler {
+	ask := d.act(ticket.ActAsk, "回复", "请问您几点在家？", func(t ticket.Ticket) string {
+		return "已把您的话发给编号 " + t.Number + " 的居民，居民用 补充 回复后会通知您。"
+	})
+	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		_, err := d.dir.StaffByOpenID(ctx, m.OpenID)
+		if errors.Is(err, bot.ErrNotFound) {
+			return d.fallback(), nil
+		}
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return ask.Handle(ctx, m)
+	})
+}
+
+// help is the staff's 帮助: their commands before the general help; ""
+// for residents.
+func (d *desk) help(ctx context.Context, m *bot.Message) (string, error) {
+	s, err := d.dir.StaffByOpenID(ctx, m.OpenID)
+	if errors.Is(err, bot.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !s.Active {
+		return msgInactive, nil
+	}
+	if !community.MayReceive(s) {
+		// A volunteer reads copies; they may not open the requests.
+		return "楼栋长、单元长可用：\n抄送 — 您负责楼栋进行中的诉求\n待办 — 同上", nil
+	}
+	text := "工作人员命令（1 即 待办 里的序号，也可写编号）：\n" +
+		"待办 — 交给您的诉求、电话和时限\n" +
+		"受理 1\n" +
+		"办结 1 办理结果\n" +
+		"退回 1 原因（写“居民：原因”会同时告诉居民）\n" +
+		"转派 1 姓名\n" +
+		"回复 1 要问居民的话\n" +
+		"查询 编号 — 详情和进度"
+	if s.Has(community.RoleBuildingHead) || s.Has(community.RoleUnitHead) {
+		text += "\n抄送 — 您负责楼栋的诉求"
+	}
+	return text, nil
+}
+
+// Register adds the staff desk to r: 绑定, 待办/工单, 受理, 办结, 退回,
+// 转派, 回复, 抄送 and the staff's 帮助.
 func Register(r *bot.Router, deps flows.Deps) error {
-	d := &desk{svc: deps.Tickets, dir: deps.Community, now: deps.Clock()}
+	lists := deps.Lists
+	if lists == nil {
+		lists = &bot.MemoryLists{Now: deps.Clock()}
+	}
+	d := &desk{svc: deps.Tickets, dir: deps.Community, lists: lists, now: deps.Clock(), fallback: func() bot.Reply {
+		text := r.Texts.Fallback
+		if text == "" {
+			text = bot.DefaultFallback
+		}
+		return bot.Text(text + "\n\n" + r.MainMenu())
+	}}
+	r.AddHelp(d.help)
 	todo := d.todoCmd()
 	return r.Keywords(
 		bot.Keyword{Word: "绑定", Match: bot.MatchPrefix, Handler: d.bindCmd()},
@@ -168,5 +407,7 @@ func Register(r *bot.Router, deps flows.Deps) error {
 		bot.Keyword{Word: "办结", Match: bot.MatchPrefix, Handler: d.resolveCmd()},
 		bot.Keyword{Word: "退回", Match: bot.MatchPrefix, Handler: d.returnCmd()},
 		bot.Keyword{Word: "转派", Match: bot.MatchPrefix, Handler: d.transferCmd()},
+		bot.Keyword{Word: "回复", Match: bot.MatchPrefix, Handler: d.askCmd()},
+		bot.Keyword{Word: "抄送", Handler: d.copiesCmd()},
 	)
 }

@@ -35,6 +35,7 @@ import (
 //	o-mediate  赵调解  mediator
 //	o-liming   李明    grid worker; a second 李明 has not bound WeChat
 //	(unbound)  陈新    grid worker whose bind code is K7M2Q9XHPR
+//	o-head     孙楼长  楼栋长 of building 2, copied on its requests
 func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.Deps {
 	t.Helper()
 	// The outbox only queues: what staff and residents are told is the
@@ -51,8 +52,9 @@ func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.D
 			{Name: "李明", OpenID: "o-liming", Roles: worker},
 			{Name: "李明", Roles: worker},
 			{Name: "陈新", Roles: worker, BindCode: "K7M2Q9XHPR"},
+			{Name: "孙楼长", OpenID: "o-head", Roles: []cm.Role{cm.RoleBuildingHead}},
 		},
-		Buildings: []communitytest.Building{{Number: 1}, {Number: 2}, {Number: 3}, {Number: 4}, {Number: 5}},
+		Buildings: []communitytest.Building{{Number: 1}, {Number: 2, Head: "孙楼长"}, {Number: 3}, {Number: 4}, {Number: 5}},
 		Grids: []communitytest.Grid{
 			{Name: "一网格", Worker: "张网格", Supervisor: "李主任", Buildings: []int{1, 2, 3}},
 			{Name: "二网格", Worker: "刘网格", Supervisor: "李主任", Buildings: []int{4}},
