@@ -50,11 +50,13 @@ type BuildingInput struct {
 }
 
 // GridInput creates a grid (POST /api/v1/grids): buildings by number.
+// A building already in another grid is refused unless Move is set.
 type GridInput struct {
 	Name         string `json:"name"`
 	WorkerID     int64  `json:"worker_id"`
 	SupervisorID int64  `json:"supervisor_id,omitempty"`
 	Buildings    []int  `json:"buildings"`
+	Move         bool   `json:"move,omitempty"`
 }
 
 // StaffPatch changes a staff member (PATCH /api/v1/staff/{id}); nil
@@ -80,8 +82,16 @@ type AdminService interface {
 	// Unbind forgets the WeChat account bound to staff member id.
 	Unbind(ctx context.Context, id int64) (community.Staff, error)
 	SaveBuilding(ctx context.Context, in BuildingInput) (community.Building, error)
+	// Building returns the building numbered number; unknown is not_found.
+	Building(ctx context.Context, number int) (community.Building, error)
+	PatchBuilding(ctx context.Context, number int, p BuildingPatch) (community.Building, error)
+	DeleteBuilding(ctx context.Context, number int) error
 	CreateGrid(ctx context.Context, in GridInput) (community.Grid, error)
 	ListGrids(ctx context.Context) ([]community.Grid, error)
+	// Grid returns grid id; unknown is not_found.
+	Grid(ctx context.Context, id int64) (community.Grid, error)
+	PatchGrid(ctx context.Context, id int64, p GridPatch) (community.Grid, error)
+	DeleteGrid(ctx context.Context, id int64) error
 }
 
 // Counter counts events per key over a window shared by every instance
@@ -551,28 +561,14 @@ func (s *Service) SaveBuilding(ctx context.Context, in BuildingInput) (community
 	if name == "" {
 		name = strconv.Itoa(in.Number) + "号楼"
 	}
-	var heads map[int]int64
-	if in.UnitHeads != nil {
-		heads = map[int]int64{}
-		for k, id := range in.UnitHeads {
-			unit, err := strconv.Atoi(strings.TrimSpace(k))
-			if err != nil || unit <= 0 || unit > 99 {
-				return community.Building{}, bot.FieldError("unit_heads", fmt.Sprintf("单元号 %q 应为 1 到 99", k))
-			}
-			heads[unit] = id
-		}
+	heads, err := parseUnitHeads(in.UnitHeads)
+	if err != nil {
+		return community.Building{}, err
 	}
 	var out community.Building
-	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
-		if in.HeadID != 0 {
-			if err := mustStaff(ctx, tx, "head_id", in.HeadID); err != nil {
-				return err
-			}
-		}
-		for _, id := range heads {
-			if err := mustStaff(ctx, tx, "unit_heads", id); err != nil {
-				return err
-			}
+	err = s.store.Transact(ctx, func(tx *storage.Tx) error {
+		if err := checkHeads(ctx, tx, in.HeadID, heads); err != nil {
+			return err
 		}
 		b, err := tx.SaveBuilding(ctx, community.Building{Number: in.Number, Name: name, HeadID: in.HeadID})
 		if err != nil {
@@ -592,47 +588,33 @@ func (s *Service) SaveBuilding(ctx context.Context, in BuildingInput) (community
 	return out, nil
 }
 
-// CreateGrid creates a grid and moves the buildings (by number) into it.
-// The worker, the supervisor and the buildings must exist and the name
-// must be new.
+// CreateGrid creates a grid with the buildings given by number. The
+// worker, the supervisor and the buildings must exist and the name must
+// be new. A building already in another grid is refused (conflict,
+// naming that grid) unless in.Move is set: see claimBuilding.
 func (s *Service) CreateGrid(ctx context.Context, in GridInput) (community.Grid, error) {
-	name := strings.TrimSpace(in.Name)
-	switch {
-	case name == "":
-		return community.Grid{}, bot.FieldError("name", "网格名称不能为空")
-	case in.WorkerID == 0:
-		return community.Grid{}, bot.FieldError("worker_id", "请指定网格员")
+	g := community.Grid{Name: in.Name, WorkerID: in.WorkerID, SupervisorID: in.SupervisorID}
+	if err := checkGridName(&g); err != nil {
+		return community.Grid{}, err
 	}
 	var out community.Grid
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
-		if err := mustStaff(ctx, tx, "worker_id", in.WorkerID); err != nil {
+		if err := checkGridStaff(ctx, tx, g); err != nil {
 			return err
 		}
-		if in.SupervisorID != 0 {
-			if err := mustStaff(ctx, tx, "supervisor_id", in.SupervisorID); err != nil {
-				return err
-			}
+		bs, err := buildingsByNumber(ctx, tx, in.Buildings)
+		if err != nil {
+			return err
 		}
-		var ids []int64
-		for _, n := range in.Buildings {
-			b, err := tx.BuildingByNumber(ctx, n)
-			if errors.Is(err, bot.ErrNotFound) {
-				return bot.FieldError("buildings", fmt.Sprintf("没有 %d 号楼，请先添加", n))
-			}
-			if err != nil {
-				return err
-			}
-			ids = append(ids, b.ID)
-		}
-		id, err := tx.InsertGrid(ctx, community.Grid{Name: name, WorkerID: in.WorkerID, SupervisorID: in.SupervisorID})
+		id, err := tx.InsertGrid(ctx, g)
 		if errors.Is(err, bot.ErrConflict) {
 			return bot.FieldError("name", "已有同名网格")
 		}
 		if err != nil {
 			return err
 		}
-		for _, b := range ids {
-			if err := tx.SetBuildingGrid(ctx, b, id); err != nil {
+		for _, b := range bs {
+			if err := claimBuilding(ctx, tx, b, id, in.Move, "buildings"); err != nil {
 				return err
 			}
 		}
@@ -645,7 +627,7 @@ func (s *Service) CreateGrid(ctx context.Context, in GridInput) (community.Grid,
 	return out, nil
 }
 
-// ListGrids returns every grid with the ids of its buildings.
+// ListGrids returns every grid with the numbers of its buildings.
 func (s *Service) ListGrids(ctx context.Context) ([]community.Grid, error) {
 	out, err := s.store.ListGrids(ctx)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/notify/notifytest"
+	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/tickets"
 	"github.com/tongxin/tongxin/workcal"
@@ -41,7 +42,12 @@ type ticketRig struct {
 
 func newTicketRig(t *testing.T) *ticketRig {
 	t.Helper()
-	store := storagetest.Open(t)
+	return newTicketRigOn(t, storagetest.Open(t))
+}
+
+// newTicketRigOn is newTicketRig over store (for storagetest.Engines).
+func newTicketRigOn(t *testing.T, store *storage.Store) *ticketRig {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	outbox := notifytest.Queue(t, store, notify.Config{LogOnly: true})
 	clk := bottest.NewClock(time.Now())

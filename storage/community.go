@@ -207,20 +207,26 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// buildingRow is a buildings row as scanned.
+// buildingRow is a buildings row as scanned, with its grid's name when
+// read through buildingSelect.
 type buildingRow struct {
-	ID     int64         `db:"id"`
-	Number int           `db:"number"`
-	Name   string        `db:"name"`
-	GridID sql.NullInt64 `db:"grid_id"`
-	HeadID sql.NullInt64 `db:"head_id"`
+	ID       int64         `db:"id"`
+	Number   int           `db:"number"`
+	Name     string        `db:"name"`
+	GridID   sql.NullInt64 `db:"grid_id"`
+	HeadID   sql.NullInt64 `db:"head_id"`
+	GridName string        `db:"grid_name"`
 }
 
 func (r buildingRow) building() community.Building {
-	return community.Building{ID: r.ID, Number: r.Number, Name: r.Name, GridID: r.GridID.Int64, HeadID: r.HeadID.Int64}
+	return community.Building{ID: r.ID, Number: r.Number, Name: r.Name, GridID: r.GridID.Int64, GridName: r.GridName, HeadID: r.HeadID.Int64}
 }
 
 const buildingColumns = `id, number, name, grid_id, head_id`
+
+// buildingSelect reads buildings (as b) with the name of their grid.
+const buildingSelect = `SELECT b.id, b.number, b.name, b.grid_id, b.head_id, COALESCE(g.name, '') AS grid_name
+	FROM buildings b LEFT JOIN grids g ON g.id = b.grid_id`
 
 // SaveBuilding creates the building with b.Number or updates its name and
 // 楼栋长, leaving its grid and unit heads alone, and returns it (without
@@ -258,14 +264,14 @@ func (q *queries) SetUnitHeads(ctx context.Context, buildingID int64, heads map[
 // Building returns the building id with its unit heads, or
 // bot.ErrNotFound.
 func (q *queries) Building(ctx context.Context, id int64) (community.Building, error) {
-	const query = `SELECT ` + buildingColumns + ` FROM buildings WHERE id = ?`
+	const query = buildingSelect + ` WHERE b.id = ?`
 	return q.getBuilding(ctx, fmt.Sprintf("storage.Building(%d)", id), query, id)
 }
 
 // BuildingByNumber returns the building with that number and its unit
 // heads, or bot.ErrNotFound.
 func (q *queries) BuildingByNumber(ctx context.Context, number int) (community.Building, error) {
-	const query = `SELECT ` + buildingColumns + ` FROM buildings WHERE number = ?`
+	const query = buildingSelect + ` WHERE b.number = ?`
 	return q.getBuilding(ctx, fmt.Sprintf("storage.BuildingByNumber(%d)", number), query, number)
 }
 
@@ -308,7 +314,7 @@ func (q *queries) unitHeads(ctx context.Context, id int64) (map[int64]map[int]in
 
 // ListBuildings returns every building with its unit heads, by number.
 func (q *queries) ListBuildings(ctx context.Context) ([]community.Building, error) {
-	const query = `SELECT ` + buildingColumns + ` FROM buildings ORDER BY number`
+	const query = buildingSelect + ` ORDER BY b.number`
 	var rows []buildingRow
 	if err := sqlx.SelectContext(ctx, q.ext, &rows, q.q(query)); err != nil {
 		return nil, fmt.Errorf("storage.ListBuildings: %w", mapError(err))
@@ -339,6 +345,73 @@ func (q *queries) SetBuildingGrid(ctx context.Context, buildingID, gridID int64)
 	return nil
 }
 
+// MoveBuilding moves the building from grid from to grid to (0: none)
+// only if it is still in from, so that of two admins moving the same
+// building at once one is refused rather than overwritten: returns
+// bot.ErrConflict when the building is no longer in from (or is gone).
+func (q *queries) MoveBuilding(ctx context.Context, buildingID, from, to int64) error {
+	const query = `UPDATE buildings SET grid_id = ? WHERE id = ? AND COALESCE(grid_id, 0) = ?`
+	res, err := q.ext.ExecContext(ctx, q.q(query), nullID(to), buildingID, from)
+	if err != nil {
+		if isForeignKey(err) {
+			err = fmt.Errorf("%w: %w", bot.ErrConflict, err)
+		}
+		return fmt.Errorf("storage.MoveBuilding(%d, %d→%d): %w", buildingID, from, to, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage.MoveBuilding(%d, %d→%d): changed meanwhile: %w", buildingID, from, to, bot.ErrConflict)
+	}
+	return nil
+}
+
+// DeleteBuilding deletes building id and its unit heads. Returns
+// bot.ErrNotFound for an unknown id and bot.ErrConflict while a ticket
+// still refers to it (the foreign key decides, so a ticket filed
+// meanwhile is never left pointing nowhere).
+func (q *queries) DeleteBuilding(ctx context.Context, id int64) error {
+	return q.deleteReferenced(ctx, "storage.DeleteBuilding", `DELETE FROM buildings WHERE id = ?`, id)
+}
+
+// DeleteGrid deletes grid id. Returns bot.ErrNotFound for an unknown id
+// and bot.ErrConflict while a building or a ticket still refers to it.
+func (q *queries) DeleteGrid(ctx context.Context, id int64) error {
+	return q.deleteReferenced(ctx, "storage.DeleteGrid", `DELETE FROM grids WHERE id = ?`, id)
+}
+
+func (q *queries) deleteReferenced(ctx context.Context, op, query string, id int64) error {
+	res, err := q.ext.ExecContext(ctx, q.q(query), id)
+	if err != nil {
+		if isForeignKey(err) {
+			return fmt.Errorf("%s(%d): still referred to: %w: %w", op, id, bot.ErrConflict, err)
+		}
+		return fmt.Errorf("%s(%d): %w", op, id, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s(%d): %w", op, id, bot.ErrNotFound)
+	}
+	return nil
+}
+
+// TicketCounts is how many tickets refer to a building or a grid, and how
+// many of those are still open (neither resolved nor closed).
+type TicketCounts struct {
+	All  int `db:"all_tickets"`
+	Open int `db:"open_tickets"`
+}
+
+// CountTickets counts the tickets filed in building buildingID and routed
+// through grid gridID; 0 for either matches any.
+func (q *queries) CountTickets(ctx context.Context, buildingID, gridID int64) (TicketCounts, error) {
+	const query = `SELECT COUNT(*) AS all_tickets,
+		COALESCE(SUM(CASE WHEN status IN ('resolved', 'closed') THEN 0 ELSE 1 END), 0) AS open_tickets
+		FROM tickets WHERE (? = 0 OR building_id = ?) AND (? = 0 OR grid_id = ?)`
+	var c TicketCounts
+	if err := sqlx.GetContext(ctx, q.ext, &c, q.q(query), buildingID, buildingID, gridID, gridID); err != nil {
+		return TicketCounts{}, fmt.Errorf("storage.CountTickets(%d, %d): %w", buildingID, gridID, mapError(err))
+	}
+	return c, nil
+}
+
 // gridRow is a grids row as scanned.
 type gridRow struct {
 	ID           int64         `db:"id"`
@@ -360,7 +433,22 @@ func (q *queries) InsertGrid(ctx context.Context, g community.Grid) (int64, erro
 	return id, nil
 }
 
-// Grid returns grid id with the ids of its buildings, or bot.ErrNotFound.
+// UpdateGrid changes grid g.ID's name, worker and supervisor (its
+// buildings: MoveBuilding). Returns bot.ErrNotFound for an unknown id and
+// bot.ErrConflict if the name is taken.
+func (q *queries) UpdateGrid(ctx context.Context, g community.Grid) error {
+	const query = `UPDATE grids SET name = ?, worker_id = ?, supervisor_id = ? WHERE id = ?`
+	res, err := q.ext.ExecContext(ctx, q.q(query), g.Name, g.WorkerID, nullID(g.SupervisorID), g.ID)
+	if err != nil {
+		return fmt.Errorf("storage.UpdateGrid(%d): %w", g.ID, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage.UpdateGrid(%d): %w", g.ID, bot.ErrNotFound)
+	}
+	return nil
+}
+
+// Grid returns grid id with the numbers of its buildings, or bot.ErrNotFound.
 func (q *queries) Grid(ctx context.Context, id int64) (community.Grid, error) {
 	const query = `SELECT ` + gridColumns + ` FROM grids WHERE id = ?`
 	var r gridRow
@@ -374,7 +462,7 @@ func (q *queries) Grid(ctx context.Context, id int64) (community.Grid, error) {
 	return grids[0], nil
 }
 
-// ListGrids returns every grid with the ids of its buildings, by id.
+// ListGrids returns every grid with the numbers of its buildings, by id.
 func (q *queries) ListGrids(ctx context.Context) ([]community.Grid, error) {
 	const query = `SELECT ` + gridColumns + ` FROM grids ORDER BY id`
 	var rows []gridRow
@@ -388,24 +476,25 @@ func (q *queries) ListGrids(ctx context.Context) ([]community.Grid, error) {
 	return out, nil
 }
 
+// withBuildings adds to each grid the numbers of its buildings, in order.
 func (q *queries) withBuildings(ctx context.Context, rows []gridRow) ([]community.Grid, error) {
-	const query = `SELECT id, grid_id FROM buildings WHERE grid_id IS NOT NULL ORDER BY number`
+	const query = `SELECT number, grid_id FROM buildings WHERE grid_id IS NOT NULL ORDER BY number`
 	var members []struct {
-		ID     int64 `db:"id"`
+		Number int   `db:"number"`
 		GridID int64 `db:"grid_id"`
 	}
 	if err := sqlx.SelectContext(ctx, q.ext, &members, q.q(query)); err != nil {
 		return nil, fmt.Errorf("grid buildings: %w", mapError(err))
 	}
-	byGrid := map[int64][]int64{}
+	byGrid := map[int64][]int{}
 	for _, m := range members {
-		byGrid[m.GridID] = append(byGrid[m.GridID], m.ID)
+		byGrid[m.GridID] = append(byGrid[m.GridID], m.Number)
 	}
 	out := make([]community.Grid, 0, len(rows))
 	for _, r := range rows {
 		g := community.Grid{ID: r.ID, Name: r.Name, WorkerID: r.WorkerID, SupervisorID: r.SupervisorID.Int64, Buildings: byGrid[r.ID]}
 		if g.Buildings == nil {
-			g.Buildings = []int64{}
+			g.Buildings = []int{}
 		}
 		out = append(out, g)
 	}

@@ -36,3 +36,14 @@ func mapError(err error) error {
 	}
 	return err
 }
+
+// isForeignKey reports whether err is a foreign-key violation: a row
+// still referred to, or a reference to a row that is gone.
+func isForeignKey(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == pqerror.ForeignKeyViolation {
+		return true
+	}
+	var liteErr *sqlite.Error
+	return errors.As(err, &liteErr) && liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}

@@ -967,7 +967,7 @@ func TestAdmin(t *testing.T) {
 		if err != nil || len(grids) != 2 {
 			t.Fatalf("ListGrids = %+v, %v", grids, err)
 		}
-		if diff := cmp.Diff(community.Grid{ID: r.gridA.ID, Name: "一网格", WorkerID: r.worker.ID, SupervisorID: r.sup.ID, Buildings: []int64{r.b3.ID}}, grids[0]); diff != "" {
+		if diff := cmp.Diff(community.Grid{ID: r.gridA.ID, Name: "一网格", WorkerID: r.worker.ID, SupervisorID: r.sup.ID, Buildings: []int{r.b3.Number}}, grids[0]); diff != "" {
 			t.Errorf("grid mismatch (-want +got):\n%s", diff)
 		}
 	})

@@ -105,6 +105,8 @@ type Building struct {
 	Number int    `json:"number"`
 	Name   string `json:"name"`
 	GridID int64  `json:"grid_id,omitempty"`
+	// GridName is the name of its grid, for people reading a list.
+	GridName string `json:"grid_name,omitempty"`
 	// HeadID is the 楼栋长 (staff id), 0 when none.
 	HeadID int64 `json:"head_id,omitempty"`
 	// UnitHeads maps a unit number to its 单元长 (staff id).
@@ -113,11 +115,13 @@ type Building struct {
 
 // Grid is a group of buildings with its grid worker (网格员).
 type Grid struct {
-	ID           int64   `json:"id"`
-	Name         string  `json:"name"`
-	WorkerID     int64   `json:"worker_id"`
-	SupervisorID int64   `json:"supervisor_id,omitempty"`
-	Buildings    []int64 `json:"buildings"`
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	WorkerID     int64  `json:"worker_id"`
+	SupervisorID int64  `json:"supervisor_id,omitempty"`
+	// Buildings are the numbers of its buildings (as residents and the
+	// admin API name them, never their row ids), in order.
+	Buildings []int `json:"buildings"`
 }
 
 // Directory is what conversations need from the community: its buildings
