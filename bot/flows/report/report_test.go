@@ -139,9 +139,13 @@ func TestRetryAfterALostSessionFilesOnce(t *testing.T) {
 		if !strings.Contains(again, "编号:"+mine[0].Number) {
 			t.Errorf("retry answered %q, want the number %s of the ticket filed first", again, mine[0].Number)
 		}
-		// The conversation is over: the next 1 is no confirmation.
-		if next, _ := say("1"); strings.Contains(next, "编号") {
+		// The conversation is over: the next 1 is no confirmation, and
+		// files nothing (it is reminded of the number, see stray_one.txt).
+		if next, _ := say("1"); strings.Contains(next, "已提交，编号") {
 			t.Errorf("after the retry, 1 answered %q", next)
+		}
+		if mine, _ := d.Tickets.Mine(context.Background(), "o-retry", 10); len(mine) != 1 {
+			t.Errorf("after the retry, 1 filed: %d tickets", len(mine))
 		}
 	})
 }
