@@ -348,12 +348,14 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 		}
 		return nil
 	}
-	// withHint adds what was said before the question to a bare building.
-	withHint := func(p place) bot.Answer {
-		if hint != "" {
-			p.Text += " " + hint
+	// withHint adds what was said before the question (楼道) to the
+	// building named in answer, once.
+	withHint := func(p place) (bot.Answer, error) {
+		if hint == "" {
+			return p.answer(), nil
 		}
-		return p.answer()
+		p.Text += " " + hint
+		return p.answer(), st.SetData(placeHint, "")
 	}
 
 	if a, ok := input.ParseAddress(in.Norm); ok {
@@ -361,7 +363,7 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 		if b == nil {
 			return bot.Answer{}, bot.Invalid(noSuchBuilding(a.Building, buildings))
 		}
-		return withHint(place{BuildingID: b.ID, Unit: a.Unit, Text: b.Name + strings.TrimPrefix(a.String(), fmt.Sprintf("%d号楼", a.Building))}), nil
+		return withHint(place{BuildingID: b.ID, Unit: a.Unit, Text: b.Name + strings.TrimPrefix(a.String(), fmt.Sprintf("%d号楼", a.Building))})
 	}
 	if n, ok := input.BuildingIn(in.Norm); ok {
 		// "3号楼旁边的路灯": the building, and the resident's own words.
@@ -378,7 +380,7 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 		if b == nil {
 			return bot.Answer{}, bot.Invalid(noSuchBuilding(n, buildings))
 		}
-		return withHint(place{BuildingID: b.ID, Text: b.Name}), nil
+		return withHint(place{BuildingID: b.ID, Text: b.Name})
 	}
 
 	home, homeRel := containsAny(in.Norm, homeWords), containsAny(in.Norm, buildingWords)
@@ -406,11 +408,12 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 			return p.answer(), nil
 		}
 		// No address on record: one short question, not a strike.
-		if err := st.SetData(placeHint, in.Text); err != nil {
-			return bot.Answer{}, err
-		}
 		if !homeRel {
 			return bot.Answer{}, bot.Keep("请问您家是几号楼几单元几室？例如：3号楼2单元201。")
+		}
+		// 楼道, 楼下: kept to say where in the building it is.
+		if err := st.SetData(placeHint, in.Text); err != nil {
+			return bot.Answer{}, err
 		}
 		return bot.Answer{}, bot.Keep("请问是几号楼？例如：3号楼 或 3号楼2单元。")
 	}
