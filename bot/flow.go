@@ -47,6 +47,10 @@ type Flow struct {
 	// Pass st.DraftKey() to the service, which must answer a repeat with
 	// what the first submission made.
 	Submit func(ctx context.Context, st *State) (Reply, error)
+	// Submitted names what a completed run made, for the answer to a
+	// stray number sent right after it ("诉求已提交"); empty means
+	// "「Title」已提交". Submit may add the record's number (State.SetRef).
+	Submitted string
 }
 
 // Step is one question of a Flow.
@@ -106,6 +110,20 @@ func (st *State) DraftKey() string { return st.sess.Key }
 
 // newDraftKey returns a random key that no other draft will have.
 func newDraftKey() string { return rand.Text() }
+
+// SetRef names the record Submit made ("2611260001"), so that a stray
+// number sent right after the flow completed is answered with it.
+func (st *State) SetRef(ref string) {
+	st.sess.Done = &Done{Ref: ref}
+}
+
+// TakeHeld returns the photos the resident sent before the flow began
+// (Session.Held) and forgets them, so that only one flow takes them.
+func (st *State) TakeHeld() []string {
+	h := st.sess.Held
+	st.sess.Held = nil
+	return h
+}
 
 // Value returns the value of the answer to step key ("" when unanswered).
 func (st *State) Value(key string) string { return st.Answers[key].Value }

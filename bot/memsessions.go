@@ -25,6 +25,8 @@ type memEntry struct {
 	data    []byte
 	rev     int64
 	expires time.Time
+	// notice: the session had an active flow, so its expiry is told.
+	notice bool
 }
 
 func (m *MemorySessions) now() time.Time {
@@ -51,7 +53,7 @@ func (m *MemorySessions) Load(_ context.Context, openid string) (*Session, bool,
 		if m.expired == nil {
 			m.expired = map[string]bool{}
 		}
-		m.expired[openid] = true
+		m.expired[openid] = e.notice
 		ok = false
 	}
 	if !ok {
@@ -95,7 +97,7 @@ func (m *MemorySessions) Save(_ context.Context, s *Session) error {
 		s.Rev--
 		return err
 	}
-	m.entries[s.OpenID] = memEntry{data: data, rev: s.Rev, expires: m.now().Add(m.ttl())}
+	m.entries[s.OpenID] = memEntry{data: data, rev: s.Rev, expires: m.now().Add(m.ttl()), notice: s.Flow != ""}
 	delete(m.expired, s.OpenID)
 	return nil
 }

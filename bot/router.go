@@ -480,13 +480,18 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 			return Text("抱歉，没听清您的语音，请再说一遍或打字告诉我。"), nil
 		}
 	default:
-		return r.media(m), nil
+		return r.media(ctx, c, m)
 	}
 	for _, a := range r.followUps {
 		reply, ok, err := a(ctx, m, norm)
 		if err != nil || ok {
 			return reply, err
 		}
+	}
+	// After the answers to a question a push asked (they are newer than
+	// the flow), before keywords and the menu.
+	if reply, ok, err := r.stray(ctx, c, norm); ok {
+		return reply, err
 	}
 	if h, ok := r.exact[norm]; ok {
 		return h.Handle(ctx, m)
@@ -512,12 +517,32 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 	return Text(joinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
 }
 
-// media answers a non-text message that no flow is waiting for.
-func (r *Router) media(m *Message) Reply {
+// MaxHeld is how many photos sent outside a flow are kept for the next one.
+const MaxHeld = 9
+
+// media answers a non-text message that no flow is waiting for. A photo
+// is kept in the session (Session.Held) for the flow the resident starts
+// next: people send the picture first and say what it is about after.
+func (r *Router) media(ctx context.Context, c *conv, m *Message) (Reply, error) {
 	var what string
 	switch m.Kind {
 	case KindImage:
-		what = "收到您的图片。如需报修或反映问题，请先回复 报修，再按提示发送照片。"
+		ref := m.PicURL
+		if ref == "" {
+			ref = "media:" + m.MediaID
+		}
+		if c.sess == nil {
+			c.sess = &Session{V: SessionVersion, OpenID: m.OpenID, StartedAt: r.now()}
+		}
+		if len(c.sess.Held) >= MaxHeld {
+			what = fmt.Sprintf("已收到 %d 张图片，这张没有保存。如需报修或反映问题，请回复 报修。", len(c.sess.Held))
+			break
+		}
+		c.sess.Held = append(c.sess.Held, ref)
+		if err := r.save(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		what = "收到您的图片。如需报修或反映问题，请回复 报修，图片会一并提交。"
 	case KindLocation:
 		what = "收到您的位置。如需报修或反映问题，请先回复 报修。"
 	case KindVideo, KindShortVideo:
@@ -527,7 +552,64 @@ func (r *Router) media(m *Message) Reply {
 	default:
 		what = "暂时无法识别这类消息，请用文字告诉我您需要什么。"
 	}
-	return Text(joinText(what, r.MainMenu()))
+	return Text(joinText(what, r.MainMenu())), nil
+}
+
+// AfterFlowWindow is how long after a flow completed a bare number (or
+// 确认) is taken for a repeat of the confirmation rather than a menu
+// choice: a resident double-sends "1", or answers "1" again to be sure.
+const AfterFlowWindow = 5 * time.Minute
+
+// strayWords are what residents send again after confirming.
+var strayWords = map[string]bool{"确认": true, "确定": true, "提交": true, "是": true, "对": true, "好": true}
+
+// stray answers a bare number sent within AfterFlowWindow of a completed
+// flow: what was made, and the menu. The window closes then, so the next
+// number picks from the menu the resident has just seen.
+func (r *Router) stray(ctx context.Context, c *conv, norm string) (Reply, bool, error) {
+	if c.sess == nil || c.sess.Done == nil || c.sess.Flow != "" {
+		return Reply{}, false, nil
+	}
+	d := *c.sess.Done
+	if r.now().Sub(d.At) > AfterFlowWindow {
+		return Reply{}, false, nil
+	}
+	if _, ok := ParseNumber(norm); !ok && !strayWords[norm] {
+		return Reply{}, false, nil
+	}
+	c.sess.Done = nil
+	if err := r.keepOrDrop(ctx, c); err != nil {
+		return Reply{}, true, err
+	}
+	made := fmt.Sprintf("「%s」已提交", d.Flow)
+	if f := r.flows[d.Flow]; f != nil {
+		made = fmt.Sprintf("「%s」已提交", f.Title)
+		if f.Submitted != "" {
+			made = f.Submitted
+		}
+	}
+	if d.Ref != "" {
+		made += "（编号 " + d.Ref + "）"
+	}
+	var b strings.Builder
+	b.WriteString(made + "，不用再回复数字。\n需要其他服务请回复菜单编号：")
+	for i, e := range r.menu {
+		fmt.Fprintf(&b, "\n%d %s", i+1, e.Label)
+	}
+	return Text(b.String()), true, nil
+}
+
+// keepOrDrop saves a session without a flow while it still holds
+// something (photos, a recent submission), and deletes it otherwise.
+func (r *Router) keepOrDrop(ctx context.Context, c *conv) error {
+	if c.sess.Done != nil || len(c.sess.Held) > 0 {
+		return r.save(ctx, c)
+	}
+	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
+		return fmt.Errorf("bot: drop session: %w", err)
+	}
+	c.sess = nil
+	return nil
 }
 
 func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
@@ -601,7 +683,11 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string) (Rep
 			}
 		}
 	}
-	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, Key: newDraftKey(), StartedAt: r.now()}
+	var held []string
+	if c.sess != nil {
+		held = c.sess.Held
+	}
+	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, Key: newDraftKey(), Held: held, StartedAt: r.now()}
 	text, res, err := r.begin(ctx, c.sess, f, m)
 	if err != nil || res != flowKeep {
 		c.sess.Flow = ""
@@ -634,10 +720,28 @@ func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message)
 			how = "failed"
 		}
 		r.ended(f.Name, how)
+		if res == flowCompleted {
+			r.rememberDone(ctx, c.sess, f)
+		}
 		c.sess = nil
 		return Text(text), nil
 	}
 	return Text(text), r.save(ctx, c)
+}
+
+// rememberDone keeps, in a new session without a flow, what the flow
+// that just completed made (Session.Done) and the photos it did not take.
+// The flow's session is deleted first, so a failure here loses only the
+// reminder: it is logged, not shown.
+func (r *Router) rememberDone(ctx context.Context, old *Session, f *Flow) {
+	d := Done{Flow: f.Name, At: r.now()}
+	if old.Done != nil {
+		d.Ref = old.Done.Ref
+	}
+	s := &Session{V: SessionVersion, OpenID: old.OpenID, Done: &d, Held: old.Held, StartedAt: d.At, UpdatedAt: d.At}
+	if err := r.Sessions.Save(ctx, s); err != nil {
+		r.logger().WarnContext(ctx, "keeping the completed flow failed", "flow", f.Name, "openid", ShortID(old.OpenID), "err", err)
+	}
 }
 
 func (r *Router) save(ctx context.Context, c *conv) error {

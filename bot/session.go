@@ -46,10 +46,27 @@ type Session struct {
 	// Key identifies what the flow submits (State.DraftKey): random, made
 	// when the flow starts and kept until it ends.
 	Key string `json:"key,omitempty"`
+	// Done, kept without an active flow for a short while after a flow
+	// completed, says what it made: a stray "1" sent then (a double-sent
+	// confirmation) must not start menu item 1.
+	Done *Done `json:"done,omitempty"`
+	// Held are photos sent while no flow was waiting for one ("media:" or
+	// PicUrl references), kept for the next flow that takes them
+	// (State.TakeHeld): a resident often sends the photo before 报修.
+	Held []string `json:"held,omitempty"`
 	// Data is free room for flows that need more than answers.
 	Data      map[string]json.RawMessage `json:"data,omitempty"`
 	StartedAt time.Time                  `json:"started_at"`
 	UpdatedAt time.Time                  `json:"updated_at"`
+}
+
+// Done is what a completed flow made (Session.Done).
+type Done struct {
+	Flow string `json:"flow"`
+	// Ref names the record made ("2611260001"), when the flow gave one
+	// (State.SetRef).
+	Ref string    `json:"ref,omitempty"`
+	At  time.Time `json:"at"`
 }
 
 // Answer is one answered step: the value kept and the text shown back.
@@ -79,8 +96,9 @@ type Choice struct {
 // MemorySessions (one process; tests and tools).
 type SessionStore interface {
 	// Load returns the resident's session. Returns ErrNotFound when there is
-	// none; expired is true (once) when there was one that timed out since
-	// the resident's last message.
+	// none; expired is true (once) when there was one with an active flow
+	// (Flow set when last saved) that timed out since the resident's last
+	// message. A session without a flow expires silently.
 	Load(ctx context.Context, openid string) (s *Session, expired bool, err error)
 	// Save stores s with the TTL, if s.Rev equals the stored revision (0 for
 	// a new session), and increments s.Rev. Returns ErrConflict otherwise.

@@ -338,6 +338,22 @@ func (q *queries) SameIssue(ctx context.Context, buildingID int64, category stri
 	return q.selectTickets(ctx, fmt.Sprintf("storage.SameIssue(%d, %s)", buildingID, category), query, buildingID, category, dbTime(since))
 }
 
+// SamePlaceIssue returns the open tickets of the category in no building
+// whose place is exactly place (a public place: "公共区域：东门广场"),
+// created at or after since, oldest first.
+func (q *queries) SamePlaceIssue(ctx context.Context, place, category string, since time.Time) ([]ticket.Ticket, error) {
+	const query = ticketSelect + ` WHERE t.building_id IS NULL AND t.place = ? AND t.category = ? AND t.created_at >= ?
+		AND t.status IN ` + openStatuses + ` ORDER BY t.created_at, t.id`
+	return q.selectTickets(ctx, fmt.Sprintf("storage.SamePlaceIssue(%s)", category), query, place, category, dbTime(since))
+}
+
+// OpenChildren returns the open tickets linked to parentID (ParentID),
+// oldest first.
+func (q *queries) OpenChildren(ctx context.Context, parentID int64) ([]ticket.Ticket, error) {
+	const query = ticketSelect + ` WHERE t.parent_id = ? AND t.status IN ` + openStatuses + ` ORDER BY t.created_at, t.id`
+	return q.selectTickets(ctx, fmt.Sprintf("storage.OpenChildren(%d)", parentID), query, parentID)
+}
+
 // TicketFilter selects tickets for ListTickets; zero fields do not filter.
 type TicketFilter struct {
 	Status   ticket.Status

@@ -100,7 +100,10 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		t.Status, t.ResolvedAt, t.Resolution = ticket.Resolved, &now, cut(note, 500)
 		then = func(eid int64) error {
 			text := fmt.Sprintf("您的诉求（编号 %s）已办结：%s\n%s", t.Number, cut(note, 100), RatingPrompt)
-			return s.toResident(ctx, tx, t, NoticeResolved, fmt.Sprintf("ticket:%s:resolved:%d", t.Number, eid), text, now)
+			if err := s.toResident(ctx, tx, t, NoticeResolved, fmt.Sprintf("ticket:%s:resolved:%d", t.Number, eid), text, now); err != nil {
+				return err
+			}
+			return s.resolveLinked(ctx, tx, t, now) // children.go
 		}
 
 	case ticket.ActReturn:

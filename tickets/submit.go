@@ -16,8 +16,8 @@ import (
 	"github.com/tongxin/tongxin/storage"
 )
 
-// sameIssueWindow is how far back an open ticket of the same building and
-// category counts as the same problem.
+// sameIssueWindow is how far back an open ticket of the same place,
+// category and a similar description counts as the same problem.
 const sameIssueWindow = 24 * time.Hour
 
 // sources are where tickets come from.
@@ -200,10 +200,8 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	}
 	var households int
 	var root *ticket.Ticket // what the new ticket is linked to
-	if b != nil {
-		if households, root, err = s.sameIssue(ctx, tx, d, b.ID, cat.Key, now); err != nil {
-			return ticket.Receipt{}, err
-		}
+	if households, root, err = s.sameIssue(ctx, tx, d, cat.Key, now); err != nil {
+		return ticket.Receipt{}, err
 	}
 
 	// The counter row is the one place concurrent filings queue: take it
@@ -251,7 +249,7 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	events := []ticket.Entry{{At: now, Actor: actor, Action: filed}, {At: now, Actor: actorSystem, Action: "派单", Note: r.note}}
 	if root != nil {
 		events = append(events, ticket.Entry{At: now, Actor: actorSystem, Action: "关联同类问题",
-			Note: fmt.Sprintf("本楼已有 %d 户反映同类问题，并入编号 %s 一并处理", households, root.Number)})
+			Note: fmt.Sprintf("%s已有 %d 户反映同类问题，并入编号 %s 一并处理", here(t), households, root.Number)})
 		if _, err := tx.AddTimelineEntry(ctx, root.ID, ticket.Entry{At: now, Actor: actorSystem, Action: "同类反映",
 			Note: "编号 " + t.Number + " 反映同类问题"}); err != nil {
 			return ticket.Receipt{}, err
@@ -324,13 +322,25 @@ func (h household) same(o household) bool {
 	return h.phone != "" && h.phone == o.phone
 }
 
-// sameIssue finds the open tickets of the same building and category
-// filed in the last sameIssueWindow by other households than the filer's
-// of d. It returns how many households those are and the ticket to link
-// the new one to: the root of the oldest of them (the ticket it is itself
-// linked to, if any), or nil when there are none.
-func (s *Service) sameIssue(ctx context.Context, tx *storage.Tx, d ticket.Draft, buildingID int64, category string, now time.Time) (int, *ticket.Ticket, error) {
-	found, err := tx.SameIssue(ctx, buildingID, category, now.Add(-sameIssueWindow))
+// sameIssue finds the open tickets of the same problem as d filed in the
+// last sameIssueWindow by other households than the filer's: the same
+// category, the same place (samePlace) and a similar description
+// (similarIssue). It returns how many households those are and the ticket
+// to link the new one to: the root of the oldest of them (the ticket it is
+// itself linked to, if any) while that root is open, else the oldest
+// itself; nil when there are none.
+func (s *Service) sameIssue(ctx context.Context, tx *storage.Tx, d ticket.Draft, category string, now time.Time) (int, *ticket.Ticket, error) {
+	since := now.Add(-sameIssueWindow)
+	var found []ticket.Ticket
+	var err error
+	switch {
+	case d.BuildingID != 0:
+		found, err = tx.SameIssue(ctx, d.BuildingID, category, since)
+	case d.Lat == 0 && d.Lng == 0 && d.Place != "":
+		// A public place named in words; a shared location's label is
+		// too loose to be one place.
+		found, err = tx.SamePlaceIssue(ctx, d.Place, category, since)
+	}
 	if err != nil {
 		return 0, nil, err
 	}
@@ -339,7 +349,7 @@ func (s *Service) sameIssue(ctx context.Context, tx *storage.Tx, d ticket.Draft,
 	var oldest *ticket.Ticket
 	for i, t := range found {
 		h := household{t.OpenID, t.Phone}
-		if filer.same(h) {
+		if filer.same(h) || !samePlace(d, t) || !similarIssue(d.Description, t.Description) {
 			continue
 		}
 		if oldest == nil {
@@ -363,12 +373,39 @@ func (s *Service) sameIssue(ctx context.Context, tx *storage.Tx, d ticket.Draft,
 			return 0, nil, err
 		}
 	}
+	if !root.Status.Open() {
+		// Resolving a root resolves what is linked to it, so this is
+		// data from before that: link to the open ticket instead.
+		root = *oldest
+	}
 	return len(others), &root, nil
+}
+
+// samePlace reports whether ticket t is where draft d is: the same
+// building and, when both name one, the same unit; or the same public
+// place. (The store already matched the building or the place.)
+func samePlace(d ticket.Draft, t ticket.Ticket) bool {
+	if d.BuildingID != t.BuildingID {
+		return false
+	}
+	if d.BuildingID == 0 {
+		return d.Place != "" && d.Place == t.Place
+	}
+	return d.Unit == 0 || t.Unit == 0 || d.Unit == t.Unit
 }
 
 // due is the deadline hours working hours after from.
 func (s *Service) due(from time.Time, hours float64) time.Time {
 	return s.cal.Add(from, time.Duration(hours*float64(time.Hour))).UTC().Truncate(time.Microsecond)
+}
+
+// here names where t is in "本楼已有 N 户反映同类问题": its building, or
+// the public place it names.
+func here(t ticket.Ticket) string {
+	if t.BuildingID == 0 {
+		return "此处"
+	}
+	return "本楼"
 }
 
 // placeOf describes a building (and unit) for a ticket that gave no place.
@@ -397,7 +434,7 @@ func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket
 			fmt.Fprintf(&text, "\n照片：%d 张", len(t.Photos))
 		}
 		if same > 0 {
-			fmt.Fprintf(&text, "\n本楼已有 %d 户反映同类问题。", same)
+			fmt.Fprintf(&text, "\n%s已有 %d 户反映同类问题。", here(t), same)
 		}
 		fmt.Fprintf(&text, "\n请于 %s 前受理：回复 受理 %s", bot.When(t.ResponseDue), t.Number)
 		return text.String()

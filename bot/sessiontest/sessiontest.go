@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentSaves", testConcurrentSaves},
 		{"SaveRefreshesTTL", testSaveRefreshesTTL},
 		{"ExpiryNoticeOnce", testExpiryNoticeOnce},
+		{"NoNoticeWithoutFlow", testNoNoticeWithoutFlow},
 		{"DeleteLeavesNoNotice", testDeleteLeavesNoNotice},
 		{"NewSessionAfterExpiry", testNewSessionAfterExpiry},
 		{"Residents", testResidents},
@@ -270,6 +271,23 @@ func testExpiryNoticeOnce(t *testing.T, newStore NewStore) {
 	want := []loadResult{notFound(true), notFound(false), notFound(false)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Loads after expiry mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// testNoNoticeWithoutFlow: a session kept between flows (photos sent
+// before 报修, the moments after a submission) was no conversation the
+// resident abandoned: its expiry is silent, and it silences the notice of
+// a flow's session it replaced.
+func testNoNoticeWithoutFlow(t *testing.T, newStore NewStore) {
+	st, advance := newStore(t, TTL)
+	s := &bot.Session{OpenID: "o-between", Flow: "repair"}
+	mustSave(t, st, s)
+	s.Flow = ""
+	mustSave(t, st, s)
+	advance(pastTTL)
+	got := []loadResult{load(t, st, "o-between"), load(t, st, "o-between")}
+	if diff := cmp.Diff([]loadResult{notFound(false), notFound(false)}, got); diff != "" {
+		t.Errorf("Loads after a flowless session expired mismatch (-want +got):\n%s", diff)
 	}
 }
 

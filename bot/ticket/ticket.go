@@ -252,8 +252,9 @@ type Media struct {
 type Receipt struct {
 	Ticket Ticket
 	// SameIssue counts the other households (openid, else phone) with an
-	// open ticket of the same building and category from the last 24 hours
-	// ("本楼已有 N 户反映同类问题").
+	// open ticket of the same category and place (building and unit, or
+	// public place) and a similar description from the last 24 hours
+	// ("本楼已有 N 户反映同类问题"); the ticket is then linked (ParentID).
 	SameIssue int
 	// Repeat is set when the draft's Key had filed Ticket before: nothing
 	// new was filed or notified, and SameIssue is 0.

@@ -19,7 +19,7 @@ const DefaultNoticeTTL = 24 * time.Hour
 // Sessions is a bot.SessionStore in Redis, shared by every instance.
 //
 // A session is one JSON value at {Prefix}session:{openid} that expires TTL
-// after the last Save. Each Save also leaves a marker at
+// after the last Save. Each Save of a session with an active flow also leaves a marker at
 // {Prefix}session-expired:{openid} that outlives the session by NoticeTTL;
 // finding the marker without the session is how Load knows the conversation
 // timed out rather than never existed.
@@ -69,7 +69,8 @@ return 0
 // saveScript writes ARGV[2] if the stored revision equals ARGV[1]. A value
 // that does not decode or has another schema version counts as no session,
 // as it does for Load. ARGV: expected rev, new value, ttl ms, marker ttl ms,
-// schema version.
+// schema version, "1" when the session has an active flow (only then is
+// the marker left: a session between flows expires silently).
 var saveScript = redis.NewScript(`
 local rev = 0
 local cur = redis.call('GET', KEYS[1])
@@ -83,7 +84,11 @@ if rev ~= tonumber(ARGV[1]) then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+if ARGV[6] == '1' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+else
+  redis.call('DEL', KEYS[2])
+end
 return 1
 `)
 
@@ -152,7 +157,7 @@ func (s *Sessions) Save(ctx context.Context, sess *bot.Session) error {
 	ttl := durationOr(s.TTL, bot.SessionTTL)
 	notice := ttl + durationOr(s.NoticeTTL, DefaultNoticeTTL)
 	ok, err := saveScript.Run(ctx, s.Client, s.keys(sess.OpenID),
-		sess.Rev, data, ttl.Milliseconds(), notice.Milliseconds(), bot.SessionVersion).Int()
+		sess.Rev, data, ttl.Milliseconds(), notice.Milliseconds(), bot.SessionVersion, activeFlag(sess)).Int()
 	if err != nil {
 		return fmt.Errorf("redisstate: save session: %w", err)
 	}
@@ -161,6 +166,14 @@ func (s *Sessions) Save(ctx context.Context, sess *bot.Session) error {
 	}
 	sess.V, sess.Rev = next.V, next.Rev
 	return nil
+}
+
+// activeFlag is the script's argument saying whether sess has an active flow.
+func activeFlag(sess *bot.Session) string {
+	if sess.Flow != "" {
+		return "1"
+	}
+	return "0"
 }
 
 // Delete implements bot.SessionStore. It removes the expiry marker too, so a

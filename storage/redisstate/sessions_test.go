@@ -32,7 +32,7 @@ func TestSessionsContract(t *testing.T) {
 func TestSessionsKeys(t *testing.T) {
 	mr, c := redistest.Miniredis(t)
 	st := &redisstate.Sessions{Client: c, TTL: time.Minute, NoticeTTL: time.Hour}
-	if err := st.Save(t.Context(), &bot.Session{OpenID: "o1"}); err != nil {
+	if err := st.Save(t.Context(), &bot.Session{OpenID: "o1", Flow: "report"}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
 	got := map[string]time.Duration{}
@@ -124,7 +124,7 @@ func TestSessionsSaveOverUnreadable(t *testing.T) {
 func TestSessionsDefaultTTL(t *testing.T) {
 	mr, c := redistest.Miniredis(t)
 	st := &redisstate.Sessions{Client: c}
-	if err := st.Save(t.Context(), &bot.Session{OpenID: "o1"}); err != nil {
+	if err := st.Save(t.Context(), &bot.Session{OpenID: "o1", Flow: "report"}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
 	got := []time.Duration{mr.TTL("tongxin:session:o1"), mr.TTL("tongxin:session-expired:o1")}

@@ -49,9 +49,21 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 		Title: "反映诉求",
 		Intro: "您好，我来帮您登记诉求，社区工作人员会尽快处理。",
 		Help:  "依次选择类型、描述问题、发照片、说明地点、留电话，最后确认提交。",
+		// What a stray "1" right after submitting is told was made.
+		Submitted: "诉求已提交",
 		Start: func(ctx context.Context, st *bot.State) error {
 			if err := svc.MayFile(ctx, st.OpenID); err != nil {
 				return err
+			}
+			// Photos sent before 报修 belong to this request.
+			for _, ref := range st.TakeHeld() {
+				if _, err := addPhoto(st, ref); err != nil {
+					var keep *bot.KeepError
+					if errors.As(err, &keep) {
+						break // past the most a request carries
+					}
+					return err
+				}
 			}
 			// A QR code on a building ("report:3") already says where.
 			if st.Param == "" {
@@ -84,14 +96,20 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 			},
 			{
 				Key: "description", Label: "问题", Media: []bot.Kind{bot.KindImage},
-				Prompt: "请简单描述问题，打字或发语音都可以。",
+				PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
+					if n := len(photos(st)); n > 0 {
+						return fmt.Sprintf("已收到您发的 %d 张照片。请简单描述问题，打字或发语音都可以。", n), nil
+					}
+					return "请简单描述问题，打字或发语音都可以；也可以直接发照片。", nil
+				},
 				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 					if in.Msg.Kind == bot.KindImage {
-						n, err := addPhoto(st, in.Msg)
-						if err != nil {
+						// A photo says what the problem is: take it as the
+						// description; words may follow at the photo step.
+						if _, err := addPhoto(st, photoRef(in.Msg)); err != nil {
 							return bot.Answer{}, err
 						}
-						return bot.Answer{}, bot.Keep(fmt.Sprintf("收到第 %d 张照片。请再用文字或语音说一下是什么问题。", n))
+						return bot.Answer{Display: byPhoto}, nil
 					}
 					a, err := input.Bounded(in.Text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
 					if err == nil && in.Msg.Kind == bot.KindVoice && in.Msg.MediaID != "" {
@@ -105,6 +123,9 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 			{
 				Key: "photos", Label: "照片", Media: []bot.Kind{bot.KindImage},
 				PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
+					if n := len(photos(st)); n > 0 && st.Value("description") == "" {
+						return fmt.Sprintf("已收到 %d 张照片。可以再用一句话说明问题，或继续发照片（最多 %d 张）；发完请回复 好了。", n, ticket.MaxPhotos), nil
+					}
 					if n := len(photos(st)); n > 0 {
 						return fmt.Sprintf("已收到 %d 张照片，还可以继续发（最多 %d 张），发完请回复 好了。", n, ticket.MaxPhotos), nil
 					}
@@ -112,11 +133,20 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 				},
 				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 					if in.Msg.Kind == bot.KindImage {
-						n, err := addPhoto(st, in.Msg)
+						n, err := addPhoto(st, photoRef(in.Msg))
 						if err != nil {
 							return bot.Answer{}, err
 						}
 						return bot.Answer{}, bot.Keep(fmt.Sprintf("收到第 %d 张照片。可以继续发，发完请回复 好了。", n))
+					}
+					if !doneWords[in.Norm] && st.Value("description") == "" && len(photos(st)) > 0 {
+						// The problem was told by a photo: these are its words.
+						a, err := input.Bounded(in.Text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
+						if err != nil {
+							return bot.Answer{}, err
+						}
+						st.Set("description", a)
+						return bot.Answer{}, bot.Keep("已记下问题说明。还可以继续发照片，发完请回复 好了。")
 					}
 					if !doneWords[in.Norm] {
 						return bot.Answer{}, bot.Invalid("请发送照片，发完回复 好了；没有照片请回复 跳过。")
@@ -130,10 +160,22 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 			},
 			{
 				Key: "where", Label: "地点", Media: []bot.Kind{bot.KindLocation},
-				Prompt: "问题在哪里？请回复楼栋和房号，例如：3号楼2单元201。\n公共区域请回复 公共区域+地点，例如：公共区域 东门广场。\n也可以直接发送位置。",
-				Help:   "楼栋可以写 3号楼、三号楼、3栋 或 3#。",
+				Prompt: "问题在哪里？请回复楼栋房号（如 3号楼2单元201）或地点（如 小区东门），也可以发送位置。",
+				Help:   "楼栋可以写 3号楼、三号楼、3栋 或 3#；公共地方直接写地点，例如 小区东门。",
+				// The registered address first: most problems are at home.
+				Suggest: func(ctx context.Context, st *bot.State) (bot.Answer, bool, error) {
+					addr, err := homeAddress(ctx, residents, st.OpenID)
+					if err != nil || addr == "" {
+						return bot.Answer{}, false, err
+					}
+					p, err := resolveAddress(ctx, dir, addr)
+					if err != nil {
+						return bot.Answer{}, false, err
+					}
+					return p.answer(), true, nil
+				},
 				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					return parsePlace(ctx, dir, st, in)
+					return parsePlace(ctx, dir, residents, st, in)
 				},
 			},
 			input.PhoneStep("phone", "电话", "请留下联系电话（11 位手机号）。",
@@ -159,10 +201,15 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 				return bot.Reply{}, err
 			}
 			t := rc.Ticket
+			st.SetRef(t.Number)
 			var b strings.Builder
 			fmt.Fprintf(&b, "已提交，编号:%s\n我们会在 %s 前联系您。", t.Number, bot.When(t.ResponseDue))
 			if rc.SameIssue > 0 {
-				fmt.Fprintf(&b, "\n本楼已有 %d 户反映同类问题，会一并处理。", rc.SameIssue)
+				here := "本楼"
+				if t.BuildingID == 0 {
+					here = "此处"
+				}
+				fmt.Fprintf(&b, "\n%s已有 %d 户反映同类问题，会一并处理。", here, rc.SameIssue)
 			}
 			fmt.Fprintf(&b, "\n回复 查询 %s 可查看进度。", t.Number)
 			return bot.Text(b.String()), nil
@@ -195,15 +242,22 @@ func photos(st *bot.State) []string {
 	return ps
 }
 
+// byPhoto is how a description given as a photo is shown.
+const byPhoto = "（见照片）"
+
+// photoRef is how a photo message is kept: its PicUrl, else its media id.
+func photoRef(m *bot.Message) string {
+	if m.PicURL != "" {
+		return m.PicURL
+	}
+	return "media:" + m.MediaID
+}
+
 // addPhoto keeps a photo; past ticket.MaxPhotos it refuses without a strike.
-func addPhoto(st *bot.State, m *bot.Message) (int, error) {
+func addPhoto(st *bot.State, ref string) (int, error) {
 	ps := photos(st)
 	if len(ps) >= ticket.MaxPhotos {
 		return len(ps), bot.Keep(fmt.Sprintf("最多只能发 %d 张照片，这张没有保存。请回复 好了 继续。", ticket.MaxPhotos))
-	}
-	ref := m.PicURL
-	if ref == "" {
-		ref = "media:" + m.MediaID
 	}
 	ps = append(ps, ref)
 	return len(ps), st.SetData("photos", ps)
@@ -211,7 +265,54 @@ func addPhoto(st *bot.State, m *bot.Message) (int, error) {
 
 var publicRe = regexp.MustCompile(`^公共区域[ :：,，]*(.*)$`)
 
-func parsePlace(ctx context.Context, dir community.Directory, st *bot.State, in bot.Input) (bot.Answer, error) {
+// Words that mean the resident's home, and words that place a problem in
+// or at their building without naming it.
+var (
+	homeWords     = []string{"我家", "家里", "家中", "我们家", "自己家", "俺家", "本户"}
+	buildingWords = []string{"楼道", "楼下", "楼上", "楼梯", "本楼", "我们楼", "这栋楼", "单元门", "单元", "电梯", "地下室", "楼顶"}
+)
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// homeAddress is the address of the resident's profile ("" when none).
+func homeAddress(ctx context.Context, residents bot.Residents, openid string) (string, error) {
+	return input.FromProfile(residents, input.ProfileAddress)(ctx, openid)
+}
+
+// resolveAddress places an address as typed or registered: in its
+// building when the community has it, else as the words given.
+func resolveAddress(ctx context.Context, dir community.Directory, addr string) (place, error) {
+	a, ok := input.ParseAddress(bot.Normalize(addr))
+	if !ok {
+		return place{Text: addr}, nil
+	}
+	b, err := dir.FindBuilding(ctx, a.Building)
+	if errors.Is(err, bot.ErrNotFound) {
+		return place{Text: addr}, nil
+	}
+	if err != nil {
+		return place{}, err
+	}
+	return place{BuildingID: b.ID, Unit: a.Unit, Text: b.Name + strings.TrimPrefix(a.String(), fmt.Sprintf("%d号楼", a.Building))}, nil
+}
+
+// placeHint is the Data key of what the resident said before being asked
+// which building ("楼道" → "几号楼？").
+const placeHint = "place_hint"
+
+// parsePlace reads where the problem is: a location; 公共区域 …; an
+// address or a building among other words; "我家" (the registered
+// address); words about the resident's building (楼道, 楼下: the
+// registered building, else one short question which); anything else is
+// a public place in the resident's words. It never lists the buildings.
+func parsePlace(ctx context.Context, dir community.Directory, residents bot.Residents, st *bot.State, in bot.Input) (bot.Answer, error) {
 	if loc := in.Msg.Location; in.Msg.Kind == bot.KindLocation && loc != nil {
 		label := loc.Label
 		if label == "" {
@@ -237,42 +338,112 @@ func parsePlace(ctx context.Context, dir community.Directory, st *bot.State, in 
 		}
 		return place{Text: in.Text}.answer(), nil
 	}
-	// After the list was shown, a number picks from it.
-	var shown []int64
-	if st.Data("buildings", &shown) == nil {
-		if n, ok := bot.ParseNumber(in.Norm); ok && n >= 1 && n <= len(shown) {
-			for _, b := range buildings {
-				if b.ID == shown[n-1] {
-					return place{BuildingID: b.ID, Text: b.Name}.answer(), nil
-				}
+	var hint string
+	_ = st.Data(placeHint, &hint)
+	find := func(n int) *community.Building {
+		for i := range buildings {
+			if buildings[i].Number == n {
+				return &buildings[i]
 			}
 		}
+		return nil
 	}
+	// withHint adds what was said before the question (楼道) to the
+	// building named in answer, once.
+	withHint := func(p place) (bot.Answer, error) {
+		if hint == "" {
+			return p.answer(), nil
+		}
+		p.Text += " " + hint
+		return p.answer(), st.SetData(placeHint, "")
+	}
+
 	if a, ok := input.ParseAddress(in.Norm); ok {
-		for _, b := range buildings {
-			if b.Number == a.Building {
-				text := b.Name + strings.TrimPrefix(a.String(), fmt.Sprintf("%d号楼", a.Building))
-				return place{BuildingID: b.ID, Unit: a.Unit, Text: text}.answer(), nil
-			}
+		b := find(a.Building)
+		if b == nil {
+			return bot.Answer{}, bot.Invalid(noSuchBuilding(a.Building, buildings))
 		}
-	} else if n, ok := input.BuildingIn(in.Norm); ok {
+		return withHint(place{BuildingID: b.ID, Unit: a.Unit, Text: b.Name + strings.TrimPrefix(a.String(), fmt.Sprintf("%d号楼", a.Building))})
+	}
+	if n, ok := input.BuildingIn(in.Norm); ok {
 		// "3号楼旁边的路灯": the building, and the resident's own words.
-		for _, b := range buildings {
-			if b.Number == n {
-				return place{BuildingID: b.ID, Text: in.Text}.answer(), nil
+		b := find(n)
+		if b == nil {
+			return bot.Answer{}, bot.Invalid(noSuchBuilding(n, buildings))
+		}
+		return place{BuildingID: b.ID, Text: in.Text}.answer(), nil
+	}
+	if n, ok := bot.ParseNumber(in.Norm); ok {
+		// A bare number is a building (the registered address is "1",
+		// taken before this).
+		b := find(n)
+		if b == nil {
+			return bot.Answer{}, bot.Invalid(noSuchBuilding(n, buildings))
+		}
+		return withHint(place{BuildingID: b.ID, Text: b.Name})
+	}
+
+	home, homeRel := containsAny(in.Norm, homeWords), containsAny(in.Norm, buildingWords)
+	if home || homeRel {
+		addr, err := homeAddress(ctx, residents, st.OpenID)
+		if err != nil {
+			return bot.Answer{}, err
+		}
+		if addr != "" {
+			p, err := resolveAddress(ctx, dir, addr)
+			if err != nil {
+				return bot.Answer{}, err
 			}
+			if homeRel {
+				// 楼道, 楼下, 我家楼下 …: the registered building and unit, in
+				// the resident's words; not their room.
+				if b := buildingOf(p, buildings); b != nil {
+					p.Text = b.Name
+					if p.Unit > 0 {
+						p.Text += strconv.Itoa(p.Unit) + "单元"
+					}
+				}
+				p.Text += " " + in.Text
+			}
+			return p.answer(), nil
+		}
+		// No address on record: one short question, not a strike.
+		if !homeRel {
+			return bot.Answer{}, bot.Keep("请问您家是几号楼几单元几室？例如：3号楼2单元201。")
+		}
+		// 楼道, 楼下: kept to say where in the building it is.
+		if err := st.SetData(placeHint, in.Text); err != nil {
+			return bot.Answer{}, err
+		}
+		return bot.Answer{}, bot.Keep("请问是几号楼？例如：3号楼 或 3号楼2单元。")
+	}
+	if len([]rune(in.Text)) < 2 {
+		return bot.Answer{}, bot.Invalid("请说明地点，例如：3号楼2单元201，或 小区东门。")
+	}
+	// Names no building: a public place, in the resident's words.
+	return place{Text: "公共区域：" + in.Text}.answer(), nil
+}
+
+// buildingOf is the building p is in, nil when none.
+func buildingOf(p place, buildings []community.Building) *community.Building {
+	for i := range buildings {
+		if buildings[i].ID == p.BuildingID && p.BuildingID != 0 {
+			return &buildings[i]
 		}
 	}
-	var list strings.Builder
-	list.WriteString("没有找到这个楼栋。请回复序号选择楼栋：")
-	ids := make([]int64, len(buildings))
-	for i, b := range buildings {
-		ids[i] = b.ID
-		fmt.Fprintf(&list, "\n%d %s", i+1, b.Name)
+	return nil
+}
+
+// noSuchBuilding says a building number is not the community's, with the
+// range of those that are when they run without gaps; never the list.
+func noSuchBuilding(n int, buildings []community.Building) string {
+	lo, hi := buildings[0].Number, buildings[0].Number
+	for _, b := range buildings {
+		lo, hi = min(lo, b.Number), max(hi, b.Number)
 	}
-	list.WriteString("\n公共区域请回复 公共区域+地点。")
-	if err := st.SetData("buildings", ids); err != nil {
-		return bot.Answer{}, err
+	msg := fmt.Sprintf("没有找到 %d号楼。", n)
+	if hi-lo+1 == len(buildings) {
+		msg += fmt.Sprintf("本小区是 %d–%d 号楼，", lo, hi)
 	}
-	return bot.Answer{}, bot.Invalid(list.String())
+	return msg + "请核对楼号，或直接说地点（如 小区东门）。"
 }

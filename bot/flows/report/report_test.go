@@ -27,7 +27,8 @@ import (
 )
 
 // community sets up the fixture every transcript runs on: staff bound to
-// openids, a grid with three buildings, two buildings with no grid.
+// openids, a grid with three buildings, two buildings with no grid, and a
+// resident (o-home) whose profile has an address in building 5.
 //
 //	o-grid     张网格  grid worker of 一网格 (buildings 1-3)
 //	o-boss     李主任  supervisor
@@ -46,6 +47,10 @@ func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.D
 		Buildings: []communitytest.Building{{Number: 1}, {Number: 2}, {Number: 3}, {Number: 4}, {Number: 5}},
 		Grids:     []communitytest.Grid{{Name: "一网格", Worker: "张网格", Supervisor: "李主任", Buildings: []int{1, 2, 3}}},
 	})
+	// o-home registered their address (the place step offers it first).
+	if err := store.SaveProfile(context.Background(), bot.Resident{OpenID: "o-home", Name: "王奶奶", Phone: "13900001111", Address: "5号楼1单元101室"}); err != nil {
+		t.Fatal(err)
+	}
 	return flows.Deps{
 		Residents: store,
 		Community: c.Service,
@@ -139,9 +144,13 @@ func TestRetryAfterALostSessionFilesOnce(t *testing.T) {
 		if !strings.Contains(again, "编号:"+mine[0].Number) {
 			t.Errorf("retry answered %q, want the number %s of the ticket filed first", again, mine[0].Number)
 		}
-		// The conversation is over: the next 1 is no confirmation.
-		if next, _ := say("1"); strings.Contains(next, "编号") {
+		// The conversation is over: the next 1 is no confirmation, and
+		// files nothing (it is reminded of the number, see stray_one.txt).
+		if next, _ := say("1"); strings.Contains(next, "已提交，编号") {
 			t.Errorf("after the retry, 1 answered %q", next)
+		}
+		if mine, _ := d.Tickets.Mine(context.Background(), "o-retry", 10); len(mine) != 1 {
+			t.Errorf("after the retry, 1 filed: %d tickets", len(mine))
 		}
 	})
 }
@@ -207,6 +216,54 @@ func TestDailyLimitIsSaidAtTheStart(t *testing.T) {
 		}
 		if _, _, err := r.Sessions.Load(context.Background(), "o-busy"); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("a flow was left open: %v", err)
+		}
+	})
+}
+
+// TestPlaceStepWithSixtyBuildings: the community has 60 buildings. No
+// answer to the place step may list them; an unknown building is named
+// with the range, and words naming none are a public place.
+func TestPlaceStepWithSixtyBuildings(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+		var bs []communitytest.Building
+		for n := 1; n <= 60; n++ {
+			bs = append(bs, communitytest.Building{Number: n})
+		}
+		c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{Buildings: bs})
+		d := flows.Deps{Residents: store, Community: c.Service, Now: clock.Now,
+			Tickets: tickets.New(store, notifytest.Queue(t, store, notify.Config{}), workcal.Builtin(), tickets.Config{Now: clock.Now})}
+		r := router(t, d, clock)
+		say := func(text string) string {
+			reply, err := r.Handle(context.Background(), &bot.Message{ID: text, OpenID: "o-sixty", Kind: bot.KindText, Text: text, Time: clock.Now()})
+			if err != nil {
+				return "(error: " + bot.UserMessage(err) + ")"
+			}
+			return reply.Text
+		}
+		for _, text := range []string{"报修", "1", "楼道灯不亮", "跳过"} {
+			say(text)
+		}
+		for _, tc := range []struct{ in, want string }{
+			{"99号楼", "没有找到 99号楼。本小区是 1–60 号楼"},
+			{"100号楼2单元", "没有找到 100号楼"},
+			{"小区东门", "请留下联系电话"},
+		} {
+			got := say(tc.in)
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("%s: %q, want %q", tc.in, got, tc.want)
+			}
+			if lines := strings.Count(got, "\n") + 1; lines > 4 || strings.Contains(got, "17号楼") {
+				t.Errorf("%s: %d lines, a list of buildings?\n%s", tc.in, lines, got)
+			}
+		}
+		if got := say("13800138000"); !strings.Contains(got, "地点：公共区域：小区东门") {
+			t.Errorf("summary %q, want the public place", got)
+		}
+		say("2")
+		say("4") // 地点
+		if got := say("47栋"); !strings.Contains(got, "请核对") || !strings.Contains(got, "地点：47号楼") {
+			t.Errorf("47栋: %q", got)
 		}
 	})
 }
