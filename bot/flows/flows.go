@@ -26,6 +26,10 @@ type Deps struct {
 	Community community.Directory
 	// Tickets files and works service requests.
 	Tickets ticket.Service
+	// Questions tells which question a notice last put to a person, so
+	// a bare "1" answers it only shortly after it arrived (bot.Asked);
+	// nil: bare digits answer no notice.
+	Questions bot.Questions
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

@@ -35,7 +35,7 @@ import (
 //	o-mediate  赵调解  mediator
 func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.Deps {
 	t.Helper()
-	queue := notifytest.Queue(t, store, notify.Config{})
+	queue := notifytest.Queue(t, store, notify.Config{Now: clock.Now})
 	c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{
 		Staff: []communitytest.Member{
 			{Name: "张网格", OpenID: "o-grid", Roles: []cm.Role{cm.RoleGridWorker}},
