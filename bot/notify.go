@@ -48,6 +48,16 @@ type Notice struct {
 	// as one message instead of a burst; each keeps its own Key. Staff
 	// notices about one ticket share one ("ticket:<number>:staff").
 	Merge string
+	// Replaces, when set, groups a recipient's news about one thing (a
+	// ticket: "ticket:<number>:resident"): this notice withdraws older
+	// ones of the group not yet delivered (held by quiet hours, or stuck
+	// in an outage), so that only the latest news goes out. Set it only
+	// where the newest notice says all the older ones did.
+	Replaces string
+	// Asks, when set, names the question this notice puts to its
+	// recipient (Ask("ticket.rating", number)): once it is delivered, a
+	// bare reply ("1", "3") answers it for AnswerWindow (see Asked).
+	Asks string
 }
 
 // DutyStaff addresses a notice to the staff on duty (their group robot)

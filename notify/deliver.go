@@ -131,6 +131,13 @@ func (o *Outbox) attempt(ctx context.Context, n storage.Notification, attempt in
 	if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
 		return o.finish(ctx, n, storage.NotificationDropped, "", "unreadable payload: "+err.Error())
 	}
+	// Newer news of n's group queued while n was being sent (which kept
+	// Enqueue from dropping it), or while it waited: n is stale.
+	if newer, err := o.store.NewerInGroup(ctx, n); err != nil {
+		return err
+	} else if newer != 0 {
+		return o.supersede(ctx, n, newer)
+	}
 	// Those merged into n go back to their own jobs before n's lease
 	// ends, if n is not sent: a worker that takes n up next finds them
 	// free to merge again.
@@ -286,6 +293,39 @@ func (o *Outbox) finish(ctx context.Context, n storage.Notification, status, cha
 		o.log.WarnContext(ctx, "notification not delivered", "id", n.ID, "kind", n.Kind, "status", status, "reason", reason)
 		return river.JobCancel(fmt.Errorf("notification %d %s: %s", n.ID, status, reason))
 	}
+}
+
+// supersede drops n, which newer replaces: a routine outcome, not a
+// failure, so the job ends without a warning.
+func (o *Outbox) supersede(ctx context.Context, n storage.Notification, newer int64) error {
+	err := o.store.FinishNotification(ctx, n.ID, storage.NotificationDropped, "", storage.Superseded(newer))
+	if err != nil && !errors.Is(err, bot.ErrConflict) {
+		return err
+	}
+	o.metrics.result("", n.Kind, "superseded")
+	o.log.DebugContext(ctx, "notification superseded", "id", n.ID, "by", newer)
+	return nil
+}
+
+// DeliverDue delivers, in the caller's goroutine, the pending
+// notifications due at the outbox's clock, oldest first, as the delivery
+// jobs would (quiet hours, order, merging, superseding), and returns how
+// many it took up. It is for what runs no job runner on a real clock:
+// tests on a fake clock, and a one-shot flush. A row that must wait (a
+// retry, an older row's turn) stays pending.
+func (o *Outbox) DeliverDue(ctx context.Context) (int, error) {
+	ids, err := o.store.DueNotifications(ctx, o.cfg.Now(), 500)
+	if err != nil {
+		return 0, fmt.Errorf("notify.DeliverDue: %w", err)
+	}
+	for _, id := range ids {
+		err := o.deliver(ctx, id, 1, o.cfg.MaxAttempts)
+		var snooze *rivertype.JobSnoozeError
+		if err != nil && !isFinished(err) && !errors.As(err, &snooze) {
+			return 0, fmt.Errorf("notify.DeliverDue(%d): %w", id, err)
+		}
+	}
+	return len(ids), nil
 }
 
 func (o *Outbox) unreachable(err error) {

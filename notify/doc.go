@@ -8,7 +8,11 @@
 // customer-service text, template message, the WeCom staff robot, or the
 // log in development — one recipient's rows in order, retrying with capped
 // backoff, falling back between channels, and recording the outcome on the
-// row for operators.
+// row for operators. A newer notice of a group (Notice.Replaces) drops
+// the older ones still waiting, at queueing and again at sending, so a
+// resident held by quiet hours gets only the latest news; the ledger
+// records when a notice asking a question (Notice.Asks) was sent, which
+// LastAsked tells the conversations (bot.Questions).
 //
 // The files follow those parts: outbox.go is the API features call (New,
 // Enqueue, Notify, Retry), deliver.go the delivery job (ordering, lease,

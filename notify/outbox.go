@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -101,7 +102,10 @@ type Outbox struct {
 	apiDown atomic.Bool
 }
 
-var _ bot.Notifier = (*Outbox)(nil)
+var (
+	_ bot.Notifier  = (*Outbox)(nil)
+	_ bot.Questions = (*Outbox)(nil)
+)
 
 // New returns an outbox on store sending through wx, and registers its
 // delivery worker on runner, before runner starts. Notifications are
@@ -143,7 +147,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) (int
 	}
 	row := &storage.Notification{
 		IdemKey: n.Key, Kind: n.Kind, Recipient: n.To, Subject: n.About, Staff: n.Staff || isRole(n.To),
-		Urgent: n.Urgent, Payload: string(raw), MergeKey: n.Merge, NotBefore: due,
+		Urgent: n.Urgent, Payload: string(raw), MergeKey: n.Merge, Replaces: n.Replaces, Asks: n.Asks, NotBefore: due,
 	}
 	created, err := tx.InsertNotification(ctx, row)
 	if err != nil {
@@ -151,6 +155,11 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) (int
 	}
 	if !created {
 		return row.ID, nil
+	}
+	// Older news of the same group that has not gone out yet would only
+	// arrive stale after this one (at 07:00, "已受理" after "已办结").
+	if _, err := tx.DropReplaced(ctx, row.Recipient, row.Replaces, row.ID); err != nil {
+		return 0, fmt.Errorf("notify.Enqueue: %w", err)
 	}
 	if err := o.queue(ctx, tx, row.ID, 0, row.NotBefore); err != nil {
 		return 0, err
@@ -168,6 +177,56 @@ func (o *Outbox) queue(ctx context.Context, tx *storage.Tx, id int64, try int, a
 		return fmt.Errorf("notify: queue %d: %w", id, err)
 	}
 	return nil
+}
+
+// Withdrawn is the reason recorded on a notification withdrawn by the
+// change that made it moot: "withdrawn: " and the change.
+const Withdrawn = "withdrawn: "
+
+// Withdraw drops, inside tx, the notifications to openid of group
+// replaces (bot.Notice.Replaces) that have not gone out yet, because what
+// they say no longer holds (the resident rated the ticket the held "请评价"
+// asks about); why is recorded on them after Withdrawn. It returns how
+// many it dropped.
+func (o *Outbox) Withdraw(ctx context.Context, tx *storage.Tx, openid, replaces, why string) (int, error) {
+	n, err := tx.WithdrawGroup(ctx, openid, replaces, Withdrawn+why)
+	if err != nil {
+		return 0, fmt.Errorf("notify.Withdraw: %w", err)
+	}
+	return n, nil
+}
+
+// Due returns, inside tx, when the latest news to openid of group
+// replaces will go out: the due time of the newest pending notification
+// of the group (after quiet hours), or zero when none is waiting.
+func (o *Outbox) Due(ctx context.Context, tx *storage.Tx, openid, replaces string) (time.Time, error) {
+	if openid == "" || replaces == "" {
+		return time.Time{}, nil
+	}
+	n, err := tx.PendingInGroup(ctx, openid, replaces)
+	if errors.Is(err, bot.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("notify.Due: %w", err)
+	}
+	return n.NotBefore, nil
+}
+
+// LastAsked returns the question (bot.Notice.Asks) most recently
+// delivered to openid, with when: the ledger's record of its sending. It
+// implements bot.Questions.
+func (o *Outbox) LastAsked(ctx context.Context, openid string) (bot.Delivered, error) {
+	n, err := o.store.LastAsked(ctx, openid)
+	if err != nil {
+		return bot.Delivered{}, fmt.Errorf("notify.LastAsked: %w", err)
+	}
+	q, ref := bot.ParseAsk(n.Asks)
+	d := bot.Delivered{Question: q, Ref: ref}
+	if n.SentAt != nil {
+		d.At = *n.SentAt
+	}
+	return d, nil
 }
 
 // Notify queues a notice that stands alone (no other change to commit

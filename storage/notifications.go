@@ -43,6 +43,12 @@ type Notification struct {
 	// MergeKey groups rows that may go out as one message when they wait
 	// together (bot.Notice.Merge); empty for none.
 	MergeKey string `db:"merge_key" json:"merge_key,omitempty"`
+	// Replaces groups a recipient's rows about one thing: a newer one
+	// drops older ones still pending (bot.Notice.Replaces); empty for none.
+	Replaces string `db:"replaces" json:"replaces,omitempty"`
+	// Asks names the question the row puts to its recipient
+	// (bot.Notice.Asks); empty for none.
+	Asks string `db:"asks" json:"asks,omitempty"`
 	// NotBefore is when delivery may start (after residents' quiet hours).
 	NotBefore time.Time  `db:"not_before" json:"not_before"`
 	CreatedAt time.Time  `db:"created_at" json:"created_at"`
@@ -58,15 +64,15 @@ func (n *Notification) normalise() {
 }
 
 const notificationColumns = `id, idem_key, kind, recipient, subject, staff, urgent, payload, status, channel,
-	attempts, last_error, merge_key, not_before, created_at, updated_at, sent_at`
+	attempts, last_error, merge_key, replaces, asks, not_before, created_at, updated_at, sent_at`
 
 // InsertNotification adds n as pending, unless a notification with the same
 // idempotency key exists: then it returns that one's id and created=false.
 // It fills n.ID, n.Status and the timestamps.
 func (q *queries) InsertNotification(ctx context.Context, n *Notification) (created bool, err error) {
 	const insert = `
-		INSERT INTO notifications (idem_key, kind, recipient, subject, staff, urgent, payload, merge_key, status, not_before, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+		INSERT INTO notifications (idem_key, kind, recipient, subject, staff, urgent, payload, merge_key, replaces, asks, status, not_before, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
 		ON CONFLICT (idem_key) DO NOTHING
 		RETURNING id`
 	if n.IdemKey == "" || n.Kind == "" || n.Recipient == "" {
@@ -78,7 +84,7 @@ func (q *queries) InsertNotification(ctx context.Context, n *Notification) (crea
 	}
 	n.NotBefore = dbTime(n.NotBefore)
 	err = sqlx.GetContext(ctx, q.ext, &n.ID, q.q(insert),
-		n.IdemKey, n.Kind, n.Recipient, n.Subject, n.Staff, n.Urgent, n.Payload, n.MergeKey, n.NotBefore, now, now)
+		n.IdemKey, n.Kind, n.Recipient, n.Subject, n.Staff, n.Urgent, n.Payload, n.MergeKey, n.Replaces, n.Asks, n.NotBefore, now, now)
 	if errors.Is(err, sql.ErrNoRows) {
 		const existing = `SELECT id FROM notifications WHERE idem_key = ?`
 		if err := sqlx.GetContext(ctx, q.ext, &n.ID, q.q(existing), n.IdemKey); err != nil {
@@ -161,6 +167,106 @@ func (q *queries) Mergeable(ctx context.Context, lead Notification, now time.Tim
 	}
 	for i := range out {
 		out[i].normalise()
+	}
+	return out, nil
+}
+
+// Superseded is the reason recorded on a notification dropped because a
+// newer one of its group (Replaces) was queued: "superseded by
+// notification 42".
+func Superseded(by int64) string { return fmt.Sprintf("superseded by notification %d", by) }
+
+// DropReplaced drops the notifications to recipient of group replaces
+// still pending and older than id (newer news about the same thing was
+// queued as id), recording Superseded(id). One a worker is sending right
+// now is left to it: the worker checks again (NewerInGroup) before it
+// sends. Returns how many it dropped.
+func (q *queries) DropReplaced(ctx context.Context, recipient, replaces string, id int64) (int, error) {
+	if replaces == "" {
+		return 0, nil
+	}
+	return q.dropGroup(ctx, recipient, replaces, id, Superseded(id))
+}
+
+// WithdrawGroup drops every pending notification to recipient of group
+// replaces, recording reason ("withdrawn: rated"): what they said no
+// longer holds and nothing replaces it. Returns how many it dropped.
+func (q *queries) WithdrawGroup(ctx context.Context, recipient, replaces, reason string) (int, error) {
+	if replaces == "" || recipient == "" {
+		return 0, nil
+	}
+	return q.dropGroup(ctx, recipient, replaces, 0, reason)
+}
+
+// dropGroup drops recipient's pending, unleased rows of group replaces
+// with an id below before (0: all), recording reason.
+func (q *queries) dropGroup(ctx context.Context, recipient, replaces string, before int64, reason string) (int, error) {
+	const query = `UPDATE notifications SET status = 'dropped', last_error = ?, updated_at = ?, lease_until = NULL
+		WHERE recipient = ? AND replaces = ? AND status = 'pending' AND (? = 0 OR id < ?)
+			AND (lease_until IS NULL OR lease_until < ?)`
+	now := q.now()
+	res, err := q.ext.ExecContext(ctx, q.q(query), reason, now, recipient, replaces, before, before, now)
+	if err != nil {
+		return 0, fmt.Errorf("storage: drop notifications of %s: %w", replaces, mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("storage: drop notifications of %s: %w", replaces, err)
+	}
+	return int(n), nil
+}
+
+// NewerInGroup returns the id of the newest notification to n's
+// recipient in n's group (Replaces) queued after n and not dropped, or 0
+// when there is none (or n has no group): a worker about to send n
+// drops it as superseded instead.
+func (q *queries) NewerInGroup(ctx context.Context, n Notification) (int64, error) {
+	if n.Replaces == "" {
+		return 0, nil
+	}
+	const query = `SELECT COALESCE(MAX(id), 0) FROM notifications
+		WHERE recipient = ? AND replaces = ? AND id > ? AND status <> 'dropped'`
+	var id int64
+	if err := sqlx.GetContext(ctx, q.ext, &id, q.q(query), n.Recipient, n.Replaces, n.ID); err != nil {
+		return 0, fmt.Errorf("storage.NewerInGroup(%d): %w", n.ID, mapError(err))
+	}
+	return id, nil
+}
+
+// PendingInGroup returns the newest pending notification to recipient of
+// group replaces, or bot.ErrNotFound: when what it says will reach them
+// (NotBefore).
+func (q *queries) PendingInGroup(ctx context.Context, recipient, replaces string) (Notification, error) {
+	query := `SELECT ` + notificationColumns + ` FROM notifications
+		WHERE recipient = ? AND replaces = ? AND status = 'pending' ORDER BY id DESC LIMIT 1`
+	var n Notification
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), recipient, replaces); err != nil {
+		return Notification{}, fmt.Errorf("storage.PendingInGroup(%s): %w", replaces, mapError(err))
+	}
+	n.normalise()
+	return n, nil
+}
+
+// LastAsked returns the notification asking a question (Asks) most
+// recently sent to recipient, or bot.ErrNotFound.
+func (q *queries) LastAsked(ctx context.Context, recipient string) (Notification, error) {
+	query := `SELECT ` + notificationColumns + ` FROM notifications
+		WHERE recipient = ? AND asks <> '' AND status = 'sent' ORDER BY sent_at DESC, id DESC LIMIT 1`
+	var n Notification
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), recipient); err != nil {
+		return Notification{}, fmt.Errorf("storage.LastAsked: %w", mapError(err))
+	}
+	n.normalise()
+	return n, nil
+}
+
+// DueNotifications returns the ids of up to limit pending notifications
+// due at now, oldest first.
+func (q *queries) DueNotifications(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	const query = `SELECT id FROM notifications WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?`
+	out := []int64{}
+	if err := sqlx.SelectContext(ctx, q.ext, &out, q.q(query), dbTime(now), limit); err != nil {
+		return nil, fmt.Errorf("storage.DueNotifications: %w", mapError(err))
 	}
 	return out, nil
 }

@@ -213,6 +213,9 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		if err := then(eid); err != nil {
 			return ticket.Ticket{}, err
 		}
+		if err := s.residentDue(ctx, tx, &t); err != nil {
+			return ticket.Ticket{}, err
+		}
 	}
 	return s.named(t), nil
 }

@@ -111,15 +111,41 @@ func (s *Service) enqueue(ctx context.Context, tx *storage.Tx, n bot.Notice) err
 	return nil
 }
 
+// residentNews is the group (bot.Notice.Replaces) of the resident's
+// notices about t: each says where t stands now, so a newer one replaces
+// those still held (quiet hours), and at 07:00 only the latest goes out.
+func residentNews(t ticket.Ticket) string { return "ticket:" + t.Number + ":resident" }
+
 // toResident queues news of t for the resident who filed it; tickets filed
-// by staff for someone without WeChat have nobody to tell.
+// by staff for someone without WeChat have nobody to tell. It replaces
+// the resident's news of t not yet delivered; the news of a resolved
+// ticket asks for the rating.
 func (s *Service) toResident(ctx context.Context, tx *storage.Tx, t ticket.Ticket, kind, key, text string, at time.Time) error {
 	if t.OpenID == "" {
 		return nil
 	}
-	return s.enqueue(ctx, tx, bot.Notice{
+	n := bot.Notice{
 		Kind: kind, To: t.OpenID, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Key: key,
-	})
+		Replaces: residentNews(t),
+	}
+	if kind == NoticeResolved {
+		n.Asks = bot.Ask(ticket.QuestionRating, t.Number)
+	}
+	return s.enqueue(ctx, tx, n)
+}
+
+// residentDue sets t.NoticeDue to when the resident learns of t's latest
+// change: the due time of their news of t still waiting, if any.
+func (s *Service) residentDue(ctx context.Context, tx *storage.Tx, t *ticket.Ticket) error {
+	due, err := s.outbox.Due(ctx, tx, t.OpenID, residentNews(*t))
+	if err != nil {
+		return err
+	}
+	t.NoticeDue = nil
+	if !due.IsZero() {
+		t.NoticeDue = &due
+	}
+	return nil
 }
 
 // staffMerge is the merge key of staff notices about t: those that queue

@@ -167,6 +167,18 @@ var ratingNames = map[int]string{
 // 基本满意 close it; 不满意 reopens it with a new resolution deadline and
 // tells the handler and the supervisor.
 func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (ticket.Ticket, error) {
+	return s.RateWhy(ctx, openid, number, rating, "")
+}
+
+// RateWhy is Rate with the resident's reason, kept (up to 200 characters)
+// on the timeline entry of the rating, written before the ticket reopens
+// (a resident's note, so erasure and retention blank it; not the rating
+// note, which the statistics keep),
+// and quoted in the notices to the handler and the supervisor. The
+// resident's news of the ticket still held (the "请评价" waiting for 07:00)
+// is withdrawn: they have answered it.
+func (s *Service) RateWhy(ctx context.Context, openid, number string, rating int, reason string) (ticket.Ticket, error) {
+	reason = cut(strings.Join(strings.Fields(reason), " "), 200)
 	var out ticket.Ticket
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
 		t, err := own(ctx, tx, openid, number)
@@ -183,16 +195,32 @@ func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (
 		}
 		now := s.now()
 		t.Rating, t.UpdatedAt = rating, now
+		if _, err := s.outbox.Withdraw(ctx, tx, t.OpenID, residentNews(t), "rated "+ratingNames[rating]); err != nil {
+			return err
+		}
 		if rating != ticket.RatingDissatisfied {
 			t.Status, t.ClosedAt = ticket.Closed, &now
 			if err := tx.UpdateTicket(ctx, t); err != nil {
 				return err
 			}
-			if _, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "评价", Note: ratingNames[rating]}); err != nil {
+			note := ratingNames[rating]
+			if reason != "" {
+				note += "，原因：" + reason
+			}
+			if _, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "评价", Note: note}); err != nil {
 				return err
 			}
 			out = t
 			return nil
+		}
+		// The reason goes on the timeline first, then the reopening: the
+		// handler reads why before they read that it is back.
+		why := "不满意"
+		if reason != "" {
+			why += "，原因：" + reason
+		}
+		if _, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "评价", Note: why}); err != nil {
+			return err
 		}
 		t.Status, t.ResolvedAt = ticket.Reopened, nil
 		if c, ok := s.cats[t.Category]; ok {
@@ -201,7 +229,7 @@ func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err
 		}
-		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorResident, Action: "评价", Note: "不满意，重新办理"})
+		eid, err := tx.AddTimelineEntry(ctx, t.ID, ticket.Entry{At: now, Actor: actorSystem, Action: "重新办理", Note: "居民不满意，重新打开"})
 		if err != nil {
 			return err
 		}
@@ -215,6 +243,9 @@ func (s *Service) Rate(ctx context.Context, openid, number string, rating int) (
 		}
 		text := fmt.Sprintf("【不满意】编号 %s（%s）居民对办理结果不满意，已重新打开，请于 %s 前重新办结。处理人：%s。",
 			t.Number, s.brief(t), bot.When(t.ResolveDue), handlerName(t))
+		if reason != "" {
+			text += "\n居民说：" + cut(reason, 100)
+		}
 		key := fmt.Sprintf("ticket:%s:reopened:%d", t.Number, eid)
 		if err := s.toStaff(ctx, tx, handler, t, NoticeReopened, key+":handler", text, now); err != nil {
 			return err

@@ -30,6 +30,10 @@ type Deps struct {
 	// staff member's 待办), so that "受理 1" means the item they saw; in
 	// process memory when nil.
 	Lists bot.Lists
+	// Questions tells which question a notice last put to a person, so
+	// a bare "1" answers it only shortly after it arrived (bot.Asked);
+	// nil: bare digits answer no notice.
+	Questions bot.Questions
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

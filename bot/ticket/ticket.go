@@ -87,6 +87,10 @@ func WellFormedNumber(s string) bool {
 // MaxPhotos is how many photos one request may carry.
 const MaxPhotos = 6
 
+// QuestionRating names the question the notice of a resolved ticket
+// asks (bot.Ask(QuestionRating, number), bot.Asked).
+const QuestionRating = "ticket.rating"
+
 // Ratings residents give after 办结.
 const (
 	RatingNone         = 0
@@ -153,6 +157,10 @@ type Ticket struct {
 	RatingNote   string     `json:"rating_note,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+	// NoticeDue, on what an action returns (Service.Act), is when the
+	// resident will be told of it: now, or when quiet hours end (see
+	// bot.WhenTold); nil when they are not told. Not stored.
+	NoticeDue *time.Time `json:"notice_due,omitempty"`
 }
 
 // Record is what the access policy needs to know of t.
@@ -318,8 +326,11 @@ type Service interface {
 	// AwaitingRating returns the resident's most recently resolved,
 	// unrated ticket (the push they are answering), or bot.ErrNotFound.
 	AwaitingRating(ctx context.Context, openid string) (Ticket, error)
-	// Rate rates that ticket; 3 reopens it.
+	// Rate rates the resident's resolved ticket; 3 reopens it.
 	Rate(ctx context.Context, openid, number string, rating int) (Ticket, error)
+	// RateWhy rates it with the resident's reason (for 不满意), which goes
+	// on the timeline and into the staff's notices before it reopens.
+	RateWhy(ctx context.Context, openid, number string, rating int, reason string) (Ticket, error)
 	// Todo lists a staff member's open tickets, overdue first.
 	Todo(ctx context.Context, staffID int64) ([]Ticket, error)
 	// Copies lists the open tickets a 楼栋长 or 单元长 was copied on (those

@@ -239,7 +239,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	})
 	dir.OnDeactivate(svc.ReturnAssigned)
 	router, err := buildBot(cfg, sessions, flows.Deps{
-		Residents: d.store, Notifier: outbox, Community: dir, Tickets: svc,
+		Residents: d.store, Notifier: outbox, Questions: outbox, Community: dir, Tickets: svc,
 		Lists: &redisstate.Lists{Client: d.redis},
 	}, metrics, log)
 	if err != nil {

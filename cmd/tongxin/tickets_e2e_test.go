@@ -131,11 +131,17 @@ func TestServiceRequestLoop(t *testing.T) {
 		say(worker, "办结 "+number+" 已更换灯泡")
 		pushes(t, e.fake, resident, "回复 1 满意")
 
-		// 不满意 reopens it and tells the handler and the supervisor.
-		if got := say(resident, "3"); !strings.Contains(got, "重新") {
+		// The question was delivered just now, so a bare 3 rates: 不满意
+		// asks why, then reopens it and tells the handler and the
+		// supervisor, with the reason.
+		if got := say(resident, "3"); !strings.Contains(got, "哪里不满意") {
 			t.Errorf("rating 3: %q", got)
 		}
-		pushes(t, e.fake, worker, "【不满意】编号 "+number)
+		say(resident, "灯还是不亮")
+		if got := say(resident, "1"); !strings.Contains(got, "重新") {
+			t.Errorf("confirming 不满意: %q", got)
+		}
+		pushes(t, e.fake, worker, "居民说：灯还是不亮")
 		pushes(t, e.fake, boss, "【不满意】编号 "+number)
 		say(worker, "办结 "+number+" 已再次检修线路")
 		if got := say(resident, "1"); !strings.Contains(got, "感谢") {

@@ -131,41 +131,165 @@ func Supplement(svc ticket.Service) bot.Handler {
 	})
 }
 
-var ratings = map[string]int{
-	"1": ticket.RatingSatisfied, "满意": ticket.RatingSatisfied, "非常满意": ticket.RatingSatisfied,
-	"2": ticket.RatingBasically, "基本满意": ticket.RatingBasically,
-	"3": ticket.RatingDissatisfied, "不满意": ticket.RatingDissatisfied,
+// ratingDigits are the bare answers to the rating question: they rate
+// only within bot.AnswerWindow of its delivery (see Rating).
+var ratingDigits = map[string]int{
+	"1": ticket.RatingSatisfied, "2": ticket.RatingBasically, "3": ticket.RatingDissatisfied,
 }
 
-// Rating answers "回复 1 满意 2 基本满意 3 不满意" after a request was
-// resolved; other messages pass on.
-func Rating(svc ticket.Service) bot.FollowUp {
+// ratingWords say the rating outright, whenever a request awaits one.
+var ratingWords = map[string]int{
+	"满意": ticket.RatingSatisfied, "非常满意": ticket.RatingSatisfied,
+	"基本满意": ticket.RatingBasically,
+	"不满意":  ticket.RatingDissatisfied, "很不满意": ticket.RatingDissatisfied,
+}
+
+// ratingOf reads a rating given explicitly: a word, or a digit after 评价.
+func ratingOf(s string) (int, bool) {
+	if r, ok := ratingWords[s]; ok {
+		return r, true
+	}
+	r, ok := ratingDigits[s]
+	return r, ok
+}
+
+// RatingUsage is how to rate explicitly, whenever.
+const RatingUsage = "请回复 评价 1（满意）、评价 2（基本满意）或 评价 3（不满意）。"
+
+// WhyFlow asks a resident who is not satisfied why, then rates (see
+// newWhy).
+const WhyFlow = "rate_why"
+
+// rater rates requests for residents: the rating follow-up, the 评价
+// command and the 不满意 flow share it.
+type rater struct {
+	svc       ticket.Service
+	questions bot.Questions
+	now       func() time.Time
+	// why starts WhyFlow for a request number.
+	why bot.SceneHandler
+}
+
+// rate rates the resident's request number: 不满意 first asks why.
+func (rt *rater) rate(ctx context.Context, m *bot.Message, number string, r int) (bot.Reply, error) {
+	if r == ticket.RatingDissatisfied {
+		return rt.why(ctx, m, number)
+	}
+	_, err := rt.svc.Rate(ctx, m.OpenID, number, r)
+	if errors.Is(err, bot.ErrNotFound) {
+		return bot.Text("没有找到编号 " + number + " 的诉求，请核对编号。"), nil
+	}
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	return bot.Text("感谢您的评价！诉求 " + number + " 已完结。"), nil
+}
+
+// Rating answers the rating question the notice of a resolved request
+// asks ("请评价：回复 1 满意 2 基本满意 3 不满意"): a bare digit only while
+// that question is the last one that reached the resident, within
+// bot.AnswerWindow of its delivery; 满意, 基本满意 or 不满意 whenever a
+// request awaits a rating. Anything else, and a digit the question does
+// not take, passes on (a menu choice).
+func (rt *rater) Rating() bot.FollowUp {
 	return func(ctx context.Context, m *bot.Message, norm string) (bot.Reply, bool, error) {
-		r, ok := ratings[norm]
+		var asked string
+		r, ok := ratingWords[norm]
 		if !ok {
-			return bot.Reply{}, false, nil
+			if r, ok = ratingDigits[norm]; !ok {
+				return bot.Reply{}, false, nil
+			}
+			ref, ok, err := bot.Asked(ctx, rt.questions, m.OpenID, ticket.QuestionRating, rt.now())
+			if err != nil || !ok {
+				return bot.Reply{}, false, err
+			}
+			asked = ref
 		}
-		t, err := svc.AwaitingRating(ctx, m.OpenID)
+		t, err := rt.svc.AwaitingRating(ctx, m.OpenID)
 		if errors.Is(err, bot.ErrNotFound) {
 			return bot.Reply{}, false, nil
 		}
 		if err != nil {
 			return bot.Reply{}, true, err
 		}
-		if _, err := svc.Rate(ctx, m.OpenID, t.Number, r); err != nil {
-			return bot.Reply{}, true, err
+		if asked != "" && t.Number != asked {
+			// The question that reached them was answered already.
+			return bot.Reply{}, false, nil
 		}
-		if r == ticket.RatingDissatisfied {
-			return bot.Text("很抱歉没能让您满意，诉求 " + t.Number + " 已重新交给工作人员处理，并通知了负责人的上级。"), true, nil
+		reply, err := rt.rate(ctx, m, t.Number, r)
+		return reply, true, err
+	}
+}
+
+// Rate is the explicit rating command: 评价 3, 评价 不满意, or
+// 评价 2611260001 1 for a request other than the latest resolved one.
+func (rt *rater) Rate() bot.Handler {
+	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		rest := strings.TrimSpace(strings.TrimPrefix(bot.Normalize(m.Text), "评价"))
+		number, what, hasNumber := input.NumberArgs(rest)
+		if !hasNumber {
+			what = rest
 		}
-		return bot.Text("感谢您的评价！诉求 " + t.Number + " 已完结。"), true, nil
+		r, ok := ratingOf(bot.Normalize(what))
+		if !hasNumber {
+			t, err := rt.svc.AwaitingRating(ctx, m.OpenID)
+			if errors.Is(err, bot.ErrNotFound) {
+				return bot.Text("您目前没有待评价的诉求。回复 我的诉求 查看进度。"), nil
+			}
+			if err != nil {
+				return bot.Reply{}, err
+			}
+			number = t.Number
+		}
+		if !ok {
+			return bot.Text("诉求 " + number + " 已办结，" + RatingUsage), nil
+		}
+		return rt.rate(ctx, m, number, r)
+	})
+}
+
+// newWhy is the flow after 不满意: one question, why (it may be
+// skipped), then the rating with the reason, confirmed, since it reopens
+// the request and tells the handler's supervisor.
+func newWhy(svc ticket.Service) *bot.Flow {
+	reason := input.TextStep("reason", "原因",
+		"很抱歉没能让您满意。请用一句话说说哪里不满意，我们转告负责人。", 2, 200, "请多写几个字。", "请不要超过 200 字。")
+	reason.Optional = true
+	return &bot.Flow{
+		Name:  WhyFlow,
+		Title: "评价",
+		Steps: []*bot.Step{reason},
+		Start: func(ctx context.Context, st *bot.State) error {
+			if st.Param == "" {
+				return &bot.UserError{Message: "请回复 评价 编号 3。"}
+			}
+			return nil
+		},
+		Summary: func(st *bot.State) string {
+			s := "诉求 " + st.Param + "：不满意，重新办理"
+			if why := st.Value("reason"); why != "" {
+				s += "\n原因：" + why
+			}
+			return s
+		},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
+			_, err := svc.RateWhy(ctx, st.OpenID, st.Param, ticket.RatingDissatisfied, st.Value("reason"))
+			if errors.Is(err, bot.ErrNotFound) {
+				return bot.Reply{}, &bot.UserError{Message: "没有找到编号 " + st.Param + " 的诉求。", Err: err}
+			}
+			if err != nil {
+				return bot.Reply{}, err
+			}
+			return bot.Text("已记下您的意见。诉求 " + st.Param + " 已重新交给工作人员处理，并通知了负责人的上级。"), nil
+		},
 	}
 }
 
 // Register adds the service-request feature to r: the flow (报修 and the
 // other words anywhere in a message, the QR scene "report:<building>",
 // the REPORT menu action), the resident commands (我的诉求, 进度, 查询,
-// 催办, 补充) and the rating follow-up after 办结.
+// 催办, 补充), the rating follow-up after 办结, 评价 and the flow asking why
+// on 不满意.
 func Register(r *bot.Router, d flows.Deps) error {
 	svc := d.Tickets
 	if err := r.Flow(New(svc, d.Community, d.Residents)); err != nil {
@@ -187,7 +311,14 @@ func Register(r *bot.Router, d flows.Deps) error {
 	if err := r.Keywords(ks...); err != nil {
 		return err
 	}
-	r.FollowUps(Rating(svc))
+	if err := r.Flow(newWhy(svc)); err != nil {
+		return err
+	}
+	rt := &rater{svc: svc, questions: d.Questions, now: d.Clock(), why: r.SceneFlow(WhyFlow)}
+	if err := r.Keywords(bot.Keyword{Word: "评价", Match: bot.MatchPrefix, Handler: rt.Rate()}); err != nil {
+		return err
+	}
+	r.FollowUps(rt.Rating())
 	if err := r.Scene("report", r.SceneFlow(Name)); err != nil {
 		return err
 	}

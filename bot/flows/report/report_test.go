@@ -36,7 +36,15 @@ import (
 //	o-mediate  赵调解  mediator
 func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.Deps {
 	t.Helper()
-	queue := notifytest.Queue(t, store, notify.Config{})
+	d, _ := communityWith(t, store, clock, notify.Config{Now: clock.Now})
+	return d
+}
+
+// communityWith is community with an outbox configured by cfg, returned
+// too, that also tells the flows which questions it delivered.
+func communityWith(t *testing.T, store *storage.Store, clock *bottest.Clock, cfg notify.Config) (flows.Deps, *notify.Outbox) {
+	t.Helper()
+	queue := notifytest.Queue(t, store, cfg)
 	c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{
 		Staff: []communitytest.Member{
 			{Name: "张网格", OpenID: "o-grid", Roles: []cm.Role{cm.RoleGridWorker}},
@@ -55,8 +63,9 @@ func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.D
 		Residents: store,
 		Community: c.Service,
 		Tickets:   tickets.New(store, queue, workcal.Builtin(), tickets.Config{Now: clock.Now}),
+		Questions: queue,
 		Now:       clock.Now,
-	}
+	}, queue
 }
 
 func router(t *testing.T, d flows.Deps, clock *bottest.Clock) *bot.Router {

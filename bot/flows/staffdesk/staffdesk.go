@@ -303,17 +303,27 @@ func (d *desk) act(kind ticket.ActionKind, verb, example string, done func(t tic
 	})
 }
 
+// told says when the resident learns of the action that returned t
+// (bot.WhenTold): "已通知居民", or "将于 07:00 通知居民" while quiet hours
+// hold the notice.
+func (d *desk) told(t ticket.Ticket, tell string) string {
+	if t.NoticeDue == nil {
+		return "居民未用微信，请电话告知"
+	}
+	return bot.WhenTold(tell, *t.NoticeDue, d.now())
+}
+
 // acceptCmd takes a request on (受理 编号).
 func (d *desk) acceptCmd() bot.Handler {
 	return d.act(ticket.ActAccept, "受理", "", func(t ticket.Ticket) string {
-		return fmt.Sprintf("已受理 %s，已告知居民。请在 %s 前办结。", t.Number, bot.When(t.ResolveDue))
+		return fmt.Sprintf("已受理 %s，%s。请在 %s 前办结。", t.Number, d.told(t, "通知居民"), bot.When(t.ResolveDue))
 	})
 }
 
 // resolveCmd marks a request done (办结 编号 说明).
 func (d *desk) resolveCmd() bot.Handler {
 	return d.act(ticket.ActResolve, "办结", "已更换楼道灯", func(t ticket.Ticket) string {
-		return "已办结 " + t.Number + "，已请居民评价。"
+		return "已办结 " + t.Number + "，" + d.told(t, "请居民评价") + "。"
 	})
 }
 
@@ -327,7 +337,11 @@ func (d *desk) returnCmd() bot.Handler {
 // transferCmd hands a request to a colleague (转派 编号 姓名).
 func (d *desk) transferCmd() bot.Handler {
 	return d.act(ticket.ActTransfer, "转派", "张三", func(t ticket.Ticket) string {
-		return "已转派 " + t.Number + " 给 " + t.AssigneeName + "，已通知对方和居民。"
+		told := d.told(t, "通知居民")
+		if told == "已通知居民" {
+			return "已转派 " + t.Number + " 给 " + t.AssigneeName + "，已通知对方和居民。"
+		}
+		return "已转派 " + t.Number + " 给 " + t.AssigneeName + "，已通知对方，" + told + "。"
 	})
 }
 

@@ -40,7 +40,7 @@ func community(t *testing.T, store *storage.Store, clock *bottest.Clock) flows.D
 	t.Helper()
 	// The outbox only queues: what staff and residents are told is the
 	// tickets service's to test, what staff read in WeChat is this one's.
-	queue := notifytest.Queue(t, store, notify.Config{})
+	queue := notifytest.Queue(t, store, notify.Config{Now: clock.Now})
 	worker := []cm.Role{cm.RoleGridWorker}
 	c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{
 		Staff: []communitytest.Member{
