@@ -30,7 +30,7 @@ func TestParseHoursAndOpen(t *testing.T) {
 		{at(11, 26, 12, 30), false, at(11, 26, 14, 30)}, // lunch
 		{at(11, 26, 23, 23), false, at(11, 27, 8, 30)},  // Thursday night
 		{at(11, 27, 18, 0), false, at(11, 30, 8, 30)},   // Friday's close: Monday
-		{at(10, 1, 10, 0), false, at(10, 9, 8, 30)},     // National Day holiday, 调休 after
+		{at(10, 1, 10, 0), false, at(10, 8, 8, 30)},     // National Day: open again on the 8th
 	} {
 		open, next := cal.Open(tc.t)
 		if open != tc.open || (!open && !next.Equal(tc.next)) {
