@@ -26,6 +26,15 @@ type Deps struct {
 	Community community.Directory
 	// Tickets files and works service requests.
 	Tickets ticket.Service
+	// Duty reaches the staff on duty now (emergencies, 人工).
+	Duty bot.Duty
+	// Lines are the numbers and office hours residents are given.
+	Lines bot.Lines
+	// Recent keeps residents' last few messages; nil keeps none.
+	Recent bot.Recent
+	// UrgentWords and UrgentIgnore extend the emergency path's words:
+	// "kind:word,..." and "word,..." (TONGXIN_URGENT_WORDS, _IGNORE).
+	UrgentWords, UrgentIgnore string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
