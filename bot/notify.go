@@ -207,6 +207,14 @@ type Reach struct {
 	Group bool
 }
 
+// who names whom the alert reached, for the resident.
+func (r Reach) who() string {
+	if len(r.Names) > 0 {
+		return "值班人员 " + strings.Join(r.Names, "、")
+	}
+	return "社区值班工作人员"
+}
+
 // Nobody reports that the alert reached no one.
 func (r Reach) Nobody() bool { return len(r.Names) == 0 && !r.Group }
 
@@ -313,11 +321,9 @@ func (h HumanDesk) Handle(ctx context.Context, m *Message) (Reply, error) {
 		lines = append(lines, h.Lines.Emergency())
 		return Text(strings.Join(lines, "\n")), nil
 	case !open:
-		lines = append(lines, "现在是下班时间，已留言给值班人员，他们会在 "+Later(t, next)+" 后联系您。", h.Lines.Emergency())
-	case len(reach.Names) > 0:
-		lines = append(lines, "已通知值班人员 "+strings.Join(reach.Names, "、")+"，会尽快联系您。")
+		lines = append(lines, "已通知"+reach.who()+"。现在是下班时间，他们会在 "+Later(t, next)+" 后联系您。", h.Lines.Emergency())
 	default:
-		lines = append(lines, "已通知社区值班工作人员，会尽快联系您。")
+		lines = append(lines, "已通知"+reach.who()+"，会尽快联系您。")
 	}
 	if !known {
 		lines = append(lines, "为方便他们给您回电话，请回复 登记 留下姓名和手机号。")
