@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/tongxin/tongxin/bot/community"
 )
 
 // Notice is something a person must be told outside the conversation: a
@@ -69,65 +72,333 @@ type Notifier interface {
 	Notify(ctx context.Context, n Notice) error
 }
 
-// HumanHandler answers 人工: it tells the duty staff who is asking (at most
-// once per resident every ten minutes) and tells the resident what happens
-// next.
-//
-// The duty staff are a group (their WeCom robot), so the notice names the
-// resident masked (王*, 138****8000, the building) and says where the full
-// record is: GET /api/v1/residents/{openid} with the admin token.
-func HumanHandler(n Notifier, residents Residents, now func() time.Time) Handler {
-	return HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
-		// Without a registered phone, staff can only answer through the
-		// account's customer-service console: give them the openid's tail
-		// to find the conversation, and ask the resident for a number.
-		who := "一位未登记的居民（微信号尾号 " + tail(m.OpenID) + "）"
-		text := who + " 请求人工服务，请尽快通过公众号客服或电话联系。"
-		known := false
-		if residents != nil {
-			r, err := residents.Resident(ctx, m.OpenID)
-			switch {
-			case err == nil && r.Name != "":
-				known = r.Phone != ""
-				who = "居民" + MaskName(r.Name)
-				var facts []string
-				if r.Phone != "" {
-					facts = append(facts, MaskPhone(r.Phone))
-				}
-				if b := MaskAddress(r.Address); b != "" {
-					facts = append(facts, b)
-				}
-				if len(facts) > 0 {
-					who += "（" + strings.Join(facts, "，") + "）"
-				}
-				text = who + " 请求人工服务，请尽快通过公众号客服或电话联系。\n" +
-					"完整信息（电话、住址）请在管理后台查看：GET /api/v1/residents/" + m.OpenID
-			case err != nil && !errors.Is(err, ErrNotFound):
-				return Reply{}, fmt.Errorf("bot: human request: %w", err)
-			}
+// Lines are the numbers and hours residents are given when they need a
+// person: the community office, the property company (物业) and its
+// 24-hour line. Empty fields are left out of what residents read.
+type Lines struct {
+	// CommunityPhone is the community office's number (社区电话).
+	CommunityPhone string
+	// OfficeHours is when the office works, as residents read it.
+	OfficeHours string
+	// PropertyName, PropertyPhone and PropertyHotline are the property
+	// company, its office number and its 24-hour line (水电急修).
+	PropertyName, PropertyPhone, PropertyHotline string
+	// Office reports whether t is within office hours and, when it is
+	// not, when they next begin; nil means always.
+	Office func(t time.Time) (open bool, next time.Time)
+}
+
+// Emergency is the line that gives the emergency numbers: 119, 120, 110
+// and the property company's 24-hour line when there is one.
+func (l Lines) Emergency() string {
+	s := "紧急情况请拨打 119（火警）、120（急救）、110（报警）"
+	if l.PropertyHotline != "" {
+		s += "，或物业 24 小时电话 " + l.PropertyHotline
+	}
+	return s + "。"
+}
+
+// community is "社区电话 X（办公时间 …）", or "" without a number.
+func (l Lines) community() string {
+	if l.CommunityPhone == "" {
+		return ""
+	}
+	s := "社区电话 " + l.CommunityPhone
+	if l.OfficeHours != "" {
+		s += "（" + l.OfficeHours + "）"
+	}
+	return s
+}
+
+// open reports whether the office works at t, and when it opens next.
+func (l Lines) open(t time.Time) (bool, time.Time) {
+	if l.Office == nil {
+		return true, t
+	}
+	return l.Office(t)
+}
+
+// Later shows a time soon after now as a resident says it: "今天 14:30",
+// "明天 9:00", or "12月1日 9:00" further on.
+func Later(now, t time.Time) string {
+	n, l := now.In(Shanghai), t.In(Shanghai)
+	clock := l.Format("15:04")
+	if l.Hour() < 10 {
+		clock = l.Format("3:04")
+	}
+	switch days := dayNumber(l) - dayNumber(n); days {
+	case 0:
+		return "今天 " + clock
+	case 1:
+		return "明天 " + clock
+	case 2:
+		return "后天 " + clock
+	}
+	return Day(l) + " " + clock
+}
+
+func dayNumber(t time.Time) int {
+	y, m, d := t.Date()
+	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// Recent keeps the last few text messages of each resident, so that the
+// staff a 人工 request reaches know what it is about. What it keeps
+// expires within a day and goes with an erasure.
+type Recent interface {
+	// Remember adds text to what is kept of openid's messages, dropping
+	// the oldest past the few kept.
+	Remember(ctx context.Context, openid, text string) error
+	// Recent returns what is kept of openid's messages, oldest first.
+	Recent(ctx context.Context, openid string) ([]string, error)
+}
+
+// RecentKept is how many messages a Recent keeps per resident.
+const RecentKept = 5
+
+// RememberTexts is a Before check that keeps every text message in
+// recent and answers none. A failure to keep one is logged, never shown:
+// it must not stop the conversation.
+func RememberTexts(recent Recent, log func(ctx context.Context, err error)) FollowUp {
+	return func(ctx context.Context, m *Message, norm string) (Reply, bool, error) {
+		if err := recent.Remember(ctx, m.OpenID, strings.TrimSpace(m.Text)); err != nil && log != nil {
+			log(ctx, err)
 		}
-		t := now().UTC()
-		err := n.Notify(ctx, Notice{
-			Kind: "human_request",
-			To:   DutyStaff,
-			// The recipient is a group: Text is what it reads, and
-			// GroupText says so for any channel that tells them apart.
-			Text:      text,
-			GroupText: text,
-			Staff:     true,
-			Urgent:    true,
-			Fields:    map[string]string{"title": "居民请求人工服务", "name": who},
-			About:     m.OpenID,
-			Key:       fmt.Sprintf("human:%s:%d", m.OpenID, t.Unix()/600),
-		})
-		if err != nil {
+		return Reply{}, false, nil
+	}
+}
+
+// MemoryRecent is a Recent in process memory, for tests and tools.
+type MemoryRecent struct {
+	mu   sync.Mutex
+	msgs map[string][]string
+}
+
+// Remember implements Recent.
+func (r *MemoryRecent) Remember(_ context.Context, openid, text string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.msgs == nil {
+		r.msgs = map[string][]string{}
+	}
+	l := append(r.msgs[openid], text)
+	if len(l) > RecentKept {
+		l = l[len(l)-RecentKept:]
+	}
+	r.msgs[openid] = l
+	return nil
+}
+
+// Recent implements Recent.
+func (r *MemoryRecent) Recent(_ context.Context, openid string) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.msgs[openid]...), nil
+}
+
+// Duty reaches the staff on duty: each active duty staff member bound to
+// WeChat, in person, and the staff group robot when one is configured.
+type Duty struct {
+	Notifier Notifier
+	// Roster lists the staff on duty (community.Directory.OnDuty); nil
+	// means nobody in person.
+	Roster func(ctx context.Context) ([]community.Staff, error)
+	// Robot reports that the WeCom group robot is configured
+	// (TONGXIN_WECOM_ROBOT_KEY): without it a notice to DutyStaff
+	// reaches nobody.
+	Robot bool
+}
+
+// Reach is whom an alert reached.
+type Reach struct {
+	// Names are the duty staff reached in their own WeChat.
+	Names []string
+	// Group is true when the staff group robot was sent the alert.
+	Group bool
+}
+
+// who names whom the alert reached, for the resident.
+func (r Reach) who() string {
+	if len(r.Names) > 0 {
+		return "值班人员 " + strings.Join(r.Names, "、")
+	}
+	return "社区值班工作人员"
+}
+
+// Nobody reports that the alert reached no one.
+func (r Reach) Nobody() bool { return len(r.Names) == 0 && !r.Group }
+
+// Alert sends n to each bound duty staff member (To and Key set per
+// person; n.Text in full) and, when the robot is configured, to the group
+// (n.GroupText, masked). Each goes as a staff notice, which no quiet hours
+// hold.
+func (d Duty) Alert(ctx context.Context, n Notice) (Reach, error) {
+	var reach Reach
+	var roster []community.Staff
+	if d.Roster != nil {
+		var err error
+		if roster, err = d.Roster(ctx); err != nil {
+			return Reach{}, fmt.Errorf("bot: duty roster: %w", err)
+		}
+	}
+	n.Staff = true
+	for _, st := range roster {
+		if !st.Active || st.OpenID == "" {
+			continue
+		}
+		p := n
+		p.To, p.Key = st.OpenID, fmt.Sprintf("%s:%d", n.Key, st.ID)
+		if err := d.Notifier.Notify(ctx, p); err != nil {
+			return reach, err
+		}
+		reach.Names = append(reach.Names, st.Name)
+	}
+	if d.Robot {
+		g := n
+		g.To, g.Key = DutyStaff, n.Key+":group"
+		if g.GroupText != "" {
+			g.Text = g.GroupText
+		}
+		if err := d.Notifier.Notify(ctx, g); err != nil {
+			return reach, err
+		}
+		reach.Group = true
+	}
+	return reach, nil
+}
+
+// HumanDesk answers 人工 (ask for a person): it tells the duty staff who
+// is asking, at most once per resident every ten minutes, and tells the
+// resident honestly what happens next.
+//
+// Each bound duty staff member gets the whole story in their own WeChat:
+// the resident's name, phone, address, 特殊情况 and last few messages.
+// The group robot, which everyone in the group reads, gets the same news
+// masked (王*, 138****8000, the building). When nobody can be reached (no
+// duty staff bound, no robot), the resident is given the numbers to call
+// instead of being told someone was notified; outside office hours, when
+// to expect a call and the emergency numbers.
+type HumanDesk struct {
+	Duty      Duty
+	Residents Residents
+	// Recent, when set, gives the resident's last few messages.
+	Recent Recent
+	Lines  Lines
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Handle implements Handler.
+func (h HumanDesk) Handle(ctx context.Context, m *Message) (Reply, error) {
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	t := now().UTC()
+	var r Resident
+	if h.Residents != nil {
+		var err error
+		r, err = h.Residents.Resident(ctx, m.OpenID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return Reply{}, fmt.Errorf("bot: human request: %w", err)
 		}
-		if !known {
-			return Text("已通知社区值班工作人员。\n为方便他们给您回电话，请回复 登记 留下姓名和手机号。"), nil
+	}
+	var said []string
+	if h.Recent != nil {
+		var err error
+		if said, err = h.Recent.Recent(ctx, m.OpenID); err != nil {
+			return Reply{}, fmt.Errorf("bot: human request: %w", err)
 		}
-		return Text("已通知社区值班工作人员，他们会尽快联系您。\n工作时间一般在 30 分钟内回复。"), nil
+	}
+	known := r.Phone != ""
+	full, group := humanTexts(m.OpenID, r, said)
+	reach, err := h.Duty.Alert(ctx, Notice{
+		Kind: "human_request", About: m.OpenID, Text: full, GroupText: group, Urgent: true,
+		Fields: map[string]string{"title": "居民请求人工服务", "name": whoMasked(m.OpenID, r)},
+		Key:    fmt.Sprintf("human:%s:%d", m.OpenID, t.Unix()/600),
 	})
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: human request: %w", err)
+	}
+	var lines []string
+	open, next := h.Lines.open(t)
+	switch {
+	case reach.Nobody():
+		lines = append(lines, "抱歉，现在没有能联系上的值班人员，您的请求没有转给任何人。")
+		if c := h.Lines.community(); c != "" {
+			lines = append(lines, "请拨打"+c+"。")
+		}
+		lines = append(lines, h.Lines.Emergency())
+		return Text(strings.Join(lines, "\n")), nil
+	case !open:
+		lines = append(lines, "已通知"+reach.who()+"。现在是下班时间，他们会在 "+Later(t, next)+" 后联系您。", h.Lines.Emergency())
+	default:
+		lines = append(lines, "已通知"+reach.who()+"，会尽快联系您。")
+	}
+	if !known {
+		lines = append(lines, "为方便他们给您回电话，请回复 登记 留下姓名和手机号。")
+	}
+	return Text(strings.Join(lines, "\n")), nil
+}
+
+// humanTexts are the 人工 notice in full (a duty staff member's own
+// WeChat) and masked (the group).
+func humanTexts(openid string, r Resident, said []string) (full, group string) {
+	var b strings.Builder
+	if r.Name == "" && r.Phone == "" {
+		fmt.Fprintf(&b, "【人工服务】一位未登记的居民（微信号尾号 %s）请求人工服务，请通过公众号客服联系。", tail(openid))
+	} else {
+		name := r.Name
+		if name == "" {
+			name = "居民"
+		}
+		fmt.Fprintf(&b, "【人工服务】%s 请求人工服务，请尽快联系。", name)
+		if r.Phone != "" {
+			fmt.Fprintf(&b, "\n电话：%s", r.Phone)
+		}
+		if r.Address != "" {
+			fmt.Fprintf(&b, "\n住址：%s", r.Address)
+		}
+		if r.Note != "" {
+			fmt.Fprintf(&b, "\n特殊情况：%s", r.Note)
+		}
+	}
+	if len(said) > 0 {
+		b.WriteString("\n最近的消息：")
+		for _, s := range said {
+			fmt.Fprintf(&b, "\n· %s", cutRunes(s, 60))
+		}
+	}
+	group = whoMasked(openid, r) + " 请求人工服务，请尽快通过公众号客服或电话联系。\n" +
+		"详情已发值班人员微信；完整信息也可在管理后台查看：GET /api/v1/residents/" + openid
+	return b.String(), group
+}
+
+// whoMasked names the resident for the group: 居民王*（138****8000，3号楼）.
+func whoMasked(openid string, r Resident) string {
+	if r.Name == "" {
+		return "一位未登记的居民（微信号尾号 " + tail(openid) + "）"
+	}
+	who := "居民" + MaskName(r.Name)
+	var facts []string
+	if r.Phone != "" {
+		facts = append(facts, MaskPhone(r.Phone))
+	}
+	if b := MaskAddress(r.Address); b != "" {
+		facts = append(facts, b)
+	}
+	if len(facts) > 0 {
+		who += "（" + strings.Join(facts, "，") + "）"
+	}
+	return who
+}
+
+func cutRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func tail(openid string) string {

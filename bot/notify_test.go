@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/community"
 )
 
 // notices records what a handler asked to be delivered.
@@ -31,60 +32,172 @@ func (residents) SaveProfile(context.Context, bot.Resident) error { return nil }
 
 func (residents) SetSubscribed(context.Context, string, bool, time.Time) error { return nil }
 
-// TestHumanNoticeIsMasked: 人工 goes to the duty staff's group robot, which
-// everyone in the group reads. The notice must carry the resident's name,
-// phone and address masked (王*, 138****8000, the building only) and say
-// where the full record is, never the record itself.
-func TestHumanNoticeIsMasked(t *testing.T) {
-	const openid = "oAbCdEfGhIjKlMnOpQrStUvWxYz1"
-	var sent notices
-	h := bot.HumanHandler(&sent, residents{openid: {
-		OpenID: openid, Name: "王芳", Phone: "13800138000", Address: "3号楼2单元201室",
-	}}, time.Now)
-	if _, err := h.Handle(t.Context(), &bot.Message{OpenID: openid, Kind: bot.KindText, Text: "人工"}); err != nil {
+// duty is the roster the 人工 tests reach: 王值班 bound, 李值班 not yet,
+// 赵离职 no longer active.
+func duty(context.Context) ([]community.Staff, error) {
+	return []community.Staff{
+		{ID: 1, Name: "王值班", OpenID: "o-duty", Roles: []community.Role{community.RoleDuty}, Active: true},
+		{ID: 2, Name: "李值班", Roles: []community.Role{community.RoleDuty}, Active: true},
+		{ID: 3, Name: "赵离职", OpenID: "o-gone", Roles: []community.Role{community.RoleDuty}},
+	}, nil
+}
+
+var lines = bot.Lines{
+	CommunityPhone: "0937-6220000", OfficeHours: "工作日 9:00–12:00，14:30–17:30", PropertyHotline: "0937-6888888",
+	// Open 9:00–17:30 on every day, for the tests.
+	Office: func(t time.Time) (bool, time.Time) {
+		l := t.In(bot.Shanghai)
+		open := time.Date(l.Year(), l.Month(), l.Day(), 9, 0, 0, 0, bot.Shanghai)
+		switch {
+		case l.Before(open):
+			return false, open
+		case l.Hour()*60+l.Minute() >= 17*60+30:
+			return false, open.AddDate(0, 0, 1)
+		}
+		return true, t
+	},
+}
+
+func ask(t *testing.T, h bot.HumanDesk, openid string) string {
+	t.Helper()
+	reply, err := h.Handle(t.Context(), &bot.Message{OpenID: openid, Kind: bot.KindText, Text: "人工"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sent) != 1 {
-		t.Fatalf("sent %d notices, want 1", len(sent))
+	return reply.Text
+}
+
+// TestHumanRequestReachesDutyStaff: 人工 reaches each bound, active duty
+// staff member in their own WeChat with what they need to call back (phone,
+// address, 特殊情况, the last few messages), and the group robot with the
+// same news masked, since everyone in the group reads it. The resident is
+// told who was notified.
+func TestHumanRequestReachesDutyStaff(t *testing.T) {
+	const openid = "oAbCdEfGhIjKlMnOpQrStUvWxYz1"
+	var sent notices
+	recent := &bot.MemoryRecent{}
+	for _, s := range []string{"你好", "楼道灯坏了三天了", "怎么还没人来修"} {
+		_ = recent.Remember(t.Context(), openid, s)
 	}
-	n := sent[0]
-	if n.To != bot.DutyStaff {
-		t.Fatalf("notice to %q, want the duty staff", n.To)
+	h := bot.HumanDesk{
+		Duty: bot.Duty{Notifier: &sent, Roster: duty, Robot: true},
+		Residents: residents{openid: {
+			OpenID: openid, Name: "王芳", Phone: "13800138000", Address: "3号楼2单元201室", Note: "独居老人，行动不便",
+		}},
+		Recent: recent, Lines: lines,
+		Now: func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, bot.Shanghai) },
 	}
-	// Whatever the group robot shows: GroupText when set, else Text.
-	group := n.GroupText
-	if group == "" {
-		group = n.Text
+	reply := ask(t, h, openid)
+	if !strings.Contains(reply, "已通知值班人员 王值班") || strings.Contains(reply, "李值班") || strings.Contains(reply, "赵离职") {
+		t.Errorf("reply %q, want it to name 王值班 only", reply)
 	}
-	shown := []string{n.Text, group}
-	for _, v := range n.Fields {
+	if len(sent) != 2 {
+		t.Fatalf("sent %d notices, want 2 (王值班's WeChat, the group): %+v", len(sent), sent)
+	}
+	person, group := sent[0], sent[1]
+	if person.To != "o-duty" || !person.Staff || !person.Urgent || person.About != openid {
+		t.Errorf("personal notice %+v", person)
+	}
+	for _, want := range []string{"王芳", "13800138000", "3号楼2单元201室", "独居老人，行动不便", "楼道灯坏了三天了", "怎么还没人来修"} {
+		if !strings.Contains(person.Text, want) {
+			t.Errorf("the duty staff's WeChat lacks %q:\n%s", want, person.Text)
+		}
+	}
+	if group.To != bot.DutyStaff || group.About != openid {
+		t.Errorf("group notice %+v", group)
+	}
+	shown := []string{group.Text, group.GroupText}
+	for _, v := range group.Fields {
 		shown = append(shown, v)
 	}
 	for _, s := range shown {
-		for _, secret := range []string{"王芳", "13800138000", "2单元", "201"} {
+		for _, secret := range []string{"王芳", "13800138000", "2单元", "201", "独居", "楼道灯"} {
 			if strings.Contains(s, secret) {
 				t.Errorf("the duty group sees %q in %q", secret, s)
 			}
 		}
 	}
-	for _, want := range []string{"王*", "138****8000", "3号楼", "/api/v1/residents/" + openid, "管理后台"} {
-		if !strings.Contains(group, want) {
-			t.Errorf("group text %q lacks %q", group, want)
+	for _, want := range []string{"王*", "138****8000", "3号楼", "/api/v1/residents/" + openid} {
+		if !strings.Contains(group.Text, want) {
+			t.Errorf("group text %q lacks %q", group.Text, want)
+		}
+	}
+	// Asking again within ten minutes notifies nobody twice: same keys.
+	ask(t, h, openid)
+	if len(sent) != 4 || sent[2].Key != person.Key || sent[3].Key != group.Key {
+		t.Errorf("a repeat within ten minutes has new keys: %q %q", sent[2].Key, sent[3].Key)
+	}
+}
+
+// TestHumanRequestUnregistered: without a profile the staff learn the
+// openid's tail (to find the conversation in the customer-service
+// console), and the resident is asked to 登记 a number.
+func TestHumanRequestUnregistered(t *testing.T) {
+	var sent notices
+	h := bot.HumanDesk{Duty: bot.Duty{Notifier: &sent, Roster: duty}, Residents: residents{}, Lines: lines,
+		Now: func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, bot.Shanghai) }}
+	reply := ask(t, h, "o-nobody-9876")
+	if len(sent) != 1 || !strings.Contains(sent[0].Text, "9876") || !strings.Contains(sent[0].Text, "未登记") {
+		t.Errorf("notices %+v, want one naming the openid's tail as unregistered", sent)
+	}
+	if !strings.Contains(reply, "登记") {
+		t.Errorf("reply %q does not ask for a number", reply)
+	}
+}
+
+// TestHumanRequestReachesNobody: with no duty staff bound and no group
+// robot, nobody can be told. The resident must not read that someone was
+// notified; they get the numbers to call instead.
+func TestHumanRequestReachesNobody(t *testing.T) {
+	var sent notices
+	h := bot.HumanDesk{Duty: bot.Duty{Notifier: &sent, Roster: func(context.Context) ([]community.Staff, error) {
+		return []community.Staff{{ID: 2, Name: "李值班", Active: true, Roles: []community.Role{community.RoleDuty}}}, nil
+	}}, Residents: residents{}, Lines: lines, Now: func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, bot.Shanghai) }}
+	reply := ask(t, h, "o-a")
+	if len(sent) != 0 {
+		t.Errorf("sent %+v to nobody", sent)
+	}
+	if strings.Contains(reply, "已通知") {
+		t.Errorf("reply %q claims a notification", reply)
+	}
+	for _, want := range []string{"0937-6220000", "119", "120", "110", "0937-6888888"} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("reply %q lacks %s", reply, want)
 		}
 	}
 }
 
-// TestHumanNoticeUnregistered: without a profile the group learns the
-// openid's tail (to find the conversation in the customer-service console)
-// and nothing else.
-func TestHumanNoticeUnregistered(t *testing.T) {
+// TestHumanRequestAfterHours: at 23:23 the duty staff are told, and the
+// resident reads when to expect a call and the emergency numbers.
+func TestHumanRequestAfterHours(t *testing.T) {
 	var sent notices
-	h := bot.HumanHandler(&sent, residents{}, time.Now)
-	if _, err := h.Handle(t.Context(), &bot.Message{OpenID: "o-nobody-9876", Kind: bot.KindText, Text: "人工"}); err != nil {
-		t.Fatal(err)
+	h := bot.HumanDesk{Duty: bot.Duty{Notifier: &sent, Roster: duty}, Residents: residents{}, Lines: lines,
+		Now: func() time.Time { return time.Date(2026, 11, 26, 23, 23, 0, 0, bot.Shanghai) }}
+	reply := ask(t, h, "o-a")
+	if len(sent) != 1 {
+		t.Errorf("sent %d notices, want 1", len(sent))
 	}
-	if len(sent) != 1 || !strings.Contains(sent[0].Text, "9876") || !strings.Contains(sent[0].Text, "未登记") {
-		t.Errorf("notices %+v, want one naming the openid's tail as unregistered", sent)
+	for _, want := range []string{"下班时间", "明天 9:00 后联系您", "119", "物业 24 小时电话 0937-6888888"} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("reply %q lacks %q", reply, want)
+		}
+	}
+}
+
+func TestLater(t *testing.T) {
+	now := time.Date(2026, 11, 26, 23, 23, 0, 0, bot.Shanghai)
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 26, 23, 50, 0, 0, bot.Shanghai), "今天 23:50"},
+		{time.Date(2026, 11, 27, 9, 0, 0, 0, bot.Shanghai), "明天 9:00"},
+		{time.Date(2026, 11, 28, 14, 30, 0, 0, bot.Shanghai), "后天 14:30"},
+		{time.Date(2026, 11, 30, 9, 0, 0, 0, bot.Shanghai), "11月30日 9:00"},
+	} {
+		if got := bot.Later(now, tc.t); got != tc.want {
+			t.Errorf("Later(%s) = %q, want %q", tc.t, got, tc.want)
+		}
 	}
 }
 

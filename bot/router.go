@@ -49,6 +49,7 @@ const (
 	msgExpired      = "上次的对话因长时间没有回复，已自动结束，填写的内容没有保存。"
 	msgCancelled    = "已取消。"
 	msgNothing      = "当前没有进行中的事项。"
+	msgStillActive  = "（您正在办理的「%s」还在，可继续回答上一个问题，或回复 取消 结束。）"
 )
 
 // Router routes each message with a fixed precedence: global commands
@@ -79,6 +80,7 @@ type Router struct {
 	contains  []keyword
 	followUps []FollowUp
 	helps     []HelpFor
+	before    []FollowUp
 	actions   map[string]MenuEntry
 	menu      []MenuEntry
 	scenes    map[string]SceneHandler
@@ -239,6 +241,14 @@ type HelpFor func(ctx context.Context, m *Message) (string, error)
 // AddHelp registers a HelpFor, consulted in registration order when 帮助
 // comes outside a flow; the general help follows what it returns.
 func (r *Router) AddHelp(h HelpFor) { r.helps = append(r.helps, h) }
+
+// Before registers a check run on every text (and recognised voice)
+// message after the global commands and before the active flow, in
+// registration order: an emergency ("着火了") must be answered at once,
+// whatever question the resident was answering. A check that answers (ok
+// true) leaves the active flow as it was, and the reply says so; ok false
+// lets routing go on.
+func (r *Router) Before(f FollowUp) { r.before = append(r.before, f) }
 
 // Contains routes messages that contain word; the longest matching word
 // wins. Returns an error if the word is already registered.
@@ -461,6 +471,21 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 				return Text("请拨打社区服务电话联系工作人员。"), nil
 			}
 			return r.Human.Handle(ctx, m)
+		}
+	}
+	if m.Kind == KindText || (m.Kind == KindVoice && m.Text != "") {
+		for _, b := range r.before {
+			reply, ok, err := b(ctx, m, norm)
+			if err != nil {
+				return Reply{}, err
+			}
+			if !ok {
+				continue
+			}
+			if active && r.flows[c.sess.Flow] != nil {
+				reply.Text = joinText(reply.Text, fmt.Sprintf(msgStillActive, r.flows[c.sess.Flow].Title))
+			}
+			return reply, nil
 		}
 	}
 	if active {

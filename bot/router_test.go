@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -327,4 +328,49 @@ func (s *failingDelete) Delete(ctx context.Context, openid string) error {
 		return errors.New("redis: connection reset by peer")
 	}
 	return s.MemorySessions.Delete(ctx, openid)
+}
+
+// TestBeforeInterruptsAFlow: a check registered with Before answers a
+// message even in the middle of a flow (an emergency while filling in a
+// form), says the flow is still there, and leaves it as it was: the next
+// answer goes on with the same question.
+func TestBeforeInterruptsAFlow(t *testing.T) {
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r, submitted, _ := newDemoRouter(t, clock)
+	var seen []string
+	r.Before(func(ctx context.Context, m *bot.Message, norm string) (bot.Reply, bool, error) {
+		seen = append(seen, norm)
+		if strings.Contains(norm, "着火") {
+			return bot.Text("请立即拨打 119。"), true, nil
+		}
+		return bot.Reply{}, false, nil
+	})
+	send := func(text string) string {
+		t.Helper()
+		reply, err := r.Handle(context.Background(), &bot.Message{OpenID: "o-resident", Kind: bot.KindText, Text: text, Time: clock.Now()})
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		return reply.Text
+	}
+	send("登记")
+	got := send("楼下着火了")
+	if !strings.HasPrefix(got, "请立即拨打 119。") || !strings.Contains(got, "「测试登记」还在") {
+		t.Errorf("interrupt answered %q", got)
+	}
+	// The flow still waits for the name.
+	for _, in := range []string{"王芳", "1", "2", "李雷", "跳过", "1"} {
+		send(in)
+	}
+	if diff := cmp.Diff([]string{"王芳/13800138000/2"}, *submitted); diff != "" {
+		t.Errorf("the interrupted flow did not go on (-want +got):\n%s", diff)
+	}
+	// Outside a flow the interrupt answers alone; global commands come first.
+	if got := send("着火了"); got != "请立即拨打 119。" {
+		t.Errorf("outside a flow: %q", got)
+	}
+	send("人工")
+	if slices.Contains(seen, "人工") {
+		t.Errorf("the check saw the global command 人工: %q", seen)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,10 +35,13 @@ var (
 
 // StaffInput creates a staff member (POST /api/v1/staff).
 type StaffInput struct {
-	OpenID string   `json:"openid,omitempty"`
-	Name   string   `json:"name"`
-	Phone  string   `json:"phone"`
-	Roles  []string `json:"roles"`
+	OpenID string `json:"openid,omitempty"`
+	Name   string `json:"name"`
+	Phone  string `json:"phone"`
+	// WorkPhone is the number residents are given (网格员电话), a mobile
+	// or a landline such as 0937-6221234; Phone stays private.
+	WorkPhone string   `json:"work_phone,omitempty"`
+	Roles     []string `json:"roles"`
 }
 
 // BuildingInput creates or updates a building (POST /api/v1/buildings).
@@ -62,10 +66,12 @@ type GridInput struct {
 // StaffPatch changes a staff member (PATCH /api/v1/staff/{id}); nil
 // fields stay as they are.
 type StaffPatch struct {
-	Name   *string   `json:"name,omitempty"`
-	Phone  *string   `json:"phone,omitempty"`
-	Roles  *[]string `json:"roles,omitempty"`
-	Active *bool     `json:"active,omitempty"`
+	Name  *string `json:"name,omitempty"`
+	Phone *string `json:"phone,omitempty"`
+	// WorkPhone "" removes the number residents are given.
+	WorkPhone *string   `json:"work_phone,omitempty"`
+	Roles     *[]string `json:"roles,omitempty"`
+	Active    *bool     `json:"active,omitempty"`
 }
 
 // AdminService is what the admin API needs of the community. Bad input is
@@ -192,6 +198,48 @@ func (s *Service) StaffByOpenID(ctx context.Context, openid string) (community.S
 	st, err := s.store.StaffByOpenID(ctx, openid)
 	if err != nil {
 		return community.Staff{}, fmt.Errorf("community.StaffByOpenID: %w", err)
+	}
+	return st, nil
+}
+
+// OnDuty returns the active staff with the duty role, by id.
+func (s *Service) OnDuty(ctx context.Context) ([]community.Staff, error) {
+	all, err := s.store.ListStaff(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("community.OnDuty: %w", err)
+	}
+	var out []community.Staff
+	for _, st := range all {
+		if st.Active && st.Has(community.RoleDuty) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// GridWorker returns the active grid worker of the building's grid, or
+// bot.ErrNotFound.
+func (s *Service) GridWorker(ctx context.Context, building int) (community.Staff, error) {
+	b, err := s.store.BuildingByNumber(ctx, building)
+	if err == nil && b.GridID == 0 {
+		err = bot.ErrNotFound
+	}
+	var g community.Grid
+	if err == nil {
+		g, err = s.store.Grid(ctx, b.GridID)
+	}
+	if err == nil && g.WorkerID == 0 {
+		err = bot.ErrNotFound
+	}
+	var st community.Staff
+	if err == nil {
+		st, err = s.store.Staff(ctx, g.WorkerID)
+	}
+	if err == nil && !st.Active {
+		err = bot.ErrNotFound
+	}
+	if err != nil {
+		return community.Staff{}, fmt.Errorf("community.GridWorker(%d): %w", building, err)
 	}
 	return st, nil
 }
@@ -387,7 +435,7 @@ func tail(openid string) string {
 // one-time code they bind their WeChat with (绑定 <code>), valid for
 // BindCodeTTL.
 func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (community.Staff, string, error) {
-	st := community.Staff{Name: in.Name, Phone: in.Phone, OpenID: strings.TrimSpace(in.OpenID), Active: true}
+	st := community.Staff{Name: in.Name, Phone: in.Phone, WorkPhone: in.WorkPhone, OpenID: strings.TrimSpace(in.OpenID), Active: true}
 	if err := checkStaff(&st, in.Roles); err != nil {
 		return community.Staff{}, "", err
 	}
@@ -437,10 +485,14 @@ func (s *Service) ReissueBindCode(ctx context.Context, id int64) (string, time.T
 	return "", time.Time{}, fmt.Errorf("community.ReissueBindCode(%d): %w", id, err)
 }
 
+// workPhone is a number residents can dial: a mobile, a landline with or
+// without its area code (0937-6221234), or a service number (12345).
+var workPhone = regexp.MustCompile(`^[0-9][0-9 -]{3,18}[0-9]$`)
+
 // checkStaff trims and checks st's name and phone and sets its roles from
 // names, naming the field at fault.
 func checkStaff(st *community.Staff, roles []string) error {
-	st.Name, st.Phone = strings.TrimSpace(st.Name), strings.TrimSpace(st.Phone)
+	st.Name, st.Phone, st.WorkPhone = strings.TrimSpace(st.Name), strings.TrimSpace(st.Phone), strings.TrimSpace(st.WorkPhone)
 	switch {
 	case st.Name == "":
 		return bot.FieldError("name", "姓名不能为空")
@@ -448,6 +500,8 @@ func checkStaff(st *community.Staff, roles []string) error {
 		return bot.FieldError("name", "姓名太长")
 	case st.Phone != "" && !input.IsMobile(st.Phone):
 		return bot.FieldError("phone", "手机号应为 11 位大陆手机号")
+	case st.WorkPhone != "" && !workPhone.MatchString(st.WorkPhone):
+		return bot.FieldError("work_phone", "工作电话应为手机号或座机号，如 0937-6221234")
 	}
 	st.Roles = []community.Role{}
 	for _, name := range roles {
@@ -483,6 +537,9 @@ func (s *Service) PatchStaff(ctx context.Context, id int64, p StaffPatch) (commu
 		}
 		if p.Phone != nil {
 			st.Phone = *p.Phone
+		}
+		if p.WorkPhone != nil {
+			st.WorkPhone = *p.WorkPhone
 		}
 		if p.Roles != nil {
 			roles = *p.Roles

@@ -283,3 +283,52 @@ func TestPatchAndUnbindStaff(t *testing.T) {
 		}
 	})
 }
+
+// TestContactLookups: residents are given a grid worker's work phone,
+// never their private one; the duty roster lists the active 值班员 only;
+// a building's grid worker is found through its grid, and a building
+// without one is not found.
+func TestContactLookups(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		worker, _, err := r.svc.CreateStaff(ctx, community.StaffInput{Name: "张网格", Phone: "13900000001", WorkPhone: "0937-6221234", Roles: []string{"grid_worker"}})
+		if err != nil || worker.WorkPhone != "0937-6221234" {
+			t.Fatalf("CreateStaff with a work phone = %+v, %v", worker, err)
+		}
+		if _, _, err := r.svc.CreateStaff(ctx, community.StaffInput{Name: "钱", WorkPhone: "打我电话", Roles: []string{"duty"}}); message(err) == "" {
+			t.Errorf("a work phone that is no number: %v", err)
+		}
+		duty, _ := r.create(t, "王值班", cm.RoleDuty)
+		gone, _ := r.create(t, "赵离职", cm.RoleDuty)
+		off := false
+		if _, err := r.svc.PatchStaff(ctx, gone.ID, community.StaffPatch{Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		onDuty, err := r.svc.OnDuty(ctx)
+		if err != nil || len(onDuty) != 1 || onDuty[0].ID != duty.ID {
+			t.Errorf("OnDuty = %+v, %v; want only 王值班", onDuty, err)
+		}
+		for _, n := range []int{3, 4} {
+			if _, err := r.svc.SaveBuilding(ctx, community.BuildingInput{Number: n}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := r.svc.CreateGrid(ctx, community.GridInput{Name: "一网格", WorkerID: worker.ID, Buildings: []int{3}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.svc.GridWorker(ctx, 3)
+		if err != nil || got.ID != worker.ID || got.WorkPhone != "0937-6221234" {
+			t.Errorf("GridWorker(3) = %+v, %v", got, err)
+		}
+		for _, n := range []int{4, 99} {
+			if _, err := r.svc.GridWorker(ctx, n); !errors.Is(err, bot.ErrNotFound) {
+				t.Errorf("GridWorker(%d) = %v, want not found", n, err)
+			}
+		}
+		work := ""
+		if got, err := r.svc.PatchStaff(ctx, worker.ID, community.StaffPatch{WorkPhone: &work}); err != nil || got.WorkPhone != "" {
+			t.Errorf("removing the work phone: %+v, %v", got, err)
+		}
+	})
+}

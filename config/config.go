@@ -130,6 +130,10 @@ type Config struct {
 	// (TONGXIN_TRUSTED_PROXIES, comma-separated addresses or CIDRs).
 	TrustedProxies []netip.Prefix
 
+	// Contact is what residents are given when they need a person, and
+	// the words of the emergency path.
+	Contact Contact
+
 	// Media is where the copies of tickets' photos and voice messages are
 	// kept (TONGXIN_MEDIA_*).
 	Media Media
@@ -221,6 +225,7 @@ func Default() Config {
 		RetentionNotifications: 30 * day,
 		RetentionRecords:       3 * year,
 		Media:                  Media{Dir: "data/media", S3: MediaS3{Addressing: "auto"}},
+		Contact:                Contact{OfficeHours: DefaultOfficeHours},
 		DevCredentials:         devNames(),
 		Open311RatePerMinute:   60,
 	}

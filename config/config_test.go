@@ -65,6 +65,7 @@ func TestLoadDefaults(t *testing.T) {
 		RetentionNotifications: 30 * 24 * time.Hour,
 		RetentionRecords:       3 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
+		Contact:                config.Contact{OfficeHours: config.DefaultOfficeHours},
 		DevCredentials:         strings.Fields(allDev),
 		Open311RatePerMinute:   60,
 	}
@@ -107,6 +108,13 @@ func TestLoadEnvironment(t *testing.T) {
 		"TONGXIN_RETENTION_RECORDS":       "2y",
 		"TONGXIN_OPEN311_RATE_PER_MINUTE": "0",
 		"TONGXIN_TRUSTED_PROXIES":         " 10.0.0.0/8, 127.0.0.1,::1 ,192.168.1.7/24",
+		"TONGXIN_COMMUNITY_PHONE":         "0937-6220000",
+		"TONGXIN_OFFICE_HOURS":            "08:30-12:00,14:30-18:00",
+		"TONGXIN_PROPERTY_NAME":           "建林物业",
+		"TONGXIN_PROPERTY_PHONE":          "0937-6221111",
+		"TONGXIN_PROPERTY_HOTLINE":        "0937-6888888",
+		"TONGXIN_URGENT_WORDS":            "water:跑水",
+		"TONGXIN_URGENT_IGNORE":           "演讲",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -135,6 +143,9 @@ func TestLoadEnvironment(t *testing.T) {
 		RetentionNotifications: 14 * 24 * time.Hour,
 		RetentionRecords:       2 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
+		Contact: config.Contact{CommunityPhone: "0937-6220000", OfficeHours: "08:30-12:00,14:30-18:00",
+			PropertyName: "建林物业", PropertyPhone: "0937-6221111", PropertyHotline: "0937-6888888",
+			UrgentWords: "water:跑水", UrgentIgnore: "演讲"},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"),
 			netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("192.168.1.0/24")},
 	}
@@ -259,6 +270,7 @@ id = "tplReminder"
 		RetentionNotifications: 7 * 24 * time.Hour,
 		RetentionRecords:       5 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
+		Contact:                config.Contact{OfficeHours: config.DefaultOfficeHours},
 		File:                   path,
 		Open311RatePerMinute:   60,
 		Bot: config.Bot{

@@ -68,7 +68,7 @@ func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
-// patchStaff serves PATCH /api/v1/staff/{id}: name, phone, roles and
+// patchStaff serves PATCH /api/v1/staff/{id}: name, phone, work_phone, roles and
 // active. Deactivating someone refuses their WeChat commands at once and
 // hands their open tickets back to dispatch.
 func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
@@ -80,8 +80,8 @@ func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &p) {
 		return
 	}
-	if p.Name == nil && p.Phone == nil && p.Roles == nil && p.Active == nil {
-		writeError(w, http.StatusBadRequest, "invalid", "body: give name, phone, roles or active")
+	if p.Name == nil && p.Phone == nil && p.WorkPhone == nil && p.Roles == nil && p.Active == nil {
+		writeError(w, http.StatusBadRequest, "invalid", "body: give name, phone, work_phone, roles or active")
 		return
 	}
 	st, err := s.Community.PatchStaff(r.Context(), id, p)

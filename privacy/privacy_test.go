@@ -165,7 +165,7 @@ func (r *rig) herData() (closed, open, theirs ticket.Ticket) {
 	}
 	theirs = r.submit(neighbour, "马建国", "13700000000", "楼道灯坏了", 1)
 
-	human := bot.HumanHandler(r.outbox, r.store, r.clock.Now)
+	human := bot.HumanDesk{Duty: bot.Duty{Notifier: r.outbox, Robot: true}, Residents: r.store, Now: r.clock.Now}
 	if _, err := human.Handle(ctx, &bot.Message{ID: "m1", OpenID: her, Kind: bot.KindText, Text: "人工"}); err != nil {
 		r.t.Fatal(err)
 	}

@@ -21,13 +21,14 @@ type staffRow struct {
 	ID     int64          `db:"id"`
 	Name   string         `db:"name"`
 	Phone  string         `db:"phone"`
+	Work   string         `db:"work_phone"`
 	OpenID sql.NullString `db:"openid"`
 	Roles  string         `db:"roles"`
 	Active bool           `db:"active"`
 }
 
 func (r staffRow) staff() community.Staff {
-	s := community.Staff{ID: r.ID, Name: r.Name, Phone: r.Phone, OpenID: r.OpenID.String, Roles: []community.Role{}, Active: r.Active}
+	s := community.Staff{ID: r.ID, Name: r.Name, Phone: r.Phone, WorkPhone: r.Work, OpenID: r.OpenID.String, Roles: []community.Role{}, Active: r.Active}
 	for _, role := range strings.Split(r.Roles, ",") {
 		if role != "" {
 			s.Roles = append(s.Roles, community.Role(role))
@@ -36,7 +37,7 @@ func (r staffRow) staff() community.Staff {
 	return s
 }
 
-const staffColumns = `id, name, phone, openid, roles, active`
+const staffColumns = `id, name, phone, work_phone, openid, roles, active`
 
 // joinRoles stores roles as a comma list.
 func joinRoles(roles []community.Role) string {
@@ -70,12 +71,12 @@ func nullID(id int64) any {
 // is taken.
 func (q *queries) InsertStaff(ctx context.Context, s community.Staff, codeHash string, at, expires time.Time) (int64, error) {
 	const query = `
-		INSERT INTO staff (name, phone, openid, roles, bind_code, bind_expires, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO staff (name, phone, work_phone, openid, roles, bind_code, bind_expires, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`
 	var id int64
 	if err := sqlx.GetContext(ctx, q.ext, &id, q.q(query),
-		s.Name, s.Phone, nullString(s.OpenID), joinRoles(s.Roles), nullString(codeHash), dbTime(expires), dbTime(at)); err != nil {
+		s.Name, s.Phone, s.WorkPhone, nullString(s.OpenID), joinRoles(s.Roles), nullString(codeHash), dbTime(expires), dbTime(at)); err != nil {
 		return 0, fmt.Errorf("storage.InsertStaff: %w", mapError(err))
 	}
 	return id, nil
@@ -173,11 +174,11 @@ func (q *queries) SetBindCode(ctx context.Context, id int64, codeHash string, ex
 	return nil
 }
 
-// UpdateStaff changes staff member s.ID's name, phone, roles and whether
+// UpdateStaff changes staff member s.ID's name, phones, roles and whether
 // they are active. Returns bot.ErrNotFound for an unknown id.
 func (q *queries) UpdateStaff(ctx context.Context, s community.Staff) error {
-	const query = `UPDATE staff SET name = ?, phone = ?, roles = ?, active = ? WHERE id = ?`
-	res, err := q.ext.ExecContext(ctx, q.q(query), s.Name, s.Phone, joinRoles(s.Roles), s.Active, s.ID)
+	const query = `UPDATE staff SET name = ?, phone = ?, work_phone = ?, roles = ?, active = ? WHERE id = ?`
+	res, err := q.ext.ExecContext(ctx, q.q(query), s.Name, s.Phone, s.WorkPhone, joinRoles(s.Roles), s.Active, s.ID)
 	if err != nil {
 		return fmt.Errorf("storage.UpdateStaff(%d): %w", s.ID, mapError(err))
 	}

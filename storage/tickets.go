@@ -33,6 +33,7 @@ type ticketRow struct {
 	GridID       sql.NullInt64 `db:"grid_id"`
 	ParentID     sql.NullInt64 `db:"parent_id"`
 	Source       string        `db:"source"`
+	Urgent       bool          `db:"urgent"`
 	ResponseDue  time.Time     `db:"response_due"`
 	ResolveDue   time.Time     `db:"resolve_due"`
 	AcceptedAt   *time.Time    `db:"accepted_at"`
@@ -53,7 +54,7 @@ func (r ticketRow) ticket() (ticket.Ticket, error) {
 		Category: r.Category, Description: r.Description,
 		BuildingID: r.BuildingID.Int64, Unit: r.Unit, Place: r.Place, Lat: r.Lat, Lng: r.Lng,
 		Status: ticket.Status(r.Status), AssigneeID: r.AssigneeID.Int64, AssigneeName: r.AssigneeName,
-		GridID: r.GridID.Int64, ParentID: r.ParentID.Int64, Source: r.Source,
+		GridID: r.GridID.Int64, ParentID: r.ParentID.Int64, Source: r.Source, Urgent: r.Urgent,
 		ResponseDue: r.ResponseDue.UTC(), ResolveDue: r.ResolveDue.UTC(),
 		AcceptedAt: r.AcceptedAt, ResolvedAt: r.ResolvedAt, ClosedAt: r.ClosedAt,
 		EscalatedAt: r.EscalatedAt, UrgedAt: r.UrgedAt,
@@ -75,7 +76,7 @@ func (r ticketRow) ticket() (ticket.Ticket, error) {
 // on the alias t.
 const ticketSelect = `SELECT t.id, t.number, t.openid, t.name, t.phone, t.category, t.description, t.photos,
 	t.building_id, t.unit, t.place, t.lat, t.lng, t.status, t.assignee_id,
-	COALESCE(s.name, '') AS assignee_name, t.grid_id, t.parent_id, t.source,
+	COALESCE(s.name, '') AS assignee_name, t.grid_id, t.parent_id, t.source, t.urgent,
 	t.response_due, t.resolve_due, t.accepted_at, t.resolved_at, t.closed_at, t.escalated_at, t.urged_at,
 	t.resolution, t.rating, t.rating_note, t.created_at, t.updated_at
 	FROM tickets t LEFT JOIN staff s ON s.id = t.assignee_id`
@@ -157,6 +158,13 @@ func (q *queries) InsertTicket(ctx context.Context, t *ticket.Ticket, draftKey s
 		dbTimePtr(t.ClosedAt), dbTimePtr(t.EscalatedAt), dbTimePtr(t.UrgedAt),
 		t.Resolution, t.Rating, t.RatingNote, dbTime(t.CreatedAt), dbTime(t.UpdatedAt), nullString(draftKey)); err != nil {
 		return fmt.Errorf("storage.InsertTicket(%s): %w", t.Number, mapError(err))
+	}
+	// Set apart, so that the tests of earlier migrations, which insert
+	// ordinary tickets into an older schema, still can.
+	if t.Urgent {
+		if _, err := q.ext.ExecContext(ctx, q.q(`UPDATE tickets SET urgent = ? WHERE id = ?`), true, t.ID); err != nil {
+			return fmt.Errorf("storage.InsertTicket(%s): %w", t.Number, mapError(err))
+		}
 	}
 	return nil
 }

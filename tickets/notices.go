@@ -165,7 +165,7 @@ func (s *Service) toStaff(ctx context.Context, tx *storage.Tx, st *community.Sta
 		text += "\n（" + st.Name + " 尚未绑定微信，请值班人员转告。）"
 	}
 	return s.enqueue(ctx, tx, bot.Notice{
-		Kind: kind, To: to, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key, Merge: staffMerge(t),
+		Kind: kind, To: to, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Staff: true, Urgent: t.Urgent, Key: key, Merge: staffMerge(t),
 	})
 }
 
@@ -181,7 +181,7 @@ func (s *Service) toStaffPersonal(ctx context.Context, tx *storage.Tx, st *commu
 	}
 	return s.enqueue(ctx, tx, bot.Notice{
 		Kind: kind, To: st.OpenID, About: t.OpenID, Text: text(true), GroupText: text(false) + "（请转告 " + st.Name + "）",
-		Fields: s.fields(t, at), URL: s.url(t), Staff: true, Key: key, Merge: staffMerge(t),
+		Fields: s.fields(t, at), URL: s.url(t), Staff: true, Urgent: t.Urgent, Key: key, Merge: staffMerge(t),
 	})
 }
 

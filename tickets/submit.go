@@ -20,6 +20,10 @@ import (
 // category and a similar description counts as the same problem.
 const sameIssueWindow = 24 * time.Hour
 
+// UrgentResponse is the response deadline of an urgent ticket (a fire, a
+// gas smell, a burst pipe), in minutes of the clock, not working hours.
+const UrgentResponse = 15 * time.Minute
+
 // sources are where tickets come from.
 var sources = map[string]bool{"wechat": true, "staff": true, "open311": true}
 
@@ -223,9 +227,13 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 		Number: ticket.FormatNumber(day, seq), OpenID: d.OpenID, Name: strings.TrimSpace(d.Name), Phone: d.Phone,
 		Category: cat.Key, Description: d.Description, Photos: d.Photos,
 		BuildingID: d.BuildingID, Unit: d.Unit, Place: d.Place, Lat: d.Lat, Lng: d.Lng,
-		Status: ticket.Submitted, GridID: r.gridID, Source: d.Source,
+		Status: ticket.Submitted, GridID: r.gridID, Source: d.Source, Urgent: d.Urgent,
 		ResponseDue: s.due(now, cat.ResponseHours), ResolveDue: s.due(now, cat.ResolveHours),
 		CreatedAt: now, UpdatedAt: now,
+	}
+	if d.Urgent {
+		// An emergency waits for no office hours.
+		t.ResponseDue = now.Add(UrgentResponse)
 	}
 	if r.assignee != nil {
 		t.AssigneeID, t.AssigneeName = r.assignee.ID, r.assignee.Name
@@ -270,7 +278,7 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 // limited reports whether d counts towards its filer's daily limit: a
 // resident filing for themselves through WeChat.
 func (s *Service) limited(d ticket.Draft) bool {
-	return s.cfg.DailyLimit > 0 && d.OpenID != "" && d.FiledBy == 0 && d.Source == "wechat"
+	return s.cfg.DailyLimit > 0 && d.OpenID != "" && d.FiledBy == 0 && d.Source == "wechat" && !d.Urgent
 }
 
 // checkDailyLimit refuses d when its filer has filed the day's limit.
@@ -428,8 +436,12 @@ func placeOf(b *community.Building, unit int) string {
 func (s *Service) notifyNew(ctx context.Context, tx *storage.Tx, t ticket.Ticket, assignee *community.Staff, b *community.Building, same int, now time.Time) error {
 	text := func(private bool) string {
 		var text strings.Builder
-		fmt.Fprintf(&text, "【新诉求】编号 %s\n类别：%s\n地点：%s\n问题：%s\n居民：%s",
-			t.Number, s.categoryName(t.Category), t.Place, cut(t.Description, 80), residentDesc(t, private))
+		head := "【新诉求】"
+		if t.Urgent {
+			head = "【紧急诉求】"
+		}
+		fmt.Fprintf(&text, "%s编号 %s\n类别：%s\n地点：%s\n问题：%s\n居民：%s",
+			head, t.Number, s.categoryName(t.Category), t.Place, cut(t.Description, 80), residentDesc(t, private))
 		if len(t.Photos) > 0 {
 			fmt.Fprintf(&text, "\n照片：%d 张", len(t.Photos))
 		}

@@ -226,3 +226,62 @@ func (c *Calendar) Between(a, b time.Time) time.Duration {
 	}
 	return total
 }
+
+// ParseHours reads office hours as "HH:MM-HH:MM,HH:MM-HH:MM" (ordered,
+// not overlapping, within a day), as TONGXIN_OFFICE_HOURS gives them.
+func ParseHours(s string) ([]Span, error) {
+	const want = "want office hours such as 09:00-12:00,14:30-17:30, got %q"
+	var spans []Span
+	for part := range strings.SplitSeq(s, ",") {
+		from, to, ok := strings.Cut(strings.TrimSpace(part), "-")
+		if !ok {
+			return nil, fmt.Errorf(want, s)
+		}
+		f, err1 := clock(from)
+		t, err2 := clock(to)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf(want, s)
+		}
+		spans = append(spans, Span{f, t})
+	}
+	if _, err := Builtin().WithHours(spans); err != nil {
+		return nil, fmt.Errorf(want+": %v", s, err)
+	}
+	return spans, nil
+}
+
+func clock(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		if strings.TrimSpace(s) == "24:00" {
+			return 24 * time.Hour, nil
+		}
+		return 0, err
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// Open reports whether t falls within office hours on a working day and,
+// when it does not, when they next begin.
+func (c *Calendar) Open(t time.Time) (bool, time.Time) {
+	// The first moment of working time after t: t itself when open.
+	next := c.Add(t, time.Nanosecond).Add(-time.Nanosecond)
+	if !next.After(t) {
+		return true, t
+	}
+	return false, next
+}
+
+// Describe shows the office hours as residents read them:
+// "工作日 9:00–12:00，14:30–17:30".
+func (c *Calendar) Describe() string {
+	var parts []string
+	for _, s := range c.hours {
+		parts = append(parts, showClock(s.From)+"–"+showClock(s.To))
+	}
+	return "工作日 " + strings.Join(parts, "，")
+}
+
+func showClock(d time.Duration) string {
+	return fmt.Sprintf("%d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}

@@ -76,11 +76,14 @@ func ParseRole(s string) (Role, error) {
 
 // Staff is a community worker.
 type Staff struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
-	Phone  string `json:"phone,omitempty"`
-	OpenID string `json:"openid,omitempty"`
-	Roles  []Role `json:"roles"`
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Phone string `json:"phone,omitempty"`
+	// WorkPhone is the number residents are given for them (a grid
+	// worker's work phone, possibly a landline); Phone stays private.
+	WorkPhone string `json:"work_phone,omitempty"`
+	OpenID    string `json:"openid,omitempty"`
+	Roles     []Role `json:"roles"`
 	// Active is false for someone who left: they keep their history but
 	// may no longer read, act or receive anything.
 	Active bool `json:"active"`
@@ -137,4 +140,11 @@ type Directory interface {
 	StaffByOpenID(ctx context.Context, openid string) (Staff, error)
 	// Bind binds openid to the staff member holding the one-time code.
 	Bind(ctx context.Context, openid, code string) (Staff, error)
+	// OnDuty returns the active staff with the duty role (值班员), by id,
+	// bound to WeChat or not.
+	OnDuty(ctx context.Context) ([]Staff, error)
+	// GridWorker returns the active grid worker of the grid the building
+	// with that number belongs to, or bot.ErrNotFound when there is no
+	// such building, grid or worker.
+	GridWorker(ctx context.Context, building int) (Staff, error)
 }

@@ -34,6 +34,15 @@ type Deps struct {
 	// a bare "1" answers it only shortly after it arrived (bot.Asked);
 	// nil: bare digits answer no notice.
 	Questions bot.Questions
+	// Duty reaches the staff on duty now (emergencies, 人工).
+	Duty bot.Duty
+	// Lines are the numbers and office hours residents are given.
+	Lines bot.Lines
+	// Recent keeps residents' last few messages; nil keeps none.
+	Recent bot.Recent
+	// UrgentWords and UrgentIgnore extend the emergency path's words:
+	// "kind:word,..." and "word,..." (TONGXIN_URGENT_WORDS, _IGNORE).
+	UrgentWords, UrgentIgnore string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

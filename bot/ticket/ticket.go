@@ -135,28 +135,32 @@ type Ticket struct {
 	BuildingID int64 `json:"building_id,omitempty"`
 	// Place is where, as shown: "3号楼2单元201室", "公共区域：东门广场",
 	// or a location label.
-	Place        string     `json:"place"`
-	Unit         int        `json:"unit,omitempty"`
-	Lat          float64    `json:"lat,omitempty"`
-	Lng          float64    `json:"lng,omitempty"`
-	Status       Status     `json:"status"`
-	AssigneeID   int64      `json:"assignee_id,omitempty"`
-	AssigneeName string     `json:"assignee_name,omitempty"`
-	GridID       int64      `json:"grid_id,omitempty"`
-	ParentID     int64      `json:"parent_id,omitempty"`
-	Source       string     `json:"source"`
-	ResponseDue  time.Time  `json:"response_due"`
-	ResolveDue   time.Time  `json:"resolve_due"`
-	AcceptedAt   *time.Time `json:"accepted_at,omitempty"`
-	ResolvedAt   *time.Time `json:"resolved_at,omitempty"`
-	ClosedAt     *time.Time `json:"closed_at,omitempty"`
-	EscalatedAt  *time.Time `json:"escalated_at,omitempty"`
-	UrgedAt      *time.Time `json:"urged_at,omitempty"`
-	Resolution   string     `json:"resolution,omitempty"`
-	Rating       int        `json:"rating,omitempty"`
-	RatingNote   string     `json:"rating_note,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	Place        string  `json:"place"`
+	Unit         int     `json:"unit,omitempty"`
+	Lat          float64 `json:"lat,omitempty"`
+	Lng          float64 `json:"lng,omitempty"`
+	Status       Status  `json:"status"`
+	AssigneeID   int64   `json:"assignee_id,omitempty"`
+	AssigneeName string  `json:"assignee_name,omitempty"`
+	GridID       int64   `json:"grid_id,omitempty"`
+	ParentID     int64   `json:"parent_id,omitempty"`
+	Source       string  `json:"source"`
+	// Urgent marks a ticket filed through the emergency path (a fire, a
+	// gas smell, a burst pipe): it must be answered within minutes, at
+	// any hour.
+	Urgent      bool       `json:"urgent,omitempty"`
+	ResponseDue time.Time  `json:"response_due"`
+	ResolveDue  time.Time  `json:"resolve_due"`
+	AcceptedAt  *time.Time `json:"accepted_at,omitempty"`
+	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+	EscalatedAt *time.Time `json:"escalated_at,omitempty"`
+	UrgedAt     *time.Time `json:"urged_at,omitempty"`
+	Resolution  string     `json:"resolution,omitempty"`
+	Rating      int        `json:"rating,omitempty"`
+	RatingNote  string     `json:"rating_note,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 	// NoticeDue, on what an action returns (Service.Act), is when the
 	// resident will be told of it: now, or when quiet hours end (see
 	// bot.WhenTold); nil when they are not told. Not stored.
@@ -206,6 +210,9 @@ type Draft struct {
 	Source string
 	// FiledBy is the staff member filing for a resident (0 otherwise).
 	FiledBy int64
+	// Urgent files an emergency: a response deadline of minutes, not
+	// working hours, urgent notices, and no daily limit.
+	Urgent bool
 	// Key, when set, makes filing idempotent: a draft with the Key of a
 	// ticket filed before gets that ticket back instead of a second one
 	// (conversations pass bot.State.DraftKey, the same for every retry).

@@ -7,17 +7,22 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
+	"github.com/tongxin/tongxin/bot/flows/contact"
+	"github.com/tongxin/tongxin/bot/flows/emergency"
 	"github.com/tongxin/tongxin/bot/flows/profile"
 	"github.com/tongxin/tongxin/bot/flows/report"
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/wechat"
+	"github.com/tongxin/tongxin/workcal"
 )
 
 // features is the feature table: each registers its flow, keywords, QR
 // scenes, follow-up answers and menu actions on the router. A new domain
 // is one line here.
 var features = []flows.Register{
+	emergency.Register,
+	contact.Register,
 	profile.Register,
 	report.Register,
 	staffdesk.Register,
@@ -70,7 +75,15 @@ func buildBot(cfg config.Config, sessions bot.SessionStore, d flows.Deps, obs bo
 	r.Observer = obs
 	r.Logger = log
 	r.Now = d.Now
-	r.Human = bot.HumanHandler(d.Notifier, d.Residents, d.Clock())
+	d.UrgentWords, d.UrgentIgnore = cfg.Contact.UrgentWords, cfg.Contact.UrgentIgnore
+	r.Human = bot.HumanDesk{Duty: d.Duty, Residents: d.Residents, Recent: d.Recent, Lines: d.Lines, Now: d.Clock()}
+	if d.Recent != nil {
+		// First of the checks before the flows: every text is kept for
+		// the staff a 人工 request reaches.
+		r.Before(bot.RememberTexts(d.Recent, func(ctx context.Context, err error) {
+			log.WarnContext(ctx, "could not keep a message for 人工", "err", err)
+		}))
+	}
 	r.Texts = bot.Texts{Welcome: cfg.Bot.Welcome, Help: cfg.Bot.Help, Fallback: cfg.Bot.Fallback}
 	for _, register := range features {
 		if err := register(r, d); err != nil {
@@ -87,6 +100,30 @@ func buildBot(cfg config.Config, sessions bot.SessionStore, d flows.Deps, obs bo
 		}
 	}
 	return r, nil
+}
+
+// contactLines are the numbers and office hours residents are given, from
+// the configuration; office hours (and holidays) from cal, nil meaning
+// always open.
+func contactLines(cfg config.Config, cal *workcal.Calendar) bot.Lines {
+	l := bot.Lines{
+		CommunityPhone: cfg.Contact.CommunityPhone,
+		PropertyName:   cfg.Contact.PropertyName, PropertyPhone: cfg.Contact.PropertyPhone,
+		PropertyHotline: cfg.Contact.PropertyHotline,
+	}
+	if cal != nil {
+		l.OfficeHours, l.Office = cal.Describe(), cal.Open
+	}
+	return l
+}
+
+// officeCalendar is cal with the configured office hours.
+func officeCalendar(cfg config.Config, cal *workcal.Calendar) (*workcal.Calendar, error) {
+	spans, err := workcal.ParseHours(cfg.Contact.OfficeHours)
+	if err != nil {
+		return nil, fmt.Errorf("config: TONGXIN_OFFICE_HOURS: %w", err)
+	}
+	return cal.WithHours(spans)
 }
 
 // menuButtons lays the main menu out as a WeChat custom menu, which allows

@@ -55,8 +55,11 @@ func TestExampleConfigBuildsTheBot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ask(t, r, "物业电话"); !strings.Contains(got, "0937") {
+	if got := ask(t, r, "停车"); !strings.Contains(got, "物业服务中心") {
 		t.Errorf("configured reply: %q", got)
+	}
+	if got := ask(t, r, "物业电话"); !strings.Contains(got, "联系方式") {
+		t.Errorf("the contact card: %q", got)
 	}
 	if got := ask(t, r, "你好"); !strings.Contains(got, "1 诉求报修") || !strings.Contains(got, "4 我的") {
 		t.Errorf("configured menu labels: %q", got)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"github.com/tongxin/tongxin/bot/flows/emergency"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/tickets"
 	"github.com/tongxin/tongxin/wechat"
+	"github.com/tongxin/tongxin/workcal"
 )
 
 // configRules are the checks each domain owns on its part of the
@@ -18,6 +20,14 @@ var configRules = []config.Rule{
 	}},
 	{Key: "TONGXIN_QUIET_HOURS", Check: func(c config.Config) error {
 		_, err := notify.ParseQuietHours(c.QuietHours)
+		return err
+	}},
+	{Key: "TONGXIN_OFFICE_HOURS", Check: func(c config.Config) error {
+		_, err := workcal.ParseHours(c.Contact.OfficeHours)
+		return err
+	}},
+	{Key: "TONGXIN_URGENT_WORDS", Check: func(c config.Config) error {
+		_, err := emergency.NewDetector(c.Contact.UrgentWords, c.Contact.UrgentIgnore)
 		return err
 	}},
 	{Key: "tickets", Check: func(c config.Config) error {

@@ -77,6 +77,14 @@ func TestEraseCommand(t *testing.T) {
 		rdb := redis.NewClient(opt)
 		defer rdb.Close()
 		sessions := &redisstate.Sessions{Client: rdb}
+		// The last messages kept for 人工 go with the rest.
+		recent := &redisstate.Recent{Client: rdb}
+		for _, text := range []string{"你好", "我家在3号楼201"} {
+			if err := recent.Remember(ctx, openid, text); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() { _, _ = recent.Forget(context.Background(), openid) })
 		if err := sessions.Save(ctx, &bot.Session{OpenID: openid, Flow: "profile"}); err != nil {
 			t.Fatal(err)
 		}
@@ -90,11 +98,14 @@ func TestEraseCommand(t *testing.T) {
 			}
 			return stdout.String()
 		}
-		if out := erase(); !strings.Contains(out, "notifications=0 residents=1 ticket_notes=0 tickets=0") {
+		if out := erase(); !strings.Contains(out, "notifications=0 recent_messages=2 residents=1 ticket_notes=0 tickets=0") {
 			t.Errorf("erase printed %q", out)
 		}
 		if _, err := store.Resident(ctx, openid); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("resident after erase: %v", err)
+		}
+		if kept, err := recent.Recent(ctx, openid); err != nil || len(kept) != 0 {
+			t.Errorf("messages kept for 人工 after erase: %q, %v", kept, err)
 		}
 		if _, _, err := sessions.Load(ctx, openid); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("session after erase: %v", err)

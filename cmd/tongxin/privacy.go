@@ -33,9 +33,10 @@ var privacyHooks = []func() privacy.Hook{
 	notify.PrivacyHook,
 }
 
-// newPrivacy builds the erasure service with every domain's hook; its
-// blob worker registers on runner.
-func newPrivacy(cfg config.Config, store *storage.Store, runner *jobs.Runner, sessions bot.SessionStore, bs blobs.Store, log *slog.Logger) (*privacy.Service, error) {
+// newPrivacy builds the erasure service with every domain's hook, and
+// one for the last few messages kept in Redis for 人工 (recent, nil when
+// there is no Redis); its blob worker registers on runner.
+func newPrivacy(cfg config.Config, store *storage.Store, runner *jobs.Runner, sessions bot.SessionStore, recent *redisstate.Recent, bs blobs.Store, log *slog.Logger) (*privacy.Service, error) {
 	svc, err := privacy.New(store, runner, privacy.Config{
 		Policy:   privacy.Policy{Notifications: cfg.RetentionNotifications, Records: cfg.RetentionRecords},
 		Sessions: sessions,
@@ -45,12 +46,30 @@ func newPrivacy(cfg config.Config, store *storage.Store, runner *jobs.Runner, se
 	if err != nil {
 		return nil, err
 	}
-	for _, hook := range privacyHooks {
+	hooks := privacyHooks
+	if recent != nil {
+		hooks = append(slices.Clip(hooks), recentHook(recent))
+	}
+	for _, hook := range hooks {
 		if err := svc.Register(hook()); err != nil {
 			return nil, err
 		}
 	}
 	return svc, nil
+}
+
+// recentHook erases the resident's last messages kept for 人工 (a Redis
+// list that would otherwise expire within a day). Redis is no part of the
+// erasure's transaction: the list goes even if the transaction then fails,
+// which loses nothing anyone needs.
+func recentHook(recent *redisstate.Recent) func() privacy.Hook {
+	return func() privacy.Hook {
+		return privacy.Hook{Name: "recent_messages", Erase: func(ctx context.Context, _ *storage.Tx, openid string, run *privacy.Run) error {
+			n, err := recent.Forget(ctx, openid)
+			run.Count("recent_messages", n)
+			return err
+		}}
+	}
 }
 
 const eraseUsage = `usage: tongxin erase -openid OPENID
@@ -111,7 +130,7 @@ func erase(ctx context.Context, args []string, load func() (config.Config, *slog
 	if err != nil {
 		return err
 	}
-	svc, err := newPrivacy(cfg, d.store, runner, &redisstate.Sessions{Client: d.redis}, bs, log)
+	svc, err := newPrivacy(cfg, d.store, runner, &redisstate.Sessions{Client: d.redis}, &redisstate.Recent{Client: d.redis}, bs, log)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tongxin/tongxin/blobs"
+	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/config"
@@ -170,6 +171,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
+	// Deadlines and 人工's "after hours" count the same office hours.
+	if cal, err = officeCalendar(cfg, cal); err != nil {
+		return err
+	}
 	for _, y := range []int{time.Now().Year(), time.Now().AddDate(0, 2, 0).Year()} {
 		if !cal.Covers(y) {
 			log.Warn("the holiday file has no dates for this year: deadlines count weekends only; set TONGXIN_HOLIDAYS_FILE to the new State Council notice", "year", y)
@@ -222,7 +227,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		return err
 	}
 	sessions := &redisstate.Sessions{Client: d.redis}
-	priv, err := newPrivacy(cfg, d.store, runner, sessions, bs, log)
+	recent := &redisstate.Recent{Client: d.redis}
+	priv, err := newPrivacy(cfg, d.store, runner, sessions, recent, bs, log)
 	if err != nil {
 		return err
 	}
@@ -241,6 +247,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	router, err := buildBot(cfg, sessions, flows.Deps{
 		Residents: d.store, Notifier: outbox, Questions: outbox, Community: dir, Tickets: svc,
 		Lists: &redisstate.Lists{Client: d.redis},
+		// With development credentials everything goes to the log, the
+		// robot's share included.
+		Duty:   bot.Duty{Notifier: outbox, Roster: dir.OnDuty, Robot: cfg.WeCom.RobotKey != "" || devAccount(cfg)},
+		Lines:  contactLines(cfg, cal),
+		Recent: recent,
 	}, metrics, log)
 	if err != nil {
 		return err

@@ -22,6 +22,8 @@ type Member struct {
 	Name, OpenID string
 	Roles        []community.Role
 	BindCode     string
+	// WorkPhone is the number residents are given for them.
+	WorkPhone string
 }
 
 // Building is a building to create by number, with its 楼栋长 and unit
@@ -79,7 +81,7 @@ func Seed(t testing.TB, store *storage.Store, now func() time.Time, spec Spec) S
 		for i, r := range m.Roles {
 			roles[i] = string(r)
 		}
-		st, code, err := svc.CreateStaff(ctx, cs.StaffInput{Name: m.Name, Phone: "13900000000", Roles: roles})
+		st, code, err := svc.CreateStaff(ctx, cs.StaffInput{Name: m.Name, Phone: "13900000000", WorkPhone: m.WorkPhone, Roles: roles})
 		if err != nil {
 			t.Fatalf("communitytest: CreateStaff(%s): %v", m.Name, err)
 		}

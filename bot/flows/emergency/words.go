@@ -1,0 +1,94 @@
+package emergency
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tongxin/tongxin/bot"
+)
+
+// Kind is a kind of emergency.
+type Kind string
+
+// Kinds, in the order a message naming several is answered.
+const (
+	Fire     Kind = "fire"
+	Gas      Kind = "gas"
+	Electric Kind = "electric"
+	Medical  Kind = "medical"
+	Elevator Kind = "elevator"
+	Water    Kind = "water"
+)
+
+// Kinds lists every kind in answering order.
+var Kinds = []Kind{Fire, Gas, Electric, Medical, Elevator, Water}
+
+// words are the built-in urgent words of each kind, matched anywhere in
+// a normalised message.
+var words = map[Kind][]string{
+	Fire:     {"着火", "起火", "失火", "冒烟", "火灾", "烧起来了", "火烧"},
+	Gas:      {"燃气味", "煤气味", "天然气味", "闻到煤气", "闻到燃气", "闻到天然气", "燃气泄漏", "煤气泄漏", "漏气了"},
+	Electric: {"漏电", "触电", "电线冒火", "电线着火", "电线烧"},
+	Medical:  {"有人晕倒", "晕倒了", "昏倒", "昏迷", "不省人事", "没有呼吸", "没呼吸了", "心脏病发作", "摔倒起不来", "倒地不起"},
+	Elevator: {"电梯困人", "被困电梯", "困在电梯", "电梯里困", "关在电梯", "电梯出不来"},
+	Water:    {"爆管", "水管爆", "管子爆", "暖气管爆", "喷水", "水漫"},
+}
+
+// ignore are words that make a message about an emergency no emergency:
+// a drill to sign up for, a fire-safety talk.
+var ignore = []string{"演习", "演练", "讲座", "培训", "知识", "宣传", "报名", "课程"}
+
+// Detector tells urgent messages: the built-in words and ignore words,
+// with the operator's additions.
+type Detector struct {
+	words  map[Kind][]string
+	ignore []string
+}
+
+// NewDetector returns the built-in detector extended by extra
+// ("kind:word,kind:word", TONGXIN_URGENT_WORDS) and more ignore words
+// ("word,word", TONGXIN_URGENT_IGNORE). An unknown kind or an empty word
+// is an error naming it.
+func NewDetector(extra, ignoreMore string) (*Detector, error) {
+	d := &Detector{words: map[Kind][]string{}, ignore: slices.Clone(ignore)}
+	for k, ws := range words {
+		d.words[k] = slices.Clone(ws)
+	}
+	for item := range strings.SplitSeq(extra, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		kind, word, ok := strings.Cut(item, ":")
+		k := Kind(strings.TrimSpace(kind))
+		word = bot.Normalize(word)
+		if !ok || word == "" || !slices.Contains(Kinds, k) {
+			return nil, fmt.Errorf("want kind:word with kind one of fire, gas, electric, medical, elevator, water (e.g. water:跑水), got %q", item)
+		}
+		d.words[k] = append(d.words[k], word)
+	}
+	for w := range strings.SplitSeq(ignoreMore, ",") {
+		if w = bot.Normalize(w); w != "" {
+			d.ignore = append(d.ignore, w)
+		}
+	}
+	return d, nil
+}
+
+// Detect returns the kinds of emergency a normalised message names, in
+// answering order; none for a message that holds an ignore word.
+func (d *Detector) Detect(norm string) []Kind {
+	for _, w := range d.ignore {
+		if strings.Contains(norm, w) {
+			return nil
+		}
+	}
+	var out []Kind
+	for _, k := range Kinds {
+		if slices.ContainsFunc(d.words[k], func(w string) bool { return strings.Contains(norm, w) }) {
+			out = append(out, k)
+		}
+	}
+	return out
+}

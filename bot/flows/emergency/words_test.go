@@ -1,0 +1,51 @@
+package emergency_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/flows/emergency"
+)
+
+func TestDetect(t *testing.T) {
+	d, err := emergency.NewDetector("water:跑水, medical:摔倒了", "比赛")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want []emergency.Kind
+	}{
+		{"着火了", []emergency.Kind{emergency.Fire}},
+		{"5号楼三楼冒烟了，快来人", []emergency.Kind{emergency.Fire}},
+		{"厨房闻到煤气味", []emergency.Kind{emergency.Gas}},
+		{"楼道里有燃气味", []emergency.Kind{emergency.Gas}},
+		{"插座漏电", []emergency.Kind{emergency.Electric}},
+		{"水管爆了！", []emergency.Kind{emergency.Water}},
+		{"暖气爆管了在喷水", []emergency.Kind{emergency.Water}},
+		{"电梯困人了", []emergency.Kind{emergency.Elevator}},
+		{"我被困电梯里了", []emergency.Kind{emergency.Elevator}},
+		{"楼下有人晕倒了", []emergency.Kind{emergency.Medical}},
+		{"着火了还有人晕倒了", []emergency.Kind{emergency.Fire, emergency.Medical}},
+		{"家里跑水了", []emergency.Kind{emergency.Water}},   // the operator's word
+		{"老人摔倒了", []emergency.Kind{emergency.Medical}}, // the operator's word
+		// Not emergencies.
+		{"上次着火演习报名", nil},
+		{"防火知识讲座", nil},
+		{"消防演练几点开始", nil},
+		{"冒烟比赛", nil}, // the operator's ignore word
+		{"楼道灯坏了", nil},
+		{"物业电话", nil},
+		{"1", nil},
+	} {
+		if got := d.Detect(bot.Normalize(tc.text)); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("Detect(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"flood:跑水", "跑水", "water:"} {
+		if _, err := emergency.NewDetector(bad, ""); err == nil {
+			t.Errorf("NewDetector(%q) accepted", bad)
+		}
+	}
+}
