@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -136,9 +137,26 @@ func TestHelpNeverActs(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	got := version()
-	if !strings.HasPrefix(got, "tongxin ") || !strings.HasSuffix(got, ", "+runtime.Version()) {
+	if got := version(); !strings.HasPrefix(got, "tongxin ") || !strings.HasSuffix(got, ", "+runtime.Version()) {
 		t.Errorf("version() = %q", got)
+	}
+	built := &debug.BuildInfo{Main: debug.Module{Path: "github.com/tongxin/tongxin", Version: "v1.2.0"}, Settings: []debug.BuildSetting{
+		{Key: "vcs", Value: "git"},
+		{Key: "vcs.revision", Value: "d135a731091785e9a44bf2337681729395b0f985"},
+		{Key: "vcs.time", Value: "2026-11-30T19:00:00Z"},
+		{Key: "vcs.modified", Value: "true"},
+	}}
+	for _, c := range []struct {
+		bi   *debug.BuildInfo
+		want string
+	}{
+		{built, "tongxin v1.2.0 commit d135a7310917 (modified) 2026-11-30T19:00:00Z, go1.26.8"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "tongxin (devel), go1.26.8"},
+		{nil, "tongxin (unknown), go1.26.8"},
+	} {
+		if got := versionOf(c.bi, "go1.26.8"); got != c.want {
+			t.Errorf("versionOf = %q, want %q", got, c.want)
+		}
 	}
 }
 

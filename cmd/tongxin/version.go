@@ -26,8 +26,14 @@ func versionCommand(_ context.Context, inv *invocation) error {
 // (modified) 2026-11-30T18:00:00Z, go1.26.8". go build in a git checkout
 // records the commit; go run and tests do not.
 func version() string {
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(bi, runtime.Version())
+}
+
+// versionOf describes the build bi (nil: unknown) made with goVersion.
+func versionOf(bi *debug.BuildInfo, goVersion string) string {
 	v, commit := "(unknown)", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	if bi != nil {
 		if bi.Main.Version != "" {
 			v = bi.Main.Version
 		}
@@ -54,5 +60,5 @@ func version() string {
 			}
 		}
 	}
-	return fmt.Sprintf("tongxin %s%s, %s", v, commit, runtime.Version())
+	return fmt.Sprintf("tongxin %s%s, %s", v, commit, goVersion)
 }
