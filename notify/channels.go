@@ -204,9 +204,3 @@ func unwrapURL(err error) error {
 	}
 	return err
 }
-
-func (o *Outbox) sendLog(ctx context.Context, n storage.Notification, p payload) error {
-	o.log.InfoContext(ctx, "notification (development: log channel, nothing sent)",
-		"id", n.ID, "kind", n.Kind, "staff", n.Staff, "chars", len([]rune(p.Text)))
-	return nil
-}

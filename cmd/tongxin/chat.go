@@ -5,12 +5,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
+	"net"
 	"strconv"
 	"strings"
 
 	"github.com/tongxin/tongxin/bot"
-	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/wechat"
 )
 
@@ -25,31 +24,42 @@ const chatHelp = `Type a message and press Enter. Commands:
   /as OPENID         continue as another resident
   /quit`
 
-// chat is a terminal WeChat: it signs messages like WeChat's servers do,
-// posts them to a running server and prints the replies.
-func chat(ctx context.Context, cfg config.Config, args []string, stdin io.Reader, stdout io.Writer) error {
+const chatUsage = `usage: tongxin chat [-openid OPENID] [-url URL] [-mode MODE]
+
+A terminal WeChat: signs messages as WeChat's servers do, posts them to a
+running tongxin serve and prints the replies. Run it with the server's
+TONGXIN_* settings (its token and AES key sign the messages).
+
+` + chatHelp
+
+// chatCommand is a terminal WeChat: it signs messages like WeChat's
+// servers do, posts them to a running server and prints the replies.
+func chatCommand(ctx context.Context, inv *invocation) error {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	fs.SetOutput(stdout)
 	addr := fs.String("url", "", "webhook URL (default http://127.0.0.1<TONGXIN_HTTP_ADDR>/wechat)")
 	openid := fs.String("openid", "o-chat-resident", "the resident's openid")
 	// By default chat speaks the mode the server requires, so it works
 	// against `tongxin serve` on the same configuration (safe with the
 	// development defaults).
-	modeName := fs.String("mode", cfg.WeChat.MinMode(), "message mode: plain, compat or safe (default: TONGXIN_WECHAT_MODE's)")
-	if err := fs.Parse(args); err != nil {
+	modeName := fs.String("mode", "", "message mode: plain, compat or safe (default: the server's, TONGXIN_WECHAT_MODE)")
+	if done, err := flags(fs, inv, chatUsage, false); done {
 		return err
+	}
+	cfg, _, err := inv.load()
+	if err != nil {
+		return err
+	}
+	if *modeName == "" {
+		*modeName = cfg.WeChat.MinMode()
 	}
 	mode, err := wechat.ParseMode(*modeName)
 	if err != nil {
 		return err
 	}
 	if *addr == "" {
-		host := cfg.HTTPAddr
-		if strings.HasPrefix(host, ":") {
-			host = "127.0.0.1" + host
-		}
-		*addr = "http://" + host + "/wechat"
+		*addr = chatURL(cfg.HTTPAddr)
 	}
+	stdin, stdout := inv.stdin, inv.stdout
 	sim := &wechat.Simulator{URL: *addr, AppID: cfg.WeChat.AppID, Token: cfg.WeChat.Token, AESKey: cfg.WeChat.AESKey, Mode: mode}
 	fmt.Fprintf(stdout, "chatting with %s as %s (%s mode)\n%s\n", *addr, *openid, mode, chatHelp)
 	in := bufio.NewScanner(stdin)
@@ -86,6 +96,19 @@ func chat(ctx context.Context, cfg config.Config, args []string, stdin io.Reader
 			fmt.Fprintf(stdout, "同心> %s\n", strings.ReplaceAll(reply, "\n", "\n      "))
 		}
 	}
+}
+
+// chatURL is the webhook URL of a server listening on addr, as a client
+// on the same machine reaches it.
+func chatURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + "/wechat"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/wechat"
 }
 
 // chatMessage turns a typed line into the message to send; nil with no

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -79,36 +78,24 @@ DELETE /api/v1/residents/{openid} does: their profile, the personal fields
 of their service requests, the notifications to or about them and their
 conversation state. What the statistics count stays. Asking twice, or for
 an openid tongxin never saw, erases nothing and is no error. Each run is
-audited (GET /api/v1/erasures) without saying whose data it was.
+audited (GET /api/v1/erasures) without saying whose data it was.`
 
-flags:`
-
-// erase is the erase command. Its flags are parsed before the
-// configuration is loaded (load), so that -h answers anywhere.
-func erase(ctx context.Context, args []string, load func() (config.Config, *slog.Logger, error), stdout io.Writer) error {
+// eraseCommand is the erase command. Its flags are parsed before the
+// configuration is loaded, so that -h answers anywhere.
+func eraseCommand(ctx context.Context, inv *invocation) error {
 	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
-	fs.SetOutput(stdout)
 	openid := fs.String("openid", "", "the resident's openid (required)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), eraseUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if done, err := flags(fs, inv, eraseUsage, false); done {
 		return err
 	}
-	switch {
-	case fs.NArg() > 0:
-		return fmt.Errorf("erase: unexpected argument %q (tongxin erase -h)", fs.Arg(0))
-	case *openid == "":
+	stdout := inv.stdout
+	if *openid == "" {
 		return errors.New("erase: -openid is required (tongxin erase -h)")
 	}
 	if err := privacy.CheckOpenID(*openid); err != nil {
 		return fmt.Errorf("erase: %w", err)
 	}
-	cfg, log, err := load()
+	cfg, log, err := inv.load()
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -175,11 +176,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if cal, err = officeCalendar(cfg, cal); err != nil {
 		return err
 	}
-	for _, y := range []int{time.Now().Year(), time.Now().AddDate(0, 2, 0).Year()} {
-		if !cal.Covers(y) {
-			log.Warn("the holiday file has no dates for this year: deadlines count weekends only; set TONGXIN_HOLIDAYS_FILE to the new State Council notice", "year", y)
-		}
-	}
+	warnHolidays(log, cal, time.Now())
 	// The job runner first: the outbox and the domains register their
 	// workers and periodic tasks on it, and it starts once they all have.
 	runner, err := jobs.New(d.store, jobs.Config{JobTimeout: cfg.NotifyJobTimeout, RescueAfter: cfg.NotifyRescueAfter}, log)
@@ -308,6 +305,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		return err
 	}
 	log.Info("tongxin serving", "addr", ln.Addr().String(), "engine", d.store.Engine(), "config", cfg)
+	nextSteps(log, cfg, ln.Addr().String())
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
@@ -334,4 +332,45 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// warnHolidays warns when the holiday file lacks this year's dates, or
+// next year's within two months of it, naming the year: deadlines in a
+// year it lacks count weekends only.
+func warnHolidays(log *slog.Logger, cal *workcal.Calendar, now time.Time) {
+	now = now.In(bot.Shanghai)
+	this, soon := now.Year(), now.AddDate(0, 2, 0).Year()
+	for y := this; y <= soon; y++ {
+		if cal.Covers(y) {
+			continue
+		}
+		when := fmt.Sprintf("deadlines in %d count weekends only", y)
+		if y != this {
+			when = fmt.Sprintf("from 1 January %d deadlines count weekends only", y)
+		}
+		log.Warn(fmt.Sprintf("the holiday file has no dates for %d: %s; set TONGXIN_HOLIDAYS_FILE to a file with the State Council's %d notice (see workcal/cn-holidays.txt)", y, when, y), "year", y)
+	}
+}
+
+// nextSteps ends the start-up report with what to do next, in a few
+// lines: where WeChat posts messages, how to talk to the service from a
+// terminal, and whether the admin API answers.
+func nextSteps(log *slog.Logger, cfg config.Config, addr string) {
+	hook := chatURL(addr)
+	base := strings.TrimSuffix(hook, "/wechat")
+	log.Info("next: the official account's server URL is this address's /wechat; here: "+hook, "mode", cfg.WeChat.MinMode())
+	chat := "go run ./cmd/tongxin chat"
+	if hook != chatURL(config.Default().HTTPAddr) {
+		chat += " -url " + hook
+	}
+	if devAccount(cfg) {
+		log.Info("next: talk to it as a resident in another terminal: " + chat + " (notices it sends are logged here)")
+	} else {
+		log.Info("next: talk to it as a resident in another terminal, with the same TONGXIN_WECHAT_* settings: " + chat)
+	}
+	if cfg.AdminToken == "" {
+		log.Info("next: the admin API " + base + "/api/v1/ refuses every request: TONGXIN_ADMIN_TOKEN is empty (set one of 32+ characters)")
+	} else {
+		log.Info("next: the admin API is " + base + "/api/v1/ with the header \"Authorization: Bearer $TONGXIN_ADMIN_TOKEN\"")
+	}
 }
