@@ -63,6 +63,24 @@ func pushes(t *testing.T, fake *wechattest.FakeAPI, openid, want string) string 
 	return got
 }
 
+// recorded waits until the ledger records a notification of kind to
+// openid as sent: the fake API sees a push a moment before the outbox
+// marks it delivered, and only a delivered question takes bare replies.
+func recorded(t *testing.T, base, kind, openid string) {
+	t.Helper()
+	bottest.WaitFor(t, 30*time.Second, fmt.Sprintf("a sent %s to %s in the ledger", kind, openid), func() bool {
+		_, body := admin(t, base, "GET", "/api/v1/notifications?status=sent&limit=200", nil)
+		rows, _ := body["notifications"].([]any)
+		for _, r := range rows {
+			n, _ := r.(map[string]any)
+			if n["kind"] == kind && n["recipient"] == openid {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 var numberRe = regexp.MustCompile(`编号:(\d{1,10})`)
 
 // TestServiceRequestLoop is the whole loop through signed webhook calls and
@@ -130,6 +148,7 @@ func TestServiceRequestLoop(t *testing.T) {
 		pushes(t, e.fake, resident, "已受理")
 		say(worker, "办结 "+number+" 已更换灯泡")
 		pushes(t, e.fake, resident, "回复 1 满意")
+		recorded(t, base, "ticket_resolved", resident)
 
 		// The question was delivered just now, so a bare 3 rates: 不满意
 		// asks why, then reopens it and tells the handler and the
