@@ -138,6 +138,7 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 			text = fmt.Sprintf("您的诉求（编号 %s）正在重新安排处理人，我们会尽快处理。", t.Number)
 			if a.Tell {
 				text += "\n工作人员说明：" + cut(note, 200)
+				return s.toResidentWords(ctx, tx, t, NoticeReturned, key, text, now)
 			}
 			return s.toResident(ctx, tx, t, NoticeReturned, key, text, now)
 		}
@@ -191,7 +192,7 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		event.Action = "询问居民"
 		then = func(eid int64) error {
 			text := fmt.Sprintf("%s 就诉求 %s 问您：%s\n请回复：补充 %s 您的回答", actor, t.Number, cut(note, 300), t.Number)
-			return s.toResident(ctx, tx, t, NoticeAsked, fmt.Sprintf("ticket:%s:asked:%d", t.Number, eid), text, now)
+			return s.toResidentWords(ctx, tx, t, NoticeAsked, fmt.Sprintf("ticket:%s:asked:%d", t.Number, eid), text, now)
 		}
 
 	case ticket.ActNote:

@@ -10,10 +10,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/bot/ticket"
+	cs "github.com/tongxin/tongxin/community"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/notify/notifytest"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/tickets"
+	"github.com/tongxin/tongxin/workcal"
 )
 
 // TestViewShowsThePhoneToThoseWhoAct: the handler and those who dispatch
@@ -219,6 +224,45 @@ func TestDigest(t *testing.T) {
 		digest()
 		if got := r.digests()["o-worker"]; len(got) != 2 {
 			t.Errorf("digests to 张三 by Monday: %d, want 2", len(got))
+		}
+	})
+}
+
+// TestStaffWordsOutliveLaterNews: news of where a ticket stands replaces
+// older news still held by quiet hours, but what a handler wrote to the
+// resident (a 回复 question, a 退回 reason meant for them) is not news of
+// the state: it still reaches them at 07:00 after the ticket moved on.
+func TestStaffWordsOutliveLaterNews(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		night := time.Date(2026, 11, 26, 23, 0, 0, 0, bot.Shanghai)
+		r := &rig{t: t, store: s, cal: workcal.Builtin(), clock: bottest.NewClock(night)}
+		s.Now = r.clock.Now
+		box := notifytest.Queue(t, s, notify.Config{Now: r.clock.Now, Quiet: notify.DefaultQuietHours})
+		r.svc = tickets.New(s, box, r.cal, tickets.Config{Now: r.clock.Now})
+		r.dir = cs.New(s, cs.Config{Now: r.clock.Now})
+		r.community()
+
+		n := r.submit(draft("o-res", "repair", &r.b3)).Ticket.Number
+		r.act(ticket.Action{Number: n, Kind: ticket.ActAsk, By: r.worker.ID, Note: "请问您几点在家？"})
+		r.act(ticket.Action{Number: n, Kind: ticket.ActAccept, By: r.worker.ID})
+		m := r.submit(draft("o-res2", "repair", &r.b5)).Ticket.Number
+		r.act(ticket.Action{Number: m, Kind: ticket.ActReturn, By: r.duty.ID, Note: "请补充照片", Tell: true})
+		r.act(ticket.Action{Number: m, Kind: ticket.ActAccept, By: r.duty.ID})
+
+		for _, c := range []struct{ number, kind string }{{n, tickets.NoticeAsked}, {m, tickets.NoticeReturned}} {
+			found := false
+			for _, row := range r.ledger(c.number) {
+				if row.Kind != c.kind {
+					continue
+				}
+				found = true
+				if row.Status != storage.NotificationPending {
+					t.Errorf("%s of %s is %s (%s), want pending until 07:00", c.kind, c.number, row.Status, row.LastError)
+				}
+			}
+			if !found {
+				t.Errorf("no %s queued for %s", c.kind, c.number)
+			}
 		}
 	})
 }

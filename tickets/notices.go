@@ -121,12 +121,24 @@ func residentNews(t ticket.Ticket) string { return "ticket:" + t.Number + ":resi
 // the resident's news of t not yet delivered; the news of a resolved
 // ticket asks for the rating.
 func (s *Service) toResident(ctx context.Context, tx *storage.Tx, t ticket.Ticket, kind, key, text string, at time.Time) error {
+	return s.residentNotice(ctx, tx, t, kind, key, text, at, residentNews(t))
+}
+
+// toResidentWords queues what a staff member wrote to the resident (a 回复
+// question, a 退回 reason meant for them). It is no news of where t
+// stands, so it stands alone: later news does not replace it while quiet
+// hours hold it, nor does it replace earlier news.
+func (s *Service) toResidentWords(ctx context.Context, tx *storage.Tx, t ticket.Ticket, kind, key, text string, at time.Time) error {
+	return s.residentNotice(ctx, tx, t, kind, key, text, at, "")
+}
+
+func (s *Service) residentNotice(ctx context.Context, tx *storage.Tx, t ticket.Ticket, kind, key, text string, at time.Time, group string) error {
 	if t.OpenID == "" {
 		return nil
 	}
 	n := bot.Notice{
 		Kind: kind, To: t.OpenID, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Key: key,
-		Replaces: residentNews(t),
+		Replaces: group,
 	}
 	if kind == NoticeResolved {
 		n.Asks = bot.Ask(ticket.QuestionRating, t.Number)

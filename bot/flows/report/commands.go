@@ -109,7 +109,7 @@ func Urge(svc ticket.Service) bot.Handler {
 		if err != nil {
 			return bot.Reply{}, err
 		}
-		return bot.Text("已催办，已通知负责人的上级督办，请耐心等待。"), nil
+		return bot.Text("已催办，已提醒处理人，并通知其上级督办，请耐心等待。"), nil
 	})
 }
 
@@ -256,9 +256,10 @@ func newWhy(svc ticket.Service) *bot.Flow {
 		"很抱歉没能让您满意。请用一句话说说哪里不满意，我们转告负责人。", 2, 200, "请多写几个字。", "请不要超过 200 字。")
 	reason.Optional = true
 	return &bot.Flow{
-		Name:  WhyFlow,
-		Title: "评价",
-		Steps: []*bot.Step{reason},
+		Name:      WhyFlow,
+		Title:     "评价",
+		Submitted: "您的评价已记下",
+		Steps:     []*bot.Step{reason},
 		Start: func(ctx context.Context, st *bot.State) error {
 			if st.Param == "" {
 				return &bot.UserError{Message: "请回复 评价 编号 3。"}
