@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,8 @@ func (d *desk) todoCmd() bot.Handler {
 		if err != nil {
 			return bot.Reply{}, err
 		}
+		// Emergencies first: "受理 1" should be the fire, not the lamp.
+		sort.SliceStable(ts, func(i, j int) bool { return ts[i].Urgent && !ts[j].Urgent })
 		numbers := make([]string, len(ts))
 		for i, t := range ts {
 			numbers[i] = t.Number
@@ -131,7 +134,11 @@ func (d *desk) todoCmd() bot.Handler {
 		var b strings.Builder
 		fmt.Fprintf(&b, "您有 %d 件待办：", len(ts))
 		for i, t := range ts {
-			fmt.Fprintf(&b, "\n%d. %s %s %s", i+1, t.Number, t.CategoryName, t.Place)
+			mark := ""
+			if t.Urgent {
+				mark = "【紧急】"
+			}
+			fmt.Fprintf(&b, "\n%d. %s%s %s %s", i+1, mark, t.Number, t.CategoryName, t.Place)
 			due, verb := t.Due()
 			fmt.Fprintf(&b, "\n%s，%s 前%s", t.Status.Label(), bot.When(due), verb)
 			if now.After(due) {

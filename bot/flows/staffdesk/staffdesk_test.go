@@ -10,6 +10,7 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
 	cm "github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/bot/flows/report"
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
@@ -122,5 +123,46 @@ func TestInactiveStaffAreRefused(t *testing.T) {
 		if err != nil || !strings.Contains(got.Text, "账号已停用") {
 			t.Errorf("%s from a deactivated worker: %q, %v", text, got.Text, err)
 		}
+	}
+}
+
+// TestUrgentFirstInTodo: an emergency filed after ordinary requests heads
+// the handler's 待办, marked 【紧急】, and "受理 1" takes it.
+func TestUrgentFirstInTodo(t *testing.T) {
+	store := storagetest.Open(t)
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+	d := community(t, store, clock)
+	r := router(t, d, clock)
+	ctx := context.Background()
+	b, err := d.Community.FindBuilding(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(desc string, urgent bool) string {
+		t.Helper()
+		rc, err := d.Tickets.Submit(ctx, ticket.Draft{
+			OpenID: "o-wang", Phone: "13800138000", Category: "repair", Description: desc,
+			BuildingID: b.ID, Place: b.Name, Source: "wechat", Urgent: urgent,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rc.Ticket.Number
+	}
+	file("楼道灯不亮", false)
+	fire := file("楼下冒烟了", true)
+	say := func(text string) string {
+		t.Helper()
+		reply, err := r.Handle(ctx, &bot.Message{OpenID: "o-grid", Kind: bot.KindText, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reply.Text
+	}
+	if got := say("待办"); !strings.Contains(got, "1. 【紧急】"+fire) {
+		t.Errorf("待办 does not put the emergency first:\n%s", got)
+	}
+	if got := say("受理 1"); !strings.Contains(got, "已受理 "+fire) {
+		t.Errorf("受理 1 after 待办: %q", got)
 	}
 }
