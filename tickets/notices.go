@@ -30,8 +30,10 @@ const (
 	NoticeDigest      = "ticket_digest"      // to each handler: the morning's due and overdue tickets
 )
 
-// RatingPrompt ends the resident's notice of a resolved ticket.
-const RatingPrompt = "请评价：回复 1 满意 2 基本满意 3 不满意"
+// RatingPrompt ends the resident's notice of a resolved ticket. A bare
+// digit rates only shortly after the notice arrives (bot.AnswerWindow);
+// the second line gives the form that works whenever they get to it.
+const RatingPrompt = "请评价：回复 1 满意 2 基本满意 3 不满意\n晚些再评请回复：评价 1（或 评价 2、评价 3）"
 
 // Actors of timeline events that are not staff.
 const (

@@ -193,7 +193,7 @@ func TestLifecycle(t *testing.T) {
 		if p := r.payload(n, tickets.NoticeAccepted, "o-res"); p.Fields["action"] != "" {
 			t.Errorf("accepted notice asks for a rating: %v", p.Fields)
 		}
-		if text := r.text(n, tickets.NoticeResolved, "o-res"); !strings.HasSuffix(text, "请评价：回复 1 满意 2 基本满意 3 不满意") || !strings.Contains(text, n) {
+		if text := r.text(n, tickets.NoticeResolved, "o-res"); !strings.HasSuffix(text, tickets.RatingPrompt) || !strings.Contains(text, "评价 1") || !strings.Contains(text, n) {
 			t.Errorf("resolved text %q", text)
 		}
 		if aw, err := r.svc.AwaitingRating(ctx, "o-res"); err != nil || aw.Number != n {
