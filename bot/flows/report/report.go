@@ -149,7 +149,7 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 						return bot.Answer{}, bot.Keep("已记下问题说明。还可以继续发照片，发完请回复 好了。")
 					}
 					if !doneWords[in.Norm] {
-						return bot.Answer{}, bot.Invalid("请发送照片，发完回复 好了；没有照片请回复 跳过。")
+						return bot.Answer{}, moreWords(st, in)
 					}
 					ps := photos(st)
 					if len(ps) == 0 {
@@ -446,4 +446,37 @@ func noSuchBuilding(n int, buildings []community.Building) string {
 		msg += fmt.Sprintf("本小区是 %d–%d 号楼，", lo, hi)
 	}
 	return msg + "请核对楼号，或直接说地点（如 小区东门）。"
+}
+
+// moreWords answers words at the photo step where the problem is already
+// described. Residents add to what they said ("滴个不停") or type the
+// address a step early; neither is a wrong answer, and three of them must
+// not end the conversation. More words join the description; an address
+// waits for the next step; only what says nothing is asked again, once.
+func moreWords(st *bot.State, in bot.Input) error {
+	const ask = "有照片请发送，发完回复 好了；没有照片请回复 跳过。"
+	if _, ok := input.ParseAddress(in.Norm); ok {
+		return bot.Keep("地址下一步再填。" + ask)
+	}
+	text := strings.TrimSpace(in.Text)
+	if len([]rune(text)) < 2 || isKeyword(in.Norm) {
+		return bot.Keep("这一步是发照片。" + ask)
+	}
+	desc := st.Answers["description"]
+	joined := desc.Value + "；" + text
+	if len([]rune(joined)) > 500 {
+		return bot.Keep("问题描述已经很详细了。" + ask)
+	}
+	desc.Value, desc.Display = joined, joined
+	st.Set("description", desc)
+	return bot.Keep("已补充到问题描述。" + ask)
+}
+
+func isKeyword(norm string) bool {
+	for _, k := range Keywords {
+		if strings.Contains(norm, k) {
+			return true
+		}
+	}
+	return false
 }
