@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	neturl "net/url"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -29,8 +30,10 @@ func Open(ctx context.Context, url string) (client *redis.Client, closeFn func()
 			mr.Close()
 			return nil, nil, fmt.Errorf("redisstate: ping embedded redis: %w", err)
 		}
+		stop := keepTime(mr)
 		return c, func() error {
 			err := c.Close()
+			stop()
 			mr.Close()
 			return err
 		}, nil
@@ -59,4 +62,35 @@ func closeErr(err error) error {
 		return nil
 	}
 	return fmt.Errorf("redisstate: close client: %w", err)
+}
+
+// expiryTick is how often the embedded Redis's clock is moved on.
+const expiryTick = 20 * time.Millisecond
+
+// keepTime moves mr's clock with the real one until stop is called.
+// miniredis counts TTLs down only when fast-forwarded; left alone, a
+// resident's rate limit, a per-resident lock or a session would never
+// expire in development.
+func keepTime(mr *miniredis.Miniredis) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(expiryTick)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				mr.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }

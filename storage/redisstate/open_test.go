@@ -4,6 +4,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tongxin/tongxin/bot/bottest"
 
 	"github.com/tongxin/tongxin/storage/redisstate"
 	"github.com/tongxin/tongxin/storage/redisstate/redistest"
@@ -27,6 +30,26 @@ func TestOpenEmbedded(t *testing.T) {
 	if err := c.Ping(ctx).Err(); err == nil {
 		t.Error("Ping after close succeeded")
 	}
+}
+
+// TestOpenEmbeddedExpires: keys of the embedded Redis expire in real time,
+// as on a real server. miniredis only moves its clock when told to, and
+// without that a rate limit, a lock or a session set in development never
+// ends: a resident who once sent 21 messages in a minute was told to slow
+// down until the restart.
+func TestOpenEmbeddedExpires(t *testing.T) {
+	ctx := t.Context()
+	c, closeFn, err := redisstate.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	if err := c.Set(ctx, "k", "v", 50*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	bottest.WaitFor(t, 5*time.Second, "the key with a 50 ms TTL to expire", func() bool {
+		return c.Exists(ctx, "k").Val() == 0
+	})
 }
 
 func TestOpenEmbeddedInstancesAreSeparate(t *testing.T) {
