@@ -234,13 +234,7 @@ func TestDigest(t *testing.T) {
 // the state: it still reaches them at 07:00 after the ticket moved on.
 func TestStaffWordsOutliveLaterNews(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
-		night := time.Date(2026, 11, 26, 23, 0, 0, 0, bot.Shanghai)
-		r := &rig{t: t, store: s, cal: workcal.Builtin(), clock: bottest.NewClock(night)}
-		s.Now = r.clock.Now
-		box := notifytest.Queue(t, s, notify.Config{Now: r.clock.Now, Quiet: notify.DefaultQuietHours})
-		r.svc = tickets.New(s, box, r.cal, tickets.Config{Now: r.clock.Now})
-		r.dir = cs.New(s, cs.Config{Now: r.clock.Now})
-		r.community()
+		r := nightRig(t, s)
 
 		n := r.submit(draft("o-res", "repair", &r.b3)).Ticket.Number
 		r.act(ticket.Action{Number: n, Kind: ticket.ActAsk, By: r.worker.ID, Note: "请问您几点在家？"})
@@ -262,6 +256,36 @@ func TestStaffWordsOutliveLaterNews(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("no %s queued for %s", c.kind, c.number)
+			}
+		}
+	})
+}
+
+// nightRig is the standard community at 23:00, with quiet hours holding
+// residents' notices until 07:00.
+func nightRig(t *testing.T, s *storage.Store) *rig {
+	t.Helper()
+	night := time.Date(2026, 11, 26, 23, 0, 0, 0, bot.Shanghai)
+	r := &rig{t: t, store: s, cal: workcal.Builtin(), clock: bottest.NewClock(night)}
+	s.Now = r.clock.Now
+	box := notifytest.Queue(t, s, notify.Config{Now: r.clock.Now, Quiet: notify.DefaultQuietHours})
+	r.svc = tickets.New(s, box, r.cal, tickets.Config{Now: r.clock.Now})
+	r.dir = cs.New(s, cs.Config{Now: r.clock.Now})
+	return r.community()
+}
+
+// TestEmergencyNewsIsNotHeld: the resident who reported a fire at 23:00
+// hears at once that it was taken up, not at 07:00.
+func TestEmergencyNewsIsNotHeld(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := nightRig(t, s)
+		d := draft("o-res", "repair", &r.b3)
+		d.Urgent, d.Description = true, "楼道里冒烟了"
+		n := r.submit(d).Ticket.Number
+		r.act(ticket.Action{Number: n, Kind: ticket.ActAccept, By: r.worker.ID})
+		for _, row := range r.ledger(n) {
+			if row.Kind == tickets.NoticeAccepted && (!row.Urgent || row.NotBefore.After(r.clock.Now())) {
+				t.Errorf("the 已受理 of an emergency waits until %s (urgent %v)", row.NotBefore.In(bot.Shanghai).Format("15:04"), row.Urgent)
 			}
 		}
 	})

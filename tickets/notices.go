@@ -140,7 +140,8 @@ func (s *Service) residentNotice(ctx context.Context, tx *storage.Tx, t ticket.T
 	}
 	n := bot.Notice{
 		Kind: kind, To: t.OpenID, About: t.OpenID, Text: text, Fields: s.fields(t, at), URL: s.url(t), Key: key,
-		Replaces: group,
+		// Whoever reported a fire at night is waiting to hear of it.
+		Replaces: group, Urgent: t.Urgent,
 	}
 	if kind == NoticeResolved {
 		n.Asks = bot.Ask(ticket.QuestionRating, t.Number)
