@@ -237,12 +237,15 @@ func (r Reach) Nobody() bool { return len(r.Names) == 0 && !r.Group }
 // (n.GroupText, masked). Each goes as a staff notice, which no quiet hours
 // hold.
 func (d Duty) Alert(ctx context.Context, n Notice) (Reach, error) {
+	// A failure on the way is returned with whom the alert did reach: one
+	// person's notice failing must not keep it from the others or the group.
 	var reach Reach
+	var errs []error
 	var roster []community.Staff
 	if d.Roster != nil {
 		var err error
 		if roster, err = d.Roster(ctx); err != nil {
-			return Reach{}, fmt.Errorf("bot: duty roster: %w", err)
+			errs = append(errs, fmt.Errorf("bot: duty roster: %w", err))
 		}
 	}
 	n.Staff = true
@@ -253,7 +256,8 @@ func (d Duty) Alert(ctx context.Context, n Notice) (Reach, error) {
 		p := n
 		p.To, p.Key = st.OpenID, fmt.Sprintf("%s:%d", n.Key, st.ID)
 		if err := d.Notifier.Notify(ctx, p); err != nil {
-			return reach, err
+			errs = append(errs, fmt.Errorf("bot: alert %s: %w", st.Name, err))
+			continue
 		}
 		reach.Names = append(reach.Names, st.Name)
 	}
@@ -264,11 +268,12 @@ func (d Duty) Alert(ctx context.Context, n Notice) (Reach, error) {
 			g.Text = g.GroupText
 		}
 		if err := d.Notifier.Notify(ctx, g); err != nil {
-			return reach, err
+			errs = append(errs, fmt.Errorf("bot: alert the staff group: %w", err))
+		} else {
+			reach.Group = true
 		}
-		reach.Group = true
 	}
-	return reach, nil
+	return reach, errors.Join(errs...)
 }
 
 // HumanDesk answers 人工 (ask for a person): it tells the duty staff who

@@ -283,3 +283,39 @@ func TestHumanRequestWhenThingsFail(t *testing.T) {
 		}
 	}
 }
+
+// pickyNotifier refuses notices to one recipient.
+type pickyNotifier struct {
+	refuse string
+	sent   notices
+}
+
+func (p *pickyNotifier) Notify(ctx context.Context, n bot.Notice) error {
+	if n.To == p.refuse {
+		return errors.New("refused")
+	}
+	return p.sent.Notify(ctx, n)
+}
+
+// TestDutyAlertGoesOnAfterAFailure: one duty staff member's notice
+// failing does not keep the alert from the others and the group, nor a
+// roster that cannot be read from the group.
+func TestDutyAlertGoesOnAfterAFailure(t *testing.T) {
+	roster := func(context.Context) ([]community.Staff, error) {
+		return []community.Staff{
+			{ID: 1, Name: "王值班", OpenID: "o-duty", Active: true},
+			{ID: 2, Name: "陈值班", OpenID: "o-duty2", Active: true},
+		}, nil
+	}
+	p := &pickyNotifier{refuse: "o-duty"}
+	reach, err := bot.Duty{Notifier: p, Roster: roster, Robot: true}.Alert(t.Context(), bot.Notice{Text: "【紧急】", Key: "k"})
+	if err == nil || len(reach.Names) != 1 || reach.Names[0] != "陈值班" || !reach.Group || len(p.sent) != 2 {
+		t.Errorf("reach %+v, err %v, sent %d; want 陈值班 and the group reached and the failure returned", reach, err, len(p.sent))
+	}
+	p = &pickyNotifier{}
+	reach, err = bot.Duty{Notifier: p, Roster: func(context.Context) ([]community.Staff, error) { return nil, errors.New("database is down") }, Robot: true}.
+		Alert(t.Context(), bot.Notice{Text: "【紧急】", Key: "k"})
+	if err == nil || !reach.Group || len(p.sent) != 1 {
+		t.Errorf("reach %+v, err %v; want the group reached despite the roster", reach, err)
+	}
+}
