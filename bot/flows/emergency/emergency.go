@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
@@ -76,8 +77,10 @@ func (h *handler) check(ctx context.Context, m *bot.Message, norm string) (bot.R
 	if h.d.Residents != nil {
 		res, _ = h.d.Residents.Resident(ctx, m.OpenID) // unknown: nothing to add
 	}
-	// Repeats within ten minutes ("着火了!!" twice) file and alert once.
-	slot := fmt.Sprintf("%s:%s:%d", m.OpenID, kinds[0], now.Unix()/600)
+	// Repeats within ten minutes ("着火了!!" twice) file and alert once:
+	// the same keys, counted from the first one's ten minutes even when a
+	// repeat falls past the mark.
+	slot := fmt.Sprintf("%s:%s:%d", m.OpenID, kinds[0], h.since(ctx, m.OpenID, now).Unix()/repeatWindow)
 	number, fileErr := h.file(ctx, m, res, kinds[0], slot)
 	if fileErr != nil {
 		h.logger().ErrorContext(ctx, "emergency: could not file the urgent request", "kind", kinds[0], "err", fileErr)
@@ -88,6 +91,28 @@ func (h *handler) check(ctx context.Context, m *bot.Message, norm string) (bot.R
 	}
 	// Whatever failed, the resident gets the steps and the numbers.
 	return bot.Text(h.answer(kinds, number, reach, res.Address != "")), true, nil
+}
+
+// repeatWindow is how long repeats of an emergency count as one, in
+// seconds.
+const repeatWindow = 600
+
+// since is when the resident's emergency began: the filing time of their
+// urgent request of the last ten minutes, or now.
+func (h *handler) since(ctx context.Context, openid string, now time.Time) time.Time {
+	if h.d.Tickets == nil {
+		return now
+	}
+	mine, err := h.d.Tickets.Mine(ctx, openid, 5)
+	if err != nil {
+		return now // filed again at worst; the key still holds within the mark
+	}
+	for _, t := range mine {
+		if t.Urgent && now.Sub(t.CreatedAt) < repeatWindow*time.Second {
+			return t.CreatedAt
+		}
+	}
+	return now
 }
 
 // file files the urgent request; its number, or "" when it could not be.

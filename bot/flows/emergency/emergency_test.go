@@ -220,3 +220,48 @@ func TestUnregisteredResident(t *testing.T) {
 		}
 	})
 }
+
+// TestRepeatAcrossTheTenMinuteMark: "着火了" at 23:29:50 and again at
+// 23:30:10 is one emergency: one urgent request, one alert; a new one
+// comes only ten minutes after the first.
+func TestRepeatAcrossTheTenMinuteMark(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 23, 29, 50, 0, bot.Shanghai))
+		r, d := rig(t, store, clock, false)
+		ctx := context.Background()
+		say := func(id string) {
+			t.Helper()
+			if _, err := r.Handle(ctx, &bot.Message{ID: id, OpenID: "o-resident", Kind: bot.KindText, Text: "着火了", Time: clock.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func() (tickets, alerts int) {
+			t.Helper()
+			mine, err := d.Tickets.Mine(ctx, "o-resident", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := store.ListNotifications(ctx, "", 100, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range rows {
+				if n.Kind == emergency.NoticeKind && n.Recipient == "o-duty" {
+					alerts++
+				}
+			}
+			return len(mine), alerts
+		}
+		say("m1")
+		clock.Advance(20 * time.Second)
+		say("m2")
+		if tk, al := count(); tk != 1 || al != 1 {
+			t.Errorf("after a repeat 20s later across 23:30: %d tickets, %d alerts; want 1, 1", tk, al)
+		}
+		clock.Advance(10 * time.Minute)
+		say("m3")
+		if tk, al := count(); tk != 2 || al != 2 {
+			t.Errorf("ten minutes later: %d tickets, %d alerts; want 2, 2", tk, al)
+		}
+	})
+}
