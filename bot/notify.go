@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -161,6 +162,9 @@ const RecentKept = 5
 // it must not stop the conversation.
 func RememberTexts(recent Recent, log func(ctx context.Context, err error)) FollowUp {
 	return func(ctx context.Context, m *Message, norm string) (Reply, bool, error) {
+		if strings.HasPrefix(norm, "绑定") {
+			return Reply{}, false, nil // a staff member's one-time code: a secret
+		}
 		if err := recent.Remember(ctx, m.OpenID, strings.TrimSpace(m.Text)); err != nil && log != nil {
 			log(ctx, err)
 		}
@@ -233,12 +237,15 @@ func (r Reach) Nobody() bool { return len(r.Names) == 0 && !r.Group }
 // (n.GroupText, masked). Each goes as a staff notice, which no quiet hours
 // hold.
 func (d Duty) Alert(ctx context.Context, n Notice) (Reach, error) {
+	// A failure on the way is returned with whom the alert did reach: one
+	// person's notice failing must not keep it from the others or the group.
 	var reach Reach
+	var errs []error
 	var roster []community.Staff
 	if d.Roster != nil {
 		var err error
 		if roster, err = d.Roster(ctx); err != nil {
-			return Reach{}, fmt.Errorf("bot: duty roster: %w", err)
+			errs = append(errs, fmt.Errorf("bot: duty roster: %w", err))
 		}
 	}
 	n.Staff = true
@@ -249,7 +256,8 @@ func (d Duty) Alert(ctx context.Context, n Notice) (Reach, error) {
 		p := n
 		p.To, p.Key = st.OpenID, fmt.Sprintf("%s:%d", n.Key, st.ID)
 		if err := d.Notifier.Notify(ctx, p); err != nil {
-			return reach, err
+			errs = append(errs, fmt.Errorf("bot: alert %s: %w", st.Name, err))
+			continue
 		}
 		reach.Names = append(reach.Names, st.Name)
 	}
@@ -260,11 +268,12 @@ func (d Duty) Alert(ctx context.Context, n Notice) (Reach, error) {
 			g.Text = g.GroupText
 		}
 		if err := d.Notifier.Notify(ctx, g); err != nil {
-			return reach, err
+			errs = append(errs, fmt.Errorf("bot: alert the staff group: %w", err))
+		} else {
+			reach.Group = true
 		}
-		reach.Group = true
 	}
-	return reach, nil
+	return reach, errors.Join(errs...)
 }
 
 // HumanDesk answers 人工 (ask for a person): it tells the duty staff who
@@ -286,6 +295,16 @@ type HumanDesk struct {
 	Lines  Lines
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Log records what failed on the way (slog.Default when nil): a
+	// failure never keeps the resident from a person or the numbers.
+	Log *slog.Logger
+}
+
+func (h HumanDesk) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
 }
 
 // Handle implements Handler.
@@ -300,14 +319,16 @@ func (h HumanDesk) Handle(ctx context.Context, m *Message) (Reply, error) {
 		var err error
 		r, err = h.Residents.Resident(ctx, m.OpenID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return Reply{}, fmt.Errorf("bot: human request: %w", err)
+			// Told as unregistered: the staff can still answer.
+			h.log().ErrorContext(ctx, "human request: could not read the profile", "err", err)
+			r = Resident{}
 		}
 	}
 	var said []string
 	if h.Recent != nil {
 		var err error
 		if said, err = h.Recent.Recent(ctx, m.OpenID); err != nil {
-			return Reply{}, fmt.Errorf("bot: human request: %w", err)
+			h.log().WarnContext(ctx, "human request: could not read the last messages", "err", err)
 		}
 	}
 	known := r.Phone != ""
@@ -318,7 +339,9 @@ func (h HumanDesk) Handle(ctx context.Context, m *Message) (Reply, error) {
 		Key:    fmt.Sprintf("human:%s:%d", m.OpenID, t.Unix()/600),
 	})
 	if err != nil {
-		return Reply{}, fmt.Errorf("bot: human request: %w", err)
+		// Those reached (reach) were told; if nobody was, the resident
+		// gets the numbers below.
+		h.log().ErrorContext(ctx, "human request: could not alert the duty staff", "reached", len(reach.Names), "err", err)
 	}
 	var lines []string
 	open, next := h.Lines.open(t)

@@ -1,7 +1,10 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -213,5 +216,106 @@ func TestMasks(t *testing.T) {
 		if got := bot.MaskAddress(in); got != want {
 			t.Errorf("MaskAddress(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestRememberTextsSkipsBindCodes: a staff member's "绑定 <code>" is a
+// secret; it is never kept, so no 人工 request shows it to the duty staff.
+func TestRememberTextsSkipsBindCodes(t *testing.T) {
+	recent := &bot.MemoryRecent{}
+	check := bot.RememberTexts(recent, nil)
+	for _, text := range []string{"绑定 K7M2Q9XHPR", "绑定：K7M2Q9XHPR", "绑定k7m2q9xhpr", " 绑定 K7M2Q9XHPR", "楼道灯坏了"} {
+		if _, ok, err := check(t.Context(), &bot.Message{OpenID: "o-a", Kind: bot.KindText, Text: text}, bot.Normalize(text)); ok || err != nil {
+			t.Fatalf("%q: answered %v, %v", text, ok, err)
+		}
+	}
+	kept, _ := recent.Recent(t.Context(), "o-a")
+	if len(kept) != 1 || kept[0] != "楼道灯坏了" {
+		t.Errorf("kept %q, want only 楼道灯坏了", kept)
+	}
+}
+
+// failingNotifier refuses every notice: the queue's database is down.
+type failingNotifier struct{}
+
+func (failingNotifier) Notify(context.Context, bot.Notice) error { return errors.New("queue is down") }
+
+// brokenResidents and brokenRecent fail: the database and Redis are down.
+type brokenResidents struct{ residents }
+
+func (brokenResidents) Resident(context.Context, string) (bot.Resident, error) {
+	return bot.Resident{}, errors.New("database is down")
+}
+
+type brokenRecent struct{ bot.MemoryRecent }
+
+func (*brokenRecent) Recent(context.Context, string) ([]string, error) {
+	return nil, errors.New("redis is down")
+}
+
+// TestHumanRequestWhenThingsFail: 人工 still reaches the duty staff when
+// the profile or the last messages cannot be read (they only add context),
+// and when the alert cannot be sent the resident gets the numbers to call
+// rather than an error; each failure is logged.
+func TestHumanRequestWhenThingsFail(t *testing.T) {
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	now := func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, bot.Shanghai) }
+	var sent notices
+	h := bot.HumanDesk{Duty: bot.Duty{Notifier: &sent, Roster: duty}, Residents: brokenResidents{}, Recent: &brokenRecent{},
+		Lines: lines, Now: now, Log: log}
+	if reply := ask(t, h, "o-a"); !strings.Contains(reply, "已通知值班人员 王值班") || len(sent) != 1 {
+		t.Errorf("reply %q, sent %d; want 王值班 told", reply, len(sent))
+	}
+	h = bot.HumanDesk{Duty: bot.Duty{Notifier: failingNotifier{}, Roster: duty}, Residents: residents{}, Lines: lines, Now: now, Log: log}
+	reply := ask(t, h, "o-a")
+	if strings.Contains(reply, "已通知") {
+		t.Errorf("reply %q claims a notification", reply)
+	}
+	for _, want := range []string{"0937-6220000", "119"} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("reply %q lacks %s", reply, want)
+		}
+	}
+	for _, want := range []string{"database is down", "redis is down", "queue is down"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("not logged: %s", want)
+		}
+	}
+}
+
+// pickyNotifier refuses notices to one recipient.
+type pickyNotifier struct {
+	refuse string
+	sent   notices
+}
+
+func (p *pickyNotifier) Notify(ctx context.Context, n bot.Notice) error {
+	if n.To == p.refuse {
+		return errors.New("refused")
+	}
+	return p.sent.Notify(ctx, n)
+}
+
+// TestDutyAlertGoesOnAfterAFailure: one duty staff member's notice
+// failing does not keep the alert from the others and the group, nor a
+// roster that cannot be read from the group.
+func TestDutyAlertGoesOnAfterAFailure(t *testing.T) {
+	roster := func(context.Context) ([]community.Staff, error) {
+		return []community.Staff{
+			{ID: 1, Name: "王值班", OpenID: "o-duty", Active: true},
+			{ID: 2, Name: "陈值班", OpenID: "o-duty2", Active: true},
+		}, nil
+	}
+	p := &pickyNotifier{refuse: "o-duty"}
+	reach, err := bot.Duty{Notifier: p, Roster: roster, Robot: true}.Alert(t.Context(), bot.Notice{Text: "【紧急】", Key: "k"})
+	if err == nil || len(reach.Names) != 1 || reach.Names[0] != "陈值班" || !reach.Group || len(p.sent) != 2 {
+		t.Errorf("reach %+v, err %v, sent %d; want 陈值班 and the group reached and the failure returned", reach, err, len(p.sent))
+	}
+	p = &pickyNotifier{}
+	reach, err = bot.Duty{Notifier: p, Roster: func(context.Context) ([]community.Staff, error) { return nil, errors.New("database is down") }, Robot: true}.
+		Alert(t.Context(), bot.Notice{Text: "【紧急】", Key: "k"})
+	if err == nil || !reach.Group || len(p.sent) != 1 {
+		t.Errorf("reach %+v, err %v; want the group reached despite the roster", reach, err)
 	}
 }

@@ -76,7 +76,7 @@ func buildBot(cfg config.Config, sessions bot.SessionStore, d flows.Deps, obs bo
 	r.Logger = log
 	r.Now = d.Now
 	d.UrgentWords, d.UrgentIgnore = cfg.Contact.UrgentWords, cfg.Contact.UrgentIgnore
-	r.Human = bot.HumanDesk{Duty: d.Duty, Residents: d.Residents, Recent: d.Recent, Lines: d.Lines, Now: d.Clock()}
+	r.Human = bot.HumanDesk{Duty: d.Duty, Residents: d.Residents, Recent: d.Recent, Lines: d.Lines, Now: d.Clock(), Log: log}
 	if d.Recent != nil {
 		// First of the checks before the flows: every text is kept for
 		// the staff a 人工 request reaches.

@@ -10,9 +10,11 @@ package emergency
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
@@ -47,7 +49,7 @@ func Register(r *bot.Router, d flows.Deps) error {
 	if err != nil {
 		return fmt.Errorf("emergency: TONGXIN_URGENT_WORDS: %w", err)
 	}
-	h := &handler{d: d, det: det}
+	h := &handler{d: d, det: det, r: r}
 	r.Before(h.check)
 	return nil
 }
@@ -55,6 +57,14 @@ func Register(r *bot.Router, d flows.Deps) error {
 type handler struct {
 	d   flows.Deps
 	det *Detector
+	r   *bot.Router // its Logger, read when a message comes
+}
+
+func (h *handler) logger() *slog.Logger {
+	if h.r.Logger != nil {
+		return h.r.Logger
+	}
+	return slog.Default()
 }
 
 func (h *handler) check(ctx context.Context, m *bot.Message, norm string) (bot.Reply, bool, error) {
@@ -67,16 +77,42 @@ func (h *handler) check(ctx context.Context, m *bot.Message, norm string) (bot.R
 	if h.d.Residents != nil {
 		res, _ = h.d.Residents.Resident(ctx, m.OpenID) // unknown: nothing to add
 	}
-	// Repeats within ten minutes ("着火了!!" twice) file and alert once.
-	slot := fmt.Sprintf("%s:%s:%d", m.OpenID, kinds[0], now.Unix()/600)
+	// Repeats within ten minutes ("着火了!!" twice) file and alert once:
+	// the same keys, counted from the first one's ten minutes even when a
+	// repeat falls past the mark.
+	slot := fmt.Sprintf("%s:%s:%d", m.OpenID, kinds[0], h.since(ctx, m.OpenID, now).Unix()/repeatWindow)
 	number, fileErr := h.file(ctx, m, res, kinds[0], slot)
-	reach, alertErr := h.d.Duty.Alert(ctx, h.alert(m, res, kinds, number, slot))
-	if alertErr != nil && fileErr != nil {
-		// Nothing reached anyone: the resident still gets the steps and
-		// the numbers, and the edge logs why.
-		return bot.Text(h.answer(kinds, "", bot.Reach{})), true, nil
+	if fileErr != nil {
+		h.logger().ErrorContext(ctx, "emergency: could not file the urgent request", "kind", kinds[0], "err", fileErr)
 	}
-	return bot.Text(h.answer(kinds, number, reach)), true, nil
+	reach, alertErr := h.d.Duty.Alert(ctx, h.alert(m, res, kinds, number, slot))
+	if alertErr != nil {
+		h.logger().ErrorContext(ctx, "emergency: could not alert the duty staff", "kind", kinds[0], "reached", len(reach.Names), "err", alertErr)
+	}
+	// Whatever failed, the resident gets the steps and the numbers.
+	return bot.Text(h.answer(kinds, number, reach, res.Address != "")), true, nil
+}
+
+// repeatWindow is how long repeats of an emergency count as one, in
+// seconds.
+const repeatWindow = 600
+
+// since is when the resident's emergency began: the filing time of their
+// urgent request of the last ten minutes, or now.
+func (h *handler) since(ctx context.Context, openid string, now time.Time) time.Time {
+	if h.d.Tickets == nil {
+		return now
+	}
+	mine, err := h.d.Tickets.Mine(ctx, openid, 5)
+	if err != nil {
+		return now // filed again at worst; the key still holds within the mark
+	}
+	for _, t := range mine {
+		if t.Urgent && now.Sub(t.CreatedAt) < repeatWindow*time.Second {
+			return t.CreatedAt
+		}
+	}
+	return now
 }
 
 // file files the urgent request; its number, or "" when it could not be.
@@ -116,6 +152,15 @@ func (h *handler) category(k Kind) string {
 	return ""
 }
 
+// tail is the end of an openid, which staff can match in the 公众号's
+// customer-service conversations.
+func tail(openid string) string {
+	if len(openid) <= 4 {
+		return openid
+	}
+	return openid[len(openid)-4:]
+}
+
 var buildingRe = regexp.MustCompile(`^(\d{1,4})号楼`)
 
 // buildingOf is the building number of a registered address, 0 if none.
@@ -136,7 +181,7 @@ func (h *handler) alert(m *bot.Message, res bot.Resident, kinds []Kind, number, 
 		titles = append(titles, guides[k].title)
 	}
 	head := "【紧急】" + strings.Join(titles, "、")
-	who, masked := "一位未登记的居民", "一位未登记的居民"
+	who, masked := "一位未登记的居民（微信号尾号 "+tail(m.OpenID)+"），没有电话，请通过公众号客服联系", "一位未登记的居民"
 	if res.Name != "" || res.Phone != "" {
 		who = strings.TrimSpace(res.Name + " " + res.Phone)
 		masked = "居民" + bot.MaskName(res.Name)
@@ -158,10 +203,14 @@ func (h *handler) alert(m *bot.Message, res bot.Resident, kinds []Kind, number, 
 	}
 	fmt.Fprintf(&full, "\n原话：%s", m.Text)
 	if number != "" {
-		fmt.Fprintf(&full, "\n紧急诉求编号 %s，请立即电话联系，回复 受理 %s", number, number)
+		contact := "请立即电话联系"
+		if res.Phone == "" {
+			contact = "请立即联系"
+		}
+		fmt.Fprintf(&full, "\n紧急诉求编号 %s，%s，回复 受理 %s", number, contact, number)
 		fmt.Fprintf(&group, "\n紧急诉求编号 %s，详情已发值班人员微信，请立即处理。", number)
 	} else {
-		full.WriteString("\n（紧急诉求未能登记，请立即电话联系居民。）")
+		full.WriteString("\n（紧急诉求未能登记，请立即联系居民。）")
 		group.WriteString("\n详情已发值班人员微信，请立即处理。")
 	}
 	return bot.Notice{
@@ -173,7 +222,7 @@ func (h *handler) alert(m *bot.Message, res bot.Resident, kinds []Kind, number, 
 
 // answer is what the resident reads: the steps of each kind, the numbers,
 // and who was told.
-func (h *handler) answer(kinds []Kind, number string, reach bot.Reach) string {
+func (h *handler) answer(kinds []Kind, number string, reach bot.Reach, knownAddress bool) string {
 	hotline := "，或拨打社区电话"
 	switch {
 	case h.d.Lines.PropertyHotline != "":
@@ -199,6 +248,9 @@ func (h *handler) answer(kinds []Kind, number string, reach bot.Reach) string {
 		}
 	}
 	b.WriteString("\n" + h.d.Lines.Emergency())
+	if !knownAddress {
+		b.WriteString("\n我们没有您的住址，打电话求助时请说清楼号、单元和门牌。")
+	}
 	switch {
 	case reach.Nobody():
 		b.WriteString("\n现在联系不上社区值班人员，请直接拨打上面的电话。")

@@ -1,7 +1,11 @@
 package emergency_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"github.com/tongxin/tongxin/bot/ticket"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,6 +144,124 @@ func TestBurstPipeAtNight(t *testing.T) {
 		}
 		if !alerted["o-duty"] || !alerted[bot.DutyStaff] || len(alerted) != 2 {
 			t.Errorf("alerted %v, want 王值班's WeChat and the group robot", alerted)
+		}
+	})
+}
+
+// failingTickets files nothing: the database is down.
+type failingTickets struct{ ticket.Service }
+
+func (failingTickets) Submit(context.Context, ticket.Draft) (ticket.Receipt, error) {
+	return ticket.Receipt{}, errors.New("database is down")
+}
+
+// TestFilingFails: when the urgent request cannot be filed, the resident
+// still reads the safety steps, the numbers and who was told, the duty
+// staff are told to phone, and the failure is logged.
+func TestFilingFails(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 23, 23, 0, 0, bot.Shanghai))
+		_, d := rig(t, store, clock, false)
+		d.Tickets = failingTickets{d.Tickets}
+		var logged bytes.Buffer
+		r := bot.NewRouter(&bot.MemorySessions{Now: clock.Now})
+		r.Now = clock.Now
+		r.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+		if err := emergency.Register(r, d); err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.Handle(context.Background(), &bot.Message{ID: "m1", OpenID: "o-resident", Kind: bot.KindText, Text: "闻到煤气味", Time: clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"关闭燃气总阀", "119", "已通知值班人员 王值班"} {
+			if !strings.Contains(got.Text, want) {
+				t.Errorf("reply lacks %q:\n%s", want, got.Text)
+			}
+		}
+		if !strings.Contains(logged.String(), "database is down") {
+			t.Errorf("the failure to file was not logged: %q", logged.String())
+		}
+	})
+}
+
+// TestUnregisteredResident: an emergency from someone with no profile
+// tells the duty staff how to reach them (the 公众号 conversation, their
+// WeChat id's tail), not to phone a number they do not have, and asks
+// the resident to give the address when they call.
+func TestUnregisteredResident(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 23, 23, 0, 0, bot.Shanghai))
+		r, _ := rig(t, store, clock, true)
+		ctx := context.Background()
+		got, err := r.Handle(ctx, &bot.Message{ID: "m1", OpenID: "o-stranger-7f3a", Kind: bot.KindText, Text: "楼道着火了", Time: clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got.Text, "楼号") {
+			t.Errorf("the resident is not asked for the address:\n%s", got.Text)
+		}
+		rows, err := store.ListNotifications(ctx, "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := false
+		for _, n := range rows {
+			if n.Kind != emergency.NoticeKind || n.Recipient != "o-duty" {
+				continue
+			}
+			seen = true
+			if !strings.Contains(n.Payload, "7f3a") || !strings.Contains(n.Payload, "公众号") || strings.Contains(n.Payload, "电话联系") {
+				t.Errorf("the duty staff cannot reach an unregistered resident from: %s", n.Payload)
+			}
+		}
+		if !seen {
+			t.Error("no alert to the duty staff")
+		}
+	})
+}
+
+// TestRepeatAcrossTheTenMinuteMark: "着火了" at 23:29:50 and again at
+// 23:30:10 is one emergency: one urgent request, one alert; a new one
+// comes only ten minutes after the first.
+func TestRepeatAcrossTheTenMinuteMark(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 23, 29, 50, 0, bot.Shanghai))
+		r, d := rig(t, store, clock, false)
+		ctx := context.Background()
+		say := func(id string) {
+			t.Helper()
+			if _, err := r.Handle(ctx, &bot.Message{ID: id, OpenID: "o-resident", Kind: bot.KindText, Text: "着火了", Time: clock.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func() (tickets, alerts int) {
+			t.Helper()
+			mine, err := d.Tickets.Mine(ctx, "o-resident", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := store.ListNotifications(ctx, "", 100, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range rows {
+				if n.Kind == emergency.NoticeKind && n.Recipient == "o-duty" {
+					alerts++
+				}
+			}
+			return len(mine), alerts
+		}
+		say("m1")
+		clock.Advance(20 * time.Second)
+		say("m2")
+		if tk, al := count(); tk != 1 || al != 1 {
+			t.Errorf("after a repeat 20s later across 23:30: %d tickets, %d alerts; want 1, 1", tk, al)
+		}
+		clock.Advance(10 * time.Minute)
+		say("m3")
+		if tk, al := count(); tk != 2 || al != 2 {
+			t.Errorf("ten minutes later: %d tickets, %d alerts; want 2, 2", tk, al)
 		}
 	})
 }

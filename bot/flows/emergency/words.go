@@ -28,12 +28,19 @@ var Kinds = []Kind{Fire, Gas, Electric, Medical, Elevator, Water}
 // a normalised message.
 var words = map[Kind][]string{
 	Fire:     {"着火", "起火", "失火", "冒烟", "火灾", "烧起来了", "火烧"},
-	Gas:      {"燃气味", "煤气味", "天然气味", "闻到煤气", "闻到燃气", "闻到天然气", "燃气泄漏", "煤气泄漏", "漏气了"},
+	Gas:      {"燃气味", "煤气味", "天然气味", "闻到煤气", "闻到燃气", "闻到天然气", "燃气泄漏", "煤气泄漏", "漏气了", "煤气漏", "燃气漏", "天然气漏", "漏煤气", "漏燃气"},
 	Electric: {"漏电", "触电", "电线冒火", "电线着火", "电线烧"},
 	Medical:  {"有人晕倒", "晕倒了", "昏倒", "昏迷", "不省人事", "没有呼吸", "没呼吸了", "心脏病发作", "摔倒起不来", "倒地不起"},
 	Elevator: {"电梯困人", "被困电梯", "困在电梯", "电梯里困", "关在电梯", "电梯出不来"},
 	Water:    {"爆管", "水管爆", "管子爆", "暖气管爆", "喷水", "水漫"},
 }
+
+// everyday are phrases of ordinary repairs that hold an urgent or ignore
+// word without meaning it: a stove that will not light (打不着火), a flat
+// tyre, the fountain, the notice board (宣传栏). They are taken out of a
+// message before it is matched, so "打不着火，还闻到煤气味" is still a gas
+// leak and "宣传栏着火了" still a fire.
+var everyday = []string{"打不着火", "点不着火", "打不着", "点不着", "轮胎漏气", "车胎漏气", "胎漏气", "喷水池", "不喷水", "宣传栏"}
 
 // ignore are words that make a message about an emergency no emergency:
 // a drill to sign up for, a fire-safety talk.
@@ -62,14 +69,14 @@ func NewDetector(extra, ignoreMore string) (*Detector, error) {
 		}
 		kind, word, ok := strings.Cut(item, ":")
 		k := Kind(strings.TrimSpace(kind))
-		word = bot.Normalize(word)
+		word = strings.ReplaceAll(bot.Normalize(word), " ", "") // matched without spaces
 		if !ok || word == "" || !slices.Contains(Kinds, k) {
 			return nil, fmt.Errorf("want kind:word with kind one of fire, gas, electric, medical, elevator, water (e.g. water:跑水), got %q", item)
 		}
 		d.words[k] = append(d.words[k], word)
 	}
 	for w := range strings.SplitSeq(ignoreMore, ",") {
-		if w = bot.Normalize(w); w != "" {
+		if w = strings.ReplaceAll(bot.Normalize(w), " ", ""); w != "" {
 			d.ignore = append(d.ignore, w)
 		}
 	}
@@ -79,6 +86,10 @@ func NewDetector(extra, ignoreMore string) (*Detector, error) {
 // Detect returns the kinds of emergency a normalised message names, in
 // answering order; none for a message that holds an ignore word.
 func (d *Detector) Detect(norm string) []Kind {
+	norm = strings.ReplaceAll(norm, " ", "") // "着 火 了"
+	for _, w := range everyday {
+		norm = strings.ReplaceAll(norm, w, "|")
+	}
 	for _, w := range d.ignore {
 		if strings.Contains(norm, w) {
 			return nil

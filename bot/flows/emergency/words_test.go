@@ -49,3 +49,41 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectEverydayWords: what elderly residents type about ordinary
+// repairs is no emergency even when it holds an urgent word (着火 in
+// 打不着火, 漏气 of a tyre, 喷水 of the fountain), and an emergency is one
+// even when it holds an ignore word (宣传栏) or is typed with spaces.
+func TestDetectEverydayWords(t *testing.T) {
+	d, err := emergency.NewDetector("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want []emergency.Kind
+	}{
+		{"煤气灶打不着火", nil},
+		{"燃气灶点不着火了，麻烦来看看", nil},
+		{"热水器打不着火", nil},
+		{"电动车轮胎漏气了", nil},
+		{"小区喷水池不喷水了", nil},
+		{"家里漏水了", nil},
+		{"电梯坏了", nil},
+		{"煤气灶打不着火，还闻到煤气味", []emergency.Kind{emergency.Gas}},
+		{"楼下宣传栏着火了", []emergency.Kind{emergency.Fire}},
+		{"煤气漏了", []emergency.Kind{emergency.Gas}},
+		{"家里燃气漏了怎么办", []emergency.Kind{emergency.Gas}},
+		{"着 火 了", []emergency.Kind{emergency.Fire}},
+		{"电梯困人", []emergency.Kind{emergency.Elevator}},
+	} {
+		if got := d.Detect(bot.Normalize(tc.text)); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("Detect(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"flood:跑水", "跑水", "water:"} {
+		if _, err := emergency.NewDetector(bad, ""); err == nil {
+			t.Errorf("NewDetector(%q) accepted", bad)
+		}
+	}
+}
