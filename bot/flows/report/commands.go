@@ -205,14 +205,23 @@ func (rt *rater) Rating() bot.FollowUp {
 			}
 			asked = ref
 		}
-		t, err := rt.svc.AwaitingRating(ctx, m.OpenID)
+		var t ticket.Ticket
+		var err error
+		if asked != "" {
+			// The request the question that reached them is about, which
+			// need not be their latest resolved one (whose question may
+			// still be held by quiet hours).
+			t, _, err = rt.svc.View(ctx, m.OpenID, asked)
+		} else {
+			t, err = rt.svc.AwaitingRating(ctx, m.OpenID)
+		}
 		if errors.Is(err, bot.ErrNotFound) {
 			return bot.Reply{}, false, nil
 		}
 		if err != nil {
 			return bot.Reply{}, true, err
 		}
-		if asked != "" && t.Number != asked {
+		if t.Status != ticket.Resolved {
 			// The question that reached them was answered already.
 			return bot.Reply{}, false, nil
 		}

@@ -50,11 +50,18 @@ func parse(verb string, m *bot.Message) (ref, rest string) {
 	for n < len(rs) && (rs[n] >= '0' && rs[n] <= '9' || rs[n] >= '０' && rs[n] <= '９') {
 		n++
 	}
-	if n == 0 {
+	// Digits joined to a unit ("3楼灯已换", "2号楼") are words of the
+	// rest, not a reference: "办结 3楼灯已换好" must not resolve the third
+	// request of 待办.
+	if n == 0 || n < len(rs) && strings.ContainsRune(units, rs[n]) {
 		return "", strings.TrimSpace(raw)
 	}
 	return bot.Normalize(string(rs[:n])), strings.TrimSpace(strings.TrimLeft(string(rs[n:]), separators))
 }
+
+// units are what, written right after digits, makes them a quantity or a
+// place rather than a ticket reference.
+const units = "号楼层栋单元室户点时天个次米"
 
 // msgInactive refuses staff commands to someone whose account was
 // deactivated.
@@ -256,7 +263,21 @@ func (d *desk) resolve(ctx context.Context, s community.Staff, kind ticket.Actio
 	case i < 1 || i > len(list):
 		return "", fmt.Sprintf("待办列表里没有第 %s 件，请回复 待办 重新查看。", ref), nil
 	}
-	return list[i-1], "", nil
+	// The list may have gone stale: a request transferred to someone
+	// else, or done, since it was shown. Duty staff and supervisors may
+	// act on any request, so the service would not stop them acting on a
+	// colleague's by an old index.
+	number = list[i-1]
+	ts, err := d.svc.Todo(ctx, s.ID)
+	if err != nil {
+		return "", "", err
+	}
+	for _, t := range ts {
+		if t.Number == number {
+			return number, "", nil
+		}
+	}
+	return "", fmt.Sprintf("待办第 %s 件（编号 %s）已不在您的待办里，可能已转派或办结。请回复 待办 重新查看。", ref, number), nil
 }
 
 // residentPrefixes start a 退回 reason meant for the resident too.

@@ -166,3 +166,89 @@ func TestUrgentFirstInTodo(t *testing.T) {
 		t.Errorf("受理 1 after 待办: %q", got)
 	}
 }
+
+// deskFixture files requests from resident o-wang at building number
+// and answers what staff openid types.
+type deskFixture struct {
+	t   *testing.T
+	d   flows.Deps
+	r   *bot.Router
+	ctx context.Context
+}
+
+func newDesk(t *testing.T) *deskFixture {
+	store := storagetest.Open(t)
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+	d := community(t, store, clock)
+	return &deskFixture{t: t, d: d, r: router(t, d, clock), ctx: context.Background()}
+}
+
+func (f *deskFixture) file(building int, desc string) string {
+	f.t.Helper()
+	b, err := f.d.Community.FindBuilding(f.ctx, building)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	rc, err := f.d.Tickets.Submit(f.ctx, ticket.Draft{
+		OpenID: "o-wang", Phone: "13800138000", Category: "repair", Description: desc,
+		BuildingID: b.ID, Place: b.Name, Source: "wechat",
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rc.Ticket.Number
+}
+
+func (f *deskFixture) say(openid, text string) string {
+	f.t.Helper()
+	reply, err := f.r.Handle(f.ctx, &bot.Message{OpenID: openid, Kind: bot.KindText, Text: text})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return reply.Text
+}
+
+// TestStaleIndexDoesNotActOnAnotherHandlersTicket: the duty staff's
+// "受理 1" after the request their 待办 listed first was transferred to a
+// grid worker must not accept it over the grid worker's head (duty staff
+// may act on any request, so the service would let it through).
+func TestStaleIndexDoesNotActOnAnotherHandlersTicket(t *testing.T) {
+	f := newDesk(t)
+	n := f.file(5, "楼道灯不亮")
+	if got := f.say("o-duty", "待办"); !strings.Contains(got, "1. "+n) {
+		t.Fatalf("duty 待办 does not list %s:\n%s", n, got)
+	}
+	if got := f.say("o-boss", "转派 "+n+" 张网格"); !strings.Contains(got, "已转派") {
+		t.Fatalf("转派: %q", got)
+	}
+	got := f.say("o-duty", "受理 1")
+	if strings.Contains(got, "已受理") || !strings.Contains(got, "待办") {
+		t.Errorf("受理 1 on a list gone stale: %q", got)
+	}
+	tk, _, err := f.d.Tickets.View(f.ctx, "o-boss", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Status != ticket.Submitted {
+		t.Errorf("status after a stale 受理 1 = %v, want still submitted", tk.Status)
+	}
+}
+
+// TestDigitsOfAPlaceAreNoIndex: "办结 3楼灯已换好" is a result naming a
+// floor, not the third request of 待办.
+func TestDigitsOfAPlaceAreNoIndex(t *testing.T) {
+	f := newDesk(t)
+	var ns []string
+	for _, d := range []string{"楼道灯不亮", "水管漏水", "门禁坏了"} {
+		ns = append(ns, f.file(1, d))
+	}
+	f.say("o-grid", "待办")
+	for _, n := range ns {
+		f.say("o-grid", "受理 "+n)
+	}
+	f.say("o-grid", "待办")
+	got := f.say("o-grid", "办结 3楼灯已换好")
+	if strings.Contains(got, "已办结") {
+		t.Errorf("办结 3楼灯已换好 resolved a request by index: %q", got)
+	}
+}
