@@ -461,11 +461,17 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 	return text, flowKeep, err
 }
 
+// assentWords accept a suggestion ("回复 1 使用 …") as "1" does: residents
+// answer the offer in words, and 是的 is neither a phone number nor a
+// public place.
+var assentWords = map[string]bool{"是": true, "是的": true, "对": true, "对的": true, "好": true, "好的": true,
+	"嗯": true, "嗯嗯": true, "可以": true, "行": true, "用这个": true, "就这个": true, "没错": true}
+
 func (r *Router) parse(ctx context.Context, sess *Session, st *State, s *Step, in Input) (Answer, error) {
 	if s.Optional && skipWords[in.Norm] {
 		return Answer{}, nil
 	}
-	if sess.Suggested != nil && (in.Norm == "1" || in.Norm == "一") {
+	if sess.Suggested != nil && (in.Norm == "1" || in.Norm == "一" || assentWords[in.Norm]) {
 		return *sess.Suggested, nil
 	}
 	if len(sess.Choices) > 0 {

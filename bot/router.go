@@ -638,6 +638,16 @@ func (r *Router) keepOrDrop(ctx context.Context, c *conv) error {
 }
 
 func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
+	if c.sess != nil && c.sess.Flow == "" && len(c.sess.Held) > 0 {
+		// Photos held for the next request (a wrong one, a private one):
+		// 取消 is how a resident takes them back.
+		n := len(c.sess.Held)
+		c.sess.Held = nil
+		if err := r.keepOrDrop(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		return Text(joinText(fmt.Sprintf("%s刚才收到的 %d 张图片已删除，不会提交。", msgCancelled, n), r.MainMenu())), nil
+	}
 	if c.sess == nil || c.sess.Flow == "" {
 		return Text(joinText(msgNothing, r.MainMenu())), nil
 	}

@@ -23,7 +23,9 @@ import (
 //     elevator, heating, leak, …). Two texts with subjects and none in
 //     common are different problems, however many characters they share
 //     ("楼道灯不亮" and "楼道有杂物堆放" share 楼道, not the problem).
-//  3. Otherwise the overlap of their character bigrams, |A∩B| / min(|A|,|B|),
+//  3. Two texts that number the same kind of place differently (3单元,
+//     5单元) are about different places, however alike the rest.
+//  4. Otherwise the overlap of their character bigrams, |A∩B| / min(|A|,|B|),
 //     must reach minOverlapShared when they share a subject and
 //     minOverlapUnknown when a side names no known subject.
 
@@ -41,9 +43,11 @@ var subjects = []struct{ word, subject string }{
 	{"路灯", "light"}, {"楼道灯", "light"}, {"声控灯", "light"}, {"照明", "light"}, {"灯", "light"},
 	{"杂物", "clutter"}, {"堆放", "clutter"}, {"堆物", "clutter"}, {"占用", "clutter"}, {"消防通道", "clutter"}, {"堵塞通道", "clutter"},
 	{"下水道", "drain"}, {"下水", "drain"}, {"化粪池", "drain"}, {"返味", "drain"}, {"堵了", "drain"}, {"马桶", "drain"},
-	{"漏水", "water"}, {"渗水", "water"}, {"水管", "water"}, {"爆管", "water"}, {"停水", "water"}, {"水压", "water"}, {"自来水", "water"},
+	// No water and a leak are different problems, as are a power cut and
+	// a live wire.
+	{"漏水", "leak"}, {"渗水", "leak"}, {"水管", "leak"}, {"爆管", "leak"}, {"停水", "supply"}, {"水压", "supply"}, {"自来水", "supply"},
 	{"燃气", "gas"}, {"煤气", "gas"}, {"天然气", "gas"},
-	{"停电", "power"}, {"漏电", "power"}, {"电线", "power"}, {"电表", "power"}, {"插座", "power"}, {"跳闸", "power"},
+	{"停电", "outage"}, {"电表", "outage"}, {"跳闸", "outage"}, {"漏电", "wiring"}, {"电线", "wiring"}, {"插座", "wiring"},
 	{"垃圾", "rubbish"}, {"卫生", "rubbish"}, {"异味", "rubbish"},
 	{"门禁", "door"}, {"单元门", "door"}, {"防盗门", "door"}, {"门锁", "door"},
 	{"噪音", "noise"}, {"噪声", "noise"}, {"吵", "noise"}, {"扰民", "noise"},
@@ -62,6 +66,45 @@ const filler = "了的都啊呀吧呢嘛哦很太也还又就是在有个一些"
 // brokenWords are the ways of saying "does not work", made one so that
 // 灯不亮 and 灯坏了 compare.
 var brokenWords = strings.NewReplacer("不亮", "坏", "不好使", "坏", "不能用", "坏", "用不了", "坏", "失灵", "坏", "损坏", "坏", "坏掉", "坏")
+
+// numbered finds a numbered place in a normalised text: 3单元, 5楼, 2层.
+var numbered = regexp.MustCompile(`(\d+)(号楼|单元|栋|楼|层)`)
+
+// places maps each kind of numbered place a text names (单元, 楼) to its
+// numbers; a floor is a floor whether 楼 or 层.
+func places(text string) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, m := range numbered.FindAllStringSubmatch(text, -1) {
+		kind := m[2]
+		if kind == "层" {
+			kind = "楼"
+		}
+		if out[kind] == nil {
+			out[kind] = map[string]bool{}
+		}
+		out[kind][m[1]] = true
+	}
+	return out
+}
+
+// otherPlace reports whether a and b (normalised) name the same kind of
+// place with no number in common: 3单元 and 5单元.
+func otherPlace(a, b string) bool {
+	pb := places(b)
+	for kind, ns := range places(a) {
+		if pb[kind] == nil {
+			continue
+		}
+		shared := false
+		for n := range ns {
+			shared = shared || pb[kind][n]
+		}
+		if !shared {
+			return true
+		}
+	}
+	return false
+}
 
 var numeralRun = regexp.MustCompile(`[零〇一二两三四五六七八九十]+`)
 
@@ -130,6 +173,9 @@ func overlap(a, b string) float64 {
 func similarIssue(a, b string) bool {
 	na, nb := normalizeIssue(a), normalizeIssue(b)
 	if na == "" || nb == "" {
+		return false
+	}
+	if otherPlace(na, nb) {
 		return false
 	}
 	sa, sb := subjectsOf(na), subjectsOf(nb)

@@ -26,6 +26,18 @@ func TestSimilarIssue(t *testing.T) {
 		{"电梯困人", "电梯里困了人", true},
 		{"暖气不热", "家里暖气一点都不热", true},
 		{"楼道堆了很多杂物", "楼道杂物堆放", true},
+		// Realistic pairs from one building.
+		{"5单元电梯不动了", "5单元电梯坏了,困人了", true},
+		{"门口垃圾没人清", "垃圾桶满了", true},
+		// Another unit's elevator or light is another problem.
+		{"3单元电梯坏了", "5单元电梯坏了", false},
+		{"1单元楼道灯不亮", "二单元楼道灯坏了", false},
+		{"3单元电梯坏了", "电梯坏了", true},
+		// No water and a leak, a power cut and a live wire, differ.
+		{"家里停水了", "楼上漏水了", false},
+		{"家里停水了", "家里漏水了", false},
+		{"楼道停电了", "楼道漏电了", false},
+		{"水管爆了，停水了", "停水了", true},
 		// Without a known subject, only close wording counts.
 		{"墙上有个大洞", "墙上有个大洞没人管", true},
 		{"楼顶的铁皮被风刮起来了", "小孩在楼下踢球", false},

@@ -355,6 +355,9 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 			return p.answer(), nil
 		}
 		p.Text += " " + hint
+		if u, ok := unitIn(bot.Normalize(hint)); ok && p.Unit == 0 {
+			p.Unit = u
+		}
 		return p.answer(), st.SetData(placeHint, "")
 	}
 
@@ -399,7 +402,10 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 				// the resident's words; not their room.
 				if b := buildingOf(p, buildings); b != nil {
 					p.Text = b.Name
-					if p.Unit > 0 {
+					if u, ok := unitIn(in.Norm); ok {
+						// "2单元楼道": that unit, whatever the resident's own.
+						p.Unit = u
+					} else if p.Unit > 0 {
 						p.Text += strconv.Itoa(p.Unit) + "单元"
 					}
 				}
@@ -422,6 +428,18 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 	}
 	// Names no building: a public place, in the resident's words.
 	return place{Text: "公共区域：" + in.Text}.answer(), nil
+}
+
+var unitRe = regexp.MustCompile(`([0-9]+|[一二两三四五六七八九十]+)单元`)
+
+// unitIn is the unit a text names ("2单元楼道", "三单元门口").
+func unitIn(norm string) (int, bool) {
+	m := unitRe.FindStringSubmatch(norm)
+	if m == nil {
+		return 0, false
+	}
+	n, ok := bot.ParseNumber(m[1])
+	return n, ok && n > 0
 }
 
 // buildingOf is the building p is in, nil when none.
