@@ -118,3 +118,27 @@ func TestResolvingAParentResolvesItsChildren(t *testing.T) {
 		}
 	})
 }
+
+// TestEmergenciesAreNeverLinked: a lift with people in it is not "the
+// same problem" as the lift reported stuck this morning, however alike the
+// words: linked, it would be settled ("一并办结") when the old ticket is,
+// with nobody confirming the rescue. Nor does an ordinary report join an
+// emergency: the rescue done, the lift may still be broken.
+func TestEmergenciesAreNeverLinked(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s).community()
+		file := func(openid, desc string, urgent bool) ticket.Receipt {
+			d := draft(openid, "repair", &r.b3)
+			d.Description, d.Urgent = desc, urgent
+			return r.submit(d)
+		}
+		file("o-1", "2单元电梯不动了", false)
+		if rc := file("o-2", "2单元电梯不动了，有人困在里面", true); rc.SameIssue != 0 || rc.Ticket.ParentID != 0 {
+			t.Errorf("the emergency was linked: %d households, parent %d", rc.SameIssue, rc.Ticket.ParentID)
+		}
+		smoke := file("o-3", "2单元电梯冒烟了", true)
+		if rc := file("o-4", "2单元电梯冒烟", false); rc.Ticket.ParentID == smoke.Ticket.ID {
+			t.Errorf("an ordinary report was linked under the emergency %d", smoke.Ticket.ID)
+		}
+	})
+}

@@ -338,6 +338,11 @@ func (h household) same(o household) bool {
 // itself linked to, if any) while that root is open, else the oldest
 // itself; nil when there are none.
 func (s *Service) sameIssue(ctx context.Context, tx *storage.Tx, d ticket.Draft, category string, now time.Time) (int, *ticket.Ticket, error) {
+	if d.Urgent {
+		// An emergency is handled on its own: linked, it would be settled
+		// with the older ticket, and nobody would confirm the rescue.
+		return 0, nil, nil
+	}
 	since := now.Add(-sameIssueWindow)
 	var found []ticket.Ticket
 	var err error
@@ -357,7 +362,9 @@ func (s *Service) sameIssue(ctx context.Context, tx *storage.Tx, d ticket.Draft,
 	var oldest *ticket.Ticket
 	for i, t := range found {
 		h := household{t.OpenID, t.Phone}
-		if filer.same(h) || !samePlace(d, t) || !similarIssue(d.Description, t.Description) {
+		// Nor does an ordinary report join an emergency: the rescue done,
+		// the lift may still be broken.
+		if t.Urgent || filer.same(h) || !samePlace(d, t) || !similarIssue(d.Description, t.Description) {
 			continue
 		}
 		if oldest == nil {
