@@ -3,6 +3,7 @@ package tickets_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"strings"
 	"testing"
@@ -287,6 +288,39 @@ func TestEmergencyNewsIsNotHeld(t *testing.T) {
 			if row.Kind == tickets.NoticeAccepted && (!row.Urgent || row.NotBefore.After(r.clock.Now())) {
 				t.Errorf("the 已受理 of an emergency waits until %s (urgent %v)", row.NotBefore.In(bot.Shanghai).Format("15:04"), row.Urgent)
 			}
+		}
+	})
+}
+
+// TestDigestOfABadWeek: a digest lists ten tickets at most; what it leaves
+// out is counted, and a part with none shown says where to find them
+// instead of a heading over nothing.
+func TestDigestOfABadWeek(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s).community()
+		for i := range 11 {
+			r.submit(draft(fmt.Sprintf("o-res-%d", i), "repair", &r.b3))
+		}
+		friday := time.Date(2026, 11, 27, 0, 0, 0, 0, bot.Shanghai)
+		r.clock.Set(friday.Add(8*time.Hour + time.Minute))
+		r.submit(draft("o-today", "repair", &r.b3))
+		r.clock.Set(friday.Add(8*time.Hour + 5*time.Minute))
+		if _, err := r.svc.Digest(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got := r.digests()["o-worker"]
+		if len(got) != 1 {
+			t.Fatalf("digests to 张三: %d, want 1", len(got))
+		}
+		text := got[0]
+		if !strings.Contains(text, "已超时 11 件：") || !strings.Contains(text, "还有 1 件") {
+			t.Errorf("the overdue part does not count what it leaves out:\n%s", text)
+		}
+		if !strings.Contains(text, "今天到期 1 件（回复 待办 查看）") {
+			t.Errorf("the part left out should point to 待办:\n%s", text)
+		}
+		if strings.Contains(text, "……") {
+			t.Errorf("a bare ellipsis:\n%s", text)
 		}
 	})
 }

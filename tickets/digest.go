@@ -102,10 +102,14 @@ func (s *Service) digestText(name string, ts []ticket.Ticket, now, end time.Time
 		if len(part.lines) == 0 {
 			continue
 		}
+		if shown == digestShown {
+			fmt.Fprintf(&b, "\n%s %d 件（回复 待办 查看）", part.title, len(part.lines))
+			continue
+		}
 		fmt.Fprintf(&b, "\n%s %d 件：", part.title, len(part.lines))
-		for _, l := range part.lines {
+		for i, l := range part.lines {
 			if shown == digestShown {
-				b.WriteString("\n……")
+				fmt.Fprintf(&b, "\n还有 %d 件，回复 待办 查看", len(part.lines)-i)
 				break
 			}
 			b.WriteString("\n" + l)
