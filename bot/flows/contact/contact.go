@@ -23,6 +23,10 @@ var Words = []string{"网格员电话", "网格员的电话", "物业电话", "�
 func Register(r *bot.Router, d flows.Deps) error {
 	h := bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 		text, err := Card(ctx, d, m.OpenID)
+		if changing(m.Text) {
+			// "我想修改联系方式" is about their own number, not ours.
+			text = "要修改您登记的电话，请回复 登记 重新填写。\n\n" + text
+		}
 		return bot.Text(text), err
 	})
 	for _, w := range Words {
@@ -99,4 +103,15 @@ func gridLine(ctx context.Context, d flows.Deps, openid string) (string, error) 
 		return fmt.Sprintf("您的网格员（%d号楼）：%s，可回复 人工 请他联系您。", n, st.Name), nil
 	}
 	return fmt.Sprintf("您的网格员（%d号楼）：%s %s", n, st.Name, st.WorkPhone), nil
+}
+
+// changing reports whether text asks to change a number (修改联系方式,
+// 电话换了) rather than for ours.
+func changing(text string) bool {
+	for _, w := range []string{"改", "换", "更新", "变了"} {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
 }
