@@ -40,7 +40,15 @@ var words = map[Kind][]string{
 // tyre, the fountain, the notice board (宣传栏). They are taken out of a
 // message before it is matched, so "打不着火，还闻到煤气味" is still a gas
 // leak and "宣传栏着火了" still a fire.
-var everyday = []string{"打不着火", "点不着火", "打不着", "点不着", "轮胎漏气", "车胎漏气", "胎漏气", "喷水池", "不喷水", "宣传栏"}
+var everyday = []string{"打不着火", "点不着火", "打不着", "点不着", "轮胎漏气", "车胎漏气", "胎漏气", "喷水池", "不喷水", "宣传栏",
+	// Denials: "没着火，就是有点焦味" is a question for the day, not 119.
+	"没着火", "没有着火", "没冒烟", "没有冒烟", "没漏电", "没有漏电", "没漏气", "没有漏气", "没有燃气味", "没有煤气味"}
+
+// now are the marks of something happening as the resident writes, with
+// an urgent word followed by 了 ("冒烟了"): with one, an ignore word does
+// not silence the message ("报名处那边冒烟了，快来" is a fire, whatever
+// the room is for).
+var now = []string{"快来", "救命", "赶紧", "快点", "正在"}
 
 // ignore are words that make a message about an emergency no emergency:
 // a drill to sign up for, a fire-safety talk.
@@ -84,22 +92,37 @@ func NewDetector(extra, ignoreMore string) (*Detector, error) {
 }
 
 // Detect returns the kinds of emergency a normalised message names, in
-// answering order; none for a message that holds an ignore word.
+// answering order; none for a message that holds an ignore word, unless
+// it also says the thing is happening now (着火了, 快来, 救命).
 func (d *Detector) Detect(norm string) []Kind {
 	norm = strings.ReplaceAll(norm, " ", "") // "着 火 了"
 	for _, w := range everyday {
 		norm = strings.ReplaceAll(norm, w, "|")
 	}
-	for _, w := range d.ignore {
-		if strings.Contains(norm, w) {
-			return nil
+	var out []Kind
+	happening := false
+	for _, k := range Kinds {
+		for _, w := range d.words[k] {
+			i := strings.Index(norm, w)
+			if i < 0 {
+				continue
+			}
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+			if after := norm[i+len(w):]; strings.HasPrefix(after, "了") || strings.HasSuffix(w, "了") {
+				happening = true
+			}
 		}
 	}
-	var out []Kind
-	for _, k := range Kinds {
-		if slices.ContainsFunc(d.words[k], func(w string) bool { return strings.Contains(norm, w) }) {
-			out = append(out, k)
-		}
+	if len(out) == 0 {
+		return nil
+	}
+	for _, w := range now {
+		happening = happening || strings.Contains(norm, w)
+	}
+	if !happening && slices.ContainsFunc(d.ignore, func(w string) bool { return strings.Contains(norm, w) }) {
+		return nil
 	}
 	return out
 }

@@ -76,6 +76,13 @@ func TestDetectEverydayWords(t *testing.T) {
 		{"家里燃气漏了怎么办", []emergency.Kind{emergency.Gas}},
 		{"着 火 了", []emergency.Kind{emergency.Fire}},
 		{"电梯困人", []emergency.Kind{emergency.Elevator}},
+		// Happening now beats an ignore word; a denial is no alarm.
+		{"培训教室着火了", []emergency.Kind{emergency.Fire}},
+		{"报名处那边冒烟了，快来", []emergency.Kind{emergency.Fire}},
+		{"上次着火演习报名", nil},
+		{"火灾知识讲座几点开始", nil},
+		{"没着火，就是有点焦味", nil},
+		{"刚才检查了，没有漏电", nil},
 	} {
 		if got := d.Detect(bot.Normalize(tc.text)); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("Detect(%q) = %v, want %v", tc.text, got, tc.want)
