@@ -263,6 +263,9 @@ func addPhoto(st *bot.State, ref string) (int, error) {
 	return len(ps), st.SetData("photos", ps)
 }
 
+// unsureWords say the resident does not know where: no public place.
+var unsureWords = []string{"不知道", "不清楚", "说不清", "不确定", "忘了", "不晓得"}
+
 var publicRe = regexp.MustCompile(`^公共区域[ :：,，]*(.*)$`)
 
 // Words that mean the resident's home, and words that place a problem in
@@ -425,6 +428,10 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 	}
 	if len([]rune(in.Text)) < 2 {
 		return bot.Answer{}, bot.Invalid("请说明地点，例如：3号楼2单元201，或 小区东门。")
+	}
+	if containsAny(in.Norm, unsureWords) {
+		// "不知道" is no place: ask once more, with the easy answers.
+		return bot.Answer{}, bot.Keep("大概在哪儿都可以，例如：3号楼、小区东门、车棚旁边。也可以发送位置。")
 	}
 	// Names no building: a public place, in the resident's words.
 	return place{Text: "公共区域：" + in.Text}.answer(), nil
