@@ -4,8 +4,17 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
+
+// TestHeldPhotosFitARequest: the router keeps as many photos sent before
+// 报修 as a request takes; more would be promised and dropped.
+func TestHeldPhotosFitARequest(t *testing.T) {
+	if bot.MaxHeld != ticket.MaxPhotos {
+		t.Errorf("bot.MaxHeld = %d, ticket.MaxPhotos = %d", bot.MaxHeld, ticket.MaxPhotos)
+	}
+}
 
 func TestWellFormedNumber(t *testing.T) {
 	for s, want := range map[string]bool{
