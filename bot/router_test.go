@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -135,17 +134,11 @@ func must(t *testing.T, err error) {
 }
 
 func TestTranscripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no transcripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
-			r, _, _ := newDemoRouter(t, clock)
-			bottest.Transcript(t, r, clock, f)
-		})
-	}
+	bottest.Each(t, func(t *testing.T, f string) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+		r, _, _ := newDemoRouter(t, clock)
+		bottest.Transcript(t, r, clock, f)
+	})
 }
 
 func TestSubmitAndObserver(t *testing.T) {

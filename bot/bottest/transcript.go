@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,4 +200,18 @@ func message(input, openid string, now time.Time, n int) (m *bot.Message, wait t
 		m.Kind, m.Text = bot.KindText, input
 	}
 	return m, 0, "", nil
+}
+
+// Each runs run once per transcript in testdata/*.txt, as a subtest named
+// by the file; a package whose transcripts are missing fails rather than
+// passing on nothing.
+func Each(t *testing.T, run func(t *testing.T, path string)) {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts in testdata: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { run(t, f) })
+	}
 }

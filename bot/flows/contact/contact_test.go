@@ -2,7 +2,6 @@ package contact_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,37 +19,31 @@ import (
 // worker 张网格 with a work phone), building 7 (no grid) and o-resident
 // unregistered.
 func TestTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
-				clock := bottest.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, bot.Shanghai))
-				c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{
-					Staff:     []communitytest.Member{{Name: "张网格", OpenID: "o-grid", WorkPhone: "0937-6221234", Roles: []cm.Role{cm.RoleGridWorker}}},
-					Buildings: []communitytest.Building{{Number: 5}, {Number: 7}},
-					Grids:     []communitytest.Grid{{Name: "一网格", Worker: "张网格", Buildings: []int{5}}},
-				})
-				for _, res := range []bot.Resident{
-					{OpenID: "o-five", Name: "王芳", Phone: "13800138000", Address: "5号楼1单元101"},
-					{OpenID: "o-seven", Name: "李雷", Phone: "13800138001", Address: "7号楼2单元301"},
-				} {
-					if err := store.SaveProfile(context.Background(), res); err != nil {
-						t.Fatal(err)
-					}
-				}
-				d := flows.Deps{Residents: store, Community: c.Service, Now: clock.Now, Lines: bot.Lines{
-					CommunityPhone: "0937-6220000", OfficeHours: "工作日 9:00–12:00，14:30–17:30",
-					PropertyName: "建林物业", PropertyPhone: "0937-6221111", PropertyHotline: "0937-6888888",
-				}}
-				r := bot.NewRouter(&bot.MemorySessions{Now: clock.Now})
-				if err := contact.Register(r, d); err != nil {
+	bottest.Each(t, func(t *testing.T, f string) {
+		storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+			clock := bottest.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, bot.Shanghai))
+			c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{
+				Staff:     []communitytest.Member{{Name: "张网格", OpenID: "o-grid", WorkPhone: "0937-6221234", Roles: []cm.Role{cm.RoleGridWorker}}},
+				Buildings: []communitytest.Building{{Number: 5}, {Number: 7}},
+				Grids:     []communitytest.Grid{{Name: "一网格", Worker: "张网格", Buildings: []int{5}}},
+			})
+			for _, res := range []bot.Resident{
+				{OpenID: "o-five", Name: "王芳", Phone: "13800138000", Address: "5号楼1单元101"},
+				{OpenID: "o-seven", Name: "李雷", Phone: "13800138001", Address: "7号楼2单元301"},
+			} {
+				if err := store.SaveProfile(context.Background(), res); err != nil {
 					t.Fatal(err)
 				}
-				bottest.Transcript(t, r, clock, f)
-			})
+			}
+			d := flows.Deps{Residents: store, Community: c.Service, Now: clock.Now, Lines: bot.Lines{
+				CommunityPhone: "0937-6220000", OfficeHours: "工作日 9:00–12:00，14:30–17:30",
+				PropertyName: "建林物业", PropertyPhone: "0937-6221111", PropertyHotline: "0937-6888888",
+			}}
+			r := bot.NewRouter(&bot.MemorySessions{Now: clock.Now})
+			if err := contact.Register(r, d); err != nil {
+				t.Fatal(err)
+			}
+			bottest.Transcript(t, r, clock, f)
 		})
-	}
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,19 +71,13 @@ func rig(t *testing.T, store *storage.Store, clock *bottest.Clock, robot bool) (
 // TestTranscripts replays testdata/*.txt; the clock starts on Thursday
 // 2026-11-26 at 23:23 in Shanghai, inside residents' quiet hours.
 func TestTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
-				clock := bottest.NewClock(time.Date(2026, 11, 26, 23, 23, 0, 0, bot.Shanghai))
-				r, _ := rig(t, store, clock, true)
-				bottest.Transcript(t, r, clock, f)
-			})
+	bottest.Each(t, func(t *testing.T, f string) {
+		storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+			clock := bottest.NewClock(time.Date(2026, 11, 26, 23, 23, 0, 0, bot.Shanghai))
+			r, _ := rig(t, store, clock, true)
+			bottest.Transcript(t, r, clock, f)
 		})
-	}
+	})
 }
 
 // TestBurstPipeAtNight: a burst pipe typed at 23:23 at the description

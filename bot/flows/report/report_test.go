@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -87,18 +86,12 @@ func router(t *testing.T, d flows.Deps, clock *bottest.Clock) *bot.Router {
 // TestTranscripts replays testdata/*.txt, each on a fresh database of each
 // engine. The clock starts on Thursday 2026-11-26 09:00 in Shanghai.
 func TestTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
-				clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
-				bottest.Transcript(t, router(t, community(t, store, clock), clock), clock, f)
-			})
+	bottest.Each(t, func(t *testing.T, f string) {
+		storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+			clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+			bottest.Transcript(t, router(t, community(t, store, clock), clock), clock, f)
 		})
-	}
+	})
 }
 
 // lossySessions is a session store whose next Delete fails, as a Redis

@@ -2,7 +2,6 @@ package staffdesk_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,18 +87,12 @@ func router(t *testing.T, d flows.Deps, clock *bottest.Clock) *bot.Router {
 // engine. The clock starts on Thursday 2026-11-26 09:00 in Shanghai, a
 // working day, so a request filed then is due an answer by 15:30.
 func TestTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
-				clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
-				bottest.Transcript(t, router(t, community(t, store, clock), clock), clock, f)
-			})
+	bottest.Each(t, func(t *testing.T, f string) {
+		storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+			clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+			bottest.Transcript(t, router(t, community(t, store, clock), clock), clock, f)
 		})
-	}
+	})
 }
 
 // TestInactiveStaffAreRefused: a staff member deactivated by the operator
