@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/activity"
 	"github.com/tongxin/tongxin/bot/bottest"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/notify/notifytest"
 	"github.com/tongxin/tongxin/storage"
 )
 
@@ -25,7 +28,8 @@ type rig struct {
 func newRig(t *testing.T, s *storage.Store) *rig {
 	t.Helper()
 	r := &rig{t: t, store: s, clock: bottest.NewClock(t0)}
-	r.svc = activities.New(s, activities.Config{Now: r.clock.Now})
+	box := notifytest.Queue(t, s, notify.Config{Now: r.clock.Now})
+	r.svc = activities.New(s, box, activities.Config{Now: r.clock.Now})
 	return r
 }
 
@@ -66,4 +70,31 @@ func (r *rig) taken(id int64) int {
 		r.t.Fatalf("seats: held %d, counted %d, capacity %d", sum, a.SeatsTaken, a.Capacity)
 	}
 	return sum
+}
+
+// notice is what a test checks of a queued notification.
+type notice struct {
+	Kind, To, Asks, Replaces, Status, Text string
+}
+
+// notices returns the notifications queued to openid, oldest first.
+func (r *rig) notices(openid string) []notice {
+	r.t.Helper()
+	all, err := r.store.ListNotifications(context.Background(), "", 10000, 0)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var out []notice
+	for i := len(all) - 1; i >= 0; i-- {
+		n := all[i]
+		if n.Recipient != openid {
+			continue
+		}
+		var p struct{ Text string }
+		if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
+			r.t.Fatal(err)
+		}
+		out = append(out, notice{Kind: n.Kind, To: n.Recipient, Asks: n.Asks, Replaces: n.Replaces, Status: n.Status, Text: p.Text})
+	}
+	return out
 }

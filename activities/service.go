@@ -30,6 +30,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/activity"
+	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 )
 
@@ -55,19 +56,22 @@ type Config struct {
 
 // Service implements activity.Service on a Store.
 type Service struct {
-	store *storage.Store
-	cfg   Config
+	store  *storage.Store
+	outbox *notify.Outbox
+	cfg    Config
 }
 
-// New returns the service.
-func New(store *storage.Store, cfg Config) *Service {
+// New returns the service. Residents' news of offers, promotions and
+// lapses goes through outbox, in the transaction of the change (nil: none
+// is sent).
+func New(store *storage.Store, outbox *notify.Outbox, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Hold <= 0 {
 		cfg.Hold = activity.DefaultHold
 	}
-	return &Service{store: store, cfg: cfg}
+	return &Service{store: store, outbox: outbox, cfg: cfg}
 }
 
 // now is the clock as stored: UTC, to the microsecond.
@@ -363,6 +367,14 @@ func (s *Service) promote(ctx context.Context, tx *storage.Tx, id int64, now tim
 		if err := tx.AddActivityEntry(ctx, id, activity.Entry{At: now, SignupID: su.ID, Actor: actorSystem, Action: action, Note: note}); err != nil {
 			return err
 		}
+		if to == activity.Offered {
+			err = s.tell(ctx, tx, su, kindOffer, offerText(a, su, *until), bot.Ask(activity.QuestionOffer, fmt.Sprint(su.ID)))
+		} else {
+			err = s.tell(ctx, tx, su, kindPromoted, promotedText(a, su), "")
+		}
+		if err != nil {
+			return err
+		}
 	}
 }
 
@@ -450,6 +462,9 @@ func (s *Service) Accept(ctx context.Context, openid string, id int64) (activity
 		if _, err := tx.SetSignupStatus(ctx, su.ID, activity.Offered, activity.Confirmed, nil, now); err != nil {
 			return err
 		}
+		if err := s.withdrawOffer(ctx, tx, su, "accepted"); err != nil {
+			return err
+		}
 		return tx.AddActivityEntry(ctx, a.ID, activity.Entry{At: now, SignupID: su.ID, Actor: actorResident, Action: activity.ActionAccepted})
 	})
 	if err != nil {
@@ -464,6 +479,9 @@ func (s *Service) Decline(ctx context.Context, openid string, id int64) (activit
 	su, err := s.mine(ctx, openid, id, func(tx *storage.Tx, a activity.Activity, su activity.Signup, now time.Time) error {
 		if su.Status != activity.Offered {
 			return bot.Refuse("这条报名没有待确认的名额")
+		}
+		if err := s.withdrawOffer(ctx, tx, su, "declined"); err != nil {
+			return err
 		}
 		return s.release(ctx, tx, su, activity.ActionDeclined, actorResident, now)
 	})
@@ -502,6 +520,15 @@ func (s *Service) Lapse(ctx context.Context) (int, error) {
 					return nil
 				}
 				lapsed++
+				a, err := tx.Activity(ctx, su.ActivityID)
+				if err != nil {
+					return err
+				}
+				// The lapse replaces the offer in the resident's news:
+				// an offer still held by quiet hours is never sent.
+				if err := s.tell(ctx, tx, su, kindLapsed, lapsedText(a), ""); err != nil {
+					return err
+				}
 				return s.release(ctx, tx, su, activity.ActionLapsed, actorSystem, now)
 			})
 			if err != nil {

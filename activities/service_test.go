@@ -2,6 +2,8 @@ package activities_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,8 +138,16 @@ func TestOffers(t *testing.T) {
 		if want := t0.Add(12 * time.Hour).UTC(); !sus[2].OfferedUntil.Equal(want) {
 			t.Errorf("offer held until %v, want %v", sus[2].OfferedUntil, want)
 		}
+		offer := r.notices("o-one")
+		if len(offer) != 1 || offer[0].Kind != "activity_offer" || offer[0].Asks != bot.Ask(activity.QuestionOffer, fmt.Sprint(one.ID)) ||
+			offer[0].Replaces != fmt.Sprintf("activity:%d:o-one", a.ID) || !strings.Contains(offer[0].Text, "回复 1 或「接受」") {
+			t.Fatalf("offer notice: %+v", offer)
+		}
 		if _, err := r.svc.Accept(ctx, "o-one", one.ID); err != nil {
 			t.Fatal(err)
+		}
+		if got := r.notices("o-one"); got[0].Status != storage.NotificationDropped {
+			t.Errorf("the answered offer not yet delivered is withdrawn: %+v", got)
 		}
 		if _, err := r.svc.Accept(ctx, "o-one", one.ID); err != nil {
 			t.Errorf("accepting twice: %v", err)
@@ -148,6 +158,9 @@ func TestOffers(t *testing.T) {
 		}
 		if n, err := r.svc.Lapse(ctx); err != nil || n != 1 {
 			t.Fatalf("Lapse: %d, %v", n, err)
+		}
+		if got := r.notices("o-two"); len(got) != 2 || got[1].Kind != "activity_lapsed" || got[0].Status != storage.NotificationDropped {
+			t.Errorf("lapse news replaces the pending offer: %+v", got)
 		}
 		late := r.signUp(draft(a, "o-late", 1)).Signup
 		if late.Status != activity.Confirmed {
@@ -165,6 +178,10 @@ func TestOffers(t *testing.T) {
 		got, _ := r.svc.Signups(ctx, a.ID)
 		if got[1].Status != activity.Confirmed || got[1].OfferedUntil != nil {
 			t.Errorf("big after the raise: %s until %v", got[1].Status, got[1].OfferedUntil)
+		}
+		if got := r.notices("o-big"); len(got) != 1 || got[0].Kind != "activity_promoted" || got[0].Asks != "" ||
+			!strings.Contains(got[0].Text, "签到码:"+big.CheckinCode) {
+			t.Errorf("promotion notice: %+v", got)
 		}
 		if r.taken(a.ID) != 5 {
 			t.Errorf("seats held %d, want 5", r.taken(a.ID))
