@@ -1,0 +1,67 @@
+-- +goose Up
+-- Event sign-ups (活动报名): the activities, residents' sign-ups and the
+-- activities' timelines. seats_taken counts the seats held by confirmed,
+-- offered and attended sign-ups; it is only ever changed by a conditional
+-- UPDATE (seats_taken + party <= capacity), and the CHECK keeps it within
+-- the capacity whatever a statement does.
+CREATE TABLE activities (
+    id              BIGSERIAL PRIMARY KEY,
+    title           TEXT NOT NULL,
+    description     TEXT NOT NULL DEFAULT '',
+    location        TEXT NOT NULL DEFAULT '',
+    starts_at       TIMESTAMPTZ NOT NULL,
+    ends_at         TIMESTAMPTZ NOT NULL,
+    capacity        INTEGER NOT NULL CHECK (capacity >= 0),
+    max_party       INTEGER NOT NULL DEFAULT 1 CHECK (max_party >= 1),
+    signup_deadline TIMESTAMPTZ,
+    -- questions is a JSON array of {key, label, choices, optional}.
+    questions       TEXT NOT NULL DEFAULT '[]',
+    organizer_id    BIGINT REFERENCES staff (id),
+    status          TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'cancelled')),
+    seats_taken     INTEGER NOT NULL DEFAULT 0,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL,
+    CHECK (seats_taken >= 0 AND seats_taken <= capacity)
+);
+CREATE INDEX activities_by_start ON activities (status, starts_at);
+
+CREATE TABLE activity_signups (
+    id            BIGSERIAL PRIMARY KEY,
+    activity_id   BIGINT NOT NULL REFERENCES activities (id),
+    openid        TEXT NOT NULL DEFAULT '',
+    name          TEXT NOT NULL DEFAULT '',
+    phone         TEXT NOT NULL DEFAULT '',
+    party_size    INTEGER NOT NULL CHECK (party_size >= 1),
+    status        TEXT NOT NULL
+                  CHECK (status IN ('confirmed', 'waitlisted', 'offered', 'cancelled', 'attended')),
+    checkin_code  TEXT NOT NULL,
+    -- answers is a JSON object: question key → answer.
+    answers       TEXT NOT NULL DEFAULT '{}',
+    offered_until TIMESTAMPTZ,
+    draft_key     TEXT UNIQUE,
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL,
+    UNIQUE (activity_id, checkin_code)
+);
+-- One active sign-up per resident per activity; cancelled ones may pile up.
+CREATE UNIQUE INDEX activity_signups_one_active ON activity_signups (activity_id, openid)
+    WHERE status <> 'cancelled' AND openid <> '';
+CREATE INDEX activity_signups_by_status ON activity_signups (activity_id, status, id);
+CREATE INDEX activity_signups_by_openid ON activity_signups (openid);
+CREATE INDEX activity_signups_offers ON activity_signups (status, offered_until);
+
+CREATE TABLE activity_events (
+    id          BIGSERIAL PRIMARY KEY,
+    activity_id BIGINT NOT NULL REFERENCES activities (id),
+    signup_id   BIGINT REFERENCES activity_signups (id),
+    at          TIMESTAMPTZ NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX activity_events_by_activity ON activity_events (activity_id, id);
+
+-- +goose Down
+DROP TABLE activity_events;
+DROP TABLE activity_signups;
+DROP TABLE activities;
