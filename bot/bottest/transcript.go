@@ -97,13 +97,9 @@ func Transcript(t *testing.T, h bot.Handler, clock *Clock, path string) {
 			openid = as
 		default:
 			reply, err := h.Handle(context.Background(), m)
-			if err != nil {
-				got = "(error: " + bot.UserMessage(err) + ")"
-				if _, ok := err.(*bot.UserError); !ok {
-					t.Logf("%s: turn %d (%s): internal error: %v", path, i+1, tr.input, err)
-				}
-			} else {
-				got = reply.Text
+			got = shown(reply, err)
+			if _, ok := err.(*bot.UserError); err != nil && !ok {
+				t.Logf("%s: turn %d (%s): internal error: %v", path, i+1, tr.input, err)
 			}
 		}
 		fmt.Fprintf(&out, "> %s\n", tr.input)
@@ -213,5 +209,26 @@ func Each(t *testing.T, run func(t *testing.T, path string)) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) { run(t, f) })
+	}
+}
+
+// shown is what a person reads of a reply: its text, or for an error the
+// message they are given, marked "(error: …)".
+func shown(reply bot.Reply, err error) string {
+	if err != nil {
+		return "(error: " + bot.UserMessage(err) + ")"
+	}
+	return reply.Text
+}
+
+// Say returns a function that sends text from openid to h at the clock's
+// time and returns what they read, as a transcript shows it, for tests
+// that check replies between other steps (a job run, a notice delivered).
+func Say(h bot.Handler, clock *Clock) func(openid, text string) string {
+	var n int
+	return func(openid, text string) string {
+		n++
+		m := &bot.Message{ID: fmt.Sprintf("say-%d", n), OpenID: openid, Kind: bot.KindText, Text: text, Time: clock.Now()}
+		return shown(h.Handle(context.Background(), m))
 	}
 }

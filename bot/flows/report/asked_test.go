@@ -26,14 +26,7 @@ func TestBareDigitRatesTheRequestItWasAskedOf(t *testing.T) {
 		store.Now = clock.Now
 		d, box := communityWith(t, store, clock, notify.Config{Now: clock.Now, Quiet: notify.DefaultQuietHours, LogOnly: true})
 		r := router(t, d, clock)
-		say := func(openid, text string) string {
-			t.Helper()
-			reply, err := r.Handle(ctx, &bot.Message{ID: openid + text + clock.Now().String(), OpenID: openid, Kind: bot.KindText, Text: text, Time: clock.Now()})
-			if err != nil {
-				return "(error: " + bot.UserMessage(err) + ")"
-			}
-			return reply.Text
-		}
+		say := bottest.Say(r, clock)
 		var numbers []string
 		for _, desc := range []string{"楼道灯坏了", "垃圾桶满了没人清"} {
 			for _, text := range []string{"报修", "1", desc, "跳过", "1号楼", "13800138000", "1"} {

@@ -35,14 +35,7 @@ func TestRatingAfterQuietHours(t *testing.T) {
 		store.Now = clock.Now // the ledger's sent_at on the same clock
 		d, box := communityWith(t, store, clock, notify.Config{Now: clock.Now, Quiet: notify.DefaultQuietHours, LogOnly: true})
 		r := router(t, d, clock)
-		say := func(openid, text string) string {
-			t.Helper()
-			reply, err := r.Handle(ctx, &bot.Message{ID: openid + text + clock.Now().String(), OpenID: openid, Kind: bot.KindText, Text: text, Time: clock.Now()})
-			if err != nil {
-				return "(error: " + bot.UserMessage(err) + ")"
-			}
-			return reply.Text
-		}
+		say := bottest.Say(r, clock)
 		file := func(openid string) string {
 			t.Helper()
 			var last string

@@ -168,13 +168,7 @@ func TestFilingPastTheDaysLastNumber(t *testing.T) {
 		if _, err := store.DB().ExecContext(context.Background(), `INSERT INTO ticket_counters (day, n) VALUES ('261126', 9999)`); err != nil {
 			t.Fatal(err)
 		}
-		say := func(openid, text string) string {
-			reply, err := r.Handle(context.Background(), &bot.Message{ID: text, OpenID: openid, Kind: bot.KindText, Text: text, Time: clock.Now()})
-			if err != nil {
-				return "(error: " + bot.UserMessage(err) + ")"
-			}
-			return reply.Text
-		}
+		say := bottest.Say(r, clock)
 		var last string
 		for _, text := range []string{"报修", "1", "楼道灯坏了", "跳过", "3号楼", "13800138000", "1"} {
 			last = say("o-late", text)

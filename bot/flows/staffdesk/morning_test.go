@@ -50,14 +50,11 @@ func TestStaffMorning(t *testing.T) {
 	drain := file("o-li", "李大爷", "13900139000", "下水道堵了，有异味")
 
 	var log strings.Builder
+	send := bottest.Say(r, clock)
 	say := func(openid, text string) string {
-		t.Helper()
-		reply, err := r.Handle(ctx, &bot.Message{OpenID: openid, Kind: bot.KindText, Text: text})
-		if err != nil {
-			t.Fatalf("%s %q: %v", openid, text, err)
-		}
-		fmt.Fprintf(&log, "\n[%s %s] > %s\n%s\n", clock.Now().Format("15:04"), openid, text, reply.Text)
-		return reply.Text
+		got := send(openid, text)
+		fmt.Fprintf(&log, "\n[%s %s] > %s\n%s\n", clock.Now().Format("15:04"), openid, text, got)
+		return got
 	}
 	pushed := func(kind, to string) string {
 		t.Helper()

@@ -144,18 +144,11 @@ func TestUrgentFirstInTodo(t *testing.T) {
 	}
 	file("楼道灯不亮", false)
 	fire := file("楼下冒烟了", true)
-	say := func(text string) string {
-		t.Helper()
-		reply, err := r.Handle(ctx, &bot.Message{OpenID: "o-grid", Kind: bot.KindText, Text: text})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return reply.Text
-	}
-	if got := say("待办"); !strings.Contains(got, "1. 【紧急】"+fire) {
+	say := bottest.Say(r, clock)
+	if got := say("o-grid", "待办"); !strings.Contains(got, "1. 【紧急】"+fire) {
 		t.Errorf("待办 does not put the emergency first:\n%s", got)
 	}
-	if got := say("受理 1"); !strings.Contains(got, "已受理 "+fire) {
+	if got := say("o-grid", "受理 1"); !strings.Contains(got, "已受理 "+fire) {
 		t.Errorf("受理 1 after 待办: %q", got)
 	}
 }
