@@ -64,19 +64,7 @@ const activitySelect = `SELECT a.id, a.title, a.description, a.location, a.start
 	FROM activities a`
 
 func (q *queries) selectActivities(ctx context.Context, op, query string, args ...any) ([]activity.Activity, error) {
-	var rows []activityRow
-	if err := sqlx.SelectContext(ctx, q.ext, &rows, q.q(query), args...); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, mapError(err))
-	}
-	out := make([]activity.Activity, 0, len(rows))
-	for _, r := range rows {
-		a, err := r.activity()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	return selectRows(ctx, q, op, activityRow.activity, query, args...)
 }
 
 // InsertActivity adds a and sets a.ID. SeatsTaken starts at 0.
@@ -243,31 +231,11 @@ const signupSelect = `SELECT s.id, s.activity_id, s.openid, s.name, s.phone, s.p
 	FROM activity_signups s`
 
 func (q *queries) getSignup(ctx context.Context, op, query string, args ...any) (activity.Signup, error) {
-	var r signupRow
-	if err := sqlx.GetContext(ctx, q.ext, &r, q.q(query), args...); err != nil {
-		return activity.Signup{}, fmt.Errorf("%s: %w", op, mapError(err))
-	}
-	s, err := r.signup()
-	if err != nil {
-		return activity.Signup{}, fmt.Errorf("%s: %w", op, err)
-	}
-	return s, nil
+	return getRow(ctx, q, op, signupRow.signup, query, args...)
 }
 
 func (q *queries) selectSignups(ctx context.Context, op, query string, args ...any) ([]activity.Signup, error) {
-	var rows []signupRow
-	if err := sqlx.SelectContext(ctx, q.ext, &rows, q.q(query), args...); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, mapError(err))
-	}
-	out := make([]activity.Signup, 0, len(rows))
-	for _, r := range rows {
-		s, err := r.signup()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return selectRows(ctx, q, op, signupRow.signup, query, args...)
 }
 
 // InsertSignup adds s, made from the draft with draftKey ("" for none),

@@ -91,31 +91,11 @@ const openStatuses = `('submitted', 'accepted', 'returned', 'reopened')`
 const overdueCond = `(t.status IN ` + openStatuses + ` AND (t.resolve_due < ? OR (t.accepted_at IS NULL AND t.response_due < ?)))`
 
 func (q *queries) getTicket(ctx context.Context, op, query string, args ...any) (ticket.Ticket, error) {
-	var r ticketRow
-	if err := sqlx.GetContext(ctx, q.ext, &r, q.q(query), args...); err != nil {
-		return ticket.Ticket{}, fmt.Errorf("%s: %w", op, mapError(err))
-	}
-	t, err := r.ticket()
-	if err != nil {
-		return ticket.Ticket{}, fmt.Errorf("%s: %w", op, err)
-	}
-	return t, nil
+	return getRow(ctx, q, op, ticketRow.ticket, query, args...)
 }
 
 func (q *queries) selectTickets(ctx context.Context, op, query string, args ...any) ([]ticket.Ticket, error) {
-	var rows []ticketRow
-	if err := sqlx.SelectContext(ctx, q.ext, &rows, q.q(query), args...); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, mapError(err))
-	}
-	out := make([]ticket.Ticket, 0, len(rows))
-	for _, r := range rows {
-		t, err := r.ticket()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	return selectRows(ctx, q, op, ticketRow.ticket, query, args...)
 }
 
 // NextTicketNumber counts a ticket for day (a Shanghai date as YYMMDD) and
