@@ -400,7 +400,7 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 		// The resident is probably answering the old question: "1" meant
 		// "confirm", not menu item 1. Only a command or keyword acts now.
 		if m.Kind != KindEvent && !r.recognised(m) {
-			return Text(joinText(msgExpired, r.MainMenu())), nil
+			return Text(JoinText(msgExpired, r.MainMenu())), nil
 		}
 	}
 	var reply Reply
@@ -410,7 +410,7 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 		reply, err = r.message(ctx, c, m)
 	}
 	if expired && err == nil {
-		reply.Text = joinText(msgExpired, reply.Text)
+		reply.Text = JoinText(msgExpired, reply.Text)
 	}
 	return reply, err
 }
@@ -441,7 +441,9 @@ func (r *Router) recognised(m *Message) bool {
 	return false
 }
 
-func joinText(parts ...string) string {
+// JoinText joins the non-empty parts of a reply with a blank line between
+// them, as the router joins a notice to the menu.
+func JoinText(parts ...string) string {
 	var out []string
 	for _, p := range parts {
 		if p != "" {
@@ -483,7 +485,7 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 				continue
 			}
 			if active && r.flows[c.sess.Flow] != nil {
-				reply.Text = joinText(reply.Text, fmt.Sprintf(msgStillActive, r.flows[c.sess.Flow].Title))
+				reply.Text = JoinText(reply.Text, fmt.Sprintf(msgStillActive, r.flows[c.sess.Flow].Title))
 			}
 			return reply, nil
 		}
@@ -539,7 +541,7 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 			return e.Handler.Handle(ctx, m)
 		}
 	}
-	return Text(joinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
+	return Text(JoinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
 }
 
 // MaxHeld is how many photos sent outside a flow are kept for the next
@@ -580,7 +582,7 @@ func (r *Router) media(ctx context.Context, c *conv, m *Message) (Reply, error) 
 	default:
 		what = "暂时无法识别这类消息，请用文字告诉我您需要什么。"
 	}
-	return Text(joinText(what, r.MainMenu())), nil
+	return Text(JoinText(what, r.MainMenu())), nil
 }
 
 // AfterFlowWindow is how long after a flow completed a bare number (or
@@ -649,10 +651,10 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 		if err := r.keepOrDrop(ctx, c); err != nil {
 			return Reply{}, err
 		}
-		return Text(joinText(fmt.Sprintf("%s刚才收到的 %d 张图片已删除，不会提交。", msgCancelled, n), r.MainMenu())), nil
+		return Text(JoinText(fmt.Sprintf("%s刚才收到的 %d 张图片已删除，不会提交。", msgCancelled, n), r.MainMenu())), nil
 	}
 	if c.sess == nil || c.sess.Flow == "" {
-		return Text(joinText(msgNothing, r.MainMenu())), nil
+		return Text(JoinText(msgNothing, r.MainMenu())), nil
 	}
 	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
 		return Reply{}, fmt.Errorf("bot: cancel: %w", err)
@@ -663,11 +665,11 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 		title = f.Title
 	}
 	c.sess = nil
-	return Text(joinText(fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title), r.MainMenu())), nil
+	return Text(JoinText(fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title), r.MainMenu())), nil
 }
 
 func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {
-	general := joinText(r.MainMenu(), r.text(r.Texts.Help, DefaultHelp))
+	general := JoinText(r.MainMenu(), r.text(r.Texts.Help, DefaultHelp))
 	if c.sess == nil || c.sess.Flow == "" {
 		for _, h := range r.helps {
 			text, err := h(ctx, m)
@@ -675,7 +677,7 @@ func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {
 				return Reply{}, err
 			}
 			if text != "" {
-				return Text(joinText(text, general)), nil
+				return Text(JoinText(text, general)), nil
 			}
 		}
 		return Text(general), nil
@@ -697,7 +699,7 @@ func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Text(joinText(strings.Join(parts, "\n"), "继续：\n"+p)), r.save(ctx, c)
+	return Text(JoinText(strings.Join(parts, "\n"), "继续：\n"+p)), r.save(ctx, c)
 }
 
 // start begins flow name for the resident, replacing any active flow.
@@ -737,7 +739,7 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string) (Rep
 	if r.Observer != nil {
 		r.Observer.FlowStarted(f.Name)
 	}
-	return Text(joinText(notice, text)), r.save(ctx, c)
+	return Text(JoinText(notice, text)), r.save(ctx, c)
 }
 
 func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message) (Reply, error) {
@@ -806,7 +808,7 @@ func (r *Router) event(ctx context.Context, c *conv, m *Message) (Reply, error) 
 				return Reply{}, fmt.Errorf("bot: record follow: %w", err)
 			}
 		}
-		welcome := joinText(r.text(r.Texts.Welcome, DefaultWelcome), r.MainMenu())
+		welcome := JoinText(r.text(r.Texts.Welcome, DefaultWelcome), r.MainMenu())
 		if m.EventKey == "" {
 			return Text(welcome), nil
 		}
@@ -814,7 +816,7 @@ func (r *Router) event(ctx context.Context, c *conv, m *Message) (Reply, error) 
 		if err != nil {
 			return Reply{}, err
 		}
-		return Text(joinText(r.text(r.Texts.Welcome, DefaultWelcome), reply.Text)), nil
+		return Text(JoinText(r.text(r.Texts.Welcome, DefaultWelcome), reply.Text)), nil
 	case EventUnsubscribe:
 		if r.Residents != nil {
 			if err := r.Residents.SetSubscribed(ctx, m.OpenID, false, m.Time); err != nil {
@@ -831,7 +833,7 @@ func (r *Router) event(ctx context.Context, c *conv, m *Message) (Reply, error) 
 				return e.Handler.Handle(ctx, m)
 			}
 		}
-		return Text(joinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
+		return Text(JoinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
 	case EventScan:
 		return r.scene(ctx, m)
 	}
@@ -844,5 +846,5 @@ func (r *Router) scene(ctx context.Context, m *Message) (Reply, error) {
 	if h, ok := r.scenes[name]; ok {
 		return h(ctx, m, param)
 	}
-	return Text(joinText("欢迎回来！", r.MainMenu())), nil
+	return Text(JoinText("欢迎回来！", r.MainMenu())), nil
 }

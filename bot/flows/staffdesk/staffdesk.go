@@ -135,7 +135,7 @@ func (d *desk) todoCmd() bot.Handler {
 			return bot.Reply{}, err
 		}
 		if len(ts) == 0 {
-			return bot.Text(joinLines("目前没有待办的诉求。", copies)), nil
+			return bot.Text(bot.JoinText("目前没有待办的诉求。", copies)), nil
 		}
 		now := d.now()
 		var b strings.Builder
@@ -156,7 +156,7 @@ func (d *desk) todoCmd() bot.Handler {
 			}
 		}
 		b.WriteString("\n按序号办理：受理 1；办结 1 结果；退回 1 原因；转派 1 姓名；回复 1 问居民的话。")
-		return bot.Text(joinLines(b.String(), copies)), nil
+		return bot.Text(bot.JoinText(b.String(), copies)), nil
 	})
 }
 
@@ -196,16 +196,6 @@ func (d *desk) copiesCmd() bot.Handler {
 		}
 		return bot.Text("抄送只给楼栋长和单元长。您的诉求请回复 待办 查看。"), nil
 	})
-}
-
-func joinLines(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, "\n\n")
 }
 
 // needs names what an action needs after the ticket, for the staff member
