@@ -175,18 +175,6 @@ func (q *queries) SetActivityCapacity(ctx context.Context, id int64, capacity in
 		capacity, dbTime(now), id, capacity)
 }
 
-func (q *queries) affectedOne(ctx context.Context, op, query string, args ...any) (bool, error) {
-	res, err := q.ext.ExecContext(ctx, q.q(query), args...)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", op, mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
-	}
-	return n == 1, nil
-}
-
 // signupRow is an activity_signups row as scanned, with its place on the
 // waiting list.
 type signupRow struct {

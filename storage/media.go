@@ -112,7 +112,7 @@ func (q *queries) TicketMediaOf(ctx context.Context, ticketIDs ...int64) ([]Tick
 func (q *queries) StoreTicketMedia(ctx context.Context, id int64, key, contentType string, size int64) (bool, error) {
 	const query = `UPDATE ticket_media SET status = 'stored', blob_key = ?, content_type = ?, size = ?,
 		attempts = attempts + 1, error = '', updated_at = ? WHERE id = ? AND status = 'pending'`
-	return q.updateTicketMedia(ctx, fmt.Sprintf("storage.StoreTicketMedia(%d)", id), query, key, contentType, size, q.now(), id)
+	return q.affectedOne(ctx, fmt.Sprintf("storage.StoreTicketMedia(%d)", id), query, key, contentType, size, q.now(), id)
 }
 
 // FailTicketMedia records that no copy of pending media id will be made,
@@ -121,7 +121,7 @@ func (q *queries) StoreTicketMedia(ctx context.Context, id int64, key, contentTy
 func (q *queries) FailTicketMedia(ctx context.Context, id int64, reason string) (bool, error) {
 	const query = `UPDATE ticket_media SET status = 'failed', attempts = attempts + 1, error = ?, updated_at = ?
 		WHERE id = ? AND status = 'pending'`
-	return q.updateTicketMedia(ctx, fmt.Sprintf("storage.FailTicketMedia(%d)", id), query, reason, q.now(), id)
+	return q.affectedOne(ctx, fmt.Sprintf("storage.FailTicketMedia(%d)", id), query, reason, q.now(), id)
 }
 
 // NoteTicketMediaAttempt counts a failed try at pending media id that
@@ -129,20 +129,8 @@ func (q *queries) FailTicketMedia(ctx context.Context, id int64, reason string) 
 func (q *queries) NoteTicketMediaAttempt(ctx context.Context, id int64, reason string) error {
 	const query = `UPDATE ticket_media SET attempts = attempts + 1, error = ?, updated_at = ?
 		WHERE id = ? AND status = 'pending'`
-	_, err := q.updateTicketMedia(ctx, fmt.Sprintf("storage.NoteTicketMediaAttempt(%d)", id), query, reason, q.now(), id)
+	_, err := q.affectedOne(ctx, fmt.Sprintf("storage.NoteTicketMediaAttempt(%d)", id), query, reason, q.now(), id)
 	return err
-}
-
-func (q *queries) updateTicketMedia(ctx context.Context, op, query string, args ...any) (bool, error) {
-	res, err := q.ext.ExecContext(ctx, q.q(query), args...)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", op, mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
-	}
-	return n == 1, nil
 }
 
 // EraseTicketMedia marks every media row of the tickets with ids erased,

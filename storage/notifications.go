@@ -205,13 +205,9 @@ func (q *queries) dropGroup(ctx context.Context, recipient, replaces string, bef
 		WHERE recipient = ? AND replaces = ? AND status = 'pending' AND (? = 0 OR id < ?)
 			AND (lease_until IS NULL OR lease_until < ?)`
 	now := q.now()
-	res, err := q.ext.ExecContext(ctx, q.q(query), reason, now, recipient, replaces, before, before, now)
+	n, err := q.execAffected(ctx, fmt.Sprintf("storage: drop notifications of %s", replaces), query, reason, now, recipient, replaces, before, before, now)
 	if err != nil {
-		return 0, fmt.Errorf("storage: drop notifications of %s: %w", replaces, mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("storage: drop notifications of %s: %w", replaces, err)
+		return 0, err
 	}
 	return int(n), nil
 }
@@ -288,13 +284,9 @@ func (q *queries) ReleaseNotification(ctx context.Context, id int64) error {
 func (q *queries) ClaimNotification(ctx context.Context, id int64, now time.Time, lease time.Duration) (bool, error) {
 	const query = `UPDATE notifications SET lease_until = ?
 		WHERE id = ? AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?)`
-	res, err := q.ext.ExecContext(ctx, q.q(query), dbTime(now.Add(lease)), id, dbTime(now))
+	n, err := q.execAffected(ctx, fmt.Sprintf("storage.ClaimNotification(%d)", id), query, dbTime(now.Add(lease)), id, dbTime(now))
 	if err != nil {
-		return false, fmt.Errorf("storage.ClaimNotification(%d): %w", id, mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("storage.ClaimNotification(%d): %w", id, err)
+		return false, err
 	}
 	return n == 1, nil
 }
@@ -378,13 +370,9 @@ func (q *queries) EraseNotifications(ctx context.Context, openid string) (int, e
 	if openid == "" {
 		return 0, fmt.Errorf("storage.EraseNotifications: empty openid")
 	}
-	res, err := q.ext.ExecContext(ctx, q.q(query), openid, openid, openid)
+	n, err := q.execAffected(ctx, fmt.Sprintf("storage.EraseNotifications(%s)", bot.ShortID(openid)), query, openid, openid, openid)
 	if err != nil {
-		return 0, fmt.Errorf("storage.EraseNotifications(%s): %w", bot.ShortID(openid), mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("storage.EraseNotifications(%s): %w", bot.ShortID(openid), err)
+		return 0, err
 	}
 	return int(n), nil
 }
@@ -404,13 +392,9 @@ func (q *queries) PurgeNotifications(ctx context.Context, before time.Time, limi
 		WHERE id IN (SELECT id FROM notifications
 			WHERE ` + toPurge + ` AND updated_at < ?
 			ORDER BY updated_at, id LIMIT ?)`
-	res, err := q.ext.ExecContext(ctx, q.q(query), dbTime(before), limit)
+	n, err := q.execAffected(ctx, "storage.PurgeNotifications", query, dbTime(before), limit)
 	if err != nil {
-		return 0, fmt.Errorf("storage.PurgeNotifications: %w", mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("storage.PurgeNotifications: %w", err)
+		return 0, err
 	}
 	return int(n), nil
 }

@@ -121,13 +121,9 @@ func (q *queries) CountResidents(ctx context.Context) (int, error) {
 // alike, and reports whether there was one.
 func (q *queries) DeleteResident(ctx context.Context, openid string) (bool, error) {
 	const query = `DELETE FROM residents WHERE openid = ?`
-	res, err := q.ext.ExecContext(ctx, q.q(query), openid)
+	n, err := q.execAffected(ctx, fmt.Sprintf("storage.DeleteResident(%s)", bot.ShortID(openid)), query, openid)
 	if err != nil {
-		return false, fmt.Errorf("storage.DeleteResident(%s): %w", bot.ShortID(openid), mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("storage.DeleteResident(%s): %w", bot.ShortID(openid), err)
+		return false, err
 	}
 	return n > 0, nil
 }
@@ -139,13 +135,9 @@ func (q *queries) DeleteUnfollowed(ctx context.Context, before time.Time, limit 
 	const query = `DELETE FROM residents WHERE openid IN (
 		SELECT openid FROM residents WHERE NOT subscribed AND unsubscribed_at < ?
 		ORDER BY unsubscribed_at LIMIT ?)`
-	res, err := q.ext.ExecContext(ctx, q.q(query), dbTime(before), limit)
+	n, err := q.execAffected(ctx, "storage.DeleteUnfollowed", query, dbTime(before), limit)
 	if err != nil {
-		return 0, fmt.Errorf("storage.DeleteUnfollowed: %w", mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("storage.DeleteUnfollowed: %w", err)
+		return 0, err
 	}
 	return int(n), nil
 }

@@ -38,3 +38,24 @@ func selectRows[R, T any](ctx context.Context, q *queries, op string, conv func(
 	}
 	return out, nil
 }
+
+// execAffected runs a statement and returns how many rows it changed; op
+// names the call in errors.
+func (q *queries) execAffected(ctx context.Context, op, query string, args ...any) (int64, error) {
+	res, err := q.ext.ExecContext(ctx, q.q(query), args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	return n, nil
+}
+
+// affectedOne runs a statement meant to change one row and reports
+// whether it did: a conditional update another instance may have won.
+func (q *queries) affectedOne(ctx context.Context, op, query string, args ...any) (bool, error) {
+	n, err := q.execAffected(ctx, op, query, args...)
+	return n == 1, err
+}

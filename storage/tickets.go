@@ -424,13 +424,9 @@ func (q *queries) MarkEscalated(ctx context.Context, id int64, now time.Time) (b
 	const query = `UPDATE tickets SET escalated_at = ?, updated_at = ?
 		WHERE id = ? AND escalated_at IS NULL AND accepted_at IS NULL AND status IN ` + openStatuses
 	now = dbTime(now)
-	res, err := q.ext.ExecContext(ctx, q.q(query), now, now, id)
+	n, err := q.execAffected(ctx, fmt.Sprintf("storage.MarkEscalated(%d)", id), query, now, now, id)
 	if err != nil {
-		return false, fmt.Errorf("storage.MarkEscalated(%d): %w", id, mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("storage.MarkEscalated(%d): %w", id, err)
+		return false, err
 	}
 	return n == 1, nil
 }
@@ -452,13 +448,9 @@ func (q *queries) CloseUnrated(ctx context.Context, id int64, before, now time.T
 	const query = `UPDATE tickets SET status = 'closed', closed_at = ?, rating = ?, rating_note = ?, updated_at = ?
 		WHERE id = ? AND status = 'resolved' AND resolved_at <= ?`
 	now = dbTime(now)
-	res, err := q.ext.ExecContext(ctx, q.q(query), now, rating, note, now, id, dbTime(before))
+	n, err := q.execAffected(ctx, fmt.Sprintf("storage.CloseUnrated(%d)", id), query, now, rating, note, now, id, dbTime(before))
 	if err != nil {
-		return false, fmt.Errorf("storage.CloseUnrated(%d): %w", id, mapError(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("storage.CloseUnrated(%d): %w", id, err)
+		return false, err
 	}
 	return n == 1, nil
 }
