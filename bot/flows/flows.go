@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/activity"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
@@ -26,6 +27,8 @@ type Deps struct {
 	Community community.Directory
 	// Tickets files and works service requests.
 	Tickets ticket.Service
+	// Activities signs residents up for events (活动报名).
+	Activities activity.Service
 	// Lists remembers the numbered list each person was last shown (a
 	// staff member's 待办), so that "受理 1" means the item they saw; in
 	// process memory when nil.

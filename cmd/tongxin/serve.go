@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tongxin/tongxin/activities"
 	"github.com/tongxin/tongxin/blobs"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
@@ -241,8 +242,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Log:           log,
 	})
 	dir.OnDeactivate(svc.ReturnAssigned)
+	acts := activities.New(d.store, outbox, activities.Config{})
 	router, err := buildBot(cfg, sessions, flows.Deps{
-		Residents: d.store, Notifier: outbox, Questions: outbox, Community: dir, Tickets: svc,
+		Residents: d.store, Notifier: outbox, Questions: outbox, Community: dir, Tickets: svc, Activities: acts,
 		Lists: &redisstate.Lists{Client: d.redis},
 		// With development credentials everything goes to the log, the
 		// robot's share included.
