@@ -66,10 +66,19 @@ func (s *Service) AddWorkers() error {
 	return jobs.AddWorker(s.cfg.Jobs, &reminderWorker{s: s})
 }
 
-// reminderGroup is the group (bot.Notice.Replaces) of the reminders of
-// sign-up id for one start: a later reminder drops an earlier one still
-// held, and a move or a cancellation drops those of the old start.
-func reminderGroup(id int64, start time.Time) string {
+// reminderGroup is the group (bot.Notice.Replaces) of sign-up id's
+// reminder offset before start: one reminder each, which a move or a
+// cancellation drops while quiet hours still hold it (startGroup). Each
+// offset has a group of its own, so that reminders due together (after
+// an outage) do not drop each other; a late one that a nearer one makes
+// stale is not queued at all (superseded).
+func reminderGroup(id int64, start time.Time, offset time.Duration) string {
+	return fmt.Sprintf("%s:%dm", startGroup(id, start), int64(offset/time.Minute))
+}
+
+// startGroup is the prefix of the groups of sign-up id's reminders for
+// start.
+func startGroup(id int64, start time.Time) string {
 	return fmt.Sprintf("%s:%d:%d", kindReminder, id, start.Unix())
 }
 
@@ -85,7 +94,7 @@ func (s *Service) planReminders(ctx context.Context, tx *storage.Tx, a activity.
 		live := a.Status == activity.ActivityOpen && su.Status == activity.Confirmed
 		keep := ""
 		if live {
-			keep = reminderGroup(su.ID, a.StartsAt)
+			keep = startGroup(su.ID, a.StartsAt) + ":%"
 		}
 		if _, err := tx.DropStaleReminders(ctx, su.OpenID, su.ID, keep, "withdrawn: replanned"); err != nil {
 			return err
@@ -140,11 +149,10 @@ func (s *Service) remind(ctx context.Context, args reminderArgs) (bool, error) {
 		}
 		n := bot.Notice{
 			Kind: kindReminder, To: su.OpenID, About: su.OpenID,
-			Text:   reminderText(a, su),
-			Fields: reminderFields(a, su),
-			Key:    fmt.Sprintf("%s:%d:%dm:%d", kindReminder, su.ID, int64(args.Offset/time.Minute), args.Start),
-			// A later reminder says what an earlier one still held did.
-			Replaces: reminderGroup(su.ID, start),
+			Text:     reminderText(a, su),
+			Fields:   reminderFields(a, su),
+			Key:      fmt.Sprintf("%s:%d:%dm:%d", kindReminder, su.ID, int64(args.Offset/time.Minute), args.Start),
+			Replaces: reminderGroup(su.ID, start, args.Offset),
 		}
 		if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
 			return fmt.Errorf("queueing %s: %w", kindReminder, err)

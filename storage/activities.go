@@ -357,13 +357,14 @@ func (q *queries) ActivityTimeline(ctx context.Context, id int64) ([]activity.En
 // For reminders, organisers and privacy.
 
 // DropStaleReminders drops the reminders to recipient of sign-up
-// signupID not yet delivered whose group (bot.Notice.Replaces
-// "activity_reminder:<signup>:<start>") is not keep: they name a start the
-// activity no longer has, or the sign-up no longer holds seats (keep "":
-// all of them). It records reason and returns how many it dropped.
+// signupID not yet delivered (group, bot.Notice.Replaces,
+// "activity_reminder:<signup>:...") whose group is not LIKE keep: they
+// name a start the activity no longer has, or the sign-up no longer holds
+// seats (keep "": all of them). It records reason and returns how many
+// it dropped.
 func (q *queries) DropStaleReminders(ctx context.Context, recipient string, signupID int64, keep, reason string) (int, error) {
 	const query = `UPDATE notifications SET status = 'dropped', last_error = ?, updated_at = ?, lease_until = NULL
-		WHERE recipient = ? AND replaces LIKE ? AND replaces <> ? AND status = 'pending'
+		WHERE recipient = ? AND replaces LIKE ? AND replaces NOT LIKE ? AND status = 'pending'
 			AND (lease_until IS NULL OR lease_until < ?)`
 	if recipient == "" {
 		return 0, nil
