@@ -254,3 +254,64 @@ func (r *rig) fields(openid string) map[string]string {
 	}
 	return nil
 }
+
+// TestRemindersReplanned: a reminder held by quiet hours is dropped when
+// the sign-up is cancelled or the activity moves (the move plans the new
+// start's), and one of a cancelled activity goes nowhere.
+func TestRemindersReplanned(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		r := newReminderRig(t, s, notify.DefaultQuietHours)
+		// Saturday 07:30: the two-hour reminder is due at 05:30 and held
+		// until 07:00.
+		early := time.Date(2026, 11, 28, 7, 30, 0, 0, bot.Shanghai)
+		a := r.create(10, 1, early.Sub(t0))
+		stays := r.signUp(draft(a, "o-a", 1)).Signup
+		leaves := r.signUp(draft(a, "o-b", 1)).Signup
+		r.clock.Set(early.Add(-2 * time.Hour))
+		for _, su := range []activity.Signup{stays, leaves} {
+			if !r.remind(activities.NewReminderArgs(su.ID, 2*time.Hour, a.StartsAt)) {
+				t.Fatalf("sign-up %d was not reminded", su.ID)
+			}
+		}
+		if _, err := r.svc.Cancel(ctx, "o-b", leaves.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.notices("o-b"); len(got) != 1 || got[0].Status != storage.NotificationDropped {
+			t.Errorf("the held reminder of a cancelled sign-up: %+v, want dropped", got)
+		}
+
+		// Staff move it to 10:00 (the admin API's change, then its call).
+		moved := early.Add(150 * time.Minute)
+		if _, err := s.DB().Exec(s.DB().Rebind(`UPDATE activities SET starts_at = ?, ends_at = ? WHERE id = ?`),
+			moved.UTC(), moved.Add(2*time.Hour).UTC(), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		a, err := r.svc.Activity(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stays.Status = activity.Confirmed
+		if err := r.svc.PlanReminders(ctx, a, []activity.Signup{stays}); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.notices("o-a"); len(got) != 1 || got[0].Status != storage.NotificationDropped {
+			t.Errorf("the held reminder of the old start: %+v, want dropped", got)
+		}
+		if got := r.planned(); !slices.Contains(got, activities.NewReminderArgs(stays.ID, 2*time.Hour, moved)) {
+			t.Errorf("moving planned %+v, want the two-hour reminder of the new start", got)
+		}
+		if r.remind(activities.NewReminderArgs(stays.ID, 2*time.Hour, early)) {
+			t.Error("the job of the old start reminded")
+		}
+
+		// Cancelled: the reminder of the new start finds nothing to say.
+		if _, err := s.DB().Exec(s.DB().Rebind(`UPDATE activities SET status = 'cancelled' WHERE id = ?`), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		r.clock.Set(moved.Add(-2 * time.Hour))
+		if r.remind(activities.NewReminderArgs(stays.ID, 2*time.Hour, moved)) {
+			t.Error("a cancelled activity's reminder went")
+		}
+	})
+}
