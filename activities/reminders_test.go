@@ -139,7 +139,9 @@ func TestReminderOnce(t *testing.T) {
 		gone := r.signUp(draft(a, "o-b", 1)).Signup
 		r.clock.Set(a.StartsAt.Add(-24 * time.Hour))
 		args := activities.NewReminderArgs(su.ID, 24*time.Hour, a.StartsAt)
-		if !r.remind(args) || !r.remind(args) {
+		first := r.remind(args)
+		second := r.remind(args) // as a rescued job runs it again
+		if !first || !second {
 			t.Fatal("the reminder was not sent")
 		}
 		got := r.notices("o-a")
