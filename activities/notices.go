@@ -20,9 +20,12 @@ const (
 // residentNews is the group (bot.Notice.Replaces) of the resident's news
 // of one activity: each says where their sign-up stands now, so a newer
 // one drops those still held (quiet hours): a lapse drops the offer it
-// ends.
-func residentNews(activityID int64, openid string) string {
-	return fmt.Sprintf("activity:%d:%s", activityID, openid)
+// ends. The ledger matches a group with its recipient, so the group
+// names the activity only: an openid in it would outlive the resident's
+// erasure (the notify hook blanks recipients and payloads, not groups).
+// The openid parameter stays so callers need not change.
+func residentNews(activityID int64, _ string) string {
+	return fmt.Sprintf("activity:%d", activityID)
 }
 
 // when formats a time as residents read it: "12-01 周二 09:00".

@@ -30,6 +30,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/activity"
+	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/storage"
 )
@@ -52,6 +53,18 @@ type Config struct {
 	// than Hold remains before it closes, the promotion is confirmed at
 	// once instead.
 	Hold time.Duration
+	// Jobs is the runner reminders are queued on (AddWorkers registers
+	// their worker); nil plans none.
+	Jobs *jobs.Runner
+	// Reminders are how long before the start confirmed residents are
+	// reminded (DefaultReminders when nil; an empty, non-nil slice: none).
+	Reminders []time.Duration
+	// Quiet are the outbox's quiet hours: a reminder they would hold until
+	// the activity starts is not sent.
+	Quiet notify.QuietHours
+	// Lookback is how long after sign-up closes its summary may still go to
+	// the organiser, should no instance have run then (1 day).
+	Lookback time.Duration
 }
 
 // Service implements activity.Service on a Store.
@@ -70,6 +83,12 @@ func New(store *storage.Store, outbox *notify.Outbox, cfg Config) *Service {
 	}
 	if cfg.Hold <= 0 {
 		cfg.Hold = activity.DefaultHold
+	}
+	if cfg.Reminders == nil {
+		cfg.Reminders = DefaultReminders
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = 24 * time.Hour
 	}
 	return &Service{store: store, outbox: outbox, cfg: cfg}
 }
@@ -295,7 +314,13 @@ func (s *Service) SignUp(ctx context.Context, d activity.Draft) (activity.Receip
 			return err
 		}
 		rec.SeatsLeft = a.SeatsLeft()
-		return nil
+		if su.Status != activity.Confirmed {
+			return nil
+		}
+		if err := s.planReminders(ctx, tx, a, []activity.Signup{rec.Signup}); err != nil {
+			return err
+		}
+		return s.filled(ctx, tx, a)
 	})
 	if err != nil {
 		return activity.Receipt{}, fmt.Errorf("activities.SignUp(%d): %w", d.ActivityID, err)
@@ -331,8 +356,11 @@ func (s *Service) promote(ctx context.Context, tx *storage.Tx, id int64, now tim
 			return err
 		}
 		left := a.SeatsLeft()
-		if left == 0 || a.Status != activity.ActivityOpen || !now.Before(a.StartsAt) {
+		if a.Status != activity.ActivityOpen || !now.Before(a.StartsAt) {
 			return nil
+		}
+		if left == 0 {
+			return s.filled(ctx, tx, a)
 		}
 		waiting, err := tx.Waitlist(ctx, id)
 		if err != nil {
@@ -371,6 +399,10 @@ func (s *Service) promote(ctx context.Context, tx *storage.Tx, id int64, now tim
 			err = s.tell(ctx, tx, su, kindOffer, offerText(a, su, *until), bot.Ask(activity.QuestionOffer, fmt.Sprint(su.ID)))
 		} else {
 			err = s.tell(ctx, tx, su, kindPromoted, promotedText(a, su), "")
+			if err == nil {
+				su.Status = activity.Confirmed
+				err = s.planReminders(ctx, tx, a, []activity.Signup{su})
+			}
 		}
 		if err != nil {
 			return err
@@ -394,6 +426,10 @@ func (s *Service) release(ctx context.Context, tx *storage.Tx, su activity.Signu
 		}
 	}
 	if err := tx.AddActivityEntry(ctx, su.ActivityID, activity.Entry{At: now, SignupID: su.ID, Actor: actor, Action: action}); err != nil {
+		return err
+	}
+	// Reminders still held by quiet hours would remind of nothing.
+	if _, err := tx.DropStaleReminders(ctx, su.OpenID, su.ID, "", "withdrawn: "+action); err != nil {
 		return err
 	}
 	return s.promote(ctx, tx, su.ActivityID, now)
@@ -463,6 +499,10 @@ func (s *Service) Accept(ctx context.Context, openid string, id int64) (activity
 			return err
 		}
 		if err := s.withdrawOffer(ctx, tx, su, "accepted"); err != nil {
+			return err
+		}
+		su.Status = activity.Confirmed
+		if err := s.planReminders(ctx, tx, a, []activity.Signup{su}); err != nil {
 			return err
 		}
 		return tx.AddActivityEntry(ctx, a.ID, activity.Entry{At: now, SignupID: su.ID, Actor: actorResident, Action: activity.ActionAccepted})

@@ -140,7 +140,7 @@ func TestOffers(t *testing.T) {
 		}
 		offer := r.notices("o-one")
 		if len(offer) != 1 || offer[0].Kind != "activity_offer" || offer[0].Asks != bot.Ask(activity.QuestionOffer, fmt.Sprint(one.ID)) ||
-			offer[0].Replaces != fmt.Sprintf("activity:%d:o-one", a.ID) || !strings.Contains(offer[0].Text, "回复 1 或「接受」") {
+			offer[0].Replaces != fmt.Sprintf("activity:%d", a.ID) || !strings.Contains(offer[0].Text, "回复 1 或「接受」") {
 			t.Fatalf("offer notice: %+v", offer)
 		}
 		if _, err := r.svc.Accept(ctx, "o-one", one.ID); err != nil {

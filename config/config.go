@@ -138,6 +138,10 @@ type Config struct {
 	// kept (TONGXIN_MEDIA_*).
 	Media Media
 
+	// Activities tunes event sign-ups: reminders and offers
+	// (TONGXIN_ACTIVITY_*).
+	Activities Activities
+
 	// DevCredentials lists the TONGXIN_WECHAT_* variables that fell back to
 	// development values, so main can warn loudly; empty in production.
 	DevCredentials []string
@@ -225,6 +229,7 @@ func Default() Config {
 		RetentionNotifications: 30 * day,
 		RetentionRecords:       3 * year,
 		Media:                  Media{Dir: "data/media", S3: MediaS3{Addressing: "auto"}},
+		Activities:             Activities{Reminders: []time.Duration{24 * time.Hour, 2 * time.Hour}, Hold: 12 * time.Hour},
 		Contact:                Contact{OfficeHours: DefaultOfficeHours},
 		DevCredentials:         devNames(),
 		Open311RatePerMinute:   60,

@@ -65,6 +65,7 @@ func TestLoadDefaults(t *testing.T) {
 		RetentionNotifications: 30 * 24 * time.Hour,
 		RetentionRecords:       3 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
+		Activities:             config.Activities{Reminders: []time.Duration{24 * time.Hour, 2 * time.Hour}, Hold: 12 * time.Hour},
 		Contact:                config.Contact{OfficeHours: config.DefaultOfficeHours},
 		DevCredentials:         strings.Fields(allDev),
 		Open311RatePerMinute:   60,
@@ -115,6 +116,8 @@ func TestLoadEnvironment(t *testing.T) {
 		"TONGXIN_PROPERTY_HOTLINE":        "0937-6888888",
 		"TONGXIN_URGENT_WORDS":            "water:跑水",
 		"TONGXIN_URGENT_IGNORE":           "演讲",
+		"TONGXIN_ACTIVITY_REMINDERS":      "2h, 48h,30m",
+		"TONGXIN_ACTIVITY_HOLD":           "6h",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -143,6 +146,7 @@ func TestLoadEnvironment(t *testing.T) {
 		RetentionNotifications: 14 * 24 * time.Hour,
 		RetentionRecords:       2 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
+		Activities:             config.Activities{Reminders: []time.Duration{48 * time.Hour, 2 * time.Hour, 30 * time.Minute}, Hold: 6 * time.Hour},
 		Contact: config.Contact{CommunityPhone: "0937-6220000", OfficeHours: "08:30-12:00,14:30-18:00",
 			PropertyName: "建林物业", PropertyPhone: "0937-6221111", PropertyHotline: "0937-6888888",
 			UrgentWords: "water:跑水", UrgentIgnore: "演讲"},
@@ -270,6 +274,7 @@ id = "tplReminder"
 		RetentionNotifications: 7 * 24 * time.Hour,
 		RetentionRecords:       5 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
+		Activities:             config.Default().Activities,
 		Contact:                config.Contact{OfficeHours: config.DefaultOfficeHours},
 		File:                   path,
 		Open311RatePerMinute:   60,
@@ -923,5 +928,26 @@ func TestAdminTokenLength(t *testing.T) {
 		if _, err := config.Load(env(map[string]string{"TONGXIN_ADMIN_TOKEN": ok})); err != nil {
 			t.Errorf("Load(TONGXIN_ADMIN_TOKEN of %d characters): %v", len([]rune(ok)), err)
 		}
+	}
+}
+
+func TestActivityReminders(t *testing.T) {
+	for in, want := range map[string]string{"off": "off", "OFF": "off", "24h": "24h0m0s", "2h,24h": "24h0m0s,2h0m0s"} {
+		cfg, err := config.Load(env(map[string]string{"TONGXIN_ACTIVITY_REMINDERS": in}))
+		if err != nil {
+			t.Errorf("Load(TONGXIN_ACTIVITY_REMINDERS=%s): %v", in, err)
+			continue
+		}
+		if got := cfg.Redacted()["TONGXIN_ACTIVITY_REMINDERS"]; got != want {
+			t.Errorf("TONGXIN_ACTIVITY_REMINDERS=%s shown %q, want %q", in, got, want)
+		}
+	}
+	for _, bad := range []string{",", "2h,2h", "-1h", "0s", "800h", "2 hours"} {
+		if _, err := config.Load(env(map[string]string{"TONGXIN_ACTIVITY_REMINDERS": bad})); err == nil || !strings.Contains(err.Error(), "TONGXIN_ACTIVITY_REMINDERS") {
+			t.Errorf("Load(TONGXIN_ACTIVITY_REMINDERS=%q) error = %v, want one naming the variable", bad, err)
+		}
+	}
+	if _, err := config.Load(env(map[string]string{"TONGXIN_ACTIVITY_HOLD": "0s"})); err == nil || !strings.Contains(err.Error(), "TONGXIN_ACTIVITY_HOLD") {
+		t.Errorf("Load(TONGXIN_ACTIVITY_HOLD=0s) error = %v, want one naming the variable", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +204,7 @@ var settings = append([]setting{
 		set:   func(c *Config, v string) error { return parseRetention(&c.RetentionRecords, v) },
 		get:   func(c Config) string { return formatRetention(c.RetentionRecords) },
 		check: func(c Config) error { return positive(c.RetentionRecords) }},
-}, append(mediaSettings, contactSettings...)...)
+}, slices.Concat(mediaSettings, contactSettings, activitySettings)...)
 
 // day and year are the units of retention periods; a year is 365 days.
 const (

@@ -353,3 +353,85 @@ func (q *queries) ActivityTimeline(ctx context.Context, id int64) ([]activity.En
 	}
 	return out, nil
 }
+
+// For reminders, organisers and privacy.
+
+// DropStaleReminders drops the reminders to recipient of sign-up
+// signupID not yet delivered (group, bot.Notice.Replaces,
+// "activity_reminder:<signup>:...") whose group is not LIKE keep: they
+// name a start the activity no longer has, or the sign-up no longer holds
+// seats (keep "": all of them). It records reason and returns how many
+// it dropped.
+func (q *queries) DropStaleReminders(ctx context.Context, recipient string, signupID int64, keep, reason string) (int, error) {
+	const query = `UPDATE notifications SET status = 'dropped', last_error = ?, updated_at = ?, lease_until = NULL
+		WHERE recipient = ? AND replaces LIKE ? AND replaces NOT LIKE ? AND status = 'pending'
+			AND (lease_until IS NULL OR lease_until < ?)`
+	if recipient == "" {
+		return 0, nil
+	}
+	now := q.now()
+	n, err := q.execAffected(ctx, fmt.Sprintf("storage.DropStaleReminders(%d)", signupID), query,
+		reason, now, recipient, fmt.Sprintf("activity_reminder:%d:%%", signupID), keep, now)
+	return int(n), err
+}
+
+// ClosedActivities returns the open activities with an organiser whose
+// sign-up closed (deadline or start) at or before now and that start
+// after since, soonest first: those whose organiser may still await the
+// summary of sign-up.
+func (q *queries) ClosedActivities(ctx context.Context, since, now time.Time) ([]activity.Activity, error) {
+	const query = activitySelect + ` WHERE a.status = 'open' AND a.organizer_id IS NOT NULL AND a.starts_at > ?
+		AND (a.starts_at <= ? OR (a.signup_deadline IS NOT NULL AND a.signup_deadline <= ?)) ORDER BY a.starts_at, a.id`
+	now = dbTime(now)
+	return q.selectActivities(ctx, "storage.ClosedActivities", query, dbTime(since), now, now)
+}
+
+// SignupIDsOf returns the ids of every sign-up the resident made, any
+// status, that still names them.
+func (q *queries) SignupIDsOf(ctx context.Context, openid string) ([]int64, error) {
+	var ids []int64
+	const query = `SELECT id FROM activity_signups WHERE openid = ? ORDER BY id`
+	if err := sqlx.SelectContext(ctx, q.ext, &ids, q.q(query), openid); err != nil {
+		return nil, fmt.Errorf("storage.SignupIDsOf(%s): %w", bot.ShortID(openid), mapError(err))
+	}
+	return ids, nil
+}
+
+// ExpiredSignups returns up to limit ids of sign-ups that still hold
+// personal data for activities that ended before before.
+func (q *queries) ExpiredSignups(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	var ids []int64
+	const query = `SELECT s.id FROM activity_signups s JOIN activities a ON a.id = s.activity_id
+		WHERE a.ends_at < ? AND (s.openid <> '' OR s.name <> '' OR s.phone <> '' OR s.answers <> '{}')
+		ORDER BY s.id LIMIT ?`
+	if err := sqlx.SelectContext(ctx, q.ext, &ids, q.q(query), dbTime(before), limit); err != nil {
+		return nil, fmt.Errorf("storage.ExpiredSignups: %w", mapError(err))
+	}
+	return ids, nil
+}
+
+// AnonymiseSignup blanks the openid, name, phone and answers of sign-up
+// id, keeping its activity, party size, status, code and times, and blanks
+// the notes of its timeline entries. It returns how many notes it blanked.
+func (q *queries) AnonymiseSignup(ctx context.Context, id int64, now time.Time) (int, error) {
+	op := fmt.Sprintf("storage.AnonymiseSignup(%d)", id)
+	const signup = `UPDATE activity_signups SET openid = '', name = '', phone = '', answers = '{}', updated_at = ? WHERE id = ?`
+	if _, err := q.execAffected(ctx, op, signup, dbTime(now), id); err != nil {
+		return 0, err
+	}
+	const notes = `UPDATE activity_events SET note = '' WHERE signup_id = ? AND note <> ''`
+	n, err := q.execAffected(ctx, op, notes, id)
+	return int(n), err
+}
+
+// NoticeQueued reports whether a notification with idempotency key was
+// ever queued (and not purged since): periodic work asks before building
+// a notice it sends once.
+func (q *queries) NoticeQueued(ctx context.Context, key string) (bool, error) {
+	var n int
+	const query = `SELECT COUNT(*) FROM notifications WHERE idem_key = ?`
+	if err := sqlx.GetContext(ctx, q.ext, &n, q.q(query), key); err != nil {
+		return false, fmt.Errorf("storage.NoticeQueued: %w", mapError(err))
+	}
+	return n > 0, nil
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tongxin/tongxin/activities"
 	"github.com/tongxin/tongxin/blobs"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/config"
@@ -29,6 +30,7 @@ var privacyHooks = []func() privacy.Hook{
 	privacy.ResidentsHook,
 	media.PrivacyHook,
 	tickets.PrivacyHook,
+	activities.PrivacyHook,
 	notify.PrivacyHook,
 }
 

@@ -112,6 +112,44 @@ func newOutbox(cfg config.Config, runner *jobs.Runner, store *storage.Store, cli
 	}, log, notify.NewMetrics(metrics.Registry(), log))
 }
 
+// newActivities builds the sign-up service with its reminders on runner,
+// and registers its periodic work there: offers that lapse, every minute,
+// and the organisers' summaries when sign-up closes, every minute (each
+// sent once, by its notice key, whichever instance runs it).
+func newActivities(cfg config.Config, store *storage.Store, outbox *notify.Outbox, runner *jobs.Runner, log *slog.Logger) (*activities.Service, error) {
+	quiet, err := notify.ParseQuietHours(cfg.QuietHours)
+	if err != nil {
+		return nil, fmt.Errorf("config: TONGXIN_QUIET_HOURS: %w", err)
+	}
+	acts := activities.New(store, outbox, activities.Config{
+		Jobs: runner, Reminders: cfg.Activities.Reminders, Hold: cfg.Activities.Hold, Quiet: quiet,
+	})
+	if err := acts.AddWorkers(); err != nil {
+		return nil, err
+	}
+	err = runner.Every("activities.lapse", time.Minute, func(ctx context.Context) error {
+		n, err := acts.Lapse(ctx)
+		if n > 0 {
+			log.InfoContext(ctx, "offers of seats lapsed", "lapsed", n)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = runner.Every("activities.summaries", time.Minute, func(ctx context.Context) error {
+		n, err := acts.Summaries(ctx)
+		if n > 0 {
+			log.InfoContext(ctx, "queued sign-up summaries for organisers", "activities", n)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acts, nil
+}
+
 // devAccount reports whether cfg has no real official account, so nothing
 // may be sent to or fetched from WeChat. Only the development AppID and
 // secret mean that; a plain-mode account may well leave the AES key unset.
@@ -242,7 +280,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Log:           log,
 	})
 	dir.OnDeactivate(svc.ReturnAssigned)
-	acts := activities.New(d.store, outbox, activities.Config{})
+	acts, err := newActivities(cfg, d.store, outbox, runner, log)
+	if err != nil {
+		return err
+	}
 	router, err := buildBot(cfg, sessions, flows.Deps{
 		Residents: d.store, Notifier: outbox, Questions: outbox, Community: dir, Tickets: svc, Activities: acts,
 		Lists: &redisstate.Lists{Client: d.redis},

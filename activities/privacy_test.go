@@ -1,0 +1,186 @@
+package activities_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongxin/tongxin/activities"
+	"github.com/tongxin/tongxin/bot/activity"
+	"github.com/tongxin/tongxin/jobs"
+	"github.com/tongxin/tongxin/notify"
+	"github.com/tongxin/tongxin/privacy"
+	"github.com/tongxin/tongxin/storage"
+	"github.com/tongxin/tongxin/storage/storagetest"
+)
+
+const (
+	herName   = "马秀兰"
+	herPhone  = "13912345678"
+	herAnswer = "对花生过敏"
+)
+
+func (r *rig) privacy(policy privacy.Policy) *privacy.Service {
+	r.t.Helper()
+	runner, err := jobs.New(r.store, jobs.Config{}, quietLog())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	svc, err := privacy.New(r.store, runner, privacy.Config{Policy: policy, Now: r.clock.Now, Log: quietLog()})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := svc.Register(privacy.ResidentsHook(), activities.PrivacyHook(), notify.PrivacyHook()); err != nil {
+		r.t.Fatal(err)
+	}
+	return svc
+}
+
+// herSignups signs her up twice: confirmed for a, then waitlisted for b
+// and promoted when a seat frees, so that notices name her too.
+func (r *rig) herSignups(a, b activity.Activity) {
+	r.t.Helper()
+	ctx := context.Background()
+	d := draft(a, "o-her", 2)
+	d.Name, d.Phone = herName, herPhone
+	d.Answers = map[string]string{"note": herAnswer}
+	r.signUp(d)
+	first := r.signUp(draft(b, "o-first", 1)).Signup
+	d.ActivityID, d.PartySize = b.ID, 1
+	if su := r.signUp(d).Signup; su.Status != activity.Waitlisted {
+		r.t.Fatalf("her second sign-up: %+v", su)
+	}
+	if _, err := r.svc.Cancel(ctx, "o-first", first.ID); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// TestEraseSignups: erasing a resident leaves her name, phone, answers
+// and openid in no column of any table, and keeps her sign-ups' party
+// sizes and statuses for the statistics.
+func TestEraseSignups(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		r := newRig(t, s)
+		note := activity.Question{Key: "note", Label: "备注", Optional: true}
+		a := r.create(10, 3, 48*time.Hour, note)
+		b := r.create(1, 1, 72*time.Hour, note)
+		r.herSignups(a, b)
+		secrets := []string{herName, herPhone, herAnswer, "o-her"}
+		if got := leaks(dump(t, s), secrets); len(got) < len(secrets) {
+			t.Fatalf("the data to erase is not all in the database (%v): the test would prove nothing", got)
+		}
+		before := r.taken(a.ID) + r.taken(b.ID)
+
+		rep, err := r.privacy(privacy.Policy{}).Erase(ctx, "o-her", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Counts["activity_signups"] != 2 {
+			t.Errorf("report %v, want 2 sign-ups", rep.Counts)
+		}
+		if got := leaks(dump(t, s), secrets); len(got) > 0 {
+			t.Errorf("left after erasure:\n%s", strings.Join(got, "\n"))
+		}
+		if after := r.taken(a.ID) + r.taken(b.ID); after != before {
+			t.Errorf("seats taken %d after erasure, want %d", after, before)
+		}
+		sus, err := r.svc.Signups(ctx, a.ID)
+		if err != nil || len(sus) != 1 || sus[0].PartySize != 2 || sus[0].Status != activity.Confirmed {
+			t.Errorf("her sign-up after erasure: %+v, %v", sus, err)
+		}
+		again, err := r.privacy(privacy.Policy{}).Erase(ctx, "o-her", "test")
+		if err != nil || again.Counts["activity_signups"] != 0 {
+			t.Errorf("second erasure: %v, %v", again.Counts, err)
+		}
+	})
+}
+
+// TestExpireSignups: retention blanks the sign-ups of activities that
+// ended longer ago than the records policy, and only those.
+func TestExpireSignups(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		r := newRig(t, s)
+		past := r.create(10, 3, 2*time.Hour)
+		d := draft(past, "o-her", 1)
+		d.Name, d.Phone = herName, herPhone
+		r.signUp(d)
+		current := r.create(10, 3, 20*24*time.Hour)
+		r.signUp(draft(current, "o-other", 1))
+		r.clock.Advance(10 * 24 * time.Hour)
+
+		rep, err := r.privacy(privacy.Policy{Records: 7 * 24 * time.Hour}).Expire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Counts["activity_signups"] != 1 {
+			t.Errorf("expired %v, want one sign-up", rep.Counts)
+		}
+		old, err := r.svc.Signups(ctx, past.ID)
+		if err != nil || len(old) != 1 || old[0].Name != "" || old[0].Phone != "" || old[0].OpenID != "" || old[0].PartySize != 1 {
+			t.Errorf("the past sign-up: %+v, %v", old, err)
+		}
+		kept, err := r.svc.Signups(ctx, current.ID)
+		if err != nil || len(kept) != 1 || kept[0].OpenID != "o-other" || kept[0].Name == "" {
+			t.Errorf("the current sign-up: %+v, %v", kept, err)
+		}
+	})
+}
+
+// dump is every value of every row of every table, River's included, one
+// line per row.
+func dump(t *testing.T, s *storage.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	var tables []string
+	query := `SELECT name FROM sqlite_schema WHERE type = 'table'`
+	if s.Engine() == storage.EnginePostgres {
+		query = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	if err := s.DB().SelectContext(ctx, &tables, query); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, table := range tables {
+		rows, err := s.DB().QueryxContext(ctx, `SELECT * FROM `+table)
+		if err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		for rows.Next() {
+			vals, err := rows.SliceScan()
+			if err != nil {
+				t.Fatalf("dump %s: %v", table, err)
+			}
+			b.WriteString(table)
+			for _, v := range vals {
+				if raw, ok := v.([]byte); ok {
+					v = string(raw)
+				}
+				fmt.Fprintf(&b, "\t%v", v)
+			}
+			b.WriteByte('\n')
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+// leaks returns the secrets found in the dump, with the line.
+func leaks(d string, secrets []string) []string {
+	var out []string
+	for _, s := range secrets {
+		for _, line := range strings.Split(d, "\n") {
+			if strings.Contains(line, s) {
+				out = append(out, fmt.Sprintf("%q in %s", s, line))
+				break
+			}
+		}
+	}
+	return out
+}
