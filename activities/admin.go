@@ -351,8 +351,12 @@ func (s *Service) moved(ctx context.Context, tx *storage.Tx, old, a activity.Act
 	if err := s.planReminders(ctx, tx, a, holders); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("「%s」时间有变：\n原定 %s\n改为 %s\n地点：%s\n如不能参加，请回复「取消报名」。",
-		a.Title, span(old), span(a), a.Location)
+	place := ""
+	if a.Location != "" {
+		place = "\n地点：" + a.Location
+	}
+	text := fmt.Sprintf("「%s」时间有变：\n原定 %s\n改为 %s%s\n如不能参加，请回复「取消报名」。",
+		a.Title, span(old), span(a), place)
 	for _, su := range participants(sus) {
 		if su.Status == activity.Attended {
 			continue
