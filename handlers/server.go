@@ -57,6 +57,9 @@ type Server struct {
 	// Tickets backs the service-request endpoints and Open311 (package
 	// open311, which also reads Community); nil leaves them out.
 	Tickets tickets.AdminService
+	// Activities backs the event sign-up endpoints and the public
+	// calendar (/calendar/events.ics); nil leaves them out.
+	Activities ActivityAdmin
 	// Open311Key is the api_key Open311 clients must send to create
 	// requests; empty refuses every POST.
 	Open311Key string
@@ -95,6 +98,7 @@ func (s *Server) Handler() http.Handler {
 	s.ticketRoutes(api)
 	s.privacyRoutes(api)
 	s.mediaRoutes(api)
+	s.activityRoutes(mux, api)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})

@@ -435,3 +435,100 @@ func (q *queries) NoticeQueued(ctx context.Context, key string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// For staff (handlers/activities.go).
+
+// ActivityView is which activities a staff list shows.
+type ActivityView string
+
+// Activity views: Upcoming are open and not ended, soonest first; Past
+// are open and ended, latest first; Cancelled are cancelled, latest
+// first; Calendar are those not ended whatever their status (the public
+// feed marks the cancelled ones), soonest first.
+const (
+	ViewUpcoming  ActivityView = "upcoming"
+	ViewPast      ActivityView = "past"
+	ViewCancelled ActivityView = "cancelled"
+	ViewCalendar  ActivityView = "calendar"
+)
+
+// ActivitiesIn returns the activities of view at now.
+func (q *queries) ActivitiesIn(ctx context.Context, view ActivityView, now time.Time) ([]activity.Activity, error) {
+	var query string
+	args := []any{dbTime(now)}
+	switch view {
+	case ViewUpcoming:
+		query = activitySelect + ` WHERE a.status = 'open' AND a.ends_at > ? ORDER BY a.starts_at, a.id`
+	case ViewPast:
+		query = activitySelect + ` WHERE a.status = 'open' AND a.ends_at <= ? ORDER BY a.starts_at DESC, a.id DESC`
+	case ViewCancelled:
+		query, args = activitySelect+` WHERE a.status = 'cancelled' ORDER BY a.starts_at DESC, a.id DESC`, nil
+	case ViewCalendar:
+		query = activitySelect + ` WHERE a.ends_at > ? ORDER BY a.starts_at, a.id`
+	default:
+		return nil, fmt.Errorf("storage.ActivitiesIn: unknown view %q", view)
+	}
+	return q.selectActivities(ctx, "storage.ActivitiesIn("+string(view)+")", query, args...)
+}
+
+// UpdateActivity writes a's editable fields (everything but the status and
+// the seats taken) to its open row, unless the capacity would fall below
+// the seats taken; it reports whether it did.
+func (q *queries) UpdateActivity(ctx context.Context, a activity.Activity) (bool, error) {
+	const query = `UPDATE activities SET title = ?, description = ?, location = ?, starts_at = ?, ends_at = ?,
+		capacity = ?, max_party = ?, signup_deadline = ?, questions = ?, organizer_id = ?, updated_at = ?
+		WHERE id = ? AND status = 'open' AND seats_taken <= ?`
+	questions := "[]"
+	if len(a.Questions) > 0 {
+		b, err := json.Marshal(a.Questions)
+		if err != nil {
+			return false, fmt.Errorf("storage.UpdateActivity(%d): %w", a.ID, err)
+		}
+		questions = string(b)
+	}
+	return q.affectedOne(ctx, fmt.Sprintf("storage.UpdateActivity(%d)", a.ID), query,
+		a.Title, a.Description, a.Location, dbTime(a.StartsAt), dbTime(a.EndsAt), a.Capacity, a.MaxParty,
+		dbTimePtr(a.SignupDeadline), questions, nullID(a.OrganizerID), dbTime(a.UpdatedAt), a.ID, a.Capacity)
+}
+
+// SetActivityStatus moves activity id from status from to status to if it
+// is still in from, and reports whether it did.
+func (q *queries) SetActivityStatus(ctx context.Context, id int64, from, to activity.Status, now time.Time) (bool, error) {
+	const query = `UPDATE activities SET status = ?, updated_at = ? WHERE id = ? AND status = ?`
+	return q.affectedOne(ctx, fmt.Sprintf("storage.SetActivityStatus(%d, %s→%s)", id, from, to), query,
+		string(to), dbTime(now), id, string(from))
+}
+
+// ActivityQR is a permanent WeChat QR code made for an activity's scene,
+// kept so that a poster printed again shows the same code and WeChat's
+// quota of permanent codes is spent once per scene.
+type ActivityQR struct {
+	ActivityID int64     `db:"activity_id"`
+	Scene      string    `db:"scene"`
+	Ticket     string    `db:"ticket"`
+	URL        string    `db:"url"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// ActivityQRCode returns the QR code kept for the activity's scene, or
+// bot.ErrNotFound.
+func (q *queries) ActivityQRCode(ctx context.Context, activityID int64, scene string) (ActivityQR, error) {
+	var r ActivityQR
+	const query = `SELECT activity_id, scene, ticket, url, created_at FROM activity_qrcodes WHERE activity_id = ? AND scene = ?`
+	if err := sqlx.GetContext(ctx, q.ext, &r, q.q(query), activityID, scene); err != nil {
+		return ActivityQR{}, fmt.Errorf("storage.ActivityQRCode(%d, %s): %w", activityID, scene, mapError(err))
+	}
+	r.CreatedAt = r.CreatedAt.UTC()
+	return r, nil
+}
+
+// SaveActivityQRCode keeps r unless a code for its activity and scene is
+// kept already (two requests made one at once): the first one stays.
+func (q *queries) SaveActivityQRCode(ctx context.Context, r ActivityQR) error {
+	const query = `INSERT INTO activity_qrcodes (activity_id, scene, ticket, url, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (activity_id, scene) DO NOTHING`
+	if _, err := q.ext.ExecContext(ctx, q.q(query), r.ActivityID, r.Scene, r.Ticket, r.URL, dbTime(r.CreatedAt)); err != nil {
+		return fmt.Errorf("storage.SaveActivityQRCode(%d, %s): %w", r.ActivityID, r.Scene, mapError(err))
+	}
+	return nil
+}

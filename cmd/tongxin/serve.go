@@ -319,6 +319,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Retrier:       outbox,
 		Community:     dir,
 		Tickets:       svc,
+		Activities:    &activities.Admin{Service: acts, QR: d.client, Offline: devAccount(cfg)},
 		Open311Key:    cfg.Open311Key,
 		Privacy:       priv,
 		Media:         copies,

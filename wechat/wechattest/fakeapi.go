@@ -119,6 +119,7 @@ func NewFakeAPI(t testing.TB) *FakeAPI {
 	mux.HandleFunc("POST "+PathTemplate, f.post)
 	mux.HandleFunc("GET "+PathMediaGet, f.mediaGet)
 	mux.HandleFunc("GET "+PathPicture+"{name}", f.picture)
+	mux.HandleFunc("POST "+PathQRCreate, f.qrCreate)
 	f.srv = httptest.NewServer(f.gate(mux))
 	t.Cleanup(f.srv.Close)
 	return f
