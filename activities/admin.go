@@ -434,11 +434,12 @@ func (s *Service) CancelActivity(ctx context.Context, id int64, reason string) (
 			}
 		}
 		// Nobody holds seats of a cancelled activity to be reminded of:
-		// the reminders' planner drops the activity's reminders.
+		// given every sign-up, the planner drops the reminders quiet
+		// hours still hold and plans none.
 		if out, err = tx.Activity(ctx, id); err != nil {
 			return err
 		}
-		return s.planReminders(ctx, tx, out, nil)
+		return s.planReminders(ctx, tx, out, sus)
 	})
 	if err != nil {
 		return activity.Activity{}, fmt.Errorf("activities.CancelActivity(%d): %w", id, err)

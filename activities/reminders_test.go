@@ -317,3 +317,32 @@ func TestRemindersReplanned(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelActivityDropsHeldReminders: staff cancelling an event drop
+// the reminders quiet hours still hold, so nobody is reminded at 07:00
+// of an event they were told at once is off.
+func TestCancelActivityDropsHeldReminders(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		r := newReminderRig(t, s, notify.DefaultQuietHours)
+		early := time.Date(2026, 11, 28, 7, 30, 0, 0, bot.Shanghai)
+		a := r.create(10, 1, early.Sub(t0))
+		su := r.signUp(draft(a, "o-a", 1)).Signup
+		r.clock.Set(early.Add(-2 * time.Hour))
+		if !r.remind(activities.NewReminderArgs(su.ID, 2*time.Hour, a.StartsAt)) {
+			t.Fatal("not reminded")
+		}
+		if _, err := r.svc.CancelActivity(ctx, a.ID, "暴雨预警"); err != nil {
+			t.Fatal(err)
+		}
+		var reminders []notice
+		for _, n := range r.notices("o-a") {
+			if n.Kind == "activity_reminder" {
+				reminders = append(reminders, n)
+			}
+		}
+		if len(reminders) != 1 || reminders[0].Status != storage.NotificationDropped {
+			t.Errorf("the held reminder after the event was cancelled: %+v, want dropped", reminders)
+		}
+	})
+}
