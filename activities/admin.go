@@ -351,6 +351,19 @@ func (s *Service) moved(ctx context.Context, tx *storage.Tx, old, a activity.Act
 	if err := s.planReminders(ctx, tx, a, holders); err != nil {
 		return err
 	}
+	// The notices' keys count the moves (each has its timeline line, under
+	// the lock): a move back to a time used before is news again, not a
+	// repeat of the notice that time had.
+	timeline, err := tx.ActivityTimeline(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	move := 0
+	for _, e := range timeline {
+		if e.Action == actionMoved {
+			move++
+		}
+	}
 	place := ""
 	if a.Location != "" {
 		place = "\n地点：" + a.Location
@@ -362,7 +375,7 @@ func (s *Service) moved(ctx context.Context, tx *storage.Tx, old, a activity.Act
 			continue
 		}
 		if err := s.news(ctx, tx, su, kindMoved, text,
-			fmt.Sprintf("%s:%d:%d-%d", kindMoved, su.ID, a.StartsAt.Unix(), a.EndsAt.Unix()),
+			fmt.Sprintf("%s:%d:%d", kindMoved, su.ID, move),
 			fmt.Sprintf("activity:%d:%s:moved", a.ID, su.OpenID)); err != nil {
 			return err
 		}

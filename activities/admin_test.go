@@ -157,6 +157,36 @@ func TestUpdateTimeTellsParticipants(t *testing.T) {
 	})
 }
 
+// A time moved there and back and there again is news each time: the
+// third notice must not be taken for the first (same new time) and
+// dropped, leaving residents with the second ("back to the old time").
+func TestUpdateTimeMovedBackAndForth(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(2, 1, 72*time.Hour)
+		r.signUp(draft(a, "o-in", 1))
+		there := a.StartsAt.Add(24 * time.Hour)
+		for i, start := range []time.Time{there, a.StartsAt, there} {
+			if _, err := r.svc.Update(ctx, a.ID, activities.Patch{StartsAt: &start, EndsAt: ptr(start.Add(2 * time.Hour))}); err != nil {
+				t.Fatalf("move %d: %v", i+1, err)
+			}
+		}
+		var live []string
+		for _, n := range r.notices("o-in") {
+			if n.Kind == "activity_moved" && n.Status != storage.NotificationDropped {
+				live = append(live, n.Text)
+			}
+		}
+		if len(live) != 1 || !strings.Contains(live[0], "改为 11-30 周一 10:00-12:00") {
+			t.Errorf("o-in will read %q, want the last move (to 11-30) only", live)
+		}
+		if n := r.texts("o-in", "activity_moved"); len(n) != 3 {
+			t.Errorf("o-in was told of %d moves, want 3", len(n))
+		}
+	})
+}
+
 func TestCancelActivity(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
