@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
@@ -114,31 +116,86 @@ func (s *Service) Plan(ctx context.Context, a activity.Activity) (activity.Activ
 	return s.Create(ctx, a)
 }
 
-// validate checks a as Create does.
+// Bounds of what staff type into an activity: what the database column
+// holds, what a push, a template field and a poster can carry, and what a
+// resident can be asked to choose from by number.
+const (
+	MaxCapacity    = 100000
+	MaxParty       = 99
+	maxTitle       = 100
+	maxLocation    = 200
+	maxDescription = 4000
+	maxQuestions   = 10
+	maxKey         = 64
+	maxLabel       = 100
+	maxChoices     = 20
+	maxChoice      = 50
+)
+
+// oneLine reports whether s is one line of at most n characters, without
+// control characters (a CR or a NUL would break a push, the calendar's
+// lines or the database).
+func oneLine(s string, n int) bool {
+	return utf8.RuneCountInString(s) <= n && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// validate checks a for Create and Update, trimming its title, place,
+// questions and choices, and keeping its description's lines and tabs but
+// no CR (a CRLF is one line break).
 func validate(a *activity.Activity) error {
-	a.Title = strings.TrimSpace(a.Title)
+	a.Title, a.Location = strings.TrimSpace(a.Title), strings.TrimSpace(a.Location)
+	a.Description = strings.TrimSpace(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(a.Description))
 	switch {
 	case a.Title == "":
 		return bot.FieldError("title", "请填写活动名称")
+	case !oneLine(a.Title, maxTitle):
+		return bot.FieldError("title", fmt.Sprintf("活动名称须为一行，最多 %d 字", maxTitle))
+	case !oneLine(a.Location, maxLocation):
+		return bot.FieldError("location", fmt.Sprintf("地点须为一行，最多 %d 字", maxLocation))
+	case utf8.RuneCountInString(a.Description) > maxDescription ||
+		strings.ContainsFunc(a.Description, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
+		return bot.FieldError("description", fmt.Sprintf("介绍最多 %d 字，不能含控制字符", maxDescription))
 	case a.StartsAt.IsZero():
 		return bot.FieldError("starts_at", "请填写开始时间")
 	case !a.EndsAt.After(a.StartsAt):
 		return bot.FieldError("ends_at", "结束时间须晚于开始时间")
 	case a.Capacity < 0:
 		return bot.FieldError("capacity", "名额不能为负数")
-	case a.MaxParty < 1:
-		return bot.FieldError("max_party", "每次报名人数至少为 1")
+	case a.Capacity > MaxCapacity:
+		return bot.FieldError("capacity", fmt.Sprintf("名额最多 %d", MaxCapacity))
+	case a.MaxParty < 1 || a.MaxParty > MaxParty:
+		return bot.FieldError("max_party", fmt.Sprintf("每次报名人数须在 1 到 %d 之间", MaxParty))
 	case a.SignupDeadline != nil && a.SignupDeadline.After(a.StartsAt):
 		return bot.FieldError("signup_deadline", "报名截止时间不能晚于开始时间")
+	case len(a.Questions) > maxQuestions:
+		return bot.FieldError("questions", fmt.Sprintf("最多 %d 个问题", maxQuestions))
 	}
 	seen := map[string]bool{}
 	qs := make([]activity.Question, len(a.Questions))
 	for i, q := range a.Questions {
+		bad := func(why string) error {
+			return bot.FieldError("questions", fmt.Sprintf("第 %d 个问题%s", i+1, why))
+		}
 		q.Key, q.Label = strings.TrimSpace(q.Key), strings.TrimSpace(q.Label)
 		if q.Key == "" || q.Label == "" || seen[q.Key] {
-			return bot.FieldError("questions", fmt.Sprintf("第 %d 个问题须有唯一的 key 和 label", i+1))
+			return bad("须有唯一的 key 和 label")
+		}
+		if !oneLine(q.Key, maxKey) || !oneLine(q.Label, maxLabel) {
+			return bad(fmt.Sprintf("的 key（最多 %d 字）和 label（最多 %d 字）须为一行", maxKey, maxLabel))
 		}
 		seen[q.Key] = true
+		if len(q.Choices) > maxChoices {
+			return bad(fmt.Sprintf("最多 %d 个选项", maxChoices))
+		}
+		var choices []string
+		for _, c := range q.Choices {
+			c = strings.TrimSpace(c)
+			if c == "" || !oneLine(c, maxChoice) || slices.Contains(choices, c) {
+				return bad(fmt.Sprintf("的选项须各不相同，不能为空，每个为一行、最多 %d 字", maxChoice))
+			}
+			choices = append(choices, c)
+		}
+		q.Choices = choices
 		qs[i] = q
 	}
 	a.Questions = qs

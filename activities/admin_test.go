@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,6 +107,72 @@ func TestUpdateValidation(t *testing.T) {
 	if err != nil || got.SignupDeadline != nil || got.OrganizerID != 0 {
 		t.Errorf("clearing: %+v, %v", got, err)
 	}
+}
+
+// What staff type is bounded and kept to what every place it shows can
+// carry: a capacity the database column holds (PostgreSQL's INTEGER
+// failed with a 500), one-line titles and places (they head pushes,
+// template fields and the calendar, where a bare CR starts a line),
+// questions the conversation can number.
+func TestCreateLimits(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		q := func(key, label string, choices ...string) activity.Question {
+			return activity.Question{Key: key, Label: label, Choices: choices}
+		}
+		many := make([]activity.Question, 11)
+		for i := range many {
+			many[i] = q(fmt.Sprintf("q%d", i), "问题")
+		}
+		for name, tc := range map[string]struct {
+			edit  func(a *activity.Activity)
+			field string
+		}{
+			"huge capacity":  {func(a *activity.Activity) { a.Capacity = 1 << 31 }, "capacity"},
+			"huge party":     {func(a *activity.Activity) { a.MaxParty = 1000 }, "max_party"},
+			"title newline":  {func(a *activity.Activity) { a.Title = "邻里荟\r\n地点：别处" }, "title"},
+			"title CR":       {func(a *activity.Activity) { a.Title = "邻里荟\rX-INJECTED:1" }, "title"},
+			"long title":     {func(a *activity.Activity) { a.Title = strings.Repeat("荟", 101) }, "title"},
+			"location NUL":   {func(a *activity.Activity) { a.Location = "活动室\x00" }, "location"},
+			"long location":  {func(a *activity.Activity) { a.Location = strings.Repeat("室", 201) }, "location"},
+			"long desc":      {func(a *activity.Activity) { a.Description = strings.Repeat("好", 4001) }, "description"},
+			"desc control":   {func(a *activity.Activity) { a.Description = "带碗\x1b[31m" }, "description"},
+			"many questions": {func(a *activity.Activity) { a.Questions = many }, "questions"},
+			"empty choice":   {func(a *activity.Activity) { a.Questions = []activity.Question{q("m", "民族", "汉", " ")} }, "questions"},
+			"same choice":    {func(a *activity.Activity) { a.Questions = []activity.Question{q("m", "民族", "汉", " 汉")} }, "questions"},
+			"label newline":  {func(a *activity.Activity) { a.Questions = []activity.Question{q("m", "民族\n请选")} }, "questions"},
+			"long key":       {func(a *activity.Activity) { a.Questions = []activity.Question{q(strings.Repeat("k", 65), "民族")} }, "questions"},
+		} {
+			a := activity.Activity{Title: "邻里荟", StartsAt: t0.Add(72 * time.Hour), EndsAt: t0.Add(74 * time.Hour), Capacity: 5}
+			tc.edit(&a)
+			_, err := r.svc.Create(ctx, a)
+			var ue *bot.UserError
+			if !errors.As(err, &ue) || ue.Code != bot.CodeInvalid || ue.Field != tc.field {
+				t.Errorf("Create, %s: %v, want invalid %s", name, err, tc.field)
+			}
+		}
+		// Within bounds: a description's lines are kept, its CRs dropped;
+		// choices are trimmed.
+		got, err := r.svc.Create(ctx, activity.Activity{Title: "百家宴", Description: "带碗筷\r\n\t清真另桌", StartsAt: t0.Add(72 * time.Hour),
+			EndsAt: t0.Add(74 * time.Hour), Capacity: 100000, MaxParty: 10, Questions: []activity.Question{q("m", "民族", " 汉 ", "回")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Description != "带碗筷\n\t清真另桌" || got.Questions[0].Choices[0] != "汉" {
+			t.Errorf("kept: %q %q", got.Description, got.Questions[0].Choices)
+		}
+		// An edit is held to the same bounds.
+		_, err = r.svc.Update(ctx, got.ID, activities.Patch{Capacity: ptr(1 << 31)})
+		var ue *bot.UserError
+		if !errors.As(err, &ue) || ue.Field != "capacity" {
+			t.Errorf("Update, huge capacity: %v", err)
+		}
+		_, err = r.svc.Update(ctx, got.ID, activities.Patch{Location: ptr("A\nB")})
+		if !errors.As(err, &ue) || ue.Field != "location" {
+			t.Errorf("Update, location newline: %v", err)
+		}
+	})
 }
 
 func TestUpdateTimeTellsParticipants(t *testing.T) {

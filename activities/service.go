@@ -113,32 +113,11 @@ func lock(ctx context.Context, tx *storage.Tx, id int64) (activity.Activity, err
 
 // Create adds an activity, open for sign-up. MaxParty defaults to 1.
 func (s *Service) Create(ctx context.Context, a activity.Activity) (activity.Activity, error) {
-	a.Title = strings.TrimSpace(a.Title)
 	if a.MaxParty == 0 {
 		a.MaxParty = 1
 	}
-	switch {
-	case a.Title == "":
-		return activity.Activity{}, bot.FieldError("title", "请填写活动名称")
-	case a.StartsAt.IsZero():
-		return activity.Activity{}, bot.FieldError("starts_at", "请填写开始时间")
-	case !a.EndsAt.After(a.StartsAt):
-		return activity.Activity{}, bot.FieldError("ends_at", "结束时间须晚于开始时间")
-	case a.Capacity < 0:
-		return activity.Activity{}, bot.FieldError("capacity", "名额不能为负数")
-	case a.MaxParty < 1:
-		return activity.Activity{}, bot.FieldError("max_party", "每次报名人数至少为 1")
-	case a.SignupDeadline != nil && a.SignupDeadline.After(a.StartsAt):
-		return activity.Activity{}, bot.FieldError("signup_deadline", "报名截止时间不能晚于开始时间")
-	}
-	seen := map[string]bool{}
-	for i, q := range a.Questions {
-		q.Key, q.Label = strings.TrimSpace(q.Key), strings.TrimSpace(q.Label)
-		if q.Key == "" || q.Label == "" || seen[q.Key] {
-			return activity.Activity{}, bot.FieldError("questions", fmt.Sprintf("第 %d 个问题须有唯一的 key 和 label", i+1))
-		}
-		seen[q.Key] = true
-		a.Questions[i] = q
+	if err := validate(&a); err != nil {
+		return activity.Activity{}, err
 	}
 	now := s.now()
 	a.Status, a.CreatedAt, a.UpdatedAt, a.SeatsTaken = activity.ActivityOpen, now, now, 0
