@@ -139,12 +139,20 @@ func oneLine(s string, n int) bool {
 	return utf8.RuneCountInString(s) <= n && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
+// lines returns s trimmed, each CRLF or CR a line break, and whether it
+// is free of control characters other than line breaks and tabs.
+func lines(s string) (string, bool) {
+	s = strings.TrimSpace(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s))
+	return s, !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' })
+}
+
 // validate checks a for Create and Update, trimming its title, place,
 // questions and choices, and keeping its description's lines and tabs but
 // no CR (a CRLF is one line break).
 func validate(a *activity.Activity) error {
 	a.Title, a.Location = strings.TrimSpace(a.Title), strings.TrimSpace(a.Location)
-	a.Description = strings.TrimSpace(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(a.Description))
+	description, clean := lines(a.Description)
+	a.Description = description
 	switch {
 	case a.Title == "":
 		return bot.FieldError("title", "请填写活动名称")
@@ -152,8 +160,7 @@ func validate(a *activity.Activity) error {
 		return bot.FieldError("title", fmt.Sprintf("活动名称须为一行，最多 %d 字", maxTitle))
 	case !oneLine(a.Location, maxLocation):
 		return bot.FieldError("location", fmt.Sprintf("地点须为一行，最多 %d 字", maxLocation))
-	case utf8.RuneCountInString(a.Description) > maxDescription ||
-		strings.ContainsFunc(a.Description, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
+	case utf8.RuneCountInString(a.Description) > maxDescription || !clean:
 		return bot.FieldError("description", fmt.Sprintf("介绍最多 %d 字，不能含控制字符", maxDescription))
 	case a.StartsAt.IsZero():
 		return bot.FieldError("starts_at", "请填写开始时间")
@@ -461,8 +468,10 @@ func (s *Service) news(ctx context.Context, tx *storage.Tx, su activity.Signup, 
 // included. Confirmed and waitlisted sign-ups stay as they were, for the
 // record. Cancelling twice is a conflict.
 func (s *Service) CancelActivity(ctx context.Context, id int64, reason string) (activity.Activity, error) {
-	reason = strings.TrimSpace(reason)
+	reason, clean := lines(reason)
 	switch {
+	case !clean:
+		return activity.Activity{}, bot.FieldError("reason", "取消原因不能含控制字符")
 	case reason == "":
 		return activity.Activity{}, bot.FieldError("reason", "请填写取消原因，会告知报名的居民")
 	case utf8.RuneCountInString(reason) > maxReason:
@@ -551,8 +560,10 @@ type Notified struct {
 // sends nothing twice, and the same text is sent once per activity. A
 // cancelled activity sends nothing (conflict).
 func (s *Service) Notify(ctx context.Context, id int64, text, key string) (Notified, error) {
-	text = strings.TrimSpace(text)
+	text, clean := lines(text)
 	switch {
+	case !clean:
+		return Notified{}, bot.FieldError("text", "通知不能含控制字符")
 	case text == "":
 		return Notified{}, bot.FieldError("text", "请填写通知内容")
 	case utf8.RuneCountInString(text) > maxNotice:

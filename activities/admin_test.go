@@ -254,6 +254,32 @@ func TestUpdateTimeMovedBackAndForth(t *testing.T) {
 	})
 }
 
+// A reason or a notice with a NUL was a 500 on PostgreSQL (the timeline
+// note is TEXT); control characters other than line breaks and tabs are
+// no text for a push.
+func TestStaffTextControlCharacters(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(5, 1, 72*time.Hour)
+		r.signUp(draft(a, "o-in", 1))
+		var ue *bot.UserError
+		if _, err := r.svc.Notify(ctx, a.ID, "带碗\x00", ""); !errors.As(err, &ue) || ue.Field != "text" {
+			t.Errorf("Notify with a NUL: %v, want invalid text", err)
+		}
+		if _, err := r.svc.CancelActivity(ctx, a.ID, "下雨\x00"); !errors.As(err, &ue) || ue.Field != "reason" {
+			t.Errorf("CancelActivity with a NUL: %v, want invalid reason", err)
+		}
+		n, err := r.svc.Notify(ctx, a.ID, "改到室内\r\n\t请带伞", "")
+		if err != nil || n.Recipients != 1 {
+			t.Fatalf("Notify on two lines: %+v, %v", n, err)
+		}
+		if got := r.texts("o-in", "activity_notice"); len(got) != 1 || !strings.Contains(got[0], "改到室内\n\t请带伞") {
+			t.Errorf("o-in reads %q", got)
+		}
+	})
+}
+
 func TestCancelActivity(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
