@@ -346,6 +346,29 @@ func TestCancelActivity(t *testing.T) {
 	})
 }
 
+// Nobody checks in to a cancelled activity: its confirmed sign-ups stay
+// confirmed for the record, and a resident scanning the venue's poster
+// must not read 签到成功 for an event that is off.
+func TestCheckinCancelledActivity(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(5, 1, 72*time.Hour)
+		in := r.signUp(draft(a, "o-in", 1))
+		r.signUp(draft(a, "o-scan", 1))
+		if _, err := r.svc.CancelActivity(ctx, a.ID, "台风预警"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := r.svc.Checkin(ctx, a.ID, in.Signup.CheckinCode)
+		wantCode(t, err, bot.CodeConflict)
+		_, err = r.svc.CheckinResident(ctx, a.ID, "o-scan")
+		wantCode(t, err, bot.CodeConflict)
+		if !strings.Contains(err.Error(), "已取消") {
+			t.Errorf("the resident reads %q, want that it was cancelled", err)
+		}
+	})
+}
+
 func TestNotify(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)

@@ -598,9 +598,12 @@ func (s *Service) SetCapacity(ctx context.Context, id int64, capacity int) (acti
 	return out, nil
 }
 
-// checkin marks su attended: unknown → not found; attended → conflict;
-// not confirmed → conflict saying why.
-func checkin(ctx context.Context, tx *storage.Tx, su activity.Signup, actor string, now time.Time) error {
+// checkin marks su of a attended: unknown → not found; attended, or a
+// cancelled → conflict; not confirmed → conflict saying why.
+func checkin(ctx context.Context, tx *storage.Tx, a activity.Activity, su activity.Signup, actor string, now time.Time) error {
+	if a.Status == activity.ActivityCancelled {
+		return bot.Refuse("「%s」已取消，无需签到", a.Title)
+	}
 	switch su.Status {
 	case activity.Confirmed:
 	case activity.Attended:
@@ -625,7 +628,8 @@ func (s *Service) Checkin(ctx context.Context, activityID int64, code string) (a
 	var out activity.Signup
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
 		now := s.now()
-		if _, err := lock(ctx, tx, activityID); err != nil {
+		a, err := lock(ctx, tx, activityID)
+		if err != nil {
 			return err
 		}
 		su, err := tx.SignupByCode(ctx, activityID, strings.TrimSpace(code))
@@ -635,7 +639,7 @@ func (s *Service) Checkin(ctx context.Context, activityID int64, code string) (a
 		if err != nil {
 			return err
 		}
-		if err := checkin(ctx, tx, su, actorStaff, now); err != nil {
+		if err := checkin(ctx, tx, a, su, actorStaff, now); err != nil {
 			return err
 		}
 		out, err = tx.Signup(ctx, su.ID)
@@ -664,7 +668,7 @@ func (s *Service) CheckinResident(ctx context.Context, activityID int64, openid 
 		if err != nil {
 			return err
 		}
-		if err := checkin(ctx, tx, su, actorResident, now); err != nil {
+		if err := checkin(ctx, tx, a, su, actorResident, now); err != nil {
 			return err
 		}
 		out, err = tx.Signup(ctx, su.ID)
