@@ -168,6 +168,10 @@ func TestCreateLimits(t *testing.T) {
 		if !errors.As(err, &ue) || ue.Field != "capacity" {
 			t.Errorf("Update, huge capacity: %v", err)
 		}
+		_, err = r.svc.SetCapacity(ctx, got.ID, 1<<31)
+		if !errors.As(err, &ue) || ue.Field != "capacity" || ue.Code != bot.CodeInvalid {
+			t.Errorf("SetCapacity, huge: %v", err)
+		}
 		_, err = r.svc.Update(ctx, got.ID, activities.Patch{Location: ptr("A\nB")})
 		if !errors.As(err, &ue) || ue.Field != "location" {
 			t.Errorf("Update, location newline: %v", err)

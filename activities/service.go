@@ -564,8 +564,11 @@ func (s *Service) Lapse(ctx context.Context) (int, error) {
 // SetCapacity sets the activity's capacity; never below the seats held.
 // Seats it adds go to the waiting list.
 func (s *Service) SetCapacity(ctx context.Context, id int64, capacity int) (activity.Activity, error) {
-	if capacity < 0 {
+	switch {
+	case capacity < 0:
 		return activity.Activity{}, bot.FieldError("capacity", "名额不能为负数")
+	case capacity > MaxCapacity:
+		return activity.Activity{}, bot.FieldError("capacity", fmt.Sprintf("名额最多 %d", MaxCapacity))
 	}
 	var out activity.Activity
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
