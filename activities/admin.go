@@ -118,13 +118,15 @@ func (s *Service) Plan(ctx context.Context, a activity.Activity) (activity.Activ
 
 // Bounds of what staff type into an activity: what the database column
 // holds, what a push, a template field and a poster can carry, and what a
-// resident can be asked to choose from by number.
+// resident can be asked to choose from by number. A description is shown
+// in one WeChat message (about 2048 bytes, 3 a character) with the time,
+// the place and the question after it.
 const (
 	MaxCapacity    = 100000
 	MaxParty       = 99
 	maxTitle       = 100
 	maxLocation    = 200
-	maxDescription = 4000
+	maxDescription = 500
 	maxQuestions   = 10
 	maxKey         = 64
 	maxLabel       = 100

@@ -136,7 +136,7 @@ func TestCreateLimits(t *testing.T) {
 			"long title":     {func(a *activity.Activity) { a.Title = strings.Repeat("荟", 101) }, "title"},
 			"location NUL":   {func(a *activity.Activity) { a.Location = "活动室\x00" }, "location"},
 			"long location":  {func(a *activity.Activity) { a.Location = strings.Repeat("室", 201) }, "location"},
-			"long desc":      {func(a *activity.Activity) { a.Description = strings.Repeat("好", 4001) }, "description"},
+			"long desc":      {func(a *activity.Activity) { a.Description = strings.Repeat("好", 501) }, "description"},
 			"desc control":   {func(a *activity.Activity) { a.Description = "带碗\x1b[31m" }, "description"},
 			"many questions": {func(a *activity.Activity) { a.Questions = many }, "questions"},
 			"empty choice":   {func(a *activity.Activity) { a.Questions = []activity.Question{q("m", "民族", "汉", " ")} }, "questions"},
