@@ -668,7 +668,8 @@ type Admin struct {
 
 // QRCode returns the permanent QR code of the activity's scene ("event"
 // or "checkin"), made once and kept: WeChat allows an account 100 000
-// permanent codes in all.
+// permanent codes in all, so none is made for an activity cancelled or
+// over (conflict).
 func (ad *Admin) QRCode(ctx context.Context, id int64, scene string) (QRCode, error) {
 	known := false
 	for _, s := range Scenes {
@@ -677,7 +678,8 @@ func (ad *Admin) QRCode(ctx context.Context, id int64, scene string) (QRCode, er
 	if !known {
 		return QRCode{}, bot.FieldError("scene", "must be event or checkin")
 	}
-	if _, err := ad.Activity(ctx, id); err != nil {
+	a, err := ad.Activity(ctx, id)
+	if err != nil {
 		return QRCode{}, err
 	}
 	kept, err := ad.store.ActivityQRCode(ctx, id, scene)
@@ -686,6 +688,12 @@ func (ad *Admin) QRCode(ctx context.Context, id int64, scene string) (QRCode, er
 	}
 	if !errors.Is(err, bot.ErrNotFound) {
 		return QRCode{}, fmt.Errorf("activities.QRCode(%d): %w", id, err)
+	}
+	switch {
+	case a.Status == activity.ActivityCancelled:
+		return QRCode{}, bot.Refuse("「%s」已取消，不再制作二维码", a.Title)
+	case !ad.now().Before(a.EndsAt):
+		return QRCode{}, bot.Refuse("「%s」已结束，不再制作二维码", a.Title)
 	}
 	if ad.Offline || ad.QR == nil {
 		return QRCode{}, ErrOffline

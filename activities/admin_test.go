@@ -522,6 +522,37 @@ func (f *fakeQR) PermanentQR(_ context.Context, scene string) (string, string, e
 	return "gQ+ticket/" + scene + "==", "http://weixin.qq.com/q/" + scene, nil
 }
 
+// WeChat allows an account 100 000 permanent codes in all: none is spent
+// on a poster for an activity that is cancelled or over; a code kept
+// from before is still shown.
+func TestQRCodeNotForCancelledOrEnded(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		qr := &fakeQR{}
+		ad := &activities.Admin{Service: r.svc, QR: qr}
+		gone := r.create(5, 1, 48*time.Hour)
+		if _, err := ad.QRCode(ctx, gone.ID, "event"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.svc.CancelActivity(ctx, gone.ID, "台风"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ad.QRCode(ctx, gone.ID, "checkin")
+		wantCode(t, err, bot.CodeConflict)
+		if _, err := ad.QRCode(ctx, gone.ID, "event"); err != nil {
+			t.Errorf("the kept code of a cancelled activity: %v", err)
+		}
+		over := r.create(5, 1, time.Hour)
+		r.clock.Advance(4 * time.Hour)
+		_, err = ad.QRCode(ctx, over.ID, "event")
+		wantCode(t, err, bot.CodeConflict)
+		if len(qr.scenes) != 1 {
+			t.Errorf("made %d codes, want 1", len(qr.scenes))
+		}
+	})
+}
+
 func TestQRCode(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
