@@ -296,7 +296,8 @@ func (p Patch) apply(a activity.Activity) (activity.Activity, []string) {
 // Update changes the activity as p says, in one transaction. A cancelled
 // activity cannot change (conflict), nor can the capacity fall below the
 // seats held (conflict naming capacity). Seats a raised capacity adds go
-// to the waiting list (as SetCapacity); a new time re-plans the
+// to the waiting list (as SetCapacity); offers held past an earlier
+// close are confirmed (settleOffers); a new time re-plans the
 // reminders of everyone holding seats and tells every participant
 // (confirmed, offered, waitlisted) the old and the new time.
 func (s *Service) Update(ctx context.Context, id int64, p Patch) (activity.Activity, error) {
@@ -331,6 +332,9 @@ func (s *Service) Update(ctx context.Context, id int64, p Patch) (activity.Activ
 		if err := s.noteChanges(ctx, tx, old, a, changed, now); err != nil {
 			return err
 		}
+		if err := s.settleOffers(ctx, tx, a, now); err != nil {
+			return err
+		}
 		if err := s.promote(ctx, tx, id, now); err != nil {
 			return err
 		}
@@ -346,6 +350,42 @@ func (s *Service) Update(ctx context.Context, id int64, p Patch) (activity.Activ
 		return activity.Activity{}, fmt.Errorf("activities.Update(%d): %w", id, err)
 	}
 	return out, nil
+}
+
+// settleOffers confirms at once the offers of a held past its sign-up's
+// close (staff brought the deadline or the start forward), as promote
+// confirms a promotion when less than the hold is left: an offer never
+// outlasts sign-up.
+func (s *Service) settleOffers(ctx context.Context, tx *storage.Tx, a activity.Activity, now time.Time) error {
+	sus, err := tx.ActivitySignups(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	for _, su := range sus {
+		if su.Status != activity.Offered || su.OfferedUntil == nil || !su.OfferedUntil.After(a.Closes()) {
+			continue
+		}
+		ok, err := tx.SetSignupStatus(ctx, su.ID, activity.Offered, activity.Confirmed, nil, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("sign-up %d changed under the lock", su.ID)
+		}
+		if err := tx.AddActivityEntry(ctx, a.ID, activity.Entry{At: now, SignupID: su.ID, Actor: actorSystem,
+			Action: activity.ActionPromoted, Note: "报名截止提前，名额保留直接确认"}); err != nil {
+			return err
+		}
+		// In the resident's news of the activity: it replaces the offer.
+		if err := s.tell(ctx, tx, su, kindPromoted, promotedText(a, su), ""); err != nil {
+			return err
+		}
+		su.Status, su.OfferedUntil = activity.Confirmed, nil
+		if err := s.planReminders(ctx, tx, a, []activity.Signup{su}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // noteChanges adds the timeline's lines for an edit from old to a.

@@ -284,6 +284,50 @@ func TestStaffTextControlCharacters(t *testing.T) {
 	})
 }
 
+// An offer never outlasts sign-up, also when staff bring the deadline
+// (or the start) forward: an offer held past the new close is confirmed
+// at once, as a promotion with less than the hold left would be; before,
+// it stayed open past the close, so the seat could be accepted, or
+// lapse and go to nobody, after sign-up had closed.
+func TestUpdateCloseBeforeAnOfferEnds(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(1, 1, 72*time.Hour)
+		in := r.signUp(draft(a, "o-in", 1))
+		r.signUp(draft(a, "o-next", 1))
+		if _, err := r.svc.Cancel(ctx, "o-in", in.Signup.ID); err != nil {
+			t.Fatal(err)
+		}
+		deadline := t0.Add(6 * time.Hour)
+		got, err := r.svc.Update(ctx, a.ID, activities.Patch{SetDeadline: true, SignupDeadline: &deadline})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sus, err := r.svc.Signups(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, su := range sus {
+			if su.OpenID != "o-next" {
+				continue
+			}
+			if su.Status != activity.Confirmed || su.OfferedUntil != nil {
+				t.Errorf("o-next: %s until %v, want confirmed (sign-up closes %v)", su.Status, su.OfferedUntil, got.Closes())
+			}
+		}
+		if n := r.texts("o-next", "activity_promoted"); len(n) != 1 || !strings.Contains(n[0], "签到码") {
+			t.Errorf("o-next was told %q, want the promotion once", n)
+		}
+		r.taken(a.ID)
+		// Nothing lapses later.
+		r.clock.Advance(13 * time.Hour)
+		if n, err := r.svc.Lapse(ctx); err != nil || n != 0 {
+			t.Errorf("Lapse: %d, %v", n, err)
+		}
+	})
+}
+
 func TestCancelActivity(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
