@@ -445,7 +445,7 @@ func TestCalendarFeed(t *testing.T) {
 	desc := strings.Repeat("八个民族，一桌好菜；", 6) + "\nBring: bowls, chopsticks; 清真 food"
 	open := r.event(map[string]any{"title": "情浓百家宴", "location": "社区广场", "description": desc,
 		"starts_at": start.In(bot.Shanghai).Format(time.RFC3339), "ends_at": start.Add(3 * time.Hour).Format(time.RFC3339)})
-	gone := r.event(map[string]any{"title": "健康讲座"})
+	gone := r.event(map[string]any{"title": "健康讲座", "description": "请带病历\r\nATTENDEE:mailto:x@example.com\rX-INJECTED:1"})
 	r.must(200, "POST", fmt.Sprintf("/api/v1/events/%d/cancel", gone), map[string]any{"reason": "专家临时有事"})
 	r.signUp(open, "o-secret", "隐私姓名", 1, nil)
 	// Ended: left out.
@@ -462,6 +462,13 @@ func TestCalendarFeed(t *testing.T) {
 	for _, secret := range []string{"o-secret", "隐私姓名", "13800000000", "专家临时有事"} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Errorf("the public feed shows %q", secret)
+		}
+	}
+	// A CR typed into a description is a line break inside the text,
+	// escaped, never a line (a property) of the feed.
+	for _, line := range strings.FieldsFunc(string(raw), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if strings.HasPrefix(line, "ATTENDEE") || strings.HasPrefix(line, "X-INJECTED") {
+			t.Errorf("a description made a line of the feed: %q", line)
 		}
 	}
 	if !utf8.Valid(raw) {
