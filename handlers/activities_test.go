@@ -520,3 +520,30 @@ func TestCalendarFeed(t *testing.T) {
 		t.Errorf("the ended event is in the feed")
 	}
 }
+
+// The feed escapes what golang-ical leaves raw (a CR ends a line for many
+// readers) whatever is stored, e.g. rows written before the service
+// refused control characters.
+func TestCalendarFeedStoredCR(t *testing.T) {
+	r := newEventRig(t, storagetest.Open(t))
+	now := r.clock.Now().UTC().Truncate(time.Second)
+	a := activity.Activity{Title: "邻里荟\rX-TITLE:1", Location: "活动室\rX-PLACE:1", Description: "带碗\rX-DESC:1\r\nX-DESC2:1",
+		StartsAt: now.Add(72 * time.Hour), EndsAt: now.Add(74 * time.Hour), Capacity: 1, MaxParty: 1,
+		Status: activity.ActivityOpen, CreatedAt: now, UpdatedAt: now}
+	if err := r.store.InsertActivity(context.Background(), &a); err != nil {
+		t.Fatal(err)
+	}
+	_, _, raw := r.do("GET", "/calendar/events.ics", nil, false)
+	for _, line := range strings.FieldsFunc(string(raw), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if strings.HasPrefix(line, "X-") && !strings.HasPrefix(line, "X-WR-") && !strings.HasPrefix(line, "X-PUBLISHED-TTL") {
+			t.Errorf("stored text made a line of the feed: %q", line)
+		}
+	}
+	cal, err := ics.ParseCalendar(bytes.NewReader(raw))
+	if err != nil || len(cal.Events()) != 1 {
+		t.Fatalf("parse back: %v\n%s", err, raw)
+	}
+	if got := cal.Events()[0].GetProperty(ics.ComponentPropertyDescription).Value; got != "带碗\nX-DESC:1\nX-DESC2:1" {
+		t.Errorf("description %q", got)
+	}
+}
