@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
@@ -114,31 +116,95 @@ func (s *Service) Plan(ctx context.Context, a activity.Activity) (activity.Activ
 	return s.Create(ctx, a)
 }
 
-// validate checks a as Create does.
+// Bounds of what staff type into an activity: what the database column
+// holds, what a push, a template field and a poster can carry, and what a
+// resident can be asked to choose from by number. A description is shown
+// in one WeChat message (about 2048 bytes, 3 a character) with the time,
+// the place and the question after it.
+const (
+	MaxCapacity    = 100000
+	MaxParty       = 99
+	maxTitle       = 100
+	maxLocation    = 200
+	maxDescription = 500
+	maxQuestions   = 10
+	maxKey         = 64
+	maxLabel       = 100
+	maxChoices     = 20
+	maxChoice      = 50
+)
+
+// oneLine reports whether s is one line of at most n characters, without
+// control characters (a CR or a NUL would break a push, the calendar's
+// lines or the database).
+func oneLine(s string, n int) bool {
+	return utf8.RuneCountInString(s) <= n && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// lines returns s trimmed, each CRLF or CR a line break, and whether it
+// is free of control characters other than line breaks and tabs.
+func lines(s string) (string, bool) {
+	s = strings.TrimSpace(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s))
+	return s, !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' })
+}
+
+// validate checks a for Create and Update, trimming its title, place,
+// questions and choices, and keeping its description's lines and tabs but
+// no CR (a CRLF is one line break).
 func validate(a *activity.Activity) error {
-	a.Title = strings.TrimSpace(a.Title)
+	a.Title, a.Location = strings.TrimSpace(a.Title), strings.TrimSpace(a.Location)
+	description, clean := lines(a.Description)
+	a.Description = description
 	switch {
 	case a.Title == "":
 		return bot.FieldError("title", "请填写活动名称")
+	case !oneLine(a.Title, maxTitle):
+		return bot.FieldError("title", fmt.Sprintf("活动名称须为一行，最多 %d 字", maxTitle))
+	case !oneLine(a.Location, maxLocation):
+		return bot.FieldError("location", fmt.Sprintf("地点须为一行，最多 %d 字", maxLocation))
+	case utf8.RuneCountInString(a.Description) > maxDescription || !clean:
+		return bot.FieldError("description", fmt.Sprintf("介绍最多 %d 字，不能含控制字符", maxDescription))
 	case a.StartsAt.IsZero():
 		return bot.FieldError("starts_at", "请填写开始时间")
 	case !a.EndsAt.After(a.StartsAt):
 		return bot.FieldError("ends_at", "结束时间须晚于开始时间")
 	case a.Capacity < 0:
 		return bot.FieldError("capacity", "名额不能为负数")
-	case a.MaxParty < 1:
-		return bot.FieldError("max_party", "每次报名人数至少为 1")
+	case a.Capacity > MaxCapacity:
+		return bot.FieldError("capacity", fmt.Sprintf("名额最多 %d", MaxCapacity))
+	case a.MaxParty < 1 || a.MaxParty > MaxParty:
+		return bot.FieldError("max_party", fmt.Sprintf("每次报名人数须在 1 到 %d 之间", MaxParty))
 	case a.SignupDeadline != nil && a.SignupDeadline.After(a.StartsAt):
 		return bot.FieldError("signup_deadline", "报名截止时间不能晚于开始时间")
+	case len(a.Questions) > maxQuestions:
+		return bot.FieldError("questions", fmt.Sprintf("最多 %d 个问题", maxQuestions))
 	}
 	seen := map[string]bool{}
 	qs := make([]activity.Question, len(a.Questions))
 	for i, q := range a.Questions {
+		bad := func(why string) error {
+			return bot.FieldError("questions", fmt.Sprintf("第 %d 个问题%s", i+1, why))
+		}
 		q.Key, q.Label = strings.TrimSpace(q.Key), strings.TrimSpace(q.Label)
 		if q.Key == "" || q.Label == "" || seen[q.Key] {
-			return bot.FieldError("questions", fmt.Sprintf("第 %d 个问题须有唯一的 key 和 label", i+1))
+			return bad("须有唯一的 key 和 label")
+		}
+		if !oneLine(q.Key, maxKey) || !oneLine(q.Label, maxLabel) {
+			return bad(fmt.Sprintf("的 key（最多 %d 字）和 label（最多 %d 字）须为一行", maxKey, maxLabel))
 		}
 		seen[q.Key] = true
+		if len(q.Choices) > maxChoices {
+			return bad(fmt.Sprintf("最多 %d 个选项", maxChoices))
+		}
+		var choices []string
+		for _, c := range q.Choices {
+			c = strings.TrimSpace(c)
+			if c == "" || !oneLine(c, maxChoice) || slices.Contains(choices, c) {
+				return bad(fmt.Sprintf("的选项须各不相同，不能为空，每个为一行、最多 %d 字", maxChoice))
+			}
+			choices = append(choices, c)
+		}
+		q.Choices = choices
 		qs[i] = q
 	}
 	a.Questions = qs
@@ -230,7 +296,8 @@ func (p Patch) apply(a activity.Activity) (activity.Activity, []string) {
 // Update changes the activity as p says, in one transaction. A cancelled
 // activity cannot change (conflict), nor can the capacity fall below the
 // seats held (conflict naming capacity). Seats a raised capacity adds go
-// to the waiting list (as SetCapacity); a new time re-plans the
+// to the waiting list (as SetCapacity); offers held past an earlier
+// close are confirmed (settleOffers); a new time re-plans the
 // reminders of everyone holding seats and tells every participant
 // (confirmed, offered, waitlisted) the old and the new time.
 func (s *Service) Update(ctx context.Context, id int64, p Patch) (activity.Activity, error) {
@@ -265,6 +332,9 @@ func (s *Service) Update(ctx context.Context, id int64, p Patch) (activity.Activ
 		if err := s.noteChanges(ctx, tx, old, a, changed, now); err != nil {
 			return err
 		}
+		if err := s.settleOffers(ctx, tx, a, now); err != nil {
+			return err
+		}
 		if err := s.promote(ctx, tx, id, now); err != nil {
 			return err
 		}
@@ -280,6 +350,42 @@ func (s *Service) Update(ctx context.Context, id int64, p Patch) (activity.Activ
 		return activity.Activity{}, fmt.Errorf("activities.Update(%d): %w", id, err)
 	}
 	return out, nil
+}
+
+// settleOffers confirms at once the offers of a held past its sign-up's
+// close (staff brought the deadline or the start forward), as promote
+// confirms a promotion when less than the hold is left: an offer never
+// outlasts sign-up.
+func (s *Service) settleOffers(ctx context.Context, tx *storage.Tx, a activity.Activity, now time.Time) error {
+	sus, err := tx.ActivitySignups(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	for _, su := range sus {
+		if su.Status != activity.Offered || su.OfferedUntil == nil || !su.OfferedUntil.After(a.Closes()) {
+			continue
+		}
+		ok, err := tx.SetSignupStatus(ctx, su.ID, activity.Offered, activity.Confirmed, nil, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("sign-up %d changed under the lock", su.ID)
+		}
+		if err := tx.AddActivityEntry(ctx, a.ID, activity.Entry{At: now, SignupID: su.ID, Actor: actorSystem,
+			Action: activity.ActionPromoted, Note: "报名截止提前，名额保留直接确认"}); err != nil {
+			return err
+		}
+		// In the resident's news of the activity: it replaces the offer.
+		if err := s.tell(ctx, tx, su, kindPromoted, promotedText(a, su), ""); err != nil {
+			return err
+		}
+		su.Status, su.OfferedUntil = activity.Confirmed, nil
+		if err := s.planReminders(ctx, tx, a, []activity.Signup{su}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // noteChanges adds the timeline's lines for an edit from old to a.
@@ -351,6 +457,19 @@ func (s *Service) moved(ctx context.Context, tx *storage.Tx, old, a activity.Act
 	if err := s.planReminders(ctx, tx, a, holders); err != nil {
 		return err
 	}
+	// The notices' keys count the moves (each has its timeline line, under
+	// the lock): a move back to a time used before is news again, not a
+	// repeat of the notice that time had.
+	timeline, err := tx.ActivityTimeline(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	move := 0
+	for _, e := range timeline {
+		if e.Action == actionMoved {
+			move++
+		}
+	}
 	place := ""
 	if a.Location != "" {
 		place = "\n地点：" + a.Location
@@ -362,7 +481,7 @@ func (s *Service) moved(ctx context.Context, tx *storage.Tx, old, a activity.Act
 			continue
 		}
 		if err := s.news(ctx, tx, su, kindMoved, text,
-			fmt.Sprintf("%s:%d:%d-%d", kindMoved, su.ID, a.StartsAt.Unix(), a.EndsAt.Unix()),
+			fmt.Sprintf("%s:%d:%d", kindMoved, su.ID, move),
 			fmt.Sprintf("activity:%d:%s:moved", a.ID, su.OpenID)); err != nil {
 			return err
 		}
@@ -391,8 +510,10 @@ func (s *Service) news(ctx context.Context, tx *storage.Tx, su activity.Signup, 
 // included. Confirmed and waitlisted sign-ups stay as they were, for the
 // record. Cancelling twice is a conflict.
 func (s *Service) CancelActivity(ctx context.Context, id int64, reason string) (activity.Activity, error) {
-	reason = strings.TrimSpace(reason)
+	reason, clean := lines(reason)
 	switch {
+	case !clean:
+		return activity.Activity{}, bot.FieldError("reason", "取消原因不能含控制字符")
 	case reason == "":
 		return activity.Activity{}, bot.FieldError("reason", "请填写取消原因，会告知报名的居民")
 	case utf8.RuneCountInString(reason) > maxReason:
@@ -481,8 +602,10 @@ type Notified struct {
 // sends nothing twice, and the same text is sent once per activity. A
 // cancelled activity sends nothing (conflict).
 func (s *Service) Notify(ctx context.Context, id int64, text, key string) (Notified, error) {
-	text = strings.TrimSpace(text)
+	text, clean := lines(text)
 	switch {
+	case !clean:
+		return Notified{}, bot.FieldError("text", "通知不能含控制字符")
 	case text == "":
 		return Notified{}, bot.FieldError("text", "请填写通知内容")
 	case utf8.RuneCountInString(text) > maxNotice:
@@ -585,7 +708,8 @@ type Admin struct {
 
 // QRCode returns the permanent QR code of the activity's scene ("event"
 // or "checkin"), made once and kept: WeChat allows an account 100 000
-// permanent codes in all.
+// permanent codes in all, so none is made for an activity cancelled or
+// over (conflict).
 func (ad *Admin) QRCode(ctx context.Context, id int64, scene string) (QRCode, error) {
 	known := false
 	for _, s := range Scenes {
@@ -594,7 +718,8 @@ func (ad *Admin) QRCode(ctx context.Context, id int64, scene string) (QRCode, er
 	if !known {
 		return QRCode{}, bot.FieldError("scene", "must be event or checkin")
 	}
-	if _, err := ad.Activity(ctx, id); err != nil {
+	a, err := ad.Activity(ctx, id)
+	if err != nil {
 		return QRCode{}, err
 	}
 	kept, err := ad.store.ActivityQRCode(ctx, id, scene)
@@ -603,6 +728,12 @@ func (ad *Admin) QRCode(ctx context.Context, id int64, scene string) (QRCode, er
 	}
 	if !errors.Is(err, bot.ErrNotFound) {
 		return QRCode{}, fmt.Errorf("activities.QRCode(%d): %w", id, err)
+	}
+	switch {
+	case a.Status == activity.ActivityCancelled:
+		return QRCode{}, bot.Refuse("「%s」已取消，不再制作二维码", a.Title)
+	case !ad.now().Before(a.EndsAt):
+		return QRCode{}, bot.Refuse("「%s」已结束，不再制作二维码", a.Title)
 	}
 	if ad.Offline || ad.QR == nil {
 		return QRCode{}, ErrOffline

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,6 +109,76 @@ func TestUpdateValidation(t *testing.T) {
 	}
 }
 
+// What staff type is bounded and kept to what every place it shows can
+// carry: a capacity the database column holds (PostgreSQL's INTEGER
+// failed with a 500), one-line titles and places (they head pushes,
+// template fields and the calendar, where a bare CR starts a line),
+// questions the conversation can number.
+func TestCreateLimits(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		q := func(key, label string, choices ...string) activity.Question {
+			return activity.Question{Key: key, Label: label, Choices: choices}
+		}
+		many := make([]activity.Question, 11)
+		for i := range many {
+			many[i] = q(fmt.Sprintf("q%d", i), "问题")
+		}
+		for name, tc := range map[string]struct {
+			edit  func(a *activity.Activity)
+			field string
+		}{
+			"huge capacity":  {func(a *activity.Activity) { a.Capacity = 1 << 31 }, "capacity"},
+			"huge party":     {func(a *activity.Activity) { a.MaxParty = 1000 }, "max_party"},
+			"title newline":  {func(a *activity.Activity) { a.Title = "邻里荟\r\n地点：别处" }, "title"},
+			"title CR":       {func(a *activity.Activity) { a.Title = "邻里荟\rX-INJECTED:1" }, "title"},
+			"long title":     {func(a *activity.Activity) { a.Title = strings.Repeat("荟", 101) }, "title"},
+			"location NUL":   {func(a *activity.Activity) { a.Location = "活动室\x00" }, "location"},
+			"long location":  {func(a *activity.Activity) { a.Location = strings.Repeat("室", 201) }, "location"},
+			"long desc":      {func(a *activity.Activity) { a.Description = strings.Repeat("好", 501) }, "description"},
+			"desc control":   {func(a *activity.Activity) { a.Description = "带碗\x1b[31m" }, "description"},
+			"many questions": {func(a *activity.Activity) { a.Questions = many }, "questions"},
+			"empty choice":   {func(a *activity.Activity) { a.Questions = []activity.Question{q("m", "民族", "汉", " ")} }, "questions"},
+			"same choice":    {func(a *activity.Activity) { a.Questions = []activity.Question{q("m", "民族", "汉", " 汉")} }, "questions"},
+			"label newline":  {func(a *activity.Activity) { a.Questions = []activity.Question{q("m", "民族\n请选")} }, "questions"},
+			"long key":       {func(a *activity.Activity) { a.Questions = []activity.Question{q(strings.Repeat("k", 65), "民族")} }, "questions"},
+		} {
+			a := activity.Activity{Title: "邻里荟", StartsAt: t0.Add(72 * time.Hour), EndsAt: t0.Add(74 * time.Hour), Capacity: 5}
+			tc.edit(&a)
+			_, err := r.svc.Create(ctx, a)
+			var ue *bot.UserError
+			if !errors.As(err, &ue) || ue.Code != bot.CodeInvalid || ue.Field != tc.field {
+				t.Errorf("Create, %s: %v, want invalid %s", name, err, tc.field)
+			}
+		}
+		// Within bounds: a description's lines are kept, its CRs dropped;
+		// choices are trimmed.
+		got, err := r.svc.Create(ctx, activity.Activity{Title: "百家宴", Description: "带碗筷\r\n\t清真另桌", StartsAt: t0.Add(72 * time.Hour),
+			EndsAt: t0.Add(74 * time.Hour), Capacity: 100000, MaxParty: 10, Questions: []activity.Question{q("m", "民族", " 汉 ", "回")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Description != "带碗筷\n\t清真另桌" || got.Questions[0].Choices[0] != "汉" {
+			t.Errorf("kept: %q %q", got.Description, got.Questions[0].Choices)
+		}
+		// An edit is held to the same bounds.
+		_, err = r.svc.Update(ctx, got.ID, activities.Patch{Capacity: ptr(1 << 31)})
+		var ue *bot.UserError
+		if !errors.As(err, &ue) || ue.Field != "capacity" {
+			t.Errorf("Update, huge capacity: %v", err)
+		}
+		_, err = r.svc.SetCapacity(ctx, got.ID, 1<<31)
+		if !errors.As(err, &ue) || ue.Field != "capacity" || ue.Code != bot.CodeInvalid {
+			t.Errorf("SetCapacity, huge: %v", err)
+		}
+		_, err = r.svc.Update(ctx, got.ID, activities.Patch{Location: ptr("A\nB")})
+		if !errors.As(err, &ue) || ue.Field != "location" {
+			t.Errorf("Update, location newline: %v", err)
+		}
+	})
+}
+
 func TestUpdateTimeTellsParticipants(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
@@ -153,6 +224,106 @@ func TestUpdateTimeTellsParticipants(t *testing.T) {
 		}
 		if n := r.texts("o-in", "activity_moved"); len(n) != 1 {
 			t.Errorf("after a description o-in was told %d times", len(n))
+		}
+	})
+}
+
+// A time moved there and back and there again is news each time: the
+// third notice must not be taken for the first (same new time) and
+// dropped, leaving residents with the second ("back to the old time").
+func TestUpdateTimeMovedBackAndForth(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(2, 1, 72*time.Hour)
+		r.signUp(draft(a, "o-in", 1))
+		there := a.StartsAt.Add(24 * time.Hour)
+		for i, start := range []time.Time{there, a.StartsAt, there} {
+			if _, err := r.svc.Update(ctx, a.ID, activities.Patch{StartsAt: &start, EndsAt: ptr(start.Add(2 * time.Hour))}); err != nil {
+				t.Fatalf("move %d: %v", i+1, err)
+			}
+		}
+		var live []string
+		for _, n := range r.notices("o-in") {
+			if n.Kind == "activity_moved" && n.Status != storage.NotificationDropped {
+				live = append(live, n.Text)
+			}
+		}
+		if len(live) != 1 || !strings.Contains(live[0], "改为 11-30 周一 10:00-12:00") {
+			t.Errorf("o-in will read %q, want the last move (to 11-30) only", live)
+		}
+		if n := r.texts("o-in", "activity_moved"); len(n) != 3 {
+			t.Errorf("o-in was told of %d moves, want 3", len(n))
+		}
+	})
+}
+
+// A reason or a notice with a NUL was a 500 on PostgreSQL (the timeline
+// note is TEXT); control characters other than line breaks and tabs are
+// no text for a push.
+func TestStaffTextControlCharacters(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(5, 1, 72*time.Hour)
+		r.signUp(draft(a, "o-in", 1))
+		var ue *bot.UserError
+		if _, err := r.svc.Notify(ctx, a.ID, "带碗\x00", ""); !errors.As(err, &ue) || ue.Field != "text" {
+			t.Errorf("Notify with a NUL: %v, want invalid text", err)
+		}
+		if _, err := r.svc.CancelActivity(ctx, a.ID, "下雨\x00"); !errors.As(err, &ue) || ue.Field != "reason" {
+			t.Errorf("CancelActivity with a NUL: %v, want invalid reason", err)
+		}
+		n, err := r.svc.Notify(ctx, a.ID, "改到室内\r\n\t请带伞", "")
+		if err != nil || n.Recipients != 1 {
+			t.Fatalf("Notify on two lines: %+v, %v", n, err)
+		}
+		if got := r.texts("o-in", "activity_notice"); len(got) != 1 || !strings.Contains(got[0], "改到室内\n\t请带伞") {
+			t.Errorf("o-in reads %q", got)
+		}
+	})
+}
+
+// An offer never outlasts sign-up, also when staff bring the deadline
+// (or the start) forward: an offer held past the new close is confirmed
+// at once, as a promotion with less than the hold left would be; before,
+// it stayed open past the close, so the seat could be accepted, or
+// lapse and go to nobody, after sign-up had closed.
+func TestUpdateCloseBeforeAnOfferEnds(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(1, 1, 72*time.Hour)
+		in := r.signUp(draft(a, "o-in", 1))
+		r.signUp(draft(a, "o-next", 1))
+		if _, err := r.svc.Cancel(ctx, "o-in", in.Signup.ID); err != nil {
+			t.Fatal(err)
+		}
+		deadline := t0.Add(6 * time.Hour)
+		got, err := r.svc.Update(ctx, a.ID, activities.Patch{SetDeadline: true, SignupDeadline: &deadline})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sus, err := r.svc.Signups(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, su := range sus {
+			if su.OpenID != "o-next" {
+				continue
+			}
+			if su.Status != activity.Confirmed || su.OfferedUntil != nil {
+				t.Errorf("o-next: %s until %v, want confirmed (sign-up closes %v)", su.Status, su.OfferedUntil, got.Closes())
+			}
+		}
+		if n := r.texts("o-next", "activity_promoted"); len(n) != 1 || !strings.Contains(n[0], "签到码") {
+			t.Errorf("o-next was told %q, want the promotion once", n)
+		}
+		r.taken(a.ID)
+		// Nothing lapses later.
+		r.clock.Advance(13 * time.Hour)
+		if n, err := r.svc.Lapse(ctx); err != nil || n != 0 {
+			t.Errorf("Lapse: %d, %v", n, err)
 		}
 	})
 }
@@ -220,6 +391,29 @@ func TestCancelActivity(t *testing.T) {
 		_, err = r.svc.CancelActivity(ctx, 999, "x")
 		wantCode(t, err, bot.CodeNotFound)
 		r.taken(a.ID)
+	})
+}
+
+// Nobody checks in to a cancelled activity: its confirmed sign-ups stay
+// confirmed for the record, and a resident scanning the venue's poster
+// must not read 签到成功 for an event that is off.
+func TestCheckinCancelledActivity(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(5, 1, 72*time.Hour)
+		in := r.signUp(draft(a, "o-in", 1))
+		r.signUp(draft(a, "o-scan", 1))
+		if _, err := r.svc.CancelActivity(ctx, a.ID, "台风预警"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := r.svc.Checkin(ctx, a.ID, in.Signup.CheckinCode)
+		wantCode(t, err, bot.CodeConflict)
+		_, err = r.svc.CheckinResident(ctx, a.ID, "o-scan")
+		wantCode(t, err, bot.CodeConflict)
+		if !strings.Contains(err.Error(), "已取消") {
+			t.Errorf("the resident reads %q, want that it was cancelled", err)
+		}
 	})
 }
 
@@ -370,6 +564,37 @@ func (f *fakeQR) PermanentQR(_ context.Context, scene string) (string, string, e
 	}
 	f.scenes = append(f.scenes, scene)
 	return "gQ+ticket/" + scene + "==", "http://weixin.qq.com/q/" + scene, nil
+}
+
+// WeChat allows an account 100 000 permanent codes in all: none is spent
+// on a poster for an activity that is cancelled or over; a code kept
+// from before is still shown.
+func TestQRCodeNotForCancelledOrEnded(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		qr := &fakeQR{}
+		ad := &activities.Admin{Service: r.svc, QR: qr}
+		gone := r.create(5, 1, 48*time.Hour)
+		if _, err := ad.QRCode(ctx, gone.ID, "event"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.svc.CancelActivity(ctx, gone.ID, "台风"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ad.QRCode(ctx, gone.ID, "checkin")
+		wantCode(t, err, bot.CodeConflict)
+		if _, err := ad.QRCode(ctx, gone.ID, "event"); err != nil {
+			t.Errorf("the kept code of a cancelled activity: %v", err)
+		}
+		over := r.create(5, 1, time.Hour)
+		r.clock.Advance(4 * time.Hour)
+		_, err = ad.QRCode(ctx, over.ID, "event")
+		wantCode(t, err, bot.CodeConflict)
+		if len(qr.scenes) != 1 {
+			t.Errorf("made %d codes, want 1", len(qr.scenes))
+		}
+	})
 }
 
 func TestQRCode(t *testing.T) {

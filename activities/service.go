@@ -113,32 +113,11 @@ func lock(ctx context.Context, tx *storage.Tx, id int64) (activity.Activity, err
 
 // Create adds an activity, open for sign-up. MaxParty defaults to 1.
 func (s *Service) Create(ctx context.Context, a activity.Activity) (activity.Activity, error) {
-	a.Title = strings.TrimSpace(a.Title)
 	if a.MaxParty == 0 {
 		a.MaxParty = 1
 	}
-	switch {
-	case a.Title == "":
-		return activity.Activity{}, bot.FieldError("title", "请填写活动名称")
-	case a.StartsAt.IsZero():
-		return activity.Activity{}, bot.FieldError("starts_at", "请填写开始时间")
-	case !a.EndsAt.After(a.StartsAt):
-		return activity.Activity{}, bot.FieldError("ends_at", "结束时间须晚于开始时间")
-	case a.Capacity < 0:
-		return activity.Activity{}, bot.FieldError("capacity", "名额不能为负数")
-	case a.MaxParty < 1:
-		return activity.Activity{}, bot.FieldError("max_party", "每次报名人数至少为 1")
-	case a.SignupDeadline != nil && a.SignupDeadline.After(a.StartsAt):
-		return activity.Activity{}, bot.FieldError("signup_deadline", "报名截止时间不能晚于开始时间")
-	}
-	seen := map[string]bool{}
-	for i, q := range a.Questions {
-		q.Key, q.Label = strings.TrimSpace(q.Key), strings.TrimSpace(q.Label)
-		if q.Key == "" || q.Label == "" || seen[q.Key] {
-			return activity.Activity{}, bot.FieldError("questions", fmt.Sprintf("第 %d 个问题须有唯一的 key 和 label", i+1))
-		}
-		seen[q.Key] = true
-		a.Questions[i] = q
+	if err := validate(&a); err != nil {
+		return activity.Activity{}, err
 	}
 	now := s.now()
 	a.Status, a.CreatedAt, a.UpdatedAt, a.SeatsTaken = activity.ActivityOpen, now, now, 0
@@ -585,8 +564,11 @@ func (s *Service) Lapse(ctx context.Context) (int, error) {
 // SetCapacity sets the activity's capacity; never below the seats held.
 // Seats it adds go to the waiting list.
 func (s *Service) SetCapacity(ctx context.Context, id int64, capacity int) (activity.Activity, error) {
-	if capacity < 0 {
+	switch {
+	case capacity < 0:
 		return activity.Activity{}, bot.FieldError("capacity", "名额不能为负数")
+	case capacity > MaxCapacity:
+		return activity.Activity{}, bot.FieldError("capacity", fmt.Sprintf("名额最多 %d", MaxCapacity))
 	}
 	var out activity.Activity
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
@@ -619,9 +601,12 @@ func (s *Service) SetCapacity(ctx context.Context, id int64, capacity int) (acti
 	return out, nil
 }
 
-// checkin marks su attended: unknown → not found; attended → conflict;
-// not confirmed → conflict saying why.
-func checkin(ctx context.Context, tx *storage.Tx, su activity.Signup, actor string, now time.Time) error {
+// checkin marks su of a attended: unknown → not found; attended, or a
+// cancelled → conflict; not confirmed → conflict saying why.
+func checkin(ctx context.Context, tx *storage.Tx, a activity.Activity, su activity.Signup, actor string, now time.Time) error {
+	if a.Status == activity.ActivityCancelled {
+		return bot.Refuse("「%s」已取消，无需签到", a.Title)
+	}
 	switch su.Status {
 	case activity.Confirmed:
 	case activity.Attended:
@@ -646,7 +631,8 @@ func (s *Service) Checkin(ctx context.Context, activityID int64, code string) (a
 	var out activity.Signup
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
 		now := s.now()
-		if _, err := lock(ctx, tx, activityID); err != nil {
+		a, err := lock(ctx, tx, activityID)
+		if err != nil {
 			return err
 		}
 		su, err := tx.SignupByCode(ctx, activityID, strings.TrimSpace(code))
@@ -656,7 +642,7 @@ func (s *Service) Checkin(ctx context.Context, activityID int64, code string) (a
 		if err != nil {
 			return err
 		}
-		if err := checkin(ctx, tx, su, actorStaff, now); err != nil {
+		if err := checkin(ctx, tx, a, su, actorStaff, now); err != nil {
 			return err
 		}
 		out, err = tx.Signup(ctx, su.ID)
@@ -685,7 +671,7 @@ func (s *Service) CheckinResident(ctx context.Context, activityID int64, openid 
 		if err != nil {
 			return err
 		}
-		if err := checkin(ctx, tx, su, actorResident, now); err != nil {
+		if err := checkin(ctx, tx, a, su, actorResident, now); err != nil {
 			return err
 		}
 		out, err = tx.Signup(ctx, su.ID)

@@ -34,9 +34,10 @@ const maxReminder = 31 * day
 
 // parseReminders reads "off" or comma-separated positive durations up to
 // 31 days ("24h,2h", "48h, 3h30m"), distinct, and keeps them largest
-// first.
+// first. Each is whole minutes: a reminder's notice key and group name
+// its offset in minutes, so "90s,60s" would be one reminder, not two.
 func parseReminders(dst *[]time.Duration, v string) error {
-	const want = "want off or durations such as 24h,2h (each above 0 and at most 744h, distinct), got %q"
+	const want = "want off or durations such as 24h,2h (each whole minutes, above 0 and at most 744h, distinct), got %q"
 	if strings.EqualFold(strings.TrimSpace(v), "off") {
 		*dst = []time.Duration{}
 		return nil
@@ -44,7 +45,7 @@ func parseReminders(dst *[]time.Duration, v string) error {
 	var out []time.Duration
 	for part := range strings.SplitSeq(v, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(part))
-		if err != nil || d <= 0 || d > maxReminder || slices.Contains(out, d) {
+		if err != nil || d <= 0 || d > maxReminder || d%time.Minute != 0 || slices.Contains(out, d) {
 			return fmt.Errorf(want, v)
 		}
 		out = append(out, d)

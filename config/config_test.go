@@ -942,7 +942,7 @@ func TestActivityReminders(t *testing.T) {
 			t.Errorf("TONGXIN_ACTIVITY_REMINDERS=%s shown %q, want %q", in, got, want)
 		}
 	}
-	for _, bad := range []string{",", "2h,2h", "-1h", "0s", "800h", "2 hours"} {
+	for _, bad := range []string{",", "2h,2h", "-1h", "0s", "800h", "2 hours", "90s,60s", "30s", "2h,1h30s"} {
 		if _, err := config.Load(env(map[string]string{"TONGXIN_ACTIVITY_REMINDERS": bad})); err == nil || !strings.Contains(err.Error(), "TONGXIN_ACTIVITY_REMINDERS") {
 			t.Errorf("Load(TONGXIN_ACTIVITY_REMINDERS=%q) error = %v, want one naming the variable", bad, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	ics "github.com/arran4/golang-ical"
 	"github.com/tongxin/tongxin/activities"
@@ -631,6 +632,20 @@ func pathEventID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
+// icsText makes s safe for golang-ical, which escapes LF but not CR (a
+// line end to many readers) in text: CRLF and CR become LF, other control
+// characters but tab are dropped. The service refuses them on input; this
+// keeps the public feed whole whatever is stored.
+func icsText(s string) string {
+	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // calendarName is the public calendar's name.
 const calendarName = "社区活动"
 
@@ -658,12 +673,12 @@ func (s *Server) calendar(w http.ResponseWriter, r *http.Request) {
 		e.SetModifiedAt(a.UpdatedAt)
 		e.SetStartAt(a.StartsAt)
 		e.SetEndAt(a.EndsAt)
-		e.SetSummary(a.Title)
+		e.SetSummary(icsText(a.Title))
 		if a.Location != "" {
-			e.SetLocation(a.Location)
+			e.SetLocation(icsText(a.Location))
 		}
 		if a.Description != "" {
-			e.SetDescription(a.Description)
+			e.SetDescription(icsText(a.Description))
 		}
 		if a.Status == activity.ActivityCancelled {
 			e.SetStatus(ics.ObjectStatusCancelled)

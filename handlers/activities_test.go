@@ -261,6 +261,11 @@ func TestEventsBadInput(t *testing.T) {
 			{with("capacity", -1), "capacity"},
 			{with("capacity", "ten"), "capacity"},
 			{with("max_party", 0), "max_party"},
+			{with("capacity", 1<<31), "capacity"},
+			{with("max_party", 1000), "max_party"},
+			{with("title", "邻里荟\rEND:VEVENT"), "title"},
+			{with("location", "活动室\u0000"), "location"},
+			{with("questions", []map[string]any{{"key": "m", "label": "民族", "choices": []string{"汉", "汉"}}}), "questions"},
 			{with("signup_deadline", "soon"), "signup_deadline"},
 			{with("signup_deadline", r.at(49*time.Hour)), "signup_deadline"},
 			{with("questions", []map[string]any{{"key": "", "label": "民族"}}), "questions"},
@@ -440,7 +445,7 @@ func TestCalendarFeed(t *testing.T) {
 	desc := strings.Repeat("八个民族，一桌好菜；", 6) + "\nBring: bowls, chopsticks; 清真 food"
 	open := r.event(map[string]any{"title": "情浓百家宴", "location": "社区广场", "description": desc,
 		"starts_at": start.In(bot.Shanghai).Format(time.RFC3339), "ends_at": start.Add(3 * time.Hour).Format(time.RFC3339)})
-	gone := r.event(map[string]any{"title": "健康讲座"})
+	gone := r.event(map[string]any{"title": "健康讲座", "description": "请带病历\r\nATTENDEE:mailto:x@example.com\rX-INJECTED:1"})
 	r.must(200, "POST", fmt.Sprintf("/api/v1/events/%d/cancel", gone), map[string]any{"reason": "专家临时有事"})
 	r.signUp(open, "o-secret", "隐私姓名", 1, nil)
 	// Ended: left out.
@@ -457,6 +462,13 @@ func TestCalendarFeed(t *testing.T) {
 	for _, secret := range []string{"o-secret", "隐私姓名", "13800000000", "专家临时有事"} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Errorf("the public feed shows %q", secret)
+		}
+	}
+	// A CR typed into a description is a line break inside the text,
+	// escaped, never a line (a property) of the feed.
+	for _, line := range strings.FieldsFunc(string(raw), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if strings.HasPrefix(line, "ATTENDEE") || strings.HasPrefix(line, "X-INJECTED") {
+			t.Errorf("a description made a line of the feed: %q", line)
 		}
 	}
 	if !utf8.Valid(raw) {
@@ -506,5 +518,32 @@ func TestCalendarFeed(t *testing.T) {
 	}
 	if byUID[fmt.Sprintf("activity-%d@tongxin", past.ID)] != nil {
 		t.Errorf("the ended event is in the feed")
+	}
+}
+
+// The feed escapes what golang-ical leaves raw (a CR ends a line for many
+// readers) whatever is stored, e.g. rows written before the service
+// refused control characters.
+func TestCalendarFeedStoredCR(t *testing.T) {
+	r := newEventRig(t, storagetest.Open(t))
+	now := r.clock.Now().UTC().Truncate(time.Second)
+	a := activity.Activity{Title: "邻里荟\rX-TITLE:1", Location: "活动室\rX-PLACE:1", Description: "带碗\rX-DESC:1\r\nX-DESC2:1",
+		StartsAt: now.Add(72 * time.Hour), EndsAt: now.Add(74 * time.Hour), Capacity: 1, MaxParty: 1,
+		Status: activity.ActivityOpen, CreatedAt: now, UpdatedAt: now}
+	if err := r.store.InsertActivity(context.Background(), &a); err != nil {
+		t.Fatal(err)
+	}
+	_, _, raw := r.do("GET", "/calendar/events.ics", nil, false)
+	for _, line := range strings.FieldsFunc(string(raw), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if strings.HasPrefix(line, "X-") && !strings.HasPrefix(line, "X-WR-") && !strings.HasPrefix(line, "X-PUBLISHED-TTL") {
+			t.Errorf("stored text made a line of the feed: %q", line)
+		}
+	}
+	cal, err := ics.ParseCalendar(bytes.NewReader(raw))
+	if err != nil || len(cal.Events()) != 1 {
+		t.Fatalf("parse back: %v\n%s", err, raw)
+	}
+	if got := cal.Events()[0].GetProperty(ics.ComponentPropertyDescription).Value; got != "带碗\nX-DESC:1\nX-DESC2:1" {
+		t.Errorf("description %q", got)
 	}
 }
