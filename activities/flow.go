@@ -63,23 +63,6 @@ func today(now time.Time) (time.Time, time.Time) {
 	return start.UTC(), start.AddDate(0, 0, 1).UTC()
 }
 
-// checkinDay refuses check-in to a when now is not the day it takes
-// place (Asia/Shanghai) or it has ended, or it was cancelled.
-func checkinDay(a activity.Activity, now time.Time) error {
-	from, to := today(now)
-	switch {
-	case a.Status == activity.ActivityCancelled:
-		return bot.Refuse("「%s」已取消", a.Title)
-	case !now.Before(a.EndsAt):
-		return bot.Refuse("「%s」已经结束了", a.Title)
-	case !a.StartsAt.Before(to):
-		return bot.Refuse("「%s」在 %s 举行，请当天到场再签到", a.Title, bot.When(a.StartsAt))
-	case !a.EndsAt.After(from):
-		return bot.Refuse("「%s」已经结束了", a.Title)
-	}
-	return nil
-}
-
 // CheckinCode marks attended the sign-up with code among today's
 // activities (or of activityID), for staff at the door.
 func (s *Service) CheckinCode(ctx context.Context, staffOpenID, code string, activityID int64) (activity.Booking, error) {
@@ -95,7 +78,7 @@ func (s *Service) CheckinCode(ctx context.Context, staffOpenID, code string, act
 			return errNotStaff
 		}
 		if len(code) != activity.CheckinCodeLen || strings.Trim(code, "0123456789") != "" {
-			return bot.FieldError("code", fmt.Sprintf("请回复 签到 加 %d 位签到码，例如：签到 123456", activity.CheckinCodeLen))
+			return bot.FieldError("code", fmt.Sprintf("请在 签到 后加上居民的 %d 位签到码。", activity.CheckinCodeLen))
 		}
 		from, to := today(now)
 		acts, err := tx.ActivitiesDuring(ctx, from, to)

@@ -638,9 +638,6 @@ func (s *Service) CheckinResident(ctx context.Context, activityID int64, openid 
 		if err != nil {
 			return err
 		}
-		if err := checkinDay(a, now); err != nil {
-			return err
-		}
 		su, err := tx.ActiveSignup(ctx, activityID, openid)
 		if errors.Is(err, bot.ErrNotFound) {
 			return &bot.UserError{Code: bot.CodeNotFound, Message: fmt.Sprintf("您没有报名「%s」", a.Title), Err: bot.ErrNotFound}

@@ -211,15 +211,34 @@ func (f *feature) checkinScene(ctx context.Context, m *bot.Message, param string
 	if err != nil || id <= 0 {
 		return bot.Text("没有找到这个活动的签到，请向现场工作人员出示签到码。"), nil
 	}
-	su, err := f.svc.CheckinResident(ctx, id, m.OpenID)
-	if err != nil {
-		return bot.Reply{}, err
-	}
 	a, err := f.svc.Activity(ctx, id)
 	if err != nil {
 		return bot.Reply{}, err
 	}
+	if why := notToday(a, f.now()); why != "" {
+		return bot.Text(why), nil
+	}
+	su, err := f.svc.CheckinResident(ctx, id, m.OpenID)
+	if err != nil {
+		return bot.Reply{}, err
+	}
 	return bot.Text(fmt.Sprintf("签到成功！「%s」\n%d 人，欢迎参加。", a.Title, su.PartySize)), nil
+}
+
+// notToday says why the venue's QR code checks nobody in at now: the
+// activity was cancelled, is on another day, or has ended; "" on its day.
+func notToday(a activity.Activity, now time.Time) string {
+	l := now.In(bot.Shanghai)
+	start := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, bot.Shanghai)
+	switch {
+	case a.Status == activity.ActivityCancelled:
+		return fmt.Sprintf("「%s」已取消。", a.Title)
+	case !now.Before(a.EndsAt):
+		return fmt.Sprintf("「%s」已经结束了。", a.Title)
+	case !a.StartsAt.Before(start.AddDate(0, 0, 1)):
+		return fmt.Sprintf("「%s」在 %s 举行，请当天到场再扫码签到。", a.Title, when(a.StartsAt))
+	}
+	return ""
 }
 
 // staffCheckin is 签到 <code> [活动编号] from staff at the door. For
@@ -350,10 +369,11 @@ func newCancel(svc activity.Service, now func() time.Time) *bot.Flow {
 	}
 }
 
-// Register adds event sign-ups to r: the flow (活动, 报名, 活动报名, the
-// EVENTS menu action, the QR scene "event:<id>"), 我的报名, 取消报名,
-// 接受 and 放弃 with the bare-digit answer to an offer, the check-in
-// scene "checkin:<id>" and staff's 签到 <code>.
+// Register adds event sign-ups to r: the flow (活动报名, the EVENTS menu
+// action, which the menu lays out with its keywords 活动 and 报名, the QR
+// scene "event:<id>"), 我的报名, 取消报名, 接受 and 放弃 with the
+// bare-digit answer to an offer, the check-in scene "checkin:<id>" and
+// staff's 签到 <code>.
 func Register(r *bot.Router, d flows.Deps) error {
 	svc := d.Activities
 	if err := r.Flow(New(svc, d.Residents, d.Clock())); err != nil {
@@ -375,8 +395,8 @@ func Register(r *bot.Router, d flows.Deps) error {
 	}
 	list := bot.HandlerFunc(f.list)
 	if err := r.Keywords(
-		bot.Keyword{Word: "活动", Handler: list},
-		bot.Keyword{Word: "报名", Handler: list},
+		// 活动 and 报名 are the EVENTS menu item's keywords (cmd's
+		// defaultMenu; operators may change them).
 		bot.Keyword{Word: "活动报名", Handler: list},
 		bot.Keyword{Word: "我的报名", Handler: bot.HandlerFunc(f.mine)},
 		bot.Keyword{Word: "取消报名", Handler: r.StartFlow(CancelFlow)},

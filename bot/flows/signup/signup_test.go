@@ -103,7 +103,8 @@ func newRig(t *testing.T, store *storage.Store, empty bool) *rig {
 	if err := signup.Register(r, d); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Menu(bot.MenuItem{Key: "EVENTS"}); err != nil {
+	// As cmd's default menu lays it out.
+	if err := r.Menu(bot.MenuItem{Key: "EVENTS", Keywords: []string{"活动", "报名"}}); err != nil {
 		t.Fatal(err)
 	}
 	x.r = r
