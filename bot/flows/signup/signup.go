@@ -501,15 +501,16 @@ func answer(st *bot.State, i int) string {
 
 // receipt tells the resident what signing up made.
 func receipt(a activity.Activity, su activity.Signup) string {
-	head := fmt.Sprintf("「%s」%s", a.Title, when(a.StartsAt))
+	about := fmt.Sprintf("「%s」\n时间：%s", a.Title, when(a.StartsAt))
 	if a.Location != "" {
-		head += "\n地点：" + a.Location
+		about += "\n地点：" + a.Location
 	}
+	about += fmt.Sprintf("\n人数：%d 人", su.PartySize)
 	switch su.Status {
 	case activity.Confirmed:
-		return fmt.Sprintf("报名成功！%d 人\n%s\n签到码:%s\n到场时出示签到码，或扫现场的签到二维码。\n回复 我的报名 查看，取消报名 可取消。", su.PartySize, head, su.CheckinCode)
+		return fmt.Sprintf("报名成功！\n%s\n签到码:%s\n到场时出示签到码，或扫现场的签到二维码。\n回复 我的报名 查看，取消报名 可取消。", about, su.CheckinCode)
 	case activity.Waitlisted:
-		return fmt.Sprintf("名额已满，已为您登记候补第 %d 位（%d 人）。\n%s\n有空位时会通知您，回复 接受 即可参加。\n回复 我的报名 查看。", su.Position, su.PartySize, head)
+		return fmt.Sprintf("名额不足，已为您登记候补第 %d 位。\n%s\n有空位时会通知您，回复 接受 即可参加。\n回复 我的报名 查看。", su.Position, about)
 	}
-	return fmt.Sprintf("%s\n%s", head, status(su))
+	return about + "\n" + status(su)
 }

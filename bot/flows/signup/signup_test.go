@@ -55,12 +55,18 @@ type rig struct {
 //	志愿者日   Mon 11-30, sign-up closed yesterday
 func newRig(t *testing.T, store *storage.Store, empty bool) *rig {
 	t.Helper()
+	return newRigHold(t, store, empty, 0)
+}
+
+// newRigHold is newRig with offers held for hold (the default when 0).
+func newRigHold(t *testing.T, store *storage.Store, empty bool, hold time.Duration) *rig {
+	t.Helper()
 	ctx := context.Background()
 	clock := bottest.NewClock(t0)
 	store.Now = clock.Now
 	x := &rig{t: t, store: store, clock: clock, ids: map[string]int64{}}
 	x.box = notifytest.Queue(t, store, notify.Config{Now: clock.Now, LogOnly: true})
-	x.svc = activities.New(store, x.box, activities.Config{Now: clock.Now})
+	x.svc = activities.New(store, x.box, activities.Config{Now: clock.Now, Hold: hold})
 	c := communitytest.Seed(t, store, clock.Now, communitytest.Spec{Staff: []communitytest.Member{
 		{Name: "张网格", OpenID: "o-staff", Roles: []cm.Role{cm.RoleGridWorker}},
 	}})
@@ -256,6 +262,48 @@ func TestStaffCodeInTwoActivities(t *testing.T) {
 			if b.Signup.Status != want {
 				t.Errorf("%s: %s, want %s", b.Activity.Title, b.Signup.Status, want)
 			}
+		}
+	})
+}
+
+// TestOfferOfToday: with offers held an hour, seats freed at 09:00 for
+// today's 15:00 talk are offered. Scanning the venue's code while the
+// offer waits says to accept first; a bare 2 right after the offer
+// arrived declines it.
+func TestOfferOfToday(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		ctx := context.Background()
+		x := newRigHold(t, store, false, time.Hour)
+		id := x.ids["讲座"]
+		first, err := x.svc.SignUp(ctx, activity.Draft{ActivityID: id, OpenID: "o-a", Name: "阿依", Phone: "13800000001", PartySize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.svc.SignUp(ctx, activity.Draft{ActivityID: id, OpenID: "o-b", Name: "白雪", Phone: "13800000002", PartySize: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.svc.Cancel(ctx, "o-a", first.Signup.ID); err != nil {
+			t.Fatal(err)
+		}
+		h := x.handler()
+		scan := func(openid, scene string) string {
+			m := &bot.Message{ID: scene, OpenID: openid, Kind: bot.KindEvent, Event: bot.EventScan, EventKey: scene, Time: x.clock.Now()}
+			reply, err := h.Handle(ctx, m)
+			if err != nil {
+				return bot.UserMessage(err)
+			}
+			return reply.Text
+		}
+		if got := scan("o-b", fmt.Sprintf("checkin:%d", id)); !strings.Contains(got, "请先回复「接受」") {
+			t.Errorf("scan while offered: %q", got)
+		}
+		say := bottest.Say(h, x.clock)
+		if got := say("o-b", "2"); !strings.Contains(got, "已放弃「冬季健康讲座」的名额") {
+			t.Errorf("2 right after the offer: %q", got)
+		}
+		bs, err := x.svc.Mine(ctx, "o-b")
+		if err != nil || len(bs) != 0 {
+			t.Errorf("o-b's sign-ups after declining: %+v, %v", bs, err)
 		}
 	})
 }
