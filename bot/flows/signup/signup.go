@@ -170,8 +170,9 @@ var skipWords = map[string]bool{"跳过": true, "不填": true, "略": true, "�
 // free-text one.
 func questionSteps(i int) []*bot.Step {
 	label := fmt.Sprintf("第%d题", i+1)
+	labelOf := func(st *bot.State) string { q, _ := question(st, i); return q.Label }
 	choice := &bot.Step{
-		Key: fmt.Sprintf("q%dc", i+1), Label: label, Prompt: label,
+		Key: fmt.Sprintf("q%dc", i+1), Label: label, LabelFunc: labelOf, Prompt: label,
 		When: func(st *bot.State) bool { q, ok := question(st, i); return ok && len(q.Choices) > 0 },
 		PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
 			q, _ := question(st, i)
@@ -190,7 +191,7 @@ func questionSteps(i int) []*bot.Step {
 		},
 	}
 	text := &bot.Step{
-		Key: fmt.Sprintf("q%dt", i+1), Label: label, Prompt: label,
+		Key: fmt.Sprintf("q%dt", i+1), Label: label, LabelFunc: labelOf, Prompt: label,
 		When: func(st *bot.State) bool { q, ok := question(st, i); return ok && len(q.Choices) == 0 },
 		PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
 			q, _ := question(st, i)
