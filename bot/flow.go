@@ -51,14 +51,21 @@ type Flow struct {
 	// stray number sent right after it ("诉求已提交"); empty means
 	// "「Title」已提交". Submit may add the record's number (State.SetRef).
 	Submitted string
+	// Abandoned, when set, is what 取消 (or ErrCancel) answers in this
+	// flow instead of "已取消。「Title」已结束…": for a flow whose own
+	// purpose is to cancel something, where 取消 means "leave it as is".
+	Abandoned string
 }
 
 // Step is one question of a Flow.
 type Step struct {
 	// Key names the answer in State.Answers.
 	Key string
-	// Label names the answer in the summary and in the 修改 list.
-	Label string
+	// Label names the answer in the summary and in the 修改 list;
+	// LabelFunc, when set, computes it instead (a question that differs
+	// by event).
+	Label     string
+	LabelFunc func(st *State) string
 	// Prompt is the question; PromptFunc, when set, computes it instead.
 	Prompt     string
 	PromptFunc func(ctx context.Context, st *State) (string, error)
@@ -81,6 +88,10 @@ type Step struct {
 	When func(st *State) bool
 	// Help explains the step when the resident asks 帮助 in the middle.
 	Help string
+	// Submits makes the answer to this step the confirmation: once it
+	// is answered the flow submits at once, without the summary (a
+	// question Submit puts through Reask, "1 确认取消 0 保留").
+	Submits bool
 }
 
 // Input is one answer as typed: the trimmed text, its normalised form and
@@ -211,6 +222,16 @@ func (f *Flow) step(key string) (int, *Step) {
 		}
 	}
 	return -1, nil
+}
+
+// label is what the step's answer is called for st.
+func (s *Step) label(st *State) string {
+	if s.LabelFunc != nil {
+		if l := s.LabelFunc(st); l != "" {
+			return l
+		}
+	}
+	return s.Label
 }
 
 func (s *Step) applies(st *State) bool { return s.When == nil || s.When(st) }
@@ -364,7 +385,7 @@ func (r *Router) summary(f *Flow, st *State) string {
 		var b strings.Builder
 		for _, s := range f.Steps {
 			if a, ok := st.Answers[s.Key]; ok && s.applies(st) {
-				fmt.Fprintf(&b, "\n%s：%s", s.Label, shownOrEmpty(a))
+				fmt.Fprintf(&b, "\n%s：%s", s.label(st), shownOrEmpty(a))
 			}
 		}
 		body = strings.TrimPrefix(b.String(), "\n")
@@ -387,7 +408,7 @@ func editList(f *Flow, st *State) string {
 	var b strings.Builder
 	b.WriteString("要修改哪一项？")
 	for i, s := range editable(f, st) {
-		fmt.Fprintf(&b, "\n%d %s", i+1, s.Label)
+		fmt.Fprintf(&b, "\n%d %s", i+1, s.label(st))
 	}
 	b.WriteString("\n请回复数字。")
 	return b.String()
@@ -451,6 +472,10 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 	}
 	sess.Answers[s.Key] = a
 	sess.Strikes = 0
+	if s.Submits {
+		sess.Editing = false
+		return r.submit(ctx, sess, f, st)
+	}
 	if sess.Editing {
 		sess.Editing = false
 		// An edit can make later steps apply that were skipped before.
@@ -543,15 +568,7 @@ func (r *Router) back(ctx context.Context, sess *Session, f *Flow, st *State, id
 func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, flowResult, error) {
 	switch {
 	case confirmWords[in.Norm] || in.Norm == "重试":
-		reply, err := f.Submit(ctx, st)
-		if err == nil {
-			return reply.Text, flowCompleted, nil
-		}
-		var ue *UserError
-		if !errors.As(err, &ue) {
-			r.logger().ErrorContext(ctx, "flow submit failed", "flow", f.Name, "openid", ShortID(sess.OpenID), "err", err)
-		}
-		return UserMessage(err) + "\n回复 1 重试 2 修改 0 取消", flowKeep, nil
+		return r.submit(ctx, sess, f, st)
 	case in.Norm == "2" || editWords[in.Norm]:
 		sess.Step, sess.Strikes = StepEdit, 0
 		return editList(f, st), flowKeep, nil
@@ -559,6 +576,45 @@ func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State,
 		return "", flowKeep, errCancel
 	}
 	return r.strike(ctx, sess, f, st, "请回复 1 确认、2 修改 或 0 取消。")
+}
+
+// submit runs f.Submit: done; asked again at a step (ReaskError); or,
+// for any other error, the summary kept open to retry.
+func (r *Router) submit(ctx context.Context, sess *Session, f *Flow, st *State) (string, flowResult, error) {
+	reply, err := f.Submit(ctx, st)
+	if err == nil {
+		return reply.Text, flowCompleted, nil
+	}
+	if errors.Is(err, errCancel) {
+		return "", flowKeep, errCancel
+	}
+	var again *ReaskError
+	if errors.As(err, &again) {
+		if _, s := f.step(again.Step); s != nil {
+			delete(sess.Answers, s.Key)
+			sess.Step, sess.Strikes = s.Key, 0
+			text, err := r.ask(ctx, sess, st, s, true)
+			return joinLines(again.Message, text), flowKeep, err
+		}
+		err = fmt.Errorf("flow %s: reask of unknown step %q", f.Name, again.Step)
+	}
+	sess.Step = StepConfirm
+	var ue *UserError
+	if !errors.As(err, &ue) {
+		r.logger().ErrorContext(ctx, "flow submit failed", "flow", f.Name, "openid", ShortID(sess.OpenID), "err", err)
+	}
+	return UserMessage(err) + "\n回复 1 重试 2 修改 0 取消", flowKeep, nil
+}
+
+// joinLines joins the non-empty parts of a reply, one per line.
+func joinLines(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, flowResult, error) {
@@ -569,7 +625,7 @@ func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *Sta
 		target = steps[n-1]
 	} else {
 		for _, s := range steps {
-			if Normalize(s.Label) == in.Norm {
+			if Normalize(s.label(st)) == in.Norm {
 				target = s
 			}
 		}
@@ -584,3 +640,18 @@ func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *Sta
 
 // errCancel asks the router to cancel the flow, as 取消 does.
 var errCancel = errors.New("cancel")
+
+// ErrCancel, returned by a step's Parse or by Submit, ends the flow as
+// 取消 does (with Flow.Abandoned when set).
+var ErrCancel = errCancel
+
+// ReaskError, returned by Submit, keeps the flow open at step Step: its
+// answer is forgotten, Message is shown and the step asked afresh (seats
+// ran short: "只剩 2 位 …"). With Step.Submits, its answer submits again.
+type ReaskError struct{ Step, Message string }
+
+// Error returns the message.
+func (e *ReaskError) Error() string { return e.Message }
+
+// Reask returns a *ReaskError.
+func Reask(step, message string) error { return &ReaskError{Step: step, Message: message} }
