@@ -127,7 +127,6 @@ const (
 	maxTitle       = 100
 	maxLocation    = 200
 	maxDescription = 500
-	maxQuestions   = 10
 	maxKey         = 64
 	maxLabel       = 100
 	maxChoices     = 20
@@ -176,8 +175,8 @@ func validate(a *activity.Activity) error {
 		return bot.FieldError("max_party", fmt.Sprintf("每次报名人数须在 1 到 %d 之间", MaxParty))
 	case a.SignupDeadline != nil && a.SignupDeadline.After(a.StartsAt):
 		return bot.FieldError("signup_deadline", "报名截止时间不能晚于开始时间")
-	case len(a.Questions) > maxQuestions:
-		return bot.FieldError("questions", fmt.Sprintf("最多 %d 个问题", maxQuestions))
+	case len(a.Questions) > activity.MaxQuestions:
+		return bot.FieldError("questions", fmt.Sprintf("最多 %d 个问题", activity.MaxQuestions))
 	}
 	seen := map[string]bool{}
 	qs := make([]activity.Question, len(a.Questions))

@@ -121,7 +121,7 @@ func TestCreateLimits(t *testing.T) {
 		q := func(key, label string, choices ...string) activity.Question {
 			return activity.Question{Key: key, Label: label, Choices: choices}
 		}
-		many := make([]activity.Question, 11)
+		many := make([]activity.Question, activity.MaxQuestions+1)
 		for i := range many {
 			many[i] = q(fmt.Sprintf("q%d", i), "问题")
 		}

@@ -83,6 +83,10 @@ const QuestionOffer = "activity.offer"
 // DefaultHold is how long an offer of freed seats waits for an answer.
 const DefaultHold = 12 * time.Hour
 
+// MaxQuestions is how many questions of its own an activity may ask:
+// the conversation asks each as a step of its own.
+const MaxQuestions = 8
+
 // CheckinCodeLen is the length of a check-in code (digits).
 const CheckinCodeLen = 6
 

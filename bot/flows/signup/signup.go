@@ -27,8 +27,9 @@ const (
 	CancelFlow = "signup_cancel"
 )
 
-// maxQuestions is how many of an event's own questions the flow asks.
-const maxQuestions = 8
+// maxQuestions is how many of an event's own questions the flow asks:
+// all the service accepts.
+const maxQuestions = activity.MaxQuestions
 
 // Session data keys.
 const (
