@@ -51,6 +51,9 @@ type Flow struct {
 	// stray number sent right after it ("诉求已提交"); empty means
 	// "「Title」已提交". Submit may add the record's number (State.SetRef).
 	Submitted string
+	// RefLabel names what State.SetRef holds in that answer ("签到码");
+	// empty means 编号.
+	RefLabel string
 	// Abandoned, when set, is what 取消 (or ErrCancel) answers in this
 	// flow instead of "已取消。「Title」已结束…": for a flow whose own
 	// purpose is to cancel something, where 取消 means "leave it as is".

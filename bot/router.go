@@ -611,15 +611,18 @@ func (r *Router) stray(ctx context.Context, c *conv, norm string) (Reply, bool, 
 	if err := r.keepOrDrop(ctx, c); err != nil {
 		return Reply{}, true, err
 	}
-	made := fmt.Sprintf("「%s」已提交", d.Flow)
+	made, label := fmt.Sprintf("「%s」已提交", d.Flow), "编号"
 	if f := r.flows[d.Flow]; f != nil {
 		made = fmt.Sprintf("「%s」已提交", f.Title)
 		if f.Submitted != "" {
 			made = f.Submitted
 		}
+		if f.RefLabel != "" {
+			label = f.RefLabel
+		}
 	}
 	if d.Ref != "" {
-		made += "（编号 " + d.Ref + "）"
+		made += "（" + label + " " + d.Ref + "）"
 	}
 	var b strings.Builder
 	b.WriteString(made + "，不用再回复数字。\n需要其他服务请回复菜单编号：")

@@ -366,6 +366,7 @@ func New(svc activity.Service, residents bot.Residents, now func() time.Time) *b
 		Title:     "活动报名",
 		Help:      "选活动、填人数和活动的问题、留姓名电话，最后确认。",
 		Submitted: "报名已提交",
+		RefLabel:  "签到码",
 		Steps:     steps,
 		Start: func(ctx context.Context, st *bot.State) error {
 			if st.Param == "" {
