@@ -84,11 +84,12 @@ func TestEraseSignups(t *testing.T) {
 		if got := leaks(dump(t, s), secrets); len(got) > 0 {
 			t.Errorf("left after erasure:\n%s", strings.Join(got, "\n"))
 		}
-		if after := r.taken(a.ID) + r.taken(b.ID); after != before {
-			t.Errorf("seats taken %d after erasure, want %d", after, before)
+		// Her seats (2 of a, 1 of b) are freed: nobody could reach her.
+		if after := r.taken(a.ID) + r.taken(b.ID); after != before-3 {
+			t.Errorf("seats taken %d after erasure, want %d", after, before-3)
 		}
 		sus, err := r.svc.Signups(ctx, a.ID)
-		if err != nil || len(sus) != 1 || sus[0].PartySize != 2 || sus[0].Status != activity.Confirmed {
+		if err != nil || len(sus) != 1 || sus[0].PartySize != 2 || sus[0].Status != activity.Cancelled {
 			t.Errorf("her sign-up after erasure: %+v, %v", sus, err)
 		}
 		again, err := r.privacy(privacy.Policy{}).Erase(ctx, "o-her", "test")
@@ -183,4 +184,50 @@ func leaks(d string, secrets []string) []string {
 		}
 	}
 	return out
+}
+
+// TestEraseFreesSeats: erasing a resident cancels her sign-ups for
+// activities not yet started (nobody could tell her of an offer or
+// check her in), and the next sweep offers her seats to the waiting
+// list; sign-ups of activities over stay as they were, for the counts.
+func TestEraseFreesSeats(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		r := newRig(t, s)
+		a := r.create(1, 1, 48*time.Hour)
+		r.signUp(draft(a, "o-her", 1))
+		next := r.signUp(draft(a, "o-next", 1)).Signup
+		if next.Status != activity.Waitlisted {
+			t.Fatalf("second sign-up: %+v", next)
+		}
+		over := r.create(5, 1, time.Hour)
+		r.signUp(draft(over, "o-her", 1))
+		r.clock.Advance(3 * time.Hour) // over has started and ended
+
+		if _, err := r.privacy(privacy.Policy{}).Erase(ctx, "o-her", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.taken(a.ID); got != 0 {
+			t.Errorf("seats taken %d after her erasure, want 0", got)
+		}
+		if got := r.taken(over.ID); got != 1 {
+			t.Errorf("seats of the activity over: %d, want 1 (kept for the counts)", got)
+		}
+		n, err := r.svc.Settle(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("Settle: %d, %v; want 1 activity", n, err)
+		}
+		sus, err := r.svc.Signups(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, su := range sus {
+			if su.ID == next.ID && !su.Status.HoldsSeats() {
+				t.Errorf("the next on the waiting list: %+v, want the freed seat", su)
+			}
+		}
+		if n, err := r.svc.Settle(ctx); err != nil || n != 0 {
+			t.Errorf("a second sweep: %d, %v; want nothing to do", n, err)
+		}
+	})
 }

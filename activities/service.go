@@ -561,6 +561,29 @@ func (s *Service) Lapse(ctx context.Context) (int, error) {
 	}
 }
 
+// Settle serves the waiting lists that could have been served and were
+// not: seats freed outside the service (an erasure) wait for it. It runs
+// with Lapse, each activity in its own transaction, and reports how many
+// activities it served.
+func (s *Service) Settle(ctx context.Context) (int, error) {
+	ids, err := s.store.UnsettledActivities(ctx, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("activities.Settle: %w", err)
+	}
+	for i, id := range ids {
+		err := s.store.Transact(ctx, func(tx *storage.Tx) error {
+			if _, err := tx.LockActivity(ctx, id); err != nil {
+				return err
+			}
+			return s.promote(ctx, tx, id, s.now())
+		})
+		if err != nil {
+			return i, fmt.Errorf("activities.Settle(%d): %w", id, err)
+		}
+	}
+	return len(ids), nil
+}
+
 // SetCapacity sets the activity's capacity; never below the seats held.
 // Seats it adds go to the waiting list.
 func (s *Service) SetCapacity(ctx context.Context, id int64, capacity int) (activity.Activity, error) {

@@ -563,3 +563,18 @@ func (q *queries) LatestSignup(ctx context.Context, openid string) (activity.Sig
 	const query = signupSelect + ` WHERE s.openid = ? ORDER BY s.id DESC LIMIT 1`
 	return q.getSignup(ctx, fmt.Sprintf("storage.LatestSignup(%s)", bot.ShortID(openid)), query, openid)
 }
+
+// UnsettledActivities returns the ids of open activities not yet started
+// with seats left that someone on their waiting list fits.
+func (q *queries) UnsettledActivities(ctx context.Context, now time.Time) ([]int64, error) {
+	var ids []int64
+	const query = `SELECT a.id FROM activities a
+		WHERE a.status = 'open' AND a.starts_at > ? AND a.seats_taken < a.capacity
+		AND EXISTS (SELECT 1 FROM activity_signups s WHERE s.activity_id = a.id
+			AND s.status = 'waitlisted' AND s.party_size <= a.capacity - a.seats_taken)
+		ORDER BY a.id`
+	if err := sqlx.SelectContext(ctx, q.ext, &ids, q.q(query), dbTime(now)); err != nil {
+		return nil, fmt.Errorf("storage.UnsettledActivities: %w", mapError(err))
+	}
+	return ids, nil
+}

@@ -132,6 +132,14 @@ func newActivities(cfg config.Config, store *storage.Store, outbox *notify.Outbo
 		if n > 0 {
 			log.InfoContext(ctx, "offers of seats lapsed", "lapsed", n)
 		}
+		if err != nil {
+			return err
+		}
+		// Seats freed by an erasure go to the waiting list here.
+		n, err = acts.Settle(ctx)
+		if n > 0 {
+			log.InfoContext(ctx, "waiting lists served", "activities", n)
+		}
 		return err
 	})
 	if err != nil {
