@@ -29,6 +29,7 @@ import (
 const (
 	actionEdited            = "edited"             // fields changed (note: which)
 	actionMoved             = "moved"              // the time changed (note: old → new)
+	actionRelocated         = "relocated"          // the place changed (note: old → new)
 	actionActivityCancelled = "activity_cancelled" // cancelled by staff (note: the reason)
 	actionNotified          = "notified"           // staff messaged the people coming
 )
@@ -340,7 +341,7 @@ func (s *Service) Update(ctx context.Context, id int64, p Patch) (activity.Activ
 		if out, err = tx.Activity(ctx, id); err != nil {
 			return err
 		}
-		if old.StartsAt.Equal(out.StartsAt) && old.EndsAt.Equal(out.EndsAt) {
+		if old.StartsAt.Equal(out.StartsAt) && old.EndsAt.Equal(out.EndsAt) && old.Location == out.Location {
 			return nil
 		}
 		return s.moved(ctx, tx, old, out)
@@ -397,6 +398,8 @@ func (s *Service) noteChanges(ctx context.Context, tx *storage.Tx, old, a activi
 			e = activity.Entry{Action: activity.ActionCapacity, Note: fmt.Sprintf("%d → %d", old.Capacity, a.Capacity)}
 		case "starts_at", "ends_at":
 			continue // one line for both, below
+		case "location":
+			e = activity.Entry{Action: actionRelocated, Note: old.Location + " → " + a.Location}
 		default:
 			rest = append(rest, f)
 			continue
@@ -440,52 +443,70 @@ func participants(sus []activity.Signup) []activity.Signup {
 	return out
 }
 
-// moved re-plans the reminders of a (now at its new time, before at old's)
-// and tells everyone coming or waiting.
+// moved re-plans the reminders of a when its time moved (from old's) and
+// tells everyone coming or waiting of the new time, place or both.
 func (s *Service) moved(ctx context.Context, tx *storage.Tx, old, a activity.Activity) error {
 	sus, err := tx.ActivitySignups(ctx, a.ID)
 	if err != nil {
 		return err
 	}
-	var holders []activity.Signup
-	for _, su := range sus {
-		if su.Status.HoldsSeats() && su.Status != activity.Attended {
-			holders = append(holders, su)
+	timeMoved := !old.StartsAt.Equal(a.StartsAt) || !old.EndsAt.Equal(a.EndsAt)
+	if timeMoved {
+		var holders []activity.Signup
+		for _, su := range sus {
+			if su.Status.HoldsSeats() && su.Status != activity.Attended {
+				holders = append(holders, su)
+			}
+		}
+		if err := s.planReminders(ctx, tx, a, holders); err != nil {
+			return err
 		}
 	}
-	if err := s.planReminders(ctx, tx, a, holders); err != nil {
-		return err
-	}
-	// The notices' keys count the moves (each has its timeline line, under
-	// the lock): a move back to a time used before is news again, not a
-	// repeat of the notice that time had.
+	// The notices' keys count the changes (each has its timeline line,
+	// under the lock): a move back to a time used before is news again,
+	// not a repeat of the notice that time had.
 	timeline, err := tx.ActivityTimeline(ctx, a.ID)
 	if err != nil {
 		return err
 	}
-	move := 0
+	change := 0
 	for _, e := range timeline {
-		if e.Action == actionMoved {
-			move++
+		if e.Action == actionMoved || e.Action == actionRelocated {
+			change++
 		}
 	}
-	place := ""
-	if a.Location != "" {
-		place = "\n地点：" + a.Location
-	}
-	text := fmt.Sprintf("「%s」时间有变：\n原定 %s\n改为 %s%s\n如不能参加，请回复「取消报名」。",
-		a.Title, span(old), span(a), place)
+	text := changedText(old, a, timeMoved)
 	for _, su := range participants(sus) {
 		if su.Status == activity.Attended {
 			continue
 		}
+		// The group names the activity only: the ledger matches it with
+		// the recipient, and an erasure blanks recipients, not groups.
 		if err := s.news(ctx, tx, su, kindMoved, text,
-			fmt.Sprintf("%s:%d:%d", kindMoved, su.ID, move),
-			fmt.Sprintf("activity:%d:%s:moved", a.ID, su.OpenID)); err != nil {
+			fmt.Sprintf("%s:%d:%d", kindMoved, su.ID, change),
+			fmt.Sprintf("activity:%d:moved", a.ID)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// changedText tells participants the new time, place or both of a (was
+// old).
+func changedText(old, a activity.Activity, timeMoved bool) string {
+	const tail = "\n如不能参加，请回复「取消报名」。"
+	switch {
+	case timeMoved && old.Location != a.Location:
+		return fmt.Sprintf("「%s」时间和地点有变：\n时间改为 %s（原定 %s）\n地点改为 %s（原定 %s）"+tail,
+			a.Title, span(a), span(old), a.Location, old.Location)
+	case timeMoved:
+		place := ""
+		if a.Location != "" {
+			place = "\n地点：" + a.Location
+		}
+		return fmt.Sprintf("「%s」时间有变：\n原定 %s\n改为 %s%s"+tail, a.Title, span(old), span(a), place)
+	}
+	return fmt.Sprintf("「%s」地点有变：\n原定 %s\n改为 %s\n时间：%s"+tail, a.Title, old.Location, a.Location, span(a))
 }
 
 // news queues text for su's resident with its own key and group

@@ -179,6 +179,47 @@ func TestCreateLimits(t *testing.T) {
 	})
 }
 
+// TestUpdatePlaceTellsParticipants: a new place is news to everyone
+// coming, as a new time is; a retry tells nobody twice, and the notice
+// names no resident in its group (an erasure blanks recipients, not
+// groups).
+func TestUpdatePlaceTellsParticipants(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.create(1, 1, 72*time.Hour)
+		r.signUp(draft(a, "o-in", 1))
+		r.signUp(draft(a, "o-wait", 1))
+		p := activities.Patch{Location: ptr("二楼大厅")}
+		for range 2 {
+			if _, err := r.svc.Update(ctx, a.ID, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, who := range []string{"o-in", "o-wait"} {
+			n := r.texts(who, "activity_moved")
+			if len(n) != 1 || !strings.Contains(n[0], "地点有变") || !strings.Contains(n[0], "二楼大厅") || !strings.Contains(n[0], a.Location) {
+				t.Errorf("%s was told %q, want the old and the new place once", who, n)
+			}
+		}
+		start := a.StartsAt.Add(time.Hour)
+		if _, err := r.svc.Update(ctx, a.ID, activities.Patch{StartsAt: &start, Location: ptr("三楼")}); err != nil {
+			t.Fatal(err)
+		}
+		n := r.texts("o-in", "activity_moved")
+		if len(n) != 2 || !strings.Contains(n[1], "时间和地点有变") || !strings.Contains(n[1], "三楼") {
+			t.Errorf("after time and place: %q", n)
+		}
+		for _, who := range []string{"o-in", "o-wait"} {
+			for _, x := range r.notices(who) {
+				if strings.Contains(x.Replaces, who) {
+					t.Errorf("notice %s groups under %q, naming the resident", x.Kind, x.Replaces)
+				}
+			}
+		}
+	})
+}
+
 func TestUpdateTimeTellsParticipants(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
