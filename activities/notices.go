@@ -50,7 +50,7 @@ func (s *Service) tell(ctx context.Context, tx *storage.Tx, su activity.Signup, 
 
 // offerText asks the resident to take the seats held for them.
 func offerText(a activity.Activity, su activity.Signup, until time.Time) string {
-	return fmt.Sprintf("「%s」有空位了（%s）。\n已为您保留 %d 个名额至 %s。\n回复 1 或「接受」确认参加\n回复「放弃」让给下一位",
+	return fmt.Sprintf("「%s」有空位了（%s）。\n已为您保留 %d 个名额至 %s。\n回复 1 或「接受」确认参加\n回复 2 或「放弃」让给下一位",
 		a.Title, when(a.StartsAt), su.PartySize, when(until))
 }
 

@@ -51,6 +51,10 @@ type Flow struct {
 	// stray number sent right after it ("诉求已提交"); empty means
 	// "「Title」已提交". Submit may add the record's number (State.SetRef).
 	Submitted string
+	// Abandoned, when set, is what 取消 (or ErrCancel) answers in this
+	// flow instead of "已取消。「Title」已结束…": for a flow whose own
+	// purpose is to cancel something, where 取消 means "leave it as is".
+	Abandoned string
 }
 
 // Step is one question of a Flow.
@@ -81,6 +85,10 @@ type Step struct {
 	When func(st *State) bool
 	// Help explains the step when the resident asks 帮助 in the middle.
 	Help string
+	// Submits makes the answer to this step the confirmation: once it
+	// is answered the flow submits at once, without the summary (a
+	// question Submit puts through Reask, "1 确认取消 0 保留").
+	Submits bool
 }
 
 // Input is one answer as typed: the trimmed text, its normalised form and
@@ -451,6 +459,10 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 	}
 	sess.Answers[s.Key] = a
 	sess.Strikes = 0
+	if s.Submits {
+		sess.Editing = false
+		return r.submit(ctx, sess, f, st)
+	}
 	if sess.Editing {
 		sess.Editing = false
 		// An edit can make later steps apply that were skipped before.
@@ -543,15 +555,7 @@ func (r *Router) back(ctx context.Context, sess *Session, f *Flow, st *State, id
 func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, flowResult, error) {
 	switch {
 	case confirmWords[in.Norm] || in.Norm == "重试":
-		reply, err := f.Submit(ctx, st)
-		if err == nil {
-			return reply.Text, flowCompleted, nil
-		}
-		var ue *UserError
-		if !errors.As(err, &ue) {
-			r.logger().ErrorContext(ctx, "flow submit failed", "flow", f.Name, "openid", ShortID(sess.OpenID), "err", err)
-		}
-		return UserMessage(err) + "\n回复 1 重试 2 修改 0 取消", flowKeep, nil
+		return r.submit(ctx, sess, f, st)
 	case in.Norm == "2" || editWords[in.Norm]:
 		sess.Step, sess.Strikes = StepEdit, 0
 		return editList(f, st), flowKeep, nil
@@ -559,6 +563,45 @@ func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State,
 		return "", flowKeep, errCancel
 	}
 	return r.strike(ctx, sess, f, st, "请回复 1 确认、2 修改 或 0 取消。")
+}
+
+// submit runs f.Submit: done; asked again at a step (ReaskError); or,
+// for any other error, the summary kept open to retry.
+func (r *Router) submit(ctx context.Context, sess *Session, f *Flow, st *State) (string, flowResult, error) {
+	reply, err := f.Submit(ctx, st)
+	if err == nil {
+		return reply.Text, flowCompleted, nil
+	}
+	if errors.Is(err, errCancel) {
+		return "", flowKeep, errCancel
+	}
+	var again *ReaskError
+	if errors.As(err, &again) {
+		if _, s := f.step(again.Step); s != nil {
+			delete(sess.Answers, s.Key)
+			sess.Step, sess.Strikes = s.Key, 0
+			text, err := r.ask(ctx, sess, st, s, true)
+			return joinLines(again.Message, text), flowKeep, err
+		}
+		err = fmt.Errorf("flow %s: reask of unknown step %q", f.Name, again.Step)
+	}
+	sess.Step = StepConfirm
+	var ue *UserError
+	if !errors.As(err, &ue) {
+		r.logger().ErrorContext(ctx, "flow submit failed", "flow", f.Name, "openid", ShortID(sess.OpenID), "err", err)
+	}
+	return UserMessage(err) + "\n回复 1 重试 2 修改 0 取消", flowKeep, nil
+}
+
+// joinLines joins the non-empty parts of a reply, one per line.
+func joinLines(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, flowResult, error) {
@@ -584,3 +627,18 @@ func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *Sta
 
 // errCancel asks the router to cancel the flow, as 取消 does.
 var errCancel = errors.New("cancel")
+
+// ErrCancel, returned by a step's Parse or by Submit, ends the flow as
+// 取消 does (with Flow.Abandoned when set).
+var ErrCancel = errCancel
+
+// ReaskError, returned by Submit, keeps the flow open at step Step: its
+// answer is forgotten, Message is shown and the step asked afresh (seats
+// ran short: "只剩 2 位 …"). With Step.Submits, its answer submits again.
+type ReaskError struct{ Step, Message string }
+
+// Error returns the message.
+func (e *ReaskError) Error() string { return e.Message }
+
+// Reask returns a *ReaskError.
+func Reask(step, message string) error { return &ReaskError{Step: step, Message: message} }

@@ -660,12 +660,15 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: cancel: %w", err)
 	}
 	r.ended(c.sess.Flow, "cancelled")
-	title := c.sess.Flow
+	title, said := c.sess.Flow, ""
 	if f := r.flows[c.sess.Flow]; f != nil {
-		title = f.Title
+		title, said = f.Title, f.Abandoned
+	}
+	if said == "" {
+		said = fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title)
 	}
 	c.sess = nil
-	return Text(JoinText(fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title), r.MainMenu())), nil
+	return Text(JoinText(said, r.MainMenu())), nil
 }
 
 func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {

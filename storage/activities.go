@@ -353,3 +353,34 @@ func (q *queries) ActivityTimeline(ctx context.Context, id int64) ([]activity.En
 	}
 	return out, nil
 }
+
+// For the conversations (bot/flows/signup).
+
+// ActivitiesChanged returns when any activity was last created or
+// changed, or bot.ErrNotFound when there is none: residents who find
+// nothing open are told how fresh the list is.
+func (q *queries) ActivitiesChanged(ctx context.Context) (time.Time, error) {
+	var at []time.Time
+	const query = `SELECT updated_at FROM activities ORDER BY updated_at DESC LIMIT 1`
+	if err := sqlx.SelectContext(ctx, q.ext, &at, q.q(query)); err != nil {
+		return time.Time{}, fmt.Errorf("storage.ActivitiesChanged: %w", mapError(err))
+	}
+	if len(at) == 0 {
+		return time.Time{}, fmt.Errorf("storage.ActivitiesChanged: %w", bot.ErrNotFound)
+	}
+	return at[0].UTC(), nil
+}
+
+// ActivitiesDuring returns the open activities that overlap [from, to),
+// in start order: those a staff member at the door checks people in for.
+func (q *queries) ActivitiesDuring(ctx context.Context, from, to time.Time) ([]activity.Activity, error) {
+	const query = activitySelect + ` WHERE a.status = 'open' AND a.starts_at < ? AND a.ends_at > ? ORDER BY a.starts_at, a.id`
+	return q.selectActivities(ctx, "storage.ActivitiesDuring", query, dbTime(to), dbTime(from))
+}
+
+// LatestSignup returns the resident's most recent sign-up, whatever its
+// status, or bot.ErrNotFound: its name and phone are offered next time.
+func (q *queries) LatestSignup(ctx context.Context, openid string) (activity.Signup, error) {
+	const query = signupSelect + ` WHERE s.openid = ? ORDER BY s.id DESC LIMIT 1`
+	return q.getSignup(ctx, fmt.Sprintf("storage.LatestSignup(%s)", bot.ShortID(openid)), query, openid)
+}

@@ -266,4 +266,20 @@ type Service interface {
 	// CheckinResident marks the resident's confirmed sign-up for the
 	// activity attended (the venue's QR scanned).
 	CheckinResident(ctx context.Context, activityID int64, openid string) (Signup, error)
+	// Changed returns when an activity was last created or changed (the
+	// list residents see is that fresh); zero when there is none.
+	Changed(ctx context.Context) (time.Time, error)
+	// Latest returns the resident's most recent sign-up, whatever its
+	// status (its name and phone are offered next time), or
+	// bot.ErrNotFound.
+	Latest(ctx context.Context, openid string) (Signup, error)
+	// CheckinCode marks attended the confirmed sign-up with the check-in
+	// code (staff at the door: 签到 <code>) among the activities taking
+	// place today (Asia/Shanghai), or of activity activityID when it is
+	// not 0. Codes are unique within one activity only: when several of
+	// today's activities have the code, nothing changes and the
+	// *bot.UserError (conflict) lists them by id, to be named. Anyone but
+	// an active staff member gets bot.CodeForbidden; an unknown code
+	// bot.ErrNotFound.
+	CheckinCode(ctx context.Context, staffOpenID, code string, activityID int64) (Booking, error)
 }

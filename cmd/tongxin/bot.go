@@ -11,6 +11,7 @@ import (
 	"github.com/tongxin/tongxin/bot/flows/emergency"
 	"github.com/tongxin/tongxin/bot/flows/profile"
 	"github.com/tongxin/tongxin/bot/flows/report"
+	"github.com/tongxin/tongxin/bot/flows/signup"
 	"github.com/tongxin/tongxin/bot/flows/staffdesk"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/wechat"
@@ -26,14 +27,14 @@ var features = []flows.Register{
 	profile.Register,
 	report.Register,
 	staffdesk.Register,
-	comingSoon("EVENTS", "活动报名", "活动报名"),
+	signup.Register,
 	comingSoon("LEGAL", "法律咨询", "法律诊所预约"),
 }
 
 // defaultMenu is the main menu unless the configuration file sets one.
 var defaultMenu = []bot.MenuItem{
 	{Key: "REPORT"},
-	{Key: "EVENTS"},
+	{Key: "EVENTS", Keywords: []string{"活动", "报名"}},
 	{Key: "LEGAL"},
 	{Key: "MY", Keywords: []string{"我的信息", "我的"}},
 }
