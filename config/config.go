@@ -66,8 +66,8 @@ type Config struct {
 	// (TONGXIN_DATABASE_URL).
 	DatabaseURL string
 	// DatabaseMaxConns is the most database connections this process
-	// opens at once; 0 means the engine's default: 20 on PostgreSQL, no
-	// bound on SQLite (TONGXIN_DATABASE_MAX_CONNS).
+	// opens at once; 0 means the engine's default: 20 on PostgreSQL, 4 on
+	// SQLite (TONGXIN_DATABASE_MAX_CONNS).
 	DatabaseMaxConns int
 	// RedisURL is redis://… or rediss://…; empty means an embedded
 	// in-process Redis (TONGXIN_REDIS_URL).

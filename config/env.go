@@ -54,7 +54,7 @@ var settings = append([]setting{
 			// Migrations hold one connection for their lock while they
 			// run on another: one connection alone would wait forever.
 			if c.DatabaseMaxConns != 0 && c.DatabaseMaxConns < MinDatabaseConns {
-				return fmt.Errorf("must be 0 (the engine's default: 20 on PostgreSQL, no bound on SQLite) or at least %d, got %d", MinDatabaseConns, c.DatabaseMaxConns)
+				return fmt.Errorf("must be 0 (the engine's default: 20 on PostgreSQL, 4 on SQLite) or at least %d, got %d", MinDatabaseConns, c.DatabaseMaxConns)
 			}
 			return nil
 		}},

@@ -18,10 +18,8 @@ import (
 	"github.com/tongxin/tongxin/storage/storagetest"
 )
 
-// TestPoolLimits checks what each engine's pool is set to: PostgreSQL
-// gets DefaultMaxConns unless told otherwise, SQLite keeps
-// database/sql's unbounded pool (its one writer is serialised by the
-// database, see sqlitePragmas) unless told otherwise.
+// TestPoolLimits checks what each engine's pool is set to: its default
+// unless told otherwise.
 func TestPoolLimits(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -29,7 +27,7 @@ func TestPoolLimits(t *testing.T) {
 		pool   storage.Pool
 		want   int
 	}{
-		{storage.EngineSQLite, storage.Pool{}, 0},
+		{storage.EngineSQLite, storage.Pool{}, storage.DefaultSQLiteConns},
 		{storage.EngineSQLite, storage.Pool{MaxConns: 7}, 7},
 		{storage.EnginePostgres, storage.Pool{}, storage.DefaultMaxConns},
 		{storage.EnginePostgres, storage.Pool{MaxConns: 7}, 7},
@@ -58,8 +56,8 @@ func TestPoolLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := s.DB().Stats().MaxOpenConnections; got != 0 {
-		t.Errorf("Open(sqlite): MaxOpenConnections = %d, want 0 (unbounded, as before)", got)
+	if got := s.DB().Stats().MaxOpenConnections; got != storage.DefaultSQLiteConns {
+		t.Errorf("Open(sqlite): MaxOpenConnections = %d, want %d", got, storage.DefaultSQLiteConns)
 	}
 }
 

@@ -66,6 +66,17 @@ type Store struct {
 // refused by the server ("too many clients").
 const DefaultMaxConns = 20
 
+// DefaultSQLiteConns is DefaultMaxConns for SQLite. Its one writer at a
+// time waits for the others by polling the lock with ever longer sleeps
+// (busy_timeout), so under load newcomers overtake those that waited
+// longest, and one that waited 5 s fails with SQLITE_BUSY: with an
+// unbounded pool, hundreds of residents confirming at once on a busy
+// machine saw "system error" replies. A few connections keep WAL's
+// readers concurrent while the rest queue in the pool, in Go, under their
+// request's deadline. Two are the least that work: migrations hold one
+// for their lock while they run on another.
+const DefaultSQLiteConns = 4
+
 // Connections older than maxConnLifetime are closed and replaced, so that
 // a server failover or a connection pooler's rebalancing reaches every
 // instance; idle ones are closed after maxConnIdleTime, so a quiet
@@ -78,11 +89,9 @@ const (
 // Pool bounds a Store's connections.
 type Pool struct {
 	// MaxConns is the most connections open at once; 0 means
-	// DefaultMaxConns on PostgreSQL and no bound on SQLite, where the
-	// database itself lets one writer in at a time (see sqlitePragmas)
-	// and every connection is a file handle in this process. Idle
-	// connections are kept up to the same number: below it a busy
-	// PostgreSQL instance would open and close a connection per request.
+	// DefaultMaxConns on PostgreSQL and DefaultSQLiteConns on SQLite.
+	// Idle connections are kept up to the same number: below it a busy
+	// instance would open and close a connection per request.
 	MaxConns int
 }
 
@@ -107,15 +116,16 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 		return nil, fmt.Errorf("storage.Open(%s): %w", driver, err)
 	}
 	n := pool.MaxConns
-	if n == 0 && driver == EnginePostgres {
+	if n == 0 {
 		n = DefaultMaxConns
+		if driver == EngineSQLite {
+			n = DefaultSQLiteConns
+		}
 	}
-	if n > 0 {
-		db.SetMaxOpenConns(n)
-		db.SetMaxIdleConns(n)
-		db.SetConnMaxLifetime(maxConnLifetime)
-		db.SetConnMaxIdleTime(maxConnIdleTime)
-	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(maxConnLifetime)
+	db.SetConnMaxIdleTime(maxConnIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage.Open(%s): ping: %w", driver, err)
