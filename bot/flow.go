@@ -61,8 +61,11 @@ type Flow struct {
 type Step struct {
 	// Key names the answer in State.Answers.
 	Key string
-	// Label names the answer in the summary and in the 修改 list.
-	Label string
+	// Label names the answer in the summary and in the 修改 list;
+	// LabelFunc, when set, computes it instead (a question that differs
+	// by event).
+	Label     string
+	LabelFunc func(st *State) string
 	// Prompt is the question; PromptFunc, when set, computes it instead.
 	Prompt     string
 	PromptFunc func(ctx context.Context, st *State) (string, error)
@@ -221,6 +224,16 @@ func (f *Flow) step(key string) (int, *Step) {
 	return -1, nil
 }
 
+// label is what the step's answer is called for st.
+func (s *Step) label(st *State) string {
+	if s.LabelFunc != nil {
+		if l := s.LabelFunc(st); l != "" {
+			return l
+		}
+	}
+	return s.Label
+}
+
 func (s *Step) applies(st *State) bool { return s.When == nil || s.When(st) }
 
 func (s *Step) accepts(k Kind) bool {
@@ -372,7 +385,7 @@ func (r *Router) summary(f *Flow, st *State) string {
 		var b strings.Builder
 		for _, s := range f.Steps {
 			if a, ok := st.Answers[s.Key]; ok && s.applies(st) {
-				fmt.Fprintf(&b, "\n%s：%s", s.Label, shownOrEmpty(a))
+				fmt.Fprintf(&b, "\n%s：%s", s.label(st), shownOrEmpty(a))
 			}
 		}
 		body = strings.TrimPrefix(b.String(), "\n")
@@ -395,7 +408,7 @@ func editList(f *Flow, st *State) string {
 	var b strings.Builder
 	b.WriteString("要修改哪一项？")
 	for i, s := range editable(f, st) {
-		fmt.Fprintf(&b, "\n%d %s", i+1, s.Label)
+		fmt.Fprintf(&b, "\n%d %s", i+1, s.label(st))
 	}
 	b.WriteString("\n请回复数字。")
 	return b.String()
@@ -612,7 +625,7 @@ func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *Sta
 		target = steps[n-1]
 	} else {
 		for _, s := range steps {
-			if Normalize(s.Label) == in.Norm {
+			if Normalize(s.label(st)) == in.Norm {
 				target = s
 			}
 		}

@@ -116,7 +116,7 @@ func (f *feature) offers(ctx context.Context, openid string) ([]activity.Booking
 
 // accepted tells the resident the seats are theirs.
 func accepted(a activity.Activity, su activity.Signup) string {
-	return fmt.Sprintf("好的，已为您确认「%s」%d 个名额。\n时间：%s\n签到码:%s", a.Title, su.PartySize, when(a.StartsAt), su.CheckinCode)
+	return fmt.Sprintf("好的，名额已为您确认！\n%s\n签到码:%s\n到场时出示签到码，或扫现场的签到二维码。", about(a, su), su.CheckinCode)
 }
 
 // declined thanks the resident for passing the seats on.

@@ -170,8 +170,9 @@ var skipWords = map[string]bool{"跳过": true, "不填": true, "略": true, "�
 // free-text one.
 func questionSteps(i int) []*bot.Step {
 	label := fmt.Sprintf("第%d题", i+1)
+	labelOf := func(st *bot.State) string { q, _ := question(st, i); return q.Label }
 	choice := &bot.Step{
-		Key: fmt.Sprintf("q%dc", i+1), Label: label, Prompt: label,
+		Key: fmt.Sprintf("q%dc", i+1), Label: label, LabelFunc: labelOf, Prompt: label,
 		When: func(st *bot.State) bool { q, ok := question(st, i); return ok && len(q.Choices) > 0 },
 		PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
 			q, _ := question(st, i)
@@ -190,7 +191,7 @@ func questionSteps(i int) []*bot.Step {
 		},
 	}
 	text := &bot.Step{
-		Key: fmt.Sprintf("q%dt", i+1), Label: label, Prompt: label,
+		Key: fmt.Sprintf("q%dt", i+1), Label: label, LabelFunc: labelOf, Prompt: label,
 		When: func(st *bot.State) bool { q, ok := question(st, i); return ok && len(q.Choices) == 0 },
 		PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
 			q, _ := question(st, i)
@@ -499,13 +500,19 @@ func answer(st *bot.State, i int) string {
 	return st.Value(fmt.Sprintf("q%dt", i+1))
 }
 
+// about is a sign-up as its receipts show it: the event, its time and
+// place, and the party.
+func about(a activity.Activity, su activity.Signup) string {
+	s := fmt.Sprintf("「%s」\n时间：%s", a.Title, when(a.StartsAt))
+	if a.Location != "" {
+		s += "\n地点：" + a.Location
+	}
+	return s + fmt.Sprintf("\n人数：%d 人", su.PartySize)
+}
+
 // receipt tells the resident what signing up made.
 func receipt(a activity.Activity, su activity.Signup) string {
-	about := fmt.Sprintf("「%s」\n时间：%s", a.Title, when(a.StartsAt))
-	if a.Location != "" {
-		about += "\n地点：" + a.Location
-	}
-	about += fmt.Sprintf("\n人数：%d 人", su.PartySize)
+	about := about(a, su)
 	switch su.Status {
 	case activity.Confirmed:
 		return fmt.Sprintf("报名成功！\n%s\n签到码:%s\n到场时出示签到码，或扫现场的签到二维码。\n回复 我的报名 查看，取消报名 可取消。", about, su.CheckinCode)

@@ -307,3 +307,27 @@ func TestOfferOfToday(t *testing.T) {
 		}
 	})
 }
+
+// TestEventCancelledWhileSigningUp: staff cancel the event while a
+// resident fills the form; their 1 at the summary is told so and offered
+// the other events, not a retry.
+func TestEventCancelledWhileSigningUp(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		ctx := context.Background()
+		x := newRig(t, store, false)
+		say := bottest.Say(x.r, x.clock)
+		for _, text := range []string{"活动", "2", "张三", "13800138000"} {
+			say("o-late", text)
+		}
+		if _, err := store.DB().ExecContext(ctx, store.DB().Rebind(`UPDATE activities SET status = 'cancelled' WHERE id = ?`), x.ids["邻里荟"]); err != nil {
+			t.Fatal(err)
+		}
+		got := say("o-late", "1")
+		if !strings.Contains(got, "「邻里荟」已取消。可以选其他活动") || strings.Contains(got, "重试") || strings.Contains(got, "2 邻里荟") {
+			t.Errorf("confirming a cancelled event: %q", got)
+		}
+		if bs, err := x.svc.Mine(ctx, "o-late"); err != nil || len(bs) != 0 {
+			t.Errorf("sign-ups: %+v, %v", bs, err)
+		}
+	})
+}
