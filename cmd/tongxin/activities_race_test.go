@@ -39,7 +39,8 @@ const (
 	raceWorkers = 32
 	// raceMaxConns is TONGXIN_DATABASE_MAX_CONNS on PostgreSQL: below
 	// raceWorkers, so requests queue in the pool, and kind to a server
-	// shared with other tests.
+	// shared with other tests. SQLite runs with its default
+	// (storage.DefaultSQLiteConns).
 	raceMaxConns = 8
 	// raceAppName marks the servers' PostgreSQL sessions, to count them.
 	raceAppName = "tongxin-race"
@@ -85,7 +86,6 @@ func (l *lockedBuffer) String() string {
 // raceRig is the servers of one race and what they share.
 type raceRig struct {
 	env   *testEnv
-	dbURL string
 	store *storage.Store
 	sims  []*wechat.Simulator
 	// logs holds every line the servers logged, at every level.
@@ -97,7 +97,7 @@ type raceRig struct {
 
 // newRaceRig starts instances servers on dbURL and one Redis.
 func newRaceRig(t *testing.T, dbURL string, instances int) *raceRig {
-	r := &raceRig{dbURL: dbURL}
+	r := &raceRig{}
 	serverURL := dbURL
 	if strings.HasPrefix(dbURL, "postgres") {
 		u, err := url.Parse(dbURL)
