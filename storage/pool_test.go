@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -76,7 +77,7 @@ func TestPoolStaysWithinServerLimit(t *testing.T) {
 		var mu sync.Mutex
 		for range queries {
 			wg.Go(func() {
-				// Long enough that the queries overlap.
+				// Long enough that many queries overlap.
 				if _, err := db.ExecContext(ctx, `SELECT pg_sleep(0.05)`); err != nil {
 					mu.Lock()
 					failed++
@@ -92,12 +93,33 @@ func TestPoolStaysWithinServerLimit(t *testing.T) {
 	}
 
 	// The premise: an unbounded pool runs out of the role's connections.
+	// Holding them (rather than hoping queries overlap) makes it certain.
 	raw, err := sqlx.Open(storage.EnginePostgres, roleURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if failed, err := run(raw); failed == 0 || !strings.Contains(err.Error(), "too many connections") {
-		t.Fatalf("an unbounded pool: %d of %d queries failed (%v), want some refused with too many connections", failed, queries, err)
+	var held []*sql.Conn
+	for range limit {
+		c, err := raw.Conn(ctx)
+		if err == nil {
+			err = c.PingContext(ctx)
+		}
+		if err != nil {
+			t.Fatalf("connection %d of the role's %d: %v", len(held)+1, limit, err)
+		}
+		held = append(held, c)
+	}
+	if c, err := raw.Conn(ctx); err == nil {
+		err = c.PingContext(ctx)
+		c.Close()
+		if err == nil || !strings.Contains(err.Error(), "too many connections") {
+			t.Fatalf("an unbounded pool past the role's limit: %v, want too many connections", err)
+		}
+	} else if !strings.Contains(err.Error(), "too many connections") {
+		t.Fatalf("an unbounded pool past the role's limit: %v, want too many connections", err)
+	}
+	for _, c := range held {
+		c.Close()
 	}
 
 	// The server ends a closed connection's session a moment later; the
