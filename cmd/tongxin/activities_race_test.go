@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -48,6 +49,12 @@ const (
 
 // TestSignUpRaceWebhook races the residents through one server on each
 // engine (SQLite always; PostgreSQL and real Redis with TONGXIN_TEST_*).
+// Each scans the event's poster, answers every step and confirms; told
+// that fewer seats are left, they take them. Every tenth confirmation is
+// delivered twice at once, as WeChat retries. At no time do the parties
+// hold more than 50 seats; at the end exactly 50, everyone else waits in
+// arrival order, nobody has two sign-ups, each resident was told one
+// outcome and it is the database's, and no name or phone is in the log.
 func TestSignUpRaceWebhook(t *testing.T) {
 	storagetest.EngineURLs(t, func(t *testing.T, dbURL string) {
 		raceSignUps(t, dbURL, 1)
@@ -160,6 +167,33 @@ func (r *raceRig) startLogged(t *testing.T) string {
 	return ""
 }
 
+// metric sums a counter over the instances' /metrics.
+func (r *raceRig) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	sum := 0.0
+	for _, sim := range r.sims {
+		resp, err := http.Get(strings.TrimSuffix(sim.URL, "/wechat") + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(string(body)) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				sum += f
+			}
+		}
+	}
+	return sum
+}
+
 // resident is one resident of the race and what they were told.
 type resident struct {
 	i       int
@@ -183,13 +217,51 @@ type resident struct {
 
 // send posts m to a random instance and returns what the resident reads:
 // the reply, or, when the webhook answered "success" because the bot took
-// too long, the customer-service message that follows.
-func (p *resident) send(ctx context.Context, m wechat.SimMessage) (string, error) {
+// too long, the customer-service message that follows. With retry, m is
+// delivered twice at once, each copy to a random instance, as WeChat
+// retries a message whose reply is slow: both copies must read the same
+// (or one of them "success" while the other works), and only one may act.
+func (p *resident) send(ctx context.Context, m wechat.SimMessage, retry bool) (string, error) {
 	m.OpenID = p.openid
-	sim := p.sims[p.rnd.IntN(len(p.sims))]
-	reply, status, err := sim.Send(ctx, m)
-	if err != nil || status != http.StatusOK {
-		return "", fmt.Errorf("send %q: status %d, %v", m.Text, status, err)
+	copies := 1
+	if retry {
+		copies = 2
+	}
+	sr, err := p.sims[0].Build(m)
+	if err != nil {
+		return "", err
+	}
+	replies := make([]string, copies)
+	errs := make([]error, copies)
+	var wg sync.WaitGroup
+	for k := range copies {
+		sim := p.sims[p.rnd.IntN(len(p.sims))]
+		wg.Go(func() {
+			req, err := sim.NewHTTPRequest(ctx, sr)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			reply, status, err := sim.Do(req)
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("status %d", status)
+			}
+			replies[k], errs[k] = reply, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return "", fmt.Errorf("send %q: %w", m.Text, err)
+	}
+	reply := replies[0]
+	if retry {
+		if a, b := replies[0], replies[1]; a != b && a != "" && b != "" {
+			return "", fmt.Errorf("send %q twice: the copies read %q and %q", m.Text, a, b)
+		}
+		reply = replies[0] + replies[1] // at most one is not empty
+		if replies[0] == replies[1] {
+			reply = replies[0]
+		}
 	}
 	if reply == "" {
 		p.rig.late.Add(1)
@@ -251,7 +323,7 @@ func (p *resident) walk(ctx context.Context, a activity.Activity) error {
 	if p.i%2 == 1 {
 		ev.Event = bot.EventScan
 	}
-	reply, err := p.send(ctx, ev)
+	reply, err := p.send(ctx, ev, false)
 	if err != nil {
 		return p.fail("%v", err)
 	}
@@ -275,7 +347,7 @@ func (p *resident) walk(ctx context.Context, a activity.Activity) error {
 		default:
 			return p.fail("unexpected reply %q", reply)
 		}
-		if reply, err = p.send(ctx, wechat.SimMessage{Text: answer}); err != nil {
+		if reply, err = p.send(ctx, wechat.SimMessage{Text: answer}, false); err != nil {
 			return p.fail("%v", err)
 		}
 	}
@@ -286,8 +358,9 @@ func (p *resident) walk(ctx context.Context, a activity.Activity) error {
 // whenever told that only fewer are left, until they are signed up or
 // waitlisted.
 func (p *resident) confirm(ctx context.Context) error {
-	for range 2 * raceMaxParty {
-		reply, err := p.send(ctx, wechat.SimMessage{Text: "1"})
+	for try := range 2 * raceMaxParty {
+		// Every tenth resident's confirmation is delivered twice.
+		reply, err := p.send(ctx, wechat.SimMessage{Text: "1"}, try == 0 && p.i%10 == 0)
 		if err != nil {
 			return p.fail("%v", err)
 		}
@@ -366,6 +439,9 @@ func raceSignUps(t *testing.T, dbURL string, instances int) {
 	if strings.HasPrefix(dbURL, "postgres") && w.maxSessions > instances*raceMaxConns {
 		t.Errorf("the servers held %d PostgreSQL sessions at once, want at most %d (TONGXIN_DATABASE_MAX_CONNS=%d on each of %d)",
 			w.maxSessions, instances*raceMaxConns, raceMaxConns, instances)
+	}
+	if got, want := r.metric(t, "tongxin_duplicates_suppressed_total"), float64(raceResidents/10); got != want {
+		t.Errorf("the servers suppressed %v retried confirmations, want %v (every tenth resident's)", got, want)
 	}
 	logs := r.logs.String()
 	if n := strings.Count(logs, "message answered"); n < raceResidents {
