@@ -65,6 +65,10 @@ type Config struct {
 	// DatabaseURL is postgres://…, postgresql://… or sqlite://PATH
 	// (TONGXIN_DATABASE_URL).
 	DatabaseURL string
+	// DatabaseMaxConns is the most database connections this process
+	// opens at once; 0 means the engine's default: 20 on PostgreSQL, 4 on
+	// SQLite (TONGXIN_DATABASE_MAX_CONNS).
+	DatabaseMaxConns int
 	// RedisURL is redis://… or rediss://…; empty means an embedded
 	// in-process Redis (TONGXIN_REDIS_URL).
 	RedisURL string

@@ -41,6 +41,24 @@ var settings = append([]setting{
 		set:   func(c *Config, v string) error { c.DatabaseURL = v; return nil },
 		get:   func(c Config) string { return redactURL(c.DatabaseURL) },
 		check: func(c Config) error { return checkDatabaseURL(c.DatabaseURL) }},
+	{name: "TONGXIN_DATABASE_MAX_CONNS",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want a whole number of connections, got %q", v)
+			}
+			c.DatabaseMaxConns = n
+			return nil
+		},
+		get: func(c Config) string { return strconv.Itoa(c.DatabaseMaxConns) },
+		check: func(c Config) error {
+			// Migrations hold one connection for their lock while they
+			// run on another: one connection alone would wait forever.
+			if c.DatabaseMaxConns != 0 && c.DatabaseMaxConns < MinDatabaseConns {
+				return fmt.Errorf("must be 0 (the engine's default: 20 on PostgreSQL, 4 on SQLite) or at least %d, got %d", MinDatabaseConns, c.DatabaseMaxConns)
+			}
+			return nil
+		}},
 	{name: "TONGXIN_REDIS_URL",
 		set:   func(c *Config, v string) error { c.RedisURL = v; return nil },
 		get:   func(c Config) string { return redactURL(c.RedisURL) },
@@ -253,6 +271,10 @@ func formatRetention(d time.Duration) string {
 	}
 	return d.String()
 }
+
+// MinDatabaseConns is the smallest TONGXIN_DATABASE_MAX_CONNS that can
+// work: the migrations hold one connection while they use another.
+const MinDatabaseConns = 2
 
 // MinAdminToken is the fewest characters TONGXIN_ADMIN_TOKEN may have:
 // long enough that it cannot be guessed through the API.

@@ -58,18 +58,74 @@ type Store struct {
 	Now func() time.Time
 }
 
+// DefaultMaxConns is how many connections a Store opens at most on
+// PostgreSQL when Pool.MaxConns is 0. A server allows max_connections
+// (100 by default) for every instance, the admin tools and replication
+// together; 20 leaves room for a few instances, while requests beyond
+// 20 at once wait for a connection in the pool instead of being
+// refused by the server ("too many clients").
+const DefaultMaxConns = 20
+
+// DefaultSQLiteConns is DefaultMaxConns for SQLite. Its one writer at a
+// time waits for the others by polling the lock with ever longer sleeps
+// (busy_timeout), so under load newcomers overtake those that waited
+// longest, and one that waited 5 s fails with SQLITE_BUSY: with an
+// unbounded pool, hundreds of residents confirming at once on a busy
+// machine saw "system error" replies. A few connections keep WAL's
+// readers concurrent while the rest queue in the pool, in Go, under their
+// request's deadline. Two are the least that work: migrations hold one
+// for their lock while they run on another.
+const DefaultSQLiteConns = 4
+
+// Connections older than maxConnLifetime are closed and replaced, so that
+// a server failover or a connection pooler's rebalancing reaches every
+// instance; idle ones are closed after maxConnIdleTime, so a quiet
+// instance gives its share back to the server.
+const (
+	maxConnLifetime = 30 * time.Minute
+	maxConnIdleTime = 5 * time.Minute
+)
+
+// Pool bounds a Store's connections.
+type Pool struct {
+	// MaxConns is the most connections open at once; 0 means
+	// DefaultMaxConns on PostgreSQL and DefaultSQLiteConns on SQLite.
+	// Idle connections are kept up to the same number: below it a busy
+	// instance would open and close a connection per request.
+	MaxConns int
+}
+
 // Open connects to the database at rawURL, a postgres:// (or postgresql://)
-// URL or sqlite://PATH, and checks that it answers. It does not migrate:
-// call Migrate.
+// URL or sqlite://PATH, with the engine's default Pool, and checks that it
+// answers. It does not migrate: call Migrate.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
+	return OpenPool(ctx, rawURL, Pool{})
+}
+
+// OpenPool is Open with the connections bounded by pool.
+func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 	driver, dsn, err := parseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("storage.Open: %w", err)
+	}
+	if pool.MaxConns < 0 {
+		return nil, fmt.Errorf("storage.Open(%s): MaxConns %d is negative", driver, pool.MaxConns)
 	}
 	db, err := sqlx.Open(driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("storage.Open(%s): %w", driver, err)
 	}
+	n := pool.MaxConns
+	if n == 0 {
+		n = DefaultMaxConns
+		if driver == EngineSQLite {
+			n = DefaultSQLiteConns
+		}
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(maxConnLifetime)
+	db.SetConnMaxIdleTime(maxConnIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage.Open(%s): ping: %w", driver, err)

@@ -37,7 +37,7 @@ type deps struct {
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
-	store, err := storage.Open(ctx, cfg.DatabaseURL)
+	store, err := storage.OpenPool(ctx, cfg.DatabaseURL, storage.Pool{MaxConns: cfg.DatabaseMaxConns})
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, erro
 }
 
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	store, err := storage.Open(ctx, cfg.DatabaseURL)
+	store, err := storage.OpenPool(ctx, cfg.DatabaseURL, storage.Pool{MaxConns: cfg.DatabaseMaxConns})
 	if err != nil {
 		return err
 	}
