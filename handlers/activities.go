@@ -19,7 +19,6 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/activity"
 	"github.com/tongxin/tongxin/handlers/httpjson"
-	"github.com/xuri/excelize/v2"
 )
 
 // ActivityAdmin is what the admin API and the public calendar need of
@@ -488,54 +487,6 @@ func writeDownload(w http.ResponseWriter, ctype, name string, buf *bytes.Buffer)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// writeTable builds a one-sheet workbook in memory, with a bold frozen
-// header, so that a failure is a clean 500 rather than half a file.
-func writeTable(sheet string, header []string, rows [][]any) (*bytes.Buffer, error) {
-	x := excelize.NewFile()
-	defer func() { _ = x.Close() }()
-	if err := x.SetSheetName(x.GetSheetName(0), sheet); err != nil {
-		return nil, fmt.Errorf("xlsx: name sheet: %w", err)
-	}
-	sw, err := x.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, fmt.Errorf("xlsx: stream writer: %w", err)
-	}
-	bold, err := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return nil, fmt.Errorf("xlsx: header style: %w", err)
-	}
-	if err := sw.SetColWidth(1, max(len(header), 1), 16); err != nil {
-		return nil, fmt.Errorf("xlsx: column width: %w", err)
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, fmt.Errorf("xlsx: freeze header: %w", err)
-	}
-	cells := make([]any, len(header))
-	for i, h := range header {
-		cells[i] = excelize.Cell{StyleID: bold, Value: h}
-	}
-	if err := sw.SetRow("A1", cells); err != nil {
-		return nil, fmt.Errorf("xlsx: header: %w", err)
-	}
-	for n, row := range rows {
-		cell, err := excelize.CoordinatesToCellName(1, n+2)
-		if err != nil {
-			return nil, fmt.Errorf("xlsx: row %d: %w", n+2, err)
-		}
-		if err := sw.SetRow(cell, row); err != nil {
-			return nil, fmt.Errorf("xlsx: row %d: %w", n+2, err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return nil, fmt.Errorf("xlsx: flush: %w", err)
-	}
-	buf, err := x.WriteToBuffer()
-	if err != nil {
-		return nil, fmt.Errorf("xlsx: write: %w", err)
-	}
-	return buf, nil
 }
 
 // checkinEvent serves POST /api/v1/events/{id}/checkin {code}: the

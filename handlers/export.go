@@ -272,15 +272,32 @@ func (s *Server) exportXLSX(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// writeXLSX builds the workbook in memory, so that a failure is a clean
-// 500 rather than half a file.
+// writeXLSX lays the tickets out, one row each, in writeTable's workbook.
 func writeXLSX(rows []ticket.Ticket, c *exportCtx) (*bytes.Buffer, error) {
+	header := make([]string, len(exportColumns))
+	for i, col := range exportColumns {
+		header[i] = col.header
+	}
+	table := make([][]any, len(rows))
+	for n, t := range rows {
+		vals := make([]any, len(exportColumns))
+		for i, col := range exportColumns {
+			vals[i] = col.value(t, c)
+		}
+		table[n] = vals
+	}
+	return writeTable(exportSheet, header, table)
+}
+
+// writeTable builds a one-sheet workbook in memory, with a bold frozen
+// header, so that a failure is a clean 500 rather than half a file.
+func writeTable(sheet string, header []string, rows [][]any) (*bytes.Buffer, error) {
 	x := excelize.NewFile()
 	defer func() { _ = x.Close() }()
-	if err := x.SetSheetName(x.GetSheetName(0), exportSheet); err != nil {
+	if err := x.SetSheetName(x.GetSheetName(0), sheet); err != nil {
 		return nil, fmt.Errorf("xlsx: name sheet: %w", err)
 	}
-	sw, err := x.NewStreamWriter(exportSheet)
+	sw, err := x.NewStreamWriter(sheet)
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: stream writer: %w", err)
 	}
@@ -288,29 +305,25 @@ func writeXLSX(rows []ticket.Ticket, c *exportCtx) (*bytes.Buffer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: header style: %w", err)
 	}
-	if err := sw.SetColWidth(1, len(exportColumns), 16); err != nil {
+	if err := sw.SetColWidth(1, max(len(header), 1), 16); err != nil {
 		return nil, fmt.Errorf("xlsx: column width: %w", err)
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return nil, fmt.Errorf("xlsx: freeze header: %w", err)
 	}
-	header := make([]any, len(exportColumns))
-	for i, col := range exportColumns {
-		header[i] = excelize.Cell{StyleID: bold, Value: col.header}
+	cells := make([]any, len(header))
+	for i, h := range header {
+		cells[i] = excelize.Cell{StyleID: bold, Value: h}
 	}
-	if err := sw.SetRow("A1", header); err != nil {
+	if err := sw.SetRow("A1", cells); err != nil {
 		return nil, fmt.Errorf("xlsx: header: %w", err)
 	}
-	vals := make([]any, len(exportColumns))
-	for n, t := range rows {
-		for i, col := range exportColumns {
-			vals[i] = col.value(t, c)
-		}
+	for n, row := range rows {
 		cell, err := excelize.CoordinatesToCellName(1, n+2)
 		if err != nil {
 			return nil, fmt.Errorf("xlsx: row %d: %w", n+2, err)
 		}
-		if err := sw.SetRow(cell, vals); err != nil {
+		if err := sw.SetRow(cell, row); err != nil {
 			return nil, fmt.Errorf("xlsx: row %d: %w", n+2, err)
 		}
 	}
