@@ -69,7 +69,7 @@ func TestEraseSignups(t *testing.T) {
 		b := r.create(1, 1, 72*time.Hour, note)
 		r.herSignups(a, b)
 		secrets := []string{herName, herPhone, herAnswer, "o-her"}
-		if got := leaks(dump(t, s), secrets); len(got) < len(secrets) {
+		if got := leaks(storagetest.Dump(t, s), secrets); len(got) < len(secrets) {
 			t.Fatalf("the data to erase is not all in the database (%v): the test would prove nothing", got)
 		}
 		before := r.taken(a.ID) + r.taken(b.ID)
@@ -81,7 +81,7 @@ func TestEraseSignups(t *testing.T) {
 		if rep.Counts["activity_signups"] != 2 {
 			t.Errorf("report %v, want 2 sign-ups", rep.Counts)
 		}
-		if got := leaks(dump(t, s), secrets); len(got) > 0 {
+		if got := leaks(storagetest.Dump(t, s), secrets); len(got) > 0 {
 			t.Errorf("left after erasure:\n%s", strings.Join(got, "\n"))
 		}
 		// Her seats (2 of a, 1 of b) are freed: nobody could reach her.
@@ -129,47 +129,6 @@ func TestExpireSignups(t *testing.T) {
 			t.Errorf("the current sign-up: %+v, %v", kept, err)
 		}
 	})
-}
-
-// dump is every value of every row of every table, River's included, one
-// line per row.
-func dump(t *testing.T, s *storage.Store) string {
-	t.Helper()
-	ctx := context.Background()
-	var tables []string
-	query := `SELECT name FROM sqlite_schema WHERE type = 'table'`
-	if s.Engine() == storage.EnginePostgres {
-		query = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
-	}
-	if err := s.DB().SelectContext(ctx, &tables, query); err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, table := range tables {
-		rows, err := s.DB().QueryxContext(ctx, `SELECT * FROM `+table)
-		if err != nil {
-			t.Fatalf("dump %s: %v", table, err)
-		}
-		for rows.Next() {
-			vals, err := rows.SliceScan()
-			if err != nil {
-				t.Fatalf("dump %s: %v", table, err)
-			}
-			b.WriteString(table)
-			for _, v := range vals {
-				if raw, ok := v.([]byte); ok {
-					v = string(raw)
-				}
-				fmt.Fprintf(&b, "\t%v", v)
-			}
-			b.WriteByte('\n')
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-	}
-	return b.String()
 }
 
 // leaks returns the secrets found in the dump, with the line.

@@ -188,47 +188,6 @@ func (r *rig) stats() tickets.Stats {
 	return st
 }
 
-// dump is every value of every row of every table, River's included, one
-// line per row.
-func dump(t *testing.T, s *storage.Store) string {
-	t.Helper()
-	ctx := context.Background()
-	var tables []string
-	query := `SELECT name FROM sqlite_schema WHERE type = 'table'`
-	if s.Engine() == storage.EnginePostgres {
-		query = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
-	}
-	if err := s.DB().SelectContext(ctx, &tables, query); err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, table := range tables {
-		rows, err := s.DB().QueryxContext(ctx, `SELECT * FROM `+table)
-		if err != nil {
-			t.Fatalf("dump %s: %v", table, err)
-		}
-		for rows.Next() {
-			vals, err := rows.SliceScan()
-			if err != nil {
-				t.Fatalf("dump %s: %v", table, err)
-			}
-			b.WriteString(table)
-			for _, v := range vals {
-				if raw, ok := v.([]byte); ok {
-					v = string(raw)
-				}
-				fmt.Fprintf(&b, "\t%v", v)
-			}
-			b.WriteByte('\n')
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-	}
-	return b.String()
-}
-
 // leaks returns the lines of the dump that hold one of secrets.
 func leaks(d string, secrets []string) []string {
 	var out []string
@@ -248,7 +207,7 @@ func TestEraseLeavesNothingPersonal(t *testing.T) {
 		r := newRig(t, s, privacy.Config{})
 		closed, open, theirs := r.herData()
 		before := r.stats()
-		if got := leaks(dump(t, s), secrets); len(got) == 0 {
+		if got := leaks(storagetest.Dump(t, s), secrets); len(got) == 0 {
 			t.Fatal("the data to erase is not in the database: the test would prove nothing")
 		}
 
@@ -262,7 +221,7 @@ func TestEraseLeavesNothingPersonal(t *testing.T) {
 			rep.Counts["ticket_notes"] < 2 || rep.Counts["notifications"] < 5 {
 			t.Errorf("report = %+v", rep)
 		}
-		d := dump(t, s)
+		d := storagetest.Dump(t, s)
 		for _, l := range leaks(d, secrets) {
 			t.Errorf("left after erasure: %s", l)
 		}
@@ -406,7 +365,7 @@ func TestEraseDeletesBlobsAfterCommit(t *testing.T) {
 		if _, err := r.privacy.Erase(ctx, her, "test"); !errors.Is(err, fail) {
 			t.Fatalf("Erase with a failing hook = %v", err)
 		}
-		if got := leaks(dump(t, s), []string{herName}); len(got) == 0 {
+		if got := leaks(storagetest.Dump(t, s), []string{herName}); len(got) == 0 {
 			t.Error("a failed erasure committed part of its work")
 		}
 		failing = false

@@ -9,9 +9,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -145,4 +147,45 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b) // never fails since Go 1.24
 	return hex.EncodeToString(b)
+}
+
+// Dump is every value of every row of every table, River's included, one
+// line per row: a test of erasure looks for what must be gone.
+func Dump(t *testing.T, s *storage.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	var tables []string
+	query := `SELECT name FROM sqlite_schema WHERE type = 'table'`
+	if s.Engine() == storage.EnginePostgres {
+		query = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	if err := s.DB().SelectContext(ctx, &tables, query); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, table := range tables {
+		rows, err := s.DB().QueryxContext(ctx, `SELECT * FROM `+table)
+		if err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		for rows.Next() {
+			vals, err := rows.SliceScan()
+			if err != nil {
+				t.Fatalf("dump %s: %v", table, err)
+			}
+			b.WriteString(table)
+			for _, v := range vals {
+				if raw, ok := v.([]byte); ok {
+					v = string(raw)
+				}
+				fmt.Fprintf(&b, "\t%v", v)
+			}
+			b.WriteByte('\n')
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return b.String()
 }
