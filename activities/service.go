@@ -651,35 +651,30 @@ func checkin(ctx context.Context, tx *storage.Tx, a activity.Activity, su activi
 // attended (staff at the door). Unknown code: not_found; attended before:
 // conflict.
 func (s *Service) Checkin(ctx context.Context, activityID int64, code string) (activity.Signup, error) {
-	var out activity.Signup
-	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
-		now := s.now()
-		a, err := lock(ctx, tx, activityID)
-		if err != nil {
-			return err
-		}
+	return s.checkinBy(ctx, "Checkin", activityID, actorStaff, func(tx *storage.Tx, _ activity.Activity) (activity.Signup, error) {
 		su, err := tx.SignupByCode(ctx, activityID, strings.TrimSpace(code))
 		if errors.Is(err, bot.ErrNotFound) {
-			return &bot.UserError{Code: bot.CodeNotFound, Field: "code", Message: "签到码无效", Err: bot.ErrNotFound}
+			return su, &bot.UserError{Code: bot.CodeNotFound, Field: "code", Message: "签到码无效", Err: bot.ErrNotFound}
 		}
-		if err != nil {
-			return err
-		}
-		if err := checkin(ctx, tx, a, su, actorStaff, now); err != nil {
-			return err
-		}
-		out, err = tx.Signup(ctx, su.ID)
-		return err
+		return su, err
 	})
-	if err != nil {
-		return activity.Signup{}, fmt.Errorf("activities.Checkin(%d): %w", activityID, err)
-	}
-	return out, nil
 }
 
 // CheckinResident marks the resident's confirmed sign-up for the activity
 // attended (they scanned the venue's QR).
 func (s *Service) CheckinResident(ctx context.Context, activityID int64, openid string) (activity.Signup, error) {
+	return s.checkinBy(ctx, "CheckinResident", activityID, actorResident, func(tx *storage.Tx, a activity.Activity) (activity.Signup, error) {
+		su, err := tx.ActiveSignup(ctx, activityID, openid)
+		if errors.Is(err, bot.ErrNotFound) {
+			return su, &bot.UserError{Code: bot.CodeNotFound, Message: fmt.Sprintf("您没有报名「%s」", a.Title), Err: bot.ErrNotFound}
+		}
+		return su, err
+	})
+}
+
+// checkinBy checks in, in one transaction under the activity's lock, the
+// sign-up find picks, for actor; op names the method in errors.
+func (s *Service) checkinBy(ctx context.Context, op string, activityID int64, actor string, find func(tx *storage.Tx, a activity.Activity) (activity.Signup, error)) (activity.Signup, error) {
 	var out activity.Signup
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
 		now := s.now()
@@ -687,21 +682,18 @@ func (s *Service) CheckinResident(ctx context.Context, activityID int64, openid 
 		if err != nil {
 			return err
 		}
-		su, err := tx.ActiveSignup(ctx, activityID, openid)
-		if errors.Is(err, bot.ErrNotFound) {
-			return &bot.UserError{Code: bot.CodeNotFound, Message: fmt.Sprintf("您没有报名「%s」", a.Title), Err: bot.ErrNotFound}
-		}
+		su, err := find(tx, a)
 		if err != nil {
 			return err
 		}
-		if err := checkin(ctx, tx, a, su, actorResident, now); err != nil {
+		if err := checkin(ctx, tx, a, su, actor, now); err != nil {
 			return err
 		}
 		out, err = tx.Signup(ctx, su.ID)
 		return err
 	})
 	if err != nil {
-		return activity.Signup{}, fmt.Errorf("activities.CheckinResident(%d): %w", activityID, err)
+		return activity.Signup{}, fmt.Errorf("activities.%s(%d): %w", op, activityID, err)
 	}
 	return out, nil
 }
