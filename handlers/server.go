@@ -60,6 +60,9 @@ type Server struct {
 	// Activities backs the event sign-up endpoints and the public
 	// calendar (/calendar/events.ics); nil leaves them out.
 	Activities ActivityAdmin
+	// Clinic backs the legal-clinic endpoints and the public calendar
+	// (/calendar/clinic.ics); nil leaves them out.
+	Clinic ClinicAdmin
 	// Open311Key is the api_key Open311 clients must send to create
 	// requests; empty refuses every POST.
 	Open311Key string
@@ -99,6 +102,7 @@ func (s *Server) Handler() http.Handler {
 	s.privacyRoutes(api)
 	s.mediaRoutes(api)
 	s.activityRoutes(mux, api)
+	s.clinicRoutes(mux, api)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})

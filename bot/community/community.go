@@ -28,13 +28,14 @@ const (
 	RoleDuty         Role = "duty"          // 值班员: dispatches what has no owner
 	RoleMediator     Role = "mediator"      // 调解员: disputes
 	RoleEmployment   Role = "employment"    // 就业专干: jobs
+	RoleClinic       Role = "clinic"        // 法律诊所专干: the clinic, matters included
 	RoleAdmin        Role = "admin"         // 管理员
 )
 
 // Roles lists every role, in the order a person's label is chosen: the
 // first role a staff member has names them ("网格员 张三").
 var Roles = []Role{
-	RoleGridWorker, RoleMediator, RoleEmployment, RoleSupervisor,
+	RoleGridWorker, RoleMediator, RoleEmployment, RoleClinic, RoleSupervisor,
 	RoleDuty, RoleAdmin, RoleBuildingHead, RoleUnitHead,
 }
 
@@ -46,6 +47,7 @@ var roleLabels = map[Role]string{
 	RoleDuty:         "值班员",
 	RoleMediator:     "调解员",
 	RoleEmployment:   "就业专干",
+	RoleClinic:       "法律诊所专干",
 	RoleAdmin:        "管理员",
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/activity"
+	"github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
@@ -29,6 +30,8 @@ type Deps struct {
 	Tickets ticket.Service
 	// Activities signs residents up for events (活动报名).
 	Activities activity.Service
+	// Clinic books the legal clinic (法律诊所).
+	Clinic clinic.Service
 	// Lists remembers the numbered list each person was last shown (a
 	// staff member's 待办), so that "受理 1" means the item they saw; in
 	// process memory when nil.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
+	"github.com/tongxin/tongxin/bot/flows/booking"
 	"github.com/tongxin/tongxin/bot/flows/contact"
 	"github.com/tongxin/tongxin/bot/flows/emergency"
 	"github.com/tongxin/tongxin/bot/flows/profile"
@@ -28,7 +29,7 @@ var features = []flows.Register{
 	report.Register,
 	staffdesk.Register,
 	signup.Register,
-	comingSoon("LEGAL", "法律咨询", "法律诊所预约"),
+	booking.Register,
 }
 
 // defaultMenu is the main menu unless the configuration file sets one.
@@ -56,15 +57,6 @@ func menu(cfg config.Config) []bot.MenuItem {
 		}
 	}
 	return items
-}
-
-// comingSoon is the feature of a menu entry whose service is not open yet.
-func comingSoon(key, label, what string) flows.Register {
-	return func(r *bot.Router, d flows.Deps) error {
-		return r.Action(bot.MenuEntry{Key: key, Label: label, Handler: bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
-			return bot.Text(what + "服务即将开通，敬请期待。\n急事请回复 人工 联系工作人员。"), nil
-		})})
-	}
 }
 
 // buildBot assembles the router from the feature table over one Deps, then

@@ -15,6 +15,7 @@ import (
 	"github.com/tongxin/tongxin/blobs"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
+	"github.com/tongxin/tongxin/clinic"
 	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
@@ -158,6 +159,20 @@ func newActivities(cfg config.Config, store *storage.Store, outbox *notify.Outbo
 	return acts, nil
 }
 
+// newClinic builds the legal clinic's service with its reminders on
+// runner. Its slots follow cal's holidays and 调休 days (not its office
+// hours: a schedule says its own).
+func newClinic(cfg config.Config, store *storage.Store, outbox *notify.Outbox, runner *jobs.Runner, cal *workcal.Calendar, acts clinic.ActivityPlanner, log *slog.Logger) (*clinic.Service, error) {
+	quiet, err := notify.ParseQuietHours(cfg.QuietHours)
+	if err != nil {
+		return nil, fmt.Errorf("config: TONGXIN_QUIET_HOURS: %w", err)
+	}
+	_ = log
+	return clinic.New(store, outbox, clinic.Config{
+		Calendar: cal, Jobs: runner, Quiet: quiet, Activities: acts,
+	}), nil
+}
+
 // devAccount reports whether cfg has no real official account, so nothing
 // may be sent to or fetched from WeChat. Only the development AppID and
 // secret mean that; a plain-mode account may well leave the AES key unset.
@@ -292,8 +307,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
+	actAdmin := &activities.Admin{Service: acts, QR: d.client, Offline: devAccount(cfg)}
+	clin, err := newClinic(cfg, d.store, outbox, runner, cal, actAdmin, log)
+	if err != nil {
+		return err
+	}
 	router, err := buildBot(cfg, sessions, flows.Deps{
-		Residents: d.store, Notifier: outbox, Questions: outbox, Community: dir, Tickets: svc, Activities: acts,
+		Residents: d.store, Notifier: outbox, Questions: outbox, Community: dir, Tickets: svc, Activities: acts, Clinic: clin,
 		Lists: &redisstate.Lists{Client: d.redis},
 		// With development credentials everything goes to the log, the
 		// robot's share included.
@@ -327,7 +347,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Retrier:       outbox,
 		Community:     dir,
 		Tickets:       svc,
-		Activities:    &activities.Admin{Service: acts, QR: d.client, Offline: devAccount(cfg)},
+		Activities:    actAdmin,
+		Clinic:        clin,
 		Open311Key:    cfg.Open311Key,
 		Privacy:       priv,
 		Media:         copies,
