@@ -33,3 +33,10 @@ func (s *Service) tellAid(ctx context.Context, tx *storage.Tx, a cl.AidApplicati
 func (s *Service) tellExpert(ctx context.Context, tx *storage.Tx, r cl.ExpertRequest) error {
 	return nil
 }
+
+// announcePatrol queues, in tx, the announcement of a new 定期巡诊
+// schedule's sessions to the residents of its building who subscribed
+// (clinic_subscriptions), called by CreateSchedule.
+func (s *Service) announcePatrol(ctx context.Context, tx *storage.Tx, sc cl.Schedule) error {
+	return nil
+}
