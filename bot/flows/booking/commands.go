@@ -309,7 +309,7 @@ func (k *flowKit) newTopics() *bot.Flow {
 		if i >= len(ts) {
 			return bot.Answer{}, bot.Invalid("题目已更新，请重新选择。")
 		}
-		return bot.Answer{}, bot.Keep(fmt.Sprintf("【%s】\n%s\n\n回复其他序号继续看，回复 0 结束。\n有具体问题请回复 取消 后回复 法律咨询 预约。", ts[i].Title, ts[i].Text))
+		return bot.Answer{}, bot.Keep(fmt.Sprintf("【%s】\n%s\n\n回复其他序号继续看，回复 0 结束。", ts[i].Title, ts[i].Text))
 	})
 	return &bot.Flow{
 		Name:      TopicsFlow,

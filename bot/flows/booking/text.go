@@ -111,7 +111,7 @@ func listStep(key, label string, prompt func(ctx context.Context, st *bot.State)
 			if err != nil {
 				return "", err
 			}
-			return bot.JoinText(head, list) + "\n请回复数字，0 取消。", nil
+			return head + "\n" + list + "\n请回复数字，0 取消。", nil
 		},
 		Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 			o, err := choose(st, key, in)
