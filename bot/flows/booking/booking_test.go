@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -192,6 +193,8 @@ func signupStub() *bot.Flow {
 //	!约满 <schedule> <M-D> <HH:MM>   the slot is filled by others
 //	!停诊 <booking id>              the slot closed; the push asking
 //	                                cl.QuestionClosed reached the resident
+//	!援助 <id> <status>             the justice office moved an application
+//	!会诊 <id> <M-D> <HH:MM> <place> staff scheduled an expert request
 type harness struct{ x *rig }
 
 func (h harness) Handle(ctx context.Context, m *bot.Message) (bot.Reply, error) {
@@ -218,6 +221,18 @@ func (h harness) Handle(ctx context.Context, m *bot.Message) (bot.Reply, error) 
 		h.x.asked.m[m.OpenID] = bot.Delivered{Question: cl.QuestionClosed, Ref: f[1], At: h.x.clock.Now()}
 		h.x.asked.mu.Unlock()
 		return bot.Text("（停诊通知已送达，列出了下一个空闲时段）"), nil
+	case "!援助":
+		id, _ := strconv.ParseInt(f[1], 10, 64)
+		h.x.fake.SetAidStatus(id, cl.AidStatus(f[2]))
+		return bot.Text("（司法所已更新）"), nil
+	case "!会诊":
+		id, _ := strconv.ParseInt(f[1], 10, 64)
+		var mo, d, hh, mm int
+		if _, err := fmt.Sscanf(f[2]+" "+f[3], "%d-%d %d:%d", &mo, &d, &hh, &mm); err != nil {
+			return bot.Reply{}, err
+		}
+		h.x.fake.ScheduleExpert(id, at(time.Month(mo), d, hh, mm), f[4], 1, 2)
+		return bot.Text("（工作人员已安排）"), nil
 	}
 	return bot.Reply{}, fmt.Errorf("unknown test command %q", m.Text)
 }

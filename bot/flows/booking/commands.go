@@ -240,6 +240,8 @@ func (k *flowKit) newChange() *bot.Flow {
 				if err := st.SetData(dataNext, rc.Next); err != nil {
 					return bot.Reply{}, err
 				}
+				// The new slot's confirmation is asked again.
+				delete(st.Answers, "sure")
 				return bot.Reply{}, bot.Reask("slot", "该时段刚被约满，请另选一个。原预约仍保留。")
 			}
 			st.SetRef(rc.Booking.Code)
