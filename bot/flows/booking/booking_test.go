@@ -1,8 +1,10 @@
 package booking_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -304,5 +306,33 @@ func TestWithoutClinic(t *testing.T) {
 	}
 	if got := bottest.Say(r, bottest.NewClock(t0))("o-t", "律师"); !strings.Contains(got, "法律诊所预约") || !strings.Contains(got, "12348") {
 		t.Errorf("律师 without the clinic: %q", got)
+	}
+}
+
+// TestDescriptionNotLogged books with a description and aid answers, an
+// error at the confirmation on the way, with the router logging
+// everything: neither the description nor the case kind is in the log.
+func TestDescriptionNotLogged(t *testing.T) {
+	x := newRig(t, "")
+	var log bytes.Buffer
+	x.r.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	say := bottest.Say(harness{x}, x.clock)
+	const secret = "丈夫家暴想离婚"
+	for _, text := range []string{"法律援助", "2", "1", "2", "1", secret, "0", "秘密人", "13800000099", "1"} {
+		say("o-p", text)
+	}
+	// A second booking the same day: refused at confirm, then dropped.
+	for _, text := range []string{"法律援助", "2", "1", "2", "1", secret, "0", "1", "1", "1", "0"} {
+		say("o-p", text)
+	}
+	bs := x.fake.Bookings()
+	if len(bs) != 1 || bs[0].Description != secret || bs[0].AidID == 0 {
+		t.Fatalf("bookings: %+v", bs)
+	}
+	if a := x.fake.AidApplications(); len(a) != 1 || a[0].Answers == nil || a[0].Answers.CaseKind != "婚姻家庭" || !a[0].Answers.Hardship || a[0].Answers.InCourt {
+		t.Fatalf("aid: %+v", a)
+	}
+	if strings.Contains(log.String(), secret) || strings.Contains(log.String(), "婚姻家庭") {
+		t.Errorf("the log holds the matter:\n%s", log.String())
 	}
 }
