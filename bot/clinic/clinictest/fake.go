@@ -290,9 +290,7 @@ func (f *Fake) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 		Status: cl.Booked, CreatedAt: now, UpdatedAt: now,
 	}
 	var aid *cl.AidApplication
-	if old != nil && old.AidID != 0 {
-		b.AidID = old.AidID
-	} else if d.Matter == cl.Aid && d.Aid != nil {
+	if d.Matter == cl.Aid && d.Aid != nil {
 		a := f.addAid(cl.AidApplication{OpenID: d.OpenID, Name: d.Name, Phone: d.Phone, Answers: d.Aid, Description: d.Description, BookingID: id}, now)
 		b.AidID, aid = a.ID, &a
 	}
