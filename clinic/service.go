@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
 	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/storage"
 )
@@ -237,6 +239,9 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 	}
 	if d.OpenID == "" {
 		return cl.Receipt{}, fmt.Errorf("clinic.Book: no resident")
+	}
+	if err := checkPerson(d.Name, d.Phone, d.Description); err != nil {
+		return cl.Receipt{}, err
 	}
 	if d.Key != "" {
 		if rec, ok, err := s.repeat(ctx, d.Key); err != nil || ok {
@@ -550,6 +555,9 @@ func (s *Service) RequestExpert(ctx context.Context, r cl.ExpertRequest, key str
 	if r.OpenID == "" {
 		return cl.ExpertRequest{}, errors.New("clinic.RequestExpert: no resident")
 	}
+	if err := checkPerson(r.Name, r.Phone, r.Description); err != nil {
+		return cl.ExpertRequest{}, err
+	}
 	if key != "" {
 		if got, err := s.store.ClinicExpertByDraftKey(ctx, key); err == nil {
 			return got, nil
@@ -583,6 +591,9 @@ func (s *Service) RequestExpert(ctx context.Context, r cl.ExpertRequest, key str
 func (s *Service) ApplyAid(ctx context.Context, a cl.AidApplication, key string) (cl.AidApplication, error) {
 	if a.OpenID == "" {
 		return cl.AidApplication{}, errors.New("clinic.ApplyAid: no resident")
+	}
+	if err := checkPerson(a.Name, a.Phone, a.Description); err != nil {
+		return cl.AidApplication{}, err
 	}
 	if key != "" {
 		if got, err := s.store.ClinicAidByDraftKey(ctx, key); err == nil {
@@ -778,6 +789,24 @@ func weekdaysLabel(days []int) string {
 		i = j + 1
 	}
 	return strings.Join(parts, "、")
+}
+
+// MaxDescription is the longest matter description kept, in characters.
+const MaxDescription = 1000
+
+// checkPerson refuses a booking or request without a name, with a number
+// that is not a mainland mobile, or with an over-long description.
+func checkPerson(name, phone, description string) error {
+	if strings.TrimSpace(name) == "" {
+		return &bot.UserError{Field: "name", Message: "请留下您的姓名"}
+	}
+	if !input.IsMobile(phone) {
+		return &bot.UserError{Field: "phone", Message: input.MsgBadPhone}
+	}
+	if utf8.RuneCountInString(description) > MaxDescription {
+		return &bot.UserError{Field: "description", Message: fmt.Sprintf("情况说明请不超过%d字", MaxDescription)}
+	}
+	return nil
 }
 
 // takes reports whether a schedule of matters takes m: one that lists

@@ -163,6 +163,21 @@ func TestBook(t *testing.T) {
 		d := r.draft("o-b", wed(9, 30), "")
 		_, err = r.svc.Book(ctx, d)
 		userError(t, err, "请选择")
+		d = r.draft("o-b", wed(9, 30), cl.Consult)
+		d.Name = " "
+		_, err = r.svc.Book(ctx, d)
+		userError(t, err, "姓名")
+		d = r.draft("o-b", wed(9, 30), cl.Consult)
+		d.Phone = "1380000"
+		_, err = r.svc.Book(ctx, d)
+		userError(t, err, "手机号")
+		d = r.draft("o-b", wed(9, 30), cl.Consult)
+		d.Description = strings.Repeat("字", MaxDescription+1)
+		_, err = r.svc.Book(ctx, d)
+		userError(t, err, "不超过")
+		if r.taken(wed(9, 30)) != 0 {
+			t.Error("a refused booking took a seat")
+		}
 		d = r.draft("o-b", wed(9, 15), cl.Consult) // no such slot
 		if rec, err := r.svc.Book(ctx, d); err != nil || !rec.Taken {
 			t.Errorf("a slot that does not exist: %+v, %v", rec, err)
@@ -362,11 +377,11 @@ func TestBookAid(t *testing.T) {
 			t.Errorf("Mine.Aid = %+v", mine.Aid)
 		}
 		// Without a booking, and idempotent by key.
-		a1, err := r.svc.ApplyAid(ctx, cl.AidApplication{OpenID: "o-b", Name: "赵", Answers: &cl.AidAnswers{CaseKind: "婚姻家庭"}}, "k")
+		a1, err := r.svc.ApplyAid(ctx, cl.AidApplication{OpenID: "o-b", Name: "赵", Phone: "13900000001", Answers: &cl.AidAnswers{CaseKind: "婚姻家庭"}}, "k")
 		if err != nil || a1.ID == 0 || a1.Status != cl.AidReceived || a1.BookingID != 0 {
 			t.Fatalf("ApplyAid = %+v, %v", a1, err)
 		}
-		if a2, err := r.svc.ApplyAid(ctx, cl.AidApplication{OpenID: "o-b"}, "k"); err != nil || a2.ID != a1.ID {
+		if a2, err := r.svc.ApplyAid(ctx, cl.AidApplication{OpenID: "o-b", Name: "赵", Phone: "13900000001"}, "k"); err != nil || a2.ID != a1.ID {
 			t.Errorf("ApplyAid again = %+v, %v", a2, err)
 		}
 		if ev, _ := s.ClinicEvents(ctx, 0, a1.ID, 0); len(ev) != 1 || ev[0].Action != timelineAidFiled {
@@ -379,13 +394,18 @@ func TestRequestExpert(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
 		ctx := context.Background()
-		_, err := r.svc.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-a"}, "")
+		_, err := r.svc.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-a", Name: "甲", Phone: "13800000000"}, "")
 		userError(t, err, "请选择")
-		e, err := r.svc.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-a", Matter: cl.Mediation, Description: "宅基地"}, "k")
+		_, err = r.svc.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-a", Matter: cl.Consult, Name: "甲", Phone: "123"}, "")
+		userError(t, err, "手机号")
+		_, err = r.svc.ApplyAid(ctx, cl.AidApplication{OpenID: "o-a", Phone: "13800000000"}, "")
+		userError(t, err, "姓名")
+		e, err := r.svc.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-a", Name: "甲", Phone: "13800000000",
+			Matter: cl.Mediation, Description: "宅基地"}, "k")
 		if err != nil || e.ID == 0 || e.Status != cl.ExpertRequested {
 			t.Fatalf("RequestExpert = %+v, %v", e, err)
 		}
-		if e2, _ := r.svc.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-a", Matter: cl.Consult}, "k"); e2.ID != e.ID {
+		if e2, _ := r.svc.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-a", Name: "甲", Phone: "13800000000", Matter: cl.Consult}, "k"); e2.ID != e.ID {
 			t.Errorf("repeat made a new request %d", e2.ID)
 		}
 		if mine, _ := r.svc.Mine(ctx, "o-a"); len(mine.Expert) != 1 {
