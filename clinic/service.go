@@ -93,13 +93,23 @@ func (s *Service) bookable(sl cl.Slot, now time.Time) bool {
 // Slots lists the slots for matter from now to the horizon (see the port).
 func (s *Service) Slots(ctx context.Context, m cl.Matter) ([]cl.Slot, error) {
 	now := s.now()
-	all, err := s.slots(ctx, s.store, now, now.Add(s.cfg.Horizon), m)
+	// From the day's start: walk-in hours under way are still worth going to.
+	all, err := s.slots(ctx, s.store, dayStart(now), now.Add(s.cfg.Horizon), m)
 	if err != nil {
 		return nil, fmt.Errorf("clinic.Slots: %w", err)
 	}
 	out := []cl.Slot{}
 	for _, sl := range all {
-		if sl.WalkIn || sl.ActivityID != 0 || s.bookable(sl, now) {
+		switch {
+		case sl.WalkIn:
+			if sl.End.After(now) {
+				out = append(out, sl)
+			}
+		case sl.ActivityID != 0:
+			if sl.Start.After(now) {
+				out = append(out, sl)
+			}
+		case s.bookable(sl, now):
 			out = append(out, sl)
 		}
 	}
@@ -355,6 +365,13 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 	case err == nil:
 		return rec, nil
 	case errors.Is(err, errFull):
+		// The seat may have gone to a copy of this very draft (a double
+		// tap on 确认): that one is the resident's booking.
+		if d.Key != "" {
+			if rec, ok, rerr := s.repeat(ctx, d.Key); rerr != nil || ok {
+				return rec, rerr
+			}
+		}
 		var next []cl.Slot
 		if err := s.store.Transact(ctx, func(tx *storage.Tx) error {
 			var err error

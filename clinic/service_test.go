@@ -496,6 +496,62 @@ func TestBookRace(t *testing.T) {
 	})
 }
 
+// TestBookTwiceAtOnce: the same confirmation delivered twice at once
+// (WeChat retrying a slow reply) books once, and both copies read it.
+func TestBookTwiceAtOnce(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		d := r.draft("o-a", wed(9, 0), cl.Consult)
+		d.Key = "tap"
+		var wg sync.WaitGroup
+		recs := make([]cl.Receipt, 2)
+		errs := make([]error, 2)
+		for i := range recs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				recs[i], errs[i] = r.svc.Book(ctx, d)
+			}()
+		}
+		wg.Wait()
+		for i := range recs {
+			if errs[i] != nil || recs[i].Taken || recs[i].Booking.ID == 0 {
+				t.Fatalf("copy %d: %+v, %v", i, recs[i], errs[i])
+			}
+		}
+		if recs[0].Booking.ID != recs[1].Booking.ID || recs[0].Repeat == recs[1].Repeat {
+			t.Errorf("copies read %d (repeat %v) and %d (repeat %v)", recs[0].Booking.ID, recs[0].Repeat,
+				recs[1].Booking.ID, recs[1].Repeat)
+		}
+		if r.taken(wed(9, 0)) != 1 {
+			t.Errorf("taken = %d", r.taken(wed(9, 0)))
+		}
+	})
+}
+
+// Walk-in hours under way are listed until they end; bookable slots only
+// outside the notice.
+func TestSlotsWalkInUnderWay(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		r.schedule(cl.Schedule{Mode: cl.Daily, Weekdays: []int{3}, Start: "08:30", End: "11:30"})
+		r.clock.Set(wed(9, 10))
+		slots, err := r.svc.Slots(ctx, cl.Consult)
+		if err != nil || len(slots) == 0 || !slots[0].WalkIn || !slots[0].Start.Equal(wed(8, 30)) {
+			t.Fatalf("Slots = %+v, %v", slots, err)
+		}
+		if hasSlot(slots, wed(10, 0)) || !hasSlot(slots, wed(10, 30)) {
+			t.Errorf("bookable slots at 09:10: %+v", slots)
+		}
+		r.clock.Set(wed(11, 30))
+		if slots, _ := r.svc.Slots(ctx, cl.Consult); len(slots) > 0 && slots[0].Start.Equal(wed(8, 30)) {
+			t.Error("walk-in hours that ended are still listed")
+		}
+	})
+}
+
 func TestOrphaned(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
