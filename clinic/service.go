@@ -37,7 +37,8 @@ const (
 	timelineAidFiled = "申请法律援助"
 	timelineExpert   = "申请专家会诊"
 	// timelineTicket is the line a mediation booking adds to its ticket.
-	timelineTicket = "预约调解"
+	timelineTicket       = "预约调解"
+	timelineTicketCancel = "取消调解预约"
 )
 
 // errFull is a slot full or gone at confirm (rolls the booking back).
@@ -476,6 +477,12 @@ func (s *Service) cancelIn(ctx context.Context, tx *storage.Tx, b cl.Booking, no
 	}
 	if _, err := tx.AddClinicEvent(ctx, b.ID, 0, 0, now, timelineResident, action, note); err != nil {
 		return err
+	}
+	if b.TicketID != 0 && action == timelineCancel {
+		if _, err := tx.AddTimelineEntry(ctx, b.TicketID, ticket.Entry{At: now, Actor: timelineResident,
+			Action: timelineTicketCancel, Note: fmt.Sprintf("法律诊所 %s，预约码 %s", bot.When(b.Start), b.Code)}); err != nil {
+			return err
+		}
 	}
 	b.Status, b.UpdatedAt = cl.Cancelled, now
 	return s.onCancelled(ctx, tx, b)

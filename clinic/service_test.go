@@ -445,6 +445,12 @@ func TestBookMediationTicket(t *testing.T) {
 			strings.Contains(tl[0].Note, "房屋漏水") {
 			t.Errorf("ticket timeline = %+v, %v", tl, err)
 		}
+		if _, err := r.svc.Cancel(ctx, "o-a", b.ID); err != nil {
+			t.Fatal(err)
+		}
+		if tl, _ := s.Timeline(ctx, mine.ID); len(tl) != 2 || tl[1].Action != timelineTicketCancel {
+			t.Errorf("ticket timeline after cancelling = %+v", tl)
+		}
 	})
 }
 
