@@ -188,7 +188,7 @@ func parseRef(v string) (cl.SlotRef, bool) {
 	if err1 != nil || err2 != nil {
 		return cl.SlotRef{}, false
 	}
-	return cl.SlotRef{ScheduleID: id, Start: time.Unix(unix, 0)}, true
+	return cl.SlotRef{ScheduleID: id, Start: time.Unix(unix, 0).UTC()}, true
 }
 
 // walkIns shows the walk-in blocks of ss, at most n ("12月1日 周二
