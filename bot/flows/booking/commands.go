@@ -323,6 +323,9 @@ func (k *flowKit) newTopics() *bot.Flow {
 	}
 }
 
+// maxDayDescription is how much of each description 今日预约 shows.
+const maxDayDescription = 80
+
 // today is 今日预约: the bookings of the provider's sessions today (every
 // session's for clinic staff), with descriptions, in this 1:1 reply.
 func (f *feature) today(ctx context.Context, m *bot.Message) (bot.Reply, error) {
@@ -345,7 +348,8 @@ func (f *feature) today(ctx context.Context, m *bot.Message) (bot.Reply, error) 
 			fmt.Fprintf(&b, "\n   需要：%s", n)
 		}
 		if bk.Description != "" {
-			fmt.Fprintf(&b, "\n   情况：%s", bk.Description)
+			// Cut, so that a busy day fits one WeChat message.
+			fmt.Fprintf(&b, "\n   情况：%s", short(bk.Description, maxDayDescription))
 		}
 	}
 	b.WriteString("\n（内容保密，请勿转发）")
