@@ -34,6 +34,10 @@ const (
 	TopicsFlow = "clinic_law"
 )
 
+// title is the booking flow's, as residents read it (and as the router
+// names it when another flow replaces it).
+const title = "法律诊所预约"
+
 // signupFlow is the event sign-up's flow (bot/flows/signup.Name), which
 // a 集中义诊 session is booked through; flows do not import each other.
 const signupFlow = "signup"
@@ -77,7 +81,7 @@ func (k *flowKit) handoff(ctx context.Context, st *bot.State, flow, param string
 	if err != nil {
 		return bot.Answer{}, err
 	}
-	return bot.Answer{}, bot.Keep(strings.TrimPrefix(reply.Text, "已退出「法律诊所预约」。\n\n"))
+	return bot.Answer{}, bot.Keep(strings.TrimPrefix(reply.Text, "已退出「"+title+"」。\n\n"))
 }
 
 // matter is the matter chosen.
@@ -433,7 +437,7 @@ func (k *flowKit) newFlow() *bot.Flow {
 	)
 	return &bot.Flow{
 		Name:      Name,
-		Title:     "法律诊所预约",
+		Title:     title,
 		Help:      "选事项和时间，简单说明情况，留下姓名电话，最后确认。内容保密。",
 		Submitted: "已提交",
 		RefLabel:  "预约码",
