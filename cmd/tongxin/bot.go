@@ -36,7 +36,7 @@ var features = []flows.Register{
 var defaultMenu = []bot.MenuItem{
 	{Key: "REPORT"},
 	{Key: "EVENTS", Keywords: []string{"活动", "报名"}},
-	{Key: "LEGAL"},
+	{Key: "LEGAL", Keywords: []string{"法律", "律师", "法律咨询"}},
 	{Key: "MY", Keywords: []string{"我的信息", "我的"}},
 }
 
