@@ -285,7 +285,7 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 			if err != nil {
 				return err
 			}
-			if err := s.changeable(old, now); err != nil {
+			if err := s.changeableIn(ctx, tx, old, now); err != nil {
 				return err
 			}
 			if err := s.cancelIn(ctx, tx, old, now, timelineMoved, ""); err != nil {
@@ -463,6 +463,24 @@ func (s *Service) changeable(b cl.Booking, now time.Time) error {
 	return nil
 }
 
+// changeableIn is changeable, except that a booking whose slot is gone
+// (停诊, or the schedule changed) may be moved or cancelled whatever the
+// cut-off: the clinic, not the resident, changed it.
+func (s *Service) changeableIn(ctx context.Context, tx *storage.Tx, b cl.Booking, now time.Time) error {
+	err := s.changeable(b, now)
+	if err == nil || b.Status != cl.Booked || !b.Start.After(now) {
+		return err
+	}
+	_, _, exists, ferr := s.findSlot(ctx, tx, cl.SlotRef{ScheduleID: b.ScheduleID, Start: b.Start})
+	if ferr != nil {
+		return ferr
+	}
+	if !exists {
+		return nil
+	}
+	return err
+}
+
 // cancelIn cancels b in tx: status, seat, timeline, reminders.
 func (s *Service) cancelIn(ctx context.Context, tx *storage.Tx, b cl.Booking, now time.Time, action, note string) error {
 	ok, err := tx.SetClinicBookingStatus(ctx, b.ID, cl.Booked, cl.Cancelled, now)
@@ -497,7 +515,7 @@ func (s *Service) Cancel(ctx context.Context, openid string, id int64) (cl.Booki
 		if err != nil {
 			return err
 		}
-		if err := s.changeable(b, now); err != nil {
+		if err := s.changeableIn(ctx, tx, b, now); err != nil {
 			return err
 		}
 		if err := s.cancelIn(ctx, tx, b, now, timelineCancel, ""); err != nil {
@@ -515,14 +533,24 @@ func (s *Service) Cancel(ctx context.Context, openid string, id int64) (cl.Booki
 // CanChange reports whether the resident may still cancel or move the
 // booking; the error is the UserError to show.
 func (s *Service) CanChange(ctx context.Context, openid string, id int64) (cl.Booking, error) {
-	b, err := s.store.ClinicBooking(ctx, id)
-	if errors.Is(err, bot.ErrNotFound) || (err == nil && b.OpenID != openid) {
-		return cl.Booking{}, errNoBooking
-	}
+	var b cl.Booking
+	var refusal error
+	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
+		var err error
+		if b, err = s.own(ctx, tx, openid, id); err != nil {
+			return err
+		}
+		refusal = s.changeableIn(ctx, tx, b, s.now())
+		var ue *bot.UserError
+		if refusal != nil && !errors.As(refusal, &ue) {
+			return refusal
+		}
+		return nil
+	})
 	if err != nil {
-		return cl.Booking{}, fmt.Errorf("clinic.CanChange: %w", err)
+		return cl.Booking{}, wrap("clinic.CanChange", err)
 	}
-	return b, s.changeable(b, s.now())
+	return b, refusal
 }
 
 // Latest is the resident's most recent booking, or bot.ErrNotFound.

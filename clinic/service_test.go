@@ -335,6 +335,34 @@ func TestReschedule(t *testing.T) {
 	})
 }
 
+// A booking whose slot the clinic closed may be moved or cancelled after
+// the cut-off.
+func TestMoveAfterClosure(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.book(r.draft("o-a", wed(9, 0), cl.Consult))
+		b := r.book(r.draft("o-b", wed(9, 30), cl.Consult))
+		c := cl.Closure{Date: "2026-12-02", ProviderID: r.lawyer.ID, Reason: "开庭", CreatedAt: r.clock.Now()}
+		if err := s.InsertClinicClosure(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		r.clock.Set(wed(8, 0))
+		if _, err := r.svc.CanChange(ctx, "o-a", a.ID); err != nil {
+			t.Errorf("CanChange of a closed slot's booking: %v", err)
+		}
+		d := r.draft("o-a", wed(9, 0).AddDate(0, 0, 7), cl.Consult)
+		d.Replaces = a.ID
+		r.book(d)
+		if got, err := r.svc.Cancel(ctx, "o-b", b.ID); err != nil || got.Status != cl.Cancelled {
+			t.Errorf("Cancel of a closed slot's booking: %+v, %v", got, err)
+		}
+		if r.taken(wed(9, 0)) != 0 || r.taken(wed(9, 30)) != 0 {
+			t.Error("seats of the closed slots still taken")
+		}
+	})
+}
+
 func TestBookDraftKeyRepeat(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
