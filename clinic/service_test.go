@@ -223,14 +223,14 @@ func TestBookOneADayAndMinNotice(t *testing.T) {
 		ctx := context.Background()
 		r.book(r.draft("o-a", wed(9, 0), cl.Consult))
 		_, err := r.svc.Book(ctx, r.draft("o-a", wed(10, 0), cl.Mediation))
-		userError(t, err, "您当天已有一个预约")
+		userError(t, err, "您当天已有一个预约（12月2日 09:00）")
 		if n := r.taken(wed(10, 0)); n != 0 {
 			t.Errorf("a refused booking took a seat: %d", n)
 		}
 
 		r.clock.Set(wed(8, 45)) // 09:30 is 45 minutes away, inside the hour's notice
 		_, err = r.svc.Book(ctx, r.draft("o-b", wed(9, 30), cl.Consult))
-		userError(t, err, "不足1小时")
+		userError(t, err, "需提前 1 小时预约")
 		slots, _ := r.svc.Slots(ctx, cl.Consult)
 		if hasSlot(slots, wed(9, 30)) || !hasSlot(slots, wed(10, 0)) {
 			t.Errorf("slots inside the notice offered, or others not: %+v", slots)
@@ -258,11 +258,11 @@ func TestCancelAndMoveCutoff(t *testing.T) {
 		_, err := r.svc.CanChange(ctx, "o-a", early.ID)
 		userError(t, err, "0991-1234567")
 		_, err = r.svc.Cancel(ctx, "o-a", early.ID)
-		userError(t, err, "请致电诊所 0991-1234567")
+		userError(t, err, "请致电 0991-1234567 说明")
 		d := r.draft("o-a", wed(10, 0), cl.Consult)
 		d.Replaces = early.ID
 		_, err = r.svc.Book(ctx, d)
-		userError(t, err, "不能在这里取消或改约")
+		userError(t, err, "不能在线取消或改约")
 		if n := r.taken(wed(10, 0)); n != 0 {
 			t.Errorf("a refused move took a seat: %d", n)
 		}
@@ -691,7 +691,7 @@ func TestInfoLanguagesSubscribe(t *testing.T) {
 			t.Errorf("Languages = %v, %v", langs, err)
 		}
 
-		userError(t, r.svc.Subscribe(ctx, "o-a", true), "登记您的住址")
+		userError(t, r.svc.Subscribe(ctx, "o-a", true), "填写您的住址")
 		if err := s.SaveProfile(ctx, bot.Resident{OpenID: "o-a", Name: "甲", Address: "3号楼2单元201"}); err != nil {
 			t.Fatal(err)
 		}
