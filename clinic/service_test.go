@@ -223,14 +223,14 @@ func TestBookOneADayAndMinNotice(t *testing.T) {
 		ctx := context.Background()
 		r.book(r.draft("o-a", wed(9, 0), cl.Consult))
 		_, err := r.svc.Book(ctx, r.draft("o-a", wed(10, 0), cl.Mediation))
-		userError(t, err, "您当天已有一个预约")
+		userError(t, err, "您当天已有一个预约（12月2日 09:00）")
 		if n := r.taken(wed(10, 0)); n != 0 {
 			t.Errorf("a refused booking took a seat: %d", n)
 		}
 
 		r.clock.Set(wed(8, 45)) // 09:30 is 45 minutes away, inside the hour's notice
 		_, err = r.svc.Book(ctx, r.draft("o-b", wed(9, 30), cl.Consult))
-		userError(t, err, "不足1小时")
+		userError(t, err, "需提前 1 小时预约")
 		slots, _ := r.svc.Slots(ctx, cl.Consult)
 		if hasSlot(slots, wed(9, 30)) || !hasSlot(slots, wed(10, 0)) {
 			t.Errorf("slots inside the notice offered, or others not: %+v", slots)
@@ -258,11 +258,11 @@ func TestCancelAndMoveCutoff(t *testing.T) {
 		_, err := r.svc.CanChange(ctx, "o-a", early.ID)
 		userError(t, err, "0991-1234567")
 		_, err = r.svc.Cancel(ctx, "o-a", early.ID)
-		userError(t, err, "请致电诊所 0991-1234567")
+		userError(t, err, "请致电 0991-1234567 说明")
 		d := r.draft("o-a", wed(10, 0), cl.Consult)
 		d.Replaces = early.ID
 		_, err = r.svc.Book(ctx, d)
-		userError(t, err, "不能在这里取消或改约")
+		userError(t, err, "不能在线取消或改约")
 		if n := r.taken(wed(10, 0)); n != 0 {
 			t.Errorf("a refused move took a seat: %d", n)
 		}
@@ -331,6 +331,34 @@ func TestReschedule(t *testing.T) {
 		d.Replaces = moved.ID
 		if _, err := r.svc.Book(ctx, d); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("replacing another resident's booking: %v", err)
+		}
+	})
+}
+
+// A booking whose slot the clinic closed may be moved or cancelled after
+// the cut-off.
+func TestMoveAfterClosure(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		a := r.book(r.draft("o-a", wed(9, 0), cl.Consult))
+		b := r.book(r.draft("o-b", wed(9, 30), cl.Consult))
+		c := cl.Closure{Date: "2026-12-02", ProviderID: r.lawyer.ID, Reason: "开庭", CreatedAt: r.clock.Now()}
+		if err := s.InsertClinicClosure(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		r.clock.Set(wed(8, 0))
+		if _, err := r.svc.CanChange(ctx, "o-a", a.ID); err != nil {
+			t.Errorf("CanChange of a closed slot's booking: %v", err)
+		}
+		d := r.draft("o-a", wed(9, 0).AddDate(0, 0, 7), cl.Consult)
+		d.Replaces = a.ID
+		r.book(d)
+		if got, err := r.svc.Cancel(ctx, "o-b", b.ID); err != nil || got.Status != cl.Cancelled {
+			t.Errorf("Cancel of a closed slot's booking: %+v, %v", got, err)
+		}
+		if r.taken(wed(9, 0)) != 0 || r.taken(wed(9, 30)) != 0 {
+			t.Error("seats of the closed slots still taken")
 		}
 	})
 }
@@ -502,8 +530,9 @@ func TestBookRace(t *testing.T) {
 	})
 }
 
-// TestBookTwiceAtOnce: the same confirmation delivered twice at once
-// (WeChat retrying a slow reply) books once, and both copies read it.
+// TestBookTwiceAtOnce: the same confirmation delivered four times at
+// once (WeChat retrying a slow reply, a double tap) books once, and every
+// copy reads that booking.
 func TestBookTwiceAtOnce(t *testing.T) {
 	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
 		r := newRig(t, s)
@@ -511,8 +540,8 @@ func TestBookTwiceAtOnce(t *testing.T) {
 		d := r.draft("o-a", wed(9, 0), cl.Consult)
 		d.Key = "tap"
 		var wg sync.WaitGroup
-		recs := make([]cl.Receipt, 2)
-		errs := make([]error, 2)
+		recs := make([]cl.Receipt, 4)
+		errs := make([]error, 4)
 		for i := range recs {
 			wg.Add(1)
 			go func() {
@@ -526,9 +555,17 @@ func TestBookTwiceAtOnce(t *testing.T) {
 				t.Fatalf("copy %d: %+v, %v", i, recs[i], errs[i])
 			}
 		}
-		if recs[0].Booking.ID != recs[1].Booking.ID || recs[0].Repeat == recs[1].Repeat {
-			t.Errorf("copies read %d (repeat %v) and %d (repeat %v)", recs[0].Booking.ID, recs[0].Repeat,
-				recs[1].Booking.ID, recs[1].Repeat)
+		fresh := 0
+		for _, rec := range recs {
+			if rec.Booking.ID != recs[0].Booking.ID {
+				t.Errorf("copies read bookings %d and %d", recs[0].Booking.ID, rec.Booking.ID)
+			}
+			if !rec.Repeat {
+				fresh++
+			}
+		}
+		if fresh != 1 {
+			t.Errorf("%d copies booked afresh, want 1", fresh)
 		}
 		if r.taken(wed(9, 0)) != 1 {
 			t.Errorf("taken = %d", r.taken(wed(9, 0)))
@@ -663,7 +700,7 @@ func TestInfoLanguagesSubscribe(t *testing.T) {
 			t.Errorf("Languages = %v, %v", langs, err)
 		}
 
-		userError(t, r.svc.Subscribe(ctx, "o-a", true), "登记您的住址")
+		userError(t, r.svc.Subscribe(ctx, "o-a", true), "填写您的住址")
 		if err := s.SaveProfile(ctx, bot.Resident{OpenID: "o-a", Name: "甲", Address: "3号楼2单元201"}); err != nil {
 			t.Fatal(err)
 		}
