@@ -8,8 +8,8 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/activity"
-	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/bottest"
+	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/clinic"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/storage/storagetest"
