@@ -196,7 +196,7 @@ func TestExpertReschedule(t *testing.T) {
 	ctx := context.Background()
 	s := newAdmin(t, storagetest.Open(t), nil)
 	pid := mustProvider(t, s, "甲律师")
-	r, err := s.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-1", Name: "古丽", Phone: "1", Matter: cl.Consult, Description: "事由"}, "")
+	r, err := s.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-1", Name: "古丽", Phone: "13900000002", Matter: cl.Consult, Description: "事由"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
