@@ -719,3 +719,27 @@ func xlsxText(t *testing.T, body []byte) string {
 	}
 	return b.String()
 }
+
+func TestClinicTokenUnset(t *testing.T) {
+	store := storagetest.Open(t)
+	svc := clinic.New(store, nil, clinic.Config{})
+	s := &handlers.Server{Webhook: &handlers.Webhook{}, Metrics: handlers.NewMetrics(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AdminToken: adminToken, Clinic: svc, Started: time.Now()}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		header string
+		want   int
+	}{{"Bearer ", 401}, {"Bearer", 401}, {"Bearer " + clinicToken, 401}, {adminToken, 401}, {"Bearer " + adminToken, 200}} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/clinic/providers", nil)
+		req.Header.Set("Authorization", tc.header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Authorization %q with no clinic token configured: %d, want %d", tc.header, resp.StatusCode, tc.want)
+		}
+	}
+}
