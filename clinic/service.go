@@ -367,17 +367,19 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 		rec.Booking = b
 		return nil
 	})
-	switch {
-	case err == nil:
+	if err == nil {
 		return rec, nil
-	case errors.Is(err, errFull):
-		// The seat may have gone to a copy of this very draft (a double
-		// tap on 确认): that one is the resident's booking.
-		if d.Key != "" {
-			if rec, ok, rerr := s.repeat(ctx, d.Key); rerr != nil || ok {
-				return rec, rerr
-			}
+	}
+	// A copy of this very draft (a double tap on 确认, WeChat retrying a
+	// slow reply) may have booked meanwhile and made this one fail, on the
+	// seat, the day or the key: that booking is the resident's.
+	if d.Key != "" {
+		if rec, ok, rerr := s.repeat(ctx, d.Key); rerr != nil || ok {
+			return rec, rerr
 		}
+	}
+	switch {
+	case errors.Is(err, errFull):
 		var next []cl.Slot
 		if err := s.store.Transact(ctx, func(tx *storage.Tx) error {
 			var err error
@@ -388,12 +390,7 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 		}
 		return cl.Receipt{Taken: true, Next: next}, nil
 	case errors.Is(err, bot.ErrConflict):
-		// A racing copy of the same draft, or of another booking that day.
-		if d.Key != "" {
-			if rec, ok, rerr := s.repeat(ctx, d.Key); rerr != nil || ok {
-				return rec, rerr
-			}
-		}
+		// Another booking that day, made at the same moment.
 		day := d.Slot.Start.In(bot.Shanghai).Format(cl.DateLayout)
 		other, oerr := s.store.ActiveClinicBookingOn(ctx, d.OpenID, day)
 		if oerr != nil {
