@@ -743,24 +743,25 @@ func (s *Service) UpdateBooking(ctx context.Context, id int64, p BookingPatch) (
 				return &bot.UserError{Code: bot.CodeConflict, Field: "status",
 					Message: fmt.Sprintf("%s的预约不能改为%s", b.Status.Label(), to.Label())}
 			}
-			ok, err := tx.SetClinicBookingStatus(ctx, id, b.Status, to, now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &bot.UserError{Code: bot.CodeConflict, Field: "status", Message: "预约刚被改动，请刷新后再试"}
-			}
 			if to == cl.Cancelled {
-				if err := tx.ReleaseClinicSeat(ctx, b.ScheduleID, b.Start); err != nil {
+				// The resident's cancel path, then the resident is told.
+				if err := s.cancelIn(ctx, tx, b, now, actorStaff, actionStatus, string(to)); err != nil {
 					return err
 				}
-				b.Status = to
-				if err := s.onCancelled(ctx, tx, b); err != nil {
+				if err := s.tellStaffCancelled(ctx, tx, b); err != nil {
 					return err
 				}
-			}
-			if _, err := tx.AddClinicEvent(ctx, id, 0, 0, now, actorStaff, actionStatus, string(to)); err != nil {
-				return err
+			} else {
+				ok, err := tx.SetClinicBookingStatus(ctx, id, b.Status, to, now)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return &bot.UserError{Code: bot.CodeConflict, Field: "status", Message: "预约刚被改动，请刷新后再试"}
+				}
+				if _, err := tx.AddClinicEvent(ctx, id, 0, 0, now, actorStaff, actionStatus, string(to)); err != nil {
+					return err
+				}
 			}
 		}
 		if p.Note != nil && *p.Note != b.Note {
@@ -775,6 +776,39 @@ func (s *Service) UpdateBooking(ctx context.Context, id int64, p BookingPatch) (
 		return err
 	})
 	return out, err
+}
+
+// kindStaffCancelled is the notice telling a resident that staff
+// cancelled their booking.
+const kindStaffCancelled = "clinic_cancelled"
+
+// tellStaffCancelled tells the resident of b, in tx, that the clinic
+// cancelled it (a booking whose time has passed is not news), with the
+// clinic's phone. It replaces any other news of the booking not yet sent
+// (a 停诊 notice offering slots to move to): the group is the one
+// notices.go gives a booking's news, "clinic_booking:<id>".
+func (s *Service) tellStaffCancelled(ctx context.Context, tx *storage.Tx, b cl.Booking) error {
+	now := s.now()
+	if s.outbox == nil || b.OpenID == "" || !b.Start.After(now) {
+		return nil
+	}
+	text := fmt.Sprintf("您预约的%s（%s）已由法律诊所取消。", b.Matter.Label(), bot.When(b.Start))
+	if s.cfg.Phone != "" {
+		text += "\n如有疑问请致电 " + s.cfg.Phone + "。"
+	}
+	text += "\n需要时可回复「法律」重新预约；公共法律服务热线 " + cl.Hotline + "。"
+	n := bot.Notice{
+		Kind: kindStaffCancelled, To: b.OpenID, About: b.OpenID, Text: text,
+		Fields:   map[string]string{"title": "预约已取消", "time": b.Start.In(bot.Shanghai).Format("2006-01-02 15:04"), "status": cl.Cancelled.Label()},
+		Key:      fmt.Sprintf("%s:%d", kindStaffCancelled, b.ID),
+		Replaces: fmt.Sprintf("clinic_booking:%d", b.ID),
+		// Quiet hours must not keep the news until the slot has passed.
+		Urgent: !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
+	}
+	if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
+		return fmt.Errorf("queueing %s: %w", kindStaffCancelled, err)
+	}
+	return nil
 }
 
 // --- 法律援助 ---
