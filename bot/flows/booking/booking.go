@@ -288,6 +288,18 @@ func (k *flowKit) slotStep() *bot.Step {
 	}
 }
 
+// slotRefused turns the service's refusal of the chosen slot (too soon,
+// another booking that day, a matter it does not take: a UserError on
+// field slot or matter) into the slot list asked again with its words;
+// the summary's "1 重试" would only be refused again. Other errors pass.
+func slotRefused(err error) error {
+	var ue *bot.UserError
+	if errors.As(err, &ue) && (ue.Field == "slot" || ue.Field == "matter") {
+		return bot.Reask("slot", ue.Message)
+	}
+	return err
+}
+
 // slotChosen reports whether a slot (not expert, not none) was chosen.
 func slotChosen(st *bot.State) bool {
 	_, ok := parseRef(st.Value("slot"))
@@ -515,7 +527,7 @@ func (k *flowKit) submit(ctx context.Context, st *bot.State) (bot.Reply, error) 
 	d.TicketID, _ = strconv.ParseInt(st.Value("ticket"), 10, 64)
 	rc, err := k.svc.Book(ctx, d)
 	if err != nil {
-		return bot.Reply{}, err
+		return bot.Reply{}, slotRefused(err)
 	}
 	if rc.Taken {
 		if err := st.SetData(dataNext, rc.Next); err != nil {

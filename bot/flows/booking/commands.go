@@ -233,6 +233,11 @@ func (k *flowKit) newChange() *bot.Flow {
 				Slot: ref, Matter: b.Matter, OpenID: st.OpenID, Name: b.Name, Phone: b.Phone, Description: b.Description,
 				Language: b.Language, NeedRep: b.NeedRep, TicketID: b.TicketID, Key: st.DraftKey(), Replaces: b.ID,
 			})
+			if err = slotRefused(err); errors.As(err, new(*bot.ReaskError)) {
+				// The new slot's confirmation is asked again.
+				delete(st.Answers, "sure")
+				return bot.Reply{}, err
+			}
 			if err != nil {
 				return bot.Reply{}, err
 			}

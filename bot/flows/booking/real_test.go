@@ -114,5 +114,11 @@ func TestWithTheRealService(t *testing.T) {
 		if err != nil || len(my.Bookings) != 1 || my.Bookings[0].Start.In(bot.Shanghai).Hour() != 10 {
 			t.Errorf("o-b's bookings: %+v, %v", my, err)
 		}
+		// A second booking the same day is refused with the slots asked
+		// again, not "回复 1 重试", which would be refused again.
+		got = run("o-b", "法律", "1", "1", "另一件事", "0", "1", "1", "1")
+		if !strings.Contains(got, "每人每天只能约一次") || !strings.Contains(got, "可预约的时段") || strings.Contains(got, "重试") {
+			t.Errorf("a second booking that day: %q", got)
+		}
 	})
 }
