@@ -458,7 +458,8 @@ func (s *Service) Schedule(ctx context.Context, id int64) (cl.Schedule, error) {
 
 // UpdateSchedule changes a schedule. Existing bookings stand; the
 // residents whose slot no longer exists are told, with the next free
-// slots (Changed.Told). A 集中义诊's time, place and capacity are its
+// slots (Changed.Told); those whose slot stands but whose place changed
+// are moved there and told. A 集中义诊's time, place and capacity are its
 // activity's: they are changed there; ending the schedule cancels it.
 func (s *Service) UpdateSchedule(ctx context.Context, id int64, p SchedulePatch) (Changed, error) {
 	var out Changed
@@ -534,8 +535,14 @@ func (s *Service) UpdateSchedule(ctx context.Context, id int64, p SchedulePatch)
 			why = "该排期已停止"
 		}
 		told, err := s.tellOrphaned(ctx, tx, id, "", why)
+		if err != nil {
+			return err
+		}
 		out = Changed{Schedule: next, Told: told}
-		return err
+		if next.Location != cur.Location && next.Active {
+			return s.moveBookings(ctx, tx, next)
+		}
+		return nil
 	})
 	if err != nil {
 		return Changed{}, err
@@ -547,6 +554,58 @@ func (s *Service) UpdateSchedule(ctx context.Context, id int64, p SchedulePatch)
 		}
 	}
 	return out, nil
+}
+
+// actionMoved is the timeline action of a booking whose schedule moved
+// to another place; kindMoved the notice telling its resident.
+const (
+	actionMoved = "location"
+	kindMoved   = "clinic_moved"
+)
+
+// moveBookings moves, in tx, the coming bookings of sc whose slot still
+// exists to sc's new location, and tells their residents: the place is
+// what 我的预约, the reminders and the provider read from the booking.
+func (s *Service) moveBookings(ctx context.Context, tx *storage.Tx, sc cl.Schedule) error {
+	now := s.now()
+	booked, err := tx.BookedClinicBookings(ctx, sc.ID, now)
+	if err != nil {
+		return err
+	}
+	gone, err := s.orphaned(ctx, tx, sc.ID)
+	if err != nil {
+		return err
+	}
+	for _, b := range booked {
+		if b.Location == sc.Location || slices.ContainsFunc(gone, func(g cl.Booking) bool { return g.ID == b.ID }) {
+			continue
+		}
+		if err := tx.SetClinicBookingLocation(ctx, b.ID, sc.Location, now); err != nil {
+			return err
+		}
+		if _, err := tx.AddClinicEvent(ctx, b.ID, 0, 0, now, actorStaff, actionMoved, sc.Location); err != nil {
+			return err
+		}
+		if s.outbox == nil || b.OpenID == "" {
+			continue
+		}
+		text := fmt.Sprintf("您预约的%s（%s）改在：%s。\n时间不变，请按新地点前往。", b.Matter.Label(), bot.When(b.Start), sc.Location)
+		if s.cfg.Phone != "" {
+			text += "\n咨询电话：" + s.cfg.Phone
+		}
+		n := bot.Notice{
+			Kind: kindMoved, To: b.OpenID, About: b.OpenID, Text: text,
+			Fields: map[string]string{"title": "预约地点变更", "time": b.Start.In(bot.Shanghai).Format("2006-01-02 15:04"),
+				"status": cl.Booked.Label(), "note": sc.Location},
+			Key:      fmt.Sprintf("%s:%d:%d", kindMoved, b.ID, now.UnixMicro()),
+			Replaces: fmt.Sprintf("%s:%d", kindMoved, b.ID),
+			Urgent: !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
+		}
+		if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
+			return fmt.Errorf("queueing %s: %w", kindMoved, err)
+		}
+	}
+	return nil
 }
 
 // tellOrphaned tells, in tx, the residents whose booked slot (of

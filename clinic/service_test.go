@@ -781,3 +781,46 @@ func TestStaffCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestScheduleMovedPlace: staff moving a schedule to another room move
+// its coming bookings there (what 我的预约 and the reminders read) and
+// tell their residents; a booking whose slot went is told that instead.
+func TestScheduleMovedPlace(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		b := r.book(r.draft("o-a", wed(9, 0), cl.Consult))
+		room := "三楼会议室"
+		ch, err := r.svc.UpdateSchedule(ctx, r.appt.ID, SchedulePatch{Location: &room})
+		if err != nil || ch.Schedule.Location != room {
+			t.Fatalf("UpdateSchedule(location) = %+v, %v", ch, err)
+		}
+		got, err := s.ClinicBooking(ctx, b.ID)
+		if err != nil || got.Location != room {
+			t.Errorf("booking after the move: %q, %v; want %q", got.Location, err, room)
+		}
+		ns, err := s.ListNotifications(ctx, "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := 0
+		for _, n := range ns {
+			if n.Recipient == "o-a" && n.Kind == kindMoved {
+				told++
+				if !strings.Contains(n.Payload, room) || strings.Contains(n.Payload, "房屋漏水") {
+					t.Errorf("resident's notice: %s", n.Payload)
+				}
+			}
+		}
+		if told != 1 {
+			t.Errorf("resident told %d times of the new place, want 1", told)
+		}
+		// The same place again tells nobody again.
+		if _, err := r.svc.UpdateSchedule(ctx, r.appt.ID, SchedulePatch{Location: &room}); err != nil {
+			t.Fatal(err)
+		}
+		if ns2, _ := s.ListNotifications(ctx, "", 100, 0); len(ns2) != len(ns) {
+			t.Errorf("notices after an unchanged place: %d, want %d", len(ns2), len(ns))
+		}
+	})
+}
