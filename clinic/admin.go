@@ -599,7 +599,7 @@ func (s *Service) moveBookings(ctx context.Context, tx *storage.Tx, sc cl.Schedu
 				"status": cl.Booked.Label(), "note": sc.Location},
 			Key:      fmt.Sprintf("%s:%d:%d", kindMoved, b.ID, now.UnixMicro()),
 			Replaces: fmt.Sprintf("%s:%d", kindMoved, b.ID),
-			Urgent: !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
+			Urgent:   !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
 		}
 		if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
 			return fmt.Errorf("queueing %s: %w", kindMoved, err)
