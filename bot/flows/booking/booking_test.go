@@ -336,3 +336,31 @@ func TestDescriptionNotLogged(t *testing.T) {
 		t.Errorf("the log holds the matter:\n%s", log.String())
 	}
 }
+
+// TestTodayFitsOneMessage: a busy day of 24 bookings with long
+// descriptions fits one WeChat text (2048 bytes); those left out are
+// counted, and the earliest are shown.
+func TestTodayFitsOneMessage(t *testing.T) {
+	x := newRig(t, "none")
+	ctx := context.Background()
+	for i := range 24 {
+		s := at(12, 2, 8, 0).Add(time.Duration(i) * 20 * time.Minute)
+		x.fake.AddSlot(cl.Slot{ScheduleID: 9, Start: s, End: s.Add(20 * time.Minute), Mode: cl.Appointment,
+			Location: "社区服务中心二楼调解室", Matters: []cl.Matter{cl.Consult}, ProviderIDs: []int64{1}, Capacity: 1})
+		if _, err := x.fake.Book(ctx, cl.Draft{Slot: cl.SlotRef{ScheduleID: 9, Start: s}, Matter: cl.Consult,
+			OpenID: fmt.Sprintf("o-%d", i), Name: "阿依古丽·买买提", Phone: "13800000000", Language: "维吾尔语",
+			Description: strings.Repeat("房东不退押金还扣了我三个月的工资", 10)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.clock.Set(at(12, 2, 7, 0))
+	got := bottest.Say(harness{x}, x.clock)("o-clinic", "今日预约")
+	if n := len(got); n > 2048 {
+		t.Errorf("今日预约 is %d bytes, more than one WeChat text:\n%s", n, got)
+	}
+	for _, want := range []string{"共 24 个", "1 08:00", "未列出"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("今日预约 lacks %q:\n%s", want, got)
+		}
+	}
+}

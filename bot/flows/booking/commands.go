@@ -347,19 +347,32 @@ func (f *feature) today(ctx context.Context, m *bot.Message) (bot.Reply, error) 
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "今日预约（%s）共 %d 个：", day(now), len(bs))
+	const tail = "\n（内容保密，请勿转发）"
 	for i, bk := range bs {
-		fmt.Fprintf(&b, "\n%d %s %s %s %s\n   %s", i+1, clock(bk.Start), bk.Matter.Label(), bk.Name, bk.Phone, bk.Location)
+		var e strings.Builder
+		fmt.Fprintf(&e, "\n%d %s %s %s %s\n   %s", i+1, clock(bk.Start), bk.Matter.Label(), bk.Name, bk.Phone, bk.Location)
 		if n := need(bk.Language, bk.NeedRep); n != "" {
-			fmt.Fprintf(&b, "\n   需要：%s", n)
+			fmt.Fprintf(&e, "\n   需要：%s", n)
 		}
 		if bk.Description != "" {
-			// Cut, so that a busy day fits one WeChat message.
-			fmt.Fprintf(&b, "\n   情况：%s", short(bk.Description, maxDayDescription))
+			fmt.Fprintf(&e, "\n   情况：%s", short(bk.Description, maxDayDescription))
 		}
+		// One WeChat text: the rest are counted, not cut off mid-line
+		// by WeChat.
+		more := fmt.Sprintf("\n另有 %d 个预约未列出（一条消息放不下），请在管理后台查看。", len(bs)-i)
+		if b.Len()+e.Len()+len(more)+len(tail) > maxTodayBytes {
+			b.WriteString(more)
+			break
+		}
+		b.WriteString(e.String())
 	}
-	b.WriteString("\n（内容保密，请勿转发）")
+	b.WriteString(tail)
 	return bot.Text(b.String()), nil
 }
+
+// maxTodayBytes bounds 今日预约's reply: a WeChat text carries 2048
+// bytes.
+const maxTodayBytes = 2000
 
 // subscribe is 订阅巡诊 / 退订巡诊.
 func (f *feature) subscribe(on bool) bot.Handler {
