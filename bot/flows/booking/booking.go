@@ -288,6 +288,18 @@ func (k *flowKit) slotStep() *bot.Step {
 	}
 }
 
+// fixed is the service's refusal to let the resident cancel or move b
+// online (booked inside the cut-off), or nil; a failure to ask is nil
+// too: the receipt then offers them, and 取消预约 explains.
+func (k *flowKit) fixed(ctx context.Context, b cl.Booking) error {
+	_, err := k.svc.CanChange(ctx, b.OpenID, b.ID)
+	var ue *bot.UserError
+	if errors.As(err, &ue) {
+		return err
+	}
+	return nil
+}
+
 // slotRefused turns the service's refusal of the chosen slot (too soon,
 // another booking that day, a matter it does not take: a UserError on
 // field slot or matter) into the slot list asked again with its words;
@@ -536,7 +548,7 @@ func (k *flowKit) submit(ctx context.Context, st *bot.State) (bot.Reply, error) 
 		return bot.Reply{}, bot.Reask("slot", "该时段刚被约满，请另选一个，其他内容不用重填。")
 	}
 	st.SetRef(rc.Booking.Code)
-	text := receipt("预约成功！", rc.Booking)
+	text := receipt("预约成功！", rc.Booking, k.fixed(ctx, rc.Booking))
 	if rc.Aid != nil {
 		text += fmt.Sprintf("\n法律援助申请：%s，司法所审查后会通知您。", rc.Aid.Status.Label())
 	}

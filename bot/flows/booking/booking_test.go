@@ -364,3 +364,30 @@ func TestTodayFitsOneMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiptInsideCutoff: a slot booked inside the cut-off (allowed by
+// the shorter minimum notice) cannot be cancelled or moved online, so
+// its receipt does not tell the resident to reply 取消预约 or 改约; it
+// gives the clinic's phone.
+func TestReceiptInsideCutoff(t *testing.T) {
+	x := newRig(t, "")
+	x.clock.Set(at(12, 1, 8, 45))
+	say := bottest.Say(harness{x}, x.clock)
+	var got string
+	for _, text := range []string{"法律", "1", "1", "合同纠纷", "0", "刘一", "13800000001", "1"} {
+		got = say("o-late", text)
+	}
+	if !strings.Contains(got, "预约成功") || !strings.Contains(got, "10:00") {
+		t.Fatalf("booking: %q", got)
+	}
+	if strings.Contains(got, "取消预约 或 改约 办理") || !strings.Contains(got, "0991-5551234") {
+		t.Errorf("receipt inside the cut-off: %q", got)
+	}
+	// Outside the cut-off the receipt offers them.
+	for _, text := range []string{"法律", "1", "3", "合同纠纷", "0", "陈二", "13800000002", "1"} {
+		got = say("o-early", text)
+	}
+	if !strings.Contains(got, "预约成功") || !strings.Contains(got, "取消预约 或 改约 办理") {
+		t.Errorf("receipt outside the cut-off: %q", got)
+	}
+}

@@ -250,7 +250,7 @@ func (k *flowKit) newChange() *bot.Flow {
 				return bot.Reply{}, bot.Reask("slot", "该时段刚被约满，请另选一个。原预约仍保留。")
 			}
 			st.SetRef(rc.Booking.Code)
-			return bot.Text(receipt("改约成功！原 "+when(b.Start)+" 的预约已取消。", rc.Booking)), nil
+			return bot.Text(receipt("改约成功！原 "+when(b.Start)+" 的预约已取消。", rc.Booking, k.fixed(ctx, rc.Booking))), nil
 		},
 	}
 }
