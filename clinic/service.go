@@ -797,8 +797,8 @@ func (s *Service) Info(ctx context.Context) (cl.Info, error) {
 // Topics are the 法律知识 topics, in the operator's order.
 func (s *Service) Topics(ctx context.Context) []cl.Topic { return s.cfg.Topics }
 
-// walkInHours summarises the weekday Daily schedules still valid on
-// today: "周一至周五 09:00-11:30、14:30-17:00；周六 09:00-11:00".
+// walkInHours summarises the weekday walk-in Daily schedules (no
+// slots) valid today: "周一至周五 09:00-11:30、14:30-17:00；周六 09:00-11:00".
 func walkInHours(schedules []cl.Schedule, today string) string {
 	type group struct {
 		days  string
@@ -806,8 +806,10 @@ func walkInHours(schedules []cl.Schedule, today string) string {
 	}
 	var groups []*group
 	for _, sc := range schedules {
-		if sc.Mode != cl.Daily || !sc.Active || sc.Date != "" || len(sc.Weekdays) == 0 ||
-			(sc.ValidTo != "" && sc.ValidTo < today) {
+		// Not a schedule over or still to come, nor one cut into
+		// bookable slots (those are listed as slots).
+		if sc.Mode != cl.Daily || !sc.Active || sc.Date != "" || len(sc.Weekdays) == 0 || sc.SlotMinutes > 0 ||
+			(sc.ValidTo != "" && sc.ValidTo < today) || (sc.ValidFrom != "" && sc.ValidFrom > today) {
 			continue
 		}
 		days := weekdaysLabel(sc.Weekdays)
