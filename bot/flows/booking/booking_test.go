@@ -391,3 +391,18 @@ func TestReceiptInsideCutoff(t *testing.T) {
 		t.Errorf("receipt outside the cut-off: %q", got)
 	}
 }
+
+// TestMineIsNotAMenu: 我的预约 lists bookings without numbers, which a
+// resident would reply with (and reach the main menu's item 1); it says
+// the commands to use instead.
+func TestMineIsNotAMenu(t *testing.T) {
+	x := newRig(t, "")
+	say := bottest.Say(harness{x}, x.clock)
+	for _, text := range []string{"法律", "1", "1", "合同纠纷", "0", "刘一", "13800000001", "1"} {
+		say("o-m", text)
+	}
+	got := say("o-m", "我的预约")
+	if !strings.Contains(got, "预约码") || strings.Contains(got, "\n1 ") || !strings.Contains(got, "取消预约") {
+		t.Errorf("我的预约: %q", got)
+	}
+}

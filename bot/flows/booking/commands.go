@@ -32,8 +32,9 @@ func (f *feature) mine(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 	var b strings.Builder
 	if len(my.Bookings) > 0 {
 		b.WriteString("您的预约：")
-		for i, bk := range my.Bookings {
-			fmt.Fprintf(&b, "\n%d %s", i+1, bookingLine(bk))
+		// Not numbered: nothing here answers a number (the menu's would).
+		for _, bk := range my.Bookings {
+			fmt.Fprintf(&b, "\n· %s", bookingLine(bk))
 		}
 	}
 	if len(my.Aid) > 0 {
