@@ -211,7 +211,7 @@ func (k *flowKit) slotPrompt(ctx context.Context, st *bot.State, m cl.Matter, of
 		head.WriteString(note + "\n")
 	}
 	if len(os) == 0 {
-		fmt.Fprintf(&head, "近 14 天%s已约满。", m.Label())
+		fmt.Fprintf(&head, "近期%s已约满。", m.Label())
 		if w := walkIns(ss, 3); w != "" {
 			head.WriteString("\n可直接到场（不用预约）：\n" + w)
 		} else if i.WalkIn != "" {

@@ -406,3 +406,14 @@ func TestMineIsNotAMenu(t *testing.T) {
 		t.Errorf("我的预约: %q", got)
 	}
 }
+
+// TestFullSaysNoFixedHorizon: the operator sets how far ahead slots are
+// listed (TONGXIN_CLINIC_HORIZON); "all booked" does not claim 14 days.
+func TestFullSaysNoFixedHorizon(t *testing.T) {
+	x := newRig(t, "walkin")
+	x.fake.Horizon = 7 * 24 * time.Hour
+	got := bottest.Say(harness{x}, x.clock)("o-h", "调解")
+	if !strings.Contains(got, "已约满") || strings.Contains(got, "14 天") {
+		t.Errorf("all booked: %q", got)
+	}
+}

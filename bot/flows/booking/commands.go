@@ -282,7 +282,7 @@ func (k *flowKit) changePrompt(ctx context.Context, st *bot.State, b cl.Booking)
 		return "", nil, err
 	}
 	if len(os) == 0 {
-		return fmt.Sprintf("近 14 天没有其他可约的时段，原预约 %s 仍保留。\n请回复 0 结束。", when(b.Start)), os, nil
+		return fmt.Sprintf("近期没有其他可约的时段，原预约 %s 仍保留。\n请回复 0 结束。", when(b.Start)), os, nil
 	}
 	return fmt.Sprintf("现在的预约：%s\n可以改到：\n%s\n请回复序号，0 取消。", when(b.Start), body), os, nil
 }
