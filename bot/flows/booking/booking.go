@@ -225,9 +225,9 @@ func (k *flowKit) slotPrompt(ctx context.Context, st *bot.State, m cl.Matter, of
 		}
 	}
 	if offerNone {
-		head.WriteString("\n" + optNoSlot + " 不约时间，只提交援助申请")
+		head.WriteString("\n" + optNoSlot + ". 不约时间，只提交援助申请")
 	}
-	head.WriteString("\n" + optExpert + " 申请专家会诊")
+	head.WriteString("\n" + optExpert + ". 申请专家会诊")
 	if len(os) > 0 {
 		head.WriteString("\n请回复序号，0 取消。")
 	} else {

@@ -358,7 +358,7 @@ func TestTodayFitsOneMessage(t *testing.T) {
 	if n := len(got); n > 2048 {
 		t.Errorf("今日预约 is %d bytes, more than one WeChat text:\n%s", n, got)
 	}
-	for _, want := range []string{"共 24 个", "1 08:00", "未列出"} {
+	for _, want := range []string{"共 24 个", "1. 08:00", "未列出"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("今日预约 lacks %q:\n%s", want, got)
 		}
@@ -415,5 +415,16 @@ func TestFullSaysNoFixedHorizon(t *testing.T) {
 	got := bottest.Say(harness{x}, x.clock)("o-h", "调解")
 	if !strings.Contains(got, "已约满") || strings.Contains(got, "14 天") {
 		t.Errorf("all booked: %q", got)
+	}
+}
+
+// TestSlotNumbersStandApart: a reply number is set apart from the time
+// after it ("1. 10:00", as the closure's push writes it): "1 10:00" reads
+// as 110:00 or 11:00 on a small screen.
+func TestSlotNumbersStandApart(t *testing.T) {
+	x := newRig(t, "")
+	got := bottest.Say(harness{x}, x.clock)("o-n", "调解")
+	if !strings.Contains(got, "\n1. 10:00 ") || strings.Contains(got, "\n1 10:00") {
+		t.Errorf("slot list: %q", got)
 	}
 }

@@ -351,7 +351,7 @@ func (f *feature) today(ctx context.Context, m *bot.Message) (bot.Reply, error) 
 	const tail = "\n（内容保密，请勿转发）"
 	for i, bk := range bs {
 		var e strings.Builder
-		fmt.Fprintf(&e, "\n%d %s %s %s %s\n   %s", i+1, clock(bk.Start), bk.Matter.Label(), bk.Name, bk.Phone, bk.Location)
+		fmt.Fprintf(&e, "\n%d. %s %s %s %s\n   %s", i+1, clock(bk.Start), bk.Matter.Label(), bk.Name, bk.Phone, bk.Location)
 		if n := need(bk.Language, bk.NeedRep); n != "" {
 			fmt.Fprintf(&e, "\n   需要：%s", n)
 		}

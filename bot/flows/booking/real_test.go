@@ -64,7 +64,7 @@ func TestWithTheRealService(t *testing.T) {
 			}
 			return got
 		}
-		if got := run("o-a", "法律", "1"); !strings.Contains(got, "12月2日 周三\n1 09:00 二楼调解室\n2 09:30 二楼调解室") {
+		if got := run("o-a", "法律", "1"); !strings.Contains(got, "12月2日 周三\n1. 09:00 二楼调解室\n2. 09:30 二楼调解室") {
 			t.Fatalf("the slot list: %q", got)
 		}
 		if got := run("o-a", "1", "欠款不还", "1", "阿依", "13800000001", "1"); !strings.Contains(got, "预约成功") || !strings.Contains(got, "需要：维吾尔语翻译") {
@@ -78,7 +78,7 @@ func TestWithTheRealService(t *testing.T) {
 			t.Fatalf("o-c's booking: %q", got)
 		}
 		got := say("o-b", "1")
-		if !strings.Contains(got, "该时段刚被约满") || !strings.Contains(got, "1 10:00 二楼调解室") {
+		if !strings.Contains(got, "该时段刚被约满") || !strings.Contains(got, "1. 10:00 二楼调解室") {
 			t.Fatalf("taken at confirm: %q", got)
 		}
 		if got := say("o-b", "1"); !strings.Contains(got, "时间：12月2日 周三 10:00") {

@@ -163,7 +163,8 @@ func slotLines(ss []cl.Slot) (string, []option) {
 			last = d
 		}
 		os = append(os, option{Value: slotValue(s), Label: when(s.Start) + " " + place(s)})
-		fmt.Fprintf(&b, "\n%d %s %s", len(os), clock(s.Start), place(s))
+		// "1. 10:00": the dot sets the number apart from the time.
+		fmt.Fprintf(&b, "\n%d. %s %s", len(os), clock(s.Start), place(s))
 	}
 	return b.String(), os
 }
