@@ -428,3 +428,20 @@ func TestSlotNumbersStandApart(t *testing.T) {
 		t.Errorf("slot list: %q", got)
 	}
 }
+
+// TestRebookOnlyWhatThePushOffered: a closure's push offers 1/2/3
+// (cl.QuestionClosed); a bare 4 to 9 after it is not a slot the resident
+// saw, and does not open 改约 at one.
+func TestRebookOnlyWhatThePushOffered(t *testing.T) {
+	x := newRig(t, "")
+	say := bottest.Say(harness{x}, x.clock)
+	for _, text := range []string{"法律", "1", "1", "合同纠纷", "0", "刘一", "13800000001", "1", "!停诊 1"} {
+		say("o-r", text)
+	}
+	if got := say("o-r", "5"); strings.Contains(got, "改到") {
+		t.Errorf("a bare 5 after a push offering 1/2/3: %q", got)
+	}
+	if got := say("o-r", "2"); !strings.Contains(got, "改到") {
+		t.Errorf("a bare 2 after the push: %q", got)
+	}
+}

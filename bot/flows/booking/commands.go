@@ -389,8 +389,10 @@ func (f *feature) subscribe(on bool) bot.Handler {
 }
 
 // maxRebook is the highest bare digit that answers a closure's push
-// ("回复 1/2/3 改到 …"), only within bot.AnswerWindow of its delivery.
-const maxRebook = 9
+// ("回复 1/2/3 改到 …", cl.QuestionClosed), only within bot.AnswerWindow
+// of its delivery: the push offers three slots, and a higher digit is a
+// menu choice, not a slot the resident saw.
+const maxRebook = 3
 
 // rebook answers a closure's (or vanished slot's) question with a bare
 // digit while it is the last question that reached the resident,
