@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
-	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/bottest"
+	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/notify"
@@ -179,8 +179,8 @@ func TestBookedTellsLinkedProviders(t *testing.T) {
 		unbound := r.nfixStaff("未绑定", "")
 		p1 := r.nfixProvider("王律师", cl.Lawyer, lawyer, "")
 		p2 := r.nfixProvider("王律师(兼)", cl.Mediator, lawyer, "") // same staff twice
-		p3 := r.nfixProvider("张法官", cl.Judge, 0, "")              // not linked
-		p4 := r.nfixProvider("赵民警", cl.Police, unbound, "")        // linked, not bound
+		p3 := r.nfixProvider("张法官", cl.Judge, 0, "")            // not linked
+		p4 := r.nfixProvider("赵民警", cl.Police, unbound, "")     // linked, not bound
 		r.nfixProvider("李调解", cl.Mediator, mediator, "维吾尔语,哈萨克语")
 		sc := r.nfixSchedule(cl.Appointment, ids(p1, p2, p3, p4), "")
 		b := r.nfixBooking(sc, nt0.Add(48*time.Hour), "o-res", "马秀兰", "13912345678", "123456")
@@ -246,7 +246,9 @@ func TestGoneOffersNextSlots(t *testing.T) {
 		for i := range 4 {
 			next = append(next, cl.Slot{ScheduleID: sc, Start: nt0.Add(time.Duration(72+i) * time.Hour), Location: "社区服务中心二楼"})
 		}
-		r.tx(func(ctx context.Context, tx *storage.Tx) error { return r.svc.tellGone(ctx, tx, b, "法官开庭", next) })
+		r.tx(func(ctx context.Context, tx *storage.Tx) error {
+			return r.svc.tellGone(ctx, tx, b, "法官开庭", next)
+		})
 		got := r.notices("o-res")
 		if len(got) != 1 {
 			t.Fatalf("notices %+v, want one", got)
@@ -271,7 +273,9 @@ func TestGoneOffersNextSlots(t *testing.T) {
 		// replaces what is still held (nt0 is outside quiet hours, so
 		// the first is due now; hold both by moving the clock).
 		r.clock.Set(time.Date(2026, 11, 26, 23, 0, 0, 0, bot.Shanghai))
-		r.tx(func(ctx context.Context, tx *storage.Tx) error { return r.svc.tellGone(ctx, tx, b, "排班调整", nil) })
+		r.tx(func(ctx context.Context, tx *storage.Tx) error {
+			return r.svc.tellGone(ctx, tx, b, "排班调整", nil)
+		})
 		got = r.notices("o-res")
 		if len(got) != 2 || got[1].Asks != "" || !strings.Contains(got[1].Text, "暂无空闲时段") || strings.Contains(got[1].Text, "回复 1") {
 			t.Errorf("without slots: %+v", got)
