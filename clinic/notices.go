@@ -67,10 +67,11 @@ func staffNotice(kind, key, to, about, text, group string, fields map[string]str
 // language b asked for or represent minorities (when b asked for one),
 // each staff member once.
 func sessionContacts(ctx context.Context, tx *storage.Tx, b cl.Booking) ([]storage.ClinicContact, error) {
-	ids, err := tx.ClinicScheduleProviderIDs(ctx, b.ScheduleID)
+	sc, err := tx.ClinicSchedule(ctx, b.ScheduleID)
 	if err != nil {
 		return nil, err
 	}
+	ids := slices.Clone(sc.ProviderIDs)
 	extra, err := tx.ClinicInterpreters(ctx, b.Language, b.NeedRep)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package clinic
 
 import (
 	"context"
+	"time"
 
 	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/privacy"
@@ -23,16 +24,13 @@ func PrivacyHook() privacy.Hook {
 	return privacy.Hook{
 		Name: "clinic",
 		Erase: func(ctx context.Context, tx *storage.Tx, openid string, run *privacy.Run) error {
-			bs, err := tx.ClinicBookingsOf(ctx, openid)
+			bs, err := tx.ResidentClinicBookings(ctx, openid, "", time.Time{})
 			if err != nil {
 				return err
 			}
 			cancelled := 0
 			for _, b := range bs {
-				if b.Status != cl.Booked {
-					continue
-				}
-				ok, err := tx.CancelErasedBooking(ctx, b, run.At)
+				ok, err := cancelErased(ctx, tx, b, run.At)
 				if err != nil {
 					return err
 				}
@@ -57,9 +55,14 @@ func PrivacyHook() privacy.Hook {
 				return err
 			}
 			run.Count("clinic_expert", n)
-			if n, err = tx.DeleteClinicSubscription(ctx, openid); err != nil {
+			subs, err := tx.ClinicSubscribed(ctx, []string{openid})
+			if err != nil {
 				return err
 			}
+			if err := tx.SetClinicSubscription(ctx, openid, false, run.At); err != nil {
+				return err
+			}
+			n = len(subs)
 			run.Count("clinic_subscriptions", n)
 			return nil
 		},
@@ -95,3 +98,28 @@ func anonymiseBookings(ctx context.Context, tx *storage.Tx, ids []int64, run *pr
 	run.Count("clinic_notes", notes)
 	return nil
 }
+
+// cancelErased cancels, in tx, booking b of a resident being erased if it
+// is booked and has not started at now, freeing its seat, and reports
+// whether it did. Nobody is told: there is nobody left to tell, and the
+// providers see the seat free in 今日预约.
+func cancelErased(ctx context.Context, tx *storage.Tx, b cl.Booking, now time.Time) (bool, error) {
+	if b.Status != cl.Booked || !now.Before(b.Start) {
+		return false, nil
+	}
+	ok, err := tx.SetClinicBookingStatus(ctx, b.ID, cl.Booked, cl.Cancelled, now)
+	if err != nil || !ok {
+		return false, err
+	}
+	if err := tx.ReleaseClinicSeat(ctx, b.ScheduleID, b.Start); err != nil {
+		return false, err
+	}
+	if _, err := tx.AddClinicEvent(ctx, b.ID, 0, 0, now, actorErasure, "已取消", "居民信息已删除"); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// actorErasure is who the timeline says cancelled an erased resident's
+// booking.
+const actorErasure = "系统"

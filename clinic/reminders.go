@@ -95,7 +95,7 @@ func (s *Service) remind(ctx context.Context, args reminderArgs) (bool, error) {
 	sent := false
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
 		now := s.now()
-		b, err := tx.ClinicNoticeBooking(ctx, args.BookingID)
+		b, err := tx.ClinicBooking(ctx, args.BookingID)
 		if errors.Is(err, bot.ErrNotFound) {
 			return nil
 		}
