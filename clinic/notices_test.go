@@ -106,7 +106,8 @@ func (r *noticeRig) nfixBooking(schedule int64, start time.Time, openid, name, p
 		description, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?)`,
 		b.Code, b.ScheduleID, b.Start, b.End, b.Day(), string(b.Mode), b.Location, string(b.Matter), openid, name, phone,
 		b.Description, b.CreatedAt, b.UpdatedAt)
-	if _, err := r.store.DB().Exec(r.store.DB().Rebind(`INSERT INTO clinic_slots (schedule_id, starts_at, capacity, taken) VALUES (?, ?, 1, 1)`),
+	if _, err := r.store.DB().Exec(r.store.DB().Rebind(`INSERT INTO clinic_slots (schedule_id, starts_at, capacity, taken) VALUES (?, ?, 1, 1)
+		ON CONFLICT (schedule_id, starts_at) DO UPDATE SET taken = clinic_slots.taken + 1, capacity = clinic_slots.capacity + 1`),
 		schedule, b.Start); err != nil {
 		r.t.Fatal(err)
 	}
