@@ -44,14 +44,15 @@ const goneOffered = 3
 // groups).
 func bookingNews(id int64) string { return fmt.Sprintf("clinic_booking:%d", id) }
 
-// when formats a time as residents read it: "12-01 周二 09:00".
-func when(t time.Time) string {
-	t = t.In(bot.Shanghai)
-	return t.Format("01-02 ") + weekday(t.Weekday()) + t.Format(" 15:04")
-}
+// when formats a time as residents read it, as the conversation does
+// (bot/flows/booking): "12月1日 周二 09:00".
+func when(t time.Time) string { return dayLabel(t) + t.In(bot.Shanghai).Format(" 15:04") }
 
-// weekday is "周一" … "周日".
-func weekday(d time.Weekday) string { return "周" + string([]rune("日一二三四五六")[d]) }
+// dayLabel is a date as residents read it: "12月1日 周二".
+func dayLabel(t time.Time) string {
+	t = t.In(bot.Shanghai)
+	return fmt.Sprintf("%d月%d日 周%s", t.Month(), t.Day(), string([]rune("日一二三四五六")[t.Weekday()]))
+}
 
 // fieldTime is a time as a template field shows it.
 func fieldTime(t time.Time) string { return t.In(bot.Shanghai).Format("2006-01-02 15:04") }
@@ -437,15 +438,11 @@ func patrolWhen(sc cl.Schedule) string {
 	hours := sc.Start + "-" + sc.End
 	if sc.Date != "" {
 		if d, err := time.ParseInLocation(cl.DateLayout, sc.Date, bot.Shanghai); err == nil {
-			return d.Format("01-02 ") + weekday(d.Weekday()) + " " + hours
+			return dayLabel(d) + " " + hours
 		}
 		return sc.Date + " " + hours
 	}
-	days := make([]string, 0, len(sc.Weekdays))
-	for _, w := range sc.Weekdays {
-		days = append(days, weekday(time.Weekday(w%7)))
-	}
-	return "每" + strings.Join(days, "、") + " " + hours
+	return "每" + weekdaysLabel(sc.Weekdays) + " " + hours
 }
 
 // patrolText is the announcement.

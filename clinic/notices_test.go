@@ -449,7 +449,7 @@ func TestAnnouncePatrol(t *testing.T) {
 		if len(got) != 1 || got[0].To != "o-in" || got[0].Kind != kindPatrol {
 			t.Fatalf("announced %+v, want o-in only", got)
 		}
-		for _, want := range []string{"3号楼", "12-05 周六 09:00-11:30", "3号楼前广场", "法律咨询、矛盾调解", "回复「法律」预约"} {
+		for _, want := range []string{"3号楼", "12月5日 周六 09:00-11:30", "3号楼前广场", "法律咨询、矛盾调解", "回复「法律」预约"} {
 			if !strings.Contains(got[0].Text, want) {
 				t.Errorf("announcement %q lacks %q", got[0].Text, want)
 			}

@@ -155,7 +155,7 @@ func dayWord(start, sent time.Time) string {
 	case 2:
 		return "后天"
 	}
-	return s.Format("01-02 ") + weekday(s.Weekday())
+	return dayLabel(s)
 }
 
 // reminderText is the reminder as the resident reads it when it goes

@@ -210,7 +210,7 @@ func TestDayWord(t *testing.T) {
 		{time.Date(2026, 11, 30, 23, 59, 0, 0, bot.Shanghai), "明天"},
 		{time.Date(2026, 11, 30, 0, 1, 0, 0, bot.Shanghai), "明天"},
 		{time.Date(2026, 11, 29, 9, 0, 0, 0, bot.Shanghai), "后天"},
-		{time.Date(2026, 11, 28, 9, 0, 0, 0, bot.Shanghai), "12-01 周二"},
+		{time.Date(2026, 11, 28, 9, 0, 0, 0, bot.Shanghai), "12月1日 周二"},
 		// UTC evening is already the next day in Shanghai.
 		{time.Date(2026, 11, 30, 16, 30, 0, 0, time.UTC), "今天"},
 	} {
