@@ -164,6 +164,9 @@ type Config struct {
 	Tickets Tickets `toml:"tickets"`
 	// Notify holds the template messages by notification kind.
 	Notify Notify `toml:"notify"`
+	// Clinic tunes the legal clinic (TONGXIN_CLINIC_*) and holds its
+	// 法律知识 topics ([clinic]).
+	Clinic Clinic `toml:"clinic"`
 }
 
 // WeChat is the official-account part of Config.
@@ -235,8 +238,10 @@ func Default() Config {
 		Media:                  Media{Dir: "data/media", S3: MediaS3{Addressing: "auto"}},
 		Activities:             Activities{Reminders: []time.Duration{24 * time.Hour, 2 * time.Hour}, Hold: 12 * time.Hour},
 		Contact:                Contact{OfficeHours: DefaultOfficeHours},
-		DevCredentials:         devNames(),
-		Open311RatePerMinute:   60,
+		Clinic: Clinic{Place: DefaultClinicPlace, Cutoff: DefaultClinicCutoff, MinNotice: DefaultClinicMinNotice,
+			Horizon: DefaultClinicHorizon, Reminders: DefaultClinicReminders},
+		DevCredentials:       devNames(),
+		Open311RatePerMinute: 60,
 	}
 }
 

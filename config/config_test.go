@@ -67,8 +67,10 @@ func TestLoadDefaults(t *testing.T) {
 		Media:                  defaultMedia,
 		Activities:             config.Activities{Reminders: []time.Duration{24 * time.Hour, 2 * time.Hour}, Hold: 12 * time.Hour},
 		Contact:                config.Contact{OfficeHours: config.DefaultOfficeHours},
-		DevCredentials:         strings.Fields(allDev),
-		Open311RatePerMinute:   60,
+		Clinic: config.Clinic{Place: "社区服务中心法律诊所", Cutoff: 2 * time.Hour, MinNotice: time.Hour, Horizon: 14 * 24 * time.Hour,
+			Reminders: []time.Duration{24 * time.Hour, time.Hour}},
+		DevCredentials:       strings.Fields(allDev),
+		Open311RatePerMinute: 60,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(empty) mismatch (-want +got):\n%s", diff)
@@ -118,6 +120,12 @@ func TestLoadEnvironment(t *testing.T) {
 		"TONGXIN_URGENT_IGNORE":           "演讲",
 		"TONGXIN_ACTIVITY_REMINDERS":      "2h, 48h,30m",
 		"TONGXIN_ACTIVITY_HOLD":           "6h",
+		"TONGXIN_CLINIC_PLACE":            "建林社区二楼法律诊所",
+		"TONGXIN_CLINIC_CUTOFF":           "3h",
+		"TONGXIN_CLINIC_MIN_NOTICE":       "30m",
+		"TONGXIN_CLINIC_HORIZON":          "168h",
+		"TONGXIN_CLINIC_REMINDERS":        "off",
+		"TONGXIN_CLINIC_TOKEN":            clinicToken,
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -150,6 +158,8 @@ func TestLoadEnvironment(t *testing.T) {
 		Contact: config.Contact{CommunityPhone: "0937-6220000", OfficeHours: "08:30-12:00,14:30-18:00",
 			PropertyName: "建林物业", PropertyPhone: "0937-6221111", PropertyHotline: "0937-6888888",
 			UrgentWords: "water:跑水", UrgentIgnore: "演讲"},
+		Clinic: config.Clinic{Place: "建林社区二楼法律诊所", Cutoff: 3 * time.Hour, MinNotice: 30 * time.Minute, Horizon: 7 * 24 * time.Hour,
+			Reminders: []time.Duration{}, Token: clinicToken},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"),
 			netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("192.168.1.0/24")},
 	}
@@ -275,6 +285,7 @@ id = "tplReminder"
 		RetentionRecords:       5 * 365 * 24 * time.Hour,
 		Media:                  defaultMedia,
 		Activities:             config.Default().Activities,
+		Clinic:                 config.Default().Clinic,
 		Contact:                config.Contact{OfficeHours: config.DefaultOfficeHours},
 		File:                   path,
 		Open311RatePerMinute:   60,

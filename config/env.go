@@ -222,7 +222,7 @@ var settings = append([]setting{
 		set:   func(c *Config, v string) error { return parseRetention(&c.RetentionRecords, v) },
 		get:   func(c Config) string { return formatRetention(c.RetentionRecords) },
 		check: func(c Config) error { return positive(c.RetentionRecords) }},
-}, slices.Concat(mediaSettings, contactSettings, activitySettings)...)
+}, slices.Concat(mediaSettings, contactSettings, activitySettings, clinicSettings)...)
 
 // day and year are the units of retention periods; a year is 365 days.
 const (

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -442,24 +441,12 @@ func (s *Server) eventSignupsCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	header, rows := signupTable(a, sus)
-	var buf bytes.Buffer
-	buf.WriteString("\uFEFF")
-	cw := csv.NewWriter(&buf)
-	cw.UseCRLF = true
-	_ = cw.Write(header)
-	rec := make([]string, len(header))
-	for _, row := range rows {
-		for i, v := range row {
-			rec[i] = csvCell(v)
-		}
-		_ = cw.Write(rec)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		s.internal(w, r, "export event signups csv", fmt.Errorf("write csv: %w", err))
+	buf, err := csvTable(header, rows)
+	if err != nil {
+		s.internal(w, r, "export event signups csv", err)
 		return
 	}
-	writeDownload(w, "text/csv; charset=utf-8", signupExportName(a.ID, "csv"), &buf)
+	writeDownload(w, "text/csv; charset=utf-8", signupExportName(a.ID, "csv"), buf)
 }
 
 // signupSheet is the name of the sign-up workbook's only sheet.
@@ -612,11 +599,7 @@ func (s *Server) calendar(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "calendar", err)
 		return
 	}
-	cal := ics.NewCalendarFor("tongxin")
-	cal.SetMethod(ics.MethodPublish)
-	cal.SetXWRCalName(calendarName)
-	cal.SetXWRTimezone(bot.Shanghai.String())
-	cal.SetRefreshInterval("PT1H")
+	cal := newCalendar(calendarName)
 	for _, a := range list {
 		e := cal.AddEvent(fmt.Sprintf("activity-%d@tongxin", a.ID))
 		e.SetDtStampTime(a.UpdatedAt)
@@ -637,14 +620,5 @@ func (s *Server) calendar(w http.ResponseWriter, r *http.Request) {
 			e.SetStatus(ics.ObjectStatusConfirmed)
 		}
 	}
-	var buf bytes.Buffer
-	if err := cal.SerializeTo(&buf, ics.WithNewLineWindows); err != nil {
-		s.internal(w, r, "calendar", err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-	w.Header().Set("Content-Disposition", `inline; filename="events.ics"`)
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	serveCalendar(w, r, s, cal, "events.ics")
 }

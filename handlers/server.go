@@ -63,6 +63,10 @@ type Server struct {
 	// Clinic backs the legal-clinic endpoints and the public calendar
 	// (/calendar/clinic.ics); nil leaves them out.
 	Clinic ClinicAdmin
+	// ClinicToken is the clinic staff's bearer token: accepted on
+	// /api/v1/clinic/* only, and the only credential under which matter
+	// descriptions and aid answers are shown; empty accepts none.
+	ClinicToken string
 	// Open311Key is the api_key Open311 clients must send to create
 	// requests; empty refuses every POST.
 	Open311Key string

@@ -14,6 +14,7 @@ import (
 	"github.com/tongxin/tongxin/activities"
 	"github.com/tongxin/tongxin/blobs"
 	"github.com/tongxin/tongxin/bot"
+	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/clinic"
 	"github.com/tongxin/tongxin/community"
@@ -167,9 +168,18 @@ func newClinic(cfg config.Config, store *storage.Store, outbox *notify.Outbox, r
 	if err != nil {
 		return nil, fmt.Errorf("config: TONGXIN_QUIET_HOURS: %w", err)
 	}
-	_ = log
+	c := cfg.Clinic
+	topics := make([]cl.Topic, 0, len(c.Topics))
+	for _, t := range c.EffectiveTopics() {
+		topics = append(topics, cl.Topic{Title: t.Title, Text: t.Text})
+	}
+	if c.Token == "" {
+		log.Info("TONGXIN_CLINIC_TOKEN is unset: no clinic staff through the admin API, so nobody reads matter descriptions there")
+	}
 	return clinic.New(store, outbox, clinic.Config{
 		Calendar: cal, Jobs: runner, Quiet: quiet, Activities: acts,
+		Horizon: c.Horizon, Cutoff: c.Cutoff, MinNotice: c.MinNotice, Reminders: c.Reminders,
+		Place: c.Place, Phone: cfg.Contact.CommunityPhone, Topics: topics,
 	}), nil
 }
 
@@ -358,6 +368,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Tickets:       svc,
 		Activities:    actAdmin,
 		Clinic:        clin,
+		ClinicToken:   cfg.Clinic.Token,
 		Open311Key:    cfg.Open311Key,
 		Privacy:       priv,
 		Media:         copies,
