@@ -231,5 +231,20 @@ func TestClinicPrivacyEndToEnd(t *testing.T) {
 			t.Errorf("the server's log has %d answered messages: it was not captured", n)
 		}
 		look("the server's log", logs)
+
+		// Erasing her (the clinic's privacy hook, wired in privacyHooks)
+		// cancels her booking to come, freeing the seat, and blanks it.
+		if status, body := admin(t, base, "DELETE", "/api/v1/residents/"+p0.openid, nil); status != http.StatusOK {
+			t.Fatalf("erasing her: %d %v", status, body)
+		}
+		after, err := r.store.ClinicBooking(ctx, b.ID)
+		if err != nil || after.Status != cl.Cancelled || after.OpenID != "" || after.Name != "" || after.Description != "" || after.Matter != cl.Aid {
+			t.Errorf("her booking after erasure: %+v, %v", after, err)
+		}
+		var taken int
+		if err := r.store.DB().Get(&taken, r.store.DB().Rebind(`SELECT taken FROM clinic_slots WHERE schedule_id = ? AND starts_at = ?`),
+			b.ScheduleID, b.Start); err != nil || taken != 0 {
+			t.Errorf("her seat after erasure: %d taken, %v", taken, err)
+		}
 	})
 }
