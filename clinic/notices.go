@@ -25,13 +25,17 @@ import (
 
 // Notice kinds (map a template to each in the configuration).
 const (
-	kindBooked   = "clinic_booked"
-	kindReminder = "clinic_reminder"
-	kindGone     = "clinic_gone"
-	kindAid      = "clinic_aid"
-	kindExpert   = "clinic_expert"
-	kindPanel    = "clinic_panel"
-	kindPatrol   = "clinic_patrol"
+	kindBooked = "clinic_booked"
+	// kindCancelled tells providers; kindResidentCancelled the resident
+	// whose booking the clinic cancelled.
+	kindCancelled         = "clinic_cancelled"
+	kindResidentCancelled = "clinic_cancelled_by_clinic"
+	kindReminder          = "clinic_reminder"
+	kindGone              = "clinic_gone"
+	kindAid               = "clinic_aid"
+	kindExpert            = "clinic_expert"
+	kindPanel             = "clinic_panel"
+	kindPatrol            = "clinic_patrol"
 )
 
 // goneOffered is how many free slots a resident whose slot went is
@@ -169,19 +173,76 @@ func bookedFields(b cl.Booking) map[string]string {
 // onCancelled drops, in tx, the reminders of a booking cancelled or moved
 // that quiet hours still hold, and any other news of it not yet sent (a
 // reminder job still to run finds the booking cancelled and does
-// nothing).
+// nothing), and tells the providers who were pushed the booking that
+// its seat is free.
 func (s *Service) onCancelled(ctx context.Context, tx *storage.Tx, b cl.Booking) error {
+	if s.outbox == nil {
+		return nil
+	}
+	if b.OpenID != "" {
+		groups := []string{bookingNews(b.ID)}
+		for _, off := range s.cfg.Reminders {
+			groups = append(groups, reminderGroup(b.ID, off))
+		}
+		for _, g := range groups {
+			if _, err := s.outbox.Withdraw(ctx, tx, b.OpenID, g, "booking "+string(b.Status)); err != nil {
+				return err
+			}
+		}
+	}
+	contacts, err := sessionContacts(ctx, tx, b)
+	if err != nil {
+		return err
+	}
+	for _, c := range contacts {
+		n := staffNotice(kindCancelled, fmt.Sprintf("%s:%d:%d", kindCancelled, b.ID, c.StaffID), c.OpenID, b.OpenID,
+			cancelledText(b, true), cancelledText(b, false),
+			map[string]string{"title": "预约取消 " + b.Matter.Label(), "time": fieldTime(b.Start), "code": b.Code})
+		if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
+			return fmt.Errorf("queueing %s: %w", kindCancelled, err)
+		}
+	}
+	return nil
+}
+
+// cancelledText tells a provider a booking of theirs was cancelled; the
+// group's copy masks the name.
+func cancelledText(b cl.Booking, private bool) string {
+	name := b.Name
+	if !private {
+		name = bot.MaskName(name)
+	}
+	text := fmt.Sprintf("预约取消 %s %s", when(b.Start), b.Matter.Label())
+	if name != "" {
+		text += "\n居民：" + name
+	}
+	return text + "\n预约码:" + b.Code + "\n该时段已空出"
+}
+
+// tellCancelled tells the resident of b that the clinic (not they)
+// cancelled it, and why: a staff change of the booking's status calls it
+// after onCancelled.
+func (s *Service) tellCancelled(ctx context.Context, tx *storage.Tx, b cl.Booking, why string) error {
 	if s.outbox == nil || b.OpenID == "" {
 		return nil
 	}
-	groups := []string{bookingNews(b.ID)}
-	for _, off := range s.cfg.Reminders {
-		groups = append(groups, reminderGroup(b.ID, off))
+	text := fmt.Sprintf("您预约的%s（%s）已由法律诊所取消。", b.Matter.Label(), when(b.Start))
+	if why != "" {
+		text += "\n原因：" + why
 	}
-	for _, g := range groups {
-		if _, err := s.outbox.Withdraw(ctx, tx, b.OpenID, g, "booking "+string(b.Status)); err != nil {
-			return err
-		}
+	text += "\n如需再约请回复「法律」"
+	if s.cfg.Phone != "" {
+		text += "，或致电 " + s.cfg.Phone
+	}
+	text += "。"
+	n := bot.Notice{
+		Kind: kindResidentCancelled, To: b.OpenID, About: b.OpenID, Text: text,
+		Fields:   map[string]string{"title": "预约已取消", "time": fieldTime(b.Start), "status": "已取消", "note": why},
+		Key:      fmt.Sprintf("%s:%d", kindResidentCancelled, b.ID),
+		Replaces: bookingNews(b.ID),
+	}
+	if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
+		return fmt.Errorf("queueing %s: %w", kindResidentCancelled, err)
 	}
 	return nil
 }

@@ -472,3 +472,34 @@ func TestAnnouncePatrol(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelledTellsProviders: the providers who were pushed a booking
+// hear it was cancelled (the group copy masks the name, and neither
+// carries the description); a booking the clinic cancelled tells its
+// resident why.
+func TestCancelledTellsProviders(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newNoticeRig(t, s, notify.QuietHours{})
+		lawyer := r.nfixStaff("王律师", "o-staff-lawyer")
+		sc := r.nfixSchedule(cl.Appointment, itoa(r.nfixProvider("王律师", cl.Lawyer, lawyer, "")), "")
+		b := r.nfixBooking(sc, nt0.Add(48*time.Hour), "o-res", "马秀兰", "13912345678", "123456")
+		b.Status = cl.Cancelled
+		r.tx(func(ctx context.Context, tx *storage.Tx) error {
+			if err := r.svc.onCancelled(ctx, tx, b); err != nil {
+				return err
+			}
+			return r.svc.tellCancelled(ctx, tx, b, "律师临时出庭")
+		})
+		staff := r.notices("o-staff-lawyer")
+		if len(staff) != 1 || staff[0].Kind != kindCancelled || !staff[0].Staff || !strings.Contains(staff[0].Text, "预约取消") ||
+			!strings.Contains(staff[0].Text, "马秀兰") || strings.Contains(staff[0].GroupText, "马秀兰") ||
+			strings.Contains(staff[0].Text, secretMatter) || strings.Contains(staff[0].GroupText, secretMatter) {
+			t.Errorf("the provider's news: %+v", staff)
+		}
+		res := r.notices("o-res")
+		if len(res) != 1 || res[0].Kind != kindResidentCancelled || !strings.Contains(res[0].Text, "已由法律诊所取消") ||
+			!strings.Contains(res[0].Text, "律师临时出庭") || !strings.Contains(res[0].Text, "0937-6221234") || res[0].Replaces != bookingNews(b.ID) {
+			t.Errorf("the resident's news: %+v", res)
+		}
+	})
+}
