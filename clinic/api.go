@@ -2,7 +2,6 @@ package clinic
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/tongxin/tongxin/bot/activity"
@@ -10,12 +9,7 @@ import (
 )
 
 // This file is the seam of issue 11: the admin API's shapes, so the
-// handlers, the service and the notices share one signature each. The
-// stubs below are replaced by their implementations (service.go,
-// admin.go); a stub left here is a defect.
-
-// errSeam is what a method not implemented yet returns.
-var errSeam = errors.New("clinic: not implemented yet")
+// handlers, the service and the notices share one signature each.
 
 // ActivityPlanner is what a 集中义诊 schedule needs of event sign-ups
 // (activities.Admin): the session is an activity with a capacity and a

@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
 	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/input"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"github.com/tongxin/tongxin/storage"
 )
@@ -35,13 +37,16 @@ const (
 	timelineAidFiled = "申请法律援助"
 	timelineExpert   = "申请专家会诊"
 	// timelineTicket is the line a mediation booking adds to its ticket.
-	timelineTicket = "预约调解"
+	timelineTicket       = "预约调解"
+	timelineTicketCancel = "取消调解预约"
 )
 
 // errFull is a slot full or gone at confirm (rolls the booking back).
 var errFull = errors.New("clinic: slot full or gone")
 
-var errNoBooking = &bot.UserError{Code: bot.CodeNotFound, Message: "没有找到这个预约", Err: bot.ErrNotFound}
+var errNoBooking = &bot.UserError{Code: bot.CodeNotFound, Message: "没有找到这个预约。", Err: bot.ErrNotFound}
+
+var errNoOld = &bot.UserError{Code: bot.CodeNotFound, Message: "原来的预约已不存在。", Err: bot.ErrNotFound}
 
 // reader is what slot generation reads: the Store or a Tx.
 type reader interface {
@@ -91,13 +96,23 @@ func (s *Service) bookable(sl cl.Slot, now time.Time) bool {
 // Slots lists the slots for matter from now to the horizon (see the port).
 func (s *Service) Slots(ctx context.Context, m cl.Matter) ([]cl.Slot, error) {
 	now := s.now()
-	all, err := s.slots(ctx, s.store, now, now.Add(s.cfg.Horizon), m)
+	// From the day's start: walk-in hours under way are still worth going to.
+	all, err := s.slots(ctx, s.store, dayStart(now), now.Add(s.cfg.Horizon), m)
 	if err != nil {
 		return nil, fmt.Errorf("clinic.Slots: %w", err)
 	}
 	out := []cl.Slot{}
 	for _, sl := range all {
-		if sl.WalkIn || sl.ActivityID != 0 || s.bookable(sl, now) {
+		switch {
+		case sl.WalkIn:
+			if sl.End.After(now) {
+				out = append(out, sl)
+			}
+		case sl.ActivityID != 0:
+			if sl.Start.After(now) {
+				out = append(out, sl)
+			}
+		case s.bookable(sl, now):
 			out = append(out, sl)
 		}
 	}
@@ -233,10 +248,13 @@ func (s *Service) findSlot(ctx context.Context, tx *storage.Tx, ref cl.SlotRef) 
 // Book books d in one transaction (see the port and Receipt).
 func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 	if !d.Matter.Valid() {
-		return cl.Receipt{}, &bot.UserError{Field: "matter", Message: "请选择要咨询的事项"}
+		return cl.Receipt{}, &bot.UserError{Field: "matter", Message: "请选择要咨询的事项。"}
 	}
 	if d.OpenID == "" {
 		return cl.Receipt{}, fmt.Errorf("clinic.Book: no resident")
+	}
+	if err := checkPerson(d.Name, d.Phone, d.Description); err != nil {
+		return cl.Receipt{}, err
 	}
 	if d.Key != "" {
 		if rec, ok, err := s.repeat(ctx, d.Key); err != nil || ok {
@@ -255,21 +273,24 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 			return errFull
 		}
 		if slot.WalkIn || slot.ActivityID != 0 || sc.Mode == cl.Expert {
-			return &bot.UserError{Field: "slot", Message: "这个时段不用预约，请直接前往"}
+			return &bot.UserError{Field: "slot", Message: "这个时段不用预约，请直接前往。"}
 		}
 		if !takes(sc.Matters, d.Matter) {
-			return &bot.UserError{Field: "matter", Message: fmt.Sprintf("这个时段不办理%s，请另选时间", d.Matter.Label())}
+			return &bot.UserError{Code: bot.CodeConflict, Field: "matter", Message: fmt.Sprintf("这个时段不办理%s，请另选时段。", d.Matter.Label())}
 		}
 		if slot.Start.Before(now.Add(s.cfg.MinNotice)) {
 			return &bot.UserError{Code: bot.CodeConflict, Field: "slot",
-				Message: fmt.Sprintf("离开始已不足%s，不能预约了，请另选时间", span(s.cfg.MinNotice))}
+				Message: fmt.Sprintf("需提前 %s预约，请另选时段。", span(s.cfg.MinNotice))}
 		}
 		if d.Replaces != 0 {
 			old, err := s.own(ctx, tx, d.OpenID, d.Replaces)
+			if errors.Is(err, bot.ErrNotFound) || (err == nil && old.Status != cl.Booked) {
+				return errNoOld
+			}
 			if err != nil {
 				return err
 			}
-			if err := s.changeable(old, now); err != nil {
+			if err := s.changeableIn(ctx, tx, old, now); err != nil {
 				return err
 			}
 			if err := s.cancelIn(ctx, tx, old, now, timelineMoved, ""); err != nil {
@@ -277,15 +298,15 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 			}
 		}
 		day := slot.Start.In(bot.Shanghai).Format(cl.DateLayout)
-		if _, err := tx.ActiveClinicBookingOn(ctx, d.OpenID, day); err == nil {
-			return errOneADay
+		if other, err := tx.ActiveClinicBookingOn(ctx, d.OpenID, day); err == nil {
+			return oneADay(other)
 		} else if !errors.Is(err, bot.ErrNotFound) {
 			return err
 		}
 		if d.Matter == cl.Mediation && d.TicketID != 0 {
 			t, err := tx.TicketByID(ctx, d.TicketID)
 			if errors.Is(err, bot.ErrNotFound) || (err == nil && t.OpenID != d.OpenID) {
-				return &bot.UserError{Code: bot.CodeNotFound, Field: "ticket_id", Message: "没有找到您的这件诉求", Err: bot.ErrNotFound}
+				return &bot.UserError{Code: bot.CodeNotFound, Field: "ticket_id", Message: "没有找到您的这件诉求。", Err: bot.ErrNotFound}
 			}
 			if err != nil {
 				return err
@@ -346,9 +367,18 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 		rec.Booking = b
 		return nil
 	})
-	switch {
-	case err == nil:
+	if err == nil {
 		return rec, nil
+	}
+	// A copy of this very draft (a double tap on 确认, WeChat retrying a
+	// slow reply) may have booked meanwhile and made this one fail, on the
+	// seat, the day or the key: that booking is the resident's.
+	if d.Key != "" {
+		if rec, ok, rerr := s.repeat(ctx, d.Key); rerr != nil || ok {
+			return rec, rerr
+		}
+	}
+	switch {
 	case errors.Is(err, errFull):
 		var next []cl.Slot
 		if err := s.store.Transact(ctx, func(tx *storage.Tx) error {
@@ -360,13 +390,14 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 		}
 		return cl.Receipt{Taken: true, Next: next}, nil
 	case errors.Is(err, bot.ErrConflict):
-		// A racing copy of the same draft, or of another booking that day.
-		if d.Key != "" {
-			if rec, ok, rerr := s.repeat(ctx, d.Key); rerr != nil || ok {
-				return rec, rerr
-			}
+		// Another booking that day, made at the same moment.
+		day := d.Slot.Start.In(bot.Shanghai).Format(cl.DateLayout)
+		other, oerr := s.store.ActiveClinicBookingOn(ctx, d.OpenID, day)
+		if oerr != nil {
+			// Not another booking that day after all: a 预约码 drawn twice.
+			return cl.Receipt{}, fmt.Errorf("clinic.Book: %w", err)
 		}
-		return cl.Receipt{}, errOneADay
+		return cl.Receipt{}, oneADay(other)
 	}
 	var ue *bot.UserError
 	if errors.As(err, &ue) {
@@ -375,8 +406,11 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 	return cl.Receipt{}, fmt.Errorf("clinic.Book: %w", err)
 }
 
-var errOneADay = &bot.UserError{Code: bot.CodeConflict, Field: "slot",
-	Message: "您当天已有一个预约，每人每天只能预约一次。如需换时间，请在「我的预约」里改约"}
+// oneADay refuses a second booking on the day of other.
+func oneADay(other cl.Booking) error {
+	return &bot.UserError{Code: bot.CodeConflict, Field: "slot",
+		Message: "您当天已有一个预约（" + bot.When(other.Start) + "），每人每天只能约一次。"}
+}
 
 // repeat returns the booking made from the draft with key (ok), with its
 // aid application.
@@ -426,18 +460,36 @@ func (s *Service) own(ctx context.Context, tx *storage.Tx, openid string, id int
 // changeable is nil when the resident may still cancel or move b at now.
 func (s *Service) changeable(b cl.Booking, now time.Time) error {
 	if b.Status != cl.Booked {
-		return &bot.UserError{Code: bot.CodeConflict, Message: fmt.Sprintf("这个预约%s，不能再取消或改约", b.Status.Label())}
+		return &bot.UserError{Code: bot.CodeConflict, Message: fmt.Sprintf("这个预约%s，不能再取消或改约。", b.Status.Label())}
 	}
 	if now.After(b.Start.Add(-s.cfg.Cutoff)) {
-		msg := fmt.Sprintf("离开始已不足%s，不能在这里取消或改约了", span(s.cfg.Cutoff))
+		msg := fmt.Sprintf("距预约开始已不足 %s，不能在线取消或改约。", span(s.cfg.Cutoff))
 		if s.cfg.Phone != "" {
-			msg += "，请致电诊所 " + s.cfg.Phone
+			msg += "\n请致电 " + s.cfg.Phone + " 说明。"
 		} else {
-			msg += "，请直接联系诊所"
+			msg += "\n请直接联系诊所说明。"
 		}
 		return &bot.UserError{Code: bot.CodeConflict, Message: msg}
 	}
 	return nil
+}
+
+// changeableIn is changeable, except that a booking whose slot is gone
+// (停诊, or the schedule changed) may be moved or cancelled whatever the
+// cut-off: the clinic, not the resident, changed it.
+func (s *Service) changeableIn(ctx context.Context, tx *storage.Tx, b cl.Booking, now time.Time) error {
+	err := s.changeable(b, now)
+	if err == nil || b.Status != cl.Booked || !b.Start.After(now) {
+		return err
+	}
+	_, _, exists, ferr := s.findSlot(ctx, tx, cl.SlotRef{ScheduleID: b.ScheduleID, Start: b.Start})
+	if ferr != nil {
+		return ferr
+	}
+	if !exists {
+		return nil
+	}
+	return err
 }
 
 // cancelIn cancels b in tx: status, seat, timeline, reminders.
@@ -447,13 +499,19 @@ func (s *Service) cancelIn(ctx context.Context, tx *storage.Tx, b cl.Booking, no
 		return err
 	}
 	if !ok {
-		return &bot.UserError{Code: bot.CodeConflict, Message: "这个预约已取消"}
+		return &bot.UserError{Code: bot.CodeConflict, Message: "这个预约已取消。"}
 	}
 	if err := tx.ReleaseClinicSeat(ctx, b.ScheduleID, b.Start); err != nil {
 		return err
 	}
 	if _, err := tx.AddClinicEvent(ctx, b.ID, 0, 0, now, timelineResident, action, note); err != nil {
 		return err
+	}
+	if b.TicketID != 0 && action == timelineCancel {
+		if _, err := tx.AddTimelineEntry(ctx, b.TicketID, ticket.Entry{At: now, Actor: timelineResident,
+			Action: timelineTicketCancel, Note: fmt.Sprintf("法律诊所 %s，预约码 %s", bot.When(b.Start), b.Code)}); err != nil {
+			return err
+		}
 	}
 	b.Status, b.UpdatedAt = cl.Cancelled, now
 	return s.onCancelled(ctx, tx, b)
@@ -468,7 +526,7 @@ func (s *Service) Cancel(ctx context.Context, openid string, id int64) (cl.Booki
 		if err != nil {
 			return err
 		}
-		if err := s.changeable(b, now); err != nil {
+		if err := s.changeableIn(ctx, tx, b, now); err != nil {
 			return err
 		}
 		if err := s.cancelIn(ctx, tx, b, now, timelineCancel, ""); err != nil {
@@ -486,14 +544,24 @@ func (s *Service) Cancel(ctx context.Context, openid string, id int64) (cl.Booki
 // CanChange reports whether the resident may still cancel or move the
 // booking; the error is the UserError to show.
 func (s *Service) CanChange(ctx context.Context, openid string, id int64) (cl.Booking, error) {
-	b, err := s.store.ClinicBooking(ctx, id)
-	if errors.Is(err, bot.ErrNotFound) || (err == nil && b.OpenID != openid) {
-		return cl.Booking{}, errNoBooking
-	}
+	var b cl.Booking
+	var refusal error
+	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
+		var err error
+		if b, err = s.own(ctx, tx, openid, id); err != nil {
+			return err
+		}
+		refusal = s.changeableIn(ctx, tx, b, s.now())
+		var ue *bot.UserError
+		if refusal != nil && !errors.As(refusal, &ue) {
+			return refusal
+		}
+		return nil
+	})
 	if err != nil {
-		return cl.Booking{}, fmt.Errorf("clinic.CanChange: %w", err)
+		return cl.Booking{}, wrap("clinic.CanChange", err)
 	}
-	return b, s.changeable(b, s.now())
+	return b, refusal
 }
 
 // Latest is the resident's most recent booking, or bot.ErrNotFound.
@@ -545,10 +613,13 @@ func (s *Service) Mine(ctx context.Context, openid string) (cl.Mine, error) {
 // an earlier request returns that one.
 func (s *Service) RequestExpert(ctx context.Context, r cl.ExpertRequest, key string) (cl.ExpertRequest, error) {
 	if !r.Matter.Valid() {
-		return cl.ExpertRequest{}, &bot.UserError{Field: "matter", Message: "请选择要咨询的事项"}
+		return cl.ExpertRequest{}, &bot.UserError{Field: "matter", Message: "请选择要咨询的事项。"}
 	}
 	if r.OpenID == "" {
 		return cl.ExpertRequest{}, errors.New("clinic.RequestExpert: no resident")
+	}
+	if err := checkPerson(r.Name, r.Phone, r.Description); err != nil {
+		return cl.ExpertRequest{}, err
 	}
 	if key != "" {
 		if got, err := s.store.ClinicExpertByDraftKey(ctx, key); err == nil {
@@ -583,6 +654,9 @@ func (s *Service) RequestExpert(ctx context.Context, r cl.ExpertRequest, key str
 func (s *Service) ApplyAid(ctx context.Context, a cl.AidApplication, key string) (cl.AidApplication, error) {
 	if a.OpenID == "" {
 		return cl.AidApplication{}, errors.New("clinic.ApplyAid: no resident")
+	}
+	if err := checkPerson(a.Name, a.Phone, a.Description); err != nil {
+		return cl.AidApplication{}, err
 	}
 	if key != "" {
 		if got, err := s.store.ClinicAidByDraftKey(ctx, key); err == nil {
@@ -638,7 +712,7 @@ func (s *Service) Languages(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-var errNotClinicStaff = &bot.UserError{Code: bot.CodeForbidden, Message: "仅限法律诊所的工作人员和坐诊人员查看", Err: bot.ErrNotFound}
+var errNotClinicStaff = &bot.UserError{Code: bot.CodeForbidden, Message: "仅限法律诊所工作人员。", Err: bot.ErrNotFound}
 
 // Day lists the bookings (not cancelled) of day with descriptions: every
 // session's for clinic staff, the sessions of their schedules for a
@@ -694,7 +768,7 @@ func (s *Service) Subscribe(ctx context.Context, openid string, on bool) error {
 	if on {
 		r, err := s.store.Resident(ctx, openid)
 		if errors.Is(err, bot.ErrNotFound) || (err == nil && strings.TrimSpace(r.Address) == "") {
-			return &bot.UserError{Code: bot.CodeConflict, Message: "请先登记您的住址，才能收到本楼的巡诊通知"}
+			return &bot.UserError{Field: "address", Message: "请先回复 登记 填写您的住址（楼栋），巡诊到您楼栋时才能通知您。"}
 		}
 		if err != nil {
 			return fmt.Errorf("clinic.Subscribe: %w", err)
@@ -780,18 +854,36 @@ func weekdaysLabel(days []int) string {
 	return strings.Join(parts, "、")
 }
 
+// MaxDescription is the longest matter description kept, in characters.
+const MaxDescription = 1000
+
+// checkPerson refuses a booking or request without a name, with a number
+// that is not a mainland mobile, or with an over-long description.
+func checkPerson(name, phone, description string) error {
+	if strings.TrimSpace(name) == "" {
+		return &bot.UserError{Field: "name", Message: "请留下您的姓名。"}
+	}
+	if !input.IsMobile(phone) {
+		return &bot.UserError{Field: "phone", Message: input.MsgBadPhone}
+	}
+	if utf8.RuneCountInString(description) > MaxDescription {
+		return &bot.UserError{Field: "description", Message: fmt.Sprintf("情况说明请不超过 %d 字。", MaxDescription)}
+	}
+	return nil
+}
+
 // takes reports whether a schedule of matters takes m: one that lists
 // none takes every matter.
 func takes(matters []cl.Matter, m cl.Matter) bool {
 	return len(matters) == 0 || slices.Contains(matters, m)
 }
 
-// span writes a duration as residents read it: "2小时", "90分钟".
+// span writes a duration as residents read it: "2 小时", "90 分钟".
 func span(d time.Duration) string {
 	if d%time.Hour == 0 {
-		return fmt.Sprintf("%d小时", int(d/time.Hour))
+		return fmt.Sprintf("%d 小时", int(d/time.Hour))
 	}
-	return fmt.Sprintf("%d分钟", int(d/time.Minute))
+	return fmt.Sprintf("%d 分钟", int(d/time.Minute))
 }
 
 // wrap names op in an error unless it is a UserError meant for the person.

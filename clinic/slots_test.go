@@ -83,6 +83,15 @@ func TestSlotGeneration(t *testing.T) {
 			want: "2026-10-10 09:00-10:00 #1 cap 1\n",
 		},
 		{
+			name: "a 调休 Sunday too, and a Saturday schedule keeps its Saturdays",
+			schedules: []cl.Schedule{
+				appt(1, weekdays, "09:00", "10:00", 60, 1),
+				{ID: 3, Mode: cl.Patrol, Weekdays: []int{6}, Start: "14:00", End: "15:00", Capacity: 2, Active: true},
+			},
+			from: "2026-09-19", to: "2026-09-21", // Saturday; Sunday 20 is 国庆节调休
+			want: "2026-09-19 14:00-15:00 #3 cap 2\n2026-09-20 09:00-10:00 #1 cap 1\n",
+		},
+		{
 			name:      "an ordinary Saturday runs no weekday schedule",
 			schedules: []cl.Schedule{appt(1, weekdays, "09:00", "10:00", 60, 1)},
 			from:      "2026-10-17", to: "2026-10-19",

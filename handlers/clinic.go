@@ -256,8 +256,28 @@ func (s *Server) patchProvider(w http.ResponseWriter, r *http.Request) {
 // scheduleBody is POST and PATCH /api/v1/clinic/schedules: the mode, set
 // once, and the fields a patch may change.
 type scheduleBody struct {
-	Mode *cl.Mode `json:"mode"`
-	clinic.SchedulePatch
+	Mode        *cl.Mode     `json:"mode"`
+	ProviderIDs *[]int64     `json:"provider_ids"`
+	Weekdays    *[]int       `json:"weekdays"`
+	Date        *string      `json:"date"`
+	Start       *string      `json:"start"`
+	End         *string      `json:"end"`
+	SlotMinutes *int         `json:"slot_minutes"`
+	Capacity    *int         `json:"capacity"`
+	Location    *string      `json:"location"`
+	Building    *string      `json:"building"`
+	Matters     *[]cl.Matter `json:"matters"`
+	ValidFrom   *string      `json:"valid_from"`
+	ValidTo     *string      `json:"valid_to"`
+	Active      *bool        `json:"active"`
+}
+
+// patch is b without the mode. (clinic.SchedulePatch is not embedded in
+// scheduleBody: a bad value would then be named by its Go path.)
+func (b scheduleBody) patch() clinic.SchedulePatch {
+	return clinic.SchedulePatch{ProviderIDs: b.ProviderIDs, Weekdays: b.Weekdays, Date: b.Date, Start: b.Start, End: b.End,
+		SlotMinutes: b.SlotMinutes, Capacity: b.Capacity, Location: b.Location, Building: b.Building, Matters: b.Matters,
+		ValidFrom: b.ValidFrom, ValidTo: b.ValidTo, Active: b.Active}
 }
 
 func scheduleView(sc cl.Schedule) cl.Schedule {
@@ -372,11 +392,12 @@ func (s *Server) patchSchedule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "mode: cannot be changed; end this schedule (active false) and create another")
 		return
 	}
-	if b.SchedulePatch == (clinic.SchedulePatch{}) {
+	p := b.patch()
+	if p == (clinic.SchedulePatch{}) {
 		writeError(w, http.StatusBadRequest, "invalid", "body: give at least one field to change")
 		return
 	}
-	ch, err := s.Clinic.UpdateSchedule(r.Context(), id, b.SchedulePatch)
+	ch, err := s.Clinic.UpdateSchedule(r.Context(), id, p)
 	if err != nil {
 		s.fail(w, r, "patch clinic schedule", err)
 		return

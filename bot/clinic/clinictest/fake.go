@@ -142,6 +142,17 @@ func (f *Fake) SetAidStatus(id int64, s cl.AidStatus) {
 	}
 }
 
+// ScheduleExpert schedules an expert request, as staff would.
+func (f *Fake) ScheduleExpert(id int64, at time.Time, location string, providers ...int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.expert {
+		if f.expert[i].ID == id {
+			f.expert[i].Status, f.expert[i].At, f.expert[i].Location, f.expert[i].ProviderIDs = cl.ExpertScheduled, &at, location, providers
+		}
+	}
+}
+
 // Subscribed reports whether openid opted in to 巡诊 announcements.
 func (f *Fake) Subscribed(openid string) bool {
 	f.mu.Lock()
@@ -279,9 +290,7 @@ func (f *Fake) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 		Status: cl.Booked, CreatedAt: now, UpdatedAt: now,
 	}
 	var aid *cl.AidApplication
-	if old != nil && old.AidID != 0 {
-		b.AidID = old.AidID
-	} else if d.Matter == cl.Aid && d.Aid != nil {
+	if d.Matter == cl.Aid && d.Aid != nil {
 		a := f.addAid(cl.AidApplication{OpenID: d.OpenID, Name: d.Name, Phone: d.Phone, Answers: d.Aid, Description: d.Description, BookingID: id}, now)
 		b.AidID, aid = a.ID, &a
 	}

@@ -34,6 +34,10 @@ const (
 	TopicsFlow = "clinic_law"
 )
 
+// title is the booking flow's, as residents read it (and as the router
+// names it when another flow replaces it).
+const title = "法律诊所预约"
+
 // signupFlow is the event sign-up's flow (bot/flows/signup.Name), which
 // a 集中义诊 session is booked through; flows do not import each other.
 const signupFlow = "signup"
@@ -42,6 +46,7 @@ const signupFlow = "signup"
 const (
 	dataSchedule = "schedule" // the schedule a QR code preselected
 	dataNext     = "next"     // the next free slots offered when one was taken
+	dataTold     = "told"     // the intro was shown
 )
 
 // Answer values of the slot step besides a SlotRef.
@@ -76,7 +81,7 @@ func (k *flowKit) handoff(ctx context.Context, st *bot.State, flow, param string
 	if err != nil {
 		return bot.Answer{}, err
 	}
-	return bot.Answer{}, bot.Keep(strings.TrimPrefix(reply.Text, "已退出「法律诊所预约」。\n\n"))
+	return bot.Answer{}, bot.Keep(strings.TrimPrefix(reply.Text, "已退出「"+title+"」。\n\n"))
 }
 
 // matter is the matter chosen.
@@ -115,11 +120,26 @@ func (k *flowKit) matterStep() *bot.Step {
 				{string(cl.Consult), cl.Consult.Label()}, {string(cl.Mediation), cl.Mediation.Label()},
 				{string(cl.Aid), cl.Aid.Label()}, {"law", "法律知识"},
 			}
+			// The intro once; a question asked again is short.
+			var told bool
+			if st.Data(dataTold, &told) == nil && told {
+				return "请问您要办理：", os, nil
+			}
+			if err := st.SetData(dataTold, true); err != nil {
+				return "", nil, err
+			}
 			return intro(i) + "\n\n请问您要办理：", os, nil
 		},
 		func(ctx context.Context, st *bot.State, o option) (bot.Answer, error) {
 			if o.Value == "law" {
 				return k.handoff(ctx, st, TopicsFlow, "")
+			}
+			if old := st.Value("matter"); old != "" && old != o.Value {
+				// Changed at the summary: the slot and the matter's own
+				// answers were for the other one.
+				for _, k := range []string{"slot", "ticket", "aidkind", "hardship", "incourt"} {
+					delete(st.Answers, k)
+				}
 			}
 			return bot.Answer{Value: o.Value, Display: o.Label}, nil
 		})
@@ -179,6 +199,14 @@ func (k *flowKit) slotPrompt(ctx context.Context, st *bot.State, m cl.Matter, of
 	}
 	body, os := slotLines(ss)
 	var head strings.Builder
+	var told bool
+	if cl.Matter(st.Param).Valid() && (st.Data(dataTold, &told) != nil || !told) {
+		// Started at the matter (调解, 法律援助): the intro was not shown.
+		head.WriteString(intro(i) + "\n\n")
+		if err := st.SetData(dataTold, true); err != nil {
+			return "", nil, err
+		}
+	}
 	if note != "" {
 		head.WriteString(note + "\n")
 	}
@@ -385,8 +413,13 @@ func aidAnswers(st *bot.State) *cl.AidAnswers {
 }
 
 // language and rep read the need step.
-func language(st *bot.State) string { v, _ := strings.CutPrefix(st.Value("need"), "lang:"); return v }
-func rep(st *bot.State) bool        { return st.Value("need") == "rep" }
+func language(st *bot.State) string {
+	if v, ok := strings.CutPrefix(st.Value("need"), "lang:"); ok {
+		return v
+	}
+	return ""
+}
+func rep(st *bot.State) bool { return st.Value("need") == "rep" }
 
 // newFlow is the booking conversation.
 func (k *flowKit) newFlow() *bot.Flow {
@@ -404,7 +437,7 @@ func (k *flowKit) newFlow() *bot.Flow {
 	)
 	return &bot.Flow{
 		Name:      Name,
-		Title:     "法律诊所预约",
+		Title:     title,
 		Help:      "选事项和时间，简单说明情况，留下姓名电话，最后确认。内容保密。",
 		Submitted: "已提交",
 		RefLabel:  "预约码",
@@ -493,7 +526,7 @@ func (k *flowKit) submit(ctx context.Context, st *bot.State) (bot.Reply, error) 
 	st.SetRef(rc.Booking.Code)
 	text := receipt("预约成功！", rc.Booking)
 	if rc.Aid != nil {
-		text += fmt.Sprintf("\n法律援助申请已%s，进度会通知您。", rc.Aid.Status.Label())
+		text += fmt.Sprintf("\n法律援助申请：%s，司法所审查后会通知您。", rc.Aid.Status.Label())
 	}
 	return bot.Text(text), nil
 }

@@ -240,6 +240,8 @@ func (k *flowKit) newChange() *bot.Flow {
 				if err := st.SetData(dataNext, rc.Next); err != nil {
 					return bot.Reply{}, err
 				}
+				// The new slot's confirmation is asked again.
+				delete(st.Answers, "sure")
 				return bot.Reply{}, bot.Reask("slot", "该时段刚被约满，请另选一个。原预约仍保留。")
 			}
 			st.SetRef(rc.Booking.Code)
@@ -309,7 +311,7 @@ func (k *flowKit) newTopics() *bot.Flow {
 		if i >= len(ts) {
 			return bot.Answer{}, bot.Invalid("题目已更新，请重新选择。")
 		}
-		return bot.Answer{}, bot.Keep(fmt.Sprintf("【%s】\n%s\n\n回复其他序号继续看，回复 0 结束。\n有具体问题请回复 取消 后回复 法律咨询 预约。", ts[i].Title, ts[i].Text))
+		return bot.Answer{}, bot.Keep(fmt.Sprintf("【%s】\n%s\n\n回复其他序号继续看，回复 0 结束。", ts[i].Title, ts[i].Text))
 	})
 	return &bot.Flow{
 		Name:      TopicsFlow,
@@ -320,6 +322,9 @@ func (k *flowKit) newTopics() *bot.Flow {
 		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) { return bot.Text("好的。"), nil },
 	}
 }
+
+// maxDayDescription is how much of each description 今日预约 shows.
+const maxDayDescription = 80
 
 // today is 今日预约: the bookings of the provider's sessions today (every
 // session's for clinic staff), with descriptions, in this 1:1 reply.
@@ -343,7 +348,8 @@ func (f *feature) today(ctx context.Context, m *bot.Message) (bot.Reply, error) 
 			fmt.Fprintf(&b, "\n   需要：%s", n)
 		}
 		if bk.Description != "" {
-			fmt.Fprintf(&b, "\n   情况：%s", bk.Description)
+			// Cut, so that a busy day fits one WeChat message.
+			fmt.Fprintf(&b, "\n   情况：%s", short(bk.Description, maxDayDescription))
 		}
 	}
 	b.WriteString("\n（内容保密，请勿转发）")

@@ -111,7 +111,7 @@ func listStep(key, label string, prompt func(ctx context.Context, st *bot.State)
 			if err != nil {
 				return "", err
 			}
-			return bot.JoinText(head, list) + "\n请回复数字，0 取消。", nil
+			return head + "\n" + list + "\n请回复数字，0 取消。", nil
 		},
 		Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 			o, err := choose(st, key, in)
@@ -188,7 +188,7 @@ func parseRef(v string) (cl.SlotRef, bool) {
 	if err1 != nil || err2 != nil {
 		return cl.SlotRef{}, false
 	}
-	return cl.SlotRef{ScheduleID: id, Start: time.Unix(unix, 0)}, true
+	return cl.SlotRef{ScheduleID: id, Start: time.Unix(unix, 0).UTC()}, true
 }
 
 // walkIns shows the walk-in blocks of ss, at most n ("12月1日 周二
