@@ -11,6 +11,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	cl "github.com/tongxin/tongxin/bot/clinic"
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/wechat"
 )
@@ -166,6 +167,111 @@ func TestClinicPatrolAnnouncedEndToEnd(t *testing.T) {
 		}
 		if len(to) != 1 || to[0] != people["her"].openid {
 			t.Errorf("announced to %v, want only %s", to, people["her"].openid)
+		}
+	})
+}
+
+// TestClinicAidAndExpertEndToEnd: a resident files a 法律援助 application
+// without a slot and a 专家会诊 request through the webhook; staff move
+// the application through reviewing to declined and schedule the
+// request with a panel through the admin API. Each step reaches the
+// resident as a push, the declined one with the staff's note; the panel
+// member linked to staff gets the request with its description, 1:1.
+func TestClinicAidAndExpertEndToEnd(t *testing.T) {
+	storagetest.EngineURLs(t, func(t *testing.T, dbURL string) {
+		r := newRaceRig(t, dbURL, 0)
+		r.env.vars["TONGXIN_RATE_PER_MINUTE"] = "0" // one resident says a lot
+		sim := r.env.sim(r.startLogged(t), wechat.ModeSafe)
+		r.sims = append(r.sims, sim)
+		base := strings.TrimSuffix(r.sims[0].URL, "/wechat")
+		ctx := context.Background()
+		run := fmt.Sprintf("%08x", rand.Uint32())
+		judgeOpenID := "o-judge-" + run
+		judge, err := r.store.InsertStaff(ctx, community.Staff{Name: "张法官", OpenID: judgeOpenID, Roles: []community.Role{community.RoleClinic}}, "", time.Now(), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, provider := admin(t, base, "POST", "/api/v1/clinic/providers", map[string]any{"name": "张法官", "kind": "judge", "phone": "13800004444", "staff_id": judge})
+		if status != http.StatusCreated && status != http.StatusOK {
+			t.Fatalf("creating the provider: %d %v", status, provider)
+		}
+		p := &resident{i: 0, openid: "o-aid-" + run, name: "马秀兰", phone: "13912345670", rnd: rand.New(rand.NewPCG(7, 8)), sims: r.sims, rig: r}
+		expertMatter := "宅基地继承" + run
+		type cue struct{ when, say string }
+		talk := func(first string, answers []cue, done string) {
+			t.Helper()
+			reply, err := p.send(ctx, wechat.SimMessage{Text: first}, false)
+			for range 12 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(reply, done) {
+					return
+				}
+				answer := ""
+				for _, c := range answers {
+					if strings.Contains(reply, c.when) {
+						answer = c.say
+						break
+					}
+				}
+				switch {
+				case answer != "":
+				case nameRe.MatchString(reply):
+					answer = p.name
+				case phoneRe.MatchString(reply):
+					answer = p.phone
+				default:
+					t.Fatalf("unexpected reply %q\n%s", reply, strings.Join(p.script, "\n"))
+				}
+				reply, err = p.send(ctx, wechat.SimMessage{Text: answer}, false)
+			}
+			t.Fatalf("never read %q\n%s", done, strings.Join(p.script, "\n"))
+		}
+		talk("法律援助", []cue{{"1 确认", "1"}, {"什么类型", "1"}, {"经济是否困难", "1"}, {"起诉", "2"},
+			{"只提交援助申请", "8"}, {"是什么事", "工地老板拖欠工资" + run}}, "申请已提交")
+		pushes(t, r.env.fake, p.openid, "已受理")
+		aid, err := r.store.ResidentClinicAid(ctx, p.openid)
+		if err != nil || len(aid) != 1 {
+			t.Fatalf("aid applications: %+v, %v", aid, err)
+		}
+		path := fmt.Sprintf("/api/v1/clinic/aid/%d", aid[0].ID)
+		if status, body := admin(t, base, "PATCH", path, map[string]any{"status": "reviewing"}); status != http.StatusOK {
+			t.Fatalf("reviewing: %d %v", status, body)
+		}
+		pushes(t, r.env.fake, p.openid, "审查中")
+		if status, body := admin(t, base, "PATCH", path, map[string]any{"status": "declined", "note": "不属于法律援助事项范围"}); status != http.StatusOK {
+			t.Fatalf("declining: %d %v", status, body)
+		}
+		if push := pushes(t, r.env.fake, p.openid, "不予援助"); !strings.Contains(push, "不属于法律援助事项范围") {
+			t.Errorf("the declined push lacks the note: %q", push)
+		}
+
+		talk("咨询律师", []cue{{"1 确认", "1"}, {"请问您要办理", "2"}, {"申请专家会诊", "9"}, {"矛盾纠纷", "0"},
+			{"是什么事", expertMatter}}, "专家会诊申请已提交")
+		reqs, err := r.store.ResidentClinicExpert(ctx, p.openid)
+		if err != nil || len(reqs) != 1 {
+			t.Fatalf("expert requests: %+v, %v", reqs, err)
+		}
+		at := clinicDay().Add(15 * time.Hour)
+		if status, body := admin(t, base, "PATCH", fmt.Sprintf("/api/v1/clinic/expert/%d", reqs[0].ID), map[string]any{
+			"status": "scheduled", "at": at.Format(time.RFC3339), "location": "社区会议室", "provider_ids": []any{provider["id"]}}); status != http.StatusOK {
+			t.Fatalf("scheduling: %d %v", status, body)
+		}
+		push := pushes(t, r.env.fake, p.openid, "专家会诊已安排")
+		for _, want := range []string{"15:00", "社区会议室", "法官 张法官"} {
+			if !strings.Contains(push, want) {
+				t.Errorf("the resident's push %q lacks %q", push, want)
+			}
+		}
+		if strings.Contains(push, expertMatter) {
+			t.Errorf("the resident's push repeats the matter: %q", push)
+		}
+		if panel := pushes(t, r.env.fake, judgeOpenID, "专家会诊"); !strings.Contains(panel, expertMatter) || !strings.Contains(panel, "社区会议室") {
+			t.Errorf("the panel's push: %q", panel)
+		}
+		if strings.Contains(strings.Join(r.env.robot.got(), "\n"), expertMatter) {
+			t.Error("the group robot was sent the matter")
 		}
 	})
 }
