@@ -278,7 +278,10 @@ func (s *Service) tellGone(ctx context.Context, tx *storage.Tx, b cl.Booking, wh
 // slots to move to.
 func goneText(b cl.Booking, why string, next []cl.Slot, phone string) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "您预约的%s（%s）因%s停诊或调整，无法按原时间进行。", b.Matter.Label(), when(b.Start), why)
+	fmt.Fprintf(&sb, "您预约的%s（%s）无法按原时间进行，原预约暂时保留。", b.Matter.Label(), when(b.Start))
+	if why != "" {
+		sb.WriteString("\n原因：" + why)
+	}
 	if len(next) > goneOffered {
 		next = next[:goneOffered]
 	}
