@@ -221,6 +221,20 @@ func TestBookedTellsLinkedProviders(t *testing.T) {
 		if strings.Join(to, ",") != "o-staff-lawyer,o-staff-mediator" {
 			t.Errorf("pushed to %v, want the lawyer once and the language's provider", to)
 		}
+
+		// Asking for a minority representative reaches the one linked to
+		// staff; a language nobody speaks reaches nobody more.
+		rep := r.nfixStaff("马代表", "o-staff-rep")
+		r.nfixProvider("马代表", cl.MinorityRep, rep, "")
+		b2 := r.nfixBooking(sc, nt0.Add(72*time.Hour), "o-res", "马秀兰", "13912345678", "223344")
+		b2.NeedRep, b2.Language = true, "藏语"
+		r.tx(func(ctx context.Context, tx *storage.Tx) error { return r.svc.onBooked(ctx, tx, b2) })
+		if got := r.notices("o-staff-rep"); len(got) != 1 || !strings.Contains(got[0].Text, "需要少数民族代表在场") {
+			t.Errorf("the representative: %+v", got)
+		}
+		if got := r.notices("o-staff-mediator"); len(got) != 1 {
+			t.Errorf("the 维吾尔语 speaker got %d pushes, want only the first booking's", len(got))
+		}
 	})
 }
 
