@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
-	"github.com/tongxin/tongxin/bot/bottest"
 	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/storage/storagetest"
@@ -273,72 +272,6 @@ func TestClinicAidAndExpertEndToEnd(t *testing.T) {
 		}
 		if strings.Contains(strings.Join(r.env.robot.got(), "\n"), expertMatter) {
 			t.Error("the group robot was sent the matter")
-		}
-	})
-}
-
-// TestClinicReminderEndToEnd: the reminder worker is registered on the
-// server's job runner (serve's clinicJobs). With one reminder offset
-// chosen so that it falls due a minute or so after the booking, the
-// resident who booked through the webhook is pushed the reminder with
-// the day, time, place and 预约码, and not the matter. It waits for the
-// job's due time (at most about 80 s); -short skips it.
-func TestClinicReminderEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for a reminder to fall due")
-	}
-	storagetest.EngineURLs(t, func(t *testing.T, dbURL string) {
-		r := newRaceRig(t, dbURL, 0)
-		day := clinicDay()
-		start := day.Add(9 * time.Hour)
-		// Offsets are whole minutes and slots start on the minute: the
-		// reminder falls due on a minute too, at least 20 s from now.
-		left := time.Until(start)
-		off := left.Truncate(time.Minute)
-		if left-off < 20*time.Second {
-			off -= time.Minute
-		}
-		r.env.vars["TONGXIN_CLINIC_REMINDERS"] = off.String()
-		sim := r.env.sim(r.startLogged(t), wechat.ModeSafe)
-		r.sims = append(r.sims, sim)
-		base := strings.TrimSuffix(sim.URL, "/wechat")
-		ctx := context.Background()
-		status, provider := admin(t, base, "POST", "/api/v1/clinic/providers", map[string]any{"name": "王律师", "kind": "lawyer", "phone": "13800005555"})
-		if status != http.StatusCreated && status != http.StatusOK {
-			t.Fatalf("creating the provider: %d %v", status, provider)
-		}
-		if status, body := admin(t, base, "POST", "/api/v1/clinic/schedules", map[string]any{
-			"mode": "appointment", "provider_ids": []any{provider["id"]}, "date": day.Format(cl.DateLayout),
-			"start": "09:00", "end": "10:00", "slot_minutes": 30, "capacity": 1, "location": "社区服务中心二楼法律诊所",
-			"matters": []string{"consult"}}); status != http.StatusCreated && status != http.StatusOK {
-			t.Fatalf("creating the schedule: %d %v", status, body)
-		}
-		run := fmt.Sprintf("%08x", rand.Uint32())
-		p := &clinicResident{resident: &resident{i: 1, openid: "o-clinic-remind-" + run, name: "李桂兰", phone: "13712345671",
-			rnd: rand.New(rand.NewPCG(9, 9)), sims: r.sims, rig: r}, description: "邻里噪音纠纷" + run}
-		if err := p.walk(ctx, "09:00"); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.confirm(ctx); err != nil || p.booked == "" {
-			t.Fatalf("booking: %v\n%s", err, strings.Join(p.script, "\n"))
-		}
-		var push string
-		bottest.WaitFor(t, 3*time.Minute, "the reminder", func() bool {
-			for _, c := range r.env.fake.CustomTexts() {
-				if c.ToUser == p.openid && strings.Contains(c.Content, "法律诊所预约") && !strings.Contains(c.Content, "预约成功") {
-					push = c.Content
-					return true
-				}
-			}
-			return false
-		})
-		for _, want := range []string{"09:00 法律诊所预约", "社区服务中心二楼法律诊所", "预约码:" + p.booked, "取消预约"} {
-			if !strings.Contains(push, want) {
-				t.Errorf("the reminder %q lacks %q", push, want)
-			}
-		}
-		if strings.Contains(push, p.description) {
-			t.Errorf("the reminder carries the matter: %q", push)
 		}
 	})
 }
