@@ -13,6 +13,7 @@ import (
 	"github.com/tongxin/tongxin/activities"
 	"github.com/tongxin/tongxin/blobs"
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/clinic"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/media"
@@ -31,6 +32,7 @@ var privacyHooks = []func() privacy.Hook{
 	media.PrivacyHook,
 	tickets.PrivacyHook,
 	activities.PrivacyHook,
+	clinic.PrivacyHook,
 	notify.PrivacyHook,
 }
 

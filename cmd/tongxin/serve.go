@@ -183,6 +183,12 @@ func newClinic(cfg config.Config, store *storage.Store, outbox *notify.Outbox, r
 	}), nil
 }
 
+// clinicJobs registers the clinic's work on its job runner: the
+// reminders the day before and an hour before each booking.
+func clinicJobs(clin *clinic.Service) error {
+	return clin.AddWorkers()
+}
+
 // devAccount reports whether cfg has no real official account, so nothing
 // may be sent to or fetched from WeChat. Only the development AppID and
 // secret mean that; a plain-mode account may well leave the AES key unset.
@@ -320,6 +326,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	actAdmin := &activities.Admin{Service: acts, QR: d.client, Offline: devAccount(cfg)}
 	clin, err := newClinic(cfg, d.store, outbox, runner, cal, actAdmin, log)
 	if err != nil {
+		return err
+	}
+	if err := clinicJobs(clin); err != nil {
 		return err
 	}
 	router, err := buildBot(cfg, sessions, flows.Deps{
