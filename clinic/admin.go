@@ -589,13 +589,13 @@ func (s *Service) moveBookings(ctx context.Context, tx *storage.Tx, sc cl.Schedu
 		if s.outbox == nil || b.OpenID == "" {
 			continue
 		}
-		text := fmt.Sprintf("您预约的%s（%s）改在：%s。\n时间不变，请按新地点前往。", b.Matter.Label(), bot.When(b.Start), sc.Location)
+		text := fmt.Sprintf("您预约的%s（%s）改在：%s。\n时间不变，请按新地点前往。", b.Matter.Label(), when(b.Start), sc.Location)
 		if s.cfg.Phone != "" {
 			text += "\n咨询电话：" + s.cfg.Phone
 		}
 		n := bot.Notice{
 			Kind: kindMoved, To: b.OpenID, About: b.OpenID, Text: text,
-			Fields: map[string]string{"title": "预约地点变更", "time": b.Start.In(bot.Shanghai).Format("2006-01-02 15:04"),
+			Fields: map[string]string{"title": "预约地点变更", "time": fieldTime(b.Start),
 				"status": cl.Booked.Label(), "note": sc.Location},
 			Key:      fmt.Sprintf("%s:%d:%d", kindMoved, b.ID, now.UnixMicro()),
 			Replaces: fmt.Sprintf("%s:%d", kindMoved, b.ID),
@@ -844,23 +844,22 @@ const kindStaffCancelled = "clinic_cancelled"
 // tellStaffCancelled tells the resident of b, in tx, that the clinic
 // cancelled it (a booking whose time has passed is not news), with the
 // clinic's phone. It replaces any other news of the booking not yet sent
-// (a 停诊 notice offering slots to move to): the group is the one
-// notices.go gives a booking's news, "clinic_booking:<id>".
+// (a 停诊 notice offering slots to move to).
 func (s *Service) tellStaffCancelled(ctx context.Context, tx *storage.Tx, b cl.Booking) error {
 	now := s.now()
 	if s.outbox == nil || b.OpenID == "" || !b.Start.After(now) {
 		return nil
 	}
-	text := fmt.Sprintf("您预约的%s（%s）已由法律诊所取消。", b.Matter.Label(), bot.When(b.Start))
+	text := fmt.Sprintf("您预约的%s（%s）已由法律诊所取消。", b.Matter.Label(), when(b.Start))
 	if s.cfg.Phone != "" {
 		text += "\n如有疑问请致电 " + s.cfg.Phone + "。"
 	}
 	text += "\n需要时可回复「法律」重新预约；公共法律服务热线 " + cl.Hotline + "。"
 	n := bot.Notice{
 		Kind: kindStaffCancelled, To: b.OpenID, About: b.OpenID, Text: text,
-		Fields:   map[string]string{"title": "预约已取消", "time": b.Start.In(bot.Shanghai).Format("2006-01-02 15:04"), "status": cl.Cancelled.Label()},
+		Fields:   map[string]string{"title": "预约已取消", "time": fieldTime(b.Start), "status": cl.Cancelled.Label()},
 		Key:      fmt.Sprintf("%s:%d", kindStaffCancelled, b.ID),
-		Replaces: fmt.Sprintf("clinic_booking:%d", b.ID),
+		Replaces: bookingNews(b.ID),
 		// Quiet hours must not keep the news until the slot has passed.
 		Urgent: !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
 	}
