@@ -458,7 +458,8 @@ func (s *Service) Schedule(ctx context.Context, id int64) (cl.Schedule, error) {
 
 // UpdateSchedule changes a schedule. Existing bookings stand; the
 // residents whose slot no longer exists are told, with the next free
-// slots (Changed.Told). A 集中义诊's time, place and capacity are its
+// slots (Changed.Told); those whose slot stands but whose place changed
+// are moved there and told. A 集中义诊's time, place and capacity are its
 // activity's: they are changed there; ending the schedule cancels it.
 func (s *Service) UpdateSchedule(ctx context.Context, id int64, p SchedulePatch) (Changed, error) {
 	var out Changed
@@ -534,8 +535,14 @@ func (s *Service) UpdateSchedule(ctx context.Context, id int64, p SchedulePatch)
 			why = "该排期已停止"
 		}
 		told, err := s.tellOrphaned(ctx, tx, id, "", why)
+		if err != nil {
+			return err
+		}
 		out = Changed{Schedule: next, Told: told}
-		return err
+		if next.Location != cur.Location && next.Active {
+			return s.moveBookings(ctx, tx, next)
+		}
+		return nil
 	})
 	if err != nil {
 		return Changed{}, err
@@ -547,6 +554,58 @@ func (s *Service) UpdateSchedule(ctx context.Context, id int64, p SchedulePatch)
 		}
 	}
 	return out, nil
+}
+
+// actionMoved is the timeline action of a booking whose schedule moved
+// to another place; kindMoved the notice telling its resident.
+const (
+	actionMoved = "location"
+	kindMoved   = "clinic_moved"
+)
+
+// moveBookings moves, in tx, the coming bookings of sc whose slot still
+// exists to sc's new location, and tells their residents: the place is
+// what 我的预约, the reminders and the provider read from the booking.
+func (s *Service) moveBookings(ctx context.Context, tx *storage.Tx, sc cl.Schedule) error {
+	now := s.now()
+	booked, err := tx.BookedClinicBookings(ctx, sc.ID, now)
+	if err != nil {
+		return err
+	}
+	gone, err := s.orphaned(ctx, tx, sc.ID)
+	if err != nil {
+		return err
+	}
+	for _, b := range booked {
+		if b.Location == sc.Location || slices.ContainsFunc(gone, func(g cl.Booking) bool { return g.ID == b.ID }) {
+			continue
+		}
+		if err := tx.SetClinicBookingLocation(ctx, b.ID, sc.Location, now); err != nil {
+			return err
+		}
+		if _, err := tx.AddClinicEvent(ctx, b.ID, 0, 0, now, actorStaff, actionMoved, sc.Location); err != nil {
+			return err
+		}
+		if s.outbox == nil || b.OpenID == "" {
+			continue
+		}
+		text := fmt.Sprintf("您预约的%s（%s）改在：%s。\n时间不变，请按新地点前往。", b.Matter.Label(), when(b.Start), sc.Location)
+		if s.cfg.Phone != "" {
+			text += "\n咨询电话：" + s.cfg.Phone
+		}
+		n := bot.Notice{
+			Kind: kindMoved, To: b.OpenID, About: b.OpenID, Text: text,
+			Fields: map[string]string{"title": "预约地点变更", "time": fieldTime(b.Start),
+				"status": cl.Booked.Label(), "note": sc.Location},
+			Key:      fmt.Sprintf("%s:%d:%d", kindMoved, b.ID, now.UnixMicro()),
+			Replaces: fmt.Sprintf("%s:%d", kindMoved, b.ID),
+			Urgent:   !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
+		}
+		if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
+			return fmt.Errorf("queueing %s: %w", kindMoved, err)
+		}
+	}
+	return nil
 }
 
 // tellOrphaned tells, in tx, the residents whose booked slot (of
@@ -743,24 +802,25 @@ func (s *Service) UpdateBooking(ctx context.Context, id int64, p BookingPatch) (
 				return &bot.UserError{Code: bot.CodeConflict, Field: "status",
 					Message: fmt.Sprintf("%s的预约不能改为%s", b.Status.Label(), to.Label())}
 			}
-			ok, err := tx.SetClinicBookingStatus(ctx, id, b.Status, to, now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &bot.UserError{Code: bot.CodeConflict, Field: "status", Message: "预约刚被改动，请刷新后再试"}
-			}
 			if to == cl.Cancelled {
-				if err := tx.ReleaseClinicSeat(ctx, b.ScheduleID, b.Start); err != nil {
+				// The resident's cancel path, then the resident is told.
+				if err := s.cancelIn(ctx, tx, b, now, actorStaff, actionStatus, string(to)); err != nil {
 					return err
 				}
-				b.Status = to
-				if err := s.onCancelled(ctx, tx, b); err != nil {
+				if err := s.tellStaffCancelled(ctx, tx, b); err != nil {
 					return err
 				}
-			}
-			if _, err := tx.AddClinicEvent(ctx, id, 0, 0, now, actorStaff, actionStatus, string(to)); err != nil {
-				return err
+			} else {
+				ok, err := tx.SetClinicBookingStatus(ctx, id, b.Status, to, now)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return &bot.UserError{Code: bot.CodeConflict, Field: "status", Message: "预约刚被改动，请刷新后再试"}
+				}
+				if _, err := tx.AddClinicEvent(ctx, id, 0, 0, now, actorStaff, actionStatus, string(to)); err != nil {
+					return err
+				}
 			}
 		}
 		if p.Note != nil && *p.Note != b.Note {
@@ -775,6 +835,38 @@ func (s *Service) UpdateBooking(ctx context.Context, id int64, p BookingPatch) (
 		return err
 	})
 	return out, err
+}
+
+// kindStaffCancelled is the notice telling a resident that staff
+// cancelled their booking.
+const kindStaffCancelled = "clinic_cancelled"
+
+// tellStaffCancelled tells the resident of b, in tx, that the clinic
+// cancelled it (a booking whose time has passed is not news), with the
+// clinic's phone. It replaces any other news of the booking not yet sent
+// (a 停诊 notice offering slots to move to).
+func (s *Service) tellStaffCancelled(ctx context.Context, tx *storage.Tx, b cl.Booking) error {
+	now := s.now()
+	if s.outbox == nil || b.OpenID == "" || !b.Start.After(now) {
+		return nil
+	}
+	text := fmt.Sprintf("您预约的%s（%s）已由法律诊所取消。", b.Matter.Label(), when(b.Start))
+	if s.cfg.Phone != "" {
+		text += "\n如有疑问请致电 " + s.cfg.Phone + "。"
+	}
+	text += "\n需要时可回复「法律」重新预约；公共法律服务热线 " + cl.Hotline + "。"
+	n := bot.Notice{
+		Kind: kindStaffCancelled, To: b.OpenID, About: b.OpenID, Text: text,
+		Fields:   map[string]string{"title": "预约已取消", "time": fieldTime(b.Start), "status": cl.Cancelled.Label()},
+		Key:      fmt.Sprintf("%s:%d", kindStaffCancelled, b.ID),
+		Replaces: bookingNews(b.ID),
+		// Quiet hours must not keep the news until the slot has passed.
+		Urgent: !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
+	}
+	if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
+		return fmt.Errorf("queueing %s: %w", kindStaffCancelled, err)
+	}
+	return nil
 }
 
 // --- 法律援助 ---

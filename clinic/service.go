@@ -293,7 +293,7 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 			if err := s.changeableIn(ctx, tx, old, now); err != nil {
 				return err
 			}
-			if err := s.cancelIn(ctx, tx, old, now, timelineMoved, ""); err != nil {
+			if err := s.cancelIn(ctx, tx, old, now, timelineResident, timelineMoved, ""); err != nil {
 				return err
 			}
 		}
@@ -492,23 +492,27 @@ func (s *Service) changeableIn(ctx context.Context, tx *storage.Tx, b cl.Booking
 	return err
 }
 
-// cancelIn cancels b in tx: status, seat, timeline, reminders.
-func (s *Service) cancelIn(ctx context.Context, tx *storage.Tx, b cl.Booking, now time.Time, action, note string) error {
+// cancelIn cancels b in tx: status, seat, timeline, the mediation
+// ticket's timeline, reminders. It is the one cancel path: the resident
+// (actor timelineResident: 取消预约, or 改约 with action timelineMoved,
+// whose new booking writes its own ticket line) and staff through the
+// admin API (actor actorStaff).
+func (s *Service) cancelIn(ctx context.Context, tx *storage.Tx, b cl.Booking, now time.Time, actor, action, note string) error {
 	ok, err := tx.SetClinicBookingStatus(ctx, b.ID, cl.Booked, cl.Cancelled, now)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return &bot.UserError{Code: bot.CodeConflict, Message: "这个预约已取消。"}
+		return &bot.UserError{Code: bot.CodeConflict, Field: "status", Message: "这个预约已取消或已变动。"}
 	}
 	if err := tx.ReleaseClinicSeat(ctx, b.ScheduleID, b.Start); err != nil {
 		return err
 	}
-	if _, err := tx.AddClinicEvent(ctx, b.ID, 0, 0, now, timelineResident, action, note); err != nil {
+	if _, err := tx.AddClinicEvent(ctx, b.ID, 0, 0, now, actor, action, note); err != nil {
 		return err
 	}
-	if b.TicketID != 0 && action == timelineCancel {
-		if _, err := tx.AddTimelineEntry(ctx, b.TicketID, ticket.Entry{At: now, Actor: timelineResident,
+	if b.TicketID != 0 && action != timelineMoved {
+		if _, err := tx.AddTimelineEntry(ctx, b.TicketID, ticket.Entry{At: now, Actor: actor,
 			Action: timelineTicketCancel, Note: fmt.Sprintf("法律诊所 %s，预约码 %s", bot.When(b.Start), b.Code)}); err != nil {
 			return err
 		}
@@ -529,7 +533,7 @@ func (s *Service) Cancel(ctx context.Context, openid string, id int64) (cl.Booki
 		if err := s.changeableIn(ctx, tx, b, now); err != nil {
 			return err
 		}
-		if err := s.cancelIn(ctx, tx, b, now, timelineCancel, ""); err != nil {
+		if err := s.cancelIn(ctx, tx, b, now, timelineResident, timelineCancel, ""); err != nil {
 			return err
 		}
 		out, err = tx.ClinicBooking(ctx, id)
@@ -793,8 +797,8 @@ func (s *Service) Info(ctx context.Context) (cl.Info, error) {
 // Topics are the 法律知识 topics, in the operator's order.
 func (s *Service) Topics(ctx context.Context) []cl.Topic { return s.cfg.Topics }
 
-// walkInHours summarises the weekday Daily schedules still valid on
-// today: "周一至周五 09:00-11:30、14:30-17:00；周六 09:00-11:00".
+// walkInHours summarises the weekday walk-in Daily schedules (no
+// slots) valid today: "周一至周五 09:00-11:30、14:30-17:00；周六 09:00-11:00".
 func walkInHours(schedules []cl.Schedule, today string) string {
 	type group struct {
 		days  string
@@ -802,8 +806,10 @@ func walkInHours(schedules []cl.Schedule, today string) string {
 	}
 	var groups []*group
 	for _, sc := range schedules {
-		if sc.Mode != cl.Daily || !sc.Active || sc.Date != "" || len(sc.Weekdays) == 0 ||
-			(sc.ValidTo != "" && sc.ValidTo < today) {
+		// Not a schedule over or still to come, nor one cut into
+		// bookable slots (those are listed as slots).
+		if sc.Mode != cl.Daily || !sc.Active || sc.Date != "" || len(sc.Weekdays) == 0 || sc.SlotMinutes > 0 ||
+			(sc.ValidTo != "" && sc.ValidTo < today) || (sc.ValidFrom != "" && sc.ValidFrom > today) {
 			continue
 		}
 		days := weekdaysLabel(sc.Weekdays)

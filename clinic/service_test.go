@@ -718,3 +718,109 @@ func TestInfoLanguagesSubscribe(t *testing.T) {
 		}
 	})
 }
+
+// TestStaffCancel: staff cancelling a booking through the admin API go the
+// resident's one cancel path (seat freed, the mediation ticket's timeline
+// told) and the resident is told, with the clinic's phone and nothing
+// confidential.
+func TestStaffCancel(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		now := r.clock.Now()
+		tk := ticket.Ticket{Number: "20261201-001", OpenID: "o-a", Category: "dispute", Description: "噪音", Status: ticket.Submitted,
+			Source: "wechat", ResponseDue: now, ResolveDue: now, CreatedAt: now, UpdatedAt: now}
+		if err := s.InsertTicket(ctx, &tk, ""); err != nil {
+			t.Fatal(err)
+		}
+		d := r.draft("o-a", wed(9, 0), cl.Mediation)
+		d.TicketID = tk.ID
+		b := r.book(d)
+		cancelled := cl.Cancelled
+		got, err := r.svc.UpdateBooking(ctx, b.ID, BookingPatch{Status: &cancelled})
+		if err != nil || got.Status != cl.Cancelled {
+			t.Fatalf("UpdateBooking(cancelled) = %+v, %v", got, err)
+		}
+		if n := r.taken(wed(9, 0)); n != 0 {
+			t.Errorf("seats taken after staff cancel = %d, want 0", n)
+		}
+		tl, err := s.Timeline(ctx, tk.ID)
+		if err != nil || len(tl) != 2 || tl[1].Action != timelineTicketCancel || !strings.Contains(tl[1].Note, b.Code) {
+			t.Errorf("ticket timeline after staff cancel = %+v, %v", tl, err)
+		}
+		ev, err := s.ClinicEvents(ctx, b.ID, 0, 0)
+		if err != nil || len(ev) != 2 || ev[1].Actor != actorStaff || ev[1].Action != actionStatus || ev[1].Note != string(cl.Cancelled) {
+			t.Errorf("booking timeline = %+v, %v", ev, err)
+		}
+		ns, err := s.ListNotifications(ctx, "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := 0
+		for _, n := range ns {
+			if strings.Contains(n.Payload, "房屋漏水") && n.Recipient != "o-lawyer" {
+				t.Errorf("notice %s to %s carries the description", n.Kind, n.Recipient)
+			}
+			if n.Kind == kindStaffCancelled && n.Recipient == "o-a" {
+				told++
+				for _, want := range []string{"已取消", "0991-1234567", "法律"} {
+					if !strings.Contains(n.Payload, want) {
+						t.Errorf("resident's notice %s lacks %q", n.Payload, want)
+					}
+				}
+			}
+		}
+		if told != 1 {
+			t.Errorf("resident told %d times of the staff cancel, want 1", told)
+		}
+		// The seat is free for another resident, and the cancelled
+		// booking cannot be cancelled again by its resident.
+		r.book(r.draft("o-b", wed(9, 0), cl.Consult))
+		if _, err := r.svc.Cancel(ctx, "o-a", b.ID); err == nil {
+			t.Error("resident cancelled a booking staff had cancelled")
+		}
+	})
+}
+
+// TestScheduleMovedPlace: staff moving a schedule to another room move
+// its coming bookings there (what 我的预约 and the reminders read) and
+// tell their residents; a booking whose slot went is told that instead.
+func TestScheduleMovedPlace(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		b := r.book(r.draft("o-a", wed(9, 0), cl.Consult))
+		room := "三楼会议室"
+		ch, err := r.svc.UpdateSchedule(ctx, r.appt.ID, SchedulePatch{Location: &room})
+		if err != nil || ch.Schedule.Location != room {
+			t.Fatalf("UpdateSchedule(location) = %+v, %v", ch, err)
+		}
+		got, err := s.ClinicBooking(ctx, b.ID)
+		if err != nil || got.Location != room {
+			t.Errorf("booking after the move: %q, %v; want %q", got.Location, err, room)
+		}
+		ns, err := s.ListNotifications(ctx, "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := 0
+		for _, n := range ns {
+			if n.Recipient == "o-a" && n.Kind == kindMoved {
+				told++
+				if !strings.Contains(n.Payload, room) || strings.Contains(n.Payload, "房屋漏水") {
+					t.Errorf("resident's notice: %s", n.Payload)
+				}
+			}
+		}
+		if told != 1 {
+			t.Errorf("resident told %d times of the new place, want 1", told)
+		}
+		// The same place again tells nobody again.
+		if _, err := r.svc.UpdateSchedule(ctx, r.appt.ID, SchedulePatch{Location: &room}); err != nil {
+			t.Fatal(err)
+		}
+		if ns2, _ := s.ListNotifications(ctx, "", 100, 0); len(ns2) != len(ns) {
+			t.Errorf("notices after an unchanged place: %d, want %d", len(ns2), len(ns))
+		}
+	})
+}

@@ -186,3 +186,18 @@ func TestSlotGenerationFromMidSession(t *testing.T) {
 		t.Errorf("got\n%swant\n%s", got, want)
 	}
 }
+
+// TestWalkInHoursNowAndUnbooked: the intro's walk-in hours are those a
+// resident can walk into today: not a schedule that starts next month,
+// nor a daily schedule cut into bookable slots (listed as slots).
+func TestWalkInHoursNowAndUnbooked(t *testing.T) {
+	week := []int{1, 2, 3, 4, 5}
+	got := walkInHours([]cl.Schedule{
+		{Mode: cl.Daily, Active: true, Weekdays: week, Start: "09:00", End: "11:30"},
+		{Mode: cl.Daily, Active: true, Weekdays: week, Start: "19:00", End: "20:00", ValidFrom: "2027-01-01"},
+		{Mode: cl.Daily, Active: true, Weekdays: week, Start: "14:00", End: "16:00", SlotMinutes: 30, Capacity: 1},
+	}, "2026-12-01")
+	if got != "周一至周五 09:00-11:30" {
+		t.Errorf("walkInHours = %q, want 周一至周五 09:00-11:30", got)
+	}
+}

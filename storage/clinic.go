@@ -534,6 +534,20 @@ func (q *queries) SetClinicBookingNote(ctx context.Context, id int64, note strin
 	return nil
 }
 
+// SetClinicBookingLocation sets the place of booking id (its schedule
+// moved), or returns bot.ErrNotFound.
+func (q *queries) SetClinicBookingLocation(ctx context.Context, id int64, location string, now time.Time) error {
+	op := fmt.Sprintf("storage.SetClinicBookingLocation(%d)", id)
+	ok, err := q.affectedOne(ctx, op, `UPDATE clinic_bookings SET location = ?, updated_at = ? WHERE id = ?`, location, dbTime(now), id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s: %w", op, bot.ErrNotFound)
+	}
+	return nil
+}
+
 // SetClinicBookingAid links booking id to aid application aidID.
 func (q *queries) SetClinicBookingAid(ctx context.Context, id, aidID int64) error {
 	op := fmt.Sprintf("storage.SetClinicBookingAid(%d)", id)

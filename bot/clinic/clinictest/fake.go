@@ -226,6 +226,12 @@ func same(a, b cl.SlotRef) bool { return a.ScheduleID == b.ScheduleID && a.Start
 
 func refused(msg string) error { return &bot.UserError{Code: bot.CodeConflict, Message: msg} }
 
+// refusedSlot is a refusal of the slot chosen, on field slot as the
+// service's.
+func refusedSlot(msg string) error {
+	return &bot.UserError{Code: bot.CodeConflict, Field: "slot", Message: msg}
+}
+
 // Book books d: a repeat of its Key returns the first booking; a slot
 // gone or full is Taken with the next free ones; the minimum notice, a
 // matter the slot does not take and a second booking that day are
@@ -253,10 +259,10 @@ func (f *Fake) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 		return cl.Receipt{Taken: true, Next: next()}, nil
 	}
 	if !slices.Contains(s.Matters, d.Matter) {
-		return cl.Receipt{}, refused("这个时段不办理" + d.Matter.Label() + "，请另选时段。")
+		return cl.Receipt{}, refusedSlot("这个时段不办理" + d.Matter.Label() + "，请另选时段。")
 	}
 	if s.Start.Before(now.Add(f.minNotice())) {
-		return cl.Receipt{}, refused(fmt.Sprintf("需提前 %d 小时预约，请另选时段。", int(f.minNotice().Hours())))
+		return cl.Receipt{}, refusedSlot(fmt.Sprintf("需提前 %d 小时预约，请另选时段。", int(f.minNotice().Hours())))
 	}
 	var old *cl.Booking
 	if d.Replaces != 0 {
@@ -272,7 +278,7 @@ func (f *Fake) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 	day := s.Start.In(bot.Shanghai).Format(cl.DateLayout)
 	for _, b := range f.bookings {
 		if b.OpenID == d.OpenID && b.Status == cl.Booked && b.Day() == day && (old == nil || b.ID != old.ID) {
-			return cl.Receipt{}, refused("您当天已有一个预约（" + bot.When(b.Start) + "），每人每天只能约一次。")
+			return cl.Receipt{}, refusedSlot("您当天已有一个预约（" + bot.When(b.Start) + "），每人每天只能约一次。")
 		}
 	}
 	if old != nil {

@@ -211,7 +211,7 @@ func (k *flowKit) slotPrompt(ctx context.Context, st *bot.State, m cl.Matter, of
 		head.WriteString(note + "\n")
 	}
 	if len(os) == 0 {
-		fmt.Fprintf(&head, "近 14 天%s已约满。", m.Label())
+		fmt.Fprintf(&head, "近期%s已约满。", m.Label())
 		if w := walkIns(ss, 3); w != "" {
 			head.WriteString("\n可直接到场（不用预约）：\n" + w)
 		} else if i.WalkIn != "" {
@@ -225,9 +225,9 @@ func (k *flowKit) slotPrompt(ctx context.Context, st *bot.State, m cl.Matter, of
 		}
 	}
 	if offerNone {
-		head.WriteString("\n" + optNoSlot + " 不约时间，只提交援助申请")
+		head.WriteString("\n" + optNoSlot + ". 不约时间，只提交援助申请")
 	}
-	head.WriteString("\n" + optExpert + " 申请专家会诊")
+	head.WriteString("\n" + optExpert + ". 申请专家会诊")
 	if len(os) > 0 {
 		head.WriteString("\n请回复序号，0 取消。")
 	} else {
@@ -286,6 +286,30 @@ func (k *flowKit) slotStep() *bot.Step {
 			return k.pickSlot(ctx, st, in, "slot", true)
 		},
 	}
+}
+
+// fixed is the service's refusal to let the resident cancel or move b
+// online (booked inside the cut-off), or nil; a failure to ask is nil
+// too: the receipt then offers them, and 取消预约 explains.
+func (k *flowKit) fixed(ctx context.Context, b cl.Booking) error {
+	_, err := k.svc.CanChange(ctx, b.OpenID, b.ID)
+	var ue *bot.UserError
+	if errors.As(err, &ue) {
+		return err
+	}
+	return nil
+}
+
+// slotRefused turns the service's refusal of the chosen slot (too soon,
+// another booking that day, a matter it does not take: a UserError on
+// field slot or matter) into the slot list asked again with its words;
+// the summary's "1 重试" would only be refused again. Other errors pass.
+func slotRefused(err error) error {
+	var ue *bot.UserError
+	if errors.As(err, &ue) && (ue.Field == "slot" || ue.Field == "matter") {
+		return bot.Reask("slot", ue.Message)
+	}
+	return err
 }
 
 // slotChosen reports whether a slot (not expert, not none) was chosen.
@@ -515,7 +539,7 @@ func (k *flowKit) submit(ctx context.Context, st *bot.State) (bot.Reply, error) 
 	d.TicketID, _ = strconv.ParseInt(st.Value("ticket"), 10, 64)
 	rc, err := k.svc.Book(ctx, d)
 	if err != nil {
-		return bot.Reply{}, err
+		return bot.Reply{}, slotRefused(err)
 	}
 	if rc.Taken {
 		if err := st.SetData(dataNext, rc.Next); err != nil {
@@ -524,7 +548,7 @@ func (k *flowKit) submit(ctx context.Context, st *bot.State) (bot.Reply, error) 
 		return bot.Reply{}, bot.Reask("slot", "该时段刚被约满，请另选一个，其他内容不用重填。")
 	}
 	st.SetRef(rc.Booking.Code)
-	text := receipt("预约成功！", rc.Booking)
+	text := receipt("预约成功！", rc.Booking, k.fixed(ctx, rc.Booking))
 	if rc.Aid != nil {
 		text += fmt.Sprintf("\n法律援助申请：%s，司法所审查后会通知您。", rc.Aid.Status.Label())
 	}

@@ -336,3 +336,112 @@ func TestDescriptionNotLogged(t *testing.T) {
 		t.Errorf("the log holds the matter:\n%s", log.String())
 	}
 }
+
+// TestTodayFitsOneMessage: a busy day of 24 bookings with long
+// descriptions fits one WeChat text (2048 bytes); those left out are
+// counted, and the earliest are shown.
+func TestTodayFitsOneMessage(t *testing.T) {
+	x := newRig(t, "none")
+	ctx := context.Background()
+	for i := range 24 {
+		s := at(12, 2, 8, 0).Add(time.Duration(i) * 20 * time.Minute)
+		x.fake.AddSlot(cl.Slot{ScheduleID: 9, Start: s, End: s.Add(20 * time.Minute), Mode: cl.Appointment,
+			Location: "社区服务中心二楼调解室", Matters: []cl.Matter{cl.Consult}, ProviderIDs: []int64{1}, Capacity: 1})
+		if _, err := x.fake.Book(ctx, cl.Draft{Slot: cl.SlotRef{ScheduleID: 9, Start: s}, Matter: cl.Consult,
+			OpenID: fmt.Sprintf("o-%d", i), Name: "阿依古丽·买买提", Phone: "13800000000", Language: "维吾尔语",
+			Description: strings.Repeat("房东不退押金还扣了我三个月的工资", 10)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.clock.Set(at(12, 2, 7, 0))
+	got := bottest.Say(harness{x}, x.clock)("o-clinic", "今日预约")
+	if n := len(got); n > 2048 {
+		t.Errorf("今日预约 is %d bytes, more than one WeChat text:\n%s", n, got)
+	}
+	for _, want := range []string{"共 24 个", "1. 08:00", "未列出"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("今日预约 lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestReceiptInsideCutoff: a slot booked inside the cut-off (allowed by
+// the shorter minimum notice) cannot be cancelled or moved online, so
+// its receipt does not tell the resident to reply 取消预约 or 改约; it
+// gives the clinic's phone.
+func TestReceiptInsideCutoff(t *testing.T) {
+	x := newRig(t, "")
+	x.clock.Set(at(12, 1, 8, 45))
+	say := bottest.Say(harness{x}, x.clock)
+	var got string
+	for _, text := range []string{"法律", "1", "1", "合同纠纷", "0", "刘一", "13800000001", "1"} {
+		got = say("o-late", text)
+	}
+	if !strings.Contains(got, "预约成功") || !strings.Contains(got, "10:00") {
+		t.Fatalf("booking: %q", got)
+	}
+	if strings.Contains(got, "取消预约 或 改约 办理") || !strings.Contains(got, "0991-5551234") {
+		t.Errorf("receipt inside the cut-off: %q", got)
+	}
+	// Outside the cut-off the receipt offers them.
+	for _, text := range []string{"法律", "1", "3", "合同纠纷", "0", "陈二", "13800000002", "1"} {
+		got = say("o-early", text)
+	}
+	if !strings.Contains(got, "预约成功") || !strings.Contains(got, "取消预约 或 改约 办理") {
+		t.Errorf("receipt outside the cut-off: %q", got)
+	}
+}
+
+// TestMineIsNotAMenu: 我的预约 lists bookings without numbers, which a
+// resident would reply with (and reach the main menu's item 1); it says
+// the commands to use instead.
+func TestMineIsNotAMenu(t *testing.T) {
+	x := newRig(t, "")
+	say := bottest.Say(harness{x}, x.clock)
+	for _, text := range []string{"法律", "1", "1", "合同纠纷", "0", "刘一", "13800000001", "1"} {
+		say("o-m", text)
+	}
+	got := say("o-m", "我的预约")
+	if !strings.Contains(got, "预约码") || strings.Contains(got, "\n1 ") || !strings.Contains(got, "取消预约") {
+		t.Errorf("我的预约: %q", got)
+	}
+}
+
+// TestFullSaysNoFixedHorizon: the operator sets how far ahead slots are
+// listed (TONGXIN_CLINIC_HORIZON); "all booked" does not claim 14 days.
+func TestFullSaysNoFixedHorizon(t *testing.T) {
+	x := newRig(t, "walkin")
+	x.fake.Horizon = 7 * 24 * time.Hour
+	got := bottest.Say(harness{x}, x.clock)("o-h", "调解")
+	if !strings.Contains(got, "已约满") || strings.Contains(got, "14 天") {
+		t.Errorf("all booked: %q", got)
+	}
+}
+
+// TestSlotNumbersStandApart: a reply number is set apart from the time
+// after it ("1. 10:00", as the closure's push writes it): "1 10:00" reads
+// as 110:00 or 11:00 on a small screen.
+func TestSlotNumbersStandApart(t *testing.T) {
+	x := newRig(t, "")
+	got := bottest.Say(harness{x}, x.clock)("o-n", "调解")
+	if !strings.Contains(got, "\n1. 10:00 ") || strings.Contains(got, "\n1 10:00") {
+		t.Errorf("slot list: %q", got)
+	}
+}
+
+// TestRebookOnlyWhatThePushOffered: a closure's push offers 1/2/3
+// (cl.QuestionClosed); a bare 4 to 9 after it is not a slot the resident
+// saw, and does not open 改约 at one.
+func TestRebookOnlyWhatThePushOffered(t *testing.T) {
+	x := newRig(t, "")
+	say := bottest.Say(harness{x}, x.clock)
+	for _, text := range []string{"法律", "1", "1", "合同纠纷", "0", "刘一", "13800000001", "1", "!停诊 1"} {
+		say("o-r", text)
+	}
+	if got := say("o-r", "5"); strings.Contains(got, "改到") {
+		t.Errorf("a bare 5 after a push offering 1/2/3: %q", got)
+	}
+	if got := say("o-r", "2"); !strings.Contains(got, "改到") {
+		t.Errorf("a bare 2 after the push: %q", got)
+	}
+}

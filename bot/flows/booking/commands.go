@@ -32,8 +32,9 @@ func (f *feature) mine(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 	var b strings.Builder
 	if len(my.Bookings) > 0 {
 		b.WriteString("您的预约：")
-		for i, bk := range my.Bookings {
-			fmt.Fprintf(&b, "\n%d %s", i+1, bookingLine(bk))
+		// Not numbered: nothing here answers a number (the menu's would).
+		for _, bk := range my.Bookings {
+			fmt.Fprintf(&b, "\n· %s", bookingLine(bk))
 		}
 	}
 	if len(my.Aid) > 0 {
@@ -233,6 +234,11 @@ func (k *flowKit) newChange() *bot.Flow {
 				Slot: ref, Matter: b.Matter, OpenID: st.OpenID, Name: b.Name, Phone: b.Phone, Description: b.Description,
 				Language: b.Language, NeedRep: b.NeedRep, TicketID: b.TicketID, Key: st.DraftKey(), Replaces: b.ID,
 			})
+			if err = slotRefused(err); errors.As(err, new(*bot.ReaskError)) {
+				// The new slot's confirmation is asked again.
+				delete(st.Answers, "sure")
+				return bot.Reply{}, err
+			}
 			if err != nil {
 				return bot.Reply{}, err
 			}
@@ -245,7 +251,7 @@ func (k *flowKit) newChange() *bot.Flow {
 				return bot.Reply{}, bot.Reask("slot", "该时段刚被约满，请另选一个。原预约仍保留。")
 			}
 			st.SetRef(rc.Booking.Code)
-			return bot.Text(receipt("改约成功！原 "+when(b.Start)+" 的预约已取消。", rc.Booking)), nil
+			return bot.Text(receipt("改约成功！原 "+when(b.Start)+" 的预约已取消。", rc.Booking, k.fixed(ctx, rc.Booking))), nil
 		},
 	}
 }
@@ -276,7 +282,7 @@ func (k *flowKit) changePrompt(ctx context.Context, st *bot.State, b cl.Booking)
 		return "", nil, err
 	}
 	if len(os) == 0 {
-		return fmt.Sprintf("近 14 天没有其他可约的时段，原预约 %s 仍保留。\n请回复 0 结束。", when(b.Start)), os, nil
+		return fmt.Sprintf("近期没有其他可约的时段，原预约 %s 仍保留。\n请回复 0 结束。", when(b.Start)), os, nil
 	}
 	return fmt.Sprintf("现在的预约：%s\n可以改到：\n%s\n请回复序号，0 取消。", when(b.Start), body), os, nil
 }
@@ -342,19 +348,32 @@ func (f *feature) today(ctx context.Context, m *bot.Message) (bot.Reply, error) 
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "今日预约（%s）共 %d 个：", day(now), len(bs))
+	const tail = "\n（内容保密，请勿转发）"
 	for i, bk := range bs {
-		fmt.Fprintf(&b, "\n%d %s %s %s %s\n   %s", i+1, clock(bk.Start), bk.Matter.Label(), bk.Name, bk.Phone, bk.Location)
+		var e strings.Builder
+		fmt.Fprintf(&e, "\n%d. %s %s %s %s\n   %s", i+1, clock(bk.Start), bk.Matter.Label(), bk.Name, bk.Phone, bk.Location)
 		if n := need(bk.Language, bk.NeedRep); n != "" {
-			fmt.Fprintf(&b, "\n   需要：%s", n)
+			fmt.Fprintf(&e, "\n   需要：%s", n)
 		}
 		if bk.Description != "" {
-			// Cut, so that a busy day fits one WeChat message.
-			fmt.Fprintf(&b, "\n   情况：%s", short(bk.Description, maxDayDescription))
+			fmt.Fprintf(&e, "\n   情况：%s", short(bk.Description, maxDayDescription))
 		}
+		// One WeChat text: the rest are counted, not cut off mid-line
+		// by WeChat.
+		more := fmt.Sprintf("\n另有 %d 个预约未列出（一条消息放不下），请在管理后台查看。", len(bs)-i)
+		if b.Len()+e.Len()+len(more)+len(tail) > maxTodayBytes {
+			b.WriteString(more)
+			break
+		}
+		b.WriteString(e.String())
 	}
-	b.WriteString("\n（内容保密，请勿转发）")
+	b.WriteString(tail)
 	return bot.Text(b.String()), nil
 }
+
+// maxTodayBytes bounds 今日预约's reply: a WeChat text carries 2048
+// bytes.
+const maxTodayBytes = 2000
 
 // subscribe is 订阅巡诊 / 退订巡诊.
 func (f *feature) subscribe(on bool) bot.Handler {
@@ -370,8 +389,10 @@ func (f *feature) subscribe(on bool) bot.Handler {
 }
 
 // maxRebook is the highest bare digit that answers a closure's push
-// ("回复 1/2/3 改到 …"), only within bot.AnswerWindow of its delivery.
-const maxRebook = 9
+// ("回复 1/2/3 改到 …", cl.QuestionClosed), only within bot.AnswerWindow
+// of its delivery: the push offers three slots, and a higher digit is a
+// menu choice, not a slot the resident saw.
+const maxRebook = 3
 
 // rebook answers a closure's (or vanished slot's) question with a bare
 // digit while it is the last question that reached the resident,

@@ -64,7 +64,7 @@ func TestWithTheRealService(t *testing.T) {
 			}
 			return got
 		}
-		if got := run("o-a", "法律", "1"); !strings.Contains(got, "12月2日 周三\n1 09:00 二楼调解室\n2 09:30 二楼调解室") {
+		if got := run("o-a", "法律", "1"); !strings.Contains(got, "12月2日 周三\n1. 09:00 二楼调解室\n2. 09:30 二楼调解室") {
 			t.Fatalf("the slot list: %q", got)
 		}
 		if got := run("o-a", "1", "欠款不还", "1", "阿依", "13800000001", "1"); !strings.Contains(got, "预约成功") || !strings.Contains(got, "需要：维吾尔语翻译") {
@@ -78,7 +78,7 @@ func TestWithTheRealService(t *testing.T) {
 			t.Fatalf("o-c's booking: %q", got)
 		}
 		got := say("o-b", "1")
-		if !strings.Contains(got, "该时段刚被约满") || !strings.Contains(got, "1 10:00 二楼调解室") {
+		if !strings.Contains(got, "该时段刚被约满") || !strings.Contains(got, "1. 10:00 二楼调解室") {
 			t.Fatalf("taken at confirm: %q", got)
 		}
 		if got := say("o-b", "1"); !strings.Contains(got, "时间：12月2日 周三 10:00") {
@@ -113,6 +113,12 @@ func TestWithTheRealService(t *testing.T) {
 		my, err = svc.Mine(ctx, "o-b")
 		if err != nil || len(my.Bookings) != 1 || my.Bookings[0].Start.In(bot.Shanghai).Hour() != 10 {
 			t.Errorf("o-b's bookings: %+v, %v", my, err)
+		}
+		// A second booking the same day is refused with the slots asked
+		// again, not "回复 1 重试", which would be refused again.
+		got = run("o-b", "法律", "1", "1", "另一件事", "0", "1", "1", "1")
+		if !strings.Contains(got, "每人每天只能约一次") || !strings.Contains(got, "可预约的时段") || strings.Contains(got, "重试") {
+			t.Errorf("a second booking that day: %q", got)
 		}
 	})
 }

@@ -163,7 +163,8 @@ func slotLines(ss []cl.Slot) (string, []option) {
 			last = d
 		}
 		os = append(os, option{Value: slotValue(s), Label: when(s.Start) + " " + place(s)})
-		fmt.Fprintf(&b, "\n%d %s %s", len(os), clock(s.Start), place(s))
+		// "1. 10:00": the dot sets the number apart from the time.
+		fmt.Fprintf(&b, "\n%d. %s %s", len(os), clock(s.Start), place(s))
 	}
 	return b.String(), os
 }
@@ -228,13 +229,20 @@ func bookingLine(b cl.Booking) string {
 	return fmt.Sprintf("%s %s\n   %s 预约码:%s", when(b.Start), b.Matter.Label(), b.Location, b.Code)
 }
 
-// receipt tells the resident their booking.
-func receipt(head string, b cl.Booking) string {
+// receipt tells the resident their booking; fixed is the service's
+// refusal to change it online (booked inside the cut-off), said instead
+// of offering 取消预约 and 改约.
+func receipt(head string, b cl.Booking, fixed error) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "%s\n%s\n时间：%s\n地点：%s", head, b.Matter.Label(), when(b.Start), b.Location)
 	if n := need(b.Language, b.NeedRep); n != "" {
 		s.WriteString("\n需要：" + n)
 	}
-	fmt.Fprintf(&s, "\n预约码:%s\n请提前几分钟到，出示预约码。\n回复 我的预约 查看，取消预约 或 改约 办理。", b.Code)
+	fmt.Fprintf(&s, "\n预约码:%s\n请提前几分钟到，出示预约码。", b.Code)
+	if msg := bot.UserMessage(fixed); fixed != nil && msg != "" {
+		s.WriteString("\n回复 我的预约 查看。\n" + msg)
+	} else {
+		s.WriteString("\n回复 我的预约 查看，取消预约 或 改约 办理。")
+	}
 	return s.String()
 }
