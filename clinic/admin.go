@@ -807,7 +807,11 @@ func (s *Service) UpdateBooking(ctx context.Context, id int64, p BookingPatch) (
 				if err := s.cancelIn(ctx, tx, b, now, actorStaff, actionStatus, string(to)); err != nil {
 					return err
 				}
-				if err := s.tellStaffCancelled(ctx, tx, b); err != nil {
+				why := ""
+				if p.Note != nil {
+					why = *p.Note
+				}
+				if err := s.tellCancelled(ctx, tx, b, why); err != nil {
 					return err
 				}
 			} else {
@@ -835,38 +839,6 @@ func (s *Service) UpdateBooking(ctx context.Context, id int64, p BookingPatch) (
 		return err
 	})
 	return out, err
-}
-
-// kindStaffCancelled is the notice telling a resident that staff
-// cancelled their booking.
-const kindStaffCancelled = "clinic_cancelled"
-
-// tellStaffCancelled tells the resident of b, in tx, that the clinic
-// cancelled it (a booking whose time has passed is not news), with the
-// clinic's phone. It replaces any other news of the booking not yet sent
-// (a 停诊 notice offering slots to move to).
-func (s *Service) tellStaffCancelled(ctx context.Context, tx *storage.Tx, b cl.Booking) error {
-	now := s.now()
-	if s.outbox == nil || b.OpenID == "" || !b.Start.After(now) {
-		return nil
-	}
-	text := fmt.Sprintf("您预约的%s（%s）已由法律诊所取消。", b.Matter.Label(), when(b.Start))
-	if s.cfg.Phone != "" {
-		text += "\n如有疑问请致电 " + s.cfg.Phone + "。"
-	}
-	text += "\n需要时可回复「法律」重新预约；公共法律服务热线 " + cl.Hotline + "。"
-	n := bot.Notice{
-		Kind: kindStaffCancelled, To: b.OpenID, About: b.OpenID, Text: text,
-		Fields:   map[string]string{"title": "预约已取消", "time": fieldTime(b.Start), "status": cl.Cancelled.Label()},
-		Key:      fmt.Sprintf("%s:%d", kindStaffCancelled, b.ID),
-		Replaces: bookingNews(b.ID),
-		// Quiet hours must not keep the news until the slot has passed.
-		Urgent: !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
-	}
-	if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
-		return fmt.Errorf("queueing %s: %w", kindStaffCancelled, err)
-	}
-	return nil
 }
 
 // --- 法律援助 ---

@@ -223,23 +223,26 @@ func cancelledText(b cl.Booking, private bool) string {
 // cancelled it, and why: a staff change of the booking's status calls it
 // after onCancelled.
 func (s *Service) tellCancelled(ctx context.Context, tx *storage.Tx, b cl.Booking, why string) error {
-	if s.outbox == nil || b.OpenID == "" {
+	now := s.now()
+	// A booking whose time has passed is not news.
+	if s.outbox == nil || b.OpenID == "" || !b.Start.After(now) {
 		return nil
 	}
 	text := fmt.Sprintf("您预约的%s（%s）已由法律诊所取消。", b.Matter.Label(), when(b.Start))
 	if why != "" {
 		text += "\n原因：" + why
 	}
-	text += "\n如需再约请回复「法律」"
 	if s.cfg.Phone != "" {
-		text += "，或致电 " + s.cfg.Phone
+		text += "\n如有疑问请致电 " + s.cfg.Phone + "。"
 	}
-	text += "。"
+	text += "\n需要时可回复「法律」重新预约；公共法律服务热线 " + cl.Hotline + "。"
 	n := bot.Notice{
 		Kind: kindResidentCancelled, To: b.OpenID, About: b.OpenID, Text: text,
-		Fields:   map[string]string{"title": "预约已取消", "time": fieldTime(b.Start), "status": "已取消", "note": why},
+		Fields:   map[string]string{"title": "预约已取消", "time": fieldTime(b.Start), "status": cl.Cancelled.Label(), "note": why},
 		Key:      fmt.Sprintf("%s:%d", kindResidentCancelled, b.ID),
 		Replaces: bookingNews(b.ID),
+		// Quiet hours must not keep the news until the slot has passed.
+		Urgent: !s.cfg.Quiet.Release(now).Before(b.Start.Add(-time.Hour)),
 	}
 	if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
 		return fmt.Errorf("queueing %s: %w", kindResidentCancelled, err)

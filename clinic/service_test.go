@@ -761,7 +761,7 @@ func TestStaffCancel(t *testing.T) {
 			if strings.Contains(n.Payload, "房屋漏水") && n.Recipient != "o-lawyer" {
 				t.Errorf("notice %s to %s carries the description", n.Kind, n.Recipient)
 			}
-			if n.Kind == kindStaffCancelled && n.Recipient == "o-a" {
+			if n.Kind == kindResidentCancelled && n.Recipient == "o-a" {
 				told++
 				for _, want := range []string{"已取消", "0991-1234567", "法律"} {
 					if !strings.Contains(n.Payload, want) {
