@@ -31,7 +31,7 @@ func residentNews(activityID int64, _ string) string {
 // when formats a time as residents read it: "12-01 周二 09:00".
 func when(t time.Time) string {
 	t = t.In(bot.Shanghai)
-	return t.Format("01-02 ") + "周" + string([]rune("日一二三四五六")[t.Weekday()]) + t.Format(" 15:04")
+	return t.Format("01-02 ") + bot.Weekday(t) + t.Format(" 15:04")
 }
 
 // tell queues news of su for its resident, in tx; a sign-up without

@@ -53,10 +53,7 @@ func bookingNews(id int64) string { return fmt.Sprintf("clinic_booking:%d", id) 
 func when(t time.Time) string { return dayLabel(t) + t.In(bot.Shanghai).Format(" 15:04") }
 
 // dayLabel is a date as residents read it: "12月1日 周二".
-func dayLabel(t time.Time) string {
-	t = t.In(bot.Shanghai)
-	return fmt.Sprintf("%d月%d日 周%s", t.Month(), t.Day(), string([]rune("日一二三四五六")[t.Weekday()]))
-}
+func dayLabel(t time.Time) string { return bot.DayWeek(t) }
 
 // fieldTime is a time as a template field shows it.
 func fieldTime(t time.Time) string { return t.In(bot.Shanghai).Format("2006-01-02 15:04") }

@@ -11,13 +11,8 @@ import (
 	cl "github.com/tongxin/tongxin/bot/clinic"
 )
 
-var weekdays = []string{"日", "一", "二", "三", "四", "五", "六"}
-
 // day is a date as residents read it: "12月1日 周二".
-func day(t time.Time) string {
-	l := t.In(bot.Shanghai)
-	return fmt.Sprintf("%d月%d日 周%s", l.Month(), l.Day(), weekdays[l.Weekday()])
-}
+func day(t time.Time) string { return bot.DayWeek(t) }
 
 // clock is a time of day: "09:30".
 func clock(t time.Time) string { return t.In(bot.Shanghai).Format("15:04") }

@@ -38,13 +38,8 @@ const (
 	dataFewer    = "fewer"    // the seats left when too few for the party
 )
 
-var weekdays = []string{"日", "一", "二", "三", "四", "五", "六"}
-
 // day is a date as residents read it: "12月1日 周二".
-func day(t time.Time) string {
-	l := t.In(bot.Shanghai)
-	return fmt.Sprintf("%d月%d日 周%s", l.Month(), l.Day(), weekdays[l.Weekday()])
-}
+func day(t time.Time) string { return bot.DayWeek(t) }
 
 // when is a date and time: "12月1日 周二 14:00".
 func when(t time.Time) string { return day(t) + " " + t.In(bot.Shanghai).Format("15:04") }
