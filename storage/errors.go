@@ -37,6 +37,13 @@ func mapError(err error) error {
 	return err
 }
 
+// isBusy reports whether err is SQLite's SQLITE_BUSY (the write lock
+// was not had within busy_timeout).
+func isBusy(err error) bool {
+	var liteErr *sqlite.Error
+	return errors.As(err, &liteErr) && liteErr.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // isForeignKey reports whether err is a foreign-key violation: a row
 // still referred to, or a reference to a row that is gone.
 func isForeignKey(err error) bool {

@@ -19,3 +19,6 @@ func (s *Store) MigrateToForTest(ctx context.Context, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// IsBusyForTest is isBusy, the test of a begin worth trying again.
+var IsBusyForTest = isBusy

@@ -216,7 +216,7 @@ func (tx *Tx) SQLTx() *sqlx.Tx { return tx.tx }
 // rolls back if fn returns an error, which Transact returns unchanged, or
 // panics, in which case it panics again after the rollback.
 func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
-	sqlTx, err := s.db.BeginTxx(ctx, nil)
+	sqlTx, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("storage.Transact: begin: %w", mapError(err))
 	}
@@ -240,6 +240,26 @@ func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("storage.Transact: commit: %w", mapError(err))
 	}
 	return nil
+}
+
+// beginAttempts is how many times begin tries to start a transaction
+// that SQLite refused as busy.
+const beginAttempts = 3
+
+// begin starts a transaction. On SQLite a writer waits for the lock by
+// polling it (busy_timeout, 5 s), which is not fair: on a starved
+// machine a transaction that waited longest can still be overtaken until
+// the timeout and fail with SQLITE_BUSY at BEGIN IMMEDIATE, before it did
+// anything. Such a begin is tried again, up to beginAttempts times, while
+// ctx lasts; any other error, and every error on PostgreSQL, is returned
+// at once.
+func (s *Store) begin(ctx context.Context) (*sqlx.Tx, error) {
+	for attempt := 1; ; attempt++ {
+		tx, err := s.db.BeginTxx(ctx, nil)
+		if err == nil || attempt == beginAttempts || !isBusy(err) || ctx.Err() != nil {
+			return tx, err
+		}
+	}
 }
 
 // queries holds what every aggregate method needs, whether it runs on the

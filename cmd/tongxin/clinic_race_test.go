@@ -76,7 +76,7 @@ type clinicResident struct {
 
 var (
 	clinicCodeRe = regexp.MustCompile(`预约码[:：]\s*(\d{6})`)
-	slotLineRe   = regexp.MustCompile(`(?m)^(\d+) (\d\d:\d\d) `)
+	slotLineRe   = regexp.MustCompile(`(?m)^(\d+)\. (\d\d:\d\d) `)
 )
 
 // walk has the resident start the clinic's conversation and answer every
