@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -71,7 +70,7 @@ func (s *Service) AddWorkers() error {
 // cancellation drops while quiet hours still hold it (startGroup). Each
 // offset has a group of its own, so that reminders due together (after
 // an outage) do not drop each other; a late one that a nearer one makes
-// stale is not queued at all (superseded).
+// stale is not queued at all (jobs.Superseded).
 func reminderGroup(id int64, start time.Time, offset time.Duration) string {
 	return fmt.Sprintf("%s:%dm", startGroup(id, start), int64(offset/time.Minute))
 }
@@ -102,16 +101,11 @@ func (s *Service) planReminders(ctx context.Context, tx *storage.Tx, a activity.
 		if !live || su.OpenID == "" || s.cfg.Jobs == nil {
 			continue
 		}
-		for _, off := range s.cfg.Reminders {
-			due := a.StartsAt.Add(-off)
-			if !due.After(now) {
-				continue // too late for this one: a sign-up 5 h before gets the 2 h one only
-			}
-			args := reminderArgs{SignupID: su.ID, Offset: off, Start: a.StartsAt.Unix()}
-			opts := &river.InsertOpts{ScheduledAt: due, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-			if err := s.cfg.Jobs.InsertTx(ctx, tx, args, opts); err != nil {
-				return err
-			}
+		err := jobs.PlanReminders(ctx, s.cfg.Jobs, tx, s.cfg.Reminders, a.StartsAt, now, func(off time.Duration) river.JobArgs {
+			return reminderArgs{SignupID: su.ID, Offset: off, Start: a.StartsAt.Unix()}
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -139,7 +133,7 @@ func (s *Service) remind(ctx context.Context, args reminderArgs) (bool, error) {
 		case su.Status != activity.Confirmed, su.OpenID == "", a.Status != activity.ActivityOpen,
 			start.Unix() != args.Start, !now.Before(start):
 			return nil // cancelled, moved, erased, or over: nothing to remind of
-		case s.superseded(args.Offset, start, now):
+		case jobs.Superseded(s.cfg.Reminders, args.Offset, start, now):
 			return nil // late (instances were down): the nearer reminder says it
 		case !s.cfg.Quiet.Release(now).Before(start):
 			return nil // quiet hours would hold it until the start
@@ -164,14 +158,6 @@ func (s *Service) remind(ctx context.Context, args reminderArgs) (bool, error) {
 		return false, fmt.Errorf("activities.remind(%d, %v): %w", args.SignupID, args.Offset, err)
 	}
 	return sent, nil
-}
-
-// superseded reports whether a reminder offset before start comes so late
-// at now that a nearer one is due already.
-func (s *Service) superseded(offset time.Duration, start, now time.Time) bool {
-	return slices.ContainsFunc(s.cfg.Reminders, func(o time.Duration) bool {
-		return o < offset && !now.Before(start.Add(-o))
-	})
 }
 
 // reminderText is the reminder as the resident reads it.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -74,19 +73,9 @@ func (s *Service) planReminders(ctx context.Context, tx *storage.Tx, b cl.Bookin
 	if s.cfg.Jobs == nil || b.OpenID == "" || b.Status != cl.Booked {
 		return nil
 	}
-	now := s.now()
-	for _, off := range s.cfg.Reminders {
-		due := b.Start.Add(-off)
-		if !due.After(now) {
-			continue // booked five hours ahead: only the one-hour reminder
-		}
-		args := reminderArgs{BookingID: b.ID, Offset: off, Start: b.Start.Unix()}
-		opts := &river.InsertOpts{ScheduledAt: due, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-		if err := s.cfg.Jobs.InsertTx(ctx, tx, args, opts); err != nil {
-			return err
-		}
-	}
-	return nil
+	return jobs.PlanReminders(ctx, s.cfg.Jobs, tx, s.cfg.Reminders, b.Start, s.now(), func(off time.Duration) river.JobArgs {
+		return reminderArgs{BookingID: b.ID, Offset: off, Start: b.Start.Unix()}
+	})
 }
 
 // remind queues the reminder of args if it still holds, and reports
@@ -106,7 +95,7 @@ func (s *Service) remind(ctx context.Context, args reminderArgs) (bool, error) {
 		switch {
 		case b.Status != cl.Booked, b.OpenID == "", b.Start.Unix() != args.Start, !now.Before(b.Start):
 			return nil // cancelled, moved, erased, or over
-		case s.superseded(args.Offset, b.Start, now):
+		case jobs.Superseded(s.cfg.Reminders, args.Offset, b.Start, now):
 			return nil // late (instances were down): the nearer reminder says it
 		case !release.Before(b.Start):
 			return nil // quiet hours would hold it until the start
@@ -131,14 +120,6 @@ func (s *Service) remind(ctx context.Context, args reminderArgs) (bool, error) {
 		return false, fmt.Errorf("clinic.remind(%d, %v): %w", args.BookingID, args.Offset, err)
 	}
 	return sent, nil
-}
-
-// superseded reports whether a reminder offset before start comes so late
-// at now that a nearer one is due already.
-func (s *Service) superseded(offset time.Duration, start, now time.Time) bool {
-	return slices.ContainsFunc(s.cfg.Reminders, func(o time.Duration) bool {
-		return o < offset && !now.Before(start.Add(-o))
-	})
 }
 
 // dayWord names start's day as seen at sent: 今天, 明天, 后天, or the
