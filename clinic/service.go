@@ -265,6 +265,7 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 	var rec cl.Receipt
 	err := s.store.Transact(ctx, func(tx *storage.Tx) error {
 		rec = cl.Receipt{}
+		var movedAid int64 // the application of the booking 改约 replaces
 		slot, sc, ok, err := s.findSlot(ctx, tx, d.Slot)
 		if err != nil {
 			return err
@@ -296,6 +297,7 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 			if err := s.cancelIn(ctx, tx, old, now, timelineResident, timelineMoved, ""); err != nil {
 				return err
 			}
+			movedAid = old.AidID
 		}
 		day := slot.Start.In(bot.Shanghai).Format(cl.DateLayout)
 		if other, err := tx.ActiveClinicBookingOn(ctx, d.OpenID, day); err == nil {
@@ -353,6 +355,16 @@ func (s *Service) Book(ctx context.Context, d cl.Draft) (cl.Receipt, error) {
 			}
 			b.AidID = a.ID
 			rec.Aid = &a
+		}
+		if movedAid != 0 && b.AidID == 0 {
+			// 改约: the application follows its booking.
+			if err := tx.SetClinicBookingAid(ctx, b.ID, movedAid); err != nil {
+				return err
+			}
+			if err := tx.SetClinicAidBooking(ctx, movedAid, b.ID); err != nil {
+				return err
+			}
+			b.AidID = movedAid
 		}
 		if b.TicketID != 0 {
 			line := fmt.Sprintf("法律诊所 %s %s，预约码 %s", bot.When(b.Start), b.Location, b.Code)

@@ -829,3 +829,34 @@ func TestScheduleMovedPlace(t *testing.T) {
 		}
 	})
 }
+
+// TestRescheduleKeepsTheAid: 改约 of a 法律援助 booking moves its
+// application to the new booking; it stayed linked to the cancelled one,
+// so staff working the application saw a booking that no longer held.
+func TestRescheduleKeepsTheAid(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, s *storage.Store) {
+		r := newRig(t, s)
+		ctx := context.Background()
+		d := r.draft("o-a", wed(9, 0), cl.Aid)
+		d.Aid = &cl.AidAnswers{CaseKind: "讨薪"}
+		rec, err := r.svc.Book(ctx, d)
+		if err != nil || rec.Aid == nil {
+			t.Fatalf("aid booking: %+v, %v", rec, err)
+		}
+		m := r.draft("o-a", wed(10, 30), cl.Aid)
+		m.Replaces = rec.Booking.ID
+		moved := r.book(m)
+		if moved.AidID != rec.Aid.ID {
+			t.Errorf("the new booking's aid = %d, want %d", moved.AidID, rec.Aid.ID)
+		}
+		if b, _ := s.ClinicBooking(ctx, moved.ID); b.AidID != rec.Aid.ID {
+			t.Errorf("stored new booking's aid = %d, want %d", b.AidID, rec.Aid.ID)
+		}
+		if a, _ := s.ClinicAid(ctx, rec.Aid.ID); a.BookingID != moved.ID {
+			t.Errorf("the application's booking = %d, want %d", a.BookingID, moved.ID)
+		}
+		if mine, _ := r.svc.Mine(ctx, "o-a"); len(mine.Aid) != 1 {
+			t.Errorf("Mine.Aid = %+v (one application, not two)", mine.Aid)
+		}
+	})
+}
