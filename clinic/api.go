@@ -8,8 +8,8 @@ import (
 	cl "github.com/tongxin/tongxin/bot/clinic"
 )
 
-// This file is the seam of issue 11: the admin API's shapes, so the
-// handlers, the service and the notices share one signature each.
+// The admin API's shapes: what staff send to change the clinic's records
+// and what the service answers (handlers.ClinicAdmin).
 
 // ActivityPlanner is what a 集中义诊 schedule needs of event sign-ups
 // (activities.Admin): the session is an activity with a capacity and a

@@ -133,15 +133,8 @@ func (q *queries) UpdateClinicProvider(ctx context.Context, p cl.Provider) error
 	const query = `UPDATE clinic_providers SET name = ?, kind = ?, phone = ?, staff_id = ?, languages = ?, active = ?,
 		updated_at = ? WHERE id = ?`
 	op := fmt.Sprintf("storage.UpdateClinicProvider(%d)", p.ID)
-	ok, err := q.affectedOne(ctx, op, query, p.Name, string(p.Kind), p.Phone, nullID(p.StaffID),
+	return q.updateOne(ctx, op, query, p.Name, string(p.Kind), p.Phone, nullID(p.StaffID),
 		joinStrings(p.Languages), p.Active, dbTime(p.UpdatedAt), p.ID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s: %w", op, bot.ErrNotFound)
-	}
-	return nil
 }
 
 // Schedules.
@@ -228,16 +221,9 @@ func (q *queries) UpdateClinicSchedule(ctx context.Context, sc cl.Schedule) erro
 		end_time = ?, slot_minutes = ?, capacity = ?, location = ?, building = ?, matters = ?, valid_from = ?,
 		valid_to = ?, activity_id = ?, active = ?, updated_at = ? WHERE id = ?`
 	op := fmt.Sprintf("storage.UpdateClinicSchedule(%d)", sc.ID)
-	ok, err := q.affectedOne(ctx, op, query, string(sc.Mode), joinInts(sc.ProviderIDs), joinInts(sc.Weekdays),
+	return q.updateOne(ctx, op, query, string(sc.Mode), joinInts(sc.ProviderIDs), joinInts(sc.Weekdays),
 		sc.Date, sc.Start, sc.End, sc.SlotMinutes, sc.Capacity, sc.Location, sc.Building, joinStrings(sc.Matters),
 		sc.ValidFrom, sc.ValidTo, nullID(sc.ActivityID), sc.Active, dbTime(sc.UpdatedAt), sc.ID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s: %w", op, bot.ErrNotFound)
-	}
-	return nil
 }
 
 // Closures.
@@ -292,14 +278,7 @@ func (q *queries) ClinicClosures(ctx context.Context, from, to string) ([]cl.Clo
 // bot.ErrNotFound.
 func (q *queries) SetClinicClosureReason(ctx context.Context, id int64, reason string) error {
 	op := fmt.Sprintf("storage.SetClinicClosureReason(%d)", id)
-	ok, err := q.affectedOne(ctx, op, `UPDATE clinic_closures SET reason = ? WHERE id = ?`, reason, id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s: %w", op, bot.ErrNotFound)
-	}
-	return nil
+	return q.updateOne(ctx, op, `UPDATE clinic_closures SET reason = ? WHERE id = ?`, reason, id)
 }
 
 // Seats.
@@ -524,41 +503,20 @@ func (q *queries) SetClinicBookingStatus(ctx context.Context, id int64, from, to
 // bot.ErrNotFound.
 func (q *queries) SetClinicBookingNote(ctx context.Context, id int64, note string, now time.Time) error {
 	op := fmt.Sprintf("storage.SetClinicBookingNote(%d)", id)
-	ok, err := q.affectedOne(ctx, op, `UPDATE clinic_bookings SET note = ?, updated_at = ? WHERE id = ?`, note, dbTime(now), id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s: %w", op, bot.ErrNotFound)
-	}
-	return nil
+	return q.updateOne(ctx, op, `UPDATE clinic_bookings SET note = ?, updated_at = ? WHERE id = ?`, note, dbTime(now), id)
 }
 
 // SetClinicBookingLocation sets the place of booking id (its schedule
 // moved), or returns bot.ErrNotFound.
 func (q *queries) SetClinicBookingLocation(ctx context.Context, id int64, location string, now time.Time) error {
 	op := fmt.Sprintf("storage.SetClinicBookingLocation(%d)", id)
-	ok, err := q.affectedOne(ctx, op, `UPDATE clinic_bookings SET location = ?, updated_at = ? WHERE id = ?`, location, dbTime(now), id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s: %w", op, bot.ErrNotFound)
-	}
-	return nil
+	return q.updateOne(ctx, op, `UPDATE clinic_bookings SET location = ?, updated_at = ? WHERE id = ?`, location, dbTime(now), id)
 }
 
 // SetClinicBookingAid links booking id to aid application aidID.
 func (q *queries) SetClinicBookingAid(ctx context.Context, id, aidID int64) error {
 	op := fmt.Sprintf("storage.SetClinicBookingAid(%d)", id)
-	ok, err := q.affectedOne(ctx, op, `UPDATE clinic_bookings SET aid_id = ? WHERE id = ?`, aidID, id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s: %w", op, bot.ErrNotFound)
-	}
-	return nil
+	return q.updateOne(ctx, op, `UPDATE clinic_bookings SET aid_id = ? WHERE id = ?`, aidID, id)
 }
 
 // Aid applications.
@@ -661,14 +619,7 @@ func (q *queries) SetClinicAidStatus(ctx context.Context, id int64, from, to cl.
 // SetClinicAidBooking links application id to booking bookingID.
 func (q *queries) SetClinicAidBooking(ctx context.Context, id, bookingID int64) error {
 	op := fmt.Sprintf("storage.SetClinicAidBooking(%d)", id)
-	ok, err := q.affectedOne(ctx, op, `UPDATE clinic_aid SET booking_id = ? WHERE id = ?`, nullID(bookingID), id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s: %w", op, bot.ErrNotFound)
-	}
-	return nil
+	return q.updateOne(ctx, op, `UPDATE clinic_aid SET booking_id = ? WHERE id = ?`, nullID(bookingID), id)
 }
 
 // Expert requests.

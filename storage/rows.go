@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"github.com/tongxin/tongxin/bot"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -58,4 +59,14 @@ func (q *queries) execAffected(ctx context.Context, op, query string, args ...an
 func (q *queries) affectedOne(ctx context.Context, op, query string, args ...any) (bool, error) {
 	n, err := q.execAffected(ctx, op, query, args...)
 	return n == 1, err
+}
+
+// updateOne runs a statement that changes the one row it names, and
+// returns bot.ErrNotFound (wrapped with op) when there is no such row.
+func (q *queries) updateOne(ctx context.Context, op, query string, args ...any) error {
+	ok, err := q.affectedOne(ctx, op, query, args...)
+	if err == nil && !ok {
+		err = fmt.Errorf("%s: %w", op, bot.ErrNotFound)
+	}
+	return err
 }
