@@ -114,7 +114,15 @@ type State struct {
 	// Msg is the message being handled.
 	Msg  *Message
 	sess *Session
+	// understood is set while Start runs for a flow begun by
+	// Router.StartWith.
+	understood *Understood
 }
+
+// Understood returns what the router understood of the message that
+// started the flow (Router.StartWith), or nil: set only while Flow.Start
+// runs, which is where a flow keeps what was said.
+func (st *State) Understood() *Understood { return st.understood }
 
 // DraftKey identifies what this run of the flow submits: the same for
 // every Submit of the run, however often it is retried, and different for
@@ -269,10 +277,13 @@ func newState(sess *Session, m *Message) *State {
 }
 
 // begin positions a fresh session at the flow's first open step.
-func (r *Router) begin(ctx context.Context, sess *Session, f *Flow, m *Message) (string, flowResult, error) {
+func (r *Router) begin(ctx context.Context, sess *Session, f *Flow, m *Message, u *Understood) (string, flowResult, error) {
 	st := newState(sess, m)
+	st.understood = u
 	if f.Start != nil {
-		if err := f.Start(ctx, st); err != nil {
+		err := f.Start(ctx, st)
+		st.understood = nil
+		if err != nil {
 			return "", flowFailed, err
 		}
 	}

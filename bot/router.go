@@ -18,6 +18,10 @@ type MenuEntry struct {
 	// Label is shown in the numbered menu ("报修/诉求").
 	Label   string
 	Handler Handler
+	// URL, when set, makes the custom menu's button open this page (a
+	// "view" button: 社区公告, 办事指南); the numbered menu's entry
+	// answers with the link.
+	URL string
 }
 
 // SceneHandler answers a QR-code scene ("report:3" → name "report",
@@ -87,6 +91,10 @@ type Router struct {
 	// words maps every registered word to what took it, so that a
 	// duplicate fails at start-up.
 	words map[string]string
+	// und is the registered intents (understand.go).
+	und understanding
+	// Unrecognised, when set, keeps texts nothing understood.
+	Unrecognised Unrecognised
 }
 
 type keyword struct {
@@ -122,6 +130,7 @@ func NewRouter(sessions SessionStore) *Router {
 	for w := range commands {
 		r.words[w] = "global command"
 	}
+	r.registerBuiltins()
 	return r
 }
 
@@ -345,15 +354,22 @@ func (r *Router) Flow(f *Flow) error {
 // active one.
 func (r *Router) StartFlow(name string) Handler {
 	return HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
-		return r.start(ctx, m, name, "")
+		return r.start(ctx, m, name, "", nil)
 	})
+}
+
+// StartWith starts the named flow for a message understood as an intent:
+// the flow's Start sees u (State.Understood) and may keep what was said
+// (a description, a guessed category) as answers.
+func (r *Router) StartWith(ctx context.Context, m *Message, name string, u Understood) (Reply, error) {
+	return r.start(ctx, m, name, "", &u)
 }
 
 // SceneFlow returns a SceneHandler that starts the named flow with the
 // scene's parameter.
 func (r *Router) SceneFlow(name string) SceneHandler {
 	return func(ctx context.Context, m *Message, param string) (Reply, error) {
-		return r.start(ctx, m, name, param)
+		return r.start(ctx, m, name, param, nil)
 	}
 }
 
@@ -541,6 +557,10 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 			return e.Handler.Handle(ctx, m)
 		}
 	}
+	// What no rule claimed: understand the words (understand.go).
+	if reply, ok, err := r.understand(ctx, c, m, norm); ok {
+		return reply, err
+	}
 	return Text(JoinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
 }
 
@@ -709,7 +729,7 @@ func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {
 }
 
 // start begins flow name for the resident, replacing any active flow.
-func (r *Router) start(ctx context.Context, m *Message, name, param string) (Reply, error) {
+func (r *Router) start(ctx context.Context, m *Message, name, param string, u *Understood) (Reply, error) {
 	f := r.flows[name]
 	if f == nil {
 		return Reply{}, fmt.Errorf("bot: unknown flow %q", name)
@@ -734,7 +754,7 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string) (Rep
 		held = c.sess.Held
 	}
 	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, Key: newDraftKey(), Held: held, StartedAt: r.now()}
-	text, res, err := r.begin(ctx, c.sess, f, m)
+	text, res, err := r.begin(ctx, c.sess, f, m, u)
 	if err != nil || res != flowKeep {
 		c.sess.Flow = ""
 		if derr := r.Sessions.Delete(ctx, m.OpenID); derr != nil && err == nil {

@@ -54,6 +54,9 @@ type Session struct {
 	// PicUrl references), kept for the next flow that takes them
 	// (State.TakeHeld): a resident often sends the photo before 报修.
 	Held []string `json:"held,omitempty"`
+	// Pending is the numbered question the router asked outside a flow
+	// when it was unsure what a message meant ("您是想：1 … 2 …").
+	Pending *Pending `json:"pending,omitempty"`
 	// Data is free room for flows that need more than answers.
 	Data      map[string]json.RawMessage `json:"data,omitempty"`
 	StartedAt time.Time                  `json:"started_at"`
@@ -67,6 +70,14 @@ type Done struct {
 	// (State.SetRef).
 	Ref string    `json:"ref,omitempty"`
 	At  time.Time `json:"at"`
+}
+
+// Pending is a question the router asked about what a message meant: the
+// intents offered, in the order numbered, and the message itself.
+type Pending struct {
+	Intents []string  `json:"intents"`
+	Said    string    `json:"said"`
+	At      time.Time `json:"at"`
 }
 
 // Answer is one answered step: the value kept and the text shown back.

@@ -469,6 +469,9 @@ func Register(r *bot.Router, d flows.Deps) error {
 		return err
 	}
 	r.FollowUps(f.rebook)
+	if err := registerIntents(r); err != nil {
+		return err
+	}
 	if err := r.Scene("clinic", scene); err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ func Register(r *bot.Router, d flows.Deps) error {
 			return err
 		}
 	}
+	if err := registerIntents(r, h); err != nil {
+		return err
+	}
 	return r.Exact("电话", h)
 }
 

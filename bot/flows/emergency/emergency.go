@@ -51,7 +51,7 @@ func Register(r *bot.Router, d flows.Deps) error {
 	}
 	h := &handler{d: d, det: det, r: r}
 	r.Before(h.check)
-	return nil
+	return registerIntents(r)
 }
 
 type handler struct {

@@ -329,6 +329,9 @@ func Register(r *bot.Router, d flows.Deps) error {
 		return err
 	}
 	r.FollowUps(rt.Rating())
+	if err := registerIntents(r, svc); err != nil {
+		return err
+	}
 	if err := r.Scene("report", r.SceneFlow(Name)); err != nil {
 		return err
 	}

@@ -407,6 +407,9 @@ func Register(r *bot.Router, d flows.Deps) error {
 		return err
 	}
 	r.FollowUps(f.offerReply)
+	if err := registerIntents(r, f); err != nil {
+		return err
+	}
 	if err := r.Scene("event", f.eventScene); err != nil {
 		return err
 	}
