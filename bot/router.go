@@ -656,9 +656,9 @@ func (r *Router) stray(ctx context.Context, c *conv, norm string) (Reply, bool, 
 }
 
 // keepOrDrop saves a session without a flow while it still holds
-// something (photos, a recent submission, a question asked), and deletes it otherwise.
+// something (photos, a recent submission), and deletes it otherwise.
 func (r *Router) keepOrDrop(ctx context.Context, c *conv) error {
-	if c.sess.Done != nil || len(c.sess.Held) > 0 || c.sess.Pending != nil {
+	if c.sess.Done != nil || len(c.sess.Held) > 0 {
 		return r.save(ctx, c)
 	}
 	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {

@@ -141,7 +141,7 @@ func (r *Router) Understand(text string) (intent.Result, error) {
 // message meant (Session.Pending) takes a bare "1" or "2" as its answer.
 // Later the same digit is a main-menu choice again: the resident has
 // probably forgotten the question, and the menu is what they see last.
-const PendingWindow = 10 * time.Minute
+const PendingWindow = 5 * time.Minute
 
 // smallTalk are the intents that answer without starting anything. They
 // are acted on even when the classifier is unsure (a wrong "不客气" costs
