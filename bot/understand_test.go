@@ -8,6 +8,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +96,7 @@ func newUnderstandFixture(t *testing.T, fake bool) *understandFixture {
 	r := NewRouter(f.store)
 	f.r = r
 	r.Now = f.clock
+	r.Logger = slog.New(slog.DiscardHandler)
 	r.Observer = f.obs
 	r.Unrecognised = f.unrec
 	r.Human = HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
@@ -458,6 +461,71 @@ func TestSalutationOwnWordsWin(t *testing.T) {
 	for in, want := range map[string]string{"早安": "早上好", "下午好呀": "下午好", "晚上好": "晚上好", "你好": "晚上好", "在吗": "晚上好"} {
 		if got := salutation(in, night); got != want {
 			t.Errorf("salutation(%q) at 22:00 = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestUnderstandVoice: a voice message's recognised text is understood
+// like typed text.
+func TestUnderstandVoice(t *testing.T) {
+	f := newUnderstandFixture(t, true)
+	reply, err := f.r.Handle(context.Background(), &Message{OpenID: "o1", Kind: KindVoice, Text: "楼道灯坏了", MediaID: "v1", Time: f.now})
+	if err != nil || reply.Text != "在哪里？" {
+		t.Errorf("voice → %q, %v; want the repair started", reply.Text, err)
+	}
+}
+
+// logRecords keeps every log record, as level and its text with attributes.
+type logRecords struct {
+	mu   sync.Mutex
+	recs []string
+	lvls []slog.Level
+}
+
+func (h *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecords) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		b.WriteString(" " + a.String())
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, b.String())
+	h.lvls = append(h.lvls, r.Level)
+	return nil
+}
+func (h *logRecords) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logRecords) WithGroup(string) slog.Handler      { return h }
+
+// TestUnderstandLogsNoText: each decision is explained at debug level;
+// what residents typed (personal data) never reaches a log above it.
+func TestUnderstandLogsNoText(t *testing.T) {
+	f := newUnderstandFixture(t, true)
+	logs := &logRecords{}
+	f.r.Logger = slog.New(logs)
+	f.unrec.fail = true
+	said := []string{"我家的猫叫咪咪 13800138000", "房东不退押金还漏水", "1", "楼道灯坏了"}
+	for _, in := range said[:3] {
+		f.send("o1", in)
+	}
+	f.send("o2", said[3])
+	var debug []string
+	for i, rec := range logs.recs {
+		if logs.lvls[i] < slog.LevelInfo {
+			debug = append(debug, rec)
+			continue
+		}
+		for _, in := range said[:2] {
+			if strings.Contains(rec, in) || strings.Contains(rec, "13800138000") {
+				t.Errorf("log at %v holds what was said: %q", logs.lvls[i], rec)
+			}
+		}
+	}
+	for _, want := range []string{"(none)", "report:repair 1.00 (unsure) over clinic:consult", "intent=report:repair choice=1", "report:repair 2.00 (sure)"} {
+		if !slices.ContainsFunc(debug, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Errorf("no debug record explains %q: %q", want, debug)
 		}
 	}
 }
