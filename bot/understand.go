@@ -29,7 +29,11 @@ type Intent struct {
 	Handler IntentHandler
 }
 
-// IntentHandler acts on a message understood as an intent.
+// IntentHandler acts on a message understood as an intent. m is the
+// message being handled: when the router asked which intent was meant, it
+// is the answer ("1"), and u.Said the description asked about, with
+// u.Result its classification (whose best intent may not be u.Intent, the
+// one chosen). Use u.Said, not m.Text, for what the resident said.
 type IntentHandler func(ctx context.Context, m *Message, u Understood) (Reply, error)
 
 // Understood is what the router understood of a message: the intent, the

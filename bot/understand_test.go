@@ -49,8 +49,9 @@ var fakeResults = map[string]intent.Result{
 	"早上好":       {Intent: "greeting", Score: 2, Band: intent.Sure},
 	"在吗":        {Intent: "greeting", Score: 2, Band: intent.Sure},
 	"我要找工作人员":   {Intent: "human", Score: 2, Band: intent.Sure},
-	// Claimed by the contains keyword 电话 before understanding.
+	// Claimed by keywords before understanding.
 	"物业电话多少": {Intent: "report:repair", Score: 2, Band: intent.Sure},
+	"报修":     {Intent: "clinic:consult", Score: 2, Band: intent.Sure},
 	// A word of a vocabulary, too weak to act on.
 	"灯": {Intent: "report:repair", Score: 0.2, Band: intent.None},
 }
@@ -137,6 +138,7 @@ func newUnderstandFixture(t *testing.T, fake bool) *understandFixture {
 	mustOK(t, r.Action(MenuEntry{Key: "B", Label: "关于", Handler: reply("menu 2")}))
 	mustOK(t, r.Menu(MenuItem{Key: "A"}, MenuItem{Key: "B"}))
 	mustOK(t, r.Contains("电话", reply("社区电话：0937-0000000")))
+	mustOK(t, r.Exact("报修", reply("exact 报修")))
 	return f
 }
 
@@ -291,6 +293,7 @@ func TestUnderstandSomethingElseAfterAQuestion(t *testing.T) {
 	for _, tc := range []struct{ next, reply string }{
 		{"楼道灯坏了", "在哪里？"},
 		{"物业电话多少", "社区电话：0937-0000000"},
+		{"报修", "exact 报修"},
 		{"abc", "抱歉，没太明白您的意思。\n您可以直接说遇到的问题，比如：楼道灯坏了、想咨询律师。\n\n" + menu},
 	} {
 		t.Run(tc.next, func(t *testing.T) {
@@ -416,7 +419,7 @@ func TestUnderstandSmallTalk(t *testing.T) {
 // routed before understanding, which never sees them.
 func TestUnderstandKeywordsFirst(t *testing.T) {
 	f := newUnderstandFixture(t, true)
-	for in, want := range map[string]string{"物业电话多少": "社区电话：0937-0000000", "1": "menu 1", "b": "menu 2"} {
+	for in, want := range map[string]string{"物业电话多少": "社区电话：0937-0000000", "报修": "exact 报修", "1": "menu 1", "b": "menu 2"} {
 		if got := f.send("o1", in); got != want {
 			t.Errorf("%q → %q, want %q", in, got, want)
 		}
