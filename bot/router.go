@@ -536,6 +536,11 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 	if reply, ok, err := r.stray(ctx, c, norm); ok {
 		return reply, err
 	}
+	// The answer to the router's own question about what a message meant
+	// (understand.go): before the menu, whose numbers it shares.
+	if reply, ok, err := r.pending(ctx, c, m, norm); ok {
+		return reply, err
+	}
 	if h, ok := r.exact[norm]; ok {
 		return h.Handle(ctx, m)
 	}
@@ -557,11 +562,9 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 			return e.Handler.Handle(ctx, m)
 		}
 	}
-	// What no rule claimed: understand the words (understand.go).
-	if reply, ok, err := r.understand(ctx, c, m, norm); ok {
-		return reply, err
-	}
-	return Text(JoinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
+	// What no rule claimed: understand the words, ask when unsure, or
+	// show the menu (understand.go).
+	return r.understand(ctx, c, m, norm)
 }
 
 // MaxHeld is how many photos sent outside a flow are kept for the next

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +29,11 @@ type Intent struct {
 	Handler IntentHandler
 }
 
-// IntentHandler acts on a message understood as an intent.
+// IntentHandler acts on a message understood as an intent. m is the
+// message being handled: when the router asked which intent was meant, it
+// is the answer ("1"), and u.Said the description asked about, with
+// u.Result its classification (whose best intent may not be u.Intent, the
+// one chosen). Use u.Said, not m.Text, for what the resident said.
 type IntentHandler func(ctx context.Context, m *Message, u Understood) (Reply, error)
 
 // Understood is what the router understood of a message: the intent, the
@@ -63,6 +68,14 @@ type understanding struct {
 	once    sync.Once
 	c       *intent.Classifier
 	err     error
+	// classify, when set, replaces the classifier: the router's tests
+	// decide the band themselves, so that they test what the router does
+	// with a Result and not how the scorer weighs words.
+	classify func(text string) intent.Result
+	// describe is the line telling residents they can describe their
+	// problem (describeLine), built once.
+	describeOnce sync.Once
+	describe     string
 }
 
 // Intent registers an intent. Returns an error for a duplicate name, a
@@ -118,6 +131,9 @@ func (r *Router) classifier() (*intent.Classifier, error) {
 // Understand classifies text as the router would, without acting: for the
 // evaluation set and for explaining a decision.
 func (r *Router) Understand(text string) (intent.Result, error) {
+	if r.und.classify != nil {
+		return r.und.classify(Normalize(text)), nil
+	}
 	c, err := r.classifier()
 	if err != nil {
 		return intent.Result{}, err
@@ -125,26 +141,268 @@ func (r *Router) Understand(text string) (intent.Result, error) {
 	return c.Classify(Normalize(text)), nil
 }
 
-// understand acts on a text no rule claimed. ok false leaves the
-// message to the fallback. SEAM: acts only when sure.
-func (r *Router) understand(ctx context.Context, c *conv, m *Message, norm string) (Reply, bool, error) {
+// PendingWindow is how long a question the router asked about what a
+// message meant (Session.Pending) takes a bare "1" or "2" as its answer.
+// Later the same digit is a main-menu choice again: the resident has
+// probably forgotten the question, and the menu is what they see last.
+const PendingWindow = 5 * time.Minute
+
+// smallTalk are the intents that answer without starting anything. They
+// are acted on even when the classifier is unsure (a wrong "不客气" costs
+// nothing, a "没太明白" to a greeting does), and never offered in a
+// question ("您是要办理 打招呼 吗？" would be absurd).
+var smallTalk = map[string]bool{"greeting": true, "thanks": true}
+
+// understand acts on a text no rule claimed: sure → the intent's
+// handler; unsure → a numbered question (Session.Pending); nothing →
+// the fallback with the menu. It always answers.
+func (r *Router) understand(ctx context.Context, c *conv, m *Message, norm string) (Reply, error) {
 	res, err := r.Understand(m.Text)
+	if err != nil {
+		return Reply{}, err
+	}
+	// Intent, band and the words that counted; never the message itself,
+	// which is personal data.
+	r.logger().DebugContext(ctx, "understanding", "openid", ShortID(m.OpenID), "explain", res.Explain())
+	said := strings.TrimSpace(m.Text)
+	in, known := r.und.intents[res.Intent]
+	switch {
+	case res.Band == intent.Sure && known:
+		r.observe(res.Intent, res.Band)
+		return in.Handler(ctx, m, Understood{Intent: res.Intent, Said: said, Result: res})
+	case res.Band == intent.Unsure && known:
+		r.observe(res.Intent, res.Band)
+		if offered := r.offered(res); len(offered) > 0 {
+			return r.askMeaning(ctx, c, m, offered, said)
+		}
+		// Only small talk ("谢谢啦，辛苦"): answering it is harmless.
+		return in.Handler(ctx, m, Understood{Intent: res.Intent, Said: said, Result: res})
+	}
+	r.observe("", intent.None)
+	if r.Unrecognised != nil {
+		if err := r.Unrecognised.Record(ctx, said, r.now()); err != nil {
+			// Losing one sample of what residents ask must not lose the
+			// answer.
+			r.logger().WarnContext(ctx, "recording an unrecognised text failed", "openid", ShortID(m.OpenID), "err", err)
+		}
+	}
+	return Text(JoinText(r.text(r.Texts.Fallback, DefaultFallback)+linePrefix(r.describeLine()), r.MainMenu())), nil
+}
+
+// observe tells the Observer, when it counts understanding, how a
+// message was understood.
+func (r *Router) observe(name string, b intent.Band) {
+	if o, ok := r.Observer.(UnderstandingObserver); ok {
+		o.Understood(name, b.String())
+	}
+}
+
+func linePrefix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "\n" + s
+}
+
+// offered are the intents worth asking about among the two the
+// classifier was unsure between: registered, and not small talk ("你好，
+// 楼道灯坏了" asks about the lamp, not about the greeting).
+func (r *Router) offered(res intent.Result) []string {
+	var out []string
+	for _, name := range []string{res.Intent, res.Second} {
+		if _, ok := r.und.intents[name]; ok && !smallTalk[name] && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// askMeaning asks which of the offered intents was meant, and keeps the
+// question with what was said (Session.Pending), so that the answer "1"
+// starts it with the description the resident typed. One intent offered
+// makes a yes-or-no question.
+func (r *Router) askMeaning(ctx context.Context, c *conv, m *Message, offered []string, said string) (Reply, error) {
+	if c.sess == nil {
+		c.sess = &Session{V: SessionVersion, OpenID: m.OpenID, StartedAt: r.now()}
+	}
+	// The question is newer than a flow completed a moment ago: its "1"
+	// answers the question, not a repeat of that flow's confirmation.
+	c.sess.Done = nil
+	c.sess.Pending = &Pending{Intents: offered, Said: said, At: r.now()}
+	if err := r.save(ctx, c); err != nil {
+		return Reply{}, err
+	}
+	return Text(r.question(offered)), nil
+}
+
+// question words the question Pending keeps.
+func (r *Router) question(offered []string) string {
+	if len(offered) == 1 {
+		return fmt.Sprintf("您是要办理「%s」吗？\n回复 1 是 2 不是", r.label(offered[0]))
+	}
+	var b strings.Builder
+	b.WriteString("您是想办理哪一项？")
+	for i, name := range offered {
+		fmt.Fprintf(&b, "\n%d %s", i+1, r.label(name))
+	}
+	b.WriteString("\n回复数字；也可以直接描述问题。")
+	return b.String()
+}
+
+func (r *Router) label(name string) string {
+	if l := r.und.intents[name].Label; l != "" {
+		return l
+	}
+	return name
+}
+
+// yesWords answer a yes-or-no question with yes; noWords with no.
+var (
+	yesWords = map[string]bool{"是": true, "是的": true, "对": true, "对的": true, "对啊": true, "嗯": true, "嗯嗯": true, "好": true, "好的": true, "要": true, "可以": true, "没错": true}
+	noWords  = map[string]bool{"不是": true, "不": true, "不对": true, "不要": true, "否": true, "都不是": true, "不是的": true}
+)
+
+// pending answers the question the router asked about what a message
+// meant (Session.Pending), within PendingWindow: a number picks an
+// intent, whose handler gets the original message as what was said; to
+// a yes-or-no question (one intent offered) 是/对 mean 1 and 不是 means
+// 2. To a question naming two, a bare 是/对 says yes without saying which:
+// it is asked again rather than guessed. Anything else, or an answer
+// after the window, clears the question and lets routing go on (ok
+// false), so a new description or a keyword is taken as it comes.
+func (r *Router) pending(ctx context.Context, c *conv, m *Message, norm string) (Reply, bool, error) {
+	if c.sess == nil || c.sess.Pending == nil || c.sess.Flow != "" {
+		return Reply{}, false, nil
+	}
+	p := *c.sess.Pending
+	choice := 0
+	if r.now().Sub(p.At) <= PendingWindow {
+		n, isNumber := ParseNumber(norm)
+		yesNo := len(p.Intents) == 1
+		switch {
+		case isNumber && n >= 1 && n <= len(p.Intents):
+			choice = n
+		case isNumber && n == 2 && yesNo, noWords[norm]:
+			choice = -1
+		case yesWords[norm] && yesNo:
+			choice = 1
+		case yesWords[norm]:
+			// Keep the question, and its window, from now.
+			c.sess.Pending.At = r.now()
+			return Text(r.question(p.Intents)), true, r.save(ctx, c)
+		}
+	}
+	c.sess.Pending = nil
+	if err := r.keepOrDrop(ctx, c); err != nil {
+		return Reply{}, true, err
+	}
+	switch {
+	case choice < 0:
+		return Text(JoinText("好的。请直接说说您遇到的问题，或者：", r.MainMenu())), true, nil
+	case choice == 0:
+		return Reply{}, false, nil
+	}
+	name := p.Intents[choice-1]
+	in, ok := r.und.intents[name]
+	if !ok {
+		// Asked before a deploy removed the intent: start afresh.
+		return Reply{}, false, nil
+	}
+	r.logger().DebugContext(ctx, "understanding: question answered", "openid", ShortID(m.OpenID), "intent", name, "choice", choice)
+	res, err := r.Understand(p.Said)
 	if err != nil {
 		return Reply{}, true, err
 	}
-	if o, ok := r.Observer.(UnderstandingObserver); ok {
-		o.Understood(res.Intent, res.Band.String())
-	}
-	if res.Band != intent.Sure {
-		return Reply{}, false, nil
-	}
-	in := r.und.intents[res.Intent]
-	reply, err := in.Handler(ctx, m, Understood{Intent: res.Intent, Said: strings.TrimSpace(m.Text), Result: res})
+	reply, err := in.Handler(ctx, m, Understood{Intent: name, Said: p.Said, Result: res})
 	return reply, true, err
 }
 
+// describeExamples are what residents may be told to say; describeLine
+// names only those the router understands for sure, so it never
+// suggests words it would then not understand.
+var describeExamples = []string{"楼道灯坏了", "想咨询律师", "最近有什么活动"}
+
+// describeLine is the line telling a resident they can describe their
+// problem in their own words, with up to two examples; "" when no
+// feature registered an intent (the router then understands only small
+// talk, and promising more would mislead).
+func (r *Router) describeLine() string {
+	r.und.describeOnce.Do(func() {
+		features := false
+		for _, name := range r.und.order {
+			if !smallTalk[name] && name != "human" {
+				features = true
+			}
+		}
+		if !features {
+			return
+		}
+		var ex []string
+		for _, e := range describeExamples {
+			res, err := r.Understand(e)
+			if err == nil && res.Band == intent.Sure && !smallTalk[res.Intent] && len(ex) < 2 {
+				ex = append(ex, e)
+			}
+		}
+		r.und.describe = "您也可以直接说遇到的问题。"
+		if len(ex) > 0 {
+			r.und.describe = "您可以直接说遇到的问题，比如：" + strings.Join(ex, "、") + "。"
+		}
+	})
+	return r.und.describe
+}
+
+// shanghai is the community's time zone (no daylight saving, so a fixed
+// offset needs no time-zone database).
+var shanghai = time.FixedZone("CST", 8*60*60)
+
+// saluteWords are greetings that name a time of day: a resident who says
+// one is answered with it, whatever the clock says.
+var saluteWords = []string{"早上好", "早安", "上午好", "中午好", "下午好", "晚上好"}
+
+// salutation is the greeting for the resident's words at t: their own
+// time-of-day greeting when they used one, otherwise the one for the hour
+// in Shanghai.
+func salutation(norm string, t time.Time) string {
+	for _, w := range saluteWords {
+		if strings.Contains(norm, w) {
+			if w == "早安" {
+				return "早上好"
+			}
+			return w
+		}
+	}
+	switch h := t.In(shanghai).Hour(); {
+	case h >= 5 && h < 11:
+		return "早上好"
+	case h >= 11 && h < 13:
+		return "中午好"
+	case h >= 13 && h < 18:
+		return "下午好"
+	}
+	return "晚上好"
+}
+
+// greet answers a greeting like a person at the desk would: "在的" to
+// "在吗", the time of day, what the assistant does, and the menu.
+func (r *Router) greet(m *Message) string {
+	norm := Normalize(m.Text)
+	line := salutation(norm, r.now()) + "！我是同心社区小助手，有什么可以帮您？"
+	for _, w := range []string{"在吗", "有人吗", "在不在", "有人在吗"} {
+		if strings.Contains(norm, w) {
+			line = "在的，" + line
+			break
+		}
+	}
+	return JoinText(line+linePrefix(r.describeLine()), r.MainMenu())
+}
+
+// msgThanks is the answer to thanks: warm and short, without the menu (the
+// resident is done, not lost).
+const msgThanks = "不客气，能帮上忙就好。有需要随时找我。"
+
 // registerBuiltins registers the router's own intents: greetings, thanks
-// and asking for a person. SEAM: plain answers.
+// and asking for a person. None starts a flow.
 func (r *Router) registerBuiltins() {
 	must := func(err error) {
 		if err != nil {
@@ -153,11 +411,11 @@ func (r *Router) registerBuiltins() {
 	}
 	must(r.Intent(Intent{Name: "greeting", Label: "打招呼", Words: GreetingWords,
 		Handler: func(ctx context.Context, m *Message, _ Understood) (Reply, error) {
-			return Text(JoinText(r.text(r.Texts.Welcome, DefaultWelcome), r.MainMenu())), nil
+			return Text(r.greet(m)), nil
 		}}))
 	must(r.Intent(Intent{Name: "thanks", Label: "感谢", Words: ThanksWords,
 		Handler: func(ctx context.Context, m *Message, _ Understood) (Reply, error) {
-			return Text("不客气，有需要随时找我。"), nil
+			return Text(msgThanks), nil
 		}}))
 	must(r.Intent(Intent{Name: "human", Label: "联系工作人员", Words: HumanWords,
 		Handler: func(ctx context.Context, m *Message, _ Understood) (Reply, error) {
