@@ -78,8 +78,12 @@ func guessStep(svc ticket.Service) *bot.Step {
 				return "请回复 2 选择问题类型。", nil
 			}
 			var b strings.Builder
-			if d := st.Answers["description"].Shown(); d != "" {
-				b.WriteString("已记下：" + d + "\n")
+			if d := []rune(st.Answers["description"].Shown()); len(d) > 0 {
+				// A phone screen: the start of a long story is enough.
+				if len(d) > 40 {
+					d = append(d[:40], '…')
+				}
+				b.WriteString("已记下：" + string(d) + "\n")
 			}
 			b.WriteString("这是 " + c.Name + " 吧？\n1 是 2 换一类")
 			return b.String(), nil

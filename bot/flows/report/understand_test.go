@@ -79,6 +79,20 @@ func TestStartWithKeepsWhatWasSaid(t *testing.T) {
 			t.Errorf("short, after 1: %q, want the description asked", got)
 		}
 
+		// A long story is shown by its start; all of it is kept.
+		long := strings.Repeat("楼上每天晚上漏水到我家卫生间", 5)
+		got = start("o-long", bot.KindText, "report:repair", long)
+		if !strings.Contains(got, "已记下："+string([]rune(long)[:40])+"…\n") {
+			t.Errorf("long: %q, want its first 40 characters", got)
+		}
+		say("o-long", "1")
+		if got := say("o-long", "修改"); !strings.Contains(got, "问题") {
+			t.Errorf("long, 修改: %q, want the description among the answers", got)
+		}
+		if got := say("o-long", "2"); !strings.Contains(got, long) {
+			t.Errorf("long, 修改 问题: %q, want all of it as it is now", got)
+		}
+
 		// An intent of no category offered: the list, the words kept.
 		got = start("o-none", bot.KindText, "report:nosuch", "门口的路灯坏了")
 		if !strings.Contains(got, "请选择问题类型") || strings.Contains(got, "吧？") {
