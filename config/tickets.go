@@ -30,6 +30,11 @@ type Category struct {
 	// changes nothing; it is still read so those files keep loading, and
 	// the tickets service refuses it together with public.
 	Private bool `toml:"private"`
+	// Words are what residents say of this kind of request ("电梯",
+	// "漏水"), added to the built-in vocabulary of its key, so that a
+	// category the operator adds is understood from a resident's own
+	// words (syntax: bot/intent.New).
+	Words []string `toml:"words"`
 }
 
 var _ section = (*Tickets)(nil)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
@@ -25,7 +26,8 @@ var categoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 // (community.ParseRole), and its deadlines are positive with resolve_hours
 // at least response_hours, and it is not marked both public and private
 // (private, from files written before public, is what every category not
-// public is). The error joins every problem, each naming its key relative
+// public is), and its words are each non-empty, at most MaxWordRunes
+// characters and listed once. The error joins every problem, each naming its key relative
 // to the table (categories[1].role).
 func CategoriesFromConfig(t config.Tickets) ([]ticket.Category, error) {
 	if len(t.Categories) == 0 {
@@ -56,10 +58,39 @@ func CategoriesFromConfig(t config.Tickets) ([]ticket.Category, error) {
 		if c.Public && c.Private {
 			errs = append(errs, fmt.Errorf("%s: public and private contradict each other; every category not public is private, so drop private", at))
 		}
-		out[i] = ticket.Category{Key: c.Key, Name: c.Name, Role: role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Public: c.Public}
+		words, werrs := categoryWords(at, c.Words)
+		errs = append(errs, werrs...)
+		out[i] = ticket.Category{Key: c.Key, Name: c.Name, Role: role, ResponseHours: c.ResponseHours, ResolveHours: c.ResolveHours, Public: c.Public, Words: words}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// MaxWordRunes is the longest word a category may bring: words are what
+// residents say ("电梯", "楼道灯"), not sentences, which would match
+// nothing a resident types.
+const MaxWordRunes = 20
+
+// categoryWords checks a category's words and returns them trimmed.
+func categoryWords(at string, words []string) ([]string, []error) {
+	var errs []error
+	var out []string
+	seen := map[string]bool{}
+	for j, w := range words {
+		w = strings.TrimSpace(w)
+		switch {
+		case w == "":
+			errs = append(errs, fmt.Errorf("%s.words[%d]: empty", at, j))
+		case utf8.RuneCountInString(w) > MaxWordRunes:
+			errs = append(errs, fmt.Errorf("%s.words[%d]: %q is longer than %d characters", at, j, w, MaxWordRunes))
+		case seen[w]:
+			errs = append(errs, fmt.Errorf("%s.words[%d]: %q appears twice", at, j, w))
+		default:
+			out = append(out, w)
+		}
+		seen[w] = true
+	}
+	return out, errs
 }

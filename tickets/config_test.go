@@ -17,6 +17,8 @@ func TestCategoriesFromConfig(t *testing.T) {
 		{Key: "noise", Name: "噪音扰民", Role: "mediator", ResponseHours: 2, ResolveHours: 12, Public: true},
 		// private, from a file written before public, changes nothing.
 		{Key: "dispute", Name: "矛盾纠纷", Role: "mediator", ResponseHours: 4, ResolveHours: 30, Private: true},
+		// Words are trimmed as a TOML author may leave them.
+		{Key: "parking", Name: "停车管理", Role: "grid_worker", ResponseHours: 4, ResolveHours: 18, Words: []string{"车位", " 乱停车 "}},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +27,7 @@ func TestCategoriesFromConfig(t *testing.T) {
 		{Key: "repair", Name: "维修报修", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 18},
 		{Key: "noise", Name: "噪音扰民", Role: community.RoleMediator, ResponseHours: 2, ResolveHours: 12, Public: true},
 		{Key: "dispute", Name: "矛盾纠纷", Role: community.RoleMediator, ResponseHours: 4, ResolveHours: 30},
+		{Key: "parking", Name: "停车管理", Role: community.RoleGridWorker, ResponseHours: 4, ResolveHours: 18, Words: []string{"车位", "乱停车"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CategoriesFromConfig mismatch (-want +got):\n%s", diff)
@@ -72,6 +75,9 @@ func TestCategoriesFromConfigInvalid(t *testing.T) {
 		"no response":        {[]config.Category{with(func(c *config.Category) { c.ResponseHours = 0 })}, "categories[0]: response_hours must be positive"},
 		"second of many":     {[]config.Category{ok, with(func(c *config.Category) { c.Key = "y"; c.Role = "" })}, "categories[1].role"},
 		"public and private": {[]config.Category{with(func(c *config.Category) { c.Public, c.Private = true, true })}, "categories[0]: public and private contradict"},
+		"empty word":         {[]config.Category{with(func(c *config.Category) { c.Words = []string{"电梯", " "} })}, "categories[0].words[1]: empty"},
+		"long word":          {[]config.Category{with(func(c *config.Category) { c.Words = []string{strings.Repeat("电", 21)} })}, "categories[0].words[0]: "},
+		"word twice":         {[]config.Category{with(func(c *config.Category) { c.Words = []string{"电梯", " 电梯"} })}, `categories[0].words[1]: "电梯" appears twice`},
 	} {
 		_, err := tickets.CategoriesFromConfig(config.Tickets{Categories: tt.categories})
 		if err == nil || !strings.Contains(err.Error(), tt.wantInErr) {

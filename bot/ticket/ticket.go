@@ -116,6 +116,11 @@ type Category struct {
 	// Residents write names, phones and rooms into descriptions, so no
 	// category is public unless the operator says so.
 	Public bool `json:"public"`
+	// Words are the operator's words for this kind of request (the
+	// configuration's words = [...]), which the conversation adds to the
+	// built-in vocabulary of its key to understand a resident's first
+	// message.
+	Words []string `json:"words,omitempty"`
 }
 
 // Ticket is one service request.

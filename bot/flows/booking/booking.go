@@ -47,6 +47,10 @@ const (
 	dataSchedule = "schedule" // the schedule a QR code preselected
 	dataNext     = "next"     // the next free slots offered when one was taken
 	dataTold     = "told"     // the intro was shown
+	// dataUnderstood is set when understanding started the flow at a
+	// matter ("离婚财产怎么分"): the slot list shows the intro, as a QR
+	// code's matter does, and says the words were kept.
+	dataUnderstood = "understood"
 )
 
 // Answer values of the slot step besides a SlotRef.
@@ -200,9 +204,15 @@ func (k *flowKit) slotPrompt(ctx context.Context, st *bot.State, m cl.Matter, of
 	body, os := slotLines(ss)
 	var head strings.Builder
 	var told bool
-	if cl.Matter(st.Param).Valid() && (st.Data(dataTold, &told) != nil || !told) {
-		// Started at the matter (调解, 法律援助): the intro was not shown.
+	var understood bool
+	_ = st.Data(dataUnderstood, &understood)
+	if (cl.Matter(st.Param).Valid() || understood) && (st.Data(dataTold, &told) != nil || !told) {
+		// Started at the matter (调解, 法律援助, or understood from the
+		// resident's words): the intro was not shown.
 		head.WriteString(intro(i) + "\n\n")
+		if _, ok := st.Answers["description"]; ok && understood {
+			head.WriteString("您说的情况已记下，内容保密，仅法律诊所工作人员可见。\n")
+		}
 		if err := st.SetData(dataTold, true); err != nil {
 			return "", nil, err
 		}
@@ -357,12 +367,42 @@ func descriptionStep() *bot.Step {
 			if cancelWords[in.Norm] {
 				return bot.Answer{}, bot.ErrCancel
 			}
-			a, err := input.Bounded(in.Text, 2, maxDescription, "请多说几个字，比如：老板拖欠三个月工资。",
-				fmt.Sprintf("请不要超过 %d 字，简单说明即可，详细情况到场再谈。", maxDescription))
-			a.Display = short(a.Value, 30)
-			return a, err
+			return describe(in.Text)
 		},
 	}
+}
+
+// describe reads what happened: typed, spoken, or the words that started
+// the flow.
+func describe(text string) (bot.Answer, error) {
+	a, err := input.Bounded(text, 2, maxDescription, "请多说几个字，比如：老板拖欠三个月工资。",
+		fmt.Sprintf("请不要超过 %d 字，简单说明即可，详细情况到场再谈。", maxDescription))
+	a.Display = short(a.Value, 30)
+	return a, err
+}
+
+// understoodMatters are the clinic's intents that preset the matter.
+var understoodMatters = map[string]cl.Matter{"clinic:consult": cl.Consult, "clinic:mediation": cl.Mediation, "clinic:aid": cl.Aid}
+
+// keepSaid keeps what a resident said first when understanding started
+// the flow ("房东不退押金"): the matter of the intent, and the words as
+// the description, through the typed description's check (words it
+// refuses are asked for at the description step). The words are the
+// resident's personal matter: kept in the session for the service, never
+// logged.
+func keepSaid(st *bot.State, u *bot.Understood) error {
+	m, ok := understoodMatters[u.Intent]
+	if !ok {
+		return nil
+	}
+	st.Set("matter", bot.Answer{Value: string(m), Display: m.Label()})
+	if err := st.SetData(dataUnderstood, true); err != nil {
+		return err
+	}
+	if a, err := describe(u.Said); err == nil {
+		st.Set("description", a)
+	}
+	return nil
 }
 
 // needStep asks whether an interpreter or a minority representative is
@@ -467,6 +507,9 @@ func (k *flowKit) newFlow() *bot.Flow {
 		RefLabel:  "预约码",
 		Steps:     steps,
 		Start: func(ctx context.Context, st *bot.State) error {
+			if u := st.Understood(); u != nil {
+				return keepSaid(st, u)
+			}
 			switch p := st.Param; {
 			case cl.Matter(p).Valid():
 				st.Set("matter", bot.Answer{Value: p, Display: cl.Matter(p).Label()})

@@ -41,7 +41,13 @@ var guides = map[Kind]guide{
 	Medical:  {"有人急病", []string{"马上拨打 120，说清楼号、单元和门牌", "不要随意搬动病人，保持呼吸通畅"}, "medical"},
 	Elevator: {"电梯困人", []string{"按电梯里的警铃或对讲求助，不要扒门", "拨打电梯里贴的救援电话，或 110"}, "repair"},
 	Water:    {"爆管漏水", []string{"关闭入户水阀（水表旁），远离插座电器", "联系物业%s"}, "repair"},
+	help:     {"紧急求助", []string{"先到安全的地方，顾好自己和身边的人", "有人受伤或病危马上拨打 120，遇到危险拨打 110"}, "assistance"},
 }
+
+// help is the kind of an emergency understood from the resident's words
+// ("我爸突然说不出话了") where the detector's words named none. It is
+// not in Kinds: operators' urgent words name a kind the detector knows.
+const help Kind = "help"
 
 // Register adds the emergency check, run before any active form.
 func Register(r *bot.Router, d flows.Deps) error {
@@ -51,7 +57,7 @@ func Register(r *bot.Router, d flows.Deps) error {
 	}
 	h := &handler{d: d, det: det, r: r}
 	r.Before(h.check)
-	return registerIntents(r)
+	return registerIntents(r, h)
 }
 
 type handler struct {
@@ -72,6 +78,24 @@ func (h *handler) check(ctx context.Context, m *bot.Message, norm string) (bot.R
 	if len(kinds) == 0 {
 		return bot.Reply{}, false, nil
 	}
+	return h.respond(ctx, m, kinds), true, nil
+}
+
+// understood answers a message understanding took for an emergency that
+// the detector's words missed: the same path (an urgent request, the
+// duty staff alerted, the steps and the numbers), as a 紧急求助.
+func (h *handler) understood(ctx context.Context, m *bot.Message) bot.Reply {
+	kinds := h.det.Detect(bot.Normalize(m.Text))
+	if len(kinds) == 0 {
+		kinds = []Kind{help}
+	}
+	return h.respond(ctx, m, kinds)
+}
+
+// respond files the urgent request, alerts the duty staff and answers
+// with the steps of kinds and the numbers; whatever fails, the resident
+// gets the steps and the numbers.
+func (h *handler) respond(ctx context.Context, m *bot.Message, kinds []Kind) bot.Reply {
 	now := h.d.Clock()().UTC()
 	var res bot.Resident
 	if h.d.Residents != nil {
@@ -90,7 +114,7 @@ func (h *handler) check(ctx context.Context, m *bot.Message, norm string) (bot.R
 		h.logger().ErrorContext(ctx, "emergency: could not alert the duty staff", "kind", kinds[0], "reached", len(reach.Names), "err", alertErr)
 	}
 	// Whatever failed, the resident gets the steps and the numbers.
-	return bot.Text(h.answer(kinds, number, reach, res.Address != "")), true, nil
+	return bot.Text(h.answer(kinds, number, reach, res.Address != ""))
 }
 
 // repeatWindow is how long repeats of an emergency count as one, in

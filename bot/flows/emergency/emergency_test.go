@@ -65,6 +65,11 @@ func rig(t *testing.T, store *storage.Store, clock *bottest.Clock, robot bool) (
 	if err := r.Menu(bot.MenuItem{Key: "REPORT"}); err != nil {
 		t.Fatal(err)
 	}
+	// The tests' words for the emergency intent, as an operator's too,
+	// so that they do not hang on the built-in vocabulary.
+	if err := r.Words("emergency", "说不出话"); err != nil {
+		t.Fatal(err)
+	}
 	return r, d
 }
 
@@ -255,6 +260,48 @@ func TestRepeatAcrossTheTenMinuteMark(t *testing.T) {
 		say("m3")
 		if tk, al := count(); tk != 2 || al != 2 {
 			t.Errorf("ten minutes later: %d tickets, %d alerts; want 2, 2", tk, al)
+		}
+	})
+}
+
+// TestUnderstoodEmergency: an emergency the detector's words miss, which
+// understanding took for one, goes the detector's way: an urgent request
+// filed, the duty staff alerted with the resident's words, and the
+// resident told what to do first, the numbers and who was told.
+func TestUnderstoodEmergency(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 23, 23, 0, 0, bot.Shanghai))
+		r, d := rig(t, store, clock, true)
+		ctx := context.Background()
+		const said = "我爸突然说不出话了"
+		if res, err := r.Understand(said); err != nil || res.Intent != "emergency" {
+			t.Fatalf("Understand(%s) = %s, %v; the test proves nothing", said, res.Explain(), err)
+		}
+		got, err := r.Handle(ctx, &bot.Message{ID: "m1", OpenID: "o-resident", Kind: bot.KindText, Text: said, Time: clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"【紧急】紧急求助", "119", "0937-6888888", "已通知值班人员 王值班", "紧急诉求编号"} {
+			if !strings.Contains(got.Text, want) {
+				t.Errorf("reply lacks %q:\n%s", want, got.Text)
+			}
+		}
+		mine, err := d.Tickets.Mine(ctx, "o-resident", 10)
+		if err != nil || len(mine) != 1 || !mine[0].Urgent || mine[0].Description != said {
+			t.Fatalf("tickets %+v, %v; want one urgent with the words", mine, err)
+		}
+		rows, err := store.ListNotifications(ctx, "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerted := false
+		for _, n := range rows {
+			if n.Kind == emergency.NoticeKind && n.Recipient == "o-duty" {
+				alerted = strings.Contains(n.Payload, said) && n.Urgent
+			}
+		}
+		if !alerted {
+			t.Errorf("王值班 was not alerted with the words: %+v", rows)
 		}
 	})
 }

@@ -296,8 +296,9 @@ func newWhy(svc ticket.Service) *bot.Flow {
 }
 
 // Register adds the service-request feature to r: the flow (报修 and the
-// other words anywhere in a message, the QR scene "report:<building>",
-// the REPORT menu action), the resident commands (我的诉求, 进度, 查询,
+// other Keywords as the whole message, a problem told in the resident's
+// own words through understanding, the QR scene "report:<building>", the
+// REPORT menu action), the resident commands (我的诉求, 进度, 查询,
 // 催办, 补充), the rating follow-up after 办结, 评价 and the flow asking why
 // on 不满意.
 func Register(r *bot.Router, d flows.Deps) error {
@@ -308,7 +309,7 @@ func Register(r *bot.Router, d flows.Deps) error {
 	start := r.StartFlow(Name)
 	var ks []bot.Keyword
 	for _, k := range Keywords {
-		ks = append(ks, bot.Keyword{Word: k, Match: bot.MatchContains, Handler: start})
+		ks = append(ks, bot.Keyword{Word: k, Handler: start})
 	}
 	mine := Mine(svc)
 	ks = append(ks,

@@ -22,8 +22,12 @@ import (
 // Name is the flow's name in sessions and metrics.
 const Name = "report"
 
-// Keywords start the flow when they appear anywhere in a message.
-var Keywords = []string{"报修", "维修", "诉求", "投诉", "反映", "求助"}
+// Keywords start the flow when a message is exactly one of them. A
+// longer message goes to understanding, where the words count with what
+// surrounds them: "维修基金怎么查" and "我不是要报修" start no request,
+// "楼道灯不亮好几天了" starts one with its words kept.
+var Keywords = []string{"报修", "维修", "诉求", "投诉", "反映", "求助",
+	"我要报修", "我要维修", "我要投诉", "我要反映", "我要求助", "反映问题", "反映诉求", "报修诉求", "报修/诉求"}
 
 // place is the where-answer, kept as JSON in the answer's value.
 type place struct {
@@ -65,6 +69,13 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 					return err
 				}
 			}
+			// "楼道灯不亮好几天了": the description, and the category to
+			// ask about first.
+			if u := st.Understood(); u != nil {
+				if err := keepSaid(st, svc, u); err != nil {
+					return err
+				}
+			}
 			// A QR code on a building ("report:3") already says where.
 			if st.Param == "" {
 				return nil
@@ -84,6 +95,7 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 			return nil
 		},
 		Steps: []*bot.Step{
+			guessStep(svc),
 			{
 				Key: "category", Label: "类型", Prompt: "请选择问题类型：",
 				Choices: func(ctx context.Context, st *bot.State) ([]bot.Choice, error) {
@@ -111,13 +123,7 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 						}
 						return bot.Answer{Display: byPhoto}, nil
 					}
-					a, err := input.Bounded(in.Text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
-					if err == nil && in.Msg.Kind == bot.KindVoice && in.Msg.MediaID != "" {
-						// WeChat's recognition can be wrong: staff may
-						// want to hear what the resident said.
-						a.Items = []string{"media:" + in.Msg.MediaID}
-					}
-					return a, err
+					return describe(in.Text, in.Msg)
 				},
 			},
 			{
@@ -215,6 +221,17 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 			return bot.Text(b.String()), nil
 		},
 	}
+}
+
+// describe reads a description, typed or spoken.
+func describe(text string, m *bot.Message) (bot.Answer, error) {
+	a, err := input.Bounded(text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
+	if err == nil && m != nil && m.Kind == bot.KindVoice && m.MediaID != "" {
+		// WeChat's recognition can be wrong: staff may want to hear what
+		// the resident said.
+		a.Items = []string{"media:" + m.MediaID}
+	}
+	return a, err
 }
 
 // lastPhone remembers the phone of the resident's latest request.

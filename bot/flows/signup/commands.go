@@ -21,6 +21,8 @@ type feature struct {
 	// flow starts the sign-up flow; scene starts it at one activity.
 	flow  bot.Handler
 	scene bot.SceneHandler
+	// startWith starts a flow with what was said (Router.StartWith).
+	startWith func(ctx context.Context, m *bot.Message, flow string, u bot.Understood) (bot.Reply, error)
 	// fallback is the router's answer to what it does not understand.
 	fallback func() bot.Reply
 }
@@ -28,11 +30,21 @@ type feature struct {
 // list starts the flow at the list of open activities, or says that
 // none is open, how fresh that is, and where to turn instead.
 func (f *feature) list(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+	return f.listWith(ctx, m, nil)
+}
+
+// listWith is list for a message understood as asking about activities
+// (u non-nil): the flow starts with what was said, at the activity it
+// names (see named).
+func (f *feature) listWith(ctx context.Context, m *bot.Message, u *bot.Understood) (bot.Reply, error) {
 	acts, err := f.svc.Upcoming(ctx)
 	if err != nil {
 		return bot.Reply{}, err
 	}
 	if len(acts) > 0 {
+		if u != nil {
+			return f.startWith(ctx, m, Name, *u)
+		}
 		return f.flow.Handle(ctx, m)
 	}
 	changed, err := f.svc.Changed(ctx)
@@ -384,7 +396,7 @@ func Register(r *bot.Router, d flows.Deps) error {
 	}
 	f := &feature{
 		svc: svc, questions: d.Questions, now: d.Clock(),
-		flow: r.StartFlow(Name), scene: r.SceneFlow(Name),
+		flow: r.StartFlow(Name), scene: r.SceneFlow(Name), startWith: r.StartWith,
 		fallback: func() bot.Reply {
 			text := r.Texts.Fallback
 			if text == "" {

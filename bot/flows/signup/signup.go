@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -315,14 +316,28 @@ func remembered(svc activity.Service, field func(activity.Signup) string) input.
 func New(svc activity.Service, residents bot.Residents, now func() time.Time) *bot.Flow {
 	steps := []*bot.Step{{
 		Key: "event", Label: "活动", Prompt: "目前可以报名的活动：",
+		PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
+			if len(only(st)) > 0 {
+				return "您说的可能是这几个活动：", nil
+			}
+			return "目前可以报名的活动：", nil
+		},
 		Choices: func(ctx context.Context, st *bot.State) ([]bot.Choice, error) {
 			acts, err := svc.Upcoming(ctx)
 			if err != nil {
 				return nil, err
 			}
-			cs := make([]bot.Choice, len(acts))
-			for i, a := range acts {
-				cs[i] = bot.Choice{Value: strconv.FormatInt(a.ID, 10), Label: listLabel(a)}
+			ids := only(st)
+			var cs []bot.Choice
+			for _, a := range acts {
+				if len(ids) == 0 || slices.Contains(ids, a.ID) {
+					cs = append(cs, bot.Choice{Value: strconv.FormatInt(a.ID, 10), Label: listLabel(a)})
+				}
+			}
+			if len(cs) == 0 { // those named closed meanwhile: all of them
+				for _, a := range acts {
+					cs = append(cs, bot.Choice{Value: strconv.FormatInt(a.ID, 10), Label: listLabel(a)})
+				}
 			}
 			return cs, nil
 		},
@@ -342,6 +357,10 @@ func New(svc activity.Service, residents bot.Residents, now func() time.Time) *b
 				return bot.Answer{}, bot.Keep(alreadyText(b) + "\n可回复其他活动的序号，或回复 取消 结束。")
 			}
 			if err := choose(st, a); err != nil {
+				return bot.Answer{}, err
+			}
+			// Asked again (修改), the list is the whole one.
+			if err := st.SetData(dataOnly, []int64{}); err != nil {
 				return bot.Answer{}, err
 			}
 			return st.Answers["event"], nil
@@ -364,16 +383,38 @@ func New(svc activity.Service, residents bot.Residents, now func() time.Time) *b
 		RefLabel:  "签到码",
 		Steps:     steps,
 		Start: func(ctx context.Context, st *bot.State) error {
-			if st.Param == "" {
-				return nil
-			}
-			id, err := strconv.ParseInt(st.Param, 10, 64)
-			if err != nil {
-				return nil
-			}
-			a, err := svc.Activity(ctx, id)
-			if err != nil {
-				return err
+			var a activity.Activity
+			if u := st.Understood(); u != nil {
+				// "百家宴怎么报名": the activity named, as its poster's QR
+				// code does; several named, the list of those; none, the
+				// whole list.
+				acts, err := svc.Upcoming(ctx)
+				if err != nil {
+					return err
+				}
+				switch ns := named(u.Said, acts); len(ns) {
+				case 0:
+					return nil
+				case 1:
+					a = ns[0]
+				default:
+					ids := make([]int64, len(ns))
+					for i, n := range ns {
+						ids[i] = n.ID
+					}
+					return st.SetData(dataOnly, ids)
+				}
+			} else {
+				if st.Param == "" {
+					return nil
+				}
+				id, err := strconv.ParseInt(st.Param, 10, 64)
+				if err != nil {
+					return nil
+				}
+				if a, err = svc.Activity(ctx, id); err != nil {
+					return err
+				}
 			}
 			if b, ok, err := already(ctx, svc, st.OpenID, a.ID); err != nil || ok {
 				if err != nil {
@@ -455,6 +496,14 @@ func New(svc activity.Service, residents bot.Residents, now func() time.Time) *b
 			return bot.Text(receipt(a, su)), nil
 		},
 	}
+}
+
+// only is the activities the list is narrowed to (dataOnly), none for
+// the whole list.
+func only(st *bot.State) []int64 {
+	var ids []int64
+	_ = st.Data(dataOnly, &ids)
+	return ids
 }
 
 // already finds the resident's active sign-up for activity id.
