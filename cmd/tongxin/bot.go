@@ -179,3 +179,26 @@ func menuButtons(entries []bot.MenuEntry) []wechat.MenuButton {
 	more := wechat.MenuButton{Name: "更多", Sub: out[2:]}
 	return append(out[:2:2], more)
 }
+
+// WeChat's limits on a custom menu button's name, in bytes: a top-level
+// button is narrow, a sub-menu's row wide.
+const (
+	maxTopButtonName = 16
+	maxSubButtonName = 60
+)
+
+// checkButtons refuses names WeChat would refuse (errcode 40018 and the
+// like, which name no button), saying which label is too long where.
+func checkButtons(buttons []wechat.MenuButton) error {
+	for _, b := range buttons {
+		if len(b.Name) > maxTopButtonName {
+			return fmt.Errorf("menu: label %q is %d bytes, WeChat allows %d on the top level (a Chinese character is 3)", b.Name, len(b.Name), maxTopButtonName)
+		}
+		for _, sub := range b.Sub {
+			if len(sub.Name) > maxSubButtonName {
+				return fmt.Errorf("menu: label %q is %d bytes, WeChat allows %d under %q", sub.Name, len(sub.Name), maxSubButtonName, b.Name)
+			}
+		}
+	}
+	return nil
+}

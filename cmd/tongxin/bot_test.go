@@ -268,3 +268,21 @@ url = "https://jianlin.example.org/guide"
 		t.Errorf("menu pushed mismatch (-want +got):\n%s\n%s", diff, reqs[0])
 	}
 }
+
+// TestMenuPushRefusesLongLabels: a label WeChat would refuse is named
+// before any call is made.
+func TestMenuPushRefusesLongLabels(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	path := filepath.Join(t.TempDir(), "tongxin.toml")
+	if err := os.WriteFile(path, []byte("[[bot.menu]]\nkey = \"NEWS\"\nlabel = \"社区公告与通知\"\nurl = \"https://jianlin.example.org/news\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.vars[config.EnvConfigFile] = path
+	err := run(context.Background(), []string{"menu", "push"}, e.getenv, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `"社区公告与通知" is 21 bytes`) {
+		t.Errorf("menu push error %v, want the long label named", err)
+	}
+	if reqs := e.fake.Requests(wechattest.PathMenuCreate); len(reqs) != 0 {
+		t.Errorf("menu/create called %d times", len(reqs))
+	}
+}
