@@ -196,7 +196,7 @@ keywords = ["办事指南"]
 	if got := ask(t, r, "你好"); !strings.Contains(got, "2 办事指南") {
 		t.Errorf("the numbered menu lacks the link entry: %q", got)
 	}
-	const want = `办事指南：<a href="https://jianlin.example.org/guide?a=1&amp;b=2">点击打开</a>`
+	const want = `办事指南：<a href="https://jianlin.example.org/guide?a=1&b=2">点击打开</a>`
 	for _, say := range []string{"2", "办事指南", "GUIDE"} {
 		if got := ask(t, r, say); got != want {
 			t.Errorf("%q answered %q, want %q", say, got, want)
