@@ -344,7 +344,7 @@ func TestExampleFile(t *testing.T) {
 			t.Errorf("%s does not document %s", path, name)
 		}
 	}
-	for _, key := range []string{"welcome =", "help =", "fallback =", "[[bot.menu]]", "key =", "label =", "keywords =", "[bot.replies]",
+	for _, key := range []string{"welcome =", "help =", "fallback =", "[[bot.menu]]", "key =", "label =", "keywords =", "[bot.replies]", "[bot.contains]", "url =", "# [bot.words]",
 		"# [notify.templates.", "# id =", "# url =", "# fields ="} {
 		if !bytes.Contains(text, []byte(key)) {
 			t.Errorf("%s does not document %q", path, key)
