@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,15 @@ type Bot struct {
 	Menu []MenuItem `toml:"menu"`
 	// Replies maps an exact keyword to an automatic reply.
 	Replies map[string]string `toml:"replies"`
+	// Contains maps a word to an automatic reply to any message that
+	// contains it: WeChat's 半匹配 ("物业费" answers "物业费怎么交"). Exact
+	// keywords, prefixes and menu keys come first; the longest contained
+	// word wins.
+	Contains map[string]string `toml:"contains"`
+	// Words adds the operator's words to an intent a feature registered
+	// ("report:repair" = ["下水道", "水表"]), so that messages saying them
+	// are understood as that intent.
+	Words map[string][]string `toml:"words"`
 }
 
 // MenuItem is one entry of the main menu.
@@ -33,11 +43,19 @@ type MenuItem struct {
 	Label string `toml:"label"`
 	// Keywords are extra words that select this entry.
 	Keywords []string `toml:"keywords"`
+	// URL, when set, makes the entry a link (社区公告, 办事指南): the
+	// custom menu's button opens it, and the numbered menu's entry
+	// answers with it. Only https, as WeChat opens it in its browser.
+	URL string `toml:"url"`
 }
+
+// maxMenuURL is the longest link WeChat accepts on a view button, in
+// bytes.
+const maxMenuURL = 1024
 
 var _ section = (*Bot)(nil)
 
-func (Bot) subtables() [][]string { return [][]string{{"replies"}} }
+func (Bot) subtables() [][]string { return [][]string{{"replies"}, {"contains"}, {"words"}} }
 
 func (b Bot) validate() []error {
 	var errs []error
@@ -63,6 +81,11 @@ func (b Bot) validate() []error {
 				break
 			}
 		}
+		if m.URL != "" {
+			if err := checkMenuLink(m.URL); err != nil {
+				errs = append(errs, fmt.Errorf("%s.url: %v", name, err))
+			}
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(b.Replies)) {
 		if strings.TrimSpace(k) == "" {
@@ -71,8 +94,54 @@ func (b Bot) validate() []error {
 			errs = append(errs, fmt.Errorf("replies: reply to %q must not be empty", k))
 		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(b.Contains)) {
+		switch {
+		case strings.TrimSpace(k) == "":
+			errs = append(errs, errors.New("contains: word must not be empty"))
+		case strings.TrimSpace(b.Contains[k]) == "":
+			errs = append(errs, fmt.Errorf("contains: reply to %q must not be empty", k))
+		}
+		if _, dup := b.Replies[k]; dup {
+			// The exact reply would always win; one of them is a mistake.
+			errs = append(errs, fmt.Errorf("contains: %q is also a key of replies: keep one", k))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(b.Words)) {
+		if strings.TrimSpace(name) == "" {
+			errs = append(errs, errors.New("words: intent name must not be empty"))
+			continue
+		}
+		if len(b.Words[name]) == 0 {
+			errs = append(errs, fmt.Errorf("words.%s: list at least one word", quoteKey(name)))
+		}
+		for _, w := range b.Words[name] {
+			if strings.TrimSpace(w) == "" {
+				errs = append(errs, fmt.Errorf("words.%s: words must not contain an empty word", quoteKey(name)))
+				break
+			}
+		}
+	}
 	return errs
 }
+
+// checkMenuLink checks a menu button's link: WeChat opens only an
+// absolute https URL of at most maxMenuURL bytes.
+func checkMenuLink(s string) error {
+	if err := checkLink(s); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(s); u.Scheme != "https" {
+		return fmt.Errorf("want an https URL, got %q", s)
+	}
+	if len(s) > maxMenuURL {
+		return fmt.Errorf("longer than WeChat's %d bytes", maxMenuURL)
+	}
+	return nil
+}
+
+// quoteKey writes a key as the file would need it: intent names hold a
+// colon ("report:repair"), so they are quoted.
+func quoteKey(k string) string { return strconv.Quote(k) }
 
 // redact shows which texts are overridden and the menu's keys, never the
 // texts themselves.
@@ -96,6 +165,12 @@ func (b Bot) redact() map[string]string {
 	}
 	if len(b.Replies) > 0 {
 		m["replies"] = strconv.Itoa(len(b.Replies))
+	}
+	if len(b.Contains) > 0 {
+		m["contains"] = strconv.Itoa(len(b.Contains))
+	}
+	if len(b.Words) > 0 {
+		m["words"] = strings.Join(slices.Sorted(maps.Keys(b.Words)), ",")
 	}
 	return m
 }

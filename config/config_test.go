@@ -344,7 +344,7 @@ func TestExampleFile(t *testing.T) {
 			t.Errorf("%s does not document %s", path, name)
 		}
 	}
-	for _, key := range []string{"welcome =", "help =", "fallback =", "[[bot.menu]]", "key =", "label =", "keywords =", "[bot.replies]",
+	for _, key := range []string{"welcome =", "help =", "fallback =", "[[bot.menu]]", "key =", "label =", "keywords =", "[bot.replies]", "[bot.contains]", "url =", "# [bot.words]",
 		"# [notify.templates.", "# id =", "# url =", "# fields ="} {
 		if !bytes.Contains(text, []byte(key)) {
 			t.Errorf("%s does not document %q", path, key)
@@ -594,6 +594,19 @@ func TestLoadFileErrors(t *testing.T) {
 		{"notify a number", "notify = 3\n", "notify: want a table, got integer"},
 		{"template not a table", "[notify.templates]\nticket_accepted = \"t\"\n", "notify.templates.ticket_accepted: want a table"},
 		{"bot replies not a table", "[bot]\nreplies = [\"物业电话\"]\n", "bot.replies: want a table"},
+		{"empty contains reply", "[bot.contains]\n\"疫苗\" = \" \"\n", "bot.contains: reply to \"疫苗\""},
+		{"empty contains word", "[bot.contains]\n\"\" = \"x\"\n", "bot.contains"},
+		{"contains and exact", "[bot.replies]\n\"社保\" = \"a\"\n[bot.contains]\n\"社保\" = \"b\"\n", "bot.contains: \"社保\" is also a key of replies"},
+		{"contains not a table", "[bot]\ncontains = [\"疫苗\"]\n", "bot.contains: want a table"},
+		{"contains not text", "[bot.contains]\n\"疫苗\" = 1\n", "bot"},
+		{"words not a table", "[bot]\nwords = [\"水表\"]\n", "bot.words: want a table"},
+		{"words not a list", "[bot.words]\n\"report:repair\" = \"水表\"\n", "bot"},
+		{"no words", "[bot.words]\n\"report:repair\" = []\n", "bot.words.\"report:repair\": list at least one word"},
+		{"empty word", "[bot.words]\n\"report:repair\" = [\"水表\", \" \"]\n", "bot.words.\"report:repair\": words must not contain an empty word"},
+		{"empty intent", "[bot.words]\n\"\" = [\"水表\"]\n", "bot.words"},
+		{"menu link http", "[[bot.menu]]\nkey = \"NEWS\"\nlabel = \"社区公告\"\nurl = \"http://jianlin.example.org/news\"\n", "bot.menu[0].url: want an https URL"},
+		{"menu link relative", "[[bot.menu]]\nkey = \"NEWS\"\nlabel = \"社区公告\"\nurl = \"/news\"\n", "bot.menu[0].url: want an absolute"},
+		{"menu link too long", "[[bot.menu]]\nkey = \"NEWS\"\nlabel = \"社区公告\"\nurl = \"https://jianlin.example.org/" + strings.Repeat("a", 1000) + "\"\n", "bot.menu[0].url: longer than WeChat's 1024 bytes"},
 		{"field not a string", "[notify.templates.ticket_accepted]\nid = \"t\"\nfields = { thing1 = 1 }\n", "notify"},
 		{"template without id", "[notify.templates.ticket_accepted]\nurl = \"https://x.example\"\n", "notify.templates.ticket_accepted.id"},
 		{"empty template id", "[notify.templates.ticket_accepted]\nid = \"\"\n", "notify.templates.ticket_accepted.id"},

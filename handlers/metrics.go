@@ -3,13 +3,16 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/tongxin/tongxin/bot"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Metrics are the service's Prometheus metrics. It implements bot.Observer
-// for the flow counters. Each Server has its own registry, so that tests can
+// for the flow counters and bot.UnderstandingObserver for what was
+// understood. Each Server has its own registry, so that tests can
 // run several in one process.
 type Metrics struct {
 	reg          *prometheus.Registry
@@ -23,6 +26,7 @@ type Metrics struct {
 	flowsStarted *prometheus.CounterVec
 	flowsEnded   *prometheus.CounterVec
 	bindFailures *prometheus.CounterVec
+	understood   *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics (and the Go runtime's) on a new registry.
@@ -60,11 +64,20 @@ func NewMetrics() *Metrics {
 		bindFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongxin_staff_bind_failures_total", Help: "Staff binds (绑定) refused, by reason (bad_code, locked, locked_all): alert on a rise, someone may be guessing codes.",
 		}, []string{"reason"}),
+		understood: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongxin_understood_total",
+			Help: "Messages no keyword, menu key or scene claimed, by the intent understood (none: nothing) and the confidence band (sure, unsure, none). band=\"none\" are fallbacks: what residents ask that nobody taught the bot (GET /api/v1/unrecognised lists them).",
+		}, []string{"intent", "band"}),
 	}
 	m.reg.MustRegister(m.messages, m.latency, m.duplicates, m.reclaimed, m.rateLimited, m.lateReplies, m.rejected,
-		m.flowsStarted, m.flowsEnded, m.bindFailures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.flowsStarted, m.flowsEnded, m.bindFailures, m.understood, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+var (
+	_ bot.Observer              = (*Metrics)(nil)
+	_ bot.UnderstandingObserver = (*Metrics)(nil)
+)
 
 // FlowStarted implements bot.Observer.
 func (m *Metrics) FlowStarted(flow string) { m.flowsStarted.WithLabelValues(flow).Inc() }
@@ -75,6 +88,16 @@ func (m *Metrics) FlowEnded(flow, how string) {
 		flow = "unknown"
 	}
 	m.flowsEnded.WithLabelValues(flow, how).Inc()
+}
+
+// Understood implements bot.UnderstandingObserver. The intent is one the
+// features registered ("" when none was recognised), never the resident's
+// words, so the labels stay few.
+func (m *Metrics) Understood(intent, band string) {
+	if intent == "" {
+		intent = "none"
+	}
+	m.understood.WithLabelValues(intent, band).Inc()
 }
 
 // BindFailed counts a refused staff bind; it is community.Config's

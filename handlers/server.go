@@ -76,6 +76,9 @@ type Server struct {
 	// Media backs the copies of tickets' photos and voice messages: their
 	// endpoint and the list in a ticket's JSON; nil leaves them out.
 	Media Media
+	// Unrecognised backs the list of texts nothing understood
+	// (/api/v1/unrecognised); nil leaves it out.
+	Unrecognised UnrecognisedTexts
 	// Open311Limiter, when set, limits Open311 requests by client address
 	// (open311.ClientAddr with TrustedProxies).
 	Open311Limiter open311.Limiter
@@ -105,6 +108,7 @@ func (s *Server) Handler() http.Handler {
 	s.ticketRoutes(api)
 	s.privacyRoutes(api)
 	s.mediaRoutes(api)
+	s.unrecognisedRoutes(api)
 	s.activityRoutes(mux, api)
 	s.clinicRoutes(mux, api)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

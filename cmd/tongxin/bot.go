@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"iter"
 	"log/slog"
+	"maps"
+	"slices"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
@@ -48,6 +51,9 @@ func menu(cfg config.Config) []bot.MenuItem {
 	items := make([]bot.MenuItem, len(cfg.Bot.Menu))
 	for i, m := range cfg.Bot.Menu {
 		items[i] = bot.MenuItem{Key: m.Key, Label: m.Label, Keywords: m.Keywords}
+		if m.URL != "" {
+			continue
+		}
 		if len(m.Keywords) == 0 {
 			for _, def := range defaultMenu {
 				if def.Key == m.Key {
@@ -83,16 +89,52 @@ func buildBot(cfg config.Config, sessions bot.SessionStore, d flows.Deps, obs bo
 			return nil, err
 		}
 	}
+	for name, words := range sorted(cfg.Bot.Words) {
+		if err := r.Words(name, words...); err != nil {
+			return nil, fmt.Errorf("config: bot.words %q: %w", name, err)
+		}
+	}
+	for i, m := range cfg.Bot.Menu {
+		// A link needs no feature: the operator's entry is its own action.
+		if m.URL == "" {
+			continue
+		}
+		if err := r.Action(bot.LinkAction(m.Key, m.Label, m.URL)); err != nil {
+			return nil, fmt.Errorf("config: bot.menu[%d]: %w", i, err)
+		}
+	}
 	if err := r.Menu(menu(cfg)...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	for k, text := range cfg.Bot.Replies {
-		reply := bot.Text(text)
-		if err := r.Exact(k, bot.HandlerFunc(func(context.Context, *bot.Message) (bot.Reply, error) { return reply, nil })); err != nil {
-			return nil, fmt.Errorf("config: reply %q: %w", k, err)
+	for k, text := range sorted(cfg.Bot.Replies) {
+		if err := r.Exact(k, answer(text)); err != nil {
+			return nil, fmt.Errorf("config: bot.replies %q: %w", k, err)
+		}
+	}
+	for k, text := range sorted(cfg.Bot.Contains) {
+		if err := r.Contains(k, answer(text)); err != nil {
+			return nil, fmt.Errorf("config: bot.contains %q: %w", k, err)
 		}
 	}
 	return r, nil
+}
+
+// answer is a handler that always answers text: an operator's reply.
+func answer(text string) bot.Handler {
+	reply := bot.Text(text)
+	return bot.HandlerFunc(func(context.Context, *bot.Message) (bot.Reply, error) { return reply, nil })
+}
+
+// sorted yields m's entries in key order, so that of two start-up errors
+// in the file the same one is reported every time.
+func sorted[V any](m map[string]V) iter.Seq2[string, V] {
+	return func(yield func(string, V) bool) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if !yield(k, m[k]) {
+				return
+			}
+		}
+	}
 }
 
 // contactLines are the numbers and office hours residents are given, from
@@ -120,10 +162,15 @@ func officeCalendar(cfg config.Config, cal *workcal.Calendar) (*workcal.Calendar
 }
 
 // menuButtons lays the main menu out as a WeChat custom menu, which allows
-// three top-level buttons: with more entries the third becomes "更多".
+// three top-level buttons: with more entries the third becomes "更多". A
+// link entry becomes a "view" button, which WeChat opens itself.
 func menuButtons(entries []bot.MenuEntry) []wechat.MenuButton {
 	var out []wechat.MenuButton
 	for _, e := range entries {
+		if e.URL != "" {
+			out = append(out, wechat.MenuButton{Type: "view", Name: e.Label, URL: e.URL})
+			continue
+		}
 		out = append(out, wechat.MenuButton{Type: "click", Name: e.Label, Key: e.Key})
 	}
 	if len(out) <= 3 {
@@ -131,4 +178,27 @@ func menuButtons(entries []bot.MenuEntry) []wechat.MenuButton {
 	}
 	more := wechat.MenuButton{Name: "更多", Sub: out[2:]}
 	return append(out[:2:2], more)
+}
+
+// WeChat's limits on a custom menu button's name, in bytes: a top-level
+// button is narrow, a sub-menu's row wide.
+const (
+	maxTopButtonName = 16
+	maxSubButtonName = 60
+)
+
+// checkButtons refuses names WeChat would refuse (errcode 40018 and the
+// like, which name no button), saying which label is too long where.
+func checkButtons(buttons []wechat.MenuButton) error {
+	for _, b := range buttons {
+		if len(b.Name) > maxTopButtonName {
+			return fmt.Errorf("menu: label %q is %d bytes, WeChat allows %d on the top level (a Chinese character is 3)", b.Name, len(b.Name), maxTopButtonName)
+		}
+		for _, sub := range b.Sub {
+			if len(sub.Name) > maxSubButtonName {
+				return fmt.Errorf("menu: label %q is %d bytes, WeChat allows %d under %q", sub.Name, len(sub.Name), maxSubButtonName, b.Name)
+			}
+		}
+	}
+	return nil
 }

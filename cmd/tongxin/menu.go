@@ -21,6 +21,11 @@ func pushMenu(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	if err != nil {
 		return err
 	}
+	// Before any call, so a label WeChat would refuse costs no token.
+	buttons := menuButtons(r.MenuEntries())
+	if err := checkButtons(buttons); err != nil {
+		return err
+	}
 	rdb, closeRedis, err := redisstate.Open(ctx, cfg.RedisURL)
 	if err != nil {
 		return err
@@ -32,7 +37,6 @@ func pushMenu(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	if err != nil {
 		return err
 	}
-	buttons := menuButtons(r.MenuEntries())
 	if err := client.PushMenu(ctx, buttons); err != nil {
 		return fmt.Errorf("menu push: %w", err)
 	}

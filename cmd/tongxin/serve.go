@@ -343,6 +343,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
+	// What nothing understood is kept masked for the operators' list
+	// (/api/v1/unrecognised); metrics, the router's Observer, count it.
+	router.Unrecognised = storage.Unrecognised{Store: d.store}
 	webhook := &handlers.Webhook{
 		Codec:    codec,
 		Bot:      router,
@@ -372,6 +375,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Open311Key:    cfg.Open311Key,
 		Privacy:       priv,
 		Media:         copies,
+		Unrecognised:  d.store,
 		// Counted apart from residents' messages: the key starts open311:.
 		Open311Limiter: &redisstate.RateLimiter{Client: d.redis, Limit: cfg.Open311RatePerMinute, Window: time.Minute},
 		TrustedProxies: cfg.TrustedProxies,

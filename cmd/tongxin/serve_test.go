@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/storage/storagetest"
+	"github.com/tongxin/tongxin/wechat"
 	"github.com/tongxin/tongxin/workcal"
 )
 
@@ -128,5 +131,31 @@ func TestHolidayWarningNamesTheYear(t *testing.T) {
 				t.Errorf("at %s: warning %d is %q, want %q", c.now, i, lines[i], w)
 			}
 		}
+	}
+}
+
+// TestServeWiresUnderstanding: serve counts what was understood on
+// /metrics and answers /api/v1/unrecognised from the database.
+func TestServeWiresUnderstanding(t *testing.T) {
+	e := newEnv(t, storagetest.SQLiteURL(t))
+	base := e.start(t)
+	if got := say(t, e.sim(base, wechat.ModeSafe), wechat.SimMessage{OpenID: newOpenID("und"), Text: "qwzx plmk"}); !strings.Contains(got, "1 ") {
+		t.Errorf("nonsense got %q, want the fallback with the menu", got)
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `tongxin_understood_total{band="none",intent="none"} 1`) {
+		t.Errorf("/metrics does not count the fallback:\n%s", raw)
+	}
+	code, body := admin(t, base, "GET", "/api/v1/unrecognised?from=2026-11-01&to=2026-11-07", nil)
+	if _, ok := body["texts"].([]any); code != http.StatusOK || !ok || body["from"] != "2026-11-01" || body["to"] != "2026-11-07" {
+		t.Errorf("/api/v1/unrecognised: %d %v", code, body)
 	}
 }

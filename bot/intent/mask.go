@@ -1,0 +1,186 @@
+package intent
+
+import (
+	"strings"
+	"unicode"
+)
+
+// MaxMasked is the longest text Mask returns, in characters: enough to see
+// what a resident asked, too short to keep a whole story about a person.
+const MaxMasked = 60
+
+// Mask removes what could identify a person from a text nothing
+// understood, so that operators can read what residents ask without
+// reading who asked: every run of digits (phones, room numbers, ID
+// numbers, dates, in ASCII or full width) becomes "#", as does a run of
+// three or more Chinese numerals ("一三八…" spoken into a voice message);
+// a name becomes "*" where the text says it is one (我叫…, 名字是…, 姓…),
+// where a common surname follows 我是, and where a surname comes before a
+// form of address (王先生, 张阿姨, 老李). The result is cut to MaxMasked
+// characters. Mask errs on masking too much: a masked word costs a line
+// of the operators' report, a kept name costs a resident's privacy.
+func Mask(text string) string {
+	rs := []rune(strings.Join(strings.Fields(text), " "))
+	var out []rune
+	for i := 0; i < len(rs); {
+		if n := digitRun(rs[i:]); n > 0 {
+			out = append(out, '#')
+			i += n
+			continue
+		}
+		if cue, n := nameAfter(rs, i); n > 0 {
+			out = append(out, rs[i:i+cue]...)
+			out = append(out, '*')
+			i += cue + n
+			continue
+		}
+		if n := addressed(rs, i); n > 0 {
+			out = append(out, '*')
+			i += n
+			continue
+		}
+		out = append(out, rs[i])
+		i++
+	}
+	if len(out) > MaxMasked {
+		out = append(out[:MaxMasked-1], '…')
+	}
+	return string(out)
+}
+
+// chineseNumerals are the characters a number is spelled with; a run of
+// three is a phone or room number read out, not a word ("十一月" has 十,
+// which is not here).
+const chineseNumerals = "零〇一二三四五六七八九幺两"
+
+// digitRun is how many runes at the start of rs are a run to mask: any
+// run of digits, or three or more Chinese numerals; separators inside a
+// number ("138-0013", "3-2-501") belong to it.
+func digitRun(rs []rune) int {
+	if unicode.IsDigit(rs[0]) {
+		n := 1
+		for n < len(rs) {
+			if unicode.IsDigit(rs[n]) {
+				n++
+				continue
+			}
+			if (rs[n] == '-' || rs[n] == ' ' || rs[n] == '－') && n+1 < len(rs) && unicode.IsDigit(rs[n+1]) {
+				n += 2
+				continue
+			}
+			break
+		}
+		return n
+	}
+	n := 0
+	for n < len(rs) && strings.ContainsRune(chineseNumerals, rs[n]) {
+		n++
+	}
+	if n >= 3 {
+		return n
+	}
+	return 0
+}
+
+// nameCues are words after which a name follows whatever it looks like
+// (a Uyghur or Hui name has no Han surname), with the longest first so
+// that 名字叫 is taken before 叫.
+var nameCues = []string{"我的名字是", "我的名字叫", "名字是", "名字叫", "姓名是", "姓名", "我叫"}
+
+// surnameCues are words after which a name follows only if it starts
+// with a common surname: "我是王芳" names, "我是想问" does not.
+var surnameCues = []string{"我是", "我姓", "姓"}
+
+// nameAfter reports, at rs[i], the length of a cue and of the name after
+// it (0 when there is none).
+func nameAfter(rs []rune, i int) (cue, name int) {
+	for _, c := range nameCues {
+		if hasRunes(rs[i:], c) {
+			cue = len([]rune(c))
+			// "姓名：王芳": the separator stays with the cue.
+			for i+cue < len(rs) && strings.ContainsRune(":：, ", rs[i+cue]) {
+				cue++
+			}
+			if n := hanRun(rs[i+cue:], 4); n > 0 {
+				return cue, n
+			}
+		}
+	}
+	for _, c := range surnameCues {
+		if !hasRunes(rs[i:], c) {
+			continue
+		}
+		cue = len([]rune(c))
+		rest := rs[i+cue:]
+		if len(rest) == 0 || !isSurname(rest[0]) {
+			continue
+		}
+		if c != "我是" {
+			// 姓王: the surname is all there is.
+			return cue, 1
+		}
+		return cue, 1 + hanRun(rest[1:], 2)
+	}
+	return 0, 0
+}
+
+// addresses are forms of address that follow a surname: 王先生, 张阿姨.
+var addresses = []string{"先生", "女士", "阿姨", "大爷", "大妈", "大姐", "大哥", "师傅", "老师", "奶奶", "爷爷", "书记", "主任", "同志"}
+
+// addressed reports how many runes at rs[i] are a surname (with up to two
+// characters of given name) before a form of address, or 老 before a
+// surname ("老李"), which is replaced by "*" and the address kept.
+func addressed(rs []rune, i int) int {
+	if rs[i] == '老' && i+1 < len(rs) && isSurname(rs[i+1]) {
+		if i+2 == len(rs) || !unicode.Is(unicode.Han, rs[i+2]) || strings.ContainsRune(stops, rs[i+2]) {
+			return 2
+		}
+	}
+	if !isSurname(rs[i]) {
+		return 0
+	}
+	for n := 1; n <= 3 && i+n < len(rs); n++ {
+		for _, a := range addresses {
+			if hasRunes(rs[i+n:], a) {
+				return n
+			}
+		}
+		if !unicode.Is(unicode.Han, rs[i+n]) {
+			break
+		}
+	}
+	return 0
+}
+
+// stops are characters that end a name: particles and the words that
+// usually follow one ("我是王芳的家属", "我叫李明想问").
+const stops = "的了在啊呢吗嘛吧想要住是家和也就问说找请您你我他她们，。,.!！?？、 "
+
+// hanRun is how many Han characters, at most max, start rs before a stop.
+func hanRun(rs []rune, max int) int {
+	n := 0
+	for n < len(rs) && n < max && unicode.Is(unicode.Han, rs[n]) && !strings.ContainsRune(stops, rs[n]) {
+		n++
+	}
+	return n
+}
+
+func hasRunes(rs []rune, s string) bool {
+	i := 0
+	for _, r := range s {
+		if i >= len(rs) || rs[i] != r {
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// surnames are the commonest Chinese surnames (about nine in ten people
+// carry one of them). Characters that are far more often part of a word
+// than a surname in what residents write (区, 高, 于) are
+// left out, since a surname alone is masked only next to a cue or a form
+// of address ("小区", "高层").
+const surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常"
+
+func isSurname(r rune) bool { return strings.ContainsRune(surnames, r) }
