@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -104,7 +105,8 @@ func (r *Router) Intent(in Intent) error {
 // feature registered.
 func (r *Router) Words(name string, words ...string) error {
 	if _, ok := r.und.intents[name]; !ok {
-		return fmt.Errorf("bot: words for intent %q, which no feature registered", name)
+		known := slices.Sorted(maps.Keys(r.und.intents))
+		return fmt.Errorf("bot: words for intent %q, which no feature registered (known: %s)", name, strings.Join(known, ", "))
 	}
 	if r.und.extra == nil {
 		r.und.extra = map[string][]string{}
