@@ -94,7 +94,7 @@ func (r Result) Explain() string {
 }
 
 // The small-talk intents. A greeting never wins over anything else that
-// was recognised ("你好，我家水管漏了" is a repair); thanks compete by
+// was recognised but thanks ("你好，我家水管漏了" is a repair); thanks compete by
 // weight, so that "谢谢律师 讲得很清楚" stays thanks while a problem
 // described at length after a thank-you wins.
 const (
@@ -247,7 +247,7 @@ func (c *Classifier) Classify(text string) Result {
 	}
 	if len(scores) > 1 {
 		for name, s := range scores {
-			if name != Greeting && s > 0 {
+			if name != Greeting && name != Thanks && s > 0 {
 				delete(scores, Greeting)
 				break
 			}
@@ -280,40 +280,54 @@ func (c *Classifier) Classify(text string) Result {
 	return res
 }
 
-// find looks up every token, every run of adjacent tokens in one clause
-// and, for words of two or more characters, every part of a longer token.
+// find looks up the words of each clause. A one-character word counts
+// only as a whole token. A longer word counts wherever at least one of
+// its ends is a token boundary or it lies inside one token: "不亮" in
+// "灯/不/亮", "房东" in "房/东非", but not a word straddling two tokens
+// at both ends.
 func (c *Classifier) find(toks []token) []match {
 	var found []match
+	for i := 0; i < len(toks); {
+		j := i
+		for j < len(toks) && toks[j].clause == toks[i].clause {
+			j++
+		}
+		found = c.findClause(toks[i:j], found)
+		i = j
+	}
+	return found
+}
+
+// findClause appends the words found in one clause's tokens.
+func (c *Classifier) findClause(toks []token, found []match) []match {
 	var b strings.Builder
-	for i := range toks {
-		b.Reset()
-		n := 0
-		for j := i; j < len(toks) && toks[j].clause == toks[i].clause; j++ {
-			b.WriteString(toks[j].text)
-			n += toks[j].runes
-			if n > c.longest {
-				break
-			}
-			if j > i && toks[j].start != toks[j-1].start+toks[j-1].runes {
-				break
-			}
-			if _, ok := c.words[b.String()]; ok {
-				found = append(found, match{word: b.String(), start: toks[i].start, end: toks[i].start + n})
-			}
+	var offs []int  // byte offset of each rune, and of the end
+	var tokOf []int // the token each rune is in
+	var edge []bool // whether a token starts at each rune (and the end)
+	for ti, t := range toks {
+		if e, ok := c.words[t.text]; ok && len(e) > 0 && t.runes == 1 {
+			found = append(found, match{word: t.text, start: t.start, end: t.start + 1})
 		}
-		t := toks[i]
-		if t.runes < 3 {
-			continue
+		for k, r := range t.text {
+			offs = append(offs, b.Len())
+			tokOf = append(tokOf, ti)
+			edge = append(edge, k == 0)
+			b.WriteRune(r)
 		}
-		rs := []rune(t.text)
-		for a := 0; a < len(rs); a++ {
-			for z := a + 2; z <= len(rs) && z-a <= c.longest; z++ {
-				if z-a == len(rs) {
-					continue
-				}
-				if _, ok := c.words[string(rs[a:z])]; ok {
-					found = append(found, match{word: string(rs[a:z]), start: t.start + a, end: t.start + z})
-				}
+	}
+	offs = append(offs, b.Len())
+	edge = append(edge, true)
+	s := b.String()
+	base := toks[0].start
+	n := len(tokOf)
+	for a := 0; a < n; a++ {
+		for z := a + 2; z <= n && z-a <= c.longest; z++ {
+			if !edge[a] && !edge[z] && tokOf[a] != tokOf[z-1] {
+				continue
+			}
+			w := s[offs[a]:offs[z]]
+			if _, ok := c.words[w]; ok {
+				found = append(found, match{word: w, start: base + a, end: base + z})
 			}
 		}
 	}

@@ -77,7 +77,14 @@ func tokenize(text string) []token {
 		run = run[:0]
 		kind = 0
 	}
-	for _, r := range text {
+	rs := []rune(text)
+	for i, r := range rs {
+		if r == ' ' && kind == 2 && i+1 < len(rs) && unicode.IsLetter(rs[i+1]) && !unicode.Is(unicode.Han, rs[i+1]) {
+			// pinyin typed with spaces ("tiao jie"): one clause, and the
+			// syllables adjacent, so that "tiaojie" is found
+			flush()
+			continue
+		}
 		k := 0
 		switch {
 		case unicode.Is(unicode.Han, r):

@@ -1,5 +1,14 @@
 package emergency
 
 // IntentWords are the emergency intent's vocabulary (syntax: intent.New),
-// for what the detector's exact words miss.
-var IntentWords = []string{"救命"}
+// for what the detector's exact words miss: danger now outweighs any
+// repair it names ("电梯困人了").
+var IntentWords = []string{
+	"救命:3", "着火:3", "失火:3", "起火:3", "火灾:3", "冒烟:3", "烧起来:3",
+	"燃气泄漏:3", "煤气泄漏:3", "天然气泄漏:3", "漏气:2", "煤气味:3", "燃气味:3", "煤气:1",
+	"晕倒:3", "昏倒:3", "昏迷:3", "不省人事:3", "摔倒:2.5", "起不来:1", "没气了:3", "没呼吸:3",
+	"困人:3", "被困:3", "关在电梯:3", "里面有人:2", "里面有:2", "卡在:1",
+	"跳楼:3", "自杀:3", "轻生:3", "有血:2", "流血:3", "出血:2", "没人应:1.5",
+	"拿着刀:3", "拿刀:3", "动刀:3", "打架:2", "砍人:3", "烫到:3", "烫伤:3", "触电:3", "喷出来:1",
+	"快来人:2", "急:0.5", "赶紧:0.5", "119:2", "120:2", "110:2",
+}

@@ -1,4 +1,14 @@
 package signup
 
-// EventWords ask about events and signing up (syntax: intent.New).
-var EventWords = []string{"活动", "报名", "百家宴", "讲座"}
+// EventWords ask about events and signing up, by wish ("最近有什么活动")
+// or by name (百家宴, 义诊, 书法班; syntax: intent.New). A job fair is
+// the employment request's, a personal need for a doctor the medical
+// one's.
+var EventWords = []string{
+	"活动:2", "参加:1.5", "报名:2", "想加入:1.5", "加入:1", "名额:2", "截止:1",
+	"百家宴:3", "饺子:2", "包饺子:3", "饺子宴:3", "义诊:3", "书法:2.5", "书法班:3", "毛笔字:2",
+	"广场舞:1.5", "跳舞:1.5", "唱歌:1.5", "合唱:2", "舞蹈:2", "太极:2", "比赛:1.5", "讲座:1.5",
+	"联欢:2.5", "联欢会:3", "晚会:2", "节目:1.5", "热闹:1.5", "志愿者:2", "兴趣班:2",
+	"电影:1.5", "运动会:2", "亲子:1.5", "游园:2", "元旦:1", "春节:1", "冬至:1", "中秋:1",
+	"古尔邦:2", "肉孜:2", "寒假:1", "暑假:1", "周末:0.5",
+}
