@@ -93,8 +93,8 @@ func (r Result) Explain() string {
 	return b.String()
 }
 
-// The small-talk intents. A greeting never wins over anything else that
-// was recognised but thanks ("你好，我家水管漏了" is a repair); thanks compete by
+// The small-talk intents. A greeting never wins over anything but thanks
+// recognised at all ("你好，我家水管漏了" is a repair); thanks compete by
 // weight, so that "谢谢律师 讲得很清楚" stays thanks while a problem
 // described at length after a thank-you wins.
 const (
@@ -247,7 +247,7 @@ func (c *Classifier) Classify(text string) Result {
 	}
 	if len(scores) > 1 {
 		for name, s := range scores {
-			if name != Greeting && name != Thanks && s > 0 {
+			if name != Greeting && name != Thanks && s >= UnsureScore {
 				delete(scores, Greeting)
 				break
 			}
