@@ -211,11 +211,12 @@ func (c *Classifier) add(text string, e entry) {
 type match struct {
 	word       string
 	start, end int
-	negated    bool
 }
 
 // Classify scores text, which the router has normalised (bot.Normalize:
-// full-width folded, lower case, simplified characters).
+// full-width folded, lower case, simplified characters). Each word counts
+// once per intent however often it is said; between intents with the
+// same score the first by name is taken (and, being close, only asked).
 func (c *Classifier) Classify(text string) Result {
 	var res Result
 	if strings.TrimSpace(text) == "" || len(c.words) == 0 {
