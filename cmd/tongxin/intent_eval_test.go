@@ -79,6 +79,8 @@ type evalScore struct {
 	total, right, sure int
 	perTotal, perRight map[string]int
 	misses             []string
+	// confusion counts the misses by expected and understood intent.
+	confusion map[string]int
 	// smallTalkActed are greetings or thanks understood (sure) as
 	// something that would start a flow.
 	smallTalkActed []string
@@ -86,7 +88,7 @@ type evalScore struct {
 
 func score(t *testing.T, r *bot.Router, lines []evalLine) evalScore {
 	t.Helper()
-	s := evalScore{perTotal: map[string]int{}, perRight: map[string]int{}}
+	s := evalScore{perTotal: map[string]int{}, perRight: map[string]int{}, confusion: map[string]int{}}
 	for _, l := range lines {
 		res, err := r.Understand(l.text)
 		if err != nil {
@@ -105,6 +107,7 @@ func score(t *testing.T, r *bot.Router, lines []evalLine) evalScore {
 			s.right++
 			s.perRight[l.want]++
 		} else {
+			s.confusion[l.want+" → "+got]++
 			s.misses = append(s.misses, fmt.Sprintf("%s → %s: %q  [%s]", l.want, got, l.text, res.Explain()))
 		}
 		small := l.want == intent.Greeting || l.want == intent.Thanks
@@ -126,6 +129,19 @@ func (s evalScore) log(t *testing.T, name string, misses bool) {
 		t.Logf("%s %-18s %3d/%3d %5.1f%%", name, n, s.perRight[n], s.perTotal[n], pct(s.perRight[n], s.perTotal[n]))
 	}
 	t.Logf("%s overall %d/%d = %.1f%%, sure %.1f%%", name, s.right, s.total, pct(s.right, s.total), pct(s.sure, s.total))
+	pairs := make([]string, 0, len(s.confusion))
+	for p := range s.confusion {
+		pairs = append(pairs, p)
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if s.confusion[pairs[i]] != s.confusion[pairs[j]] {
+			return s.confusion[pairs[i]] > s.confusion[pairs[j]]
+		}
+		return pairs[i] < pairs[j]
+	})
+	for _, p := range pairs {
+		t.Logf("%s confused %s: %d", name, p, s.confusion[p])
+	}
 	if misses {
 		for _, m := range s.misses {
 			t.Logf("%s miss %s", name, m)
