@@ -2,9 +2,9 @@ package emergency
 
 // IntentWords are the emergency intent's vocabulary (syntax: intent.New),
 // for what the detector's exact words miss: danger now outweighs any
-// repair it names ("电梯困人了").
+// repair it names ("电梯困人了"). A drill is no emergency ("着火演习").
 var IntentWords = []string{
-	"救命:3", "着火:3", "失火:3", "起火:3", "火灾:3", "冒烟:3", "烧起来:3",
+	"救命:3", "演习:-3", "演练:-3", "着火:3", "失火:3", "起火:3", "火灾:3", "冒烟:3", "烧起来:3",
 	"燃气泄漏:3", "煤气泄漏:3", "天然气泄漏:3", "漏气:2", "煤气味:3", "燃气味:3", "煤气:1",
 	"晕倒:3", "昏倒:3", "昏迷:3", "不省人事:3", "摔倒:2.5", "起不来:1", "没气了:3", "没呼吸:3",
 	"困人:3", "被困:3", "关在电梯:3", "里面有人:2", "里面有:2", "卡在:1",
