@@ -1,8 +1,26 @@
 // Package intent understands a resident's first message when no keyword,
-// menu key or QR scene claimed it: it segments the text into words
-// (github.com/go-ego/gse, after traditional characters are made simplified
-// with github.com/longbridgeapp/opencc), scores each registered intent by
-// the words of its vocabulary found there, and says how sure it is.
+// menu key or QR scene claimed it. The router hands it text already
+// normalised (bot.Normalize: full-width folded, lower case, traditional
+// characters made simplified). It cuts the text into words with
+// github.com/go-ego/gse over a small embedded dictionary (segment.go),
+// finds the words of each registered vocabulary there, and adds up their
+// weights per intent:
+//
+//   - a one-character word counts only as a word of its own ("梯" not in
+//     "梯子"), a longer one also across or inside words ("不亮" in "灯不亮");
+//   - a longer word found hides the words inside it ("维修基金" hides
+//     "维修", "电梯困人" hides "电梯");
+//   - a word said in the negative ("我不是要报修", "不用报修") does not
+//     count, and is shown negated in the explanation;
+//   - each word counts once per intent;
+//   - a greeting yields to any other intent recognised but thanks, and
+//     thanks weigh against the words of a problem.
+//
+// The best intent is Sure when it scores at least SureScore and the
+// runner-up at most SureRatio of it, Unsure when it scores at least
+// UnsureScore, and None below. Result.Hits and Explain say which words
+// counted and how much; a message takes some microseconds
+// (BenchmarkClassify in cmd/tongxin).
 //
 // It does not act on what it finds: bot.Router decides, from the Band,
 // whether to start what the intent names, to ask which of two was meant,
@@ -54,8 +72,11 @@ func (b Band) String() string {
 
 // Hit is one word that counted, for explaining a Result.
 type Hit struct {
-	Word   string
+	// Word is the vocabulary word found (folded: lower case, no spaces).
+	Word string
+	// Intent is the intent it counted for.
 	Intent string
+	// Weight is what it added to the intent's score.
 	Weight float64
 	// Negated is set when the word was said in the negative ("我不是要
 	// 报修") and so did not count for its intent.
@@ -98,8 +119,10 @@ func (r Result) Explain() string {
 // weight, so that "谢谢律师 讲得很清楚" stays thanks while a problem
 // described at length after a thank-you wins.
 const (
+	// Greeting is the intent of hellos ("你好", "在吗").
 	Greeting = "greeting"
-	Thanks   = "thanks"
+	// Thanks is the intent of thanks and acknowledgements ("谢谢", "辛苦了").
+	Thanks = "thanks"
 )
 
 // Score thresholds of the bands.
