@@ -9,7 +9,7 @@
 //   - a one-character word counts only as a word of its own ("梯" not in
 //     "梯子"), a longer one also across or inside words ("不亮" in "灯不亮");
 //   - a longer word found hides the words inside it ("维修基金" hides
-//     "维修", "电梯困人" hides "电梯");
+//     "维修", "楼上漏水" hides "漏水");
 //   - a word said in the negative ("我不是要报修", "不用报修") does not
 //     count, and is shown negated in the explanation;
 //   - each word counts once per intent;
