@@ -14,9 +14,9 @@ import (
 // jieba, MIT) whose frequency is at least 200, as "word frequency" lines.
 // gse's full dictionary takes seconds and over 100 MB to load; this one
 // (24k words) loads in under 200 ms and segments residents' messages as
-// well. Regenerate with go generate after upgrading gse.
+// well. Regenerate with go generate (gendict.sh) after upgrading gse.
 //
-//go:generate sh -c "awk '$2 >= 200 {print $1, $2}' $(go env GOMODCACHE)/github.com/go-ego/gse@v0.80.3/data/dict/zh/s_1.txt > dict.txt"
+//go:generate sh gendict.sh
 //go:embed dict.txt
 var dict string
 
