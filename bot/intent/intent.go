@@ -195,6 +195,15 @@ func New(vs []Vocabulary) (*Classifier, error) {
 	return c, nil
 }
 
+// ParseWord splits a vocabulary word in New's syntax into the text
+// looked for (folded: lower case, no spaces) and its weight ("漏水:2" is
+// "漏水", 2). The configuration checks operators' words with it at
+// startup, so that a mistyped weight fails there and not at the first
+// message.
+func ParseWord(w string) (text string, weight float64, err error) {
+	return parseWord(w)
+}
+
 // parseWord splits "漏水:2" into its text and weight.
 func parseWord(w string) (string, float64, error) {
 	w = strings.ReplaceAll(w, "：", ":")

@@ -182,6 +182,12 @@ func TestWordSyntax(t *testing.T) {
 	if r := c.Classify("漏水"); r.Intent != "a" || r.Score != 3 || r.Second != "b" || r.SecondScore != 1 {
 		t.Errorf("twice: %s", r.Explain())
 	}
+	if text, weight, err := ParseWord("Tiao Jie：2.5"); text != "tiaojie" || weight != 2.5 || err != nil {
+		t.Errorf("ParseWord = %q, %g, %v", text, weight, err)
+	}
+	if _, _, err := ParseWord("漏水:"); err == nil {
+		t.Error("ParseWord accepted a colon without a weight")
+	}
 	for _, bad := range []Vocabulary{
 		{Intent: "", Words: []string{"x"}},
 		{Intent: "a", Words: []string{" "}},
