@@ -3,23 +3,36 @@ package bot
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
+
+	"github.com/longbridgeapp/opencc"
 )
 
-// Normalize prepares typed text for matching, once per message: full-width
-// forms become half-width (phones type "１２３" and "？"), letters are
-// case-folded, runs of white space collapse to one space, and the trailing
-// full stops and exclamation marks people add ("取消。") are dropped.
+// Normalize prepares typed text for matching, once per message: traditional
+// characters become simplified ("確認" → "确认"), full-width forms become
+// half-width (phones type "１２３" and "？"), letters are case-folded, runs
+// of white space collapse to one space, decorative emoji are dropped ("好的😊"
+// → "好的", "1️⃣" → "1"; a message of emoji alone keeps them, since "👍" is an
+// answer), and the trailing full stops and exclamation marks people add
+// ("取消。") are dropped.
 func Normalize(s string) string {
+	if hasTraditional(s) {
+		s = toSimplified(s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
+	onlyEmoji := isOnlyEmoji(s)
 	for _, r := range s {
 		switch {
 		case r == '\u3000':
 			r = ' '
 		case r >= '\uFF01' && r <= '\uFF5E':
 			r -= 0xFEE0
+		}
+		if isEmojiMark(r) || (!onlyEmoji && isEmoji(r)) {
+			continue
 		}
 		if unicode.IsSpace(r) {
 			space = true
@@ -34,19 +47,129 @@ func Normalize(s string) string {
 	return strings.TrimRight(b.String(), "。.!~，, ")
 }
 
+// isEmojiMark reports the invisible parts of an emoji sequence: variation
+// selectors, the keycap mark of "1️⃣", skin tones and the zero-width joiner.
+func isEmojiMark(r rune) bool {
+	return r == '\uFE0F' || r == '\uFE0E' || r == '\u20E3' || r == '\u200D' ||
+		(r >= 0x1F3FB && r <= 0x1F3FF)
+}
+
+// isEmoji reports pictographs residents add to a message (😊 👍 🙏 ❤).
+func isEmoji(r rune) bool {
+	return (r >= 0x1F000 && r <= 0x1FAFF) || (r >= 0x2600 && r <= 0x27BF) || (r >= 0x2B00 && r <= 0x2BFF)
+}
+
+// isOnlyEmoji reports whether s holds emoji and nothing else but space.
+func isOnlyEmoji(s string) bool {
+	seen := false
+	for _, r := range s {
+		switch {
+		case isEmoji(r):
+			seen = true
+		case isEmojiMark(r) || unicode.IsSpace(r):
+		default:
+			return false
+		}
+	}
+	return seen
+}
+
+// Traditional text is converted with OpenCC (t2s), loaded on first need:
+// converting costs tens of microseconds even for simplified text, and
+// Normalize runs on every choice label too, so only text holding a
+// character that t2s would change is converted. That set of characters is
+// computed once, by converting every CJK character, the first time a text
+// with CJK characters is normalised (about 60 ms, once per process).
+var t2s struct {
+	once sync.Once
+	cc   *opencc.OpenCC
+	// trad holds the characters t2s changes.
+	trad map[rune]bool
+}
+
+func loadT2S() {
+	t2s.once.Do(func() {
+		cc, err := opencc.New("t2s")
+		if err != nil {
+			// The dictionaries are embedded in the package, so this does not
+			// happen; without them text is matched as typed.
+			return
+		}
+		const lo, hi = 0x3400, 0x9FFF
+		var b strings.Builder
+		for r := rune(lo); r <= hi; r++ {
+			b.WriteRune(r)
+			b.WriteByte('\n')
+		}
+		out, err := cc.Convert(b.String())
+		if err != nil {
+			return
+		}
+		trad := map[rune]bool{}
+		conv := strings.Split(out, "\n")
+		for r := rune(lo); r <= hi; r++ {
+			if i := int(r - lo); i < len(conv) && conv[i] != string(r) {
+				trad[r] = true
+			}
+		}
+		t2s.cc, t2s.trad = cc, trad
+	})
+}
+
+// hasTraditional reports whether s holds a character t2s would change.
+func hasTraditional(s string) bool {
+	cjk := false
+	for _, r := range s {
+		if r >= 0x3400 && r <= 0x9FFF {
+			cjk = true
+			break
+		}
+	}
+	if !cjk {
+		return false
+	}
+	loadT2S()
+	for _, r := range s {
+		if t2s.trad[r] {
+			return true
+		}
+	}
+	return false
+}
+
+func toSimplified(s string) string {
+	if t2s.cc == nil {
+		return s
+	}
+	out, err := t2s.cc.Convert(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
 var chineseDigits = map[rune]int{
 	'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4,
 	'五': 5, '六': 6, '七': 7, '八': 8, '九': 9, '十': 10,
 }
 
-// ParseNumber reads a small whole number typed as digits ("3") or in
-// Chinese ("三", "十二", "第三个"), as elderly residents often answer a
-// numbered question. It reports false for anything else.
+// ParseNumber reads a small whole number typed as digits ("3"), circled
+// ("③"), or in Chinese ("三", "十二", "第三个", "第3个", "3号", "第二项"), as
+// elderly residents often answer a numbered question. It reports false for
+// anything else.
 func ParseNumber(norm string) (int, bool) {
-	s := strings.TrimSuffix(strings.TrimPrefix(norm, "第"), "个")
-	s = strings.TrimSuffix(s, "项")
+	s := strings.TrimPrefix(norm, "第")
+	for _, suf := range []string{"个", "项", "号", "条", "种"} {
+		if t, ok := strings.CutSuffix(s, suf); ok {
+			s = t
+			break
+		}
+	}
 	if s == "" {
 		return 0, false
+	}
+	if rs := []rune(s); len(rs) == 1 && rs[0] >= '①' && rs[0] <= '⑳' {
+		return int(rs[0]-'①') + 1, true
 	}
 	if n, err := strconv.Atoi(s); err == nil {
 		return n, n >= 0
@@ -83,3 +206,47 @@ func ParseNumber(norm string) (int, bool) {
 	}
 	return total, true
 }
+
+// Answer words, shared by every engine that takes a plain answer (the
+// summary, a suggestion, a numbered pick, a push's question), so that "是的"
+// means yes everywhere and the sets are not copied apart.
+var (
+	yesWords = wordSet("1", "一", "是", "是的", "对", "对的", "好", "好的", "确认", "确定", "提交",
+		"没问题", "可以", "嗯", "嗯嗯", "行", "ok", "okay", "yes", "👍", "👌", "没错", "用这个", "就这个", "对了")
+	editWords = wordSet("2", "修改", "改", "更改", "不对", "改一下", "要改", "修改一下", "不对改一下",
+		"不对要改", "我要改", "需要修改", "有错", "写错了", "填错了")
+	// dropWords cancel at the summary only, where the choice is already
+	// on the screen ("0 取消"): a plain 不 or 不对 must never lose a form.
+	dropWords = wordSet("0", "不要了", "不提交", "不用了")
+)
+
+func wordSet(ws ...string) map[string]bool {
+	m := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		m[w] = true
+	}
+	return m
+}
+
+// answerKey is norm without the spaces and punctuation that do not change
+// a short answer ("不对，改一下" = "不对改一下", "好的!" = "好的").
+func answerKey(norm string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.IsPunct(r) {
+			return -1
+		}
+		return r
+	}, norm)
+}
+
+// IsYes reports whether a normalised answer says yes to a question whose
+// yes is 1 ("1", "是的", "对的", "好的", "没问题", "👍").
+func IsYes(norm string) bool { return yesWords[answerKey(norm)] }
+
+// IsEdit reports whether a normalised answer to a summary asks to change
+// something ("2", "不对，改一下", "修改一下").
+func IsEdit(norm string) bool { return editWords[answerKey(norm)] }
+
+// IsDrop reports whether a normalised answer to a summary cancels it
+// ("0", "不要了").
+func IsDrop(norm string) bool { return dropWords[answerKey(norm)] }

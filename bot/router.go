@@ -31,9 +31,11 @@ type SceneHandler func(ctx context.Context, m *Message, param string) (Reply, er
 // Observer is told about flows starting and ending, for metrics.
 type Observer interface {
 	FlowStarted(flow string)
-	// FlowEnded reports how a flow ended: completed, cancelled, failed
-	// (too many bad answers), expired, replaced (another action started).
-	// The flow is "" when unknown (an expired session is gone).
+	// FlowEnded reports how a flow ended: completed, cancelled, expired,
+	// replaced (another flow started; the form is kept as a draft, and
+	// taking it up again with 继续 reports FlowStarted once more). Bad
+	// answers never end a flow. The flow is "" when unknown (an expired
+	// session is gone).
 	FlowEnded(flow, how string)
 }
 
@@ -50,7 +52,10 @@ const (
 	DefaultWelcome  = "您好，欢迎关注同心社区！我是社区小助手，可以帮您报修、反映问题、报名活动、预约法律咨询。"
 	DefaultHelp     = "随时回复 取消 可退出当前事项，回复 人工 可联系工作人员。"
 	DefaultFallback = "抱歉，没太明白您的意思。"
-	msgExpired      = "上次的对话因长时间没有回复，已自动结束，填写的内容没有保存。"
+	msgExpired      = "您上次没有填完的内容已超过一天没有继续，已自动清除。"
+	msgResume       = "您上次的「%s」还没填完。继续上次的诉求？\n回复 1 继续 2 重新开始"
+	msgParked       = "（「%s」已为您保存，回复 继续 可接着填。）"
+	msgStillDraft   = "（您上次的「%s」还没填完，回复 继续 可接着填。）"
 	msgCancelled    = "已取消。"
 	msgNothing      = "当前没有进行中的事项。"
 	msgStillActive  = "（您正在办理的「%s」还在，可继续回答上一个问题，或回复 取消 结束。）"
@@ -399,7 +404,16 @@ func (r *Router) text(s, def string) string {
 
 // conv carries the loaded session through one message, so that handlers
 // starting a flow reuse it instead of loading it again.
-type conv struct{ sess *Session }
+type conv struct {
+	sess *Session
+	// started is set when a handler went through Router.start, so that a
+	// keyword typed in a form that restarted or re-asked it is not also
+	// told the form is still there.
+	started bool
+	// parked is set when a form was put aside on this message (the
+	// resident came back after a pause with a keyword).
+	parked bool
+}
 
 type convKey struct{}
 
@@ -408,6 +422,16 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	sess, expired, err := r.Sessions.Load(ctx, m.OpenID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Reply{}, fmt.Errorf("bot: load session: %w", err)
+	}
+	if sess != nil && sess.Draft != nil && r.now().Sub(sess.Draft.UpdatedAt) > DraftTTL {
+		// A draft put aside a day ago in a session kept alive since.
+		r.ended("", "expired")
+		sess.Draft, sess.Resume, expired = nil, false, true
+		c := &conv{sess: sess}
+		if err := r.keepOrDrop(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		sess = c.sess
 	}
 	c := &conv{sess: sess}
 	ctx = context.WithValue(ctx, convKey{}, c)
@@ -427,6 +451,11 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	}
 	if expired && err == nil {
 		reply.Text = JoinText(msgExpired, reply.Text)
+	}
+	if c.parked && !c.started && err == nil && c.sess != nil && c.sess.Flow == "" && c.sess.Draft != nil {
+		if f := r.flows[c.sess.Draft.Flow]; f != nil {
+			reply.Text = JoinText(reply.Text, fmt.Sprintf(msgStillDraft, f.Title))
+		}
 	}
 	return reply, err
 }
@@ -455,6 +484,26 @@ func (r *Router) recognised(m *Message) bool {
 		}
 	}
 	return false
+}
+
+// command returns the handler of the exact keyword, prefix keyword or
+// menu key norm is, or nil: what a resident may type in the middle of a
+// form to be answered rather than to answer (Flow steps, isCommand).
+func (r *Router) command(norm string) Handler {
+	if h, ok := r.exact[norm]; ok {
+		return h
+	}
+	for _, k := range r.prefix {
+		if hasPrefixWord(norm, k.word) {
+			return k.h
+		}
+	}
+	for _, e := range r.menu {
+		if Normalize(e.Key) == norm {
+			return e.Handler
+		}
+	}
+	return nil
 }
 
 // JoinText joins the non-empty parts of a reply with a blank line between
@@ -506,9 +555,43 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 			return reply, nil
 		}
 	}
+	typed := m.Kind == KindText || (m.Kind == KindVoice && m.Text != "")
+	if active && r.now().Sub(c.sess.UpdatedAt) > SessionTTL && r.flows[c.sess.Flow] != nil {
+		// Back after a pause: "1" may answer the old question or the menu,
+		// so ask. A keyword means the same either way: it acts, and the
+		// form waits as a draft.
+		park(c.sess)
+		active = false
+		if !typed || !r.recognised(m) {
+			return r.offerResume(ctx, c)
+		}
+		if err := r.save(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		c.parked = true
+	}
+	if typed && active && c.sess.Draft != nil && resumeWords[answerKey(norm)] && r.flows[c.sess.Draft.Flow] != nil {
+		// 继续 with a form put aside while another is open: the resident
+		// was told 继续 takes the draft up, so swap them.
+		old := c.sess.Draft
+		r.ended(c.sess.Flow, "replaced")
+		park(c.sess)
+		cur := c.sess.Draft
+		c.sess.Draft = old
+		reply, err := r.resume(ctx, c, m, cur)
+		if err == nil {
+			reply.Text = JoinText(fmt.Sprintf(msgParked, r.flows[cur.Flow].Title), reply.Text)
+		}
+		return reply, err
+	}
+	if typed && !active && c.sess != nil && c.sess.Draft != nil {
+		if reply, ok, err := r.draftAnswer(ctx, c, m, norm); ok {
+			return reply, err
+		}
+	}
 	if active {
 		if f := r.flows[c.sess.Flow]; f != nil {
-			return r.continueFlow(ctx, c, f, m)
+			return r.continueFlow(ctx, c, f, m, norm)
 		}
 		// A flow that no longer exists (removed by a deploy): forget it.
 		if err := r.Sessions.Delete(ctx, m.OpenID); err != nil {
@@ -655,7 +738,7 @@ func (r *Router) stray(ctx context.Context, c *conv, norm string) (Reply, bool, 
 // keepOrDrop saves a session without a flow while it still holds
 // something (photos, a recent submission), and deletes it otherwise.
 func (r *Router) keepOrDrop(ctx context.Context, c *conv) error {
-	if c.sess.Done != nil || len(c.sess.Held) > 0 {
+	if c.sess.Done != nil || len(c.sess.Held) > 0 || c.sess.Draft != nil {
 		return r.save(ctx, c)
 	}
 	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
@@ -666,6 +749,19 @@ func (r *Router) keepOrDrop(ctx context.Context, c *conv) error {
 }
 
 func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
+	if c.sess != nil && c.sess.Flow == "" && c.sess.Draft != nil {
+		// The form put aside is what 取消 ends when none is active.
+		d := c.sess.Draft
+		c.sess.Draft, c.sess.Resume = nil, false
+		if err := r.keepOrDrop(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		title := d.Flow
+		if f := r.flows[d.Flow]; f != nil {
+			title = f.Title
+		}
+		return Text(JoinText(fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title), r.MainMenu())), nil
+	}
 	if c.sess != nil && c.sess.Flow == "" && len(c.sess.Held) > 0 {
 		// Photos held for the next request (a wrong one, a private one):
 		// 取消 is how a resident takes them back.
@@ -679,10 +775,18 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 	if c.sess == nil || c.sess.Flow == "" {
 		return Text(JoinText(msgNothing, r.MainMenu())), nil
 	}
-	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
+	r.ended(c.sess.Flow, "cancelled")
+	if c.sess.Draft != nil {
+		// Another form waits: cancelling this one must not lose it.
+		flow := c.sess.Flow
+		clearFlow(c.sess)
+		if err := r.save(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		c.sess.Flow = flow
+	} else if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
 		return Reply{}, fmt.Errorf("bot: cancel: %w", err)
 	}
-	r.ended(c.sess.Flow, "cancelled")
 	title, said := c.sess.Flow, ""
 	if f := r.flows[c.sess.Flow]; f != nil {
 		title, said = f.Title, f.Abandoned
@@ -690,7 +794,12 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 	if said == "" {
 		said = fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title)
 	}
-	c.sess = nil
+	if d := c.sess.Draft; d != nil && r.flows[d.Flow] != nil {
+		c.sess.Flow = ""
+		said = JoinText(said, fmt.Sprintf(msgStillDraft, r.flows[d.Flow].Title))
+	} else {
+		c.sess = nil
+	}
 	return Text(JoinText(said, r.MainMenu())), nil
 }
 
@@ -738,27 +847,60 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 	if c == nil {
 		c = &conv{}
 	}
+	c.started = true
 	var rev int64
 	var notice string
+	var draft *Session
 	if c.sess != nil {
 		rev = c.sess.Rev
-		if c.sess.Flow != "" {
-			r.ended(c.sess.Flow, "replaced")
-			if old := r.flows[c.sess.Flow]; old != nil && old != f {
-				notice = fmt.Sprintf("已退出「%s」。", old.Title)
+		draft = c.sess.Draft
+		if c.sess.Flow == f.Name && param == "" && u == nil {
+			// The keyword or button of the form being filled in: go on
+			// with it rather than wipe it.
+			st := newState(c.sess, m)
+			p, err := r.reprompt(ctx, c.sess, f, st)
+			if err != nil {
+				return Reply{}, err
 			}
+			return Text(fmt.Sprintf("您正在办理「%s」，请继续：\n%s", f.Title, p)), r.save(ctx, c)
+		}
+		if c.sess.Flow == "" && draft != nil && draft.Flow == f.Name && param == "" && u == nil {
+			// Starting again the form put aside: ask which is meant.
+			return r.offerResume(ctx, c)
+		}
+		if c.sess.Flow != "" && c.sess.Flow != f.Name && r.flows[c.sess.Flow] != nil {
+			// Another form started in the middle of this one: keep this
+			// one as the draft.
+			r.ended(c.sess.Flow, "replaced")
+			notice = fmt.Sprintf(msgParked, r.flows[c.sess.Flow].Title)
+			park(c.sess)
+			draft = c.sess.Draft
+		} else if c.sess.Flow != "" {
+			r.ended(c.sess.Flow, "replaced")
 		}
 	}
 	var held []string
 	if c.sess != nil {
 		held = c.sess.Held
 	}
-	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, Key: newDraftKey(), Held: held, StartedAt: r.now()}
-	text, res, err := r.begin(ctx, c.sess, f, m, u)
-	if err != nil || res != flowKeep {
-		c.sess.Flow = ""
-		if derr := r.Sessions.Delete(ctx, m.OpenID); derr != nil && err == nil {
-			err = derr
+	prev := c.sess
+	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, Key: newDraftKey(), Held: held, Draft: draft, StartedAt: r.now()}
+	text, _, err := r.begin(ctx, c.sess, f, m, u)
+	if err != nil {
+		c.sess = prev
+		if prev != nil && prev.HoldsForm() {
+			// The new flow could not start (a *UserError): the form put
+			// aside stays.
+			if serr := r.save(ctx, c); serr != nil {
+				return Reply{}, serr
+			}
+			return Reply{}, err
+		}
+		if prev != nil {
+			prev.Flow = ""
+		}
+		if derr := r.Sessions.Delete(ctx, m.OpenID); derr != nil {
+			return Reply{}, derr
 		}
 		return Reply{}, err
 	}
@@ -768,7 +910,105 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 	return Text(JoinText(notice, text)), r.save(ctx, c)
 }
 
-func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message) (Reply, error) {
+// park puts the active flow of s aside as its Draft (replacing an older
+// draft: one is kept, the newest).
+func park(s *Session) {
+	s.Draft = &Session{Flow: s.Flow, Step: s.Step, Answers: s.Answers, Choices: s.Choices, Suggested: s.Suggested,
+		Editing: s.Editing, Param: s.Param, Key: s.Key, Data: s.Data, StartedAt: s.StartedAt, UpdatedAt: s.UpdatedAt}
+	clearFlow(s)
+}
+
+// clearFlow forgets the active flow of s and its answers.
+func clearFlow(s *Session) {
+	s.Flow, s.Step, s.Answers, s.Choices, s.Suggested = "", "", nil, nil, nil
+	s.Strikes, s.Editing, s.Param, s.Key, s.Data = 0, false, "", "", nil
+}
+
+// unpark makes the Draft of s its active flow again.
+func unpark(s *Session) {
+	d := s.Draft
+	s.Flow, s.Step, s.Answers, s.Choices, s.Suggested = d.Flow, d.Step, d.Answers, d.Choices, d.Suggested
+	s.Strikes, s.Editing, s.Param, s.Key, s.Data = 0, d.Editing, d.Param, d.Key, d.Data
+	s.StartedAt = d.StartedAt
+	s.Draft, s.Resume = nil, false
+}
+
+// offerResume asks whether to go on with the draft.
+func (r *Router) offerResume(ctx context.Context, c *conv) (Reply, error) {
+	f := r.flows[c.sess.Draft.Flow]
+	if f == nil {
+		c.sess.Draft = nil
+		if err := r.keepOrDrop(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		return Text(JoinText(msgExpired, r.MainMenu())), nil
+	}
+	c.sess.Resume = true
+	return Text(fmt.Sprintf(msgResume, f.Title)), r.save(ctx, c)
+}
+
+// resumeWords take up the draft at any time; restartWords answer 2 to the
+// offer.
+var (
+	resumeWords  = wordSet("继续", "继续上次", "继续填", "继续填写", "继续办理", "接着填", "继续上次的诉求")
+	restartWords = wordSet("2", "二", "重新开始", "重来", "重新填", "重新填写")
+)
+
+// draftAnswer handles a message while a draft waits and no flow is
+// active: the answer to the resume offer, or 继续. ok false lets routing go
+// on (the offer, once passed over, is not asked again; the draft stays).
+func (r *Router) draftAnswer(ctx context.Context, c *conv, m *Message, norm string) (Reply, bool, error) {
+	key := answerKey(norm)
+	offered := c.sess.Resume
+	f := r.flows[c.sess.Draft.Flow]
+	switch {
+	case f == nil:
+		return Reply{}, false, nil
+	case resumeWords[key] || (offered && IsYes(norm)):
+		reply, err := r.resume(ctx, c, m, nil)
+		return reply, true, err
+	case offered && restartWords[key]:
+		d := c.sess.Draft
+		c.sess.Draft, c.sess.Resume = nil, false
+		reply, err := r.start(ctx, m, f.Name, d.Param, nil)
+		return reply, true, err
+	case offered:
+		c.sess.Resume = false
+		if err := r.save(ctx, c); err != nil {
+			return Reply{}, true, err
+		}
+		c.parked = true
+	}
+	return Reply{}, false, nil
+}
+
+// resume makes the draft the active flow again, keeping next as the
+// draft (a form it displaces, or nil), and asks where the resident was.
+func (r *Router) resume(ctx context.Context, c *conv, m *Message, next *Session) (Reply, error) {
+	f := r.flows[c.sess.Draft.Flow]
+	unpark(c.sess)
+	c.sess.Draft = next
+	if r.Observer != nil {
+		r.Observer.FlowStarted(f.Name)
+	}
+	st := newState(c.sess, m)
+	var p string
+	var err error
+	if _, s := f.step(c.sess.Step); s != nil {
+		// Ask the step afresh: after a pause the live choices (events,
+		// free slots) may have changed, and the numbers must mean what the
+		// resident now sees.
+		p, err = r.ask(ctx, c.sess, st, s, true)
+	} else {
+		p, err = r.reprompt(ctx, c.sess, f, st)
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	return Text(fmt.Sprintf("好的，继续「%s」：\n%s", f.Title, p)), r.save(ctx, c)
+}
+
+func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message, norm string) (Reply, error) {
 	text, res, err := r.turn(ctx, c.sess, f, m)
 	if errors.Is(err, errCancel) {
 		return r.cancel(ctx, c)
@@ -777,20 +1017,29 @@ func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message)
 		return Reply{}, err
 	}
 	switch res {
-	case flowCompleted, flowFailed:
+	case flowCompleted:
 		if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
 			return Reply{}, fmt.Errorf("bot: end flow: %w", err)
 		}
-		how := "completed"
-		if res == flowFailed {
-			how = "failed"
-		}
-		r.ended(f.Name, how)
-		if res == flowCompleted {
-			r.rememberDone(ctx, c.sess, f)
+		r.ended(f.Name, "completed")
+		r.rememberDone(ctx, c.sess, f)
+		if d := c.sess.Draft; d != nil && r.flows[d.Flow] != nil {
+			text = JoinText(text, fmt.Sprintf(msgStillDraft, r.flows[d.Flow].Title))
 		}
 		c.sess = nil
 		return Text(text), nil
+	case flowCommand:
+		// A keyword typed instead of an answer: answer it. A handler that
+		// starts a flow replaces c.sess (start), putting this form aside;
+		// one that only answers leaves the form as it was.
+		reply, err := r.command(norm).Handle(ctx, m)
+		if err != nil {
+			return Reply{}, err
+		}
+		if !c.started && c.sess != nil && c.sess.Flow == f.Name {
+			reply.Text = JoinText(reply.Text, fmt.Sprintf(msgStillActive, f.Title))
+		}
+		return reply, nil
 	}
 	return Text(text), r.save(ctx, c)
 }
@@ -804,7 +1053,7 @@ func (r *Router) rememberDone(ctx context.Context, old *Session, f *Flow) {
 	if old.Done != nil {
 		d.Ref = old.Done.Ref
 	}
-	s := &Session{V: SessionVersion, OpenID: old.OpenID, Done: &d, Held: old.Held, StartedAt: d.At, UpdatedAt: d.At}
+	s := &Session{V: SessionVersion, OpenID: old.OpenID, Done: &d, Held: old.Held, Draft: old.Draft, StartedAt: d.At, UpdatedAt: d.At}
 	if err := r.Sessions.Save(ctx, s); err != nil {
 		r.logger().WarnContext(ctx, "keeping the completed flow failed", "flow", f.Name, "openid", ShortID(old.OpenID), "err", err)
 	}

@@ -123,6 +123,20 @@ func newDemoRouter(t *testing.T, clock *bottest.Clock) (*bot.Router, *[]string, 
 		return bot.Text("物业电话：0937-1111111"), nil
 	})))
 	must(t, r.Scene("demo", r.SceneFlow("demo")))
+	// Keywords that answer, and a second flow, for commands typed in the
+	// middle of a form.
+	must(t, r.Exact("我的诉求", bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		return bot.Text("您的诉求：2611260001 处理中。"), nil
+	})))
+	must(t, r.Prefix("查询", bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		return bot.Text("查询结果：处理中。"), nil
+	})))
+	must(t, r.Flow(&bot.Flow{Name: "feedback", Title: "意见反馈",
+		Steps: []*bot.Step{{Key: "text", Label: "意见", Prompt: "请说说您的意见。"}},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
+			return bot.Text("谢谢您的意见！"), nil
+		}}))
+	must(t, r.Exact("反馈", r.StartFlow("feedback")))
 	return r, &submitted, obs
 }
 
