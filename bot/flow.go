@@ -205,8 +205,8 @@ func (e *KeepError) Error() string { return e.Message }
 func Keep(message string) error { return &KeepError{Message: message} }
 
 var (
-	skipWords    = map[string]bool{"跳过": true, "无": true, "没有": true, "不填": true, "略": true}
-	backWords    = map[string]bool{"返回": true, "上一步": true, "后退": true}
+	skipWords = map[string]bool{"跳过": true, "无": true, "没有": true, "不填": true, "略": true}
+	backWords = map[string]bool{"返回": true, "上一步": true, "后退": true}
 	// stepEditWords open the list of answers to change from any step;
 	// the summary takes the wider IsEdit.
 	stepEditWords = wordSet("修改", "改", "更改", "修改一下", "改一下", "要改")
