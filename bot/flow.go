@@ -623,6 +623,10 @@ func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State,
 		return editList(f, st), flowKeep, nil
 	case IsDrop(in.Norm):
 		return "", flowKeep, errCancel
+	case backWords[in.Norm]:
+		// 帮助 offers 返回 everywhere: from the summary it goes back to
+		// the last question.
+		return r.back(ctx, sess, f, st, len(f.Steps))
 	case r.command(in.Norm) != nil:
 		return "", flowCommand, nil
 	}
@@ -680,6 +684,10 @@ func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *Sta
 				target = s
 			}
 		}
+	}
+	if target == nil && backWords[in.Norm] {
+		sess.Step, sess.Strikes = StepConfirm, 0
+		return r.summary(f, st), flowKeep, nil
 	}
 	if target == nil && r.command(in.Norm) != nil {
 		return "", flowCommand, nil

@@ -413,6 +413,10 @@ type conv struct {
 	// parked is set when a form was put aside on this message (the
 	// resident came back after a pause with a keyword).
 	parked bool
+	// turning is set while the active flow handles an answer: a flow
+	// started then is a hand-over the flow itself made (the clinic's
+	// 法律知识), which ends it rather than putting it aside.
+	turning bool
 }
 
 type convKey struct{}
@@ -693,9 +697,6 @@ func (r *Router) media(ctx context.Context, c *conv, m *Message) (Reply, error) 
 // choice: a resident double-sends "1", or answers "1" again to be sure.
 const AfterFlowWindow = 5 * time.Minute
 
-// strayWords are what residents send again after confirming.
-var strayWords = map[string]bool{"确认": true, "确定": true, "提交": true, "是": true, "对": true, "好": true}
-
 // stray answers a bare number sent within AfterFlowWindow of a completed
 // flow: what was made, and the menu. The window closes then, so the next
 // number picks from the menu the resident has just seen.
@@ -707,7 +708,7 @@ func (r *Router) stray(ctx context.Context, c *conv, norm string) (Reply, bool, 
 	if r.now().Sub(d.At) > AfterFlowWindow {
 		return Reply{}, false, nil
 	}
-	if _, ok := ParseNumber(norm); !ok && !strayWords[norm] {
+	if _, ok := ParseNumber(norm); !ok && !IsYes(norm) {
 		return Reply{}, false, nil
 	}
 	c.sess.Done = nil
@@ -868,7 +869,7 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 			// Starting again the form put aside: ask which is meant.
 			return r.offerResume(ctx, c)
 		}
-		if c.sess.Flow != "" && c.sess.Flow != f.Name && r.flows[c.sess.Flow] != nil {
+		if c.sess.Flow != "" && c.sess.Flow != f.Name && r.flows[c.sess.Flow] != nil && !c.turning {
 			// Another form started in the middle of this one: keep this
 			// one as the draft.
 			r.ended(c.sess.Flow, "replaced")
@@ -1009,7 +1010,9 @@ func (r *Router) resume(ctx context.Context, c *conv, m *Message, next *Session)
 }
 
 func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message, norm string) (Reply, error) {
+	c.turning = true
 	text, res, err := r.turn(ctx, c.sess, f, m)
+	c.turning = false
 	if errors.Is(err, errCancel) {
 		return r.cancel(ctx, c)
 	}
