@@ -218,6 +218,13 @@ func TestNormalize(t *testing.T) {
 		"３号楼　２单元":        "3号楼 2单元",
 		"Hello\t\nWorld": "hello world",
 		"":               "",
+		"確認":             "确认",
+		"請問電梯壞了":         "请问电梯坏了",
+		"好的😊":            "好的",
+		"1️⃣":            "1",
+		"👍":              "👍",
+		"👍🏻":             "👍",
+		"谢谢🙏 ":           "谢谢",
 	} {
 		if got := bot.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
@@ -226,7 +233,8 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestParseNumber(t *testing.T) {
-	for in, want := range map[string]int{"1": 1, "12": 12, "三": 3, "十": 10, "十二": 12, "二十": 20, "第二个": 2, "第3项": 3} {
+	for in, want := range map[string]int{"1": 1, "12": 12, "三": 3, "十": 10, "十二": 12, "二十": 20, "第二个": 2, "第3项": 3,
+		"第1个": 1, "1号": 1, "①": 1, "⑫": 12, "一": 1, "第一个": 1} {
 		got, ok := bot.ParseNumber(in)
 		if !ok || got != want {
 			t.Errorf("ParseNumber(%q) = %d, %v; want %d", in, got, ok, want)
@@ -236,6 +244,42 @@ func TestParseNumber(t *testing.T) {
 		if n, ok := bot.ParseNumber(in); ok {
 			t.Errorf("ParseNumber(%q) = %d, want not a number", in, n)
 		}
+	}
+}
+
+// TestAnswerWords: the shared word sets, as every engine reads them, and
+// what they must never take (a plain 不 or 不对 must not cancel a form).
+func TestAnswerWords(t *testing.T) {
+	check := func(name string, f func(string) bool, yes, no []string) {
+		t.Helper()
+		for _, w := range yes {
+			if !f(bot.Normalize(w)) {
+				t.Errorf("%s(%q) = false, want true", name, w)
+			}
+		}
+		for _, w := range no {
+			if f(bot.Normalize(w)) {
+				t.Errorf("%s(%q) = true, want false", name, w)
+			}
+		}
+	}
+	check("IsYes", bot.IsYes, []string{"1", "１", "是的", "对的", "對的", "好的😊", "没问题", "可以", "嗯", "👍", "👌", "OK", "确认。", "確認"},
+		[]string{"2", "0", "不对", "不是", "不好", "王芳"})
+	check("IsEdit", bot.IsEdit, []string{"2", "不对，改一下", "不对", "改一下", "要改", "修改一下", "修改"},
+		[]string{"1", "0", "对", "取消"})
+	check("IsDrop", bot.IsDrop, []string{"0", "不要了"}, []string{"不", "不对", "不是", "2", "1", "取消"})
+}
+
+// BenchmarkNormalize: Normalize runs on every message and choice label;
+// simplified text must not pay for the traditional conversion.
+func BenchmarkNormalize(b *testing.B) {
+	for _, in := range []string{"我家厨房水管漏水了怎么办", "我家廚房水管漏水了怎麼辦", "1"} {
+		b.Run(in, func(b *testing.B) {
+			bot.Normalize(in)
+			for b.Loop() {
+				bot.Normalize(in)
+			}
+		})
 	}
 }
 
