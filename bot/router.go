@@ -32,10 +32,12 @@ type SceneHandler func(ctx context.Context, m *Message, param string) (Reply, er
 type Observer interface {
 	FlowStarted(flow string)
 	// FlowEnded reports how a flow ended: completed, cancelled, expired,
-	// replaced (another flow started; the form is kept as a draft, and
-	// taking it up again with 继续 reports FlowStarted once more). Bad
-	// answers never end a flow. The flow is "" when unknown (an expired
-	// session is gone).
+	// replaced (another flow started), paused (the resident came back
+	// after SessionTTL and was asked whether to go on). A replaced or
+	// paused form is kept as a draft: taking it up again (继续) reports
+	// FlowStarted once more. Bad answers never end a flow. The flow is ""
+	// when unknown (an expired session is gone; one holding only a draft
+	// is then counted twice).
 	FlowEnded(flow, how string)
 }
 
@@ -428,8 +430,8 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: load session: %w", err)
 	}
 	if sess != nil && sess.Draft != nil && r.now().Sub(sess.Draft.UpdatedAt) > DraftTTL {
-		// A draft put aside a day ago in a session kept alive since.
-		r.ended("", "expired")
+		// A draft put aside a day ago in a session kept alive since
+		// (its end was counted when it was put aside).
 		sess.Draft, sess.Resume, expired = nil, false, true
 		c := &conv{sess: sess}
 		if err := r.keepOrDrop(ctx, c); err != nil {
@@ -560,10 +562,11 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 		}
 	}
 	typed := m.Kind == KindText || (m.Kind == KindVoice && m.Text != "")
-	if active && r.now().Sub(c.sess.UpdatedAt) > SessionTTL && r.flows[c.sess.Flow] != nil {
+	if active && r.now().Sub(c.sess.UpdatedAt) > SessionTTL && r.flows[c.sess.Flow] != nil && !r.awaited(c.sess, m) {
 		// Back after a pause: "1" may answer the old question or the menu,
 		// so ask. A keyword means the same either way: it acts, and the
 		// form waits as a draft.
+		r.ended(c.sess.Flow, "paused")
 		park(c.sess)
 		active = false
 		if !typed || !r.recognised(m) {
@@ -909,6 +912,16 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 		r.Observer.FlowStarted(f.Name)
 	}
 	return Text(JoinText(notice, text)), r.save(ctx, c)
+}
+
+// awaited reports whether m is a photo (or other media) the current step
+// of s asks for: sent after a pause, it can only be the answer.
+func (r *Router) awaited(s *Session, m *Message) bool {
+	if m.Kind == KindText || m.Kind == KindVoice {
+		return false
+	}
+	_, st := r.flows[s.Flow].step(s.Step)
+	return st != nil && st.accepts(m.Kind)
 }
 
 // park puts the active flow of s aside as its Draft (replacing an older

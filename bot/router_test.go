@@ -180,6 +180,27 @@ func TestSubmitAndObserver(t *testing.T) {
 	}
 }
 
+// TestDraftObserver: a form put aside by another flow or a pause ends for
+// the metrics ("replaced", "paused") and starts again when taken up, so
+// that starts and ends stay balanced.
+func TestDraftObserver(t *testing.T) {
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r, _, obs := newDemoRouter(t, clock)
+	say := bottest.Say(r, clock)
+	for _, in := range []string{"登记", "王芳", "反馈", "电梯太慢", "1", "继续"} {
+		say("o-resident", in)
+	}
+	clock.Advance(bot.SessionTTL + time.Minute)
+	for _, in := range []string{"1", "1", "取消"} {
+		say("o-resident", in)
+	}
+	want := []string{"start demo", "replaced demo", "start feedback", "completed feedback", "start demo",
+		"paused demo", "start demo", "cancelled demo"}
+	if diff := cmp.Diff(want, obs.events); diff != "" {
+		t.Errorf("observer mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestDuplicateRegistrationFails(t *testing.T) {
 	r := bot.NewRouter(&bot.MemorySessions{})
 	noop := bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) { return bot.Reply{}, nil })
