@@ -64,7 +64,10 @@ const (
 )
 
 // Router routes each message with a fixed precedence: global commands
-// (取消/退出, 帮助/菜单/?, 人工), then the active flow, then answers to a
+// (取消/退出, 帮助/菜单/?, 人工), then Before checks, then a form kept as a
+// draft (back after a pause: "继续上次的诉求？"; 继续), then the active flow
+// (where an exact or prefix keyword the step does not take as its answer
+// is answered instead, the form kept), then answers to a
 // push's question (a rating), then exact keywords, then prefix keywords
 // ("查询 <编号>"), then contains-keywords, then the main menu (number or
 // key), then a fallback that shows the numbered main menu. Events (follow, menu clicks,
@@ -561,41 +564,10 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 			return reply, nil
 		}
 	}
-	typed := m.Kind == KindText || (m.Kind == KindVoice && m.Text != "")
-	if active && r.now().Sub(c.sess.UpdatedAt) > SessionTTL && r.flows[c.sess.Flow] != nil && !r.awaited(c.sess, m) {
-		// Back after a pause: "1" may answer the old question or the menu,
-		// so ask. A keyword means the same either way: it acts, and the
-		// form waits as a draft.
-		r.ended(c.sess.Flow, "paused")
-		park(c.sess)
-		active = false
-		if !typed || !r.recognised(m) {
-			return r.offerResume(ctx, c)
-		}
-		if err := r.save(ctx, c); err != nil {
-			return Reply{}, err
-		}
-		c.parked = true
-	}
-	if typed && active && c.sess.Draft != nil && resumeWords[answerKey(norm)] && r.flows[c.sess.Draft.Flow] != nil {
-		// 继续 with a form put aside while another is open: the resident
-		// was told 继续 takes the draft up, so swap them.
-		old := c.sess.Draft
-		r.ended(c.sess.Flow, "replaced")
-		park(c.sess)
-		cur := c.sess.Draft
-		c.sess.Draft = old
-		reply, err := r.resume(ctx, c, m, cur)
-		if err == nil {
-			reply.Text = JoinText(fmt.Sprintf(msgParked, r.flows[cur.Flow].Title), reply.Text)
-		}
+	if reply, ok, err := r.drafts(ctx, c, m, norm); ok {
 		return reply, err
 	}
-	if typed && !active && c.sess != nil && c.sess.Draft != nil {
-		if reply, ok, err := r.draftAnswer(ctx, c, m, norm); ok {
-			return reply, err
-		}
-	}
+	active = c.sess != nil && c.sess.Flow != ""
 	if active {
 		if f := r.flows[c.sess.Flow]; f != nil {
 			return r.continueFlow(ctx, c, f, m, norm)
@@ -779,30 +751,29 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 	if c.sess == nil || c.sess.Flow == "" {
 		return Text(JoinText(msgNothing, r.MainMenu())), nil
 	}
-	r.ended(c.sess.Flow, "cancelled")
-	if c.sess.Draft != nil {
+	flow, draft := c.sess.Flow, c.sess.Draft
+	r.ended(flow, "cancelled")
+	if draft != nil {
 		// Another form waits: cancelling this one must not lose it.
-		flow := c.sess.Flow
 		clearFlow(c.sess)
 		if err := r.save(ctx, c); err != nil {
 			return Reply{}, err
 		}
-		c.sess.Flow = flow
-	} else if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
-		return Reply{}, fmt.Errorf("bot: cancel: %w", err)
+	} else {
+		if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
+			return Reply{}, fmt.Errorf("bot: cancel: %w", err)
+		}
+		c.sess = nil
 	}
-	title, said := c.sess.Flow, ""
-	if f := r.flows[c.sess.Flow]; f != nil {
+	title, said := flow, ""
+	if f := r.flows[flow]; f != nil {
 		title, said = f.Title, f.Abandoned
 	}
 	if said == "" {
 		said = fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title)
 	}
-	if d := c.sess.Draft; d != nil && r.flows[d.Flow] != nil {
-		c.sess.Flow = ""
-		said = JoinText(said, fmt.Sprintf(msgStillDraft, r.flows[d.Flow].Title))
-	} else {
-		c.sess = nil
+	if draft != nil && r.flows[draft.Flow] != nil {
+		said = JoinText(said, fmt.Sprintf(msgStillDraft, r.flows[draft.Flow].Title))
 	}
 	return Text(JoinText(said, r.MainMenu())), nil
 }
@@ -912,6 +883,50 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 		r.Observer.FlowStarted(f.Name)
 	}
 	return Text(JoinText(notice, text)), r.save(ctx, c)
+}
+
+// drafts handles what concerns a form kept as a draft before the active
+// flow sees the message: a resident back after a pause (the form is put
+// aside and they are asked), 继续 while another form is open (the two
+// swap), and, with no flow active, the answer to the offer or 继续. ok
+// false lets routing go on.
+func (r *Router) drafts(ctx context.Context, c *conv, m *Message, norm string) (Reply, bool, error) {
+	active := c.sess != nil && c.sess.Flow != ""
+	typed := m.Kind == KindText || (m.Kind == KindVoice && m.Text != "")
+	if active && r.now().Sub(c.sess.UpdatedAt) > SessionTTL && r.flows[c.sess.Flow] != nil && !r.awaited(c.sess, m) {
+		// Back after a pause: "1" may answer the old question or the menu,
+		// so ask. A keyword means the same either way: it acts, and the
+		// form waits as a draft.
+		r.ended(c.sess.Flow, "paused")
+		park(c.sess)
+		active = false
+		if !typed || !r.recognised(m) {
+			reply, err := r.offerResume(ctx, c)
+			return reply, true, err
+		}
+		if err := r.save(ctx, c); err != nil {
+			return Reply{}, true, err
+		}
+		c.parked = true
+	}
+	if typed && active && c.sess.Draft != nil && resumeWords[answerKey(norm)] && r.flows[c.sess.Draft.Flow] != nil {
+		// 继续 with a form put aside while another is open: the resident
+		// was told 继续 takes the draft up, so swap them.
+		old := c.sess.Draft
+		r.ended(c.sess.Flow, "replaced")
+		park(c.sess)
+		cur := c.sess.Draft
+		c.sess.Draft = old
+		reply, err := r.resume(ctx, c, m, cur)
+		if err == nil {
+			reply.Text = JoinText(fmt.Sprintf(msgParked, r.flows[cur.Flow].Title), reply.Text)
+		}
+		return reply, true, err
+	}
+	if typed && !active && c.sess != nil && c.sess.Draft != nil {
+		return r.draftAnswer(ctx, c, m, norm)
+	}
+	return Reply{}, false, nil
 }
 
 // awaited reports whether m is a photo (or other media) the current step
