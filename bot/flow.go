@@ -439,6 +439,11 @@ func editList(f *Flow, st *State) string {
 func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (string, flowResult, error) {
 	st := newState(sess, m)
 	in := Input{Text: strings.TrimSpace(m.Text), Msg: m}
+	if m.Kind == KindVoice {
+		// WeChat's recognition ends a sentence with "。", which nobody
+		// types after a name or a room number.
+		in.Text = strings.TrimSpace(strings.TrimRight(in.Text, "。"))
+	}
 	in.Norm = Normalize(in.Text)
 
 	if m.Kind == KindVoice && m.Text == "" {

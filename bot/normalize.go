@@ -212,12 +212,13 @@ func ParseNumber(norm string) (int, bool) {
 // means yes everywhere and the sets are not copied apart.
 var (
 	yesWords = wordSet("1", "一", "是", "是的", "对", "对的", "好", "好的", "确认", "确定", "提交",
-		"没问题", "可以", "嗯", "嗯嗯", "行", "ok", "okay", "yes", "👍", "👌", "没错", "用这个", "就这个", "对了")
+		"没问题", "可以", "嗯", "嗯嗯", "行", "ok", "okay", "yes", "👍", "👌", "✅", "✔", "没错", "用这个", "就这个", "对了")
 	editWords = wordSet("2", "修改", "改", "更改", "不对", "改一下", "要改", "修改一下", "不对改一下",
 		"不对要改", "我要改", "需要修改", "有错", "写错了", "填错了")
 	// dropWords cancel at the summary only, where the choice is already
 	// on the screen ("0 取消"): a plain 不 or 不对 must never lose a form.
-	dropWords = wordSet("0", "不要了", "不提交", "不用了")
+	// ("不用了" is not one: after "要修改吗" it means the opposite.)
+	dropWords = wordSet("0", "零", "不要了", "不提交")
 )
 
 func wordSet(ws ...string) map[string]bool {
