@@ -843,6 +843,11 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 			// Starting again the form put aside: ask which is meant.
 			return r.offerResume(ctx, c)
 		}
+		if c.sess.Flow != "" && !c.turning && draft != nil && draft.Flow == f.Name && param == "" && u == nil {
+			// The keyword of the form put aside, typed in another: take it
+			// up again rather than lose it.
+			return r.swap(ctx, c, m)
+		}
 		if c.sess.Flow != "" && c.sess.Flow != f.Name && r.flows[c.sess.Flow] != nil && !c.turning {
 			// Another form started in the middle of this one: keep this
 			// one as the draft.
@@ -912,21 +917,27 @@ func (r *Router) drafts(ctx context.Context, c *conv, m *Message, norm string) (
 	if typed && active && c.sess.Draft != nil && resumeWords[answerKey(norm)] && r.flows[c.sess.Draft.Flow] != nil {
 		// 继续 with a form put aside while another is open: the resident
 		// was told 继续 takes the draft up, so swap them.
-		old := c.sess.Draft
-		r.ended(c.sess.Flow, "replaced")
-		park(c.sess)
-		cur := c.sess.Draft
-		c.sess.Draft = old
-		reply, err := r.resume(ctx, c, m, cur)
-		if err == nil {
-			reply.Text = JoinText(fmt.Sprintf(msgParked, r.flows[cur.Flow].Title), reply.Text)
-		}
+		reply, err := r.swap(ctx, c, m)
 		return reply, true, err
 	}
 	if typed && !active && c.sess != nil && c.sess.Draft != nil {
 		return r.draftAnswer(ctx, c, m, norm)
 	}
 	return Reply{}, false, nil
+}
+
+// swap takes up the draft and puts the active flow aside in its place.
+func (r *Router) swap(ctx context.Context, c *conv, m *Message) (Reply, error) {
+	old := c.sess.Draft
+	r.ended(c.sess.Flow, "replaced")
+	park(c.sess)
+	cur := c.sess.Draft
+	c.sess.Draft = old
+	reply, err := r.resume(ctx, c, m, cur)
+	if err == nil && r.flows[cur.Flow] != nil {
+		reply.Text = JoinText(fmt.Sprintf(msgParked, r.flows[cur.Flow].Title), reply.Text)
+	}
+	return reply, err
 }
 
 // awaited reports whether m is a photo (or other media) the current step
