@@ -780,6 +780,9 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 
 func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {
 	general := JoinText(r.MainMenu(), r.text(r.Texts.Help, DefaultHelp))
+	if c.sess != nil && c.sess.Flow == "" && c.sess.Draft != nil && r.flows[c.sess.Draft.Flow] != nil {
+		general = JoinText(general, fmt.Sprintf(msgStillDraft, r.flows[c.sess.Draft.Flow].Title))
+	}
 	if c.sess == nil || c.sess.Flow == "" {
 		for _, h := range r.helps {
 			text, err := h(ctx, m)
