@@ -77,60 +77,41 @@ func isOnlyEmoji(s string) bool {
 // Traditional text is converted with OpenCC (t2s), loaded on first need:
 // converting costs tens of microseconds even for simplified text, and
 // Normalize runs on every choice label too, so only text holding a
-// character that t2s would change is converted. That set of characters is
-// computed once, by converting every CJK character, the first time a text
-// with CJK characters is normalised (about 60 ms, once per process).
+// character that t2s changes (traditionalRunes, kept equal to OpenCC's
+// dictionaries by a test) is converted, and a process that never sees one
+// never loads the dictionaries.
 var t2s struct {
 	once sync.Once
 	cc   *opencc.OpenCC
-	// trad holds the characters t2s changes.
-	trad map[rune]bool
 }
 
-func loadT2S() {
-	t2s.once.Do(func() {
-		cc, err := opencc.New("t2s")
-		if err != nil {
-			// The dictionaries are embedded in the package, so this does not
-			// happen; without them text is matched as typed.
-			return
-		}
-		const lo, hi = 0x3400, 0x9FFF
-		var b strings.Builder
-		for r := rune(lo); r <= hi; r++ {
-			b.WriteRune(r)
-			b.WriteByte('\n')
-		}
-		out, err := cc.Convert(b.String())
-		if err != nil {
-			return
-		}
-		trad := map[rune]bool{}
-		conv := strings.Split(out, "\n")
-		for r := rune(lo); r <= hi; r++ {
-			if i := int(r - lo); i < len(conv) && conv[i] != string(r) {
-				trad[r] = true
+// trad is traditionalRunes as a bit set over tradLo..tradHi, built once.
+var trad struct {
+	once sync.Once
+	bits []uint64
+}
+
+const tradLo, tradHi = 0x3400, 0x9FFF
+
+func isTraditional(r rune) bool {
+	if r < tradLo || r > tradHi {
+		return false
+	}
+	trad.once.Do(func() {
+		trad.bits = make([]uint64, (tradHi-tradLo)/64+1)
+		for _, t := range traditionalRunes {
+			if t >= tradLo && t <= tradHi {
+				trad.bits[(t-tradLo)/64] |= 1 << ((t - tradLo) % 64)
 			}
 		}
-		t2s.cc, t2s.trad = cc, trad
 	})
+	return trad.bits[(r-tradLo)/64]&(1<<((r-tradLo)%64)) != 0
 }
 
 // hasTraditional reports whether s holds a character t2s would change.
 func hasTraditional(s string) bool {
-	cjk := false
 	for _, r := range s {
-		if r >= 0x3400 && r <= 0x9FFF {
-			cjk = true
-			break
-		}
-	}
-	if !cjk {
-		return false
-	}
-	loadT2S()
-	for _, r := range s {
-		if t2s.trad[r] {
+		if isTraditional(r) {
 			return true
 		}
 	}
@@ -138,6 +119,11 @@ func hasTraditional(s string) bool {
 }
 
 func toSimplified(s string) string {
+	t2s.once.Do(func() {
+		// The dictionaries are embedded in the package, so an error does
+		// not happen; without them text is matched as typed.
+		t2s.cc, _ = opencc.New("t2s")
+	})
 	if t2s.cc == nil {
 		return s
 	}
