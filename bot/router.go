@@ -422,6 +422,9 @@ type conv struct {
 	// started then is a hand-over the flow itself made (the clinic's
 	// 法律知识), which ends it rather than putting it aside.
 	turning bool
+	// lost says that an older draft was dropped for a newer one on this
+	// message: one draft is kept, and the resident is told.
+	lost string
 }
 
 type convKey struct{}
@@ -460,6 +463,9 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	}
 	if expired && err == nil {
 		reply.Text = JoinText(msgExpired, reply.Text)
+	}
+	if c.lost != "" && err == nil {
+		reply.Text = JoinText(reply.Text, c.lost)
 	}
 	if c.parked && !c.started && err == nil && c.sess != nil && c.sess.Flow == "" && c.sess.Draft != nil {
 		if f := r.flows[c.sess.Draft.Flow]; f != nil {
@@ -856,7 +862,7 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 			// one as the draft.
 			r.ended(c.sess.Flow, "replaced")
 			notice = fmt.Sprintf(msgParked, r.flows[c.sess.Flow].Title)
-			park(c.sess)
+			notice = joinLines(notice, r.lost(park(c.sess)))
 			draft = c.sess.Draft
 		} else if c.sess.Flow != "" {
 			r.ended(c.sess.Flow, "replaced")
@@ -906,7 +912,7 @@ func (r *Router) drafts(ctx context.Context, c *conv, m *Message, norm string) (
 		// so ask. A keyword means the same either way: it acts, and the
 		// form waits as a draft.
 		r.ended(c.sess.Flow, "paused")
-		park(c.sess)
+		c.lost = r.lost(park(c.sess))
 		active = false
 		if !typed || !r.recognised(m) {
 			reply, err := r.offerResume(ctx, c)
@@ -953,12 +959,22 @@ func (r *Router) awaited(s *Session, m *Message) bool {
 	return st != nil && st.accepts(m.Kind)
 }
 
-// park puts the active flow of s aside as its Draft (replacing an older
-// draft: one is kept, the newest).
-func park(s *Session) {
+// park puts the active flow of s aside as its Draft, and returns the
+// older draft it replaced (one is kept, the newest), or nil.
+func park(s *Session) *Session {
+	old := s.Draft
 	s.Draft = &Session{Flow: s.Flow, Step: s.Step, Answers: s.Answers, Choices: s.Choices, Suggested: s.Suggested,
 		Editing: s.Editing, Param: s.Param, Key: s.Key, Data: s.Data, StartedAt: s.StartedAt, UpdatedAt: s.UpdatedAt}
 	clearFlow(s)
+	return old
+}
+
+// lost says that draft d was dropped for a newer one ("" for none).
+func (r *Router) lost(d *Session) string {
+	if d == nil || r.flows[d.Flow] == nil {
+		return ""
+	}
+	return fmt.Sprintf("（上次没填完的「%s」没有保存。）", r.flows[d.Flow].Title)
 }
 
 // clearFlow forgets the active flow of s and its answers.

@@ -137,6 +137,12 @@ func newDemoRouter(t *testing.T, clock *bottest.Clock) (*bot.Router, *[]string, 
 			return bot.Text("谢谢您的意见！"), nil
 		}}))
 	must(t, r.Exact("反馈", r.StartFlow("feedback")))
+	must(t, r.Flow(&bot.Flow{Name: "survey", Title: "满意度调查",
+		Steps: []*bot.Step{{Key: "score", Label: "评分", Prompt: "请给社区服务打分（1-5）。"}},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
+			return bot.Text("谢谢！"), nil
+		}}))
+	must(t, r.Exact("问卷", r.StartFlow("survey")))
 	return r, &submitted, obs
 }
 
