@@ -64,6 +64,11 @@ type Flow struct {
 	// flow instead of "已取消。「Title」已结束…": for a flow whose own
 	// purpose is to cancel something, where 取消 means "leave it as is".
 	Abandoned string
+	// OwnWords, when set, names keywords this flow answers itself in its
+	// steps' Parse instead of having them routed as commands (see
+	// Router.isCommand): "取消报名" typed while signing up means leaving
+	// this form, not cancelling another sign-up.
+	OwnWords func(norm string) bool
 }
 
 // Step is one question of a Flow.
@@ -484,7 +489,7 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 		}
 	}
 
-	if (m.Kind == KindText || m.Kind == KindVoice) && r.isCommand(sess, s, in) {
+	if (m.Kind == KindText || m.Kind == KindVoice) && (f.OwnWords == nil || !f.OwnWords(in.Norm)) && r.isCommand(sess, s, in) {
 		return "", flowCommand, nil
 	}
 
@@ -632,7 +637,7 @@ func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State,
 		// 帮助 offers 返回 everywhere: from the summary it goes back to
 		// the last question.
 		return r.back(ctx, sess, f, st, len(f.Steps))
-	case r.command(in.Norm) != nil:
+	case r.command(in.Norm) != nil && (f.OwnWords == nil || !f.OwnWords(in.Norm)):
 		return "", flowCommand, nil
 	}
 	return r.strike(ctx, sess, f, st, "请回复 1 确认、2 修改 或 0 取消。")
@@ -694,7 +699,7 @@ func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *Sta
 		sess.Step, sess.Strikes = StepConfirm, 0
 		return r.summary(f, st), flowKeep, nil
 	}
-	if target == nil && r.command(in.Norm) != nil {
+	if target == nil && r.command(in.Norm) != nil && (f.OwnWords == nil || !f.OwnWords(in.Norm)) {
 		return "", flowCommand, nil
 	}
 	if target == nil {

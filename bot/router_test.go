@@ -207,6 +207,32 @@ func TestDraftObserver(t *testing.T) {
 	}
 }
 
+// TestOwnWords: a flow that answers a keyword itself (Flow.OwnWords) gets
+// it in its step's Parse; other keywords are still routed as commands.
+func TestOwnWords(t *testing.T) {
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r, _, _ := newDemoRouter(t, clock)
+	must(t, r.Flow(&bot.Flow{Name: "own", Title: "自管",
+		OwnWords: func(norm string) bool { return norm == "我的诉求" },
+		Steps: []*bot.Step{{Key: "name", Label: "姓名", Prompt: "请问您的姓名？",
+			Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
+				if in.Norm == "我的诉求" {
+					return bot.Answer{}, bot.Invalid("这一步请填写姓名。")
+				}
+				return bot.Answer{Value: in.Text}, nil
+			}}},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) { return bot.Text("好"), nil }}))
+	must(t, r.Exact("自管", r.StartFlow("own")))
+	say := bottest.Say(r, clock)
+	say("o-own", "自管")
+	if got := say("o-own", "我的诉求"); !strings.HasPrefix(got, "这一步请填写姓名。") {
+		t.Errorf("own word: %q, want the step's hint", got)
+	}
+	if got := say("o-own", "查询 2611260001"); !strings.HasPrefix(got, "查询结果") {
+		t.Errorf("other keyword: %q, want it answered", got)
+	}
+}
+
 func TestDuplicateRegistrationFails(t *testing.T) {
 	r := bot.NewRouter(&bot.MemorySessions{})
 	noop := bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) { return bot.Reply{}, nil })
