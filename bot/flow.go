@@ -16,8 +16,14 @@ const (
 	StepEdit    = "_edit"
 )
 
-// MaxStrikes is how many bad answers in a row end a flow.
-const MaxStrikes = 3
+// HelpAfterStrikes is how many bad answers in a row to one step make the
+// re-ask offer 帮助 and 人工. Bad answers never end a flow: a form that
+// only needed a final 1 must not be lost to a resident who cannot find
+// the right words.
+const HelpAfterStrikes = 2
+
+// msgStuck is added to a re-ask after HelpAfterStrikes bad answers.
+const msgStuck = "回复 帮助 查看说明，回复 人工 联系工作人员。"
 
 // Flow is a declarative guided conversation (a form): ordered steps, then a
 // summary the resident confirms, then Submit.
@@ -58,6 +64,11 @@ type Flow struct {
 	// flow instead of "已取消。「Title」已结束…": for a flow whose own
 	// purpose is to cancel something, where 取消 means "leave it as is".
 	Abandoned string
+	// OwnWords, when set, names keywords this flow answers itself in its
+	// steps' Parse instead of having them routed as commands (see
+	// Router.isCommand): "取消报名" typed while signing up means leaving
+	// this form, not cancelling another sign-up.
+	OwnWords func(norm string) bool
 }
 
 // Step is one question of a Flow.
@@ -199,10 +210,11 @@ func (e *KeepError) Error() string { return e.Message }
 func Keep(message string) error { return &KeepError{Message: message} }
 
 var (
-	skipWords    = map[string]bool{"跳过": true, "无": true, "没有": true, "不填": true, "略": true}
-	backWords    = map[string]bool{"返回": true, "上一步": true, "后退": true}
-	editWords    = map[string]bool{"修改": true, "改": true, "更改": true}
-	confirmWords = map[string]bool{"1": true, "确认": true, "确定": true, "是": true, "对": true, "好": true, "提交": true}
+	skipWords = map[string]bool{"跳过": true, "无": true, "没有": true, "不填": true, "略": true}
+	backWords = map[string]bool{"返回": true, "上一步": true, "后退": true}
+	// stepEditWords open the list of answers to change from any step;
+	// the summary takes the wider IsEdit.
+	stepEditWords = wordSet("修改", "改", "更改", "修改一下", "改一下", "要改")
 )
 
 func (f *Flow) validate() error {
@@ -262,7 +274,7 @@ type flowResult int
 const (
 	flowKeep      flowResult = iota // save the session
 	flowCompleted                   // submitted: delete
-	flowFailed                      // too many bad answers: delete
+	flowCommand                     // a keyword typed instead of an answer: route it
 )
 
 func newState(sess *Session, m *Message) *State {
@@ -284,12 +296,12 @@ func (r *Router) begin(ctx context.Context, sess *Session, f *Flow, m *Message, 
 		err := f.Start(ctx, st)
 		st.understood = nil
 		if err != nil {
-			return "", flowFailed, err
+			return "", flowKeep, err
 		}
 	}
 	text, err := r.advance(ctx, sess, f, st, -1)
 	if err != nil {
-		return "", flowFailed, err
+		return "", flowKeep, err
 	}
 	if f.Intro != "" {
 		text = f.Intro + "\n" + text
@@ -432,6 +444,11 @@ func editList(f *Flow, st *State) string {
 func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (string, flowResult, error) {
 	st := newState(sess, m)
 	in := Input{Text: strings.TrimSpace(m.Text), Msg: m}
+	if m.Kind == KindVoice {
+		// WeChat's recognition ends a sentence with "。", which nobody
+		// types after a name or a room number.
+		in.Text = strings.TrimSpace(strings.TrimRight(in.Text, "。"))
+	}
 	in.Norm = Normalize(in.Text)
 
 	if m.Kind == KindVoice && m.Text == "" {
@@ -466,10 +483,14 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 		switch {
 		case backWords[in.Norm]:
 			return r.back(ctx, sess, f, st, idx)
-		case editWords[in.Norm] && len(editable(f, st)) > 0:
+		case stepEditWords[answerKey(in.Norm)] && len(editable(f, st)) > 0:
 			sess.Step, sess.Strikes, sess.Choices, sess.Suggested = StepEdit, 0, nil, nil
 			return editList(f, st), flowKeep, nil
 		}
+	}
+
+	if (m.Kind == KindText || m.Kind == KindVoice) && (f.OwnWords == nil || !f.OwnWords(in.Norm)) && r.isCommand(sess, s, in) {
+		return "", flowCommand, nil
 	}
 
 	a, err := r.parse(ctx, sess, st, s, in)
@@ -500,17 +521,14 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 	return text, flowKeep, err
 }
 
-// assentWords accept a suggestion ("回复 1 使用 …") as "1" does: residents
-// answer the offer in words, and 是的 is neither a phone number nor a
-// public place.
-var assentWords = map[string]bool{"是": true, "是的": true, "对": true, "对的": true, "好": true, "好的": true,
-	"嗯": true, "嗯嗯": true, "可以": true, "行": true, "用这个": true, "就这个": true, "没错": true}
-
 func (r *Router) parse(ctx context.Context, sess *Session, st *State, s *Step, in Input) (Answer, error) {
 	if s.Optional && skipWords[in.Norm] {
 		return Answer{}, nil
 	}
-	if sess.Suggested != nil && (in.Norm == "1" || in.Norm == "一" || assentWords[in.Norm]) {
+	// A suggestion ("回复 1 使用 …") is accepted by the yes words as by 1:
+	// residents answer the offer in words, and 是的 is neither a phone
+	// number nor a public place.
+	if sess.Suggested != nil && IsYes(in.Norm) {
 		return *sess.Suggested, nil
 	}
 	if len(sess.Choices) > 0 {
@@ -530,6 +548,33 @@ func (r *Router) parse(ctx context.Context, sess *Session, st *State, s *Step, i
 		return Answer{}, Invalid("请回复文字。")
 	}
 	return Answer{Value: in.Text}, nil
+}
+
+// isCommand reports whether an answer to step s is rather a registered
+// keyword (exact, prefix or a menu key) the resident wants answered:
+// "我的诉求", "查询 2611260001", "活动" typed in the middle of a form.
+// A keyword is an answer only where the step itself offers it: one of the
+// numbered choices shown, 跳过 on an optional step, yes to a suggestion.
+// Everywhere else, a free-text step included, a keyword alone is a
+// command: "报修" is not a description of anything, nor "登记" a name.
+// Contains-keywords are not commands here: they match inside sentences
+// ("电话坏了"), which is what a description is made of.
+func (r *Router) isCommand(sess *Session, s *Step, in Input) bool {
+	if r.command(in.Norm) == nil {
+		return false
+	}
+	if s.Optional && skipWords[in.Norm] {
+		return false
+	}
+	if sess.Suggested != nil && IsYes(in.Norm) {
+		return false
+	}
+	if len(sess.Choices) > 0 {
+		if _, err := pick(sess.Choices, in.Norm); err == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // pick finds the choice a resident meant: its number, or its label.
@@ -558,10 +603,10 @@ func pick(cs []Choice, norm string) (Choice, error) {
 
 func (r *Router) strike(ctx context.Context, sess *Session, f *Flow, st *State, hint string) (string, flowResult, error) {
 	sess.Strikes++
-	if sess.Strikes >= MaxStrikes {
-		return fmt.Sprintf("多次没能识别您的回答，「%s」已结束。\n需要帮助请回复 人工 联系工作人员，或回复 帮助 查看说明。", f.Title), flowFailed, nil
-	}
 	p, err := r.reprompt(ctx, sess, f, st)
+	if sess.Strikes >= HelpAfterStrikes {
+		p += "\n" + msgStuck
+	}
 	return hint + "\n" + p, flowKeep, err
 }
 
@@ -581,13 +626,19 @@ func (r *Router) back(ctx context.Context, sess *Session, f *Flow, st *State, id
 
 func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, flowResult, error) {
 	switch {
-	case confirmWords[in.Norm] || in.Norm == "重试":
+	case IsYes(in.Norm) || in.Norm == "重试":
 		return r.submit(ctx, sess, f, st)
-	case in.Norm == "2" || editWords[in.Norm]:
+	case IsEdit(in.Norm):
 		sess.Step, sess.Strikes = StepEdit, 0
 		return editList(f, st), flowKeep, nil
-	case in.Norm == "0":
+	case IsDrop(in.Norm):
 		return "", flowKeep, errCancel
+	case backWords[in.Norm]:
+		// 帮助 offers 返回 everywhere: from the summary it goes back to
+		// the last question.
+		return r.back(ctx, sess, f, st, len(f.Steps))
+	case r.command(in.Norm) != nil && (f.OwnWords == nil || !f.OwnWords(in.Norm)):
+		return "", flowCommand, nil
 	}
 	return r.strike(ctx, sess, f, st, "请回复 1 确认、2 修改 或 0 取消。")
 }
@@ -643,6 +694,13 @@ func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *Sta
 				target = s
 			}
 		}
+	}
+	if target == nil && backWords[in.Norm] {
+		sess.Step, sess.Strikes = StepConfirm, 0
+		return r.summary(f, st), flowKeep, nil
+	}
+	if target == nil && r.command(in.Norm) != nil && (f.OwnWords == nil || !f.OwnWords(in.Norm)) {
+		return "", flowCommand, nil
 	}
 	if target == nil {
 		return r.strike(ctx, sess, f, st, "请回复 1 到 "+strconv.Itoa(len(steps))+" 之间的数字。")

@@ -13,8 +13,12 @@ import (
 type MemorySessions struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// TTL is how long an idle session lives; SessionTTL when zero.
+	// TTL is how long an idle session without a form lives; SessionTTL
+	// when zero.
 	TTL time.Duration
+	// DraftTTL is how long an idle session holding a form lives; DraftTTL
+	// when zero.
+	DraftTTL time.Duration
 
 	mu      sync.Mutex
 	entries map[string]memEntry
@@ -25,7 +29,7 @@ type memEntry struct {
 	data    []byte
 	rev     int64
 	expires time.Time
-	// notice: the session had an active flow, so its expiry is told.
+	// notice: the session held a form, so its expiry is told.
 	notice bool
 }
 
@@ -36,7 +40,13 @@ func (m *MemorySessions) now() time.Time {
 	return time.Now()
 }
 
-func (m *MemorySessions) ttl() time.Duration {
+func (m *MemorySessions) ttl(s *Session) time.Duration {
+	if s.HoldsForm() {
+		if m.DraftTTL > 0 {
+			return m.DraftTTL
+		}
+		return DraftTTL
+	}
 	if m.TTL > 0 {
 		return m.TTL
 	}
@@ -97,7 +107,7 @@ func (m *MemorySessions) Save(_ context.Context, s *Session) error {
 		s.Rev--
 		return err
 	}
-	m.entries[s.OpenID] = memEntry{data: data, rev: s.Rev, expires: m.now().Add(m.ttl()), notice: s.Flow != ""}
+	m.entries[s.OpenID] = memEntry{data: data, rev: s.Rev, expires: m.now().Add(m.ttl(s)), notice: s.HoldsForm()}
 	delete(m.expired, s.OpenID)
 	return nil
 }

@@ -31,9 +31,13 @@ type SceneHandler func(ctx context.Context, m *Message, param string) (Reply, er
 // Observer is told about flows starting and ending, for metrics.
 type Observer interface {
 	FlowStarted(flow string)
-	// FlowEnded reports how a flow ended: completed, cancelled, failed
-	// (too many bad answers), expired, replaced (another action started).
-	// The flow is "" when unknown (an expired session is gone).
+	// FlowEnded reports how a flow ended: completed, cancelled, expired,
+	// replaced (another flow started), paused (the resident came back
+	// after SessionTTL and was asked whether to go on). A replaced or
+	// paused form is kept as a draft: taking it up again (继续) reports
+	// FlowStarted once more. Bad answers never end a flow. The flow is ""
+	// when unknown (an expired session is gone; one holding only a draft
+	// is then counted twice).
 	FlowEnded(flow, how string)
 }
 
@@ -50,14 +54,20 @@ const (
 	DefaultWelcome  = "您好，欢迎关注同心社区！我是社区小助手，可以帮您报修、反映问题、报名活动、预约法律咨询。"
 	DefaultHelp     = "随时回复 取消 可退出当前事项，回复 人工 可联系工作人员。"
 	DefaultFallback = "抱歉，没太明白您的意思。"
-	msgExpired      = "上次的对话因长时间没有回复，已自动结束，填写的内容没有保存。"
+	msgExpired      = "您上次没有填完的内容已超过一天没有继续，已自动清除。"
+	msgResume       = "您上次的「%s」还没填完。继续上次的诉求？\n回复 1 继续 2 重新开始"
+	msgParked       = "（「%s」已为您保存，回复 继续 可接着填。）"
+	msgStillDraft   = "（您上次的「%s」还没填完，回复 继续 可接着填。）"
 	msgCancelled    = "已取消。"
 	msgNothing      = "当前没有进行中的事项。"
 	msgStillActive  = "（您正在办理的「%s」还在，可继续回答上一个问题，或回复 取消 结束。）"
 )
 
 // Router routes each message with a fixed precedence: global commands
-// (取消/退出, 帮助/菜单/?, 人工), then the active flow, then answers to a
+// (取消/退出, 帮助/菜单/?, 人工), then Before checks, then a form kept as a
+// draft (back after a pause: "继续上次的诉求？"; 继续), then the active flow
+// (where an exact or prefix keyword the step does not take as its answer
+// is answered instead, the form kept), then answers to a
 // push's question (a rating), then exact keywords, then prefix keywords
 // ("查询 <编号>"), then contains-keywords, then the main menu (number or
 // key), then a fallback that shows the numbered main menu. Events (follow, menu clicks,
@@ -399,7 +409,23 @@ func (r *Router) text(s, def string) string {
 
 // conv carries the loaded session through one message, so that handlers
 // starting a flow reuse it instead of loading it again.
-type conv struct{ sess *Session }
+type conv struct {
+	sess *Session
+	// started is set when a handler went through Router.start, so that a
+	// keyword typed in a form that restarted or re-asked it is not also
+	// told the form is still there.
+	started bool
+	// parked is set when a form was put aside on this message (the
+	// resident came back after a pause with a keyword).
+	parked bool
+	// turning is set while the active flow handles an answer: a flow
+	// started then is a hand-over the flow itself made (the clinic's
+	// 法律知识), which ends it rather than putting it aside.
+	turning bool
+	// lost says that an older draft was dropped for a newer one on this
+	// message: one draft is kept, and the resident is told.
+	lost string
+}
 
 type convKey struct{}
 
@@ -408,6 +434,16 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	sess, expired, err := r.Sessions.Load(ctx, m.OpenID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Reply{}, fmt.Errorf("bot: load session: %w", err)
+	}
+	if sess != nil && sess.Draft != nil && r.now().Sub(sess.Draft.UpdatedAt) > DraftTTL {
+		// A draft put aside a day ago in a session kept alive since
+		// (its end was counted when it was put aside).
+		sess.Draft, sess.Resume, expired = nil, false, true
+		c := &conv{sess: sess}
+		if err := r.keepOrDrop(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		sess = c.sess
 	}
 	c := &conv{sess: sess}
 	ctx = context.WithValue(ctx, convKey{}, c)
@@ -427,6 +463,14 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	}
 	if expired && err == nil {
 		reply.Text = JoinText(msgExpired, reply.Text)
+	}
+	if c.lost != "" && err == nil {
+		reply.Text = JoinText(reply.Text, c.lost)
+	}
+	if c.parked && !c.started && err == nil && c.sess != nil && c.sess.Flow == "" && c.sess.Draft != nil {
+		if f := r.flows[c.sess.Draft.Flow]; f != nil {
+			reply.Text = JoinText(reply.Text, fmt.Sprintf(msgStillDraft, f.Title))
+		}
 	}
 	return reply, err
 }
@@ -455,6 +499,26 @@ func (r *Router) recognised(m *Message) bool {
 		}
 	}
 	return false
+}
+
+// command returns the handler of the exact keyword, prefix keyword or
+// menu key norm is, or nil: what a resident may type in the middle of a
+// form to be answered rather than to answer (Flow steps, isCommand).
+func (r *Router) command(norm string) Handler {
+	if h, ok := r.exact[norm]; ok {
+		return h
+	}
+	for _, k := range r.prefix {
+		if hasPrefixWord(norm, k.word) {
+			return k.h
+		}
+	}
+	for _, e := range r.menu {
+		if Normalize(e.Key) == norm {
+			return e.Handler
+		}
+	}
+	return nil
 }
 
 // JoinText joins the non-empty parts of a reply with a blank line between
@@ -506,9 +570,13 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 			return reply, nil
 		}
 	}
+	if reply, ok, err := r.drafts(ctx, c, m, norm); ok {
+		return reply, err
+	}
+	active = c.sess != nil && c.sess.Flow != ""
 	if active {
 		if f := r.flows[c.sess.Flow]; f != nil {
-			return r.continueFlow(ctx, c, f, m)
+			return r.continueFlow(ctx, c, f, m, norm)
 		}
 		// A flow that no longer exists (removed by a deploy): forget it.
 		if err := r.Sessions.Delete(ctx, m.OpenID); err != nil {
@@ -613,9 +681,6 @@ func (r *Router) media(ctx context.Context, c *conv, m *Message) (Reply, error) 
 // choice: a resident double-sends "1", or answers "1" again to be sure.
 const AfterFlowWindow = 5 * time.Minute
 
-// strayWords are what residents send again after confirming.
-var strayWords = map[string]bool{"确认": true, "确定": true, "提交": true, "是": true, "对": true, "好": true}
-
 // stray answers a bare number sent within AfterFlowWindow of a completed
 // flow: what was made, and the menu. The window closes then, so the next
 // number picks from the menu the resident has just seen.
@@ -627,7 +692,7 @@ func (r *Router) stray(ctx context.Context, c *conv, norm string) (Reply, bool, 
 	if r.now().Sub(d.At) > AfterFlowWindow {
 		return Reply{}, false, nil
 	}
-	if _, ok := ParseNumber(norm); !ok && !strayWords[norm] {
+	if _, ok := ParseNumber(norm); !ok && !IsYes(norm) {
 		return Reply{}, false, nil
 	}
 	c.sess.Done = nil
@@ -658,7 +723,7 @@ func (r *Router) stray(ctx context.Context, c *conv, norm string) (Reply, bool, 
 // keepOrDrop saves a session without a flow while it still holds
 // something (photos, a recent submission), and deletes it otherwise.
 func (r *Router) keepOrDrop(ctx context.Context, c *conv) error {
-	if c.sess.Done != nil || len(c.sess.Held) > 0 {
+	if c.sess.Done != nil || len(c.sess.Held) > 0 || c.sess.Draft != nil {
 		return r.save(ctx, c)
 	}
 	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
@@ -669,6 +734,19 @@ func (r *Router) keepOrDrop(ctx context.Context, c *conv) error {
 }
 
 func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
+	if c.sess != nil && c.sess.Flow == "" && c.sess.Draft != nil {
+		// The form put aside is what 取消 ends when none is active.
+		d := c.sess.Draft
+		c.sess.Draft, c.sess.Resume = nil, false
+		if err := r.keepOrDrop(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		title := d.Flow
+		if f := r.flows[d.Flow]; f != nil {
+			title = f.Title
+		}
+		return Text(JoinText(fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title), r.MainMenu())), nil
+	}
 	if c.sess != nil && c.sess.Flow == "" && len(c.sess.Held) > 0 {
 		// Photos held for the next request (a wrong one, a private one):
 		// 取消 is how a resident takes them back.
@@ -682,23 +760,38 @@ func (r *Router) cancel(ctx context.Context, c *conv) (Reply, error) {
 	if c.sess == nil || c.sess.Flow == "" {
 		return Text(JoinText(msgNothing, r.MainMenu())), nil
 	}
-	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
-		return Reply{}, fmt.Errorf("bot: cancel: %w", err)
+	flow, draft := c.sess.Flow, c.sess.Draft
+	r.ended(flow, "cancelled")
+	if draft != nil {
+		// Another form waits: cancelling this one must not lose it.
+		clearFlow(c.sess)
+		if err := r.save(ctx, c); err != nil {
+			return Reply{}, err
+		}
+	} else {
+		if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
+			return Reply{}, fmt.Errorf("bot: cancel: %w", err)
+		}
+		c.sess = nil
 	}
-	r.ended(c.sess.Flow, "cancelled")
-	title, said := c.sess.Flow, ""
-	if f := r.flows[c.sess.Flow]; f != nil {
+	title, said := flow, ""
+	if f := r.flows[flow]; f != nil {
 		title, said = f.Title, f.Abandoned
 	}
 	if said == "" {
 		said = fmt.Sprintf("%s「%s」已结束，填写的内容没有保存。", msgCancelled, title)
 	}
-	c.sess = nil
+	if draft != nil && r.flows[draft.Flow] != nil {
+		said = JoinText(said, fmt.Sprintf(msgStillDraft, r.flows[draft.Flow].Title))
+	}
 	return Text(JoinText(said, r.MainMenu())), nil
 }
 
 func (r *Router) help(ctx context.Context, c *conv, m *Message) (Reply, error) {
 	general := JoinText(r.MainMenu(), r.text(r.Texts.Help, DefaultHelp))
+	if c.sess != nil && c.sess.Flow == "" && c.sess.Draft != nil && r.flows[c.sess.Draft.Flow] != nil {
+		general = JoinText(general, fmt.Sprintf(msgStillDraft, r.flows[c.sess.Draft.Flow].Title))
+	}
 	if c.sess == nil || c.sess.Flow == "" {
 		for _, h := range r.helps {
 			text, err := h(ctx, m)
@@ -741,27 +834,65 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 	if c == nil {
 		c = &conv{}
 	}
+	c.started = true
 	var rev int64
 	var notice string
+	var draft *Session
 	if c.sess != nil {
 		rev = c.sess.Rev
-		if c.sess.Flow != "" {
-			r.ended(c.sess.Flow, "replaced")
-			if old := r.flows[c.sess.Flow]; old != nil && old != f {
-				notice = fmt.Sprintf("已退出「%s」。", old.Title)
+		draft = c.sess.Draft
+		if c.sess.Flow == f.Name && param == "" && u == nil {
+			// The keyword or button of the form being filled in: go on
+			// with it rather than wipe it.
+			st := newState(c.sess, m)
+			p, err := r.reprompt(ctx, c.sess, f, st)
+			if err != nil {
+				return Reply{}, err
 			}
+			return Text(fmt.Sprintf("您正在办理「%s」，请继续：\n%s", f.Title, p)), r.save(ctx, c)
+		}
+		if c.sess.Flow == "" && draft != nil && draft.Flow == f.Name && param == "" && u == nil {
+			// Starting again the form put aside: ask which is meant.
+			return r.offerResume(ctx, c)
+		}
+		if c.sess.Flow != "" && !c.turning && draft != nil && draft.Flow == f.Name && param == "" && u == nil {
+			// The keyword of the form put aside, typed in another: take it
+			// up again rather than lose it.
+			return r.swap(ctx, c, m)
+		}
+		if c.sess.Flow != "" && c.sess.Flow != f.Name && r.flows[c.sess.Flow] != nil && !c.turning {
+			// Another form started in the middle of this one: keep this
+			// one as the draft.
+			r.ended(c.sess.Flow, "replaced")
+			notice = fmt.Sprintf(msgParked, r.flows[c.sess.Flow].Title)
+			notice = joinLines(notice, r.lost(park(c.sess)))
+			draft = c.sess.Draft
+		} else if c.sess.Flow != "" {
+			r.ended(c.sess.Flow, "replaced")
 		}
 	}
 	var held []string
 	if c.sess != nil {
 		held = c.sess.Held
 	}
-	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, Key: newDraftKey(), Held: held, StartedAt: r.now()}
-	text, res, err := r.begin(ctx, c.sess, f, m, u)
-	if err != nil || res != flowKeep {
-		c.sess.Flow = ""
-		if derr := r.Sessions.Delete(ctx, m.OpenID); derr != nil && err == nil {
-			err = derr
+	prev := c.sess
+	c.sess = &Session{V: SessionVersion, Rev: rev, OpenID: m.OpenID, Flow: f.Name, Param: param, Key: newDraftKey(), Held: held, Draft: draft, StartedAt: r.now()}
+	text, _, err := r.begin(ctx, c.sess, f, m, u)
+	if err != nil {
+		c.sess = prev
+		if prev != nil && prev.HoldsForm() {
+			// The new flow could not start (a *UserError): the form put
+			// aside stays.
+			if serr := r.save(ctx, c); serr != nil {
+				return Reply{}, serr
+			}
+			return Reply{}, err
+		}
+		if prev != nil {
+			prev.Flow = ""
+		}
+		if derr := r.Sessions.Delete(ctx, m.OpenID); derr != nil {
+			return Reply{}, derr
 		}
 		return Reply{}, err
 	}
@@ -771,8 +902,178 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 	return Text(JoinText(notice, text)), r.save(ctx, c)
 }
 
-func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message) (Reply, error) {
+// drafts handles what concerns a form kept as a draft before the active
+// flow sees the message: a resident back after a pause (the form is put
+// aside and they are asked), 继续 while another form is open (the two
+// swap), and, with no flow active, the answer to the offer or 继续. ok
+// false lets routing go on.
+func (r *Router) drafts(ctx context.Context, c *conv, m *Message, norm string) (Reply, bool, error) {
+	active := c.sess != nil && c.sess.Flow != ""
+	typed := m.Kind == KindText || (m.Kind == KindVoice && m.Text != "")
+	if active && r.now().Sub(c.sess.UpdatedAt) > SessionTTL && r.flows[c.sess.Flow] != nil && !r.awaited(c.sess, m) {
+		// Back after a pause: "1" may answer the old question or the menu,
+		// so ask. A keyword means the same either way: it acts, and the
+		// form waits as a draft.
+		r.ended(c.sess.Flow, "paused")
+		c.lost = r.lost(park(c.sess))
+		active = false
+		if !typed || !r.recognised(m) {
+			reply, err := r.offerResume(ctx, c)
+			return reply, true, err
+		}
+		if err := r.save(ctx, c); err != nil {
+			return Reply{}, true, err
+		}
+		c.parked = true
+	}
+	if typed && active && c.sess.Draft != nil && resumeWords[answerKey(norm)] && r.flows[c.sess.Draft.Flow] != nil {
+		// 继续 with a form put aside while another is open: the resident
+		// was told 继续 takes the draft up, so swap them.
+		reply, err := r.swap(ctx, c, m)
+		return reply, true, err
+	}
+	if typed && !active && c.sess != nil && c.sess.Draft != nil {
+		return r.draftAnswer(ctx, c, m, norm)
+	}
+	return Reply{}, false, nil
+}
+
+// swap takes up the draft and puts the active flow aside in its place.
+func (r *Router) swap(ctx context.Context, c *conv, m *Message) (Reply, error) {
+	old := c.sess.Draft
+	r.ended(c.sess.Flow, "replaced")
+	park(c.sess)
+	cur := c.sess.Draft
+	c.sess.Draft = old
+	reply, err := r.resume(ctx, c, m, cur)
+	if err == nil && r.flows[cur.Flow] != nil {
+		reply.Text = JoinText(fmt.Sprintf(msgParked, r.flows[cur.Flow].Title), reply.Text)
+	}
+	return reply, err
+}
+
+// awaited reports whether m is a photo (or other media) the current step
+// of s asks for: sent after a pause, it can only be the answer.
+func (r *Router) awaited(s *Session, m *Message) bool {
+	if m.Kind == KindText || m.Kind == KindVoice {
+		return false
+	}
+	_, st := r.flows[s.Flow].step(s.Step)
+	return st != nil && st.accepts(m.Kind)
+}
+
+// park puts the active flow of s aside as its Draft, and returns the
+// older draft it replaced (one is kept, the newest), or nil.
+func park(s *Session) *Session {
+	old := s.Draft
+	s.Draft = &Session{Flow: s.Flow, Step: s.Step, Answers: s.Answers, Choices: s.Choices, Suggested: s.Suggested,
+		Editing: s.Editing, Param: s.Param, Key: s.Key, Data: s.Data, StartedAt: s.StartedAt, UpdatedAt: s.UpdatedAt}
+	clearFlow(s)
+	return old
+}
+
+// lost says that draft d was dropped for a newer one ("" for none).
+func (r *Router) lost(d *Session) string {
+	if d == nil || r.flows[d.Flow] == nil {
+		return ""
+	}
+	return fmt.Sprintf("（上次没填完的「%s」没有保存。）", r.flows[d.Flow].Title)
+}
+
+// clearFlow forgets the active flow of s and its answers.
+func clearFlow(s *Session) {
+	s.Flow, s.Step, s.Answers, s.Choices, s.Suggested = "", "", nil, nil, nil
+	s.Strikes, s.Editing, s.Param, s.Key, s.Data = 0, false, "", "", nil
+}
+
+// unpark makes the Draft of s its active flow again.
+func unpark(s *Session) {
+	d := s.Draft
+	s.Flow, s.Step, s.Answers, s.Choices, s.Suggested = d.Flow, d.Step, d.Answers, d.Choices, d.Suggested
+	s.Strikes, s.Editing, s.Param, s.Key, s.Data = 0, d.Editing, d.Param, d.Key, d.Data
+	s.StartedAt = d.StartedAt
+	s.Draft, s.Resume = nil, false
+}
+
+// offerResume asks whether to go on with the draft.
+func (r *Router) offerResume(ctx context.Context, c *conv) (Reply, error) {
+	f := r.flows[c.sess.Draft.Flow]
+	if f == nil {
+		c.sess.Draft = nil
+		if err := r.keepOrDrop(ctx, c); err != nil {
+			return Reply{}, err
+		}
+		return Text(JoinText(msgExpired, r.MainMenu())), nil
+	}
+	c.sess.Resume = true
+	return Text(fmt.Sprintf(msgResume, f.Title)), r.save(ctx, c)
+}
+
+// resumeWords take up the draft at any time; restartWords answer 2 to the
+// offer.
+var (
+	resumeWords  = wordSet("继续", "继续上次", "继续填", "继续填写", "继续办理", "接着填", "继续上次的诉求")
+	restartWords = wordSet("2", "二", "重新开始", "重来", "重新填", "重新填写")
+)
+
+// draftAnswer handles a message while a draft waits and no flow is
+// active: the answer to the resume offer, or 继续. ok false lets routing go
+// on (the offer, once passed over, is not asked again; the draft stays).
+func (r *Router) draftAnswer(ctx context.Context, c *conv, m *Message, norm string) (Reply, bool, error) {
+	key := answerKey(norm)
+	offered := c.sess.Resume
+	f := r.flows[c.sess.Draft.Flow]
+	switch {
+	case f == nil:
+		return Reply{}, false, nil
+	case resumeWords[key] || (offered && IsYes(norm)):
+		reply, err := r.resume(ctx, c, m, nil)
+		return reply, true, err
+	case offered && restartWords[key]:
+		d := c.sess.Draft
+		c.sess.Draft, c.sess.Resume = nil, false
+		reply, err := r.start(ctx, m, f.Name, d.Param, nil)
+		return reply, true, err
+	case offered:
+		c.sess.Resume = false
+		if err := r.save(ctx, c); err != nil {
+			return Reply{}, true, err
+		}
+		c.parked = true
+	}
+	return Reply{}, false, nil
+}
+
+// resume makes the draft the active flow again, keeping next as the
+// draft (a form it displaces, or nil), and asks where the resident was.
+func (r *Router) resume(ctx context.Context, c *conv, m *Message, next *Session) (Reply, error) {
+	f := r.flows[c.sess.Draft.Flow]
+	unpark(c.sess)
+	c.sess.Draft = next
+	if r.Observer != nil {
+		r.Observer.FlowStarted(f.Name)
+	}
+	st := newState(c.sess, m)
+	var p string
+	var err error
+	if _, s := f.step(c.sess.Step); s != nil {
+		// Ask the step afresh: after a pause the live choices (events,
+		// free slots) may have changed, and the numbers must mean what the
+		// resident now sees.
+		p, err = r.ask(ctx, c.sess, st, s, true)
+	} else {
+		p, err = r.reprompt(ctx, c.sess, f, st)
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	return Text(fmt.Sprintf("好的，继续「%s」：\n%s", f.Title, p)), r.save(ctx, c)
+}
+
+func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message, norm string) (Reply, error) {
+	c.turning = true
 	text, res, err := r.turn(ctx, c.sess, f, m)
+	c.turning = false
 	if errors.Is(err, errCancel) {
 		return r.cancel(ctx, c)
 	}
@@ -780,20 +1081,29 @@ func (r *Router) continueFlow(ctx context.Context, c *conv, f *Flow, m *Message)
 		return Reply{}, err
 	}
 	switch res {
-	case flowCompleted, flowFailed:
+	case flowCompleted:
 		if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
 			return Reply{}, fmt.Errorf("bot: end flow: %w", err)
 		}
-		how := "completed"
-		if res == flowFailed {
-			how = "failed"
-		}
-		r.ended(f.Name, how)
-		if res == flowCompleted {
-			r.rememberDone(ctx, c.sess, f)
+		r.ended(f.Name, "completed")
+		r.rememberDone(ctx, c.sess, f)
+		if d := c.sess.Draft; d != nil && r.flows[d.Flow] != nil {
+			text = JoinText(text, fmt.Sprintf(msgStillDraft, r.flows[d.Flow].Title))
 		}
 		c.sess = nil
 		return Text(text), nil
+	case flowCommand:
+		// A keyword typed instead of an answer: answer it. A handler that
+		// starts a flow replaces c.sess (start), putting this form aside;
+		// one that only answers leaves the form as it was.
+		reply, err := r.command(norm).Handle(ctx, m)
+		if err != nil {
+			return Reply{}, err
+		}
+		if !c.started && c.sess != nil && c.sess.Flow == f.Name {
+			reply.Text = JoinText(reply.Text, fmt.Sprintf(msgStillActive, f.Title))
+		}
+		return reply, nil
 	}
 	return Text(text), r.save(ctx, c)
 }
@@ -807,7 +1117,7 @@ func (r *Router) rememberDone(ctx context.Context, old *Session, f *Flow) {
 	if old.Done != nil {
 		d.Ref = old.Done.Ref
 	}
-	s := &Session{V: SessionVersion, OpenID: old.OpenID, Done: &d, Held: old.Held, StartedAt: d.At, UpdatedAt: d.At}
+	s := &Session{V: SessionVersion, OpenID: old.OpenID, Done: &d, Held: old.Held, Draft: old.Draft, StartedAt: d.At, UpdatedAt: d.At}
 	if err := r.Sessions.Save(ctx, s); err != nil {
 		r.logger().WarnContext(ctx, "keeping the completed flow failed", "flow", f.Name, "openid", ShortID(old.OpenID), "err", err)
 	}

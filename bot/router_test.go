@@ -123,6 +123,26 @@ func newDemoRouter(t *testing.T, clock *bottest.Clock) (*bot.Router, *[]string, 
 		return bot.Text("物业电话：0937-1111111"), nil
 	})))
 	must(t, r.Scene("demo", r.SceneFlow("demo")))
+	// Keywords that answer, and a second flow, for commands typed in the
+	// middle of a form.
+	must(t, r.Exact("我的诉求", bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		return bot.Text("您的诉求：2611260001 处理中。"), nil
+	})))
+	must(t, r.Prefix("查询", bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
+		return bot.Text("查询结果：处理中。"), nil
+	})))
+	must(t, r.Flow(&bot.Flow{Name: "feedback", Title: "意见反馈",
+		Steps: []*bot.Step{{Key: "text", Label: "意见", Prompt: "请说说您的意见。"}},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
+			return bot.Text("谢谢您的意见！"), nil
+		}}))
+	must(t, r.Exact("反馈", r.StartFlow("feedback")))
+	must(t, r.Flow(&bot.Flow{Name: "survey", Title: "满意度调查",
+		Steps: []*bot.Step{{Key: "score", Label: "评分", Prompt: "请给社区服务打分（1-5）。"}},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) {
+			return bot.Text("谢谢！"), nil
+		}}))
+	must(t, r.Exact("问卷", r.StartFlow("survey")))
 	return r, &submitted, obs
 }
 
@@ -166,6 +186,53 @@ func TestSubmitAndObserver(t *testing.T) {
 	}
 }
 
+// TestDraftObserver: a form put aside by another flow or a pause ends for
+// the metrics ("replaced", "paused") and starts again when taken up, so
+// that starts and ends stay balanced.
+func TestDraftObserver(t *testing.T) {
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r, _, obs := newDemoRouter(t, clock)
+	say := bottest.Say(r, clock)
+	for _, in := range []string{"登记", "王芳", "反馈", "电梯太慢", "1", "继续"} {
+		say("o-resident", in)
+	}
+	clock.Advance(bot.SessionTTL + time.Minute)
+	for _, in := range []string{"1", "1", "取消"} {
+		say("o-resident", in)
+	}
+	want := []string{"start demo", "replaced demo", "start feedback", "completed feedback", "start demo",
+		"paused demo", "start demo", "cancelled demo"}
+	if diff := cmp.Diff(want, obs.events); diff != "" {
+		t.Errorf("observer mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestOwnWords: a flow that answers a keyword itself (Flow.OwnWords) gets
+// it in its step's Parse; other keywords are still routed as commands.
+func TestOwnWords(t *testing.T) {
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r, _, _ := newDemoRouter(t, clock)
+	must(t, r.Flow(&bot.Flow{Name: "own", Title: "自管",
+		OwnWords: func(norm string) bool { return norm == "我的诉求" },
+		Steps: []*bot.Step{{Key: "name", Label: "姓名", Prompt: "请问您的姓名？",
+			Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
+				if in.Norm == "我的诉求" {
+					return bot.Answer{}, bot.Invalid("这一步请填写姓名。")
+				}
+				return bot.Answer{Value: in.Text}, nil
+			}}},
+		Submit: func(ctx context.Context, st *bot.State) (bot.Reply, error) { return bot.Text("好"), nil }}))
+	must(t, r.Exact("自管", r.StartFlow("own")))
+	say := bottest.Say(r, clock)
+	say("o-own", "自管")
+	if got := say("o-own", "我的诉求"); !strings.HasPrefix(got, "这一步请填写姓名。") {
+		t.Errorf("own word: %q, want the step's hint", got)
+	}
+	if got := say("o-own", "查询 2611260001"); !strings.HasPrefix(got, "查询结果") {
+		t.Errorf("other keyword: %q, want it answered", got)
+	}
+}
+
 func TestDuplicateRegistrationFails(t *testing.T) {
 	r := bot.NewRouter(&bot.MemorySessions{})
 	noop := bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) { return bot.Reply{}, nil })
@@ -204,6 +271,13 @@ func TestNormalize(t *testing.T) {
 		"３号楼　２单元":        "3号楼 2单元",
 		"Hello\t\nWorld": "hello world",
 		"":               "",
+		"確認":             "确认",
+		"請問電梯壞了":         "请问电梯坏了",
+		"好的😊":            "好的",
+		"1️⃣":            "1",
+		"👍":              "👍",
+		"👍🏻":             "👍",
+		"谢谢🙏 ":           "谢谢",
 	} {
 		if got := bot.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
@@ -212,7 +286,8 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestParseNumber(t *testing.T) {
-	for in, want := range map[string]int{"1": 1, "12": 12, "三": 3, "十": 10, "十二": 12, "二十": 20, "第二个": 2, "第3项": 3} {
+	for in, want := range map[string]int{"1": 1, "12": 12, "三": 3, "十": 10, "十二": 12, "二十": 20, "第二个": 2, "第3项": 3,
+		"第1个": 1, "1号": 1, "①": 1, "⑫": 12, "一": 1, "第一个": 1} {
 		got, ok := bot.ParseNumber(in)
 		if !ok || got != want {
 			t.Errorf("ParseNumber(%q) = %d, %v; want %d", in, got, ok, want)
@@ -222,6 +297,42 @@ func TestParseNumber(t *testing.T) {
 		if n, ok := bot.ParseNumber(in); ok {
 			t.Errorf("ParseNumber(%q) = %d, want not a number", in, n)
 		}
+	}
+}
+
+// TestAnswerWords: the shared word sets, as every engine reads them, and
+// what they must never take (a plain 不 or 不对 must not cancel a form).
+func TestAnswerWords(t *testing.T) {
+	check := func(name string, f func(string) bool, yes, no []string) {
+		t.Helper()
+		for _, w := range yes {
+			if !f(bot.Normalize(w)) {
+				t.Errorf("%s(%q) = false, want true", name, w)
+			}
+		}
+		for _, w := range no {
+			if f(bot.Normalize(w)) {
+				t.Errorf("%s(%q) = true, want false", name, w)
+			}
+		}
+	}
+	check("IsYes", bot.IsYes, []string{"1", "１", "是的", "对的", "對的", "好的😊", "没问题", "可以", "嗯", "👍", "👌", "OK", "确认。", "確認"},
+		[]string{"2", "0", "不对", "不是", "不好", "王芳"})
+	check("IsEdit", bot.IsEdit, []string{"2", "不对，改一下", "不对", "改一下", "要改", "修改一下", "修改"},
+		[]string{"1", "0", "对", "取消"})
+	check("IsDrop", bot.IsDrop, []string{"0", "不要了"}, []string{"不", "不对", "不是", "2", "1", "取消"})
+}
+
+// BenchmarkNormalize: Normalize runs on every message and choice label;
+// simplified text must not pay for the traditional conversion.
+func BenchmarkNormalize(b *testing.B) {
+	for _, in := range []string{"我家厨房水管漏水了怎么办", "我家廚房水管漏水了怎麼辦", "1"} {
+		b.Run(in, func(b *testing.B) {
+			bot.Normalize(in)
+			for b.Loop() {
+				bot.Normalize(in)
+			}
+		})
 	}
 }
 

@@ -11,8 +11,15 @@ import (
 // finds another version drops the session rather than misreading it.
 const SessionVersion = 1
 
-// SessionTTL is how long an idle conversation is kept.
+// SessionTTL is how long an idle conversation is kept when it holds no
+// form (photos held for the next request, the moments after a
+// submission), and how long a pause may last before a resident coming
+// back to a form is asked whether to go on with it.
 const SessionTTL = 30 * time.Minute
+
+// DraftTTL is how long an unfinished form is kept (a session with Flow or
+// Draft set): a resident called away for the afternoon finds it again.
+const DraftTTL = 24 * time.Hour
 
 // Session is the conversation state of one resident: one JSON value in the
 // session store.
@@ -57,11 +64,26 @@ type Session struct {
 	// Pending is the numbered question the router asked outside a flow
 	// when it was unsure what a message meant ("您是想：1 … 2 …").
 	Pending *Pending `json:"pending,omitempty"`
+	// Draft is a form put aside, not lost: another flow started in the
+	// middle of it, or the resident came back after a pause and did
+	// something else. Only its flow fields are used (Flow, Step, Answers,
+	// Choices, Suggested, Editing, Param, Key, Data, StartedAt and
+	// UpdatedAt, the time of its last answer). 继续 takes it up again;
+	// it is dropped by 取消 or DraftTTL after its last answer. One draft
+	// is kept: the newest.
+	Draft *Session `json:"draft,omitempty"`
+	// Resume is set while the question "继续上次的诉求？1 继续 2 重新开始"
+	// about Draft awaits its answer.
+	Resume bool `json:"resume,omitempty"`
 	// Data is free room for flows that need more than answers.
 	Data      map[string]json.RawMessage `json:"data,omitempty"`
 	StartedAt time.Time                  `json:"started_at"`
 	UpdatedAt time.Time                  `json:"updated_at"`
 }
+
+// HoldsForm reports whether s holds an unfinished form, active or put
+// aside: such a session is kept DraftTTL, and its expiry is told.
+func (s *Session) HoldsForm() bool { return s.Flow != "" || s.Draft != nil }
 
 // Done is what a completed flow made (Session.Done).
 type Done struct {
@@ -103,16 +125,23 @@ type Choice struct {
 
 // SessionStore keeps one Session per resident.
 //
+// A session holding a form (Flow or Draft set) lives DraftTTL after its
+// last Save; any other session (photos held, a submission just made)
+// SessionTTL. The router, not the store, notices a shorter pause in a form
+// (Session.UpdatedAt) and asks whether to go on with it.
+//
 // Implementations: storage/redisstate (Redis, shared by all instances) and
 // MemorySessions (one process; tests and tools).
 type SessionStore interface {
 	// Load returns the resident's session. Returns ErrNotFound when there is
-	// none; expired is true (once) when there was one with an active flow
-	// (Flow set when last saved) that timed out since the resident's last
-	// message. A session without a flow expires silently.
+	// none; expired is true (once) when there was one holding a form (Flow
+	// or Draft set when last saved) that timed out since the resident's
+	// last message. A session without a form expires silently.
 	Load(ctx context.Context, openid string) (s *Session, expired bool, err error)
-	// Save stores s with the TTL, if s.Rev equals the stored revision (0 for
-	// a new session), and increments s.Rev. Returns ErrConflict otherwise.
+	// Save stores s, if s.Rev equals the stored revision (0 for a new
+	// session), and increments s.Rev; it lives DraftTTL when s holds a
+	// form (HoldsForm), SessionTTL otherwise (stores may be configured
+	// with other lifetimes for tests). Returns ErrConflict otherwise.
 	Save(ctx context.Context, s *Session) error
 	// Delete ends the resident's session without leaving an expiry notice.
 	Delete(ctx context.Context, openid string) error

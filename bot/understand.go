@@ -258,12 +258,6 @@ func (r *Router) label(name string) string {
 	return name
 }
 
-// yesWords answer a yes-or-no question with yes; noWords with no.
-var (
-	yesWords = map[string]bool{"是": true, "是的": true, "对": true, "对的": true, "对啊": true, "嗯": true, "嗯嗯": true, "好": true, "好的": true, "要": true, "可以": true, "没错": true}
-	noWords  = map[string]bool{"不是": true, "不": true, "不对": true, "不要": true, "否": true, "都不是": true, "不是的": true}
-)
-
 // pending answers the question the router asked about what a message
 // meant (Session.Pending), within PendingWindow: a number picks an
 // intent, whose handler gets the original message as what was said; to
@@ -284,11 +278,11 @@ func (r *Router) pending(ctx context.Context, c *conv, m *Message, norm string) 
 		switch {
 		case isNumber && n >= 1 && n <= len(p.Intents):
 			choice = n
-		case isNumber && n == 2 && yesNo, noWords[norm]:
+		case isNumber && n == 2 && yesNo, IsNo(norm):
 			choice = -1
-		case yesWords[norm] && yesNo:
+		case IsYes(norm) && yesNo:
 			choice = 1
-		case yesWords[norm]:
+		case IsYes(norm):
 			// Keep the question, and its window, from now.
 			c.sess.Pending.At = r.now()
 			return Text(r.question(p.Intents)), true, r.save(ctx, c)

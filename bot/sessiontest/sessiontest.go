@@ -19,13 +19,18 @@ import (
 	"github.com/tongxin/tongxin/bot"
 )
 
-// TTL is the session lifetime Run asks stores for: short, so that a store on
-// a real server can be run with advance sleeping.
-const TTL = time.Second
+// TTL and DraftTTL are the session lifetimes Run asks stores for (without
+// a form, and holding one): short, so that a store on a real server can be
+// run with advance sleeping, and far enough apart to tell which applied.
+const (
+	TTL      = time.Second
+	DraftTTL = 2 * time.Second
+)
 
-// NewStore returns an empty store whose sessions live for ttl, and a
-// function that lets time pass for it (sleeping, or moving a fake clock).
-type NewStore func(t *testing.T, ttl time.Duration) (store bot.SessionStore, advance func(time.Duration))
+// NewStore returns an empty store whose sessions live for ttl, or draftTTL
+// when they hold a form (bot.Session.HoldsForm), and a function that lets
+// time pass for it (sleeping, or moving a fake clock).
+type NewStore func(t *testing.T, ttl, draftTTL time.Duration) (store bot.SessionStore, advance func(time.Duration))
 
 // Run runs the SessionStore contract against stores made by newStore, one
 // fresh store per subtest. The subtests run in parallel (so that stores on a
@@ -44,6 +49,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SaveRefreshesTTL", testSaveRefreshesTTL},
 		{"ExpiryNoticeOnce", testExpiryNoticeOnce},
 		{"NoNoticeWithoutFlow", testNoNoticeWithoutFlow},
+		{"FormOutlivesTTL", testFormOutlivesTTL},
 		{"DeleteLeavesNoNotice", testDeleteLeavesNoNotice},
 		{"NewSessionAfterExpiry", testNewSessionAfterExpiry},
 		{"Residents", testResidents},
@@ -56,9 +62,12 @@ func Run(t *testing.T, newStore NewStore) {
 	}
 }
 
-// pastTTL is how far to advance for a session to be gone, with room for the
-// latency of a real server.
-const pastTTL = TTL + TTL/2
+// pastTTL and pastDraftTTL are how far to advance for a session to be
+// gone, with room for the latency of a real server.
+const (
+	pastTTL      = TTL + TTL/2
+	pastDraftTTL = DraftTTL + TTL/2
+)
 
 // loadResult is what a Load returned, in a form cmp.Diff can compare.
 type loadResult struct {
@@ -106,7 +115,7 @@ func clone(s *bot.Session) *bot.Session {
 }
 
 func testLoadMissing(t *testing.T, newStore NewStore) {
-	st, _ := newStore(t, TTL)
+	st, _ := newStore(t, TTL, DraftTTL)
 	checkLoad(t, st, "o-missing", notFound(false))
 }
 
@@ -130,6 +139,9 @@ func testRoundTrip(t *testing.T, newStore NewStore) {
 			Strikes:   2,
 			Editing:   true,
 			Param:     "qr-7",
+			Draft: &bot.Session{Flow: "signup", Step: "size", Answers: map[string]bot.Answer{"name": {Value: "王芳"}},
+				Key: "k1", UpdatedAt: time.Date(2024, 5, 1, 1, 0, 0, 0, time.UTC)},
+			Resume:    true,
 			Data:      map[string]json.RawMessage{"photos": json.RawMessage(`["m1","m2"]`), "n": json.RawMessage(`3`)},
 			StartedAt: time.Date(2024, 5, 1, 9, 30, 0, 123456789, shanghai),
 			UpdatedAt: time.Date(2024, 5, 1, 1, 31, 5, 0, time.UTC),
@@ -138,7 +150,7 @@ func testRoundTrip(t *testing.T, newStore NewStore) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, _ := newStore(t, TTL)
+			st, _ := newStore(t, TTL, DraftTTL)
 			s := tt.s
 			mustSave(t, st, &s)
 			want := tt.s
@@ -153,7 +165,7 @@ func testRoundTrip(t *testing.T, newStore NewStore) {
 }
 
 func testRevIncrements(t *testing.T, newStore NewStore) {
-	st, _ := newStore(t, TTL)
+	st, _ := newStore(t, TTL, DraftTTL)
 	s := &bot.Session{OpenID: "o-rev"}
 	var got []int64
 	for i := range 3 {
@@ -179,7 +191,7 @@ func testConflict(t *testing.T, newStore NewStore) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, _ := newStore(t, TTL)
+			st, _ := newStore(t, TTL, DraftTTL)
 			s := &bot.Session{OpenID: "o-conflict", Step: "kept"}
 			mustSave(t, st, s)
 			mustSave(t, st, s)
@@ -211,7 +223,7 @@ func testConcurrentSaves(t *testing.T, newStore NewStore) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, _ := newStore(t, TTL)
+			st, _ := newStore(t, TTL, DraftTTL)
 			base := bot.Session{OpenID: "o-race"}
 			if tt.existing {
 				mustSave(t, st, &base)
@@ -252,7 +264,7 @@ func testConcurrentSaves(t *testing.T, newStore NewStore) {
 }
 
 func testSaveRefreshesTTL(t *testing.T, newStore NewStore) {
-	st, advance := newStore(t, TTL)
+	st, advance := newStore(t, TTL, DraftTTL)
 	s := &bot.Session{OpenID: "o-busy"}
 	mustSave(t, st, s)
 	advance(TTL / 2)
@@ -264,9 +276,9 @@ func testSaveRefreshesTTL(t *testing.T, newStore NewStore) {
 }
 
 func testExpiryNoticeOnce(t *testing.T, newStore NewStore) {
-	st, advance := newStore(t, TTL)
+	st, advance := newStore(t, TTL, DraftTTL)
 	mustSave(t, st, &bot.Session{OpenID: "o-idle", Flow: "repair"})
-	advance(pastTTL)
+	advance(pastDraftTTL)
 	got := []loadResult{load(t, st, "o-idle"), load(t, st, "o-idle"), load(t, st, "o-idle")}
 	want := []loadResult{notFound(true), notFound(false), notFound(false)}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -279,7 +291,7 @@ func testExpiryNoticeOnce(t *testing.T, newStore NewStore) {
 // resident abandoned: its expiry is silent, and it silences the notice of
 // a flow's session it replaced.
 func testNoNoticeWithoutFlow(t *testing.T, newStore NewStore) {
-	st, advance := newStore(t, TTL)
+	st, advance := newStore(t, TTL, DraftTTL)
 	s := &bot.Session{OpenID: "o-between", Flow: "repair"}
 	mustSave(t, st, s)
 	s.Flow = ""
@@ -288,6 +300,34 @@ func testNoNoticeWithoutFlow(t *testing.T, newStore NewStore) {
 	got := []loadResult{load(t, st, "o-between"), load(t, st, "o-between")}
 	if diff := cmp.Diff([]loadResult{notFound(false), notFound(false)}, got); diff != "" {
 		t.Errorf("Loads after a flowless session expired mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// testFormOutlivesTTL: a session holding a form, active (Flow) or put
+// aside (Draft), lives DraftTTL, not TTL: a resident called away comes
+// back to it; once that passes too, its expiry is told once.
+func testFormOutlivesTTL(t *testing.T, newStore NewStore) {
+	tests := []struct {
+		name string
+		s    bot.Session
+	}{
+		{name: "active flow", s: bot.Session{OpenID: "o-form", Flow: "repair", Step: "where"}},
+		{name: "draft", s: bot.Session{OpenID: "o-form", Draft: &bot.Session{Flow: "repair", Step: "where"}, Held: []string{"media:m1"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st, advance := newStore(t, TTL, DraftTTL)
+			s := tt.s
+			mustSave(t, st, &s)
+			advance(pastTTL)
+			checkLoad(t, st, "o-form", found(&s))
+			advance(pastDraftTTL - pastTTL)
+			got := []loadResult{load(t, st, "o-form"), load(t, st, "o-form")}
+			if diff := cmp.Diff([]loadResult{notFound(true), notFound(false)}, got); diff != "" {
+				t.Errorf("Loads after DraftTTL mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -304,10 +344,10 @@ func testDeleteLeavesNoNotice(t *testing.T, newStore NewStore) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, advance := newStore(t, TTL)
+			st, advance := newStore(t, TTL, DraftTTL)
 			mustSave(t, st, &bot.Session{OpenID: "o-done", Flow: "repair"})
 			if tt.idleBeforeDelete {
-				advance(pastTTL)
+				advance(pastDraftTTL)
 			}
 			if err := st.Delete(t.Context(), "o-done"); err != nil {
 				t.Fatalf("Delete: %v", err)
@@ -322,7 +362,7 @@ func testDeleteLeavesNoNotice(t *testing.T, newStore NewStore) {
 	}
 	t.Run("missing session", func(t *testing.T) {
 		t.Parallel()
-		st, _ := newStore(t, TTL)
+		st, _ := newStore(t, TTL, DraftTTL)
 		if err := st.Delete(t.Context(), "o-nobody"); err != nil {
 			t.Errorf("Delete of a missing session: %v", err)
 		}
@@ -343,11 +383,11 @@ func testNewSessionAfterExpiry(t *testing.T, newStore NewStore) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, advance := newStore(t, TTL)
+			st, advance := newStore(t, TTL, DraftTTL)
 			old := &bot.Session{OpenID: "o-again", Flow: "repair"}
 			mustSave(t, st, old)
 			mustSave(t, st, old)
-			advance(pastTTL)
+			advance(pastDraftTTL)
 			if tt.noticeFirst {
 				checkLoad(t, st, "o-again", notFound(true))
 			}
@@ -366,7 +406,7 @@ func testNewSessionAfterExpiry(t *testing.T, newStore NewStore) {
 }
 
 func testResidents(t *testing.T, newStore NewStore) {
-	st, _ := newStore(t, TTL)
+	st, _ := newStore(t, TTL, DraftTTL)
 	a := &bot.Session{OpenID: "o-a", Flow: "repair"}
 	b := &bot.Session{OpenID: "o-b", Flow: "signup"}
 	mustSave(t, st, a)

@@ -10,8 +10,8 @@ import (
 )
 
 func TestMemorySessions(t *testing.T) {
-	sessiontest.Run(t, func(t *testing.T, ttl time.Duration) (bot.SessionStore, func(time.Duration)) {
+	sessiontest.Run(t, func(t *testing.T, ttl, draftTTL time.Duration) (bot.SessionStore, func(time.Duration)) {
 		c := bottest.NewClock(time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC))
-		return &bot.MemorySessions{Now: c.Now, TTL: ttl}, c.Advance
+		return &bot.MemorySessions{Now: c.Now, TTL: ttl, DraftTTL: draftTTL}, c.Advance
 	})
 }

@@ -18,8 +18,9 @@ const DefaultNoticeTTL = 24 * time.Hour
 
 // Sessions is a bot.SessionStore in Redis, shared by every instance.
 //
-// A session is one JSON value at {Prefix}session:{openid} that expires TTL
-// after the last Save. Each Save of a session with an active flow also leaves a marker at
+// A session is one JSON value at {Prefix}session:{openid} that expires
+// DraftTTL after the last Save when it holds a form (bot.Session.HoldsForm),
+// TTL otherwise. Each Save of a session holding a form also leaves a marker at
 // {Prefix}session-expired:{openid} that outlives the session by NoticeTTL;
 // finding the marker without the session is how Load knows the conversation
 // timed out rather than never existed.
@@ -27,8 +28,12 @@ type Sessions struct {
 	Client Client
 	// Prefix starts every key; DefaultPrefix when empty.
 	Prefix string
-	// TTL is how long an idle session lives; bot.SessionTTL when zero.
+	// TTL is how long an idle session without a form lives;
+	// bot.SessionTTL when zero.
 	TTL time.Duration
+	// DraftTTL is how long an idle session holding a form lives;
+	// bot.DraftTTL when zero.
+	DraftTTL time.Duration
 	// NoticeTTL is how long after expiry Load still reports it;
 	// DefaultNoticeTTL when zero.
 	NoticeTTL time.Duration
@@ -69,8 +74,8 @@ return 0
 // saveScript writes ARGV[2] if the stored revision equals ARGV[1]. A value
 // that does not decode or has another schema version counts as no session,
 // as it does for Load. ARGV: expected rev, new value, ttl ms, marker ttl ms,
-// schema version, "1" when the session has an active flow (only then is
-// the marker left: a session between flows expires silently).
+// schema version, "1" when the session holds a form (only then is the
+// marker left: a session between forms expires silently).
 var saveScript = redis.NewScript(`
 local rev = 0
 local cur = redis.call('GET', KEYS[1])
@@ -155,6 +160,9 @@ func (s *Sessions) Save(ctx context.Context, sess *bot.Session) error {
 		return fmt.Errorf("redisstate: encode session: %w", err)
 	}
 	ttl := durationOr(s.TTL, bot.SessionTTL)
+	if sess.HoldsForm() {
+		ttl = durationOr(s.DraftTTL, bot.DraftTTL)
+	}
 	notice := ttl + durationOr(s.NoticeTTL, DefaultNoticeTTL)
 	ok, err := saveScript.Run(ctx, s.Client, s.keys(sess.OpenID),
 		sess.Rev, data, ttl.Milliseconds(), notice.Milliseconds(), bot.SessionVersion, activeFlag(sess)).Int()
@@ -168,9 +176,9 @@ func (s *Sessions) Save(ctx context.Context, sess *bot.Session) error {
 	return nil
 }
 
-// activeFlag is the script's argument saying whether sess has an active flow.
+// activeFlag is the script's argument saying whether sess holds a form.
 func activeFlag(sess *bot.Session) string {
-	if sess.Flow != "" {
+	if sess.HoldsForm() {
 		return "1"
 	}
 	return "0"

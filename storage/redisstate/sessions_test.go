@@ -16,22 +16,22 @@ import (
 func TestSessionsContract(t *testing.T) {
 	t.Parallel()
 	t.Run("miniredis", func(t *testing.T) {
-		sessiontest.Run(t, func(t *testing.T, ttl time.Duration) (bot.SessionStore, func(time.Duration)) {
+		sessiontest.Run(t, func(t *testing.T, ttl, draftTTL time.Duration) (bot.SessionStore, func(time.Duration)) {
 			mr, c := redistest.Miniredis(t)
-			return &redisstate.Sessions{Client: c, TTL: ttl}, mr.FastForward
+			return &redisstate.Sessions{Client: c, TTL: ttl, DraftTTL: draftTTL}, mr.FastForward
 		})
 	})
 	t.Run("redis", func(t *testing.T) {
-		sessiontest.Run(t, func(t *testing.T, ttl time.Duration) (bot.SessionStore, func(time.Duration)) {
+		sessiontest.Run(t, func(t *testing.T, ttl, draftTTL time.Duration) (bot.SessionStore, func(time.Duration)) {
 			c, prefix, advance := redistest.Real(t)
-			return &redisstate.Sessions{Client: c, Prefix: prefix, TTL: ttl}, advance
+			return &redisstate.Sessions{Client: c, Prefix: prefix, TTL: ttl, DraftTTL: draftTTL}, advance
 		})
 	})
 }
 
 func TestSessionsKeys(t *testing.T) {
 	mr, c := redistest.Miniredis(t)
-	st := &redisstate.Sessions{Client: c, TTL: time.Minute, NoticeTTL: time.Hour}
+	st := &redisstate.Sessions{Client: c, TTL: time.Second, DraftTTL: time.Minute, NoticeTTL: time.Hour}
 	if err := st.Save(t.Context(), &bot.Session{OpenID: "o1", Flow: "report"}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
@@ -128,8 +128,16 @@ func TestSessionsDefaultTTL(t *testing.T) {
 		t.Fatalf("Save: %v", err)
 	}
 	got := []time.Duration{mr.TTL("tongxin:session:o1"), mr.TTL("tongxin:session-expired:o1")}
-	want := []time.Duration{bot.SessionTTL, bot.SessionTTL + redisstate.DefaultNoticeTTL}
+	want := []time.Duration{bot.DraftTTL, bot.DraftTTL + redisstate.DefaultNoticeTTL}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("TTLs mismatch (-want +got):\n%s", diff)
+	}
+	// Without a form: short-lived, and no marker.
+	if err := st.Save(t.Context(), &bot.Session{OpenID: "o2", Held: []string{"media:m1"}}); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	got = []time.Duration{mr.TTL("tongxin:session:o2"), mr.TTL("tongxin:session-expired:o2")}
+	if diff := cmp.Diff([]time.Duration{bot.SessionTTL, 0}, got); diff != "" {
+		t.Errorf("TTLs without a form mismatch (-want +got):\n%s", diff)
 	}
 }
