@@ -177,10 +177,10 @@ func newRig(t *testing.T, kind string) *rig {
 	// The transcripts' first messages, as an operator's words too, so
 	// that they do not hang on the built-in vocabulary as it is tuned.
 	for name, words := range map[string][]string{
-		"clinic:consult":   {"离婚财产", "不退押金"},
-		"clinic:mediation": {"找人调解"},
-		"clinic:aid":       {"打官司没钱"},
-		"clinic:knowledge": {"学点法律"},
+		"clinic:consult":   {"离婚财产:3", "不退押金:3"},
+		"clinic:mediation": {"找人调解:3"},
+		"clinic:aid":       {"打官司没钱:3"},
+		"clinic:knowledge": {"学点法律:3"},
 	} {
 		if err := r.Words(name, words...); err != nil {
 			t.Fatal(err)

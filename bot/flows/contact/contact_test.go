@@ -45,7 +45,7 @@ func TestTranscripts(t *testing.T) {
 			}
 			// understood.txt's question, as an operator's words too, so
 			// that it does not hang on the built-in vocabulary.
-			if err := r.Words("contact", "打谁的电话"); err != nil {
+			if err := r.Words("contact", "打谁的电话:3"); err != nil {
 				t.Fatal(err)
 			}
 			bottest.Transcript(t, r, clock, f)

@@ -67,7 +67,7 @@ func rig(t *testing.T, store *storage.Store, clock *bottest.Clock, robot bool) (
 	}
 	// The tests' words for the emergency intent, as an operator's too,
 	// so that they do not hang on the built-in vocabulary.
-	if err := r.Words("emergency", "说不出话"); err != nil {
+	if err := r.Words("emergency", "说不出话:3"); err != nil {
 		t.Fatal(err)
 	}
 	return r, d

@@ -84,9 +84,9 @@ func router(t *testing.T, d flows.Deps, clock *bottest.Clock) *bot.Router {
 	// The transcripts' first messages, as an operator's words too, so
 	// that they do not hang on the built-in vocabulary as it is tuned.
 	for name, words := range map[string][]string{
-		"report:repair":     {"楼道灯不亮"},
-		"report:sanitation": {"垃圾没人清"},
-		"status":            {"报的修怎么样了"},
+		"report:repair":     {"楼道灯不亮:3"},
+		"report:sanitation": {"垃圾没人清:3"},
+		"status":            {"报的修怎么样了:3"},
 	} {
 		if key, ok := strings.CutPrefix(name, "report:"); ok && !slices.ContainsFunc(d.Tickets.Categories(), func(c ticket.Category) bool { return c.Key == key }) {
 			continue // a test with categories of its own

@@ -380,6 +380,10 @@ func New(svc activity.Service, residents bot.Residents, now func() time.Time) *b
 		Title:     "活动报名",
 		Help:      "选活动、填人数和活动的问题、留姓名电话，最后确认。",
 		Submitted: "报名已提交",
+		// Its own commands typed while signing up are answered by its
+		// steps ("这一步请回答…"): 取消报名 here means leaving this
+		// form, not cancelling another sign-up.
+		OwnWords: func(norm string) bool { return commandWords[norm] },
 		RefLabel:  "签到码",
 		Steps:     steps,
 		Start: func(ctx context.Context, st *bot.State) error {

@@ -115,7 +115,7 @@ func newRigHold(t *testing.T, store *storage.Store, empty bool, hold time.Durati
 	}
 	// The tests' wishes, as an operator's words too, so that they do not
 	// hang on the built-in vocabulary as it is tuned.
-	if err := r.Words("events", "怎么报名", "有什么活动"); err != nil {
+	if err := r.Words("events", "怎么报名:3", "有什么活动:3"); err != nil {
 		t.Fatal(err)
 	}
 	x.r = r
