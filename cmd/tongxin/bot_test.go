@@ -153,7 +153,7 @@ func TestOperatorConfigFailsAtStartup(t *testing.T) {
 func TestOperatorWords(t *testing.T) {
 	// The feature intents need their services; the router's own
 	// greeting takes operator words the same way.
-	const word = "嘿嘛嘛"
+	const word = "咕噜咕噜"
 	build := func(toml string) *bot.Router {
 		t.Helper()
 		r, err := buildBot(loadFile(t, toml), &bot.MemorySessions{}, flows.Deps{Residents: storagetest.Open(t)}, nil, slog.Default())
