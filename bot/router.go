@@ -68,10 +68,13 @@ const (
 // draft (back after a pause: "继续上次的诉求？"; 继续), then the active flow
 // (where an exact or prefix keyword the step does not take as its answer
 // is answered instead, the form kept), then answers to a
-// push's question (a rating), then exact keywords, then prefix keywords
+// push's question (a rating), then a bare number sent just after a form
+// was submitted, then the answer to the router's own "您是想…？"
+// (Session.Pending), then exact keywords, then prefix keywords
 // ("查询 <编号>"), then contains-keywords, then the main menu (number or
-// key), then a fallback that shows the numbered main menu. Events (follow, menu clicks,
-// QR scans) are routed by kind.
+// key), then understanding (what the words mean: understand.go), then a
+// fallback that shows the numbered main menu. Events (follow, menu
+// clicks, QR scans) are routed by kind.
 //
 // Register everything before serving; registration is not safe for
 // concurrent use, Handle is.
@@ -543,6 +546,17 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 	active := c.sess != nil && c.sess.Flow != ""
 	norm := Normalize(m.Text)
 	if m.Kind == KindText || (m.Kind == KindVoice && m.Text != "") {
+		if commands[norm] != cmdNone && c.sess != nil && c.sess.Pending != nil {
+			// 取消, 帮助 or 人工 instead of answering the router's "您是
+			// 想…？": the question is over, so a "1" after the menu they
+			// are about to see picks from the menu.
+			c.sess.Pending = nil
+			if !active {
+				if err := r.keepOrDrop(ctx, c); err != nil {
+					return Reply{}, err
+				}
+			}
+		}
 		switch commands[norm] {
 		case cmdCancel:
 			return r.cancel(ctx, c)

@@ -166,7 +166,9 @@ func (r *Router) understand(ctx context.Context, c *conv, m *Message, norm strin
 	// Intent, band and the words that counted; never the message itself,
 	// which is personal data.
 	r.logger().DebugContext(ctx, "understanding", "openid", ShortID(m.OpenID), "explain", res.Explain())
-	said := strings.TrimSpace(m.Text)
+	// WeChat's speech recognition ends a voice message with "。", which
+	// forms drop too; it is no part of what was said.
+	said := strings.TrimRight(strings.TrimSpace(m.Text), "。")
 	in, known := r.und.intents[res.Intent]
 	switch {
 	case res.Band == intent.Sure && known:

@@ -532,3 +532,25 @@ func TestUnderstandLogsNoText(t *testing.T) {
 		}
 	}
 }
+
+// TestUnderstandCommandEndsTheQuestion: 取消 or 帮助 instead of an answer
+// ends the router's question, so the "1" sent after the menu they show
+// picks menu item 1, not the question's first intent.
+func TestUnderstandCommandEndsTheQuestion(t *testing.T) {
+	for _, cmd := range []string{"取消", "帮助"} {
+		t.Run(cmd, func(t *testing.T) {
+			f := newUnderstandFixture(t, true)
+			f.send("o1", "房东不退押金还漏水")
+			f.send("o1", cmd)
+			if s := f.session("o1"); s != nil && s.Pending != nil {
+				t.Fatalf("the question outlived %s: %+v", cmd, s.Pending)
+			}
+			if got := f.send("o1", "1"); got != "menu 1" {
+				t.Errorf("1 after %s → %q, want menu 1", cmd, got)
+			}
+			if len(f.got) != 0 {
+				t.Errorf("1 after %s ran %+v", cmd, f.got)
+			}
+		})
+	}
+}

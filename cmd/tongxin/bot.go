@@ -116,6 +116,12 @@ func buildBot(cfg config.Config, sessions bot.SessionStore, d flows.Deps, obs bo
 			return nil, fmt.Errorf("config: bot.contains %q: %w", k, err)
 		}
 	}
+	// Build the classifier now: an operator's bad word or weight stops
+	// the start instead of every message after it, and the first
+	// resident does not wait for the dictionary.
+	if _, err := r.Understand(""); err != nil {
+		return nil, fmt.Errorf("config: bot.words: %w", err)
+	}
 	return r, nil
 }
 

@@ -286,3 +286,13 @@ func TestMenuPushRefusesLongLabels(t *testing.T) {
 		t.Errorf("menu/create called %d times", len(reqs))
 	}
 }
+
+// TestOperatorWordWithABadWeightStopsTheStart: a word the classifier
+// cannot read is a start-up error, not a failure of every message after.
+func TestOperatorWordWithABadWeightStopsTheStart(t *testing.T) {
+	cfg := loadFile(t, "[bot.words]\ngreeting = [\"咕噜:很多\"]\n")
+	_, err := buildBot(cfg, &bot.MemorySessions{}, flows.Deps{Residents: storagetest.Open(t)}, nil, slog.Default())
+	if err == nil || !strings.Contains(err.Error(), "bot.words") {
+		t.Fatalf("buildBot with a bad weight: %v, want an error naming bot.words", err)
+	}
+}

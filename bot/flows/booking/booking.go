@@ -85,7 +85,7 @@ func (k *flowKit) handoff(ctx context.Context, st *bot.State, flow, param string
 	if err != nil {
 		return bot.Answer{}, err
 	}
-	return bot.Answer{}, bot.Keep(strings.TrimPrefix(reply.Text, "已退出「"+title+"」。\n\n"))
+	return bot.Answer{}, bot.Keep(reply.Text)
 }
 
 // matter is the matter chosen.
