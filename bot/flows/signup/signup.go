@@ -384,8 +384,8 @@ func New(svc activity.Service, residents bot.Residents, now func() time.Time) *b
 		// steps ("这一步请回答…"): 取消报名 here means leaving this
 		// form, not cancelling another sign-up.
 		OwnWords: func(norm string) bool { return commandWords[norm] },
-		RefLabel:  "签到码",
-		Steps:     steps,
+		RefLabel: "签到码",
+		Steps:    steps,
 		Start: func(ctx context.Context, st *bot.State) error {
 			var a activity.Activity
 			if u := st.Understood(); u != nil {
