@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -68,7 +70,9 @@ const (
 
 // Router routes each message with a fixed precedence: global commands
 // (取消/退出, 帮助/菜单/?, 人工), then Before checks, then a form kept as a
-// draft (back after a pause: "继续上次的诉求？"; 继续), then the active flow
+// draft (back after a pause: the waiting step's answer goes on, a keyword
+// or a sure intent acts with the form kept, anything else is asked
+// "继续上次的诉求？"; 继续), then the active flow
 // (where an exact or prefix keyword the step does not take as its answer
 // is answered instead, the form kept), then answers to a
 // push's question (a rating), then a bare number sent just after a form
@@ -1015,13 +1019,12 @@ func (r *Router) answers(ctx context.Context, s *Session, m *Message) bool {
 		// problem is not what the step asked for.
 		return false
 	}
-	// Parse on a copy of the answers: this only asks; the turn that
-	// follows parses again and keeps the answer.
+	// Parse on a copy of the answers, data and photos held: this only
+	// asks; the turn that follows parses again and keeps the answer.
 	cp := *s
-	cp.Answers = make(map[string]Answer, len(s.Answers))
-	for k, v := range s.Answers {
-		cp.Answers[k] = v
-	}
+	cp.Answers = maps.Clone(s.Answers)
+	cp.Data = maps.Clone(s.Data)
+	cp.Held = slices.Clone(s.Held)
 	_, err := r.parse(ctx, &cp, newState(&cp, m), st, in)
 	return err == nil
 }
