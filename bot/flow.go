@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tongxin/tongxin/bot/intent"
 )
 
 // Pseudo steps: the summary awaiting 1/2/0, and the list of answers to change.
@@ -17,13 +19,13 @@ const (
 )
 
 // HelpAfterStrikes is how many bad answers in a row to one step make the
-// re-ask offer 帮助 and 人工. Bad answers never end a flow: a form that
+// re-ask offer 帮助, 人工 and 取消. Bad answers never end a flow: a form that
 // only needed a final 1 must not be lost to a resident who cannot find
 // the right words.
 const HelpAfterStrikes = 2
 
 // msgStuck is added to a re-ask after HelpAfterStrikes bad answers.
-const msgStuck = "回复 帮助 查看说明，回复 人工 联系工作人员。"
+const msgStuck = "回复 帮助 查看说明，回复 人工 联系工作人员，回复 取消 退出。"
 
 // Flow is a declarative guided conversation (a form): ordered steps, then a
 // summary the resident confirms, then Submit.
@@ -496,6 +498,9 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 	a, err := r.parse(ctx, sess, st, s, in)
 	var inv *InvalidError
 	if errors.As(err, &inv) {
+		if text, ok, err := r.smallTalk(ctx, sess, f, st, in); ok {
+			return text, flowKeep, err
+		}
 		return r.strike(ctx, sess, f, st, inv.Hint)
 	}
 	var keep *KeepError
@@ -610,6 +615,50 @@ func (r *Router) strike(ctx context.Context, sess *Session, f *Flow, st *State, 
 	return hint + "\n" + p, flowKeep, err
 }
 
+// smallTalkWords are thanks and greetings typed inside a form, known
+// without the classifier (a router without features still has them).
+var (
+	thanksInForm   = wordSet("谢谢", "谢谢你", "谢谢您", "好的谢谢", "好谢谢", "多谢", "谢了", "感谢", "辛苦了", "辛苦", "麻烦了", "🙏")
+	greetingInForm = wordSet("你好", "您好", "在吗", "在不在", "有人吗", "早上好", "下午好", "晚上好", "hi", "hello")
+)
+
+// smallTalk answers thanks or a greeting typed where the step's answer
+// was expected ("谢谢" after a question, "🙏"): a person at the desk
+// would say 不客气 and ask again, not count it as a wrong answer. ok
+// false when in is not small talk, so a strike follows.
+func (r *Router) smallTalk(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, bool, error) {
+	kind := smallTalkKind(in.Norm)
+	if kind == "" && in.Norm != "" {
+		if res, err := r.Understand(in.Text); err == nil && res.Band == intent.Sure && smallTalk[res.Intent] {
+			kind = res.Intent
+		}
+	}
+	var said string
+	switch kind {
+	case "thanks":
+		said = "不客气。我们接着填："
+	case "greeting":
+		said = "您好，我在。我们接着填："
+	default:
+		return "", false, nil
+	}
+	p, err := r.reprompt(ctx, sess, f, st)
+	return said + "\n" + p, true, err
+}
+
+// smallTalkKind is "thanks" or "greeting" for the shared words (a run of
+// 🙏 is thanks), "" otherwise.
+func smallTalkKind(norm string) string {
+	key := answerKey(norm)
+	switch {
+	case thanksInForm[key] || (key != "" && strings.Trim(key, "🙏") == ""):
+		return "thanks"
+	case greetingInForm[key]:
+		return "greeting"
+	}
+	return ""
+}
+
 func (r *Router) back(ctx context.Context, sess *Session, f *Flow, st *State, idx int) (string, flowResult, error) {
 	for i := idx - 1; i >= 0; i-- {
 		s := f.Steps[i]
@@ -625,13 +674,16 @@ func (r *Router) back(ctx context.Context, sess *Session, f *Flow, st *State, id
 }
 
 func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State, in Input) (string, flowResult, error) {
+	// The summary is a numbered question: "第一个" or "①" is 1 as much
+	// as "1" is.
+	n, isNumber := ParseNumber(in.Norm)
 	switch {
-	case IsYes(in.Norm) || in.Norm == "重试":
+	case isNumber && n == 1, IsYes(in.Norm) || in.Norm == "重试":
 		return r.submit(ctx, sess, f, st)
-	case IsEdit(in.Norm):
+	case isNumber && n == 2, IsEdit(in.Norm):
 		sess.Step, sess.Strikes = StepEdit, 0
 		return editList(f, st), flowKeep, nil
-	case IsDrop(in.Norm):
+	case isNumber && n == 0, IsDrop(in.Norm):
 		return "", flowKeep, errCancel
 	case backWords[in.Norm]:
 		// 帮助 offers 返回 everywhere: from the summary it goes back to
@@ -639,6 +691,9 @@ func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State,
 		return r.back(ctx, sess, f, st, len(f.Steps))
 	case r.command(in.Norm) != nil && (f.OwnWords == nil || !f.OwnWords(in.Norm)):
 		return "", flowCommand, nil
+	}
+	if text, ok, err := r.smallTalk(ctx, sess, f, st, in); ok {
+		return text, flowKeep, err
 	}
 	return r.strike(ctx, sess, f, st, "请回复 1 确认、2 修改 或 0 取消。")
 }
@@ -703,6 +758,9 @@ func (r *Router) chooseEdit(ctx context.Context, sess *Session, f *Flow, st *Sta
 		return "", flowCommand, nil
 	}
 	if target == nil {
+		if text, ok, err := r.smallTalk(ctx, sess, f, st, in); ok {
+			return text, flowKeep, err
+		}
 		return r.strike(ctx, sess, f, st, "请回复 1 到 "+strconv.Itoa(len(steps))+" 之间的数字。")
 	}
 	sess.Step, sess.Editing, sess.Strikes = target.Key, true, 0

@@ -198,7 +198,10 @@ func ParseNumber(norm string) (int, bool) {
 // means yes everywhere and the sets are not copied apart.
 var (
 	yesWords = wordSet("1", "一", "是", "是的", "对", "对的", "好", "好的", "确认", "确定", "提交",
-		"没问题", "可以", "嗯", "嗯嗯", "行", "ok", "okay", "yes", "👍", "👌", "✅", "✔", "没错", "用这个", "就这个", "对了", "对啊", "要")
+		"没问题", "可以", "嗯", "嗯嗯", "行", "ok", "okay", "yes", "👍", "👌", "✅", "✔", "没错", "用这个", "就这个", "对啊")
+	// "对了" is left out (it most often means "by the way"), and so is "要"
+	// (the start of "要改", "要报修"): neither may submit a form. The
+	// router's own yes-or-no question takes "要" (understand.go).
 	editWords = wordSet("2", "修改", "改", "更改", "不对", "改一下", "要改", "修改一下", "不对改一下",
 		"不对要改", "我要改", "需要修改", "有错", "写错了", "填错了")
 	// dropWords cancel at the summary only, where the choice is already

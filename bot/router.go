@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tongxin/tongxin/bot/intent"
 )
 
 // MenuEntry is one action of the numbered main menu, also reachable by
@@ -55,6 +59,7 @@ const (
 	DefaultHelp     = "随时回复 取消 可退出当前事项，回复 人工 可联系工作人员。"
 	DefaultFallback = "抱歉，没太明白您的意思。"
 	msgExpired      = "您上次没有填完的内容已超过一天没有继续，已自动清除。"
+	msgDraftExpired = "（更早没填完的「%s」已超过一天没有继续，已自动清除。）"
 	msgResume       = "您上次的「%s」还没填完。继续上次的诉求？\n回复 1 继续 2 重新开始"
 	msgParked       = "（「%s」已为您保存，回复 继续 可接着填。）"
 	msgStillDraft   = "（您上次的「%s」还没填完，回复 继续 可接着填。）"
@@ -65,7 +70,9 @@ const (
 
 // Router routes each message with a fixed precedence: global commands
 // (取消/退出, 帮助/菜单/?, 人工), then Before checks, then a form kept as a
-// draft (back after a pause: "继续上次的诉求？"; 继续), then the active flow
+// draft (back after a pause: the waiting step's answer goes on, a keyword
+// or a sure intent acts with the form kept, anything else is asked
+// "继续上次的诉求？"; 继续), then the active flow
 // (where an exact or prefix keyword the step does not take as its answer
 // is answered instead, the form kept), then answers to a
 // push's question (a rating), then a bare number sent just after a form
@@ -438,10 +445,23 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Reply{}, fmt.Errorf("bot: load session: %w", err)
 	}
+	var draftGone string
 	if sess != nil && sess.Draft != nil && r.now().Sub(sess.Draft.UpdatedAt) > DraftTTL {
 		// A draft put aside a day ago in a session kept alive since
-		// (its end was counted when it was put aside).
-		sess.Draft, sess.Resume, expired = nil, false, true
+		// (its end was counted when it was put aside). A form being
+		// filled in now is not touched: the resident is told the old one
+		// is gone, and their answer is taken as usual.
+		if sess.Flow != "" {
+			title := sess.Draft.Flow
+			if f := r.flows[title]; f != nil {
+				title = f.Title
+			}
+			draftGone = fmt.Sprintf(msgDraftExpired, title)
+			r.ended("", "expired")
+		} else {
+			expired = true
+		}
+		sess.Draft, sess.Resume = nil, false
 		c := &conv{sess: sess}
 		if err := r.keepOrDrop(ctx, c); err != nil {
 			return Reply{}, err
@@ -470,9 +490,18 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	if c.lost != "" && err == nil {
 		reply.Text = JoinText(reply.Text, c.lost)
 	}
+	if draftGone != "" && err == nil {
+		reply.Text = JoinText(reply.Text, draftGone)
+	}
 	if c.parked && !c.started && err == nil && c.sess != nil && c.sess.Flow == "" && c.sess.Draft != nil {
 		if f := r.flows[c.sess.Draft.Flow]; f != nil {
 			reply.Text = JoinText(reply.Text, fmt.Sprintf(msgStillDraft, f.Title))
+		}
+	}
+	if c.parked && c.started && err == nil && c.sess != nil && c.sess.Flow != "" && c.sess.Draft != nil {
+		// A new form started over the one paused: say the old one is kept.
+		if f := r.flows[c.sess.Draft.Flow]; f != nil {
+			reply.Text = JoinText(fmt.Sprintf(msgParked, f.Title), reply.Text)
 		}
 	}
 	return reply, err
@@ -734,10 +763,11 @@ func (r *Router) stray(ctx context.Context, c *conv, norm string) (Reply, bool, 
 	return Text(b.String()), true, nil
 }
 
-// keepOrDrop saves a session without a flow while it still holds
-// something (photos, a recent submission), and deletes it otherwise.
+// keepOrDrop saves a session while it still holds something (a form,
+// active or put aside, photos, a recent submission), and deletes it
+// otherwise.
 func (r *Router) keepOrDrop(ctx context.Context, c *conv) error {
-	if c.sess.Done != nil || len(c.sess.Held) > 0 || c.sess.Draft != nil {
+	if c.sess.HoldsForm() || c.sess.Done != nil || len(c.sess.Held) > 0 {
 		return r.save(ctx, c)
 	}
 	if err := r.Sessions.Delete(ctx, c.sess.OpenID); err != nil {
@@ -924,14 +954,17 @@ func (r *Router) start(ctx context.Context, m *Message, name, param string, u *U
 func (r *Router) drafts(ctx context.Context, c *conv, m *Message, norm string) (Reply, bool, error) {
 	active := c.sess != nil && c.sess.Flow != ""
 	typed := m.Kind == KindText || (m.Kind == KindVoice && m.Text != "")
-	if active && r.now().Sub(c.sess.UpdatedAt) > SessionTTL && r.flows[c.sess.Flow] != nil && !r.awaited(c.sess, m) {
-		// Back after a pause: "1" may answer the old question or the menu,
-		// so ask. A keyword means the same either way: it acts, and the
-		// form waits as a draft.
+	if active && r.now().Sub(c.sess.UpdatedAt) > SessionTTL && r.flows[c.sess.Flow] != nil && !r.awaited(c.sess, m) && !r.answers(ctx, c.sess, m) {
+		// Back after a pause with something that does not answer the
+		// waiting step (an answer goes on with the form: the resident
+		// obviously continues). A keyword, or words understood for sure
+		// ("我家厨房水管漏水了"), mean the same either way: they act, and
+		// the form waits as a draft. Anything else ("1" may answer the
+		// old question or the menu) is asked about.
 		r.ended(c.sess.Flow, "paused")
 		c.lost = r.lost(park(c.sess))
 		active = false
-		if !typed || !r.recognised(m) {
+		if !typed || (!r.recognised(m) && !r.sure(m)) {
 			reply, err := r.offerResume(ctx, c)
 			return reply, true, err
 		}
@@ -950,6 +983,72 @@ func (r *Router) drafts(ctx context.Context, c *conv, m *Message, norm string) (
 		return r.draftAnswer(ctx, c, m, norm)
 	}
 	return Reply{}, false, nil
+}
+
+// answers reports whether m is a valid answer to the step s waits at:
+// the summary's 1 or 2 (or their words), a number among the choices
+// shown, a phone number where one is asked. A free-text step takes
+// anything, so there only 跳过 on an optional step proves an answer.
+func (r *Router) answers(ctx context.Context, s *Session, m *Message) bool {
+	if m.Kind != KindText && (m.Kind != KindVoice || m.Text == "") {
+		return false
+	}
+	f := r.flows[s.Flow]
+	in := Input{Text: strings.TrimSpace(m.Text), Msg: m}
+	if m.Kind == KindVoice {
+		in.Text = strings.TrimSpace(strings.TrimRight(in.Text, "。"))
+	}
+	in.Norm = Normalize(in.Text)
+	switch s.Step {
+	case StepConfirm:
+		n, ok := ParseNumber(in.Norm)
+		return ok && (n == 1 || n == 2) || IsYes(in.Norm) || IsEdit(in.Norm)
+	case StepEdit:
+		n, ok := ParseNumber(in.Norm)
+		return ok && n >= 1 && n <= len(editable(f, newState(s, m)))
+	}
+	_, st := f.step(s.Step)
+	if st == nil || r.isCommand(s, st, in) {
+		return false
+	}
+	if len(s.Choices) == 0 && s.Suggested == nil && st.Parse == nil {
+		return st.Optional && skipWords[in.Norm]
+	}
+	if len(s.Choices) == 0 && (smallTalkKind(in.Norm) != "" || r.understood(m)) {
+		// A name or a description takes nearly any text: "你好" or a new
+		// problem is not what the step asked for.
+		return false
+	}
+	// Parse on a copy of the answers, data and photos held: this only
+	// asks; the turn that follows parses again and keeps the answer.
+	cp := *s
+	cp.Answers = maps.Clone(s.Answers)
+	cp.Data = maps.Clone(s.Data)
+	cp.Held = slices.Clone(s.Held)
+	_, err := r.parse(ctx, &cp, newState(&cp, m), st, in)
+	return err == nil
+}
+
+// understood reports whether the classifier is sure what m means.
+func (r *Router) understood(m *Message) bool {
+	res, err := r.Understand(m.Text)
+	return err == nil && res.Band == intent.Sure
+}
+
+// sure reports whether m is understood for sure as an intent that is
+// not small talk: a new matter the resident brings after a pause. A
+// greeting or thanks then is rather someone coming back, best answered
+// with the offer to go on.
+func (r *Router) sure(m *Message) bool {
+	if m.Kind != KindText && (m.Kind != KindVoice || m.Text == "") {
+		return false
+	}
+	res, err := r.Understand(m.Text)
+	if err != nil || res.Band != intent.Sure {
+		return false
+	}
+	_, known := r.und.intents[res.Intent]
+	return known && !smallTalk[res.Intent]
 }
 
 // swap takes up the draft and puts the active flow aside in its place.
@@ -1027,7 +1126,7 @@ func (r *Router) offerResume(ctx context.Context, c *conv) (Reply, error) {
 // offer.
 var (
 	resumeWords  = wordSet("继续", "继续上次", "继续填", "继续填写", "继续办理", "接着填", "继续上次的诉求")
-	restartWords = wordSet("2", "二", "重新开始", "重来", "重新填", "重新填写")
+	restartWords = wordSet("重新开始", "重来", "重新填", "重新填写")
 )
 
 // draftAnswer handles a message while a draft waits and no flow is
@@ -1037,13 +1136,15 @@ func (r *Router) draftAnswer(ctx context.Context, c *conv, m *Message, norm stri
 	key := answerKey(norm)
 	offered := c.sess.Resume
 	f := r.flows[c.sess.Draft.Flow]
+	// The offer is numbered: "第二个" or "二" is 2 as much as "2" is.
+	n, isNumber := ParseNumber(norm)
 	switch {
 	case f == nil:
 		return Reply{}, false, nil
-	case resumeWords[key] || (offered && IsYes(norm)):
+	case resumeWords[key] || (offered && (isNumber && n == 1 || IsYes(norm))):
 		reply, err := r.resume(ctx, c, m, nil)
 		return reply, true, err
-	case offered && restartWords[key]:
+	case offered && (isNumber && n == 2 || restartWords[key]):
 		d := c.sess.Draft
 		c.sess.Draft, c.sess.Resume = nil, false
 		reply, err := r.start(ctx, m, f.Name, d.Param, nil)
@@ -1165,6 +1266,10 @@ func (r *Router) event(ctx context.Context, c *conv, m *Message) (Reply, error) 
 		if m.EventKey == "" {
 			return Text(welcome), nil
 		}
+		// Following by scanning a code: a scan, as below.
+		if err := r.forgetAsked(ctx, c); err != nil {
+			return Reply{}, err
+		}
 		reply, err := r.scene(ctx, m)
 		if err != nil {
 			return Reply{}, err
@@ -1181,6 +1286,9 @@ func (r *Router) event(ctx context.Context, c *conv, m *Message) (Reply, error) 
 		}
 		return Reply{}, r.Sessions.Delete(ctx, m.OpenID)
 	case EventClick:
+		if err := r.forgetAsked(ctx, c); err != nil {
+			return Reply{}, err
+		}
 		for _, e := range r.menu {
 			if e.Key == m.EventKey {
 				return e.Handler.Handle(ctx, m)
@@ -1188,10 +1296,25 @@ func (r *Router) event(ctx context.Context, c *conv, m *Message) (Reply, error) 
 		}
 		return Text(JoinText(r.text(r.Texts.Fallback, DefaultFallback), r.MainMenu())), nil
 	case EventScan:
+		if err := r.forgetAsked(ctx, c); err != nil {
+			return Reply{}, err
+		}
 		return r.scene(ctx, m)
 	}
 	// VIEW, LOCATION reports, template receipts: nothing to say.
 	return Reply{}, nil
+}
+
+// forgetAsked ends the router's own question (Session.Pending) and the
+// window after a submission (Session.Done) when the resident taps a menu
+// button or scans a code: they chose something else, and a "1" they
+// send next answers what the button or code shows, not the old question.
+func (r *Router) forgetAsked(ctx context.Context, c *conv) error {
+	if c.sess == nil || (c.sess.Pending == nil && c.sess.Done == nil) {
+		return nil
+	}
+	c.sess.Pending, c.sess.Done = nil, nil
+	return r.keepOrDrop(ctx, c)
 }
 
 func (r *Router) scene(ctx context.Context, m *Message) (Reply, error) {

@@ -197,7 +197,7 @@ func TestDraftObserver(t *testing.T) {
 		say("o-resident", in)
 	}
 	clock.Advance(bot.SessionTTL + time.Minute)
-	for _, in := range []string{"1", "1", "取消"} {
+	for _, in := range []string{"几位", "1", "取消"} {
 		say("o-resident", in)
 	}
 	want := []string{"start demo", "replaced demo", "start feedback", "completed feedback", "start demo",

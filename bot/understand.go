@@ -282,7 +282,8 @@ func (r *Router) pending(ctx context.Context, c *conv, m *Message, norm string) 
 			choice = n
 		case isNumber && n == 2 && yesNo, IsNo(norm):
 			choice = -1
-		case IsYes(norm) && yesNo:
+		case (IsYes(norm) || answerKey(norm) == "要") && yesNo:
+			// "您是要办理 X 吗？" — "要" answers that one question only.
 			choice = 1
 		case IsYes(norm):
 			// Keep the question, and its window, from now.
