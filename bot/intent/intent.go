@@ -8,18 +8,22 @@
 //
 //   - a one-character word counts only as a word of its own ("梯" not in
 //     "梯子"), a longer one also across or inside words ("不亮" in "灯不亮");
+//   - a run of digits or letters is one word, found only whole: a room
+//     number "1201" holds no "120", "which" no "hi";
 //   - a longer word found hides the words inside it ("维修基金" hides
 //     "维修", "楼上漏水" hides "漏水");
-//   - a word said in the negative ("我不是要报修", "不用报修") does not
-//     count, and is shown negated in the explanation;
+//   - a word said in the negative ("我不是要报修", "不用报修", "我家没有
+//     漏水") does not count, and is shown negated in the explanation; a
+//     lack that is the problem ("没有暖气", "没热水") is a word of its own;
 //   - each word counts once per intent;
 //   - a greeting yields to any other intent recognised but thanks, and
 //     thanks weigh against the words of a problem.
 //
 // The best intent is Sure when it scores at least SureScore and the
 // runner-up at most SureRatio of it, Unsure when it scores at least
-// UnsureScore, and None below. Result.Hits and Explain say which words
-// counted and how much; a message takes some microseconds
+// UnsureScore or the message is little but its words (a thing named
+// alone: "电梯", "暖气？"), and None below. Result.Hits and Explain say
+// which words counted and how much; a message takes some microseconds
 // (BenchmarkClassify in cmd/tongxin).
 //
 // It does not act on what it finds: bot.Router decides, from the Band,
@@ -154,7 +158,8 @@ type Classifier struct {
 
 // negations are what, said just before a word in the same clause, turn
 // it around: "我不是要报修", "不用报修了", "不想打官司". A bare 不 is not
-// one: "不退押金", "灯不亮" describe problems.
+// one: "不退押金", "灯不亮" describe problems. 没 and 没有 are, only right
+// before the word (negated, in negated).
 var negations = []string{"不是", "不用", "不要", "不需要", "无需", "不想", "没说", "不必"}
 
 // negationReach is how many characters before a word a negation may end
@@ -268,7 +273,7 @@ func (c *Classifier) Classify(text string) Result {
 		}
 		neg := negated(m, toks, clauses)
 		for _, e := range c.words[m.word] {
-			h := Hit{Word: m.word, Intent: e.intent, Weight: e.weight, Negated: neg && e.weight > 0}
+			h := Hit{Word: m.word, Intent: e.intent, Weight: e.weight, Negated: neg && e.weight != 0}
 			res.Hits = append(res.Hits, h)
 			key := e.intent + "\x00" + m.word
 			if h.Negated || counted[key] {
@@ -309,8 +314,40 @@ func (c *Classifier) Classify(text string) Result {
 		res.Band = Sure
 	case res.Score >= UnsureScore:
 		res.Band = Unsure
+	case res.Score > 0 && alone(res.Intent, found, toks, c):
+		// a thing named on its own ("电梯", "暖气？"): the resident
+		// means something about it, so ask rather than show the menu
+		res.Band = Unsure
 	}
 	return res
+}
+
+// loneSlack is how many characters besides the words of an intent a
+// message may have and still be only those words ("电梯啊", "暖气呢").
+const loneSlack = 2
+
+// alone reports whether the message says little but the words found for
+// intent: its characters outside them are at most loneSlack.
+func alone(intent string, found []match, toks []token, c *Classifier) bool {
+	covered := map[int]bool{}
+	for _, m := range found {
+		for _, e := range c.words[m.word] {
+			if e.intent == intent && e.weight > 0 {
+				for i := m.start; i < m.end; i++ {
+					covered[i] = true
+				}
+			}
+		}
+	}
+	rest := 0
+	for _, t := range toks {
+		for i := t.start; i < t.start+t.runes; i++ {
+			if !covered[i] {
+				rest++
+			}
+		}
+	}
+	return len(covered) > 0 && rest <= loneSlack
 }
 
 // find looks up the words of each clause. A one-character word counts
@@ -356,6 +393,11 @@ func (c *Classifier) findClause(toks []token, found []match) []match {
 	for a := 0; a < n; a++ {
 		for z := a + 2; z <= n && z-a <= c.longest; z++ {
 			if !edge[a] && !edge[z] && tokOf[a] != tokOf[z-1] {
+				continue
+			}
+			// a run of digits or letters is one word: "120" is not in
+			// "1201" or "120平米", "hi" not in "which"
+			if (toks[tokOf[a]].atomic() && !edge[a]) || (toks[tokOf[z-1]].atomic() && !edge[z]) {
 				continue
 			}
 			w := s[offs[a]:offs[z]]
@@ -419,6 +461,12 @@ func negated(m match, toks []token, clauses map[int][]token) bool {
 		if strings.Contains(s, n) {
 			return true
 		}
+	}
+	// 没/没有 right before a word: "我家没有漏水", "电梯没坏". Not "有没有
+	// 漏水" (a question), and not where 没 is the problem itself: "没水",
+	// "没有暖气", "没热水" are words of the vocabulary, found whole.
+	if strings.HasSuffix(s, "没") || strings.HasSuffix(s, "没有") {
+		return !strings.HasSuffix(s, "有没") && !strings.HasSuffix(s, "有没有")
 	}
 	return false
 }

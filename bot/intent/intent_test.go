@@ -222,3 +222,66 @@ func TestBandString(t *testing.T) {
 		t.Error(Sure, Unsure, None)
 	}
 }
+
+// A run of digits or letters is one word: a room, phone or area number
+// holds no emergency number, a Latin word holds no shorter one. (A
+// number followed by a unit, "120平米", is a whole run: that is why the
+// emergency vocabulary has no numbers.)
+func TestDigitAndLatinRunsMatchOnlyWhole(t *testing.T) {
+	c := newTest(t, Vocabulary{Intent: "emergency", Words: []string{"120:3", "110:3"}},
+		Vocabulary{Intent: Greeting, Words: []string{"hi:2", "你好:2"}})
+	for _, text := range []string{"我住3号楼1201", "电话13812011099", "1102室", "which", "21100"} {
+		if r := c.Classify(text); r.Intent != "" || len(r.Hits) != 0 {
+			t.Errorf("%s: %s", text, r.Explain())
+		}
+	}
+	for text, want := range map[string]string{"快打120": "emergency", "120!": "emergency", "hi 你好": Greeting, "110 快来": "emergency"} {
+		if r := c.Classify(text); r.Intent != want || r.Band != Sure {
+			t.Errorf("%s: %s, want sure %s", text, r.Explain(), want)
+		}
+	}
+}
+
+// 没/没有 right before a symptom turns it around, but not in a question
+// (有没有) and not where the lack is the problem (a word of its own).
+func TestMeiNegation(t *testing.T) {
+	c := newTest(t, Vocabulary{Intent: "report:repair", Words: []string{
+		"漏水:2", "坏:1", "暖气:0.9", "没有暖气:2", "没热水:1.5", "没有水:1.5", "修好:-1", "没修好:1.5"}},
+		Vocabulary{Intent: "report:assistance", Words: []string{"救助:2"}})
+	for _, text := range []string{"我家没有漏水", "我家没漏水", "电梯没坏"} {
+		r := c.Classify(text)
+		if r.Band != None {
+			t.Errorf("%s: %s, want none", text, r.Explain())
+		}
+		if len(r.Hits) == 0 || !r.Hits[0].Negated {
+			t.Errorf("%s: %s, want the word shown negated", text, r.Explain())
+		}
+	}
+	for text, want := range map[string]string{
+		"家里没有暖气":  "report:repair",
+		"没热水":     "report:repair",
+		"家里没有水了":  "report:repair",
+		"有没有漏水":   "report:repair",
+		"电梯还没修好":  "report:repair",
+		"有没有救助的":  "report:assistance",
+		"没有漏水？漏水": "report:repair",
+	} {
+		if r := c.Classify(text); r.Intent != want || r.Band == None {
+			t.Errorf("%s: %s, want %s", text, r.Explain(), want)
+		}
+	}
+}
+
+// A thing named on its own ("电梯", "暖气？") is asked about; named in a
+// longer message it is not recognised (TestThingsInPassingAreNotRecognised).
+func TestLoneThingIsAsked(t *testing.T) {
+	c := newTest(t)
+	for _, text := range []string{"电梯", "电梯？", "电梯啊", "水管呢"} {
+		if r := c.Classify(text); r.Intent != "report:repair" || r.Band != Unsure {
+			t.Errorf("%s: %s, want unsure repair", text, r.Explain())
+		}
+	}
+	if r := c.Classify("我家那个电梯啊"); r.Band != None {
+		t.Errorf("我家那个电梯啊: %s, want none", r.Explain())
+	}
+}

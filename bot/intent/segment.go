@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-ego/gse"
 )
@@ -47,6 +48,13 @@ type token struct {
 	start  int
 	runes  int
 	clause int
+}
+
+// atomic reports whether t is a run of digits or letters, which a word
+// matches only whole: a room number "1201" holds no "120".
+func (t token) atomic() bool {
+	r, _ := utf8.DecodeRuneInString(t.text)
+	return !unicode.Is(unicode.Han, r) && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
 // tokenize splits text into words: runs of Chinese characters are cut by

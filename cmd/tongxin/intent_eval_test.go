@@ -77,6 +77,11 @@ func evalRouter(t testing.TB) *bot.Router {
 // evalScore is how the router understood one part of the set.
 type evalScore struct {
 	total, right, sure int
+	// sureRight counts the lines understood without asking: the right
+	// intent with Band Sure, or for an unknown line Band None. The gates
+	// count an Unsure answer as right (the resident is asked and can
+	// say yes); this says how often they are not even asked.
+	sureRight          int
 	perTotal, perRight map[string]int
 	misses             []string
 	// confusion counts the misses by expected and understood intent.
@@ -103,6 +108,9 @@ func score(t *testing.T, r *bot.Router, lines []evalLine) evalScore {
 		}
 		s.total++
 		s.perTotal[l.want]++
+		if (l.want == "unknown" && res.Band == intent.None) || (res.Band == intent.Sure && res.Intent == l.want) {
+			s.sureRight++
+		}
 		if got == l.want {
 			s.right++
 			s.perRight[l.want]++
@@ -129,6 +137,7 @@ func (s evalScore) log(t *testing.T, name string, misses bool) {
 		t.Logf("%s %-18s %3d/%3d %5.1f%%", name, n, s.perRight[n], s.perTotal[n], pct(s.perRight[n], s.perTotal[n]))
 	}
 	t.Logf("%s overall %d/%d = %.1f%%, sure %.1f%%", name, s.right, s.total, pct(s.right, s.total), pct(s.sure, s.total))
+	t.Logf("%s right without asking (sure, or none for unknown) %d/%d = %.1f%%", name, s.sureRight, s.total, pct(s.sureRight, s.total))
 	pairs := make([]string, 0, len(s.confusion))
 	for p := range s.confusion {
 		pairs = append(pairs, p)
