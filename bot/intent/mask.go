@@ -249,6 +249,13 @@ var nameAfterVerb = []string{"找一下", "找下", "找", "叫", "联系", "给
 // verb that names a person (找高明, 联系周伟).
 const wordSurnames = "高黄周马朱林何郭罗孙胡许曾余叶程任陆范金石夏付方白段龙顾毛万钱严向常田江雷安文谢钟熊戴汤武丁姜苏贺"
 
+// everyday are words that start with a surname and follow 联系/找/是 or
+// stand alone in what residents write ("联系方式", "是高层吗", "张贴"):
+// never a name.
+var everyday = []string{"方式", "方法", "方便", "方面", "方向", "高层", "高楼", "金额", "周末", "周围", "马上", "马路",
+	"马桶", "白天", "黄色", "任何", "许多", "万一", "常常", "石头", "夏天", "付款", "毛巾", "钱包", "严重", "何时",
+	"张贴", "李子", "杨树", "陈旧", "刘海", "谢谢", "程序", "范围", "余额", "叶子", "龙头", "顾客", "武术", "汤圆"}
+
 // standalone reports how many runes at rs[i] are a name standing on its
 // own: two or three Han characters starting with a common surname, ended
 // by the end of the text, a non-Han character or a word a name comes
@@ -263,6 +270,11 @@ func standalone(rs []rune, i int) int {
 	n := 1 + hanRun(rs[i+1:], 3)
 	if n < 2 || n > 3 {
 		return 0
+	}
+	for _, w := range everyday {
+		if hasRunes(rs[i:i+n], w) {
+			return 0
+		}
 	}
 	rest := rs[i+n:]
 	before := false
