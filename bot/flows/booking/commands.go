@@ -469,7 +469,7 @@ func Register(r *bot.Router, d flows.Deps) error {
 		return err
 	}
 	r.FollowUps(f.rebook)
-	if err := registerIntents(r); err != nil {
+	if err := registerIntents(r, k); err != nil {
 		return err
 	}
 	if err := r.Scene("clinic", scene); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/tongxin/tongxin/bot/ticket"
 	"log/slog"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/bot/flows/emergency"
 	"github.com/tongxin/tongxin/bot/flows/report"
+	"github.com/tongxin/tongxin/bot/intent"
 	"github.com/tongxin/tongxin/community/communitytest"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/notify/notifytest"
@@ -67,7 +69,7 @@ func rig(t *testing.T, store *storage.Store, clock *bottest.Clock, robot bool) (
 	}
 	// The tests' words for the emergency intent, as an operator's too,
 	// so that they do not hang on the built-in vocabulary.
-	if err := r.Words("emergency", "说不出话:3"); err != nil {
+	if err := r.Words("emergency", "说不出话:3", "不太对劲:2", "999:3"); err != nil {
 		t.Fatal(err)
 	}
 	return r, d
@@ -302,6 +304,47 @@ func TestUnderstoodEmergency(t *testing.T) {
 		}
 		if !alerted {
 			t.Errorf("王值班 was not alerted with the words: %+v", rows)
+		}
+	})
+}
+
+// TestUnsureEmergencyOnlyAdvises: understanding sure of an emergency whose
+// words do not clearly say one (they weigh less than AlertScore, or are
+// a number such as the 120 of "120平米") answers with what to do, the
+// numbers and 人工, and files nothing and alerts nobody.
+func TestUnsureEmergencyOnlyAdvises(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 23, 23, 0, 0, bot.Shanghai))
+		r, d := rig(t, store, clock, true)
+		ctx := context.Background()
+		for i, said := range []string{"楼上好像不太对劲", "我家门牌 999"} {
+			if res, err := r.Understand(said); err != nil || res.Intent != "emergency" || res.Band != intent.Sure {
+				t.Fatalf("Understand(%s) = %s, %v; the test proves nothing", said, res.Explain(), err)
+			}
+			got, err := r.Handle(ctx, &bot.Message{ID: fmt.Sprint("m", i), OpenID: "o-resident", Kind: bot.KindText, Text: said, Time: clock.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"请先保证安全", "119", "120", "110", "0937-6888888", "回复 人工"} {
+				if !strings.Contains(got.Text, want) {
+					t.Errorf("reply lacks %q:\n%s", want, got.Text)
+				}
+			}
+			if strings.Contains(got.Text, "已通知") || strings.Contains(got.Text, "编号") {
+				t.Errorf("reply says someone was told:\n%s", got.Text)
+			}
+		}
+		if mine, err := d.Tickets.Mine(ctx, "o-resident", 10); err != nil || len(mine) != 0 {
+			t.Errorf("tickets %+v, %v; want none", mine, err)
+		}
+		rows, err := store.ListNotifications(ctx, "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range rows {
+			if n.Kind == emergency.NoticeKind {
+				t.Errorf("duty staff alerted: %+v", n)
+			}
 		}
 	})
 }

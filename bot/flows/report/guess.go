@@ -58,11 +58,13 @@ func guessed(st *bot.State) string {
 	return key
 }
 
-// yesWords and noWords answer "这是 维修报修 吧？" in words.
-var (
-	yesWords = map[string]bool{"是": true, "是的": true, "对": true, "对的": true, "没错": true, "嗯": true, "好": true, "好的": true, "对头": true, "就是": true}
-	noWords  = map[string]bool{"不是": true, "不对": true, "换一类": true, "换": true, "换一个": true, "错了": true, "不是的": true, "重选": true}
-)
+// otherWords say "换一类" in words the shared no-words (bot.IsNo) lack;
+// yes is bot.IsYes alone, so that "可以", "嗯嗯" and "👍" mean yes here as
+// at every other question.
+var otherWords = map[string]bool{"换一类": true, "换": true, "换一个": true, "换一下": true, "错了": true, "重选": true}
+
+// rightWords say yes in words the shared yes-words lack.
+var rightWords = map[string]bool{"对头": true, "就是": true}
 
 // guessStep asks whether the category understood is right: one answer
 // instead of reading eight. It applies only while a guess is open, so it
@@ -94,10 +96,10 @@ func guessStep(svc ticket.Service) *bot.Step {
 			n, isNum := bot.ParseNumber(norm)
 			c := category(svc, guessed(st))
 			switch {
-			case c != nil && (isNum && n == 1 || yesWords[norm]):
+			case c != nil && (isNum && n == 1 || bot.IsYes(norm) || rightWords[norm]):
 				st.Set("category", bot.Answer{Value: c.Key, Display: c.Name})
 				return bot.Answer{Value: c.Key, Display: c.Name}, nil
-			case isNum && n == 2 || noWords[norm] || c == nil:
+			case isNum && n == 2 || bot.IsNo(norm) || otherWords[norm] || c == nil:
 				return bot.Answer{}, st.SetData(guessKey, "")
 			}
 			// The name of another category answers too ("环境卫生").

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -164,4 +165,48 @@ func TestCategoryWordsFromConfiguration(t *testing.T) {
 			t.Errorf("the operator's category: %q, want its guess", got)
 		}
 	})
+}
+
+// TestGuessTakesTheSharedAnswers: "这是 维修报修 吧？" is answered by the
+// words that say yes or no at every other question (bot.IsYes, bot.IsNo,
+// bot.ParseNumber), not by a shorter copy that refused "可以" or "👍".
+func TestGuessTakesTheSharedAnswers(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, bot.Shanghai))
+		r := router(t, community(t, store, clock), clock)
+		ctx := context.Background()
+		say := bottest.Say(r, clock)
+		for i, tc := range []struct{ answer, want string }{
+			{"可以", "可以发现场照片"}, {"嗯嗯", "可以发现场照片"}, {"ok", "可以发现场照片"},
+			{"👍", "可以发现场照片"}, {"行", "可以发现场照片"}, {"确认", "可以发现场照片"},
+			{"第一个", "可以发现场照片"}, {"对头", "可以发现场照片"},
+			{"不是", "请选择问题类型"}, {"第二个", "请选择问题类型"}, {"换一类", "请选择问题类型"},
+		} {
+			openid := "o-guess-" + string(rune('a'+i))
+			m := &bot.Message{ID: openid, OpenID: openid, Kind: bot.KindText, Text: "水管漏水了", Time: clock.Now()}
+			if _, err := r.StartWith(ctx, m, report.Name, bot.Understood{Intent: "report:repair", Said: "水管漏水了"}); err != nil {
+				t.Fatal(err)
+			}
+			if got := say(openid, tc.answer); !strings.Contains(got, tc.want) {
+				t.Errorf("%q to the guess: %q, want %q", tc.answer, got, tc.want)
+			}
+		}
+	})
+}
+
+// TestExampleConfigSaysKeywordsAreWhole: the example configuration tells
+// operators what TestKeywordsAreExactWordsNow shows, that 报修 and the
+// other menu keywords start a request only as the whole message.
+func TestExampleConfigSaysKeywordsAreWhole(t *testing.T) {
+	b, err := os.ReadFile("../../../config/tongxin.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if strings.Contains(s, "anywhere in a message already start") {
+		t.Error("the example still says 报修 and its siblings start a request anywhere in a message")
+	}
+	if !strings.Contains(s, "when they are\n# the whole message") {
+		t.Error("the example does not say that menu keywords are whole-message keywords")
+	}
 }

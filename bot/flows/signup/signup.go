@@ -168,23 +168,56 @@ var skipWords = map[string]bool{"跳过": true, "不填": true, "略": true, "�
 func questionSteps(i int) []*bot.Step {
 	label := fmt.Sprintf("第%d题", i+1)
 	labelOf := func(st *bot.State) string { q, _ := question(st, i); return q.Label }
+	// The choice step lists its choices itself (no Step.Choices): the
+	// engine would take 取消报名 for a wrong number before Parse could
+	// say what this step wants.
+	choices := func(st *bot.State) []string {
+		q, _ := question(st, i)
+		cs := slices.Clone(q.Choices)
+		if q.Optional {
+			cs = append(cs, "跳过")
+		}
+		return cs
+	}
+	listed := func(st *bot.State) string {
+		q, _ := question(st, i)
+		var b strings.Builder
+		b.WriteString(q.Label + "：")
+		for j, c := range choices(st) {
+			fmt.Fprintf(&b, "\n%d %s", j+1, c)
+		}
+		b.WriteString("\n请回复数字。")
+		return b.String()
+	}
 	choice := &bot.Step{
 		Key: fmt.Sprintf("q%dc", i+1), Label: label, LabelFunc: labelOf, Prompt: label,
 		When: func(st *bot.State) bool { q, ok := question(st, i); return ok && len(q.Choices) > 0 },
 		PromptFunc: func(ctx context.Context, st *bot.State) (string, error) {
-			q, _ := question(st, i)
-			return lead(st, q.Label+"：")
+			return lead(st, listed(st))
 		},
-		Choices: func(ctx context.Context, st *bot.State) ([]bot.Choice, error) {
+		Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 			q, _ := question(st, i)
-			var cs []bot.Choice
-			for _, c := range q.Choices {
-				cs = append(cs, bot.Choice{Value: c, Label: c})
+			cs := choices(st)
+			if commandWords[in.Norm] {
+				return bot.Answer{}, bot.Keep("这一步请选一项；不想报了请回复 取消。\n" + listed(st))
 			}
-			if q.Optional {
-				cs = append(cs, bot.Choice{Value: "", Label: "跳过"})
+			k := -1
+			if n, ok := bot.ParseNumber(in.Norm); ok {
+				k = n - 1
+			} else {
+				for j, c := range cs {
+					if bot.Normalize(c) == in.Norm {
+						k = j
+					}
+				}
 			}
-			return cs, nil
+			switch {
+			case k < 0 || k >= len(cs):
+				return bot.Answer{}, bot.Invalid(fmt.Sprintf("请回复 1 到 %d 之间的数字。", len(cs)))
+			case q.Optional && k == len(cs)-1:
+				return bot.Answer{Display: "跳过"}, nil
+			}
+			return bot.Answer{Value: cs[k], Display: cs[k]}, nil
 		},
 	}
 	text := &bot.Step{
@@ -201,7 +234,7 @@ func questionSteps(i int) []*bot.Step {
 		Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 			q, _ := question(st, i)
 			if commandWords[in.Norm] {
-				return bot.Answer{}, bot.Invalid("这一步请回答：" + q.Label + "；不想报了请回复 取消。")
+				return bot.Answer{}, bot.Keep("这一步请回答：" + q.Label + "；不想报了请回复 取消。")
 			}
 			if skipWords[in.Norm] {
 				if q.Optional {
@@ -229,6 +262,9 @@ func partyStep() *bot.Step {
 		},
 		Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 			a, _ := chosen(st)
+			if commandWords[in.Norm] {
+				return bot.Answer{}, bot.Keep("这一步请回复参加的人数（数字）；不想报了请回复 取消。")
+			}
 			n, ok := bot.ParseNumber(partyTrim.Replace(in.Norm))
 			if !ok || n < 1 || n > a.MaxParty {
 				return bot.Answer{}, bot.Invalid(fmt.Sprintf("请回复 1 到 %d 之间的数字（含您本人）。", a.MaxParty))
@@ -276,6 +312,9 @@ func fewerStep() *bot.Step {
 			case "0", "不报了":
 				return bot.Answer{}, bot.ErrCancel
 			}
+			if commandWords[in.Norm] {
+				return bot.Answer{}, bot.Keep("这一步请回复 1、2 或 0（不报了）。")
+			}
 			return bot.Answer{}, bot.Invalid("请回复 1、2 或 0。")
 		},
 	}
@@ -290,7 +329,19 @@ func nameStep(r input.Remembered) *bot.Step {
 		case skipWords[in.Norm]:
 			return bot.Answer{}, bot.Invalid("报名需要留姓名，方便现场核对。")
 		case commandWords[in.Norm]:
-			return bot.Answer{}, bot.Invalid("这一步请填写报名人的姓名；不想报了请回复 取消。")
+			return bot.Answer{}, bot.Keep("这一步请填写报名人的姓名；不想报了请回复 取消。")
+		}
+		return parse(ctx, st, in)
+	}
+	return s
+}
+
+// phoneStep answers this feature's commands at the phone step.
+func phoneStep(s *bot.Step) *bot.Step {
+	parse := s.Parse
+	s.Parse = func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
+		if commandWords[in.Norm] {
+			return bot.Answer{}, bot.Keep("这一步请留下手机号；不想报了请回复 取消。")
 		}
 		return parse(ctx, st, in)
 	}
@@ -371,8 +422,8 @@ func New(svc activity.Service, residents bot.Residents, now func() time.Time) *b
 	}
 	steps = append(steps,
 		nameStep(input.FirstOf(input.FromProfile(residents, input.ProfileName), remembered(svc, func(su activity.Signup) string { return su.Name }))),
-		leading(input.PhoneStep("phone", "电话", "请留下手机号（11 位），活动有变动时联系您。",
-			input.FirstOf(input.FromProfile(residents, input.ProfilePhone), remembered(svc, func(su activity.Signup) string { return su.Phone })))),
+		phoneStep(leading(input.PhoneStep("phone", "电话", "请留下手机号（11 位），活动有变动时联系您。",
+			input.FirstOf(input.FromProfile(residents, input.ProfilePhone), remembered(svc, func(su activity.Signup) string { return su.Phone }))))),
 		fewerStep(),
 	)
 	return &bot.Flow{

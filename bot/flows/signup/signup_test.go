@@ -336,3 +336,31 @@ func TestEventCancelledWhileSigningUp(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnWordsAtEveryStep: 取消报名 and 我的报名, which the sign-up form
+// keeps for itself, are answered at each step that can receive them
+// (what the step wants, and 取消 to leave) instead of counting as a
+// wrong answer; 取消 then ends the form.
+func TestOwnWordsAtEveryStep(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		x := newRig(t, store, false)
+		say := bottest.Say(x.r, x.clock)
+		say("o-own", "活动")
+		say("o-own", "3")
+		for _, tc := range []struct{ say, want, next string }{
+			{"取消报名", "这一步请回复参加的人数（数字）；不想报了请回复 取消。", "2"},
+			{"我的报名", "这一步请选一项；不想报了请回复 取消。\n民族：\n1 汉族", "1"},
+			{"取消报名", "这一步请回答：饮食禁忌；不想报了请回复 取消。", "跳过"},
+			{"我的报名", "这一步请填写报名人的姓名；不想报了请回复 取消。", "张三"},
+			{"取消报名", "这一步请留下手机号；不想报了请回复 取消。", "13800138000"},
+		} {
+			if got := say("o-own", tc.say); !strings.Contains(got, tc.want) || strings.Contains(got, "回复 帮助") {
+				t.Errorf("%s: %q, want %q and no strike", tc.say, got, tc.want)
+			}
+			say("o-own", tc.next)
+		}
+		if got := say("o-own", "取消"); !strings.Contains(got, "「活动报名」已结束") {
+			t.Errorf("取消: %q", got)
+		}
+	})
+}
