@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/intent"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
@@ -15,7 +17,8 @@ const guessKey = "guess"
 
 // keepSaid keeps what a resident said first when understanding started
 // the flow: their words as the description, through the same check as a
-// typed one (a voice message keeps its recording), and the category
+// typed one (a voice message keeps its recording; a lone word asked
+// about is not kept), and the category
 // understood, to be confirmed with one answer. Words the check refuses
 // (too long) are left for the description step to ask again.
 func keepSaid(st *bot.State, svc ticket.Service, u *bot.Understood) error {
@@ -24,6 +27,11 @@ func keepSaid(st *bot.State, svc ticket.Service, u *bot.Understood) error {
 		if err := st.SetData(guessKey, key); err != nil {
 			return err
 		}
+	}
+	if u.Result.Band != intent.Sure && utf8.RuneCountInString(strings.TrimSpace(u.Said)) < 4 {
+		// A lone word the resident was asked about ("电梯" → 1 是):
+		// staff learn nothing from it, so the description step asks.
+		return nil
 	}
 	a, err := describe(u.Said, st.Msg)
 	var inv *bot.InvalidError

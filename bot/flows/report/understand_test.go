@@ -80,6 +80,12 @@ func TestStartWithKeepsWhatWasSaid(t *testing.T) {
 			t.Errorf("short, after 1: %q, want the description asked", got)
 		}
 
+		// A lone object the resident was asked about and said yes to:
+		// the guess is kept, the word is not a description.
+		if got := start("o-lone", bot.KindText, "report:repair", "电梯"); !strings.Contains(got, "这是 维修报修 吧？") || strings.Contains(got, "已记下") {
+			t.Errorf("lone word: %q, want the guess without a description", got)
+		}
+
 		// A long story is shown by its start; all of it is kept.
 		long := strings.Repeat("楼上每天晚上漏水到我家卫生间", 5)
 		got = start("o-long", bot.KindText, "report:repair", long)
