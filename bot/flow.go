@@ -501,6 +501,9 @@ func (r *Router) turn(ctx context.Context, sess *Session, f *Flow, m *Message) (
 		if text, ok, err := r.smallTalk(ctx, sess, f, st, in); ok {
 			return text, flowKeep, err
 		}
+		if text, ok, err := r.ownWord(ctx, sess, f, st, in, inv.Hint); ok {
+			return text, flowKeep, err
+		}
 		return r.strike(ctx, sess, f, st, inv.Hint)
 	}
 	var keep *KeepError
@@ -695,6 +698,9 @@ func (r *Router) confirm(ctx context.Context, sess *Session, f *Flow, st *State,
 	if text, ok, err := r.smallTalk(ctx, sess, f, st, in); ok {
 		return text, flowKeep, err
 	}
+	if text, ok, err := r.ownWord(ctx, sess, f, st, in, ""); ok {
+		return text, flowKeep, err
+	}
 	return r.strike(ctx, sess, f, st, "请回复 1 确认、2 修改 或 0 取消。")
 }
 
@@ -724,6 +730,23 @@ func (r *Router) submit(ctx context.Context, sess *Session, f *Flow, st *State) 
 		r.logger().ErrorContext(ctx, "flow submit failed", "flow", f.Name, "openid", ShortID(sess.OpenID), "err", err)
 	}
 	return UserMessage(err) + "\n回复 1 重试 2 修改 0 取消", flowKeep, nil
+}
+
+// ownWord answers one of the flow's own words (Flow.OwnWords) that the
+// step did not take: it is not routed as a command, and not a wrong
+// answer either ("取消报名" at the list of events), so the resident is
+// told how to leave and asked again, without a strike. hint is the
+// step's own answer to it (its Parse's), used when the step's Parse saw
+// the word: a numbered pick refuses it before Parse runs.
+func (r *Router) ownWord(ctx context.Context, sess *Session, f *Flow, st *State, in Input, hint string) (string, bool, error) {
+	if f.OwnWords == nil || !f.OwnWords(in.Norm) {
+		return "", false, nil
+	}
+	if hint == "" || len(sess.Choices) > 0 {
+		hint = "您正在办理「" + f.Title + "」，请先回答下面的问题；不想继续请回复 取消。"
+	}
+	p, err := r.reprompt(ctx, sess, f, st)
+	return joinLines(hint, p), true, err
 }
 
 // joinLines joins the non-empty parts of a reply, one per line.

@@ -364,3 +364,32 @@ func TestOwnWordsAtEveryStep(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnWordsAtTheListAndSummary: at the list of events (a step whose
+// numbered choices the engine reads) and at the summary, 取消报名 is
+// neither a command nor a wrong answer: the resident is told how to leave
+// and asked again, however often, without the two-miss help line.
+func TestOwnWordsAtTheListAndSummary(t *testing.T) {
+	storagetest.Engines(t, func(t *testing.T, store *storage.Store) {
+		x := newRig(t, store, false)
+		say := bottest.Say(x.r, x.clock)
+		const want = "请先回答下面的问题；不想继续请回复 取消。"
+		say("o-own", "活动")
+		for i := 0; i < 3; i++ {
+			if got := say("o-own", "取消报名"); !strings.Contains(got, want) || strings.Contains(got, "回复 帮助") {
+				t.Fatalf("at the list, time %d: %q, want %q and no strike", i+1, got, want)
+			}
+		}
+		for _, text := range []string{"2", "张三", "13800138000"} {
+			say("o-own", text)
+		}
+		for i := 0; i < 3; i++ {
+			if got := say("o-own", "我的报名"); !strings.Contains(got, want) || !strings.Contains(got, "回复 1 确认") || strings.Contains(got, "回复 帮助") {
+				t.Fatalf("at the summary, time %d: %q, want %q, the summary again and no strike", i+1, got, want)
+			}
+		}
+		if got := say("o-own", "1"); !strings.Contains(got, "签到码") {
+			t.Errorf("1 after: %q, want the sign-up made", got)
+		}
+	})
+}
