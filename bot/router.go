@@ -517,26 +517,13 @@ func (r *Router) recognised(m *Message) bool {
 	if _, ok := commands[norm]; ok {
 		return true
 	}
-	if _, ok := r.exact[norm]; ok {
-		return true
-	}
-	for _, k := range r.prefix {
-		if hasPrefixWord(norm, k.word) {
-			return true
-		}
-	}
-	for _, k := range r.contains {
-		if strings.Contains(norm, k.word) {
-			return true
-		}
-	}
-	return false
+	return r.keyword(norm, true) != nil
 }
 
-// command returns the handler of the exact keyword, prefix keyword or
-// menu key norm is, or nil: what a resident may type in the middle of a
-// form to be answered rather than to answer (Flow steps, isCommand).
-func (r *Router) command(norm string) Handler {
+// keyword returns the handler of the exact keyword, else the longest
+// prefix keyword, else (with contains) the longest contained keyword
+// norm matches, in the router's precedence; nil when none does.
+func (r *Router) keyword(norm string, contains bool) Handler {
 	if h, ok := r.exact[norm]; ok {
 		return h
 	}
@@ -545,12 +532,36 @@ func (r *Router) command(norm string) Handler {
 			return k.h
 		}
 	}
+	if contains {
+		for _, k := range r.contains {
+			if strings.Contains(norm, k.word) {
+				return k.h
+			}
+		}
+	}
+	return nil
+}
+
+// menuKey returns the handler of the main-menu key norm is ("report"
+// typed for REPORT), or nil.
+func (r *Router) menuKey(norm string) Handler {
 	for _, e := range r.menu {
 		if Normalize(e.Key) == norm {
 			return e.Handler
 		}
 	}
 	return nil
+}
+
+// command returns the handler of the exact keyword, prefix keyword or
+// menu key norm is, or nil: what a resident may type in the middle of a
+// form to be answered rather than to answer (Flow steps, isCommand).
+// Contained words are not commands there: descriptions are made of them.
+func (r *Router) command(norm string) Handler {
+	if h := r.keyword(norm, false); h != nil {
+		return h
+	}
+	return r.menuKey(norm)
 }
 
 // JoinText joins the non-empty parts of a reply with a blank line between
@@ -652,26 +663,14 @@ func (r *Router) message(ctx context.Context, c *conv, m *Message) (Reply, error
 	if reply, ok, err := r.pending(ctx, c, m, norm); ok {
 		return reply, err
 	}
-	if h, ok := r.exact[norm]; ok {
+	if h := r.keyword(norm, true); h != nil {
 		return h.Handle(ctx, m)
-	}
-	for _, k := range r.prefix {
-		if hasPrefixWord(norm, k.word) {
-			return k.h.Handle(ctx, m)
-		}
-	}
-	for _, k := range r.contains {
-		if strings.Contains(norm, k.word) {
-			return k.h.Handle(ctx, m)
-		}
 	}
 	if n, ok := ParseNumber(norm); ok && n >= 1 && n <= len(r.menu) {
 		return r.menu[n-1].Handler.Handle(ctx, m)
 	}
-	for _, e := range r.menu {
-		if Normalize(e.Key) == norm {
-			return e.Handler.Handle(ctx, m)
-		}
+	if h := r.menuKey(norm); h != nil {
+		return h.Handle(ctx, m)
 	}
 	// What no rule claimed: understand the words, ask when unsure, or
 	// show the menu (understand.go).
