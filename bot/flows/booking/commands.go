@@ -119,15 +119,20 @@ func (k *flowKit) startWhich(ctx context.Context, st *bot.State, verb string) er
 	return nil
 }
 
+// keepWords leave things as they are at a "1 确认 0 保留" question,
+// beside the shared no words (bot.IsNo).
+var keepWords = map[string]bool{"不了": true, "算了": true, "保留": true, "不改": true, "不取消": true}
+
 // sureStep is the last question: 1 确认 0 keeps things as they are.
 func sureStep(prompt func(ctx context.Context, st *bot.State) (string, error), yes, no string) *bot.Step {
 	return &bot.Step{
 		Key: "sure", Label: "确认", Prompt: "确认", Submits: true, PromptFunc: prompt,
 		Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-			switch in.Norm {
-			case "1", "一", "确认", "确定", "是", "是的", "对", "好":
+			n, num := bot.ParseNumber(in.Norm)
+			switch {
+			case num && n == 1, bot.IsYes(in.Norm):
 				return bot.Answer{Value: "yes"}, nil
-			case "0", "零", "不", "不了", "算了", "保留", "不改":
+			case num && n == 0, bot.IsNo(in.Norm), keepWords[in.Norm]:
 				return bot.Answer{}, bot.ErrCancel
 			}
 			return bot.Answer{}, bot.Invalid(fmt.Sprintf("请回复 1 %s，或 0 %s。", yes, no))

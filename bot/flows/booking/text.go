@@ -126,12 +126,13 @@ func yesNo(key, label, prompt string, when func(st *bot.State) bool) *bot.Step {
 	return &bot.Step{
 		Key: key, Label: label, Prompt: prompt + "\n1 是\n2 否\n请回复数字，0 取消。", When: when,
 		Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-			switch in.Norm {
-			case "1", "一", "是", "是的", "有", "对":
+			n, num := bot.ParseNumber(in.Norm)
+			switch {
+			case num && n == 1, bot.IsYes(in.Norm), in.Norm == "有":
 				return bot.Answer{Value: "yes", Display: "是"}, nil
-			case "2", "二", "否", "不是", "没有", "不", "没":
+			case num && n == 2, bot.IsNo(in.Norm), in.Norm == "没有", in.Norm == "没":
 				return bot.Answer{Value: "no", Display: "否"}, nil
-			case "0", "零":
+			case num && n == 0:
 				return bot.Answer{}, bot.ErrCancel
 			}
 			return bot.Answer{}, bot.Invalid("请回复 1 是，或 2 否。")

@@ -358,10 +358,11 @@ func newCancel(svc activity.Service, now func() time.Time) *bot.Flow {
 						strings.ReplaceAll(status(b.Signup), "\n", " ")), nil
 				},
 				Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
-					switch in.Norm {
-					case "1", "一", "确认", "确认取消", "是", "是的", "对":
+					n, num := bot.ParseNumber(in.Norm)
+					switch {
+					case num && n == 1, bot.IsYes(in.Norm), in.Norm == "确认取消":
 						return bot.Answer{Value: "yes"}, nil
-					case "0", "保留", "不取消", "不", "不了", "算了":
+					case num && n == 0, bot.IsNo(in.Norm), in.Norm == "保留", in.Norm == "不取消", in.Norm == "不了", in.Norm == "算了":
 						return bot.Answer{}, bot.ErrCancel
 					}
 					return bot.Answer{}, bot.Invalid("请回复 1 确认取消，或 0 保留。")

@@ -304,12 +304,13 @@ func fewerStep() *bot.Step {
 		},
 		Parse: func(ctx context.Context, st *bot.State, in bot.Input) (bot.Answer, error) {
 			k, n := fewer(st), party(st)
-			switch in.Norm {
-			case "1", "一":
+			choice, num := bot.ParseNumber(in.Norm)
+			switch {
+			case num && choice == 1:
 				return bot.Answer{Value: "fewer", Display: fmt.Sprintf("按 %d 人报名", k)}, nil
-			case "2", "二", "候补":
+			case num && choice == 2, in.Norm == "候补":
 				return bot.Answer{Value: "wait", Display: fmt.Sprintf("%d 人候补", n)}, nil
-			case "0", "不报了":
+			case num && choice == 0, in.Norm == "不报了":
 				return bot.Answer{}, bot.ErrCancel
 			}
 			if commandWords[in.Norm] {
