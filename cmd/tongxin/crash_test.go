@@ -30,15 +30,8 @@ import (
 // deliveries as soon as it leads the job queue (River's leader lease, up to
 // 15 s) rather than after a minute's row lease.
 func TestCrashLosesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	bin := testBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "tongxin")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	dbURL := storagetest.SQLiteURL(t)
 	if os.Getenv("TONGXIN_TEST_POSTGRES_URL") != "" {
 		dbURL = storagetest.PostgresURL(t)
