@@ -9,6 +9,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -115,4 +116,9 @@ var (
 	// ErrConflict means the change collides with the current state
 	// (a duplicate key, a stale version, a full event).
 	ErrConflict = errors.New("conflict")
+	// ErrStateLost, from SessionStore.Load, means there is no session and
+	// the store lost its data a short while ago (a Redis restarted
+	// empty): the resident may have been filling in a form that is gone.
+	// It wraps ErrNotFound.
+	ErrStateLost = fmt.Errorf("state lost: %w", ErrNotFound)
 )

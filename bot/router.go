@@ -59,6 +59,7 @@ const (
 	DefaultHelp     = "随时回复 取消 可退出当前事项，回复 人工 可联系工作人员。"
 	DefaultFallback = "抱歉，没太明白您的意思。"
 	msgExpired      = "您上次没有填完的内容已超过一天没有继续，已自动清除。"
+	msgLost         = "抱歉，系统刚才出了故障。如果您刚才正在填写，已填的内容没能保存，请重新开始。"
 	msgDraftExpired = "（更早没填完的「%s」已超过一天没有继续，已自动清除。）"
 	msgResume       = "您上次的「%s」还没填完。继续上次的诉求？\n回复 1 继续 2 重新开始"
 	msgParked       = "（「%s」已为您保存，回复 继续 可接着填。）"
@@ -445,6 +446,12 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Reply{}, fmt.Errorf("bot: load session: %w", err)
 	}
+	// What the resident is told when the form they may be answering is
+	// gone: it timed out, or the session store lost it.
+	gone, why := msgExpired, "expired"
+	if errors.Is(err, ErrStateLost) {
+		gone, why = msgLost, "lost"
+	}
 	var draftGone string
 	if sess != nil && sess.Draft != nil && r.now().Sub(sess.Draft.UpdatedAt) > DraftTTL {
 		// A draft put aside a day ago in a session kept alive since
@@ -471,11 +478,11 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 	c := &conv{sess: sess}
 	ctx = context.WithValue(ctx, convKey{}, c)
 	if expired {
-		r.ended("", "expired")
+		r.ended("", why)
 		// The resident is probably answering the old question: "1" meant
 		// "confirm", not menu item 1. Only a command or keyword acts now.
 		if m.Kind != KindEvent && !r.recognised(m) {
-			return Text(JoinText(msgExpired, r.MainMenu())), nil
+			return Text(JoinText(gone, r.MainMenu())), nil
 		}
 	}
 	var reply Reply
@@ -485,7 +492,7 @@ func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
 		reply, err = r.message(ctx, c, m)
 	}
 	if expired && err == nil {
-		reply.Text = JoinText(msgExpired, reply.Text)
+		reply.Text = JoinText(gone, reply.Text)
 	}
 	if c.lost != "" && err == nil {
 		reply.Text = JoinText(reply.Text, c.lost)

@@ -136,7 +136,10 @@ type SessionStore interface {
 	// Load returns the resident's session. Returns ErrNotFound when there is
 	// none; expired is true (once) when there was one holding a form (Flow
 	// or Draft set when last saved) that timed out since the resident's
-	// last message. A session without a form expires silently.
+	// last message. A session without a form expires silently. A store
+	// that lost its data a short while ago may return ErrStateLost (which
+	// wraps ErrNotFound) with expired true, once per resident: the form
+	// they were filling in may be gone.
 	Load(ctx context.Context, openid string) (s *Session, expired bool, err error)
 	// Save stores s, if s.Rev equals the stored revision (0 for a new
 	// session), and increments s.Rev; it lives DraftTTL when s holds a

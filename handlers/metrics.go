@@ -23,6 +23,8 @@ type Metrics struct {
 	rateLimited  prometheus.Counter
 	lateReplies  *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
+	unavailable  prometheus.Counter
+	conflicts    prometheus.Counter
 	flowsStarted *prometheus.CounterVec
 	flowsEnded   *prometheus.CounterVec
 	bindFailures *prometheus.CounterVec
@@ -55,11 +57,17 @@ func NewMetrics() *Metrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongxin_webhook_rejected_total", Help: "Webhook requests refused, by reason.",
 		}, []string{"reason"}),
+		unavailable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tongxin_state_unavailable_total", Help: "Messages answered with an apology (稍后再试) without running the bot, because Redis did not answer in time before it.",
+		}),
+		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tongxin_session_write_conflicts_total", Help: "Replies whose conversation state was not written because the resident's lock had been lost to another message (Redis out of reach or a stalled process).",
+		}),
 		flowsStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongxin_flows_started_total", Help: "Guided conversations started, by flow.",
 		}, []string{"flow"}),
 		flowsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tongxin_flows_ended_total", Help: "Guided conversations ended, by flow and how (completed, cancelled, failed, expired, replaced).",
+			Name: "tongxin_flows_ended_total", Help: "Guided conversations ended, by flow and how (completed, cancelled, expired, lost, paused, replaced).",
 		}, []string{"flow", "how"}),
 		bindFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongxin_staff_bind_failures_total", Help: "Staff binds (绑定) refused, by reason (bad_code, locked, locked_all): alert on a rise, someone may be guessing codes.",
@@ -69,7 +77,7 @@ func NewMetrics() *Metrics {
 			Help: "Messages no keyword, menu key or scene claimed, by the intent understood (none: nothing) and the confidence band (sure, unsure, none). band=\"none\" are fallbacks: what residents ask that nobody taught the bot (GET /api/v1/unrecognised lists them).",
 		}, []string{"intent", "band"}),
 	}
-	m.reg.MustRegister(m.messages, m.latency, m.duplicates, m.reclaimed, m.rateLimited, m.lateReplies, m.rejected,
+	m.reg.MustRegister(m.messages, m.latency, m.duplicates, m.reclaimed, m.rateLimited, m.lateReplies, m.rejected, m.unavailable, m.conflicts,
 		m.flowsStarted, m.flowsEnded, m.bindFailures, m.understood, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

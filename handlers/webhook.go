@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -27,24 +28,23 @@ const (
 // lateWork bounds how long a handler may run after its reply went late.
 const lateWork = 60 * time.Second
 
-// errNonceUnavailable refuses a request the nonce guard could not check.
-var errNonceUnavailable = errors.New("nonce guard unavailable")
+// DefaultPreDeadline bounds the Redis work before the bot (the nonce
+// binding, the retry guard, the rate limit, the resident's lock and
+// session): past it the resident gets an apology rather than silence,
+// well inside WeChat's 5 s.
+const DefaultPreDeadline = 1500 * time.Millisecond
 
 // claimGrace is how long past the deadline a live delivery may take to
 // store its "late" result. A claim still pending after the deadline and
 // this grace belongs to a delivery that died (kill -9 mid-message), and
-// WeChat's next retry takes it over (redisstate.Dedup.Begin) instead of
-// answering "success" for a reply that will never come.
+// WeChat's next retry takes it over instead of answering "success" for a
+// reply that will never come.
 const claimGrace = 500 * time.Millisecond
 
-// residentLockTTL bounds how long a dead instance's lock on a resident
-// outlives it; a live one renews it while the bot works (Locker.Hold).
-// It is shorter than the time between WeChat's retries (5 s) less the
-// wait for the lock (lockWait), so a retry that took over a dead
-// delivery also gets the resident.
-const residentLockTTL = 3 * time.Second
-
 // lockWait is how long a message waits for the resident's previous one.
+// With the lock's TTL (redisstate.DefaultLockTTL, 3 s) it is shorter than
+// the time between WeChat's retries, so a retry that took over a dead
+// delivery also gets the resident.
 const lockWait = 3 * time.Second
 
 // Webhook serves /wechat: verification, decoding, de-duplication of
@@ -53,12 +53,9 @@ const lockWait = 3 * time.Second
 type Webhook struct {
 	Codec *wechat.Codec
 	Bot   bot.Handler
-	Dedup *redisstate.Dedup
-	// Nonces, when set, refuses a signed query reused with another body,
-	// and any request while it cannot tell (503).
-	Nonces  *redisstate.Nonces
-	Limiter *redisstate.RateLimiter
-	Locker  *redisstate.Locker
+	// Gate does the Redis work around the bot in two round trips; the
+	// bot's session store must be Gate.Sessions.
+	Gate *redisstate.Gate
 	// Late queues replies that missed the deadline (the outbox), which
 	// sends them as customer-service messages.
 	Late    bot.Notifier
@@ -67,6 +64,9 @@ type Webhook struct {
 	// Deadline is how long the bot may take before the webhook answers
 	// "success" and sends the reply later (WeChat gives up after 5 s).
 	Deadline time.Duration
+	// PreDeadline bounds the Redis work before the bot;
+	// DefaultPreDeadline when zero.
+	PreDeadline time.Duration
 
 	inflight sync.WaitGroup
 }
@@ -112,9 +112,6 @@ func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, err error) {
 		status, reason = http.StatusForbidden, "replay"
 	case errors.Is(err, wechat.ErrWeakMode):
 		status, reason = http.StatusForbidden, "mode"
-	case errors.Is(err, errNonceUnavailable):
-		// WeChat retries a failed delivery; by then Redis may be back.
-		status, reason = http.StatusServiceUnavailable, "nonce_unavailable"
 	case errors.Is(err, wechat.ErrTooLarge):
 		status, reason = http.StatusRequestEntityTooLarge, "too_large"
 	}
@@ -138,21 +135,6 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, err)
 		return
 	}
-	if h.Nonces != nil {
-		// A message the guard cannot vouch for is refused, not let
-		// through: in plain mode the guard is all that binds the signed
-		// query to this body.
-		ok, err := h.Nonces.Check(r.Context(), q.Get("signature"), q.Get("timestamp"), q.Get("nonce"), raw)
-		switch {
-		case err != nil:
-			h.Logger.ErrorContext(r.Context(), "nonce check unavailable", "err", err)
-			h.reject(w, r, fmt.Errorf("%w: %w", errNonceUnavailable, err))
-			return
-		case !ok:
-			h.reject(w, r, fmt.Errorf("%w: signed query reused with another body", wechat.ErrReplay))
-			return
-		}
-	}
 	m := in.Msg
 	kind := string(m.Kind)
 	if m.Kind == bot.KindEvent {
@@ -163,14 +145,20 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	defer func() { h.Metrics.latency.Observe(time.Since(start).Seconds()) }()
 
 	ctx := r.Context()
-	res, err := h.process(ctx, m, log)
+	res, err := h.process(ctx, m, q, raw, log)
+	if errors.Is(err, errReplay) {
+		h.reject(w, r, fmt.Errorf("%w: signed query reused with another body", wechat.ErrReplay))
+		return
+	}
 	if err != nil {
 		log.ErrorContext(ctx, "webhook processing failed", "err", err)
 		if res == (outcome{}) {
-			// Redis was out of reach before anything happened: nothing
-			// could be de-duplicated, but the resident deserves an answer.
-			// (When only storing the reply failed, the bot has acted and
-			// its reply stands.)
+			// Redis was out of reach before the bot: nothing could be
+			// vouched for or de-duplicated, so nothing was done, but the
+			// resident deserves an answer, and WeChat a 200 rather than a
+			// retry into the same outage. (When only storing the reply
+			// failed, the bot has acted and its reply stands.)
+			h.Metrics.unavailable.Inc()
 			res = outcome{Text: bot.MsgInternal}
 		}
 	}
@@ -192,54 +180,72 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	log.InfoContext(ctx, "message answered", "late", res.Late, "ms", time.Since(start).Milliseconds())
 }
 
+// errReplay is process's verdict on a signed query reused with another
+// body.
+var errReplay = errors.New("replay")
+
 // process decides the reply of one delivery, at most once per message ID
 // across all instances.
-func (h *Webhook) process(ctx context.Context, m *bot.Message, log *slog.Logger) (outcome, error) {
-	claim, err := h.Dedup.Begin(ctx, m.ID, h.Deadline+claimGrace)
+func (h *Webhook) process(ctx context.Context, m *bot.Message, q url.Values, raw []byte, log *slog.Logger) (outcome, error) {
+	pre := h.PreDeadline
+	if pre <= 0 {
+		pre = DefaultPreDeadline
+	}
+	pctx, cancel := context.WithTimeout(ctx, pre)
+	turn, err := h.Gate.Begin(pctx, redisstate.Arrival{
+		OpenID: m.OpenID, ID: m.ID,
+		Signature: q.Get("signature"), Timestamp: q.Get("timestamp"), Nonce: q.Get("nonce"), Body: raw,
+		Limit:        m.Event != bot.EventUnsubscribe,
+		ReclaimAfter: h.Deadline + claimGrace,
+	})
+	cancel()
 	if err != nil {
-		return outcome{}, fmt.Errorf("claim message: %w", err)
+		return outcome{}, fmt.Errorf("before the bot: %w", err)
 	}
-	if claim == redisstate.Reclaimed {
-		h.Metrics.reclaimed.Inc()
-		log.WarnContext(ctx, "retry took over a delivery that died mid-message")
-	}
-	if claim == redisstate.Taken {
+	switch turn.Admission {
+	case redisstate.Replayed:
+		return outcome{}, errReplay
+	case redisstate.Duplicate:
 		h.Metrics.duplicates.Inc()
 		log.InfoContext(ctx, "duplicate delivery")
-		wctx, cancel := context.WithTimeout(ctx, h.Deadline)
-		defer cancel()
-		raw, err := h.Dedup.Wait(wctx, m.ID)
-		if err != nil {
-			// The first delivery is still working: it will answer (or send
-			// the reply later) on its own; this copy must not act.
-			return outcome{Late: true}, nil
+		stored := turn.Result()
+		if !turn.HasResult() {
+			wctx, cancel := context.WithTimeout(ctx, h.Deadline)
+			defer cancel()
+			stored, err = turn.WaitResult(wctx)
+			if err != nil {
+				// The first delivery is still working: it will answer (or
+				// send the reply later) on its own; this copy must not act.
+				return outcome{Late: true}, nil
+			}
 		}
 		var res outcome
-		if err := json.Unmarshal(raw, &res); err != nil {
+		if err := json.Unmarshal(stored, &res); err != nil {
 			return outcome{}, fmt.Errorf("read stored reply: %w", err)
 		}
 		return res, nil
+	case redisstate.Limited:
+		h.Metrics.rateLimited.Inc()
+		return h.finish(ctx, turn, outcome{Text: msgSlowDown})
 	}
-
-	if m.Event != bot.EventUnsubscribe {
-		ok, err := h.Limiter.Allow(ctx, "rate:"+m.OpenID)
-		if err != nil {
-			return outcome{}, fmt.Errorf("rate limit: %w", err)
-		}
-		if !ok {
-			h.Metrics.rateLimited.Inc()
-			return h.finish(ctx, m.ID, outcome{Text: msgSlowDown})
-		}
+	if turn.Reclaimed {
+		h.Metrics.reclaimed.Inc()
+		log.WarnContext(ctx, "retry took over a delivery that died mid-message")
 	}
-	return h.run(ctx, m, log)
+	return h.run(ctx, turn, m, log)
 }
 
-func (h *Webhook) finish(ctx context.Context, id string, res outcome) (outcome, error) {
+// finish ends the turn with res: the session as the bot left it, the
+// unlock and the reply for retries, in one round trip.
+func (h *Webhook) finish(ctx context.Context, turn *redisstate.Turn, res outcome) (outcome, error) {
 	raw, err := json.Marshal(res)
 	if err != nil {
 		return res, err
 	}
-	if err := h.Dedup.Finish(context.WithoutCancel(ctx), id, raw); err != nil {
+	if err := turn.Finish(context.WithoutCancel(ctx), true, raw); err != nil {
+		if errors.Is(err, bot.ErrConflict) {
+			h.Metrics.conflicts.Inc()
+		}
 		return res, fmt.Errorf("store reply: %w", err)
 	}
 	return res, nil
@@ -247,7 +253,7 @@ func (h *Webhook) finish(ctx context.Context, id string, res outcome) (outcome, 
 
 // run calls the bot under the deadline. Past it, the reply is sent later as
 // a customer-service message and the webhook answers "success" now.
-func (h *Webhook) run(ctx context.Context, m *bot.Message, log *slog.Logger) (outcome, error) {
+func (h *Webhook) run(ctx context.Context, turn *redisstate.Turn, m *bot.Message, log *slog.Logger) (outcome, error) {
 	// The work outlives the request when it is late, so it must not be
 	// cancelled with it.
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), lateWork)
@@ -256,29 +262,35 @@ func (h *Webhook) run(ctx context.Context, m *bot.Message, log *slog.Logger) (ou
 	go func() {
 		defer h.inflight.Done()
 		defer cancel()
-		done <- h.handle(work, m, log)
+		done <- h.handle(work, turn, m, log)
 	}()
 
 	timer := time.NewTimer(h.Deadline)
 	defer timer.Stop()
 	select {
 	case res := <-done:
-		return h.finish(ctx, m.ID, res)
+		return h.finish(ctx, turn, res)
 	case <-timer.C:
 	}
 	// Late: retries from now on answer "success"; the reply follows.
-	if _, err := h.finish(ctx, m.ID, outcome{Late: true}); err != nil {
+	late, _ := json.Marshal(outcome{Late: true})
+	if err := turn.Store(context.WithoutCancel(ctx), late); err != nil {
 		log.ErrorContext(ctx, "store late marker", "err", err)
 	}
 	h.inflight.Add(1)
 	go func() {
 		defer h.inflight.Done()
 		res := <-done
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		// The session as the bot left it, and the resident free again;
+		// the stored answer stays "late".
+		if err := turn.Finish(sctx, false, nil); err != nil {
+			log.ErrorContext(sctx, "end of a late turn", "err", err)
+		}
 		if res.Text == "" {
 			return
 		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
 		err := h.Late.Notify(sctx, bot.Notice{
 			Kind: "reply", To: m.OpenID, Text: res.Text, Urgent: true, Key: "reply:" + m.ID,
 		})
@@ -295,7 +307,7 @@ func (h *Webhook) run(ctx context.Context, m *bot.Message, log *slog.Logger) (ou
 
 // handle runs the bot for one message while holding the resident's lock, so
 // that their messages are processed in order on any instance.
-func (h *Webhook) handle(ctx context.Context, m *bot.Message, log *slog.Logger) (res outcome) {
+func (h *Webhook) handle(ctx context.Context, turn *redisstate.Turn, m *bot.Message, log *slog.Logger) (res outcome) {
 	// The bot runs on its own goroutine, out of reach of the HTTP server's
 	// recovery: a panic here would take the process down.
 	defer func() {
@@ -304,15 +316,17 @@ func (h *Webhook) handle(ctx context.Context, m *bot.Message, log *slog.Logger) 
 			res = outcome{Text: bot.MsgInternal}
 		}
 	}()
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	unlock, err := h.Locker.Hold(lctx, "resident:"+m.OpenID, residentLockTTL)
-	cancel()
-	if err != nil {
-		log.WarnContext(ctx, "resident busy", "err", err)
-		return outcome{Text: msgBusy}
+	if !turn.Locked() {
+		// The resident's previous message is still being answered.
+		lctx, cancel := context.WithTimeout(ctx, lockWait)
+		err := turn.Lock(lctx)
+		cancel()
+		if err != nil {
+			log.WarnContext(ctx, "resident busy", "err", err)
+			return outcome{Text: msgBusy}
+		}
 	}
-	defer unlock()
-	reply, err := h.Bot.Handle(ctx, m)
+	reply, err := h.Bot.Handle(turn.Context(ctx), m)
 	if err != nil {
 		var ue *bot.UserError
 		if !errors.As(err, &ue) {

@@ -106,10 +106,8 @@ func (r *rig) startOn(rdb *redis.Client, deadline time.Duration) *instance {
 	wh := &handlers.Webhook{
 		Codec:    codec,
 		Bot:      r.bot,
-		Dedup:    &redisstate.Dedup{Client: rdb, Prefix: r.prefix},
-		Nonces:   &redisstate.Nonces{Client: rdb, Prefix: r.prefix},
-		Limiter:  &redisstate.RateLimiter{Client: rdb, Prefix: r.prefix, Limit: r.rate, Window: time.Minute},
-		Locker:   &redisstate.Locker{Client: rdb, Prefix: r.prefix},
+		Gate: &redisstate.Gate{Client: rdb, Sessions: &redisstate.Sessions{Client: rdb, Prefix: r.prefix},
+			Limit: r.rate, Window: time.Minute},
 		Late:     r.outbox,
 		Metrics:  metrics,
 		Logger:   log,
@@ -643,25 +641,28 @@ func TestWeakerModeIsRefusedWithoutState(t *testing.T) {
 	}
 }
 
-// TestNonceGuardDownRefuses: the nonce guard is what binds a plain-mode
-// signature to its body. When it cannot answer (its Redis is out of
-// reach) the request is refused, 503 so that WeChat retries, rather than
-// processed unguarded, where anyone who saw one signed URL could post
-// other XML under it.
-func TestNonceGuardDownRefuses(t *testing.T) {
+// TestRedisDownIsAnApology: when Redis cannot be reached before the bot,
+// nothing can be vouched for (the nonce binding is what ties a plain-mode
+// signature to its body) or de-duplicated, so the bot does not run; but
+// the resident is answered, 200 with the apology, rather than WeChat
+// being sent into retries against the same outage with a 5xx.
+func TestRedisDownIsAnApology(t *testing.T) {
 	c := &counter{}
 	r := newRig(t, c)
 	in := r.start(4 * time.Second)
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = down.Close() })
-	in.webhook.Nonces = &redisstate.Nonces{Client: down}
+	in.webhook.Gate = &redisstate.Gate{Client: down, Sessions: &redisstate.Sessions{Client: down}}
 	sim := in.sim(wechat.ModePlain)
 	forged := build(t, sim, wechat.SimMessage{OpenID: "o-victim", Text: "转账"})
 	reply, status := send(t, sim, forged)
-	if status != http.StatusServiceUnavailable || strings.Contains(reply, "转账") {
-		t.Errorf("with the nonce guard down: %d %q, want 503 and no reply", status, reply)
+	if status != http.StatusOK || reply != bot.MsgInternal {
+		t.Errorf("with Redis down: %d %q, want 200 and the apology", status, reply)
 	}
 	if n := c.calls.Load(); n != 0 {
 		t.Errorf("the bot ran %d times unguarded", n)
+	}
+	if got := metricValue(t, in, "tongxin_state_unavailable_total"); got != 1 {
+		t.Errorf("tongxin_state_unavailable_total = %v, want 1", got)
 	}
 }

@@ -114,12 +114,28 @@ func (d *Dedup) Begin(ctx context.Context, id string, reclaimAfter time.Duration
 	return Claim(n), nil
 }
 
+// beginKey is Begin on the key of Gate's naming, for a retry taking over
+// a dead delivery's claim.
+func (d *Dedup) beginKey(ctx context.Context, key string, reclaimAfter time.Duration) (Claim, error) {
+	ttl := durationOr(d.PendingTTL, DefaultPendingTTL).Milliseconds()
+	after := max(reclaimAfter.Milliseconds(), 1)
+	n, err := claimScript.Run(ctx, d.Client, []string{key}, ttl, after).Int()
+	if err != nil {
+		return Taken, fmt.Errorf("redisstate: dedup begin: %w", err)
+	}
+	return Claim(n), nil
+}
+
 // Finish stores the result of id for ResultTTL, for retries to pick up.
 // A nil or empty result is stored as such (the bot had nothing to say).
 func (d *Dedup) Finish(ctx context.Context, id string, result []byte) error {
+	return d.finishKey(ctx, d.key(id), result)
+}
+
+func (d *Dedup) finishKey(ctx context.Context, key string, result []byte) error {
 	v := make([]byte, 0, len(dedupDone)+len(result))
 	v = append(append(v, dedupDone...), result...)
-	if err := d.Client.Set(ctx, d.key(id), v, durationOr(d.ResultTTL, DefaultResultTTL)).Err(); err != nil {
+	if err := d.Client.Set(ctx, key, v, durationOr(d.ResultTTL, DefaultResultTTL)).Err(); err != nil {
 		return fmt.Errorf("redisstate: dedup finish: %w", err)
 	}
 	return nil
@@ -128,7 +144,11 @@ func (d *Dedup) Finish(ctx context.Context, id string, result []byte) error {
 // Result returns the stored result of id, and false when there is none yet
 // (pending, expired or never begun).
 func (d *Dedup) Result(ctx context.Context, id string) ([]byte, bool, error) {
-	v, err := d.Client.Get(ctx, d.key(id)).Bytes()
+	return d.resultKey(ctx, d.key(id))
+}
+
+func (d *Dedup) resultKey(ctx context.Context, key string) ([]byte, bool, error) {
+	v, err := d.Client.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}
@@ -145,10 +165,14 @@ func (d *Dedup) Result(ctx context.Context, id string) ([]byte, bool, error) {
 // ctx.Err() when ctx is done first. Give it a deadline: when the owner
 // crashed, no result ever comes.
 func (d *Dedup) Wait(ctx context.Context, id string) ([]byte, error) {
+	return d.waitKey(ctx, d.key(id))
+}
+
+func (d *Dedup) waitKey(ctx context.Context, key string) ([]byte, error) {
 	t := time.NewTicker(durationOr(d.PollInterval, DefaultPollInterval))
 	defer t.Stop()
 	for {
-		res, ok, err := d.Result(ctx, id)
+		res, ok, err := d.resultKey(ctx, key)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -114,6 +114,14 @@ func (l *Locker) acquire(ctx context.Context, key string, ttl time.Duration) (k,
 	}
 	k = prefixOr(l.Prefix) + "lock:" + key
 	token = rand.Text()
+	if err := l.acquireKey(ctx, k, token, ttl); err != nil {
+		return "", "", err
+	}
+	return k, token, nil
+}
+
+// acquireKey waits until it sets the lock at Redis key k to token for ttl.
+func (l *Locker) acquireKey(ctx context.Context, k, token string, ttl time.Duration) error {
 	var t *time.Timer
 	for {
 		ok, err := l.Client.SetNX(ctx, k, token, ttl).Result()
@@ -121,13 +129,13 @@ func (l *Locker) acquire(ctx context.Context, key string, ttl time.Duration) (k,
 			if ok {
 				l.release(context.WithoutCancel(ctx), k, token)
 			}
-			return "", "", fmt.Errorf("redisstate: lock: %w", ctx.Err())
+			return fmt.Errorf("redisstate: lock: %w", ctx.Err())
 		}
 		if err != nil {
-			return "", "", fmt.Errorf("redisstate: lock: %w", err)
+			return fmt.Errorf("redisstate: lock: %w", err)
 		}
 		if ok {
-			return k, token, nil
+			return nil
 		}
 		d := durationOr(l.RetryInterval, DefaultRetryInterval)
 		if t == nil {
@@ -138,7 +146,7 @@ func (l *Locker) acquire(ctx context.Context, key string, ttl time.Duration) (k,
 		}
 		select {
 		case <-ctx.Done():
-			return "", "", fmt.Errorf("redisstate: lock: %w", ctx.Err())
+			return fmt.Errorf("redisstate: lock: %w", ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -24,7 +24,9 @@ func Open(ctx context.Context, url string) (client *redis.Client, closeFn func()
 		if err != nil {
 			return nil, nil, fmt.Errorf("redisstate: start embedded redis: %w", err)
 		}
-		c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		opt := &redis.Options{Addr: mr.Addr()}
+		Bound(opt)
+		c := redis.NewClient(opt)
 		if err := c.Ping(ctx).Err(); err != nil {
 			c.Close()
 			mr.Close()
@@ -47,6 +49,7 @@ func Open(ctx context.Context, url string) (client *redis.Client, closeFn func()
 		}
 		return nil, nil, fmt.Errorf("redisstate: parse redis url: %w", err)
 	}
+	Bound(opt)
 	c := redis.NewClient(opt)
 	if err := c.Ping(ctx).Err(); err != nil {
 		return nil, nil, errors.Join(
@@ -54,6 +57,40 @@ func Open(ctx context.Context, url string) (client *redis.Client, closeFn func()
 			closeErr(c.Close()))
 	}
 	return c, c.Close, nil
+}
+
+// Bounds of every Redis call, where the URL does not set its own: a
+// stalled server (a paused process, a network black hole) then costs a
+// call about a second, and the webhook's deadline before the bot
+// (handlers.DefaultPreDeadline) applies as a context deadline. go-redis's
+// defaults (3 s reads, three retries with backoff) kept a message about
+// 25 s, past WeChat's 5 s, and it was lost.
+const (
+	DialTimeout = time.Second
+	IOTimeout   = time.Second
+	PoolTimeout = time.Second
+	MaxRetries  = 1
+)
+
+// Bound gives opt the bounds above where it has none, and makes go-redis
+// honour context deadlines on the connection.
+func Bound(opt *redis.Options) {
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = DialTimeout
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = IOTimeout
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = IOTimeout
+	}
+	if opt.PoolTimeout == 0 {
+		opt.PoolTimeout = PoolTimeout
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = MaxRetries
+	}
+	opt.ContextTimeoutEnabled = true
 }
 
 // closeErr keeps a failed Close from hiding the error that mattered.

@@ -29,7 +29,11 @@ const RecentTTL = 24 * time.Hour
 
 var _ bot.Recent = (*Recent)(nil)
 
-func (r *Recent) key(openid string) string { return prefixOr(r.Prefix) + "recent:" + openid }
+func (r *Recent) key(openid string) string { return recentKey(prefixOr(r.Prefix), openid) }
+
+// recentKey carries the openid as hash tag, so that a Gate's turn writes it
+// with the resident's other keys.
+func recentKey(prefix, openid string) string { return prefix + "recent:{" + openid + "}" }
 
 // Remember adds text as openid's newest message and keeps the last few.
 func (r *Recent) Remember(ctx context.Context, openid, text string) error {
@@ -39,6 +43,11 @@ func (r *Recent) Remember(ctx context.Context, openid, text string) error {
 	ttl := r.TTL
 	if ttl <= 0 {
 		ttl = RecentTTL
+	}
+	if t := turnFor(ctx, r.Client, r.Prefix, openid); t != nil {
+		// Inside a webhook's turn: written with the rest after the bot.
+		t.keep(text, ttl)
+		return nil
 	}
 	k := r.key(openid)
 	_, err := r.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -66,14 +75,17 @@ func (r *Recent) Recent(ctx context.Context, openid string) ([]string, error) {
 // Forget deletes openid's kept messages and reports how many there were.
 func (r *Recent) Forget(ctx context.Context, openid string) (int, error) {
 	k := r.key(openid)
-	var n *redis.IntCmd
-	_, err := r.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	// Kept before keys carried hash tags: goes too.
+	old := prefixOr(r.Prefix) + "recent:" + openid
+	var n, m *redis.IntCmd
+	_, err := r.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		n = p.LLen(ctx, k)
-		p.Del(ctx, k)
+		m = p.LLen(ctx, old)
+		p.Del(ctx, k, old)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("redisstate: forget recent: %w", err)
 	}
-	return int(n.Val()), nil
+	return int(n.Val() + m.Val()), nil
 }

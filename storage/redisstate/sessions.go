@@ -18,12 +18,17 @@ const DefaultNoticeTTL = 24 * time.Hour
 
 // Sessions is a bot.SessionStore in Redis, shared by every instance.
 //
-// A session is one JSON value at {Prefix}session:{openid} that expires
+// A session is one JSON value at {Prefix}session:{openid} (the braces are
+// Redis Cluster's hash tag, kept in the key) that expires
 // DraftTTL after the last Save when it holds a form (bot.Session.HoldsForm),
 // TTL otherwise. Each Save of a session holding a form also leaves a marker at
 // {Prefix}session-expired:{openid} that outlives the session by NoticeTTL;
 // finding the marker without the session is how Load knows the conversation
 // timed out rather than never existed.
+//
+// Inside a Gate's turn (the context from Turn.Context, for the turn's
+// resident) Load, Save and Delete read the session the turn read and leave
+// their writes to Turn.Finish, so that a message costs two round trips.
 type Sessions struct {
 	Client Client
 	// Prefix starts every key; DefaultPrefix when empty.
@@ -41,9 +46,16 @@ type Sessions struct {
 
 var _ bot.SessionStore = (*Sessions)(nil)
 
+// keys are the session's and its expiry marker's; the openid is their
+// hash tag (see Gate).
 func (s *Sessions) keys(openid string) []string {
+	k, m := s.taggedKeys(openid)
+	return []string{k, m}
+}
+
+func (s *Sessions) taggedKeys(openid string) (session, marker string) {
 	p := prefixOr(s.Prefix)
-	return []string{p + "session:" + openid, p + "session-expired:" + openid}
+	return p + "session:{" + openid + "}", p + "session-expired:{" + openid + "}"
 }
 
 // loadScript returns {1, value} for a live session, {2} when only the expiry
@@ -106,6 +118,9 @@ const maxLoadAttempts = 3
 // version, or one that does not decode, is deleted and reported as
 // bot.ErrNotFound without an expiry notice.
 func (s *Sessions) Load(ctx context.Context, openid string) (*bot.Session, bool, error) {
+	if t := turnFrom(ctx, s, openid); t != nil {
+		return t.load()
+	}
 	keys := s.keys(openid)
 	for range maxLoadAttempts {
 		res, err := loadScript.Run(ctx, s.Client, keys).Slice()
@@ -152,6 +167,9 @@ func (s *Sessions) Load(ctx context.Context, openid string) (*bot.Session, bool,
 // was. After a network error the outcome is unknown: the caller should Load
 // again rather than retry with the same Rev.
 func (s *Sessions) Save(ctx context.Context, sess *bot.Session) error {
+	if t := turnFrom(ctx, s, sess.OpenID); t != nil {
+		return t.save(sess)
+	}
 	next := *sess
 	next.V = bot.SessionVersion
 	next.Rev++
@@ -187,7 +205,13 @@ func activeFlag(sess *bot.Session) string {
 // Delete implements bot.SessionStore. It removes the expiry marker too, so a
 // finished or cancelled conversation is never reported as timed out.
 func (s *Sessions) Delete(ctx context.Context, openid string) error {
-	if err := s.Client.Del(ctx, s.keys(openid)...).Err(); err != nil {
+	if t := turnFrom(ctx, s, openid); t != nil {
+		t.del()
+		return nil
+	}
+	// The key of sessions stored before keys carried hash tags goes too:
+	// an erasure must not leave it behind.
+	if err := s.Client.Del(ctx, append(s.keys(openid), prefixOr(s.Prefix)+"session:"+openid)...).Err(); err != nil {
 		return fmt.Errorf("redisstate: delete session: %w", err)
 	}
 	return nil

@@ -40,8 +40,8 @@ func TestSessionsKeys(t *testing.T) {
 		got[k] = mr.TTL(k)
 	}
 	want := map[string]time.Duration{
-		"tongxin:session:o1":         time.Minute,
-		"tongxin:session-expired:o1": time.Minute + time.Hour,
+		"tongxin:session:{o1}":         time.Minute,
+		"tongxin:session-expired:{o1}": time.Minute + time.Hour,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("keys and TTLs mismatch (-want +got):\n%s", diff)
@@ -65,10 +65,10 @@ func TestSessionsDropsUnreadable(t *testing.T) {
 			ctx := t.Context()
 			// A marker from an earlier session must not turn the drop into
 			// an expiry notice.
-			if err := c.Set(ctx, prefix+"session-expired:o1", "1", time.Hour).Err(); err != nil {
+			if err := c.Set(ctx, prefix+"session-expired:{o1}", "1", time.Hour).Err(); err != nil {
 				t.Fatal(err)
 			}
-			if err := c.Set(ctx, prefix+"session:o1", tt.stored, time.Minute).Err(); err != nil {
+			if err := c.Set(ctx, prefix+"session:{o1}", tt.stored, time.Minute).Err(); err != nil {
 				t.Fatal(err)
 			}
 
@@ -76,7 +76,7 @@ func TestSessionsDropsUnreadable(t *testing.T) {
 			if !errors.Is(err, bot.ErrNotFound) || expired || s != nil {
 				t.Errorf("Load = %v, %v, %v; want nil, false, ErrNotFound", s, expired, err)
 			}
-			n, err := c.Exists(ctx, prefix+"session:o1", prefix+"session-expired:o1").Result()
+			n, err := c.Exists(ctx, prefix+"session:{o1}", prefix+"session-expired:{o1}").Result()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +103,7 @@ func TestSessionsSaveOverUnreadable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, prefix, _ := redistest.New(t)
 			st := &redisstate.Sessions{Client: c, Prefix: prefix, TTL: time.Minute}
-			if err := c.Set(t.Context(), prefix+"session:o1", tt.stored, time.Minute).Err(); err != nil {
+			if err := c.Set(t.Context(), prefix+"session:{o1}", tt.stored, time.Minute).Err(); err != nil {
 				t.Fatal(err)
 			}
 			s := &bot.Session{OpenID: "o1", Flow: "repair"}
@@ -127,7 +127,7 @@ func TestSessionsDefaultTTL(t *testing.T) {
 	if err := st.Save(t.Context(), &bot.Session{OpenID: "o1", Flow: "report"}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
-	got := []time.Duration{mr.TTL("tongxin:session:o1"), mr.TTL("tongxin:session-expired:o1")}
+	got := []time.Duration{mr.TTL("tongxin:session:{o1}"), mr.TTL("tongxin:session-expired:{o1}")}
 	want := []time.Duration{bot.DraftTTL, bot.DraftTTL + redisstate.DefaultNoticeTTL}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("TTLs mismatch (-want +got):\n%s", diff)
@@ -136,7 +136,7 @@ func TestSessionsDefaultTTL(t *testing.T) {
 	if err := st.Save(t.Context(), &bot.Session{OpenID: "o2", Held: []string{"media:m1"}}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
-	got = []time.Duration{mr.TTL("tongxin:session:o2"), mr.TTL("tongxin:session-expired:o2")}
+	got = []time.Duration{mr.TTL("tongxin:session:{o2}"), mr.TTL("tongxin:session-expired:{o2}")}
 	if diff := cmp.Diff([]time.Duration{bot.SessionTTL, 0}, got); diff != "" {
 		t.Errorf("TTLs without a form mismatch (-want +got):\n%s", diff)
 	}
