@@ -104,8 +104,8 @@ func (r *rig) startOn(rdb *redis.Client, deadline time.Duration) *instance {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	metrics := handlers.NewMetrics()
 	wh := &handlers.Webhook{
-		Codec:    codec,
-		Bot:      r.bot,
+		Codec: codec,
+		Bot:   r.bot,
 		Gate: &redisstate.Gate{Client: rdb, Sessions: &redisstate.Sessions{Client: rdb, Prefix: r.prefix},
 			Limit: r.rate, Window: time.Minute},
 		Late:     r.outbox,
