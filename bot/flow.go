@@ -727,10 +727,16 @@ func (r *Router) submit(ctx context.Context, sess *Session, f *Flow, st *State) 
 	sess.Step = StepConfirm
 	var ue *UserError
 	if !errors.As(err, &ue) {
+		// Our fault (the database out of reach): nothing was submitted,
+		// the form is kept at its summary, and a 1 later submits it.
 		r.logger().ErrorContext(ctx, "flow submit failed", "flow", f.Name, "openid", ShortID(sess.OpenID), "err", err)
+		return msgSubmitFailed + "\n回复 1 重试 2 修改 0 取消", flowKeep, nil
 	}
 	return UserMessage(err) + "\n回复 1 重试 2 修改 0 取消", flowKeep, nil
 }
+
+// msgSubmitFailed is the answer to a confirmation that failed on our side.
+const msgSubmitFailed = "抱歉，系统暂时出了点问题，还没有提交成功，您填写的内容已为您保留。请稍后再试。"
 
 // ownWord answers one of the flow's own words (Flow.OwnWords) that the
 // step did not take: it is not routed as a command, and not a wrong
