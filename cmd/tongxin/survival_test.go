@@ -280,10 +280,12 @@ func TestSurvivalRedisStalls(t *testing.T) {
 	}) {
 		calls[idx.Add(1)-1] = s.p.say(s.text)
 	})
+	var slowest time.Duration
 	for _, c := range calls {
 		checkApology(t, c)
-		t.Logf("stalled: %s sent %q: HTTP %d in %v: %q %v", c.Who, c.Text, c.Status, c.Took.Round(time.Millisecond), c.Reply, c.Err)
+		slowest = max(slowest, c.Took)
 	}
+	t.Logf("with Redis stalled: %d messages, slowest answered in %v: %q", len(calls), slowest.Round(time.Millisecond), calls[0].Reply)
 	waitReadyz(t, base, http.StatusServiceUnavailable, recoverWithin)
 
 	rd.Resume(t)
