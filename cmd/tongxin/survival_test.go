@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,11 +194,11 @@ func (p *talker) walkSignUp(a activity.Activity) error {
 	})
 }
 
-// parallel runs fn for each item at once and waits for all.
-func parallel[T any](items []T, fn func(T)) {
+// parallel runs fn(0) to fn(n-1) at once and waits for all.
+func parallel(n int, fn func(i int)) {
 	var wg sync.WaitGroup
-	for _, it := range items {
-		wg.Go(func() { fn(it) })
+	for i := range n {
+		wg.Go(func() { fn(i) })
 	}
 	wg.Wait()
 }
@@ -262,24 +261,12 @@ func TestSurvivalRedisStalls(t *testing.T) {
 	})
 	// Residents keep talking while Redis stalls: a keyword, a form's
 	// next answer, and newcomers.
-	sends := []struct {
-		p    *talker
-		text string
-	}{{a, "帮助"}, {b, "楼道灯不亮"}}
+	who, texts := []*talker{a, b}, []string{"帮助", "楼道灯不亮"}
 	for i := 2; i < 6; i++ {
-		sends = append(sends, struct {
-			p    *talker
-			text string
-		}{newTalker(sim, "stall", i), "帮助"})
+		who, texts = append(who, newTalker(sim, "stall", i)), append(texts, "帮助")
 	}
-	calls := make([]call, len(sends))
-	var idx atomic.Int32
-	parallel(sends, func(s struct {
-		p    *talker
-		text string
-	}) {
-		calls[idx.Add(1)-1] = s.p.say(s.text)
-	})
+	calls := make([]call, len(who))
+	parallel(len(who), func(i int) { calls[i] = who[i].say(texts[i]) })
 	var slowest time.Duration
 	for _, c := range calls {
 		checkApology(t, c)
@@ -347,17 +334,17 @@ func TestSurvivalRedisStops(t *testing.T) {
 	for i := range people {
 		people[i] = newTalker(sim, "stop", i)
 	}
-	reporter := func(p *talker) bool { return indexOf(people, p)%2 == 0 }
-	start := func(p *talker) error {
-		if reporter(p) {
-			return p.walkReport(fmt.Sprintf("%d号楼", 1+indexOf(people, p)%5))
+	reporter := func(i int) bool { return i%2 == 0 }
+	start := func(i int) error {
+		if reporter(i) {
+			return people[i].walkReport(fmt.Sprintf("%d号楼", 1+i%5))
 		}
-		return p.walkSignUp(ev)
+		return people[i].walkSignUp(ev)
 	}
 	var walkErrs []error
 	var mu sync.Mutex
-	parallel(people, func(p *talker) {
-		if err := start(p); err != nil {
+	parallel(formers, func(i int) {
+		if err := start(i); err != nil {
 			mu.Lock()
 			walkErrs = append(walkErrs, err)
 			mu.Unlock()
@@ -375,7 +362,7 @@ func TestSurvivalRedisStops(t *testing.T) {
 
 	// The residents at their summaries confirm while Redis is gone.
 	confirms := make([]call, formers)
-	parallel(people, func(p *talker) { confirms[indexOf(people, p)] = p.say("1") })
+	parallel(formers, func(i int) { confirms[i] = people[i].say("1") })
 	for _, c := range confirms {
 		checkApology(t, c)
 	}
@@ -403,7 +390,7 @@ func TestSurvivalRedisStops(t *testing.T) {
 	// Their next answer, the confirmation again, finds the form gone: they
 	// are told so, and to start again.
 	again := make([]call, formers)
-	parallel(people, func(p *talker) { again[indexOf(people, p)] = p.say("1") })
+	parallel(formers, func(i int) { again[i] = people[i].say("1") })
 	told := 0
 	for i, c := range again {
 		if problem := c.answeredInTime(); problem != "" {
@@ -423,9 +410,9 @@ func TestSurvivalRedisStops(t *testing.T) {
 	// They start again and finish; each confirmation is delivered twice
 	// (a WeChat retry of the same MsgId), which must not act twice.
 	told2 := make([]string, formers)
-	parallel(people, func(p *talker) {
-		i := indexOf(people, p)
-		if err := start(p); err != nil {
+	parallel(formers, func(i int) {
+		p := people[i]
+		if err := start(i); err != nil {
 			t.Errorf("starting again after Redis came back: %v", err)
 			return
 		}
@@ -445,7 +432,7 @@ func TestSurvivalRedisStops(t *testing.T) {
 		if retry.Reply != first.Reply {
 			t.Errorf("%s: a retry of the confirmation read %q, the first delivery %q", p.openid, retry.Reply, first.Reply)
 		}
-		if reporter(p) {
+		if reporter(i) {
 			if m := numberRe.FindStringSubmatch(first.Reply); m != nil {
 				told2[i] = m[1]
 			}
@@ -460,7 +447,7 @@ func TestSurvivalRedisStops(t *testing.T) {
 	// Each resident's request or sign-up exists exactly once: nothing was
 	// filed while Redis was gone, and no retry acted twice.
 	for i, p := range people {
-		if reporter(p) {
+		if reporter(i) {
 			if n := countRows(t, dbURL, "SELECT count(*) FROM tickets WHERE openid = ?", p.openid); n != 1 {
 				t.Errorf("%s has %d tickets, want 1\n%s", p.openid, n, p.transcript())
 			}
@@ -475,16 +462,6 @@ func TestSurvivalRedisStops(t *testing.T) {
 			t.Errorf("%s has %d sign-ups, want 1\n%s", p.openid, n, p.transcript())
 		}
 	}
-}
-
-// indexOf is the position of p in people.
-func indexOf(people []*talker, p *talker) int {
-	for i, q := range people {
-		if q == p {
-			return i
-		}
-	}
-	return -1
 }
 
 // chatter is residents sending 帮助 back to back until stopped, every
