@@ -84,7 +84,8 @@ if not v then
 end
 local after = tonumber(ARGV[2])
 if after > 0 and string.sub(v, 1, 1) == 'p' then
-  local ttl = tonumber(string.sub(v, 2))
+  local digits = string.match(v, '^p(%d+)')
+  local ttl = digits and tonumber(digits)
   local left = redis.call('PTTL', KEYS[1])
   if ttl and left >= 0 and ttl - left >= after then
     redis.call('SET', KEYS[1], mark, 'PX', ARGV[1])

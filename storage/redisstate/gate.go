@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -240,6 +241,11 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 	var listCmd *redis.StringCmd
 	var hash string
 	sessKey, markerKey := g.Sessions.taggedKeys(a.OpenID)
+	// The claim and the lock carry the turn's token, and are set with GET:
+	// when go-redis retries the pipeline after a timeout, the commands may
+	// have run once already, and finding its own token the turn knows the
+	// claim and the lock are its own (not another delivery's).
+	mark := dedupPending + strconv.FormatInt(pending.Milliseconds(), 10) + ":" + t.token
 	_, err := g.Client.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		if a.Signature != "" {
 			sum := sha256.Sum256(a.Body)
@@ -250,7 +256,7 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 				redis.SetArgs{Mode: "NX", Get: true, TTL: durationOr(g.NonceTTL, DefaultNonceTTL)})
 		}
 		dk := g.dedupKey(a.OpenID, a.ID)
-		claimCmd = pl.SetArgs(ctx, dk, dedupPending+strconv.FormatInt(pending.Milliseconds(), 10),
+		claimCmd = pl.SetArgs(ctx, dk, mark,
 			redis.SetArgs{Mode: "NX", Get: true, TTL: pending})
 		pttlCmd = pl.PTTL(ctx, dk)
 		if a.Limit && g.Limit > 0 {
@@ -258,7 +264,7 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 			incrCmd = pl.Incr(ctx, rk)
 			pl.Do(ctx, "PEXPIRE", rk, g.Window.Milliseconds(), "NX")
 		}
-		lockCmd = pl.SetArgs(ctx, g.tagged("lock", a.OpenID), t.token, redis.SetArgs{Mode: "NX", TTL: lockTTL})
+		lockCmd = pl.SetArgs(ctx, g.tagged("lock", a.OpenID), t.token, redis.SetArgs{Mode: "NX", Get: true, TTL: lockTTL})
 		sessCmd = pl.Get(ctx, sessKey)
 		markerCmd = pl.Exists(ctx, markerKey)
 		if g.Legacy {
@@ -279,7 +285,9 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 	}
 
 	// The lock and the session.
-	t.locked = lockCmd.Err() == nil
+	if old, err := lockCmd.Result(); errors.Is(err, redis.Nil) || (err == nil && old == t.token) {
+		t.locked = true
+	}
 	if t.locked {
 		t.startRenewal()
 	}
@@ -304,7 +312,7 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 	// The claim.
 	old, err := claimCmd.Result()
 	switch {
-	case errors.Is(err, redis.Nil):
+	case errors.Is(err, redis.Nil) || (err == nil && old == mark):
 		t.claimedByUs = true
 	case err != nil:
 		return nil, fmt.Errorf("redisstate: gate claim: %w", err)
@@ -339,10 +347,11 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 
 func (g *Gate) dedupKey(openid, id string) string { return g.tagged("dedup", openid) + ":" + id }
 
-// reclaimable reports whether a pending marker ("p30000") with left of
-// its TTL has been pending at least after.
+// reclaimable reports whether a pending marker ("p30000", or
+// "p30000:token") with left of its TTL has been pending at least after.
 func reclaimable(mark string, left, after time.Duration) bool {
-	ttl, err := strconv.ParseInt(mark[1:], 10, 64)
+	digits, _, _ := strings.Cut(mark[1:], ":")
+	ttl, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil || left < 0 {
 		return false
 	}

@@ -188,7 +188,11 @@ if ARGV[2] ~= 'k' then
   elseif not lock then
     local rev = 0
     local cur = redis.call('GET', KEYS[1])
-    if cur then
+    if ARGV[2] == 's' and cur == ARGV[3] then
+      -- This very script ran already (go-redis retried it after a
+      -- timeout): the write is done.
+      rev = tonumber(ARGV[7])
+    elseif cur then
       local ok, s = pcall(cjson.decode, cur)
       if ok and type(s) == 'table' and s.v == tonumber(ARGV[8]) then
         rev = tonumber(s.rev) or 0
