@@ -321,9 +321,15 @@ func (h *Webhook) handle(ctx context.Context, turn *redisstate.Turn, m *bot.Mess
 		lctx, cancel := context.WithTimeout(ctx, lockWait)
 		err := turn.Lock(lctx)
 		cancel()
-		if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
 			log.WarnContext(ctx, "resident busy", "err", err)
 			return outcome{Text: msgBusy}
+		}
+		if err != nil {
+			// Not a slow previous message: Redis failed while waiting.
+			log.ErrorContext(ctx, "waiting for the resident", "err", err)
+			h.Metrics.unavailable.Inc()
+			return outcome{Text: bot.MsgInternal}
 		}
 	}
 	reply, err := h.Bot.Handle(turn.Context(ctx), m)

@@ -246,7 +246,7 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 	// have run once already, and finding its own token the turn knows the
 	// claim and the lock are its own (not another delivery's).
 	mark := dedupPending + strconv.FormatInt(pending.Milliseconds(), 10) + ":" + t.token
-	_, err := g.Client.Pipelined(ctx, func(pl redis.Pipeliner) error {
+	cmds, err := g.Client.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		if a.Signature != "" {
 			sum := sha256.Sum256(a.Body)
 			hash = hex.EncodeToString(sum[:])
@@ -277,8 +277,13 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 		listCmd = pl.Get(ctx, listKey(p, a.OpenID))
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err = pipelineErr(cmds, err); err != nil {
 		return nil, fmt.Errorf("redisstate: gate begin: %w", err)
+	}
+	for _, c := range []redis.Cmder{claimCmd, lockCmd, sessCmd} {
+		if e := c.Err(); e != nil && !errors.Is(e, redis.Nil) {
+			return nil, fmt.Errorf("redisstate: gate begin: %s: %w (pipeline said %v)", c.Name(), e, err)
+		}
 	}
 	if a.Limit && g.Limit > 0 && g.Window <= 0 {
 		return nil, errors.New("redisstate: gate: window must be positive")
@@ -346,6 +351,25 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 }
 
 func (g *Gate) dedupKey(openid, id string) string { return g.tagged("dedup", openid) + ":" + id }
+
+// pipelineErr is the first error of a pipeline's commands other than
+// redis.Nil (a key not there, an expected answer). Pipelined returns the
+// first error of all, so a nil reply ahead of a broken connection would
+// hide it.
+func pipelineErr(cmds []redis.Cmder, err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, c := range cmds {
+		if e := c.Err(); e != nil && !errors.Is(e, redis.Nil) {
+			return e
+		}
+	}
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	return err
+}
 
 // reclaimable reports whether a pending marker ("p30000", or
 // "p30000:token") with left of its TTL has been pending at least after.

@@ -3,7 +3,6 @@ package redisstate
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -111,7 +110,7 @@ func (t *Turn) Lock(ctx context.Context) error {
 	sessKey, markerKey := g.Sessions.taggedKeys(t.openid)
 	var sessCmd, legacyCmd *redis.StringCmd
 	var markerCmd *redis.IntCmd
-	_, err := g.Client.Pipelined(ctx, func(pl redis.Pipeliner) error {
+	cmds, err := g.Client.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		sessCmd = pl.Get(ctx, sessKey)
 		markerCmd = pl.Exists(ctx, markerKey)
 		if g.Legacy {
@@ -119,7 +118,7 @@ func (t *Turn) Lock(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err = pipelineErr(cmds, err); err != nil {
 		_ = t.Abandon(context.WithoutCancel(ctx))
 		return fmt.Errorf("redisstate: gate read session: %w", err)
 	}
