@@ -124,21 +124,50 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	status := map[string]string{}
-	code := http.StatusOK
+	// Each dependency is asked at once, and one that does not answer in
+	// time is down: a paused database does not honour the context on a
+	// connection it holds, and must not keep /readyz (and the load
+	// balancer asking it) waiting.
+	type answer struct {
+		name string
+		err  error
+	}
+	answers := make(chan answer, len(s.Ready))
 	for name, p := range s.Ready {
-		if err := p.Ping(ctx); err != nil {
-			status[name] = "down"
-			code = http.StatusServiceUnavailable
-			s.Logger.WarnContext(ctx, "not ready", "dependency", name, "err", err)
-			continue
+		go func() { answers <- answer{name, p.Ping(ctx)} }()
+	}
+	status := map[string]string{}
+	for name := range s.Ready {
+		status[name] = "down"
+	}
+	code := http.StatusOK
+	for range s.Ready {
+		select {
+		case a := <-answers:
+			if a.err == nil {
+				status[a.name] = "ok"
+				continue
+			}
+			s.Logger.WarnContext(ctx, "not ready", "dependency", a.name, "err", a.err)
+		case <-ctx.Done():
 		}
-		status[name] = "ok"
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	for _, v := range status {
+		if v != "ok" {
+			code = http.StatusServiceUnavailable
+		}
 	}
 	httpjson.Write(w, code, status)
 }
+
+// readyTimeout bounds /readyz: a dependency that has not answered by then
+// is reported down.
+const readyTimeout = 2 * time.Second
 
 func (s *Server) admin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -666,3 +666,29 @@ func TestRedisDownIsAnApology(t *testing.T) {
 		t.Errorf("tongxin_state_unavailable_total = %v, want 1", got)
 	}
 }
+
+// TestReadyzDoesNotWaitForAHungDependency: a paused database holds its
+// connections without answering and without honouring the context;
+// /readyz reports it down instead of hanging with it.
+func TestReadyzDoesNotWaitForAHungDependency(t *testing.T) {
+	hung := make(chan struct{})
+	t.Cleanup(func() { close(hung) })
+	r := newRig(t, &counter{})
+	r.ready = map[string]handlers.Pinger{
+		"database": handlers.PingFunc(func(context.Context) error { <-hung; return nil }),
+		"redis":    handlers.PingFunc(func(context.Context) error { return nil }),
+	}
+	in := r.start(4 * time.Second)
+	resp, err := http.Get(in.srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var status map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&status); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || status["database"] != "down" || status["redis"] != "ok" {
+		t.Errorf("readyz with a hung database: %d %v", resp.StatusCode, status)
+	}
+}
