@@ -43,6 +43,9 @@ type Server struct {
 	Logger  *slog.Logger
 	// Ready lists the dependencies /readyz checks, by name.
 	Ready map[string]Pinger
+	// ReadyTimeout is how long /readyz waits for them;
+	// DefaultReadyTimeout when zero.
+	ReadyTimeout time.Duration
 	// AdminToken is the admin API's bearer token; empty refuses everything.
 	AdminToken string
 	Residents  Residents
@@ -124,7 +127,11 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	wait := s.ReadyTimeout
+	if wait <= 0 {
+		wait = DefaultReadyTimeout
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	// Each dependency is asked at once, and one that does not answer in
 	// time is down: a paused database does not honour the context on a
@@ -165,9 +172,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, code, status)
 }
 
-// readyTimeout bounds /readyz: a dependency that has not answered by then
-// is reported down.
-const readyTimeout = 2 * time.Second
+// DefaultReadyTimeout bounds /readyz when Server.ReadyTimeout is zero: a
+// dependency that has not answered by then is reported down.
+const DefaultReadyTimeout = 2 * time.Second
 
 func (s *Server) admin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

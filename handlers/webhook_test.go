@@ -54,6 +54,8 @@ type rig struct {
 	bot    bot.Handler
 	rate   int
 	ready  map[string]handlers.Pinger
+	// readyTimeout is the instances' /readyz wait (the default when 0).
+	readyTimeout time.Duration
 	// mode is the weakest message mode the instances accept; plain, the
 	// zero value, lets tests send all three.
 	mode wechat.Mode
@@ -113,7 +115,7 @@ func (r *rig) startOn(rdb *redis.Client, deadline time.Duration) *instance {
 		Logger:   log,
 		Deadline: deadline,
 	}
-	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, AdminToken: "admin-secret-0123456789abcdef012345",
+	s := &handlers.Server{Webhook: wh, Metrics: metrics, Logger: log, Ready: r.ready, ReadyTimeout: r.readyTimeout, AdminToken: "admin-secret-0123456789abcdef012345",
 		Residents: r.store, Notifications: r.store, Retrier: r.outbox, Started: time.Now()}
 	srv := httptest.NewServer(s.Handler())
 	r.t.Cleanup(func() {
@@ -678,6 +680,7 @@ func TestReadyzDoesNotWaitForAHungDependency(t *testing.T) {
 		"database": handlers.PingFunc(func(context.Context) error { <-hung; return nil }),
 		"redis":    handlers.PingFunc(func(context.Context) error { return nil }),
 	}
+	r.readyTimeout = 20 * time.Millisecond
 	in := r.start(4 * time.Second)
 	resp, err := http.Get(in.srv.URL + "/readyz")
 	if err != nil {
