@@ -78,10 +78,10 @@ var instProblems = []string{"楼道灯不亮", "单元门禁刷不开", "下水�
 // the organiser one "full"), with every row of the ledger sent: the
 // servers share the delivery work without sending twice.
 func TestThreeInstances(t *testing.T) {
-	r := newInstRig(t, false)
+	r := newInstRig(t, false, -1)
 	people := r.residents()
 	start := time.Now()
-	r.run(t, people, nil)
+	r.run(t, people, 0)
 	t.Logf("%d residents, %d messages (%d delivered twice) through %d instances in %v; %d late replies",
 		len(people), r.answered.Load(), r.dups.Load(), instInstances, time.Since(start).Round(time.Millisecond), r.late.Load())
 	if t.Failed() {
@@ -112,11 +112,10 @@ func TestThreeInstances(t *testing.T) {
 // customer-service text sent just before the kill and not yet recorded
 // would go twice: nothing can tell WeChat it is the same).
 func TestKillOneInstance(t *testing.T) {
-	r := newInstRig(t, true)
+	r := newInstRig(t, true, instInstances-1)
 	people := r.residents()
 	start := time.Now()
-	victim := instInstances - 1
-	r.run(t, people, &instKill{victim: victim, after: int64(len(people) * 11 / 2)})
+	r.run(t, people, int64(len(people)*11/2))
 	t.Logf("%d residents, %d messages (%d delivered twice) through %d instances, one killed after %d answers, in %v; %d late replies; %d messages were in flight to the killed instance",
 		len(people), r.answered.Load(), r.dups.Load(), instInstances, r.kill.after, time.Since(start).Round(time.Millisecond), r.late.Load(), r.inflight.Load())
 	if r.kill.done.IsZero() {
@@ -159,7 +158,10 @@ type instRig struct {
 	dups     atomic.Int64 // messages delivered twice
 	late     atomic.Int64 // replies that came as a push after "success"
 	inflight atomic.Int64 // messages whose delivery died with an instance
-	kill     instKill
+	// templateSends counts the template sends that reached the fake,
+	// repeats included (with staffTemplates).
+	templateSends atomic.Int64
+	kill          instKill
 }
 
 // instKill says when to kill which instance, and records when it died.
@@ -167,14 +169,22 @@ type instKill struct {
 	victim int
 	after  int64 // answers before the kill
 	fire   chan struct{}
+	// armed asks the victim's proxy to catch its next template send;
+	// midSend says it did, killed that the victim is dead.
+	armed   atomic.Bool
+	midSend chan struct{}
+	killed  chan struct{}
+	// caught is set when the kill hit the victim in mid-send.
+	caught bool
 	done   time.Time // when the process was reaped: its last lock renewal was before
 }
 
 // newInstRig starts instInstances servers on a fresh PostgreSQL database
-// and a Redis of their own. With staffTemplates, customer-service texts to
-// staff are refused as outside the 48-hour window (45015), so their
-// notifications go as template messages.
-func newInstRig(t *testing.T, staffTemplates bool) *instRig {
+// and a Redis of their own; victim is the one a run may kill (-1: none).
+// With staffTemplates, customer-service texts to staff are refused as
+// outside the 48-hour window (45015), so their notifications go as
+// template messages.
+func newInstRig(t *testing.T, staffTemplates bool, victim int) *instRig {
 	t.Helper()
 	bin := testBinary(t) // skips under -short
 	dbURL := storagetest.PostgresURL(t)
@@ -201,9 +211,6 @@ func newInstRig(t *testing.T, staffTemplates bool) *instRig {
 	} {
 		r.env.vars[k] = v
 	}
-	if staffTemplates {
-		r.env.vars["TONGXIN_WECHAT_API_BASE"] = instOutOfWindow(t, r.env.fake, r.worker, r.head, r.organizer)
-	}
 
 	ctx := context.Background()
 	var err error
@@ -217,7 +224,11 @@ func newInstRig(t *testing.T, staffTemplates bool) *instRig {
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: instWorkers}}
 	t.Cleanup(client.CloseIdleConnections)
-	for range instInstances {
+	r.kill = instKill{victim: victim, midSend: make(chan struct{}, 1), killed: make(chan struct{})}
+	for k := range instInstances {
+		if staffTemplates {
+			r.env.vars["TONGXIN_WECHAT_API_BASE"] = r.instProxy(t, k)
+		}
 		base, cmd := r.env.spawnAt(t, bin)
 		sim := r.env.sim(base, wechat.ModeSafe)
 		sim.HTTP = client
@@ -266,18 +277,28 @@ func instRedis(t *testing.T) string {
 	return u
 }
 
-// instOutOfWindow puts a proxy in front of the fake API that refuses
-// customer-service texts to staff (45015, outside the 48-hour window) and
-// passes everything else on, and returns its URL.
-func instOutOfWindow(t *testing.T, fake *wechattest.FakeAPI, staff ...string) string {
-	target, err := url.Parse(fake.URL())
+// instProxy is what stands between an instance and the fake API (with
+// staffTemplates): it refuses customer-service texts to staff (45015,
+// outside the 48-hour window), counts template sends, repeats included,
+// and, once the kill is armed, lets the victim's next template send reach
+// the fake and then holds its answer until the victim is dead: WeChat
+// has the message, the victim never learns it.
+func (r *instRig) instProxy(t *testing.T, instance int) string {
+	target, err := url.Parse(r.env.fake.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	staff := []string{r.worker, r.head, r.organizer}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodPost && req.URL.Path == wechattest.PathCustomSend {
-			body, _ := io.ReadAll(req.Body)
+		if req.Method != http.MethodPost || (req.URL.Path != wechattest.PathCustomSend && req.URL.Path != wechattest.PathTemplate) {
+			proxy.ServeHTTP(w, req)
+			return
+		}
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		if req.URL.Path == wechattest.PathCustomSend {
 			var m struct {
 				ToUser string `json:"touser"`
 			}
@@ -286,10 +307,25 @@ func instOutOfWindow(t *testing.T, fake *wechattest.FakeAPI, staff ...string) st
 				_, _ = w.Write([]byte(`{"errcode":45015,"errmsg":"response out of time limit or subscription is canceled"}`))
 				return
 			}
-			req.Body = io.NopCloser(bytes.NewReader(body))
-			req.ContentLength = int64(len(body))
+			proxy.ServeHTTP(w, req)
+			return
 		}
-		proxy.ServeHTTP(w, req)
+		r.templateSends.Add(1)
+		if instance != r.kill.victim || !r.kill.armed.CompareAndSwap(true, false) {
+			proxy.ServeHTTP(w, req)
+			return
+		}
+		// The victim's send: WeChat takes it, the answer never comes back.
+		fwd, err := http.NewRequestWithContext(context.Background(), http.MethodPost, r.env.fake.URL()+req.URL.RequestURI(), bytes.NewReader(body))
+		if err == nil {
+			fwd.Header.Set("Content-Type", "application/json")
+			if resp, err := http.DefaultClient.Do(fwd); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+			}
+		}
+		r.kill.midSend <- struct{}{}
+		<-r.kill.killed
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -360,22 +396,34 @@ func (r *instRig) residents() []*instResident {
 }
 
 // run has every resident file a request and sign up, on instWorkers
-// goroutines, and with k kills k.victim once k.after messages were
-// answered.
-func (r *instRig) run(t *testing.T, people []*instResident, k *instKill) {
+// goroutines, and kills the rig's victim once killAfter messages were
+// answered (0: never).
+func (r *instRig) run(t *testing.T, people []*instResident, killAfter int64) {
 	t.Helper()
 	ctx := context.Background()
 	killer := make(chan struct{})
 	finished := make(chan struct{})
-	if k != nil {
-		r.kill = instKill{victim: k.victim, after: k.after, fire: make(chan struct{})}
+	if killAfter > 0 {
+		r.kill.after, r.kill.fire = killAfter, make(chan struct{})
 		go func() {
 			defer close(killer)
+			defer close(r.kill.killed)
 			select {
 			case <-r.kill.fire:
 			case <-finished: // everyone finished first
 				return
 			}
+			// Kill it in mid-send if it sends within a few seconds; the
+			// timer only bounds the wait for one.
+			r.kill.armed.Store(true)
+			wait := time.NewTimer(5 * time.Second)
+			select {
+			case <-r.kill.midSend:
+				r.kill.caught = true
+			case <-wait.C:
+				r.kill.armed.Store(false)
+			}
+			wait.Stop()
 			r.dead[r.kill.victim].Store(true) // no new message goes there
 			cmd := r.cmds[r.kill.victim]
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -1074,9 +1122,11 @@ func (r *instRig) checkTemplatePushes(t *testing.T) {
 		}
 	}
 	r.checkRobot(t)
-	t.Logf("template sends: %d accepted, %d reached the fake (repeats after the kill dropped by client_msg_id: %d)",
-		r.env.fake.Count(wechattest.PathTemplate), r.env.fake.Hits(wechattest.PathTemplate),
-		r.env.fake.Hits(wechattest.PathTemplate)-r.env.fake.Count(wechattest.PathTemplate))
+	if !r.kill.caught {
+		t.Log("the killed instance was not sending a template message when it died: the lease and client_msg_id went unexercised this run")
+	}
+	accepted, sent := r.env.fake.Count(wechattest.PathTemplate), r.templateSends.Load()
+	t.Logf("template sends: %d made, %d accepted; %d repeated after the kill and dropped by their client_msg_id", sent, accepted, sent-int64(accepted))
 }
 
 // checkRobot checks the staff group robot got the three bindings, once
