@@ -106,11 +106,13 @@ func TestThreeInstances(t *testing.T) {
 // them they are busy (the dead server's lock on them) only until the lock
 // expires. In the end every ticket and sign-up is there exactly once and
 // every notification reached its staff member exactly once, the killed
-// server's deliveries taken up by the survivors. Staff are outside the
-// 48-hour window here, so pushes go as template messages, whose
-// client_msg_id lets WeChat drop a send repeated after the crash (a
-// customer-service text sent just before the kill and not yet recorded
-// would go twice: nothing can tell WeChat it is the same).
+// server's deliveries taken up by the survivors. The kill lands while the
+// victim sends a template message that WeChat accepts but the victim never
+// hears of (instProxy), so a survivor sends it again once the row's lease
+// ends. Staff are outside the 48-hour window here, so pushes go as
+// template messages, whose client_msg_id lets WeChat drop that repeat (a
+// customer-service text cut off the same way would go twice: nothing can
+// tell WeChat it is the same).
 func TestKillOneInstance(t *testing.T) {
 	r := newInstRig(t, true, instInstances-1)
 	people := r.residents()
