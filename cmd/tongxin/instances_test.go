@@ -188,8 +188,12 @@ type instKill struct {
 // template messages.
 func newInstRig(t *testing.T, staffTemplates bool, victim int) *instRig {
 	t.Helper()
-	bin := testBinary(t) // skips under -short
+	if testing.Short() {
+		t.Skip("runs three servers")
+	}
+	// PostgreSQL first: without it the test skips before building.
 	dbURL := storagetest.PostgresURL(t)
+	bin := testBinary(t)
 	r := &instRig{bin: bin, run4: fmt.Sprintf("%04x", rand.Uint32()%0x10000)}
 	r.worker, r.head, r.organizer = "o-inst-"+r.run4+"-worker", "o-inst-"+r.run4+"-head", "o-inst-"+r.run4+"-organizer"
 	r.env = newEnv(t, dbURL)
