@@ -949,8 +949,12 @@ func (r *instRig) checkBusy(t *testing.T, people []*instResident, killed time.Ti
 	if !killed.IsZero() {
 		t.Logf("%d residents whose message died with the instance wrote 帮助 at once: answered at most %v after the kill",
 			inflight, slowest.Round(time.Millisecond))
-		t.Logf("%d residents were told busy after the kill; the longest until an answer was resident %d's, %v after the kill (lock TTL %v)",
-			busy, who, longest.Round(time.Millisecond), instLockTTL)
+		if busy == 0 {
+			t.Log("no resident was told busy after the kill")
+		} else {
+			t.Logf("%d residents were told busy after the kill; the longest until an answer was resident %d's, %v after the kill (lock TTL %v)",
+				busy, who, longest.Round(time.Millisecond), instLockTTL)
+		}
 	}
 }
 
