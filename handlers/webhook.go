@@ -191,13 +191,14 @@ func (h *Webhook) process(ctx context.Context, m *bot.Message, q url.Values, raw
 	if pre <= 0 {
 		pre = DefaultPreDeadline
 	}
-	pctx, cancel := context.WithTimeout(ctx, pre)
-	turn, err := h.Gate.Begin(pctx, redisstate.Arrival{
+	arrival := redisstate.Arrival{
 		OpenID: m.OpenID, ID: m.ID,
 		Signature: q.Get("signature"), Timestamp: q.Get("timestamp"), Nonce: q.Get("nonce"), Body: raw,
 		Limit:        m.Event != bot.EventUnsubscribe,
 		ReclaimAfter: h.Deadline + claimGrace,
-	})
+	}
+	pctx, cancel := context.WithTimeout(ctx, pre)
+	turn, err := h.Gate.Begin(pctx, arrival)
 	cancel()
 	if err != nil {
 		return outcome{}, fmt.Errorf("before the bot: %w", err)
@@ -214,9 +215,23 @@ func (h *Webhook) process(ctx context.Context, m *bot.Message, q url.Values, raw
 			defer cancel()
 			stored, err = turn.WaitResult(wctx)
 			if err != nil {
-				// The first delivery is still working: it will answer (or
-				// send the reply later) on its own; this copy must not act.
-				return outcome{Late: true}, nil
+				// The first delivery is still working, or died: one more
+				// look, and a claim pending longer than a live owner keeps
+				// it is taken over (the reply then goes late).
+				pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pre)
+				again, err := h.Gate.Begin(pctx, arrival)
+				cancel()
+				if err == nil && again.Admission == redisstate.Limited {
+					_ = again.Abandon(context.WithoutCancel(ctx))
+				}
+				if err != nil || again.Admission != redisstate.Admitted {
+					// Still working: it will answer (or send the reply
+					// later) on its own; this copy must not act.
+					return outcome{Late: true}, nil
+				}
+				h.Metrics.reclaimed.Inc()
+				log.WarnContext(ctx, "a copy took over a delivery that died mid-message")
+				return h.run(ctx, again, m, log)
 			}
 		}
 		var res outcome
