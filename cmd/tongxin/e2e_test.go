@@ -43,7 +43,7 @@ type robot struct {
 	srv   *httptest.Server
 }
 
-func newRobot(t *testing.T) *robot {
+func newRobot(t testing.TB) *robot {
 	r := &robot{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var body struct {
@@ -83,7 +83,7 @@ type testEnv struct {
 // newEnv configures servers on dbURL sharing one Redis: the real one when
 // TONGXIN_TEST_REDIS_URL is set, else a miniredis started here (the
 // embedded default would give each instance its own).
-func newEnv(t *testing.T, dbURL string) *testEnv {
+func newEnv(t testing.TB, dbURL string) *testEnv {
 	redisURL := os.Getenv("TONGXIN_TEST_REDIS_URL")
 	if redisURL == "" {
 		if os.Getenv("TONGXIN_TEST_REQUIRE_SERVICES") == "1" {
@@ -120,7 +120,7 @@ func (e *testEnv) getenv(k string) string { return e.vars[k] }
 
 // start runs `tongxin serve` in-process on a free port until the test ends
 // and returns its base URL.
-func (e *testEnv) start(t *testing.T) string {
+func (e *testEnv) start(t testing.TB) string {
 	t.Helper()
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
