@@ -135,8 +135,7 @@ func (t *Turn) startRenewal() {
 	key := t.g.tagged("lock", t.openid)
 	token := t.token
 	client := t.g.Client
-	var renew func()
-	renew = func() {
+	renew := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), every)
 		n, err := extendScript.Run(ctx, client, []string{key}, token, ttl.Milliseconds()).Int()
 		cancel()
