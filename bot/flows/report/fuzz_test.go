@@ -45,10 +45,11 @@ type wherePlace struct {
 // with any text, as the flow engine hands it over, over the real ticket
 // service and community, for a resident with or without a registered
 // address. An accepted answer keeps its step's promise: one of the
-// offered categories; a description of 2 to 500 characters as typed;
-// photos only by a done word, the description staying within 500
-// characters whatever words are added at that step; a place in one of
-// the community's buildings or in words, never empty; a mobile number
+// offered categories; a description of 2 to 500 characters as typed,
+// shown in at most 200; photos only by a done word, the description
+// staying within 500 characters whatever words are added at that step; a
+// place in one of the community's buildings or in words, never empty,
+// short enough for the summary to fit one reply; a mobile number
 // shown masked. For the steps that read only the normalised text, the
 // normalised text is accepted alike.
 func FuzzReportAnswers(f *testing.F) {
@@ -133,7 +134,7 @@ func FuzzReportAnswers(f *testing.F) {
 				t.Fatalf("category %q: accepted as %+v", s, a)
 			}
 		case "description":
-			if n := len([]rune(a.Value)); n < 2 || n > 500 || a.Value != typed {
+			if n := len([]rune(a.Value)); n < 2 || n > 500 || a.Value != typed || len([]rune(a.Shown())) > 201 {
 				t.Fatalf("description %q: accepted as %q", s, a.Value)
 			}
 		case "photos":
@@ -145,7 +146,7 @@ func FuzzReportAnswers(f *testing.F) {
 			if err := json.Unmarshal([]byte(a.Value), &p); err != nil {
 				t.Fatalf("where %q: accepted as %q: %v", s, a.Value, err)
 			}
-			if strings.TrimSpace(p.Text) == "" || a.Display != p.Text || p.Unit < 0 || p.BuildingID != 0 && !ids[p.BuildingID] {
+			if strings.TrimSpace(p.Text) == "" || len([]rune(p.Text)) > 150 || a.Display != p.Text || p.Unit < 0 || p.BuildingID != 0 && !ids[p.BuildingID] {
 				t.Fatalf("where %q: accepted as %+v", s, p)
 			}
 			if strings.ContainsFunc(p.Text, unicode.IsControl) && !strings.ContainsFunc(typed, unicode.IsControl) {
