@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
@@ -139,6 +140,9 @@ func FuzzBookingAnswers(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, step uint8, s string) {
+		if !utf8.ValidString(s) {
+			t.Skip("the webhook's XML decoder lets only valid UTF-8 through")
+		}
 		k := int(step) % len(bookingSteps)
 		key := bookingSteps[k].key
 		sess, ok := answer(t, k, s)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
@@ -83,6 +84,9 @@ func FuzzProfileAnswers(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, step uint8, s string) {
+		if !utf8.ValidString(s) {
+			t.Skip("the webhook's XML decoder lets only valid UTF-8 through")
+		}
 		k := int(step) % len(stepKeys)
 		key := stepKeys[k]
 		a, ok := answer(t, k, s)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
@@ -117,6 +118,9 @@ func FuzzReportAnswers(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, step uint8, home bool, s string) {
+		if !utf8.ValidString(s) {
+			t.Skip("the webhook's XML decoder lets only valid UTF-8 through")
+		}
 		k := int(step) % len(reportKeys)
 		key := reportKeys[k]
 		sess, ok := answer(t, k, home, s)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/activities"
 	"github.com/tongxin/tongxin/bot"
@@ -104,6 +105,9 @@ func FuzzSignupAnswers(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, step uint8, s string) {
+		if !utf8.ValidString(s) {
+			t.Skip("the webhook's XML decoder lets only valid UTF-8 through")
+		}
 		k := int(step) % len(signupKeys)
 		key := signupKeys[k]
 		a, ok := answer(t, k, s)
