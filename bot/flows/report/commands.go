@@ -96,14 +96,6 @@ const maxReply = 2048
 // maxNote is how much of one progress note 查询 shows.
 const maxNote = 100
 
-// cut shortens s to n characters, marking the cut.
-func cut(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
 // timeline renders events one a line, oldest first, in at most budget
 // bytes: the newest are kept, and the older ones left out are counted.
 // A request 补充'd and 催办'd for weeks has more progress than one reply

@@ -229,11 +229,14 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 const maxShown = 200
 
 // shown is a description as the summary shows it: cut to maxShown.
-func shown(desc string) string {
-	if r := []rune(desc); len(r) > maxShown {
-		return string(r[:maxShown]) + "…"
+func shown(desc string) string { return cut(desc, maxShown) }
+
+// cut shortens s to n characters, marking the cut.
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
 	}
-	return desc
+	return s
 }
 
 // describe reads a description, typed or spoken.
