@@ -60,7 +60,7 @@ func Query(svc ticket.Service, now func() time.Time) bot.Handler {
 		}
 		staff := t.Phone != ""
 		var b strings.Builder
-		fmt.Fprintf(&b, "编号:%s\n类型：%s\n状态：%s\n地点：%s\n问题：%s", t.Number, t.CategoryName, t.Status.Label(), t.Place, t.Description)
+		fmt.Fprintf(&b, "编号:%s\n类型：%s\n状态：%s\n地点：%s\n问题：%s", t.Number, t.CategoryName, t.Status.Label(), cut(t.Place, maxPlace), shown(t.Description))
 		if staff {
 			fmt.Fprintf(&b, "\n居民：%s", strings.TrimSpace(t.Name+" "+t.Phone))
 		}
@@ -83,16 +83,41 @@ func Query(svc ticket.Service, now func() time.Time) bot.Handler {
 		}
 		if len(events) > 0 {
 			b.WriteString("\n进度：")
-			for _, e := range events {
-				line := fmt.Sprintf("\n%s %s %s", e.At.In(bot.Shanghai).Format("1-2 15:04"), e.Actor, e.Action)
-				if e.Note != "" {
-					line += "：" + e.Note
-				}
-				b.WriteString(line)
-			}
+			b.WriteString(timeline(events, maxReply-b.Len()))
 		}
 		return bot.Text(b.String()), nil
 	})
+}
+
+// maxReply is what one WeChat text reply carries, in bytes: a longer
+// one is dropped whole.
+const maxReply = 2048
+
+// maxNote is how much of one progress note 查询 shows.
+const maxNote = 100
+
+// timeline renders events one a line, oldest first, in at most budget
+// bytes: the newest are kept, and the older ones left out are counted.
+// A request 补充'd and 催办'd for weeks has more progress than one reply
+// holds, and what happened last matters most.
+func timeline(events []ticket.Entry, budget int) string {
+	lines := make([]string, len(events))
+	for i, e := range events {
+		lines[i] = fmt.Sprintf("\n%s %s %s", e.At.In(bot.Shanghai).Format("1-2 15:04"), e.Actor, e.Action)
+		if e.Note != "" {
+			lines[i] += "：" + cut(e.Note, maxNote)
+		}
+	}
+	const omitted = "\n（更早的 %d 条未显示）"
+	first, used := len(lines), len(fmt.Sprintf(omitted, len(lines)))
+	for first > 0 && used+len(lines[first-1]) <= budget {
+		first--
+		used += len(lines[first])
+	}
+	if first == 0 {
+		return strings.Join(lines, "")
+	}
+	return fmt.Sprintf(omitted, first) + strings.Join(lines[first:], "")
 }
 
 // Urge presses on a request past its response deadline (催办).
@@ -113,12 +138,18 @@ func Urge(svc ticket.Service) bot.Handler {
 	})
 }
 
+// maxSupplement is the longest 补充, as long as a description.
+const maxSupplement = 500
+
 // Supplement adds to a request (补充 编号 内容).
 func Supplement(svc ticket.Service) bot.Handler {
 	return bot.HandlerFunc(func(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 		number, rest, ok := args(m)
 		if !ok || rest == "" {
 			return bot.Text("请按格式回复：补充 编号 内容，例如：补充 2611260001 楼上也漏水了"), nil
+		}
+		if len([]rune(rest)) > maxSupplement {
+			return bot.Text(fmt.Sprintf("补充内容请不要超过 %d 字，可以分几次补充。", maxSupplement)), nil
 		}
 		_, err := svc.Supplement(ctx, m.OpenID, number, rest)
 		if errors.Is(err, bot.ErrNotFound) {

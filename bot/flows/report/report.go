@@ -147,7 +147,7 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 					}
 					if !doneWords[in.Norm] && st.Value("description") == "" && len(photos(st)) > 0 {
 						// The problem was told by a photo: these are its words.
-						a, err := input.Bounded(in.Text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
+						a, err := describe(in.Text, nil)
 						if err != nil {
 							return bot.Answer{}, err
 						}
@@ -223,9 +223,28 @@ func New(svc ticket.Service, dir community.Directory, residents bot.Residents) *
 	}
 }
 
+// maxShown is how much of a description the summary shows: a WeChat
+// reply carries 2048 bytes, and 500 characters of description (1,500
+// bytes) beside a long place would not fit. Staff get it whole.
+const maxShown = 200
+
+// shown is a description as the summary shows it: cut to maxShown.
+func shown(desc string) string { return cut(desc, maxShown) }
+
+// cut shortens s to n characters, marking the cut.
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
 // describe reads a description, typed or spoken.
 func describe(text string, m *bot.Message) (bot.Answer, error) {
 	a, err := input.Bounded(text, 2, 500, "请多说几个字，比如：3楼楼道灯不亮了。", "描述请不要超过 500 字。")
+	if err == nil && len([]rune(a.Value)) > maxShown {
+		a.Display = shown(a.Value)
+	}
 	if err == nil && m != nil && m.Kind == bot.KindVoice && m.MediaID != "" {
 		// WeChat's recognition can be wrong: staff may want to hear what
 		// the resident said.
@@ -323,6 +342,11 @@ func resolveAddress(ctx context.Context, dir community.Directory, addr string) (
 	return place{BuildingID: b.ID, Unit: a.Unit, Text: b.Name + strings.TrimPrefix(a.String(), fmt.Sprintf("%d号楼", a.Building))}, nil
 }
 
+// maxPlace is the longest place a resident may type: it is shown in the
+// summary and to staff, beside a description of up to 500 characters,
+// in replies of at most 2048 bytes.
+const maxPlace = 100
+
 // placeHint is the Data key of what the resident said before being asked
 // which building ("楼道" → "几号楼？").
 const placeHint = "place_hint"
@@ -339,6 +363,9 @@ func parsePlace(ctx context.Context, dir community.Directory, residents bot.Resi
 			label = "微信位置"
 		}
 		return place{Text: "位置：" + label, Lat: loc.Lat, Lng: loc.Lng}.answer(), nil
+	}
+	if len([]rune(in.Text)) > maxPlace {
+		return bot.Answer{}, bot.Invalid(fmt.Sprintf("地点请简短说明，不超过 %d 字，例如：3号楼2单元201 或 小区东门。", maxPlace))
 	}
 	if m := publicRe.FindStringSubmatch(in.Norm); m != nil {
 		desc := strings.TrimSpace(m[1])
@@ -509,7 +536,7 @@ func moreWords(st *bot.State, in bot.Input) error {
 	if len([]rune(joined)) > 500 {
 		return bot.Keep("问题描述已经很详细了。" + ask)
 	}
-	desc.Value, desc.Display = joined, joined
+	desc.Value, desc.Display = joined, shown(joined)
 	st.Set("description", desc)
 	return bot.Keep("已补充到问题描述。" + ask)
 }

@@ -138,14 +138,14 @@ func (d *desk) todoCmd() bot.Handler {
 			return bot.Text(bot.JoinText("目前没有待办的诉求。", copies)), nil
 		}
 		now := d.now()
-		var b strings.Builder
-		fmt.Fprintf(&b, "您有 %d 件待办：", len(ts))
+		items := make([]string, len(ts))
 		for i, t := range ts {
+			var b strings.Builder
 			mark := ""
 			if t.Urgent {
 				mark = "【紧急】"
 			}
-			fmt.Fprintf(&b, "\n%d. %s%s %s %s", i+1, mark, t.Number, t.CategoryName, t.Place)
+			fmt.Fprintf(&b, "\n%d. %s%s %s %s", i+1, mark, t.Number, t.CategoryName, cut(t.Place, maxListPlace))
 			due, verb := t.Due()
 			fmt.Fprintf(&b, "\n%s，%s 前%s", t.Status.Label(), bot.When(due), verb)
 			if now.After(due) {
@@ -154,9 +154,14 @@ func (d *desk) todoCmd() bot.Handler {
 			if t.Phone != "" {
 				b.WriteString("\n居民 " + strings.TrimSpace(t.Name+" "+t.Phone))
 			}
+			items[i] = b.String()
 		}
-		b.WriteString("\n按序号办理：受理 1；办结 1 结果；退回 1 原因；转派 1 姓名；回复 1 问居民的话。")
-		return bot.Text(bot.JoinText(b.String(), copies)), nil
+		const how = "\n按序号办理：受理 1；办结 1 结果；退回 1 原因；转派 1 姓名；回复 1 问居民的话。"
+		text := fitLines(fmt.Sprintf("您有 %d 件待办：", len(ts)), items, maxReply-len(how), "\n……还有 %d 件未列出，请先办理以上各件。") + how
+		if len(text)+len("\n\n")+len(copies) > maxReply {
+			copies = "另有抄送给您的诉求，回复 抄送 查看。"
+		}
+		return bot.Text(bot.JoinText(text, copies)), nil
 	})
 }
 
@@ -170,15 +175,47 @@ func (d *desk) copies(ctx context.Context, s community.Staff) (string, error) {
 	if err != nil || len(ts) == 0 {
 		return "", err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "抄送给您的（%d 件，由处理人办理）：", len(ts))
-	for _, t := range ts {
-		fmt.Fprintf(&b, "\n%s %s %s %s", t.Number, t.CategoryName, t.Place, t.Status.Label())
+	lines := make([]string, len(ts))
+	for i, t := range ts {
+		lines[i] = fmt.Sprintf("\n%s %s %s %s", t.Number, t.CategoryName, cut(t.Place, maxListPlace), t.Status.Label())
 		if t.AssigneeName != "" {
-			fmt.Fprintf(&b, "（%s）", t.AssigneeName)
+			lines[i] += fmt.Sprintf("（%s）", t.AssigneeName)
 		}
 	}
-	return b.String(), nil
+	return fitLines(fmt.Sprintf("抄送给您的（%d 件，由处理人办理）：", len(ts)), lines, maxReply, "\n……还有 %d 件未列出。"), nil
+}
+
+// maxReply is what one WeChat text reply carries, in bytes: a longer one
+// is dropped whole, and staff would see no list at all.
+const maxReply = 2048
+
+// maxListPlace is how much of a request's place a list line shows.
+const maxListPlace = 30
+
+// cut shortens s to n characters, marking the cut.
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// fitLines is head and, in order, as many of lines as fit in budget
+// bytes, then more (with the count of the lines left out) when some were:
+// the first lines of a list are the ones to act on (emergencies lead).
+func fitLines(head string, lines []string, budget int, more string) string {
+	var b strings.Builder
+	b.WriteString(head)
+	reserve := len(fmt.Sprintf(more, len(lines)))
+	for i, l := range lines {
+		last := i == len(lines)-1
+		if b.Len()+len(l)+reserve > budget && !(last && b.Len()+len(l) <= budget) {
+			fmt.Fprintf(&b, more, len(lines)-i)
+			break
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 // copiesCmd lists a 楼栋长's or 单元长's copies (抄送).
