@@ -77,7 +77,9 @@ func WellFormedNumber(s string) bool {
 		}
 	}
 	if len(s) == MaxNumberLen {
-		if _, err := time.Parse("060102", s[:6]); err != nil || s[6] == '0' {
+		// A mobile (1[3-9]…) reads as a day in 2013–2019, before any
+		// ticket: refused too.
+		if _, err := time.Parse("060102", s[:6]); err != nil || s[6] == '0' || s[0] == '1' {
 			return false
 		}
 	}

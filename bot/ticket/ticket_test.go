@@ -26,6 +26,8 @@ func TestWellFormedNumber(t *testing.T) {
 		"26112600011":  false, // 11 digits that are no overflow
 		"12345678901":  false, // 11 digits that are no date
 		"13800138000":  false, // a mobile number
+		"13011510000":  false, // a mobile that reads as a day in 2013
+		"18012312345":  false, // and one in 2018
 		"261126100000": false, // 12 digits
 		"abc":          false,
 		" 2611260001":  false,
