@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/storage/storagetest"
+	"github.com/tongxin/tongxin/wechat"
 	"github.com/tongxin/tongxin/wechat/wechattest"
 )
 
@@ -71,6 +73,9 @@ func TestBench(t *testing.T) {
 		t.Run(tc.scenario+"/"+tc.mode, func(t *testing.T) {
 			s := benchJSON(t, url, "-scenario", tc.scenario, "-mode", tc.mode, "-n", "4", "-messages", strconv.Itoa(n))
 			checkSane(t, s, n)
+			if tc.scenario == "keyword" && s.Rounds != s.Messages {
+				t.Errorf("keyword: %d rounds for %d messages, want one each", s.Rounds, s.Messages)
+			}
 			if s.Target != "tongxin" || s.Scenario != tc.scenario || s.Mode != tc.mode || s.Residents != 4 {
 				t.Errorf("summary names %s %s %s %d residents, want tongxin %s %s 4", s.Target, s.Scenario, s.Mode, s.Residents, tc.scenario, tc.mode)
 			}
@@ -137,5 +142,48 @@ func TestBenchCountsErrors(t *testing.T) {
 	s := benchJSON(t, url, "-scenario", "keyword", "-mode", "safe", "-n", "2", "-messages", "10")
 	if s.Errors.Unexpected != 8 || s.Errors.RateLimited != 8 || s.Rounds != 2 {
 		t.Errorf("errors %+v, %d rounds; want 8 rate-limited replies and 2 good ones", s.Errors, s.Rounds)
+	}
+}
+
+// TestBenchDecodeReply holds the bench's tag-finding decoder to the
+// Simulator's: the same text out of what the webhook's codec encodes,
+// escapes and split CDATA included, in plain and safe mode, and the same
+// refusal of a tampered signature.
+func TestBenchDecodeReply(t *testing.T) {
+	codec, err := wechat.NewCodec(wechattest.AppID, testToken, testAESKey, wechat.ModePlain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []wechat.Mode{wechat.ModePlain, wechat.ModeSafe} {
+		sim := &wechat.Simulator{AppID: wechattest.AppID, Token: testToken, AESKey: testAESKey, Mode: mode}
+		for _, text := range []string{"请回复数字：\n1 报修", "a]]>b <c> & \"d\" ]]]]>", "帮助"} {
+			sr, err := sim.Build(wechat.SimMessage{OpenID: "o-dec", Text: "帮助"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := codec.Decode(sr.Query, bytes.NewReader(sr.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := codec.EncodeReply(in, bot.Text(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			encrypted := mode != wechat.ModePlain
+			want, werr := sim.DecodeReply("o-dec", encrypted, body)
+			got, gerr := decodeReply(sim, "o-dec", encrypted, body)
+			if werr != nil || gerr != nil || got != want || got != text {
+				t.Errorf("%s %q: decodeReply %q (%v), Simulator %q (%v)", mode, text, got, gerr, want, werr)
+			}
+			if _, err := decodeReply(sim, "o-other", encrypted, body); err == nil {
+				t.Errorf("%s: a reply to o-dec decoded for o-other", mode)
+			}
+			if encrypted {
+				bad := bytes.Replace(body, []byte("<MsgSignature>"), []byte("<MsgSignature>0"), 1)
+				if _, err := decodeReply(sim, "o-dec", true, bad); err == nil || bytes.Equal(bad, body) {
+					t.Errorf("%s: tampered MsgSignature accepted", mode)
+				}
+			}
+		}
 	}
 }
