@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tongxin/tongxin/bot"
@@ -185,5 +186,48 @@ func TestBenchDecodeReply(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestBenchHelp: bench answers -h like every command, without sending
+// anything, and refuses what it cannot run before it starts.
+func TestBenchHelp(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	getenv := func(k string) string { return map[string]string{"TONGXIN_ADMIN_TOKEN": adminToken}[k] }
+	for _, args := range [][]string{{"bench", "-h"}, {"help", "bench"}, {"bench", "-url", srv.URL, "-scenario", "signup", "-h"}} {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), args, getenv, strings.NewReader(""), &stdout, &stderr); err != nil {
+			t.Errorf("%q: %v", args, err)
+		}
+		if !strings.Contains(stdout.String(), "usage: tongxin bench") || !strings.Contains(stdout.String(), "-peer") || stderr.Len() > 0 {
+			t.Errorf("%q: stdout %q, stderr %q", args, stdout.String(), stderr.String())
+		}
+	}
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, getenv, nil, &stdout, &stdout); err != nil || !strings.Contains(stdout.String(), "bench") {
+		t.Errorf("help lists no bench: %v %q", err, stdout.String())
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-bogus"}, "not defined: -bogus"},
+		{[]string{"-scenario", "dance"}, `-scenario "dance"`},
+		{[]string{"-n", "0"}, "-n must be at least 1"},
+		{[]string{"-mode", "loud"}, "parse mode"},
+		{[]string{"-mode", "safe", "-aes-key", "short"}, "-aes-key"},
+		{[]string{"now"}, `unexpected argument "now"`},
+	} {
+		args := append([]string{"bench", "-url", srv.URL + "/wechat", "-scenario", "signup"}, c.args...)
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), args, getenv, strings.NewReader(""), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want an error containing %q", c.args, err, c.want)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("help or a refused flag sent %d requests", n)
 	}
 }
