@@ -69,6 +69,7 @@ type benchOptions struct {
 	aesKey     string
 	adminToken string
 	peer       bool
+	alternate  int
 	json       bool
 	cpuProfile string
 }
@@ -94,6 +95,7 @@ func benchCommand(ctx context.Context, inv *invocation) error {
 	fs.StringVar(&o.aesKey, "aes-key", env("TONGXIN_WECHAT_AES_KEY", config.DevWeChatAESKey), "EncodingAESKey for safe and compat mode (default: TONGXIN_WECHAT_AES_KEY, else the development one)")
 	fs.StringVar(&o.adminToken, "admin-token", inv.getenv("TONGXIN_ADMIN_TOKEN"), "admin API token, to create an event for signup (default: TONGXIN_ADMIN_TOKEN)")
 	fs.BoolVar(&o.peer, "peer", false, "also run the keyword load against a silenceper/wechat echo server and a net/http echo, and print ratios")
+	fs.IntVar(&o.alternate, "alternate", 1, "with -peer, run tongxin and the peers in turn this many times, each for its share of -duration (and -messages)")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the bench's own CPU profile here (the generator's cost, and the in-process peers')")
 	if done, err := flags(fs, inv, benchUsage, false); done {
@@ -110,6 +112,8 @@ func benchCommand(ctx context.Context, inv *invocation) error {
 		return errors.New("bench: -n must be at least 1")
 	case o.duration <= 0:
 		return errors.New("bench: -duration must be positive")
+	case o.alternate < 1:
+		return errors.New("bench: -alternate must be at least 1")
 	}
 	if o.mode != wechat.ModePlain {
 		if err := wechat.CheckAESKey(o.aesKey); err != nil {
@@ -196,17 +200,49 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	sum := b.run(ctx, "tongxin", o.url, o.scenario, replyDecoded, "请回复数字")
-	if o.peer && ctx.Err() == nil {
-		peers, err := runPeers(ctx, b)
-		if err != nil {
+	// With -peer the targets take turns, -alternate times each for a
+	// share of the duration and of the messages, so that a load that
+	// comes and goes on the machine weighs on all of them alike.
+	k := 1
+	var peers []benchPeer
+	if o.peer {
+		k = max(1, o.alternate)
+		var stop func() error
+		var err error
+		if peers, stop, err = startPeers(b.o); err != nil {
 			return err
 		}
-		sum.Peers = peers
-		for _, p := range peers {
-			sum.Ratios = append(sum.Ratios, benchRatio{Peer: p.Target, Scenario: sum.Scenario,
-				MsgPerSec: ratio(sum.MsgPerSec, p.MsgPerSec), P99: ratio(sum.LatencyMS.P99, p.LatencyMS.P99)})
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintln(stderr, err)
+			}
+		}()
+	}
+	b.o.duration = o.duration / time.Duration(k)
+	if o.messages > 0 {
+		b.o.messages = max(1, o.messages/int64(k))
+	}
+	var tally benchTally
+	peerTally := make([]benchTally, len(peers))
+	for range k {
+		if ctx.Err() != nil {
+			break
 		}
+		tally.add(b.run(ctx, "tongxin", o.url, o.scenario, replyDecoded, "请回复数字"))
+		for i, p := range peers {
+			if ctx.Err() != nil {
+				break
+			}
+			peerTally[i].add(b.run(ctx, p.name, p.url, "keyword", p.check, p.want))
+			b.client.CloseIdleConnections()
+		}
+	}
+	sum := tally.summary()
+	for i := range peers {
+		p := peerTally[i].summary()
+		sum.Peers = append(sum.Peers, p)
+		sum.Ratios = append(sum.Ratios, benchRatio{Peer: p.Target, Scenario: sum.Scenario,
+			MsgPerSec: ratio(sum.MsgPerSec, p.MsgPerSec), P99: ratio(sum.LatencyMS.P99, p.LatencyMS.P99)})
 	}
 	if o.json {
 		enc := json.NewEncoder(stdout)
@@ -353,7 +389,7 @@ type benchResident struct {
 
 // run plays o.residents residents against url until the duration or the
 // message budget is spent, and summarises.
-func (b *bencher) run(ctx context.Context, target, u, scenario string, check replyCheck, keywordWant string) benchSummary {
+func (b *bencher) run(ctx context.Context, target, u, scenario string, check replyCheck, keywordWant string) benchTally {
 	r := &benchRun{target: target, url: u, check: check, keywordWant: keywordWant,
 		sim: wechat.Simulator{URL: u, AppID: b.o.appID, Token: b.o.token, AESKey: b.o.aesKey, Mode: b.o.mode}}
 	start := time.Now()
@@ -374,23 +410,64 @@ func (b *bencher) run(ctx context.Context, target, u, scenario string, check rep
 	b.progress(r, scenario, start, finished)
 	elapsed := time.Since(start)
 
-	var all []time.Duration
+	t := benchTally{s: benchSummary{Target: target, URL: u, Scenario: scenario, Mode: b.o.mode.String(), Residents: b.o.residents,
+		Seconds: elapsed.Seconds(), Messages: r.done.Load(), Rounds: r.rounds.Load(), Waitlist: r.waitlist.Load()}}
 	for _, res := range residents {
-		all = append(all, res.latency...)
+		t.latency = append(t.latency, res.latency...)
 	}
-	slices.Sort(all)
-	s := benchSummary{Target: target, URL: u, Scenario: scenario, Mode: b.o.mode.String(), Residents: b.o.residents,
-		Seconds: elapsed.Seconds(), Messages: r.done.Load(), Rounds: r.rounds.Load(), Waitlist: r.waitlist.Load()}
-	s.MsgPerSec = float64(s.Messages) / elapsed.Seconds()
+	e := &r.errs
+	t.s.Errors = benchErrors{Transport: e.transport.Load(), Status: e.status.Load(), Decode: e.decode.Load(),
+		Empty: e.empty.Load(), Unexpected: e.unexpected.Load(), RateLimited: e.rateLimited.Load(), Busy: e.busy.Load()}
+	t.s.Samples = r.samples.list
+	return t
+}
+
+// benchTally is what one target's runs counted, before the percentiles.
+type benchTally struct {
+	s       benchSummary
+	latency []time.Duration
+}
+
+// add counts o's run into t, for a target run in several slices.
+func (t *benchTally) add(o benchTally) {
+	if t.s.Target == "" {
+		*t = o
+		return
+	}
+	t.s.Seconds += o.s.Seconds
+	t.s.Messages += o.s.Messages
+	t.s.Rounds += o.s.Rounds
+	t.s.Waitlist += o.s.Waitlist
+	e, f := &t.s.Errors, o.s.Errors
+	e.Transport += f.Transport
+	e.Status += f.Status
+	e.Decode += f.Decode
+	e.Empty += f.Empty
+	e.Unexpected += f.Unexpected
+	e.RateLimited += f.RateLimited
+	e.Busy += f.Busy
+	for _, m := range o.s.Samples {
+		if len(t.s.Samples) < 5 {
+			t.s.Samples = append(t.s.Samples, m)
+		}
+	}
+	t.latency = append(t.latency, o.latency...)
+}
+
+// summary computes the rates and percentiles of everything counted.
+func (t *benchTally) summary() benchSummary {
+	s := t.s
+	slices.Sort(t.latency)
+	all := t.latency
+	if s.Seconds > 0 {
+		s.MsgPerSec = float64(s.Messages) / s.Seconds
+	}
 	s.LatencyMS = benchLatency{P50: quantileMS(all, 0.50), P95: quantileMS(all, 0.95), P99: quantileMS(all, 0.99), P999: quantileMS(all, 0.999)}
 	if len(all) > 0 {
 		s.LatencyMS.Max = ms(all[len(all)-1])
 	}
-	e := &r.errs
-	s.Errors = benchErrors{Transport: e.transport.Load(), Status: e.status.Load(), Decode: e.decode.Load(),
-		Empty: e.empty.Load(), Unexpected: e.unexpected.Load(), RateLimited: e.rateLimited.Load(), Busy: e.busy.Load()}
-	s.Errors.Total = s.Errors.Transport + s.Errors.Status + s.Errors.Decode + s.Errors.Empty + s.Errors.Unexpected
-	s.Samples = r.samples.list
+	e := &s.Errors
+	e.Total = e.Transport + e.Status + e.Decode + e.Empty + e.Unexpected
 	return s
 }
 

@@ -17,11 +17,36 @@ import (
 	"github.com/tongxin/tongxin/wechat"
 )
 
-// runPeers runs the keyword load against the two reference servers, each
-// started here on a loopback port for the length of its run: what tongxin
-// is measured against.
-func runPeers(ctx context.Context, b *bencher) ([]benchSummary, error) {
-	peers := []struct {
+// benchPeer is a reference server the bench started, and how its
+// answers to 帮助 are checked.
+type benchPeer struct {
+	name  string
+	url   string
+	check replyCheck
+	want  string
+}
+
+// startPeers starts the two reference servers on loopback ports, for the
+// keyword load tongxin is measured against; stop shuts them down.
+func startPeers(o benchOptions) (peers []benchPeer, stop func() error, err error) {
+	var servers []*http.Server
+	var served []chan error
+	stop = func() error {
+		var errs []error
+		for i, srv := range servers {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, srv.Shutdown(ctx))
+			cancel()
+			if serr := <-served[i]; !errors.Is(serr, http.ErrServerClosed) {
+				errs = append(errs, serr)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("bench: stop peers: %w", err)
+		}
+		return nil
+	}
+	for _, p := range []struct {
 		name    string
 		handler http.Handler
 		check   replyCheck
@@ -29,35 +54,20 @@ func runPeers(ctx context.Context, b *bencher) ([]benchSummary, error) {
 	}{
 		// The echo answers 帮助 with 帮助, signed and encrypted as the
 		// request was.
-		{"silenceper", silenceperEcho(b.o), replyDecoded, "帮助"},
+		{"silenceper", silenceperEcho(o), replyDecoded, "帮助"},
 		{"net/http", http.HandlerFunc(bareEcho), replyRaw, ""},
-	}
-	var out []benchSummary
-	for _, p := range peers {
-		if ctx.Err() != nil {
-			break
-		}
+	} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, fmt.Errorf("bench: peer %s: %w", p.name, err)
+			return nil, nil, errors.Join(fmt.Errorf("bench: peer %s: %w", p.name, err), stop())
 		}
 		srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(ln) }()
-		s := b.run(ctx, p.name, "http://"+ln.Addr().String()+"/wechat", "keyword", p.check, p.want)
-		b.client.CloseIdleConnections()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = srv.Shutdown(sctx)
-		cancel()
-		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
-			err = errors.Join(err, serr)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("bench: stop peer %s: %w", p.name, err)
-		}
-		out = append(out, s)
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ln) }()
+		servers, served = append(servers, srv), append(served, done)
+		peers = append(peers, benchPeer{p.name, "http://" + ln.Addr().String() + "/wechat", p.check, p.want})
 	}
-	return out, nil
+	return peers, stop, nil
 }
 
 // silenceperEcho is the officialaccount server of silenceper/wechat's

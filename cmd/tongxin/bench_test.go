@@ -66,7 +66,7 @@ func TestBench(t *testing.T) {
 	// "success" the webhook then answers would count as an error.
 	e.vars["TONGXIN_HANDLER_TIMEOUT"] = "1m"
 	url := e.start(t) + "/wechat"
-	const n = 100
+	const n = 60
 	for _, tc := range []struct{ scenario, mode string }{
 		{"keyword", "plain"}, {"keyword", "safe"}, {"profile", "safe"}, {"request", "safe"},
 		{"signup", "safe"}, {"mix", "safe"},
@@ -88,7 +88,7 @@ func TestBench(t *testing.T) {
 
 	t.Run("peer", func(t *testing.T) {
 		for _, mode := range []string{"plain", "safe"} {
-			s := benchJSON(t, url, "-peer", "-mode", mode, "-n", "4", "-messages", strconv.Itoa(n))
+			s := benchJSON(t, url, "-peer", "-alternate", "2", "-mode", mode, "-n", "4", "-messages", strconv.Itoa(n))
 			checkSane(t, s, n)
 			if len(s.Peers) != 2 || len(s.Ratios) != 2 {
 				t.Fatalf("%s: %d peers and %d ratios, want 2 each", mode, len(s.Peers), len(s.Ratios))
