@@ -318,7 +318,9 @@ type bencher struct {
 	// would answer a reused one from its dedup store).
 	msgID atomic.Int64
 	// runID makes openids unique to this invocation, so that a form left
-	// half-filled by an earlier one never meets a new round.
+	// half-filled by an earlier one never meets a new round; runs counts
+	// the runs (targets and -alternate slices) for the same reason.
+	runs  atomic.Int64
 	runID string
 	// eventMu serialises the admin API calls that make sure an event has
 	// seats; creating says a refill is under way, so residents who find
@@ -347,6 +349,9 @@ func newBencher(o benchOptions, stderr io.Writer) *bencher {
 
 // benchRun is one run's shared counters.
 type benchRun struct {
+	// run numbers the runs of one invocation: a resident's openid has it,
+	// so that no run meets the forms an earlier one left half-filled.
+	run    int64
 	target string
 	url    string
 	check  replyCheck
@@ -390,7 +395,7 @@ type benchResident struct {
 // run plays o.residents residents against url until the duration or the
 // message budget is spent, and summarises.
 func (b *bencher) run(ctx context.Context, target, u, scenario string, check replyCheck, keywordWant string) benchTally {
-	r := &benchRun{target: target, url: u, check: check, keywordWant: keywordWant,
+	r := &benchRun{run: b.runs.Add(1), target: target, url: u, check: check, keywordWant: keywordWant,
 		sim: wechat.Simulator{URL: u, AppID: b.o.appID, Token: b.o.token, AESKey: b.o.aesKey, Mode: b.o.mode}}
 	start := time.Now()
 	r.deadline = start.Add(b.o.duration)
@@ -633,7 +638,7 @@ func (res *benchResident) post(ctx context.Context, text string) (string, time.D
 // existing sign-up never changes the dialogue.
 func (res *benchResident) newResident() {
 	res.round++
-	res.openid = "o-bench-" + res.b.runID + "-" + strconv.Itoa(res.index) + "-" + strconv.Itoa(res.round)
+	res.openid = "o-bench-" + res.b.runID + "-" + strconv.FormatInt(res.r.run, 10) + "-" + strconv.Itoa(res.index) + "-" + strconv.Itoa(res.round)
 }
 
 // play runs rounds of scenario until the run is over.
