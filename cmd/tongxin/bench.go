@@ -239,6 +239,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	sum := tally.summary()
 	for i := range peers {
+		if peerTally[i].s.Target == "" {
+			continue // interrupted before its turn
+		}
 		p := peerTally[i].summary()
 		sum.Peers = append(sum.Peers, p)
 		sum.Ratios = append(sum.Ratios, benchRatio{Peer: p.Target, Scenario: sum.Scenario,
