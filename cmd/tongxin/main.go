@@ -3,6 +3,7 @@
 //	tongxin serve       run the webhook, admin API and workers
 //	tongxin migrate     apply database migrations and exit
 //	tongxin chat        talk to a running server as a resident, in the terminal
+//	tongxin bench       play many residents against a running server and time it
 //	tongxin menu push   publish the custom menu through the official-account API
 //	tongxin erase       erase a resident's personal data
 //	tongxin version     print the version and the Go it was built with
@@ -70,6 +71,7 @@ var commands = []command{
 	{"serve", "run the service (webhook, admin API, health, metrics, workers)", serveCommand},
 	{"migrate", "apply database migrations and exit", migrateCommand},
 	{"chat", "chat with a running server as a resident, in the terminal", chatCommand},
+	{"bench", "play many residents against a running server: msg/s, latency, errors", benchCommand},
 	{"menu push", "publish the custom menu to the official account", menuPushCommand},
 	{"erase", "erase a resident's personal data", eraseCommand},
 	{"version", "print the version and the Go it was built with", versionCommand},

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	swcache "github.com/silenceper/wechat/v2/cache"
+	"github.com/silenceper/wechat/v2/officialaccount"
+	swconfig "github.com/silenceper/wechat/v2/officialaccount/config"
+	swmessage "github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/tongxin/tongxin/wechat"
+)
+
+// benchPeer is a reference server the bench started, and how its
+// answers to 帮助 are checked.
+type benchPeer struct {
+	name  string
+	url   string
+	check replyCheck
+	want  string
+}
+
+// startPeers starts the two reference servers on loopback ports, for the
+// keyword load tongxin is measured against; stop shuts them down.
+func startPeers(o benchOptions) (peers []benchPeer, stop func() error, err error) {
+	var servers []*http.Server
+	var served []chan error
+	stop = func() error {
+		var errs []error
+		for i, srv := range servers {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, srv.Shutdown(ctx))
+			cancel()
+			if serr := <-served[i]; !errors.Is(serr, http.ErrServerClosed) {
+				errs = append(errs, serr)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("bench: stop peers: %w", err)
+		}
+		return nil
+	}
+	for _, p := range []struct {
+		name    string
+		handler http.Handler
+		check   replyCheck
+		want    string
+	}{
+		// The echo answers 帮助 with 帮助, signed and encrypted as the
+		// request was.
+		{"silenceper", silenceperEcho(o), replyDecoded, "帮助"},
+		{"net/http", http.HandlerFunc(bareEcho), replyRaw, ""},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, errors.Join(fmt.Errorf("bench: peer %s: %w", p.name, err), stop())
+		}
+		srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ln) }()
+		servers, served = append(servers, srv), append(served, done)
+		peers = append(peers, benchPeer{p.name, "http://" + ln.Addr().String() + "/wechat", p.check, p.want})
+	}
+	return peers, stop, nil
+}
+
+// silenceperEcho is the officialaccount server of silenceper/wechat's
+// README (v2.1.10), echoing the text, on the bench's credentials. The
+// account is built once, as a real service would; only GetServer is per
+// request, as in the README.
+//
+// officialaccount.NewOfficialAccount is what the README's
+// wechat.NewWechat().GetOfficialAccount(cfg) returns when cfg has a
+// cache. The root package is not imported: it needs modules go.sum does
+// not list (its payment API), and its init turns logrus to debug level
+// on stdout, which would print three lines a message into -json.
+func silenceperEcho(o benchOptions) http.Handler {
+	cfg := &swconfig.Config{
+		AppID:     o.appID,
+		AppSecret: "bench",
+		Token:     o.token,
+		Cache:     swcache.NewMemory(),
+	}
+	if o.mode != wechat.ModePlain {
+		cfg.EncodingAESKey = o.aesKey
+	}
+	oa := officialaccount.NewOfficialAccount(cfg)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		server := oa.GetServer(r, w)
+		server.SetMessageHandler(func(msg *swmessage.MixMessage) *swmessage.Reply {
+			text := swmessage.NewText(msg.Content)
+			return &swmessage.Reply{MsgType: swmessage.MsgTypeText, MsgData: text}
+		})
+		if err := server.Serve(); err != nil {
+			return
+		}
+		_ = server.Send()
+	})
+}
+
+// bareEchoReply is the net/http echo's fixed answer: a passive text reply
+// of about the size of tongxin's menu, so both move similar bytes.
+var bareEchoReply = []byte(`<xml><ToUserName><![CDATA[o-bench]]></ToUserName><FromUserName><![CDATA[gh_tongxin0sim]]></FromUserName>` +
+	`<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[请回复数字：1 报修/诉求 2 活动报名 3 法律咨询 4 我的信息]]></Content></xml>`)
+
+// bareEcho reads the body and answers bareEchoReply: the floor of what
+// any Go webhook costs (HTTP, no signature, no XML, no crypto).
+func bareEcho(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	_, _ = w.Write(bareEchoReply)
+}
