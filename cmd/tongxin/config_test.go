@@ -139,3 +139,12 @@ func TestServeRefusesUnsafeCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainModeNeedsNoAESKey: an account in plain mode (明文) has no
+// EncodingAESKey to give, and serve starts without one.
+func TestPlainModeNeedsNoAESKey(t *testing.T) {
+	err := serveWith(t, map[string]string{"TONGXIN_WECHAT_MODE": "plain"}, "")
+	if err != nil && strings.Contains(err.Error(), "TONGXIN_WECHAT_AES_KEY") {
+		t.Errorf("plain mode without an AES key refused: %v", err)
+	}
+}
