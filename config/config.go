@@ -62,6 +62,10 @@ const EnvConfigFile = "TONGXIN_CONFIG_FILE"
 type Config struct {
 	// HTTPAddr is the listen address (TONGXIN_HTTP_ADDR).
 	HTTPAddr string
+	// PprofAddr, when set, is a loopback address where Go's profiler
+	// (net/http/pprof) listens, apart from the service
+	// (TONGXIN_PPROF_ADDR; docs/PERFORMANCE.md).
+	PprofAddr string
 	// DatabaseURL is postgres://…, postgresql://… or sqlite://PATH
 	// (TONGXIN_DATABASE_URL).
 	DatabaseURL string

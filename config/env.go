@@ -37,6 +37,22 @@ var settings = append([]setting{
 		set:   func(c *Config, v string) error { c.HTTPAddr = v; return nil },
 		get:   func(c Config) string { return c.HTTPAddr },
 		check: func(c Config) error { return checkAddr(c.HTTPAddr) }},
+	{name: "TONGXIN_PPROF_ADDR",
+		set: func(c *Config, v string) error { c.PprofAddr = v; return nil },
+		get: func(c Config) string { return c.PprofAddr },
+		check: func(c Config) error {
+			if c.PprofAddr == "" {
+				return nil
+			}
+			host, _, err := net.SplitHostPort(c.PprofAddr)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				return fmt.Errorf("%q: the profiler listens on loopback only (127.0.0.1:PORT)", c.PprofAddr)
+			}
+			return nil
+		}},
 	{name: "TONGXIN_DATABASE_URL",
 		set:   func(c *Config, v string) error { c.DatabaseURL = v; return nil },
 		get:   func(c Config) string { return redactURL(c.DatabaseURL) },

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -418,6 +419,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
+	if cfg.PprofAddr != "" {
+		stopProfiler, err := serveProfiler(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
@@ -482,4 +490,24 @@ func nextSteps(log *slog.Logger, cfg config.Config, addr string) {
 	} else {
 		log.Info("next: the admin API is " + base + "/api/v1/ with the header \"Authorization: Bearer $TONGXIN_ADMIN_TOKEN\"")
 	}
+}
+
+// serveProfiler serves Go's profiler (net/http/pprof) on addr, a loopback
+// address apart from the service's, until stop: how the hot path's CPU
+// and allocations are read under load (docs/PERFORMANCE.md).
+func serveProfiler(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("TONGXIN_PPROF_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Warn("the profiler is on", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
