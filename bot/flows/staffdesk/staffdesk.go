@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
@@ -75,6 +76,49 @@ type desk struct {
 	now   func() time.Time
 	// fallback is the router's answer to what it does not understand.
 	fallback func() bot.Reply
+	// residents remembers, for the help text only, who was found not to
+	// be staff (see notStaff).
+	residents notStaffCache
+}
+
+// notStaffTTL is how long help remembers that an openid is no staff
+// member. 帮助 is the most common message of all, and asking the
+// database each time whether a resident is staff, only to choose which
+// help to show, was a database round trip on the hot path. A member bound
+// on another instance sees the residents' help there for at most this
+// long; what staff may do is still checked on every command.
+const notStaffTTL = 30 * time.Second
+
+// notStaffCache is a bounded set of openids known not to be staff, each
+// until a time.
+type notStaffCache struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+// maxNotStaff bounds the cache; past it, it starts afresh.
+const maxNotStaff = 50000
+
+func (c *notStaffCache) known(openid string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.until[openid]
+	return ok && now.Before(t)
+}
+
+func (c *notStaffCache) remember(openid string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.until == nil || len(c.until) >= maxNotStaff {
+		c.until = make(map[string]time.Time)
+	}
+	c.until[openid] = now.Add(notStaffTTL)
+}
+
+func (c *notStaffCache) forget(openid string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.until, openid)
 }
 
 // staff wraps a staff-only handler.
@@ -105,6 +149,7 @@ func (d *desk) bindCmd() bot.Handler {
 		if err != nil {
 			return bot.Reply{}, err
 		}
+		d.residents.forget(m.OpenID)
 		return bot.Text(fmt.Sprintf("绑定成功，%s您好！\n回复 待办 查看交给您的诉求。", s.Name)), nil
 	})
 }
@@ -424,8 +469,12 @@ func (d *desk) askCmd() bot.Handler {
 // help is the staff's 帮助: their commands before the general help; ""
 // for residents.
 func (d *desk) help(ctx context.Context, m *bot.Message) (string, error) {
+	if d.residents.known(m.OpenID, d.now()) {
+		return "", nil
+	}
 	s, err := d.dir.StaffByOpenID(ctx, m.OpenID)
 	if errors.Is(err, bot.ErrNotFound) {
+		d.residents.remember(m.OpenID, d.now())
 		return "", nil
 	}
 	if err != nil {
