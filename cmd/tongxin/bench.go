@@ -69,6 +69,7 @@ type benchOptions struct {
 	aesKey     string
 	adminToken string
 	peer       bool
+	peerRedis  string
 	alternate  int
 	json       bool
 	cpuProfile string
@@ -95,6 +96,7 @@ func benchCommand(ctx context.Context, inv *invocation) error {
 	fs.StringVar(&o.aesKey, "aes-key", env("TONGXIN_WECHAT_AES_KEY", config.DevWeChatAESKey), "EncodingAESKey for safe and compat mode (default: TONGXIN_WECHAT_AES_KEY, else the development one)")
 	fs.StringVar(&o.adminToken, "admin-token", inv.getenv("TONGXIN_ADMIN_TOKEN"), "admin API token, to create an event for signup (default: TONGXIN_ADMIN_TOKEN)")
 	fs.BoolVar(&o.peer, "peer", false, "also run the keyword load against a silenceper/wechat echo server and a net/http echo, and print ratios")
+	fs.StringVar(&o.peerRedis, "peer-redis", "", "with -peer, also run a third peer: the silenceper echo making tongxin's two Redis round trips a message (redisstate.Gate) on this Redis (redis://host:port/db): the ceiling of any webhook with those guarantees on this machine")
 	fs.IntVar(&o.alternate, "alternate", 1, "with -peer, run tongxin and the peers in turn this many times, each for its share of -duration (and -messages)")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the bench's own CPU profile here (the generator's cost, and the in-process peers')")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/alicebob/miniredis/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -105,6 +106,20 @@ func TestBench(t *testing.T) {
 			if s.Peers[0].Target != "silenceper" || s.Peers[1].Target != "net/http" {
 				t.Errorf("%s: peers %s, %s; want silenceper, net/http", tc.mode, s.Peers[0].Target, s.Peers[1].Target)
 			}
+		}
+	})
+
+	// -peer-redis adds the echo making tongxin's two Redis round trips.
+	t.Run("peer-redis", func(t *testing.T) {
+		mr := miniredis.RunT(t)
+		s := benchJSON(t, url, "-peer", "-peer-redis", "redis://"+mr.Addr()+"/0", "-scenario", "keyword", "-mode", "safe", "-n", "2", "-messages", strconv.Itoa(n))
+		checkSane(t, s, n)
+		if len(s.Peers) != 3 || s.Peers[2].Target != "silenceper+redis" {
+			t.Fatalf("peers %+v, want a third, silenceper+redis", s.Peers)
+		}
+		checkSane(t, s.Peers[2], n)
+		if keys := mr.Keys(); len(keys) == 0 {
+			t.Error("the gated echo left nothing in Redis: it made no round trips")
 		}
 	})
 }
