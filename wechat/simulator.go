@@ -398,6 +398,20 @@ func (s *Simulator) DecodeReply(openID string, encrypted bool, body []byte) (str
 	return rt.Content, nil
 }
 
+// ReplySigned reports whether sig is the MsgSignature of an encrypted
+// reply with this timestamp, nonce and Encrypt field, on s's token: for a
+// client that reads replies its own way (tongxin bench).
+func (s *Simulator) ReplySigned(sig, timestamp, nonce, encrypt string) bool {
+	return sig == util.Signature(s.Token, timestamp, nonce, encrypt)
+}
+
+// DecryptReply returns the plain XML of an encrypted reply's Encrypt
+// field, on s's AppID and key.
+func (s *Simulator) DecryptReply(encrypt string) ([]byte, error) {
+	_, plain, err := util.DecryptMsg(s.AppID, encrypt, s.AESKey)
+	return plain, err
+}
+
 func randBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails since Go 1.24

@@ -23,8 +23,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/silenceper/wechat/v2/util"
-
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/wechat"
@@ -943,11 +941,11 @@ func decodeReply(s *wechat.Simulator, openID string, encrypted bool, body []byte
 			return "", errors.New("reply to an encrypted message is not encrypted")
 		case !ok2 || !ok3 || !ok4:
 			return "", errors.New("encrypted reply lacks MsgSignature, TimeStamp or Nonce")
-		case sig != util.Signature(s.Token, ts, nonce, enc):
+		case !s.ReplySigned(sig, ts, nonce, enc):
 			return "", errors.New("reply MsgSignature does not match")
 		}
 		var err error
-		if _, plain, err = util.DecryptMsg(s.AppID, enc, s.AESKey); err != nil {
+		if plain, err = s.DecryptReply(enc); err != nil {
 			return "", fmt.Errorf("decrypt reply: %w", err)
 		}
 	}

@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tongxin/tongxin/storage/redisstate"
 	"io"
 	"net"
 	"net/http"
 	"time"
 
-	swcache "github.com/silenceper/wechat/v2/cache"
-	"github.com/silenceper/wechat/v2/officialaccount"
-	swconfig "github.com/silenceper/wechat/v2/officialaccount/config"
-	swmessage "github.com/silenceper/wechat/v2/officialaccount/message"
-
+	"github.com/tongxin/tongxin/storage/redisstate"
 	"github.com/tongxin/tongxin/wechat"
 )
 
@@ -87,38 +82,10 @@ func startPeers(o benchOptions) (peers []benchPeer, stop func() error, err error
 	return peers, stop, nil
 }
 
-// silenceperEcho is the officialaccount server of silenceper/wechat's
-// README (v2.1.10), echoing the text, on the bench's credentials. The
-// account is built once, as a real service would; only GetServer is per
-// request, as in the README.
-//
-// officialaccount.NewOfficialAccount is what the README's
-// wechat.NewWechat().GetOfficialAccount(cfg) returns when cfg has a
-// cache. The root package is not imported: it needs modules go.sum does
-// not list (its payment API), and its init turns logrus to debug level
-// on stdout, which would print three lines a message into -json.
+// silenceperEcho is silenceper/wechat's README echo server on the
+// bench's credentials (wechat.SDKEcho: only package wechat imports the SDK).
 func silenceperEcho(o benchOptions) http.Handler {
-	cfg := &swconfig.Config{
-		AppID:     o.appID,
-		AppSecret: "bench",
-		Token:     o.token,
-		Cache:     swcache.NewMemory(),
-	}
-	if o.mode != wechat.ModePlain {
-		cfg.EncodingAESKey = o.aesKey
-	}
-	oa := officialaccount.NewOfficialAccount(cfg)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		server := oa.GetServer(r, w)
-		server.SetMessageHandler(func(msg *swmessage.MixMessage) *swmessage.Reply {
-			text := swmessage.NewText(msg.Content)
-			return &swmessage.Reply{MsgType: swmessage.MsgTypeText, MsgData: text}
-		})
-		if err := server.Serve(); err != nil {
-			return
-		}
-		_ = server.Send()
-	})
+	return wechat.SDKEcho(o.appID, o.token, o.aesKey, o.mode)
 }
 
 // bareEchoReply is the net/http echo's fixed answer: a passive text reply
