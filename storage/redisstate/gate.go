@@ -21,6 +21,10 @@ const (
 	// DefaultLockTTL bounds how long a dead instance's hold on a resident
 	// outlives it; a live one renews it while the bot works.
 	DefaultLockTTL = 3 * time.Second
+	// DefaultNonceTTL outlives the webhook's accepted timestamp skew (5
+	// min either way), so a signature cannot be reused with another body
+	// while its timestamp passes.
+	DefaultNonceTTL = 11 * time.Minute
 	// DefaultLostWindow is how long after Redis lost its data a resident
 	// without a conversation is told that what they were filling in may be
 	// gone (once).
@@ -32,9 +36,14 @@ const (
 // guard's claim, the rate count, the resident's lock and their session),
 // and Turn.Finish, one script after it (the session as the bot left it,
 // the unlock and the reply stored for WeChat's retries). The pieces keep
-// the guarantees Nonces, Dedup, RateLimiter, Locker and Sessions give on
-// their own; only contention (a retry, a resident's second message while
-// the first runs) and failures take more round trips.
+// the guarantees Dedup, RateLimiter, Locker and Sessions give on their
+// own; only contention (a retry, a resident's second message while the
+// first runs) and failures take more round trips.
+//
+// The nonce binding ties each signed query to its body: WeChat's
+// plain-mode signature does not cover the body, so without it anyone who
+// saw one request URL could post other XML under it; a genuine retry
+// carries the same body and passes.
 //
 // Every key of a resident carries their openid as a hash tag
 // ("session:{openid}"), so that on Redis Cluster a resident's keys live on
@@ -87,7 +96,7 @@ type Arrival struct {
 	// ID is the message's ID (MsgId, or the event's identity).
 	ID string
 	// Signature, Timestamp and Nonce are the signed query; the body is
-	// bound to them (see Nonces). An empty Signature skips the binding.
+	// bound to them for NonceTTL. An empty Signature skips the binding.
 	Signature, Timestamp, Nonce string
 	Body                        []byte
 	// Limit counts the message against the resident's rate limit.
@@ -160,12 +169,13 @@ func (t *Turn) Context(ctx context.Context) context.Context {
 	return context.WithValue(ctx, turnKey{}, t)
 }
 
+// turnFrom is the turn in ctx for s, the gate's own Sessions (whose
+// lifetimes Finish applies), when it is openid's.
 func turnFrom(ctx context.Context, s *Sessions, openid string) *Turn {
-	t, _ := ctx.Value(turnKey{}).(*Turn)
-	if t == nil || t.g.Sessions != s || t.openid != openid || !t.locked || t.finished {
-		return nil
+	if t := turnFor(ctx, s.Client, s.Prefix, openid); t != nil && t.g.Sessions == s {
+		return t
 	}
-	return t
+	return nil
 }
 
 // turnFor is the turn in ctx when it is openid's on the same Redis and
@@ -227,6 +237,9 @@ func (g *Gate) Init(ctx context.Context) error {
 // a second round trip on those paths only. An error means nothing can be
 // vouched for: the caller must not run the bot.
 func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
+	if a.Limit && g.Limit > 0 && g.Window <= 0 {
+		return nil, errors.New("redisstate: gate: window must be positive")
+	}
 	t := &Turn{g: g, openid: a.OpenID, id: a.ID, op: 'k'}
 	p := g.prefix()
 	nowMS := g.now().UnixMilli()
@@ -236,11 +249,9 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 	var nonceCmd, claimCmd, lockCmd, epochCmd *redis.StatusCmd
 	var pttlCmd *redis.DurationCmd
 	var incrCmd *redis.IntCmd
-	var sessCmd, legacyCmd *redis.StringCmd
-	var markerCmd, seenCmd *redis.IntCmd
-	var listCmd *redis.StringCmd
+	var seenCmd *redis.IntCmd
+	var r reads
 	var hash string
-	sessKey, markerKey := g.Sessions.taggedKeys(a.OpenID)
 	// The claim and the lock carry the turn's token, and are set with GET:
 	// when go-redis retries the pipeline after a timeout, the commands may
 	// have run once already, and finding its own token the turn knows the
@@ -265,28 +276,15 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 			pl.Do(ctx, "PEXPIRE", rk, g.Window.Milliseconds(), "NX")
 		}
 		lockCmd = pl.SetArgs(ctx, g.tagged("lock", a.OpenID), t.token, redis.SetArgs{Mode: "NX", Get: true, TTL: lockTTL})
-		sessCmd = pl.Get(ctx, sessKey)
-		markerCmd = pl.Exists(ctx, markerKey)
-		if g.Legacy {
-			legacyCmd = pl.Get(ctx, p+"session:"+a.OpenID)
-		}
+		r = t.queueReads(ctx, pl)
 		if g.watching.Load() {
 			epochCmd = pl.SetArgs(ctx, g.epochKey(), strconv.FormatInt(nowMS, 10), redis.SetArgs{Mode: "NX", Get: true})
 			seenCmd = pl.Exists(ctx, g.tagged("lost-told", a.OpenID))
 		}
-		listCmd = pl.Get(ctx, listKey(p, a.OpenID))
 		return nil
 	})
 	if err = pipelineErr(cmds, err); err != nil {
 		return nil, fmt.Errorf("redisstate: gate begin: %w", err)
-	}
-	for _, c := range []redis.Cmder{claimCmd, lockCmd, sessCmd} {
-		if e := c.Err(); e != nil && !errors.Is(e, redis.Nil) {
-			return nil, fmt.Errorf("redisstate: gate begin: %s: %w (pipeline said %v)", c.Name(), e, err)
-		}
-	}
-	if a.Limit && g.Limit > 0 && g.Window <= 0 {
-		return nil, errors.New("redisstate: gate: window must be positive")
 	}
 
 	// The lock and the session.
@@ -296,12 +294,9 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 	if t.locked {
 		t.startRenewal()
 	}
-	t.readSession(sessCmd, markerCmd, legacyCmd)
+	t.applyReads(r)
 	if epochCmd != nil {
 		t.readLoss(epochCmd, seenCmd, nowMS)
-	}
-	if v, err := listCmd.Bytes(); err == nil {
-		t.list = v
 	}
 
 	// The nonce binding decides first: a replay touches nothing.
@@ -314,13 +309,11 @@ func (g *Gate) Begin(ctx context.Context, a Arrival) (*Turn, error) {
 			return t, t.giveBack(ctx)
 		}
 	}
-	// The claim.
+	// The claim (pipelineErr let through no error but redis.Nil).
 	old, err := claimCmd.Result()
 	switch {
-	case errors.Is(err, redis.Nil) || (err == nil && old == mark):
+	case errors.Is(err, redis.Nil) || old == mark:
 		t.claimedByUs = true
-	case err != nil:
-		return nil, fmt.Errorf("redisstate: gate claim: %w", err)
 	case len(old) > 0 && old[:1] == dedupDone:
 		t.Admission = Duplicate
 		t.result, t.hasResult = []byte(old[1:]), true

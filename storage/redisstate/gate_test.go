@@ -3,6 +3,7 @@ package redisstate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -273,10 +274,17 @@ func TestGateSecondMessageWaitsForTheFirst(t *testing.T) {
 			return
 		}
 		step = s.Step
+		// The numbered list too is the one the first message left.
+		if items, _ := r.lists.Recall(second.Context(ctx), "o1"); len(items) != 1 || items[0] != "2612010001" {
+			step += fmt.Sprintf(", list %v", items)
+		}
 		_ = second.Finish(ctx, true, nil)
 	}()
 	ctx := first.Context(t.Context())
 	if err := r.sessions.Save(ctx, &bot.Session{OpenID: "o1", Flow: "report", Step: "where"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.lists.Remember(ctx, "o1", []string{"2612010001"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := first.Finish(t.Context(), true, nil); err != nil {
@@ -284,7 +292,7 @@ func TestGateSecondMessageWaitsForTheFirst(t *testing.T) {
 	}
 	wg.Wait()
 	if step != "where" {
-		t.Errorf("the second message read %q, want the session the first left", step)
+		t.Errorf("the second message read %q, want the session (and list) the first left", step)
 	}
 }
 

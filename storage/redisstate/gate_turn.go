@@ -12,16 +12,40 @@ import (
 	"github.com/tongxin/tongxin/bot"
 )
 
-// readSession keeps the session Begin read.
-func (t *Turn) readSession(sess *redis.StringCmd, marker *redis.IntCmd, legacy *redis.StringCmd) {
-	if v, err := sess.Bytes(); err == nil {
+// reads are the commands that read the resident's state: Begin queues
+// them with the rest of its pipeline, and Lock again once the resident's
+// previous message has left it.
+type reads struct {
+	sess, legacy, list *redis.StringCmd
+	marker             *redis.IntCmd
+}
+
+func (t *Turn) queueReads(ctx context.Context, pl redis.Pipeliner) reads {
+	g := t.g
+	sessKey, markerKey := g.Sessions.taggedKeys(t.openid)
+	r := reads{
+		sess:   pl.Get(ctx, sessKey),
+		marker: pl.Exists(ctx, markerKey),
+		list:   pl.Get(ctx, listKey(g.prefix(), t.openid)),
+	}
+	if g.Legacy {
+		r.legacy = pl.Get(ctx, g.prefix()+"session:"+t.openid)
+	}
+	return r
+}
+
+// applyReads keeps what the reads found: the session (or the legacy one),
+// the expiry marker of a session gone, the numbered list.
+func (t *Turn) applyReads(r reads) {
+	t.raw, t.legacy, t.markerSeen, t.list, t.readRev = nil, false, false, nil, 0
+	if v, err := r.sess.Bytes(); err == nil {
 		t.raw = v
-	} else if legacy != nil {
-		if v, err := legacy.Bytes(); err == nil {
+	} else if r.legacy != nil {
+		if v, err := r.legacy.Bytes(); err == nil {
 			t.raw, t.legacy = v, true
 		}
 	}
-	if t.raw == nil && marker.Val() == 1 {
+	if t.raw == nil && r.marker.Val() == 1 {
 		t.markerSeen = true
 	}
 	if t.raw != nil {
@@ -34,6 +58,9 @@ func (t *Turn) readSession(sess *redis.StringCmd, marker *redis.IntCmd, legacy *
 		}
 	}
 	t.rev = t.readRev
+	if v, err := r.list.Bytes(); err == nil {
+		t.list = v
+	}
 }
 
 // readLoss notices that Redis lost its data: the epoch Init leaves (or
@@ -93,8 +120,8 @@ func (t *Turn) WaitResult(ctx context.Context) ([]byte, error) {
 }
 
 // Lock waits for the resident's previous message to finish, when Begin
-// found it still running, then reads the session as it left it: ctx
-// bounds the wait. A turn that holds the resident returns at once.
+// found it still running, then reads the session and the numbered list as
+// it left them: ctx bounds the wait. A turn that holds the resident returns at once.
 func (t *Turn) Lock(ctx context.Context) error {
 	if t.locked {
 		return nil
@@ -107,23 +134,16 @@ func (t *Turn) Lock(ctx context.Context) error {
 	}
 	t.locked = true
 	t.startRenewal()
-	sessKey, markerKey := g.Sessions.taggedKeys(t.openid)
-	var sessCmd, legacyCmd *redis.StringCmd
-	var markerCmd *redis.IntCmd
+	var r reads
 	cmds, err := g.Client.Pipelined(ctx, func(pl redis.Pipeliner) error {
-		sessCmd = pl.Get(ctx, sessKey)
-		markerCmd = pl.Exists(ctx, markerKey)
-		if g.Legacy {
-			legacyCmd = pl.Get(ctx, g.prefix()+"session:"+t.openid)
-		}
+		r = t.queueReads(ctx, pl)
 		return nil
 	})
 	if err = pipelineErr(cmds, err); err != nil {
 		_ = t.Abandon(context.WithoutCancel(ctx))
 		return fmt.Errorf("redisstate: gate read session: %w", err)
 	}
-	t.raw, t.legacy, t.markerSeen = nil, false, false
-	t.readSession(sessCmd, markerCmd, legacyCmd)
+	t.applyReads(r)
 	return nil
 }
 
