@@ -187,51 +187,60 @@ var errReplay = errors.New("replay")
 // process decides the reply of one delivery, at most once per message ID
 // across all instances.
 func (h *Webhook) process(ctx context.Context, m *bot.Message, q url.Values, raw []byte, log *slog.Logger) (outcome, error) {
-	pre := h.PreDeadline
-	if pre <= 0 {
-		pre = DefaultPreDeadline
-	}
 	arrival := redisstate.Arrival{
 		OpenID: m.OpenID, ID: m.ID,
 		Signature: q.Get("signature"), Timestamp: q.Get("timestamp"), Nonce: q.Get("nonce"), Body: raw,
 		Limit:        m.Event != bot.EventUnsubscribe,
 		ReclaimAfter: h.Deadline + claimGrace,
 	}
-	pctx, cancel := context.WithTimeout(ctx, pre)
-	turn, err := h.Gate.Begin(pctx, arrival)
-	cancel()
+	turn, err := h.begin(ctx, arrival)
 	if err != nil {
 		return outcome{}, fmt.Errorf("before the bot: %w", err)
 	}
+	return h.admit(ctx, turn, arrival, m, log, true)
+}
+
+// begin is the Redis work before the bot, under its own deadline.
+func (h *Webhook) begin(ctx context.Context, a redisstate.Arrival) (*redisstate.Turn, error) {
+	pre := h.PreDeadline
+	if pre <= 0 {
+		pre = DefaultPreDeadline
+	}
+	ctx, cancel := context.WithTimeout(ctx, pre)
+	defer cancel()
+	return h.Gate.Begin(ctx, a)
+}
+
+// admit acts on what Begin decided. A copy of a message whose first
+// delivery has not answered within the deadline looks once more
+// (lookAgain): the first may have died, and a claim pending longer than a
+// live owner keeps it is then taken over (the reply goes late) instead of
+// answering "success" for a reply that never comes.
+func (h *Webhook) admit(ctx context.Context, turn *redisstate.Turn, a redisstate.Arrival, m *bot.Message, log *slog.Logger, lookAgain bool) (outcome, error) {
 	switch turn.Admission {
 	case redisstate.Replayed:
 		return outcome{}, errReplay
 	case redisstate.Duplicate:
-		h.Metrics.duplicates.Inc()
-		log.InfoContext(ctx, "duplicate delivery")
+		if lookAgain {
+			h.Metrics.duplicates.Inc()
+			log.InfoContext(ctx, "duplicate delivery")
+		}
 		stored := turn.Result()
 		if !turn.HasResult() {
+			if !lookAgain {
+				// Still working: it will answer (or send the reply later)
+				// on its own; this copy must not act.
+				return outcome{Late: true}, nil
+			}
 			wctx, cancel := context.WithTimeout(ctx, h.Deadline)
 			defer cancel()
-			stored, err = turn.WaitResult(wctx)
-			if err != nil {
-				// The first delivery is still working, or died: one more
-				// look, and a claim pending longer than a live owner keeps
-				// it is taken over (the reply then goes late).
-				pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pre)
-				again, err := h.Gate.Begin(pctx, arrival)
-				cancel()
-				if err == nil && again.Admission == redisstate.Limited {
-					_ = again.Abandon(context.WithoutCancel(ctx))
-				}
-				if err != nil || again.Admission != redisstate.Admitted {
-					// Still working: it will answer (or send the reply
-					// later) on its own; this copy must not act.
+			var err error
+			if stored, err = turn.WaitResult(wctx); err != nil {
+				again, err := h.begin(context.WithoutCancel(ctx), a)
+				if err != nil {
 					return outcome{Late: true}, nil
 				}
-				h.Metrics.reclaimed.Inc()
-				log.WarnContext(ctx, "a copy took over a delivery that died mid-message")
-				return h.run(ctx, again, m, log)
+				return h.admit(ctx, again, a, m, log, false)
 			}
 		}
 		var res outcome
