@@ -103,23 +103,17 @@ return 0
 // ends anyway after PendingTTL. Once Finish stored a result, Begin
 // returns Taken until the result expires.
 func (d *Dedup) Begin(ctx context.Context, id string, reclaimAfter time.Duration) (Claim, error) {
+	return d.beginKey(ctx, d.key(id), reclaimAfter)
+}
+
+// beginKey is Begin on a key of the caller's naming (Gate's, for a retry
+// taking over a dead delivery's claim).
+func (d *Dedup) beginKey(ctx context.Context, key string, reclaimAfter time.Duration) (Claim, error) {
 	ttl := durationOr(d.PendingTTL, DefaultPendingTTL).Milliseconds()
 	var after int64
 	if reclaimAfter > 0 {
 		after = max(reclaimAfter.Milliseconds(), 1)
 	}
-	n, err := claimScript.Run(ctx, d.Client, []string{d.key(id)}, ttl, after).Int()
-	if err != nil {
-		return Taken, fmt.Errorf("redisstate: dedup begin: %w", err)
-	}
-	return Claim(n), nil
-}
-
-// beginKey is Begin on the key of Gate's naming, for a retry taking over
-// a dead delivery's claim.
-func (d *Dedup) beginKey(ctx context.Context, key string, reclaimAfter time.Duration) (Claim, error) {
-	ttl := durationOr(d.PendingTTL, DefaultPendingTTL).Milliseconds()
-	after := max(reclaimAfter.Milliseconds(), 1)
 	n, err := claimScript.Run(ctx, d.Client, []string{key}, ttl, after).Int()
 	if err != nil {
 		return Taken, fmt.Errorf("redisstate: dedup begin: %w", err)
