@@ -38,8 +38,8 @@ const messagesInWindow = 6
 // (a few answers, frozen choices, a form put aside) with its expiry
 // marker, the last messages kept for 人工, and per message a nonce binding
 // and a stored reply, plus the rate counter and the lock while a message
-// is processed. It writes them through the real types, with the key shapes
-// and TTLs the webhook uses, and reads MEMORY USAGE per key and INFO
+// is processed. It writes them through the Gate and the bot's stores, as
+// the webhook does, and reads MEMORY USAGE per key and INFO
 // memory before and after.
 func TestMemoryPerConversation(t *testing.T) {
 	c, prefix, _ := redistest.Real(t)
@@ -114,12 +114,9 @@ func TestMemoryPerConversation(t *testing.T) {
 func writeConversations(t *testing.T, ctx context.Context, c *redis.Client, prefix string, n int) {
 	t.Helper()
 	sessions := &redisstate.Sessions{Client: c, Prefix: prefix}
+	// The webhook's Gate and the bot's stores, as serve wires them.
+	gate := &redisstate.Gate{Client: c, Sessions: sessions, Limit: 20, Window: time.Minute}
 	recent := &redisstate.Recent{Client: c, Prefix: prefix}
-	nonces := &redisstate.Nonces{Client: c, Prefix: prefix}
-	dedup := &redisstate.Dedup{Client: c, Prefix: prefix}
-	// The webhook's limiter and lock, with its key shapes ("rate:"+openid,
-	// "resident:"+openid).
-	limiter := &redisstate.RateLimiter{Client: c, Prefix: prefix, Limit: 20, Window: time.Minute}
 	locker := &redisstate.Locker{Client: c, Prefix: prefix}
 	const workers = 16
 	errs := make(chan error, workers)
@@ -129,7 +126,7 @@ func writeConversations(t *testing.T, ctx context.Context, c *redis.Client, pref
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += workers {
-				if err := writeConversation(ctx, i, sessions, recent, nonces, dedup, limiter, locker); err != nil {
+				if err := writeConversation(ctx, i, gate, recent, locker); err != nil {
 					errs <- fmt.Errorf("conversation %d: %w", i, err)
 					return
 				}
@@ -144,18 +141,12 @@ func writeConversations(t *testing.T, ctx context.Context, c *redis.Client, pref
 }
 
 // writeConversation stores what the webhook and the bot leave in Redis for
-// resident i mid-way through a service request.
-func writeConversation(ctx context.Context, i int, sessions *redisstate.Sessions, recent *redisstate.Recent,
-	nonces *redisstate.Nonces, dedup *redisstate.Dedup, limiter *redisstate.RateLimiter, locker *redisstate.Locker) error {
+// resident i mid-way through a service request: each message a turn of
+// the Gate (nonce binding, claim, rate count, lock, session) whose bot
+// saves the session and remembers the text, and whose end stores the
+// reply.
+func writeConversation(ctx context.Context, i int, gate *redisstate.Gate, recent *redisstate.Recent, locker *redisstate.Locker) error {
 	openid := fakeOpenID(i)
-	if err := sessions.Save(ctx, midRequest(openid, i)); err != nil {
-		return err
-	}
-	for _, text := range residentSaid {
-		if err := recent.Remember(ctx, openid, text); err != nil {
-			return err
-		}
-	}
 	for m := range messagesInWindow {
 		// A signed query: a 40-hex signature, a Unix timestamp and WeChat's
 		// ten-digit nonce; a MsgId of 19 digits.
@@ -163,28 +154,40 @@ func writeConversation(ctx context.Context, i int, sessions *redisstate.Sessions
 		sig := sha1.Sum([]byte(strconv.FormatInt(id, 10)))
 		ts := strconv.FormatInt(1796100000+int64(i), 10)
 		nonce := strconv.FormatInt(1000000000+id%8999999999, 10)
-		if _, err := nonces.Check(ctx, hex.EncodeToString(sig[:]), ts, nonce, []byte("<xml>"+ts+"</xml>")); err != nil {
+		turn, err := gate.Begin(ctx, redisstate.Arrival{
+			OpenID: openid, ID: strconv.FormatInt(id, 10),
+			Signature: hex.EncodeToString(sig[:]), Timestamp: ts, Nonce: nonce, Body: []byte("<xml>" + ts + "</xml>"),
+			Limit: true,
+		})
+		if err != nil {
 			return err
 		}
-		msgID := strconv.FormatInt(id, 10)
-		if _, err := dedup.Begin(ctx, msgID, 5*time.Second); err != nil {
+		if turn.Admission != redisstate.Admitted || !turn.Locked() {
+			return fmt.Errorf("message %d: admission %v, locked %v", m, turn.Admission, turn.Locked())
+		}
+		tctx := turn.Context(ctx)
+		sess := midRequest(openid, i)
+		if old, _, err := gate.Sessions.Load(tctx, openid); err == nil {
+			sess.Rev = old.Rev
+		}
+		if err := gate.Sessions.Save(tctx, sess); err != nil {
+			return err
+		}
+		if err := recent.Remember(tctx, openid, residentSaid[m%len(residentSaid)]); err != nil {
 			return err
 		}
 		reply, err := json.Marshal(map[string]string{"text": botSaid[m%len(botSaid)]})
 		if err != nil {
 			return err
 		}
-		if err := dedup.Finish(ctx, msgID, reply); err != nil {
+		if err := turn.Finish(ctx, true, reply); err != nil {
 			return err
 		}
 	}
-	if _, err := limiter.Allow(ctx, "rate:"+openid); err != nil {
-		return err
-	}
-	// The lock lives only while one message is processed (the webhook's TTL
-	// is 3 s, and it is deleted at the end): it is left here, with a TTL
-	// that outlasts a large run, to be measured and counted apart.
-	_, err := locker.Lock(ctx, "resident:"+openid, 10*time.Minute)
+	// The lock lives only while one message is processed (3 s, deleted at
+	// the end): one is left here, at the Gate's key and with a TTL that
+	// outlasts a large run, to be measured and counted apart.
+	_, err := locker.Lock(ctx, "{"+openid+"}", 10*time.Minute)
 	return err
 }
 
