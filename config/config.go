@@ -66,6 +66,16 @@ type Config struct {
 	// (net/http/pprof) listens, apart from the service
 	// (TONGXIN_PPROF_ADDR; docs/PERFORMANCE.md).
 	PprofAddr string
+	// PublicURL is the address residents and staff open tongxin's pages
+	// at (https://tongxin.example.org), for the links in messages: the
+	// console's one-time login link, the resident pages behind template
+	// messages. Empty: http:// and the listen address, fine on one machine
+	// (TONGXIN_PUBLIC_URL).
+	PublicURL string
+	// Simulator is "on" or "off" for the resident simulator at /sim; empty
+	// means on with development credentials and off with real ones
+	// (TONGXIN_SIMULATOR).
+	Simulator string
 	// DatabaseURL is postgres://…, postgresql://… or sqlite://PATH
 	// (TONGXIN_DATABASE_URL).
 	DatabaseURL string

@@ -53,6 +53,29 @@ var settings = append([]setting{
 			}
 			return nil
 		}},
+	{name: "TONGXIN_PUBLIC_URL",
+		set: func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil },
+		get: func(c Config) string { return c.PublicURL },
+		check: func(c Config) error {
+			if c.PublicURL == "" {
+				return nil
+			}
+			u, err := url.Parse(c.PublicURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				return fmt.Errorf("%q: want the address people open, like https://tongxin.example.org", c.PublicURL)
+			}
+			return nil
+		}},
+	{name: "TONGXIN_SIMULATOR",
+		set: func(c *Config, v string) error { c.Simulator = strings.ToLower(strings.TrimSpace(v)); return nil },
+		get: func(c Config) string { return c.Simulator },
+		check: func(c Config) error {
+			switch c.Simulator {
+			case "", "on", "off":
+				return nil
+			}
+			return fmt.Errorf("%q: want on or off", c.Simulator)
+		}},
 	{name: "TONGXIN_DATABASE_URL",
 		set:   func(c *Config, v string) error { c.DatabaseURL = v; return nil },
 		get:   func(c Config) string { return redactURL(c.DatabaseURL) },

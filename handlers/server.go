@@ -13,6 +13,7 @@ import (
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers/httpjson"
 	"github.com/tongxin/tongxin/handlers/open311"
+	"github.com/tongxin/tongxin/handlers/web"
 	"github.com/tongxin/tongxin/tickets"
 )
 
@@ -85,6 +86,10 @@ type Server struct {
 	// Open311Limiter, when set, limits Open311 requests by client address
 	// (open311.ClientAddr with TrustedProxies).
 	Open311Limiter open311.Limiter
+	// Pages are the browser pages mounted beside the API, by pattern
+	// ("/console", "/console/" → the staff console; "/my/" → the resident
+	// pages; "/sim" → the simulator); the shared assets are always served.
+	Pages map[string]http.Handler
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client; none means the header is never read.
 	TrustedProxies []netip.Prefix
@@ -122,6 +127,10 @@ func (s *Server) Handler() http.Handler {
 		o := &open311.Handler{Tickets: s.Tickets, Community: s.Community, APIKey: s.Open311Key, Logger: s.Logger,
 			Limiter: s.Open311Limiter, TrustedProxies: s.TrustedProxies}
 		o.Routes(mux)
+	}
+	mux.Handle("GET "+web.AssetsPath, web.Assets())
+	for pattern, h := range s.Pages {
+		mux.Handle(pattern, h)
 	}
 	return recoverer(s.Logger, mux)
 }

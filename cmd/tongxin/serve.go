@@ -402,6 +402,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	srv.Pages = pages(pageDeps{
+		cfg: cfg, d: d, log: log, dir: dir, tickets: svc, acts: actAdmin, clinic: clin, outbox: outbox,
+		media: copies, codec: codec, router: router,
+		public: publicURL(cfg, ln.Addr().String()), webhook: chatURL(ln.Addr().String()),
+	})
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
