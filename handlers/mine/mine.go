@@ -16,3 +16,10 @@ type Pages struct{}
 
 // Handler returns the routes under Path.
 func (p *Pages) Handler() http.Handler { return http.NotFoundHandler() }
+
+// SignInAs starts a resident session for openid, as the web authorisation
+// does once WeChat has named the resident. The simulator calls it (only
+// while it is on) to open a template message's page as its resident.
+func (p *Pages) SignInAs(w http.ResponseWriter, r *http.Request, openid string) error {
+	return nil
+}
