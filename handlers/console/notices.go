@@ -137,7 +137,7 @@ func (c *Console) notices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := strconv.Atoi(q.Get("page"))
-	if err != nil || page < 1 {
+	if err != nil || page < 1 || page > 1e6 {
 		page = 1
 	}
 	// One more than a page tells whether there is a next one.

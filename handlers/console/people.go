@@ -77,11 +77,12 @@ func (c *Console) managers(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// fieldLabels name the service's input fields as the forms do.
+// fieldLabels name the service's input fields as the forms do; the
+// name's refusals name it themselves (姓名, 网格名称, 楼名).
 var fieldLabels = map[string]string{
-	"name": "名称", "phone": "手机号", "work_phone": "工作电话", "roles": "角色", "openid": "openid",
+	"phone": "手机号", "work_phone": "工作电话", "roles": "角色", "openid": "openid",
 	"number": "楼号", "head_id": "楼栋长", "unit_heads": "单元长", "grid_id": "网格",
-	"worker_id": "网格员", "supervisor_id": "督办", "buildings": "楼栋", "body": "表单",
+	"worker_id": "网格员", "supervisor_id": "督办", "buildings": "楼栋",
 }
 
 // refuse leaves err for the next page: a service refusal in the words of
@@ -96,7 +97,9 @@ func (c *Console) refuse(w http.ResponseWriter, r *http.Request, next string, er
 	msg := ue.Message
 	// The admin API asks for "move": true; the forms have a checkbox.
 	msg = strings.ReplaceAll(msg, `确要移动请加 "move": true`, "确要移动请勾选「确认从原网格移入」")
-	if l, ok := fieldLabels[ue.Field]; ok && ue.Field != "body" {
+	// The field's label where the message does not name it already
+	// ("没有编号为 5 的工作人员" could be any of the selects).
+	if l := fieldLabels[ue.Field]; l != "" && !strings.Contains(msg, l) {
 		msg = l + "：" + msg
 	}
 	c.sessions.Put(r.Context(), "flash_error", msg)
@@ -640,12 +643,11 @@ func (c *Console) buildingEdit(w http.ResponseWriter, r *http.Request) {
 
 // buildingInput is what the building form sent.
 type buildingInput struct {
-	name   string
-	head   int64
-	units  map[string]int64
-	grid   int64
-	move   bool
-	number int
+	name  string
+	head  int64
+	units map[string]int64
+	grid  int64
+	move  bool
 }
 
 // readBuilding reads the building form: unit lines pair unit_<i> with

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/community"
+	"github.com/tongxin/tongxin/bot/ticket"
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers/console"
 )
@@ -74,7 +75,7 @@ func TestStaffLifecycle(t *testing.T) {
 	if code != http.StatusSeeOther || loc != console.Path+"/staff/new" {
 		t.Fatalf("bad phone: %d to %q", code, loc)
 	}
-	if _, _, body := b.get(loc); !strings.Contains(body, "手机号：手机号应为 11 位") {
+	if _, _, body := b.get(loc); !strings.Contains(body, "手机号应为 11 位") {
 		t.Fatalf("refusal not shown:\n%s", body)
 	}
 
@@ -139,9 +140,25 @@ func TestStaffLifecycle(t *testing.T) {
 	if _, _, edit := b.get(fmt.Sprintf("%s/staff/%d", console.Path, id)); !strings.Contains(edit, "退回派单") {
 		t.Error("the deactivate button does not say their records go back to dispatch")
 	}
+	// A ticket of their grid is theirs until they leave.
+	b5, err := r.dir.SaveBuilding(ctx, csBuilding(5, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.dir.CreateGrid(ctx, csGrid("五号楼网格", id, 5)); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := r.tickets.Submit(ctx, ticket.Draft{OpenID: "o-resident-5", Phone: "13800138001", Category: "repair",
+		Description: "楼道灯坏了", BuildingID: b5.ID, Source: "wechat"})
+	if err != nil || rc.Ticket.AssigneeID != id {
+		t.Fatalf("ticket not routed to the worker: %v %+v", err, rc.Ticket)
+	}
 	code, loc, _ = b.post(fmt.Sprintf("%s/staff/%d/deactivate", console.Path, id), url.Values{})
 	if code != http.StatusSeeOther || loc != console.Path+"/staff" {
 		t.Fatalf("deactivate: %d to %q", code, loc)
+	}
+	if tk, _, err := r.tickets.Get(ctx, rc.Ticket.Number); err != nil || tk.AssigneeID == id {
+		t.Errorf("the ticket stays with the worker who left: %v %+v", err, tk)
 	}
 	if code, loc, _ := w.get(console.Path); code != http.StatusSeeOther || !strings.HasPrefix(loc, console.Path+"/login") {
 		t.Errorf("the deactivated worker's session goes on: %d to %q", code, loc)
@@ -312,6 +329,11 @@ func TestBuildingsAndGrids(t *testing.T) {
 	expect("unit without a head", code, loc, console.Path+"/buildings/new")
 	if msg := flashError(loc); !strings.Contains(msg, "单元长") {
 		t.Errorf("half a unit line not refused: %q", msg)
+	}
+	code, loc, _ = b.post(console.Path+"/buildings", url.Values{"number": {"4"}, "head_id": {"99999"}})
+	expect("unknown head", code, loc, console.Path+"/buildings/new")
+	if msg := flashError(loc); msg != "楼栋长：没有编号为 99999 的工作人员" {
+		t.Errorf("unknown head: %q", msg)
 	}
 	if b1, err := r.dir.Building(ctx, 1); err != nil || b1.Name != "1号楼" || b1.HeadID != head.ID || b1.UnitHeads[2] != unit.ID {
 		t.Fatalf("building 1: %v %+v", err, b1)
