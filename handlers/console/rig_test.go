@@ -95,11 +95,11 @@ func (r *rig) staff(name string, roles ...community.Role) community.Staff {
 	for i, ro := range roles {
 		names[i] = string(ro)
 	}
-	st, code, err := r.dir.CreateStaff(ctx, cs.StaffInput{Name: name, Phone: fmt.Sprintf("139%08d", rand.IntN(1e8)), Roles: names})
+	_, code, err := r.dir.CreateStaff(ctx, cs.StaffInput{Name: name, Phone: fmt.Sprintf("139%08d", rand.IntN(1e8)), Roles: names})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	st, err = r.dir.Bind(ctx, fmt.Sprintf("o-staff-%08x", rand.Uint32()), code)
+	st, err := r.dir.Bind(ctx, fmt.Sprintf("o-staff-%08x", rand.Uint32()), code)
 	if err != nil {
 		r.t.Fatal(err)
 	}
