@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -11,11 +12,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/community"
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers/console"
+	"github.com/tongxin/tongxin/handlers/web/browsertest"
 	"github.com/tongxin/tongxin/storage/redisstate/redistest"
 	"github.com/tongxin/tongxin/wechat"
 	"github.com/tongxin/tongxin/wechat/wechattest"
@@ -325,5 +330,26 @@ func TestLinkFor(t *testing.T) {
 	}
 	if _, err := r.console.Link(ctx, st.OpenID); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("a deactivated staff member's link: %v", err)
+	}
+}
+
+// TestBrowserScanExpiredAndOffline: in a real browser on a phone, the
+// development page shows the scene to scan in the simulator; when the
+// code expires the page says so and 换一个二维码 gives a new one.
+func TestBrowserScanExpiredAndOffline(t *testing.T) {
+	r := newRig(t)
+	r.console.Offline = true
+	ctx := browsertest.New(t)
+	browsertest.Do(t, ctx, "open the login page", chromedp.Navigate(r.url+console.Path+"/login"))
+	browsertest.WaitText(t, ctx, "开发模式", 10*time.Second)
+	browsertest.NoOverflow(t, ctx, "console-scan-login-offline")
+	first := browsertest.Eval[string](t, ctx, `document.querySelector('[data-poll]').dataset.poll`)
+	r.clock.Advance(console.ScanTTL)
+	browsertest.WaitText(t, ctx, "二维码已过期", 10*time.Second)
+	browsertest.Do(t, ctx, "ask for a new code", chromedp.Click(chromedp.CSS(`a.button.secondary`)))
+	browsertest.WaitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('[data-poll]') && document.querySelector('[data-poll]').dataset.poll !== %q`, first),
+		10*time.Second, "a new code")
+	if text := browsertest.Text(t, ctx); strings.Contains(text, "二维码已过期") {
+		t.Errorf("the new code is shown as expired:\n%s", text)
 	}
 }
