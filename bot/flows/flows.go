@@ -46,6 +46,9 @@ type Deps struct {
 	Lines bot.Lines
 	// Recent keeps residents' last few messages; nil keeps none.
 	Recent bot.Recent
+	// Console is the staff console staff sign in to by scanning its QR
+	// code or asking for a link (登录后台); nil when there is none.
+	Console community.Console
 	// UrgentWords and UrgentIgnore extend the emergency path's words:
 	// "kind:word,..." and "word,..." (TONGXIN_URGENT_WORDS, _IGNORE).
 	UrgentWords, UrgentIgnore string

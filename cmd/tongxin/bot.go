@@ -10,6 +10,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
+	"github.com/tongxin/tongxin/bot/flows/backoffice"
 	"github.com/tongxin/tongxin/bot/flows/booking"
 	"github.com/tongxin/tongxin/bot/flows/contact"
 	"github.com/tongxin/tongxin/bot/flows/emergency"
@@ -33,6 +34,7 @@ var features = []flows.Register{
 	staffdesk.Register,
 	signup.Register,
 	booking.Register,
+	backoffice.Register,
 }
 
 // defaultMenu is the main menu unless the configuration file sets one.

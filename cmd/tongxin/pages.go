@@ -35,6 +35,8 @@ type pageDeps struct {
 	public string
 	// webhook is the address of this instance's own /wechat.
 	webhook string
+	// console is the bot's way to the console, filled by consolePages.
+	console *consolePort
 }
 
 // publicURL is TONGXIN_PUBLIC_URL, else http:// and the address served.

@@ -339,9 +339,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err := clinicJobs(clin); err != nil {
 		return err
 	}
+	// Filled when the pages are built, after the listener: see consolePort.
+	consoleLink := &consolePort{}
 	router, err := buildBot(cfg, sessions, flows.Deps{
 		Residents: d.store, Notifier: outbox, Questions: outbox, Community: dir, Tickets: svc, Activities: acts, Clinic: clin,
-		Lists: &redisstate.Lists{Client: d.redis},
+		Lists: &redisstate.Lists{Client: d.redis}, Console: consoleLink,
 		// With development credentials everything goes to the log, the
 		// robot's share included.
 		Duty:   bot.Duty{Notifier: outbox, Roster: dir.OnDuty, Robot: cfg.WeCom.RobotKey != "" || devAccount(cfg)},
@@ -406,6 +408,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		cfg: cfg, d: d, log: log, dir: dir, tickets: svc, acts: actAdmin, clinic: clin, outbox: outbox,
 		media: copies, codec: codec, router: router,
 		public: publicURL(cfg, ln.Addr().String()), webhook: chatURL(ln.Addr().String()),
+		console: consoleLink,
 	})
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),

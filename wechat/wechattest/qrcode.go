@@ -15,12 +15,23 @@ const PathQRCreate = "/cgi-bin/qrcode/create"
 // QRRequest is one QR code the fake made.
 type QRRequest struct {
 	// Action is the action_name: QR_LIMIT_STR_SCENE for a permanent code
-	// with a string scene.
+	// with a string scene, QR_STR_SCENE for a temporary one.
 	Action string
 	Scene  string
-	// ExpireSeconds is 0 for permanent codes.
+	// ExpireSeconds is the lifetime asked for: 0 for permanent codes (and
+	// for a temporary one asked without, which WeChat keeps 60 s).
 	ExpireSeconds int64
 }
+
+// Temporary reports whether q made a temporary code.
+func (q QRRequest) Temporary() bool { return q.Action == "QR_STR_SCENE" || q.Action == "QR_SCENE" }
+
+// maxTempExpire is the longest lifetime WeChat gives a temporary code
+// (30 days), and defaultTempExpire the one it gives when none is asked.
+const (
+	maxTempExpire     = 2592000
+	defaultTempExpire = 60
+)
 
 // QRTicket is the ticket the fake gives scene: the same every time, as
 // WeChat's is for a permanent code.
@@ -60,7 +71,8 @@ type qrBody struct {
 }
 
 // qrCreate answers qrcode/create as WeChat does: a ticket, its lifetime
-// (none for permanent codes) and the URL, and no errcode on success.
+// (none for permanent codes; 60 s for a temporary one asked without, at
+// most 30 days) and the URL, and no errcode on success.
 func (f *FakeAPI) qrCreate(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	f.mu.Lock()
@@ -80,6 +92,20 @@ func (f *FakeAPI) qrCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var scene string
+	expire := m.ExpireSeconds
+	switch m.ActionName {
+	case "QR_STR_SCENE", "QR_SCENE":
+		if expire == 0 {
+			expire = defaultTempExpire
+		}
+		if expire < 0 || expire > maxTempExpire {
+			writeJSON(w, map[string]any{"errcode": 40097, "errmsg": "invalid args: expire_seconds"})
+			return
+		}
+	default:
+		// A permanent code has no lifetime: WeChat ignores one given.
+		expire = 0
+	}
 	switch m.ActionName {
 	case "QR_LIMIT_STR_SCENE", "QR_STR_SCENE":
 		scene = m.ActionInfo.Scene.SceneStr
@@ -94,5 +120,9 @@ func (f *FakeAPI) qrCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.accept(PathQRCreate, body)
-	writeJSON(w, map[string]any{"ticket": QRTicket(scene), "expire_seconds": m.ExpireSeconds, "url": QRURL(scene)})
+	answer := map[string]any{"ticket": QRTicket(scene), "url": QRURL(scene)}
+	if expire > 0 {
+		answer["expire_seconds"] = expire
+	}
+	writeJSON(w, answer)
 }
