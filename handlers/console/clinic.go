@@ -177,8 +177,8 @@ func (c *Console) enrich(ctx context.Context, who *Who) {
 // clinic.
 type clinicAccess struct {
 	who       Who
-	all       bool            // every booking (runs the clinic)
-	mine      []int64         // their providers
+	all       bool    // every booking (runs the clinic)
+	mine      []int64 // their providers
 	schedules map[int64]cl.Schedule
 }
 
