@@ -244,6 +244,7 @@ type clinicWeekData struct {
 	Page
 	Tab        string
 	Monday     time.Time
+	Sunday     time.Time
 	Prev, Next string
 	ThisWeek   string
 	Days       []clinicDay
@@ -288,7 +289,7 @@ func (c *Console) clinicWeek(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	today := now.In(bot.Shanghai).Format(cl.DateLayout)
-	data := clinicWeekData{Page: c.page(r, "法律诊所", "clinic"), Tab: "week", Monday: monday,
+	data := clinicWeekData{Page: c.page(r, "法律诊所", "clinic"), Tab: "week", Monday: monday, Sunday: monday.AddDate(0, 0, 6),
 		Prev: monday.AddDate(0, 0, -7).Format(cl.DateLayout), Next: end.Format(cl.DateLayout),
 		ThisWeek: clinicWeekOf(now).Format(cl.DateLayout)}
 	for i := range 7 {

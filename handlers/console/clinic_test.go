@@ -13,7 +13,6 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/community"
-	"github.com/tongxin/tongxin/clinic"
 )
 
 // clinicDay is tomorrow in Shanghai as the clinic writes a date: a
@@ -409,23 +408,5 @@ func TestClinicBookingActions(t *testing.T) {
 	}
 	if bk, _, _ := r.clinic.Booking(context.Background(), one.ID); bk.Note != "已电话联系" {
 		t.Errorf("note %q", bk.Note)
-	}
-}
-
-// TestClinicRedactShared: the console and the admin API redact through
-// the same functions; a redacted booking and application carry nothing
-// confidential.
-func TestClinicRedactShared(t *testing.T) {
-	b := clinic.RedactBooking(cl.Booking{ID: 1, Name: "n", Description: "secret"})
-	if b.Description != "" || b.Name != "n" {
-		t.Errorf("RedactBooking: %+v", b)
-	}
-	a := clinic.RedactAid(cl.AidApplication{Answers: &cl.AidAnswers{CaseKind: "讨薪"}, Description: "secret"})
-	if a.Answers != nil || a.Description != "" {
-		t.Errorf("RedactAid: %+v", a)
-	}
-	op := community.Operator
-	if clinic.ReadsMatter(op, []int64{1}, cl.Schedule{ProviderIDs: []int64{1}}) || clinic.IsClinicStaff(op) {
-		t.Errorf("the operator reads matters")
 	}
 }
