@@ -238,6 +238,9 @@ type clinicSession struct {
 	Bookings []cl.Booking
 	// Booked counts the bookings not cancelled, seen or not.
 	Booked int
+	// Bookable is false for walk-in hours, 专家会诊 sittings and 集中义诊
+	// (booked as an event sign-up): they take no bookings here.
+	Bookable bool
 }
 
 type clinicWeekData struct {
@@ -298,7 +301,9 @@ func (c *Console) clinicWeek(w http.ResponseWriter, r *http.Request) {
 		d := clinicDay{Date: day, Today: date == today}
 		for _, se := range sessions {
 			if se.Start.In(bot.Shanghai).Format(cl.DateLayout) == date {
-				d.Sessions = append(d.Sessions, clinicSession{Session: se, Mine: a.theirs(se.ScheduleID)})
+				sc := a.schedules[se.ScheduleID]
+				d.Sessions = append(d.Sessions, clinicSession{Session: se, Mine: a.theirs(se.ScheduleID),
+					Bookable: sc.SlotMinutes > 0 && sc.Mode != cl.Expert && sc.Mode != cl.FreeClinic})
 			}
 		}
 		for _, cd := range closures {

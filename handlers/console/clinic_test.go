@@ -306,7 +306,7 @@ func TestClinicForms(t *testing.T) {
 		t.Fatalf("edit schedule: location %q", got.Location)
 	}
 	week = mustGet(t, b, "/console/clinic?week="+day, http.StatusOK)
-	if !strings.Contains(week, "社区服务中心三楼") || !strings.Contains(week, "09:00–11:00") {
+	if !strings.Contains(week, "社区服务中心三楼") || !strings.Contains(week, "09:00–11:00") || !strings.Contains(week, "随到随询") {
 		t.Errorf("week view after the edit:\n%s", week)
 	}
 
