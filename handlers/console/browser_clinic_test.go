@@ -83,6 +83,16 @@ func TestBrowserClinic(t *testing.T) {
 		t.Fatalf("closures after the form: %+v %v", cds, err)
 	}
 
+	ex, err := r.clinic.RequestExpert(context.Background(), cl.ExpertRequest{OpenID: "o-res-ex", Name: "居民冯七",
+		Phone: "13900000002", Matter: cl.Mediation, Description: "宅基地纠纷涉及三户人家"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aid, err := r.clinic.ApplyAid(context.Background(), cl.AidApplication{OpenID: "o-res-aid", Name: "居民郑六",
+		Phone: "13900000001", Description: "工地欠薪", Answers: &cl.AidAnswers{CaseKind: "讨薪"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, pg := range []struct{ path, name, want string }{
 		{"/console/clinic/providers", "clinic-providers", "添加坐诊人员"},
 		{"/console/clinic/providers/" + strconv.FormatInt(p.ID, 10), "clinic-provider", "修改坐诊人员"},
@@ -92,6 +102,8 @@ func TestBrowserClinic(t *testing.T) {
 		{"/console/clinic/closures/" + strconv.FormatInt(cds[0].ID, 10), "clinic-closure", "修改停诊"},
 		{"/console/clinic/aid", "clinic-aid", "法律援助申请"},
 		{"/console/clinic/expert", "clinic-expert", "专家会诊申请"},
+		{"/console/clinic/aid/" + strconv.FormatInt(aid.ID, 10), "clinic-aid-detail", "工地欠薪"},
+		{"/console/clinic/expert/" + strconv.FormatInt(ex.ID, 10), "clinic-expert-detail", "宅基地纠纷涉及三户人家"},
 	} {
 		browsertest.Do(t, ctx, "open "+pg.path, chromedp.Navigate(r.url+pg.path))
 		browsertest.WaitText(t, ctx, pg.want, wait)

@@ -66,7 +66,11 @@ func (c *Console) clinicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+clinicPath+"/closures/{id}", run(c.clinicClosure))
 	mux.Handle("POST "+clinicPath+"/closures/{id}", run(c.clinicClosureUpdate))
 	mux.Handle("GET "+clinicPath+"/aid", staff(c.clinicAid))
+	mux.Handle("GET "+clinicPath+"/aid/{id}", staff(c.clinicAidDetail))
+	mux.Handle("POST "+clinicPath+"/aid/{id}", staff(c.clinicAidUpdate))
 	mux.Handle("GET "+clinicPath+"/expert", staff(c.clinicExpert))
+	mux.Handle("GET "+clinicPath+"/expert/{id}", staff(c.clinicExpertDetail))
+	mux.Handle("POST "+clinicPath+"/expert/{id}", staff(c.clinicExpertUpdate))
 }
 
 // SeesClinic reports whether the nav shows this area to w: those who run
@@ -380,6 +384,8 @@ func clinicEntries(es []clinic.Entry) []clinicEntry {
 			what = "时段取消，已通知居民（" + e.Note + "）"
 		case "location":
 			what = "地点改为 " + e.Note
+		case "scheduled":
+			what = "已安排：" + e.Note
 		default:
 			if e.Note != "" {
 				what += "：" + e.Note
@@ -474,6 +480,7 @@ var clinicFields = map[string]string{
 	"end": "结束时间", "slot_minutes": "每段分钟", "capacity": "每段名额", "location": "地点",
 	"building": "楼栋", "matters": "受理事项", "valid_from": "有效期起", "valid_to": "有效期止",
 	"reason": "原因", "provider_id": "坐诊人员", "status": "状态", "note": "备注", "week": "周",
+	"at": "会诊时间",
 }
 
 // clinicErr names a refused field in Chinese for the page (the service
@@ -1215,4 +1222,164 @@ func (c *Console) clinicExpert(w http.ResponseWriter, r *http.Request) {
 	}
 	c.render(w, r, "clinic_expert.html", clinicExpertData{Page: c.page(r, "专家会诊申请", "clinic"), Tab: "expert",
 		List: list, Names: names})
+}
+
+type clinicAidDetailData struct {
+	Page
+	Tab      string
+	Aid      cl.AidApplication
+	Answers  cl.AidAnswers
+	Timeline []clinicEntry
+	// Next are the steps the application may take (受理 → 审查 → 批准或不予援助).
+	Next []cl.AidStatus
+}
+
+// clinicAidNext are an application's next steps, as clinic.UpdateAid
+// allows them.
+var clinicAidNext = map[cl.AidStatus][]cl.AidStatus{
+	cl.AidReceived:  {cl.AidReviewing},
+	cl.AidReviewing: {cl.AidApproved, cl.AidDeclined},
+}
+
+// clinicAidDetail shows a 法律援助 application with its answers (clinic
+// staff only: the route admits nobody else) and its next steps.
+func (c *Console) clinicAidDetail(w http.ResponseWriter, r *http.Request) {
+	id, err := clinicPathID(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	a, tl, err := c.Clinic.AidApplication(r.Context(), id)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data := clinicAidDetailData{Page: c.page(r, "法律援助申请 #"+strconv.FormatInt(a.ID, 10), "clinic"), Tab: "aid",
+		Aid: a, Timeline: clinicEntries(tl), Next: clinicAidNext[a.Status]}
+	if a.Answers != nil {
+		data.Answers = *a.Answers
+	}
+	c.render(w, r, "clinic_aid_detail.html", data)
+}
+
+// clinicAidUpdate moves an application a step (status, with a note; a
+// decline needs one, the resident reads it) or saves its note.
+func (c *Console) clinicAidUpdate(w http.ResponseWriter, r *http.Request) {
+	id, err := clinicPathID(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	back := clinicPath + "/aid/" + strconv.FormatInt(id, 10)
+	note := r.PostFormValue("note")
+	p := clinic.AidPatch{Note: &note}
+	flash := "备注已保存。"
+	if s := r.PostFormValue("status"); s != "" {
+		st := cl.AidStatus(s)
+		p.Status = &st
+		flash = "已改为" + st.Label() + "，已通知申请人。"
+	}
+	if _, err := c.Clinic.UpdateAid(r.Context(), id, p); err != nil {
+		if errors.Is(err, bot.ErrNotFound) {
+			c.fail(w, r, err)
+			return
+		}
+		c.failTo(w, r, back, clinicErr(err))
+		return
+	}
+	c.done(w, r, back, flash)
+}
+
+type clinicExpertDetailData struct {
+	Page
+	Tab       string
+	Request   cl.ExpertRequest
+	Names     map[int64]string
+	Providers []cl.Provider
+	At        string // the datetime-local value
+}
+
+// HasProvider reports whether the request's panel has provider id.
+func (d clinicExpertDetailData) HasProvider(id int64) bool {
+	return slices.Contains(d.Request.ProviderIDs, id)
+}
+
+// clinicExpertDetail shows a 专家会诊 request with its description
+// (clinic staff only) and the forms arranging or declining it.
+func (c *Console) clinicExpertDetail(w http.ResponseWriter, r *http.Request) {
+	id, err := clinicPathID(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	e, err := c.Clinic.ExpertRequest(r.Context(), id)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	names, providers, err := c.clinicProviderNames(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	shown := []cl.Provider{}
+	for _, p := range providers {
+		if p.Active || slices.Contains(e.ProviderIDs, p.ID) {
+			shown = append(shown, p)
+		}
+	}
+	data := clinicExpertDetailData{Page: c.page(r, "专家会诊申请 #"+strconv.FormatInt(e.ID, 10), "clinic"), Tab: "expert",
+		Request: e, Names: names, Providers: shown}
+	if e.At != nil {
+		data.At = e.At.In(bot.Shanghai).Format("2006-01-02T15:04")
+	}
+	c.render(w, r, "clinic_expert_detail.html", data)
+}
+
+// clinicExpertUpdate arranges a request (status scheduled: at, location,
+// provider_ids, note) or declines it (status declined, note); the
+// resident and the panel are told by the service.
+func (c *Console) clinicExpertUpdate(w http.ResponseWriter, r *http.Request) {
+	id, err := clinicPathID(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	back := clinicPath + "/expert/" + strconv.FormatInt(id, 10)
+	if err := r.ParseForm(); err != nil {
+		c.failTo(w, r, back, bot.FieldError("status", "表单无法读取"))
+		return
+	}
+	st := cl.ExpertStatus(r.PostForm.Get("status"))
+	note := r.PostForm.Get("note")
+	p := clinic.ExpertPatch{Status: &st, Note: &note}
+	if st == cl.ExpertScheduled {
+		at, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(r.PostForm.Get("at")), bot.Shanghai)
+		if err != nil {
+			c.failTo(w, r, back, bot.FieldError("at", "请填写会诊时间"))
+			return
+		}
+		at = at.UTC()
+		loc := r.PostForm.Get("location")
+		ids := []int64{}
+		for _, s := range r.PostForm["provider_ids"] {
+			pid, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				c.failTo(w, r, back, bot.FieldError("provider_ids", "请选择专家"))
+				return
+			}
+			ids = append(ids, pid)
+		}
+		p.At, p.Location, p.ProviderIDs = &at, &loc, &ids
+	}
+	e, err := c.Clinic.UpdateExpert(r.Context(), id, p)
+	if err != nil {
+		if errors.Is(err, bot.ErrNotFound) {
+			c.fail(w, r, err)
+			return
+		}
+		c.failTo(w, r, back, clinicErr(err))
+		return
+	}
+	c.done(w, r, back, e.Status.Label()+"，已通知居民。")
 }

@@ -410,3 +410,86 @@ func TestClinicBookingActions(t *testing.T) {
 		t.Errorf("note %q", bk.Note)
 	}
 }
+
+// TestClinicAidAndExpert: clinic staff read and move 法律援助 applications
+// (answers included) and arrange 专家会诊 requests; an admin gets 403 on
+// both and never sees the answers on the booking they came with.
+func TestClinicAidAndExpert(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	cs := r.as(r.staff("法律专干", community.RoleClinic))
+	admin := r.as(r.staff("管理员", community.RoleAdmin))
+	p := r.clinicProvider("庚律师", 0)
+	day := r.clinicDay()
+	ch, err := r.clinic.CreateSchedule(ctx, cl.Schedule{Mode: cl.Appointment, ProviderIDs: []int64{p.ID}, Date: day,
+		Start: "09:00", End: "10:00", SlotMinutes: 30, Capacity: 1, Location: "司法所", Matters: []cl.Matter{cl.Aid}, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := time.ParseInLocation("2006-01-02 15:04", day+" 09:00", bot.Shanghai)
+	const secret = "工地欠薪两万元包工头不接电话"
+	rec, err := r.clinic.Book(ctx, cl.Draft{Slot: cl.SlotRef{ScheduleID: ch.Schedule.ID, Start: start.UTC()}, Matter: cl.Aid,
+		OpenID: "o-res-aid", Name: "居民郑六", Phone: "13900000001", Description: secret,
+		Aid: &cl.AidAnswers{CaseKind: "讨薪类案件", Hardship: true}})
+	if err != nil || rec.Aid == nil {
+		t.Fatalf("book with aid: %+v %v", rec, err)
+	}
+	aid := "/console/clinic/aid/" + strconv.FormatInt(rec.Aid.ID, 10)
+
+	if list := mustGet(t, cs, "/console/clinic/aid", http.StatusOK); !strings.Contains(list, "居民郑六") || strings.Contains(list, secret) || strings.Contains(list, "讨薪类案件") {
+		t.Errorf("aid list: the applicant missing or the answers shown")
+	}
+	page := mustGet(t, cs, aid, http.StatusOK)
+	if !strings.Contains(page, secret) || !strings.Contains(page, "讨薪类案件") || !strings.Contains(page, "审查中") {
+		t.Errorf("aid detail for clinic staff:\n%s", page)
+	}
+	for _, path := range []string{aid, "/console/clinic/aid"} {
+		if body := mustGet(t, admin, path, http.StatusForbidden); strings.Contains(body, "讨薪类案件") {
+			t.Errorf("admin: %s shows the answers", path)
+		}
+	}
+	if body := mustGet(t, admin, bookingPath(rec.Booking), http.StatusOK); strings.Contains(body, secret) || strings.Contains(body, "讨薪类案件") {
+		t.Errorf("admin: the aid booking shows the matter")
+	}
+	if code, _, _ := cs.post(aid, url.Values{"status": {"reviewing"}, "note": {""}}); code != http.StatusSeeOther {
+		t.Fatalf("aid reviewing: %d", code)
+	}
+	// A decline needs its reason.
+	cs.post(aid, url.Values{"status": {"declined"}, "note": {""}})
+	if page = mustGet(t, cs, aid, http.StatusOK); !strings.Contains(page, "不予援助请填写原因") {
+		t.Errorf("decline without a reason not refused")
+	}
+	if code, _, _ := cs.post(aid, url.Values{"status": {"approved"}, "note": {"符合条件"}}); code != http.StatusSeeOther {
+		t.Fatalf("aid approved: %d", code)
+	}
+	if a, _, _ := r.clinic.AidApplication(ctx, rec.Aid.ID); a.Status != cl.AidApproved || a.Note != "符合条件" {
+		t.Errorf("aid after approval: %s %q", a.Status, a.Note)
+	}
+
+	const expertSecret = "宅基地纠纷涉及三户人家"
+	ex, err := r.clinic.RequestExpert(ctx, cl.ExpertRequest{OpenID: "o-res-ex", Name: "居民冯七", Phone: "13900000002",
+		Matter: cl.Mediation, Description: expertSecret}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	epath := "/console/clinic/expert/" + strconv.FormatInt(ex.ID, 10)
+	if list := mustGet(t, cs, "/console/clinic/expert", http.StatusOK); !strings.Contains(list, "居民冯七") || strings.Contains(list, expertSecret) {
+		t.Errorf("expert list: the resident missing or the matter shown")
+	}
+	if page := mustGet(t, cs, epath, http.StatusOK); !strings.Contains(page, expertSecret) {
+		t.Errorf("expert detail lacks the matter for clinic staff")
+	}
+	if body := mustGet(t, admin, epath, http.StatusForbidden); strings.Contains(body, expertSecret) {
+		t.Errorf("admin: the expert request shows through the 403")
+	}
+	at := r.clock.Now().In(bot.Shanghai).AddDate(0, 0, 2).Format("2006-01-02") + "T10:00"
+	code, _, _ := cs.post(epath, url.Values{"status": {"scheduled"}, "at": {at}, "location": {"社区服务中心会议室"},
+		"provider_ids": {strconv.FormatInt(p.ID, 10)}, "note": {""}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("arrange expert: %d", code)
+	}
+	page = mustGet(t, cs, epath, http.StatusOK)
+	if !strings.Contains(page, "已安排") || !strings.Contains(page, "社区服务中心会议室") || !strings.Contains(page, "庚律师") {
+		t.Errorf("expert after arranging:\n%s", page)
+	}
+}
