@@ -13,6 +13,7 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/community"
+	cs "github.com/tongxin/tongxin/community"
 )
 
 // clinicDay is tomorrow in Shanghai as the clinic writes a date: a
@@ -134,18 +135,18 @@ func TestClinicMatterPrivacy(t *testing.T) {
 	}
 
 	// Clinic staff read both matters, on the booking pages only.
-	cs := r.as(clinicStaff)
-	if body := mustGet(t, cs, bookingPath(bA), http.StatusOK); !strings.Contains(body, secretA) {
+	clin := r.as(clinicStaff)
+	if body := mustGet(t, clin, bookingPath(bA), http.StatusOK); !strings.Contains(body, secretA) {
 		t.Errorf("clinic staff: booking A lacks its matter")
 	}
-	if body := mustGet(t, cs, bookingPath(bB), http.StatusOK); !strings.Contains(body, secretB) {
+	if body := mustGet(t, clin, bookingPath(bB), http.StatusOK); !strings.Contains(body, secretB) {
 		t.Errorf("clinic staff: booking B lacks its matter")
 	}
-	if body := mustGet(t, cs, week, http.StatusOK); strings.Contains(body, secretA) || strings.Contains(body, secretB) {
+	if body := mustGet(t, clin, week, http.StatusOK); strings.Contains(body, secretA) || strings.Contains(body, secretB) {
 		t.Errorf("clinic staff: the week's list shows a matter")
 	}
 	for _, p := range []string{"/console/clinic/aid", "/console/clinic/expert", "/console/clinic/providers"} {
-		mustGet(t, cs, p, http.StatusOK)
+		mustGet(t, clin, p, http.StatusOK)
 	}
 
 	// A provider: their own session's booking with its matter, nothing of
@@ -203,7 +204,7 @@ func TestClinicMatterPrivacy(t *testing.T) {
 // link is removed.
 func TestClinicProviderLoses(t *testing.T) {
 	r := newRig(t)
-	cs := r.as(r.staff("法律专干", community.RoleClinic))
+	clin := r.as(r.staff("法律专干", community.RoleClinic))
 	lawyer := r.staff("律师丁")
 	p := r.clinicProvider("丁律师", lawyer.ID)
 	sc := r.clinicSchedule(p.ID, r.clinicDay(), "09:00", "10:00", "法律诊所一室")
@@ -212,7 +213,7 @@ func TestClinicProviderLoses(t *testing.T) {
 	if body := mustGet(t, lb, bookingPath(b), http.StatusOK); !strings.Contains(body, "押金不退") {
 		t.Fatalf("provider: booking lacks its matter")
 	}
-	code, loc, _ := cs.post("/console/clinic/providers/"+strconv.FormatInt(p.ID, 10)+"/active", url.Values{"active": {"0"}})
+	code, loc, _ := clin.post("/console/clinic/providers/"+strconv.FormatInt(p.ID, 10)+"/active", url.Values{"active": {"0"}})
 	if code != http.StatusSeeOther || loc != "/console/clinic/providers" {
 		t.Fatalf("deactivate: %d to %q", code, loc)
 	}
@@ -417,7 +418,7 @@ func TestClinicBookingActions(t *testing.T) {
 func TestClinicAidAndExpert(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	cs := r.as(r.staff("法律专干", community.RoleClinic))
+	clin := r.as(r.staff("法律专干", community.RoleClinic))
 	admin := r.as(r.staff("管理员", community.RoleAdmin))
 	p := r.clinicProvider("庚律师", 0)
 	day := r.clinicDay()
@@ -436,10 +437,10 @@ func TestClinicAidAndExpert(t *testing.T) {
 	}
 	aid := "/console/clinic/aid/" + strconv.FormatInt(rec.Aid.ID, 10)
 
-	if list := mustGet(t, cs, "/console/clinic/aid", http.StatusOK); !strings.Contains(list, "居民郑六") || strings.Contains(list, secret) || strings.Contains(list, "讨薪类案件") {
+	if list := mustGet(t, clin, "/console/clinic/aid", http.StatusOK); !strings.Contains(list, "居民郑六") || strings.Contains(list, secret) || strings.Contains(list, "讨薪类案件") {
 		t.Errorf("aid list: the applicant missing or the answers shown")
 	}
-	page := mustGet(t, cs, aid, http.StatusOK)
+	page := mustGet(t, clin, aid, http.StatusOK)
 	if !strings.Contains(page, secret) || !strings.Contains(page, "讨薪类案件") || !strings.Contains(page, "审查中") {
 		t.Errorf("aid detail for clinic staff:\n%s", page)
 	}
@@ -451,15 +452,15 @@ func TestClinicAidAndExpert(t *testing.T) {
 	if body := mustGet(t, admin, bookingPath(rec.Booking), http.StatusOK); strings.Contains(body, secret) || strings.Contains(body, "讨薪类案件") {
 		t.Errorf("admin: the aid booking shows the matter")
 	}
-	if code, _, _ := cs.post(aid, url.Values{"status": {"reviewing"}, "note": {""}}); code != http.StatusSeeOther {
+	if code, _, _ := clin.post(aid, url.Values{"status": {"reviewing"}, "note": {""}}); code != http.StatusSeeOther {
 		t.Fatalf("aid reviewing: %d", code)
 	}
 	// A decline needs its reason.
-	cs.post(aid, url.Values{"status": {"declined"}, "note": {""}})
-	if page = mustGet(t, cs, aid, http.StatusOK); !strings.Contains(page, "不予援助请填写原因") {
+	clin.post(aid, url.Values{"status": {"declined"}, "note": {""}})
+	if page = mustGet(t, clin, aid, http.StatusOK); !strings.Contains(page, "不予援助请填写原因") {
 		t.Errorf("decline without a reason not refused")
 	}
-	if code, _, _ := cs.post(aid, url.Values{"status": {"approved"}, "note": {"符合条件"}}); code != http.StatusSeeOther {
+	if code, _, _ := clin.post(aid, url.Values{"status": {"approved"}, "note": {"符合条件"}}); code != http.StatusSeeOther {
 		t.Fatalf("aid approved: %d", code)
 	}
 	if a, _, _ := r.clinic.AidApplication(ctx, rec.Aid.ID); a.Status != cl.AidApproved || a.Note != "符合条件" {
@@ -473,23 +474,82 @@ func TestClinicAidAndExpert(t *testing.T) {
 		t.Fatal(err)
 	}
 	epath := "/console/clinic/expert/" + strconv.FormatInt(ex.ID, 10)
-	if list := mustGet(t, cs, "/console/clinic/expert", http.StatusOK); !strings.Contains(list, "居民冯七") || strings.Contains(list, expertSecret) {
+	if list := mustGet(t, clin, "/console/clinic/expert", http.StatusOK); !strings.Contains(list, "居民冯七") || strings.Contains(list, expertSecret) {
 		t.Errorf("expert list: the resident missing or the matter shown")
 	}
-	if page := mustGet(t, cs, epath, http.StatusOK); !strings.Contains(page, expertSecret) {
+	if page := mustGet(t, clin, epath, http.StatusOK); !strings.Contains(page, expertSecret) {
 		t.Errorf("expert detail lacks the matter for clinic staff")
 	}
 	if body := mustGet(t, admin, epath, http.StatusForbidden); strings.Contains(body, expertSecret) {
 		t.Errorf("admin: the expert request shows through the 403")
 	}
 	at := r.clock.Now().In(bot.Shanghai).AddDate(0, 0, 2).Format("2006-01-02") + "T10:00"
-	code, _, _ := cs.post(epath, url.Values{"status": {"scheduled"}, "at": {at}, "location": {"社区服务中心会议室"},
+	code, _, _ := clin.post(epath, url.Values{"status": {"scheduled"}, "at": {at}, "location": {"社区服务中心会议室"},
 		"provider_ids": {strconv.FormatInt(p.ID, 10)}, "note": {""}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("arrange expert: %d", code)
 	}
-	page = mustGet(t, cs, epath, http.StatusOK)
+	page = mustGet(t, clin, epath, http.StatusOK)
 	if !strings.Contains(page, "已安排") || !strings.Contains(page, "社区服务中心会议室") || !strings.Contains(page, "庚律师") {
 		t.Errorf("expert after arranging:\n%s", page)
+	}
+}
+
+// TestClinicFiveModes: each of the five modes is made through the form
+// as staff fill it, and shows in the week of its date; a closure leaves
+// the bookings it closed listed (their residents were told) apart from
+// the sessions.
+func TestClinicFiveModes(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	if _, err := r.dir.SaveBuilding(ctx, cs.BuildingInput{Number: 3}); err != nil {
+		t.Fatal(err)
+	}
+	b := r.as(r.staff("法律专干", community.RoleClinic))
+	p := r.clinicProvider("辛律师", 0)
+	pid := strconv.FormatInt(p.ID, 10)
+	day := r.clinicDay()
+	forms := map[cl.Mode]url.Values{
+		cl.Daily: {"mode": {"daily"}, "provider_ids": {pid}, "date": {day}, "start": {"08:00"}, "end": {"08:30"},
+			"slot_minutes": {"0"}, "capacity": {"0"}, "location": {"一楼大厅"}, "matters": {"consult"}},
+		cl.Appointment: {"mode": {"appointment"}, "provider_ids": {pid}, "date": {day}, "start": {"09:00"}, "end": {"10:00"},
+			"slot_minutes": {"30"}, "capacity": {"1"}, "location": {"二楼诊室"}, "matters": {"consult", "aid"}},
+		cl.Expert: {"mode": {"expert"}, "provider_ids": {pid}, "date": {day}, "start": {"10:00"}, "end": {"11:00"},
+			"slot_minutes": {"0"}, "capacity": {"0"}, "location": {"三楼会议室"}},
+		cl.Patrol: {"mode": {"patrol"}, "provider_ids": {pid}, "date": {day}, "start": {"14:00"}, "end": {"15:00"},
+			"slot_minutes": {"30"}, "capacity": {"2"}, "building": {"3号楼"}, "matters": {"consult", "mediation"}},
+		cl.FreeClinic: {"mode": {"free_clinic"}, "provider_ids": {pid}, "date": {day}, "start": {"16:00"}, "end": {"17:30"},
+			"slot_minutes": {"0"}, "capacity": {"50"}, "location": {"社区广场"}, "matters": {"consult", "mediation", "aid"}},
+	}
+	for _, m := range cl.Modes {
+		if code, loc, body := b.post("/console/clinic/schedules", forms[m]); code != http.StatusSeeOther || loc != "/console/clinic?week="+day {
+			t.Fatalf("%s: %d to %q\n%s", m, code, loc, body)
+		}
+	}
+	scs, err := r.clinic.Schedules(ctx)
+	if err != nil || len(scs) != len(cl.Modes) {
+		t.Fatalf("schedules: %d %v", len(scs), err)
+	}
+	week := mustGet(t, b, "/console/clinic?week="+day, http.StatusOK)
+	for _, want := range []string{"08:00–08:30", "随到随询", "09:00–10:00", "已约 0 人", "会诊另行安排", "3号楼", "按活动报名", "社区广场", "定期巡诊", "集中义诊"} {
+		if !strings.Contains(week, want) {
+			t.Errorf("week view lacks %q", want)
+		}
+	}
+
+	// A booking on the appointment session, then 停诊 that day.
+	var appt cl.Schedule
+	for _, sc := range scs {
+		if sc.Mode == cl.Appointment {
+			appt = sc
+		}
+	}
+	bk := r.clinicBook(appt, "09:30", "居民陈八", "合同纠纷")
+	if code, _, body := b.post("/console/clinic/closures", url.Values{"date": {day}, "provider_id": {pid}, "reason": {"辛律师出差"}}); code != http.StatusSeeOther {
+		t.Fatalf("closure: %d\n%s", code, body)
+	}
+	week = mustGet(t, b, "/console/clinic?week="+day, http.StatusOK)
+	if strings.Contains(week, "09:00–10:00") || !strings.Contains(week, "时段已停诊或调整的预约") || !strings.Contains(week, bookingPath(bk)) {
+		t.Errorf("after the closure the session should go and the booking stay listed apart:\n%s", week)
 	}
 }
