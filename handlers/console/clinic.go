@@ -449,11 +449,11 @@ func (c *Console) clinicBookingUpdate(w http.ResponseWriter, r *http.Request) {
 	if s := r.PostFormValue("status"); s != "" {
 		st := cl.Status(s)
 		if !st.Valid() {
-			c.failTo(w, r, back, bot.FieldError("status", "请选择状态"))
+			c.failTo(w, r, back, clinicErr(bot.FieldError("status", "请选择状态")))
 			return
 		}
 		if st == cl.Cancelled && note == "" {
-			c.failTo(w, r, back, &bot.UserError{Field: "note", Message: "取消预约请填写原因（会告知居民）。"})
+			c.failTo(w, r, back, &bot.UserError{Message: "取消预约请填写原因（会告知居民）。"})
 			return
 		}
 		p.Status = &st
@@ -1347,7 +1347,7 @@ func (c *Console) clinicExpertUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	back := clinicPath + "/expert/" + strconv.FormatInt(id, 10)
 	if err := r.ParseForm(); err != nil {
-		c.failTo(w, r, back, bot.FieldError("status", "表单无法读取"))
+		c.failTo(w, r, back, clinicErr(bot.FieldError("status", "表单无法读取")))
 		return
 	}
 	st := cl.ExpertStatus(r.PostForm.Get("status"))
@@ -1356,7 +1356,7 @@ func (c *Console) clinicExpertUpdate(w http.ResponseWriter, r *http.Request) {
 	if st == cl.ExpertScheduled {
 		at, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(r.PostForm.Get("at")), bot.Shanghai)
 		if err != nil {
-			c.failTo(w, r, back, bot.FieldError("at", "请填写会诊时间"))
+			c.failTo(w, r, back, clinicErr(bot.FieldError("at", "请填写会诊时间")))
 			return
 		}
 		at = at.UTC()
@@ -1365,7 +1365,7 @@ func (c *Console) clinicExpertUpdate(w http.ResponseWriter, r *http.Request) {
 		for _, s := range r.PostForm["provider_ids"] {
 			pid, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				c.failTo(w, r, back, bot.FieldError("provider_ids", "请选择专家"))
+				c.failTo(w, r, back, clinicErr(bot.FieldError("provider_ids", "请选择专家")))
 				return
 			}
 			ids = append(ids, pid)

@@ -385,7 +385,7 @@ func TestClinicBookingActions(t *testing.T) {
 	}
 	// A cancel needs a reason.
 	b.post(bookingPath(two), url.Values{"status": {"cancelled"}})
-	if page = mustGet(t, b, bookingPath(two), http.StatusOK); !strings.Contains(page, "取消预约请填写原因") {
+	if page = mustGet(t, b, bookingPath(two), http.StatusOK); !strings.Contains(page, "取消预约请填写原因（会告知居民）") {
 		t.Errorf("cancel without a reason not refused:\n%s", page)
 	}
 	if bk, _, _ := r.clinic.Booking(context.Background(), two.ID); bk.Status != cl.Booked {
