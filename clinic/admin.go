@@ -742,7 +742,7 @@ func (s *Service) Bookings(ctx context.Context, q BookingQuery) ([]cl.Booking, e
 	}
 	list, err := s.store.ClinicBookingsOn(ctx, q.Day, q.Status)
 	for i := range list {
-		list[i].Description = "" // the list's query leaves it out; never let it through
+		list[i] = RedactBooking(list[i]) // the list's query leaves it out; never let it through
 	}
 	return list, err
 }
@@ -851,7 +851,7 @@ func (s *Service) AidApplications(ctx context.Context, status cl.AidStatus) ([]c
 	}
 	list, err := s.store.ClinicAidByStatus(ctx, status)
 	for i := range list {
-		list[i].Answers, list[i].Description = nil, ""
+		list[i] = RedactAid(list[i])
 	}
 	return list, err
 }
@@ -946,7 +946,7 @@ func (s *Service) ExpertRequests(ctx context.Context, status cl.ExpertStatus) ([
 	}
 	list, err := s.store.ClinicExpertByStatus(ctx, status)
 	for i := range list {
-		list[i].Description = ""
+		list[i] = RedactExpert(list[i])
 	}
 	return list, err
 }

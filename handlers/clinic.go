@@ -577,6 +577,9 @@ type bookingView struct {
 // localBooking is b as staff read it; withDescription shows the matter
 // (clinic staff, one booking).
 func localBooking(b cl.Booking, withDescription bool) bookingView {
+	if !withDescription {
+		b = clinic.RedactBooking(b) // the console redacts the same way
+	}
 	loc := bot.Shanghai
 	v := bookingView{ID: b.ID, Code: b.Code, ScheduleID: b.ScheduleID, Start: b.Start.In(loc), End: b.End.In(loc),
 		Mode: b.Mode, Location: b.Location, Matter: b.Matter, Name: b.Name, Phone: b.Phone, Language: b.Language,
@@ -788,6 +791,9 @@ type aidView struct {
 }
 
 func localAid(a cl.AidApplication, confidential bool) aidView {
+	if !confidential {
+		a = clinic.RedactAid(a)
+	}
 	v := aidView{ID: a.ID, Name: a.Name, Phone: a.Phone, BookingID: a.BookingID, Status: a.Status, Note: a.Note,
 		CreatedAt: a.CreatedAt.In(bot.Shanghai), UpdatedAt: a.UpdatedAt.In(bot.Shanghai)}
 	if confidential {
@@ -886,6 +892,9 @@ type expertView struct {
 }
 
 func localExpert(e cl.ExpertRequest, confidential bool) expertView {
+	if !confidential {
+		e = clinic.RedactExpert(e)
+	}
 	v := expertView{ID: e.ID, Name: e.Name, Phone: e.Phone, Matter: e.Matter, Status: e.Status, Location: e.Location,
 		ProviderIDs: e.ProviderIDs, Note: e.Note, CreatedAt: e.CreatedAt.In(bot.Shanghai), UpdatedAt: e.UpdatedAt.In(bot.Shanghai)}
 	if v.ProviderIDs == nil {
