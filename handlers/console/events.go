@@ -245,6 +245,13 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request) {
 		if label == "" {
 			label = e.Action
 		}
+		if e.Action == "notified" {
+			// The note starts with the message's idempotency tag
+			// ("#1a2b… 3 人：…"), which means nothing to staff.
+			if i := strings.IndexByte(e.Note, ' '); strings.HasPrefix(e.Note, "#") && i > 0 {
+				e.Note = e.Note[i+1:]
+			}
+		}
 		if e.Action == "edited" {
 			// The note lists the fields changed by their API names.
 			parts := strings.Split(e.Note, ", ")

@@ -321,6 +321,13 @@ func TestEventCheckinByCode(t *testing.T) {
 	if err != nil || len(sus) != 1 || sus[0].Status != activity.Attended {
 		t.Fatalf("roster after check-in: %+v %v", sus, err)
 	}
+	// Those checked in hear the organiser's messages; the timeline shows
+	// what was sent without its idempotency tag.
+	_, loc, _ = b.post(p+"/notify", url.Values{"text": {"请带好签到码"}})
+	if _, _, body = b.get(strings.TrimSuffix(loc, "#notify")); !strings.Contains(body, "通知已发给 1 位报名成功的居民") ||
+		!strings.Contains(body, "发送通知：1 人：请带好签到码") {
+		t.Fatalf("notify:\n%s", body)
+	}
 	// Twice: the service's refusal is shown.
 	b.post(p+"/checkin", url.Values{"code": {su.CheckinCode}})
 	if _, _, body = b.get(p); !strings.Contains(body, `class="flash error"`) {
