@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	qrcode "github.com/skip2/go-qrcode"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/tongxin/tongxin/bot"
@@ -407,6 +408,19 @@ func TestEventPoster(t *testing.T) {
 			img, err := png.Decode(bytes.NewReader(raw))
 			if err != nil || img.Bounds().Dx() < 200 {
 				t.Fatalf("qr %s: %v %v", scene, err, img)
+			}
+			// The picture is the code of WeChat's URL (the fake's), or
+			// offline of the scene: the encoder is deterministic.
+			content := scene + ":" + strconv.FormatInt(id, 10)
+			if !offline {
+				qr, err := r.admin.QRCode(context.Background(), id, scene)
+				if err != nil || !strings.HasPrefix(qr.URL, "http") {
+					t.Fatalf("kept code %+v %v", qr, err)
+				}
+				content = qr.URL
+			}
+			if want, err := qrcode.Encode(content, qrcode.Medium, 600); err != nil || !bytes.Equal(raw, want) {
+				t.Fatalf("qr %s (offline %v) is not the code of %q", scene, offline, content)
 			}
 		}
 		if code, _, _ := b.get(p + "/qr/login"); code != http.StatusNotFound {
