@@ -427,8 +427,9 @@ func signupTable(a activity.Activity, sus []activity.Signup) ([]string, [][]any)
 	return header, rows
 }
 
-// signupExportName is the download's file name, dated in Asia/Shanghai.
-func signupExportName(id int64, ext string) string {
+// SignupExportName is the sign-up download's file name, dated in
+// Asia/Shanghai.
+func SignupExportName(id int64, ext string) string {
 	return fmt.Sprintf("event-%d-signups-%s.%s", id, time.Now().In(bot.Shanghai).Format("20060102-1504"), ext)
 }
 
@@ -440,13 +441,33 @@ func (s *Server) eventSignupsCSV(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	header, rows := signupTable(a, sus)
-	buf, err := csvTable(header, rows)
+	buf, err := SignupsCSV(a, sus)
 	if err != nil {
 		s.internal(w, r, "export event signups csv", err)
 		return
 	}
-	writeDownload(w, "text/csv; charset=utf-8", signupExportName(a.ID, "csv"), buf)
+	writeDownload(w, SignupsCSVType, SignupExportName(a.ID, "csv"), buf)
+}
+
+// Content types of the sign-up exports.
+const (
+	SignupsCSVType  = "text/csv; charset=utf-8"
+	SignupsXLSXType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+)
+
+// SignupsCSV is the sign-up export of a as CSV: UTF-8 with a BOM for
+// Excel, formula-like text quoted as the tickets' export does (residents
+// type the answers). The admin API and the staff console both serve it.
+func SignupsCSV(a activity.Activity, sus []activity.Signup) (*bytes.Buffer, error) {
+	header, rows := signupTable(a, sus)
+	return csvTable(header, rows)
+}
+
+// SignupsXLSX is the sign-up export of a as a workbook of one sheet with
+// the CSV's columns; text cells stay text (never formulas).
+func SignupsXLSX(a activity.Activity, sus []activity.Signup) (*bytes.Buffer, error) {
+	header, rows := signupTable(a, sus)
+	return writeTable(signupSheet, header, rows)
 }
 
 // signupSheet is the name of the sign-up workbook's only sheet.
@@ -459,13 +480,12 @@ func (s *Server) eventSignupsXLSX(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	header, rows := signupTable(a, sus)
-	buf, err := writeTable(signupSheet, header, rows)
+	buf, err := SignupsXLSX(a, sus)
 	if err != nil {
 		s.internal(w, r, "export event signups xlsx", err)
 		return
 	}
-	writeDownload(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", signupExportName(a.ID, "xlsx"), buf)
+	writeDownload(w, SignupsXLSXType, SignupExportName(a.ID, "xlsx"), buf)
 }
 
 func writeDownload(w http.ResponseWriter, ctype, name string, buf *bytes.Buffer) {
