@@ -63,14 +63,23 @@ func (p *Pages) cancelBooking(w http.ResponseWriter, r *http.Request, openid str
 
 // slotOption is a free slot a booking may move to.
 type slotOption struct {
+	// ID names the radio button; Ref is its value.
+	ID   string
 	Ref  string
 	Slot cl.Slot
+}
+
+// slotDay is one day's free slots.
+type slotDay struct {
+	Day   time.Time
+	Slots []slotOption
 }
 
 type changeData struct {
 	Page
 	Booking cl.Booking
-	Slots   []slotOption
+	// Days are the free slots by day, soonest first.
+	Days []slotDay
 	// Key makes the move idempotent: a form sent twice moves once.
 	Key string
 }
@@ -100,11 +109,19 @@ func (p *Pages) changePage(w http.ResponseWriter, r *http.Request, openid string
 		return
 	}
 	d := changeData{Page: p.page(r, "改约", "bookings"), Booking: b, Key: "web-change-" + randomToken(12)}
+	n := 0
 	for _, s := range ss {
 		if s.WalkIn || s.ActivityID != 0 || s.Left <= 0 || (s.ScheduleID == b.ScheduleID && s.Start.Equal(b.Start)) {
 			continue
 		}
-		d.Slots = append(d.Slots, slotOption{Ref: s.Ref().String(), Slot: s})
+		o := slotOption{Ref: s.Ref().String(), Slot: s, ID: "slot-" + strconv.Itoa(n)}
+		n++
+		day := s.Start.In(bot.Shanghai).Format(time.DateOnly)
+		if len(d.Days) == 0 || d.Days[len(d.Days)-1].Day.In(bot.Shanghai).Format(time.DateOnly) != day {
+			d.Days = append(d.Days, slotDay{Day: s.Start})
+		}
+		last := &d.Days[len(d.Days)-1]
+		last.Slots = append(last.Slots, o)
 	}
 	p.render(w, r, http.StatusOK, "change.html", d)
 }
