@@ -23,6 +23,7 @@ func newMinePages(p pageDeps) *mine.Pages {
 		Tickets:    p.tickets,
 		Activities: p.acts,
 		Clinic:     p.clinic,
+		Residents:  p.d.store,
 		Media:      p.media,
 		Redis:      p.d.redis,
 		OAuth:      p.d.client,

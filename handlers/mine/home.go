@@ -1,11 +1,13 @@
 package mine
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/activity"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
@@ -32,9 +34,17 @@ type item struct {
 
 type homeData struct {
 	Page
-	Items []item
+	// Profile is what they registered; nil when unknown or not wired.
+	Profile *profile
+	Items   []item
 	// Failed names the parts that could not be listed just now.
 	Failed []string
+}
+
+// profile is the resident's registration as 我的信息 shows it: the phone
+// masked, as in the chat.
+type profile struct {
+	Name, Phone, Address string
 }
 
 // mineLimit bounds the tickets 我的 looks through.
@@ -45,6 +55,15 @@ const mineLimit = 50
 func (p *Pages) home(w http.ResponseWriter, r *http.Request, openid string) {
 	ctx := r.Context()
 	d := homeData{Page: p.page(r, "我的", "home")}
+	if p.Residents != nil {
+		res, err := p.Residents.Resident(ctx, openid)
+		switch {
+		case err == nil && res.Name != "":
+			d.Profile = &profile{Name: res.Name, Phone: bot.MaskPhone(res.Phone), Address: res.Address}
+		case err != nil && !errors.Is(err, bot.ErrNotFound):
+			p.Logger.ErrorContext(ctx, "resident page: profile", "err", err)
+		}
+	}
 	if p.Tickets != nil {
 		ts, err := p.Tickets.Mine(ctx, openid, mineLimit)
 		if err != nil {

@@ -65,6 +65,9 @@ type Pages struct {
 	Tickets    ticket.Service
 	Activities activity.Service
 	Clinic     cl.Service
+	// Residents is what they registered (登记), shown on 我的 as the
+	// menu's 我的信息 answers it in the chat; nil leaves it out.
+	Residents bot.Residents
 	// Media serves a ticket's photos; nil shows none.
 	Media handlers.Media
 	// Redis keeps the sessions.

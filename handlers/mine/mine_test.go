@@ -12,6 +12,7 @@ import (
 
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
 	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/bot/ticket"
@@ -195,9 +196,15 @@ func TestHomeListsEverythingOpen(t *testing.T) {
 	r.resolve(rated.Number)
 	r.signUp(me, "百家宴", 3)
 	bk := r.book(me)
+	if err := r.store.SaveProfile(context.Background(), bot.Resident{OpenID: me, Name: "王建国", Phone: "13912345678", Address: "3号楼2单元201"}); err != nil {
+		t.Fatal(err)
+	}
 	b := r.as(me)
 	_, _, body := b.get(mine.Path)
-	for _, want := range []string{open.Number, rated.Number, "已办结，请评价", "百家宴", "法律咨询", "/my/bookings#booking-" + strconv.FormatInt(bk.ID, 10)} {
+	if strings.Contains(body, "13912345678") || !strings.Contains(body, bot.MaskPhone("13912345678")) {
+		t.Errorf("我的 shows the phone unmasked or not at all")
+	}
+	for _, want := range []string{"王建国", "3号楼2单元201", open.Number, rated.Number, "已办结，请评价", "百家宴", "法律咨询", "/my/bookings#booking-" + strconv.FormatInt(bk.ID, 10)} {
 		if !strings.Contains(body, want) {
 			t.Errorf("我的 lacks %q", want)
 		}

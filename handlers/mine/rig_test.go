@@ -96,7 +96,7 @@ func newRig(t *testing.T, opts ...rigOpt) *rig {
 		defer cancel()
 		_ = runner.Stop(ctx)
 	})
-	p := &mine.Pages{Tickets: svc, Activities: acts, Clinic: clin, Media: ms,
+	p := &mine.Pages{Residents: store, Tickets: svc, Activities: acts, Clinic: clin, Media: ms,
 		Redis: rdb, KeyPrefix: prefix, OAuth: wx, Logger: log}
 	for _, o := range opts {
 		o(p)
