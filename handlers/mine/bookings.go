@@ -23,6 +23,8 @@ func (p *Pages) bookingRoutes(mux *http.ServeMux) {
 type bookingsData struct {
 	Page
 	Bookings []cl.Booking
+	Aid      []cl.AidApplication
+	Expert   []cl.ExpertRequest
 }
 
 // bookings lists the resident's clinic bookings to come, soonest first,
@@ -33,7 +35,8 @@ func (p *Pages) bookings(w http.ResponseWriter, r *http.Request, openid string) 
 		p.fail(w, r, err)
 		return
 	}
-	p.render(w, r, http.StatusOK, "bookings.html", bookingsData{Page: p.page(r, "我的预约", "bookings"), Bookings: m.Bookings})
+	p.render(w, r, http.StatusOK, "bookings.html", bookingsData{Page: p.page(r, "我的预约", "bookings"),
+		Bookings: m.Bookings, Aid: m.Aid, Expert: m.Expert})
 }
 
 func bookingID(r *http.Request) (int64, bool) {

@@ -110,6 +110,20 @@ func (p *Pages) home(w http.ResponseWriter, r *http.Request, openid string) {
 			d.Items = append(d.Items, item{Kind: "法律诊所", Title: b.Matter.Label(), Status: b.Status.Label(), At: b.Start,
 				Note: b.Location, Link: Path + "bookings#booking-" + strconv.FormatInt(b.ID, 10), Upcoming: true})
 		}
+		// Open aid applications and expert consultations are open
+		// business too; the bookings page shows them.
+		for _, a := range m.Aid {
+			d.Items = append(d.Items, item{Kind: "法律诊所", Title: "法律援助申请", Status: a.Status.Label(), At: a.CreatedAt,
+				Link: Path + "bookings#aid-" + strconv.FormatInt(a.ID, 10)})
+		}
+		for _, x := range m.Expert {
+			it := item{Kind: "法律诊所", Title: "专家会诊", Status: x.Status.Label(), At: x.CreatedAt, Note: x.Location,
+				Link: Path + "bookings#expert-" + strconv.FormatInt(x.ID, 10)}
+			if x.At != nil {
+				it.At, it.Upcoming = *x.At, true
+			}
+			d.Items = append(d.Items, it)
+		}
 	}
 	slices.SortStableFunc(d.Items, func(a, b item) int {
 		switch {

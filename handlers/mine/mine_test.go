@@ -196,6 +196,11 @@ func TestHomeListsEverythingOpen(t *testing.T) {
 	r.resolve(rated.Number)
 	r.signUp(me, "百家宴", 3)
 	bk := r.book(me)
+	ex, err := r.clinic.RequestExpert(context.Background(), cl.ExpertRequest{OpenID: me, Name: "王建国", Phone: "13912345678",
+		Matter: cl.Mediation, Description: "宅基地纠纷"}, "k-expert-"+me)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := r.store.SaveProfile(context.Background(), bot.Resident{OpenID: me, Name: "王建国", Phone: "13912345678", Address: "3号楼2单元201"}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +213,12 @@ func TestHomeListsEverythingOpen(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("我的 lacks %q", want)
 		}
+	}
+	if !strings.Contains(body, "专家会诊") || !strings.Contains(body, "/my/bookings#expert-"+strconv.FormatInt(ex.ID, 10)) {
+		t.Errorf("我的 lacks the expert request")
+	}
+	if _, _, body := b.get(mine.Path + "bookings"); !strings.Contains(body, `id="expert-`+strconv.FormatInt(ex.ID, 10)+`"`) {
+		t.Errorf("the bookings page lacks the expert request")
 	}
 	if i, j := strings.Index(body, rated.Number), strings.Index(body, "百家宴"); i < 0 || j < 0 || i > j {
 		t.Errorf("the ticket waiting for a rating is not first")
