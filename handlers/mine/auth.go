@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,11 +66,7 @@ func (p *Pages) authorize(w http.ResponseWriter, r *http.Request, next string) {
 }
 
 // errNoOAuth is a deployment without the web authorisation wired.
-var errNoOAuth = errString("mine: no OAuth configured")
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
+var errNoOAuth = errors.New("mine: no OAuth configured")
 
 // base is the public address of tongxin: PublicURL, else the one the
 // request came to.
@@ -140,7 +137,7 @@ func (p *Pages) oauthReturn(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) SignInAs(w http.ResponseWriter, r *http.Request, openid string) error {
 	p.init()
 	if openid == "" {
-		return errString("mine: sign in: no openid")
+		return errors.New("mine: sign in: no openid")
 	}
 	ctx := r.Context()
 	if c, err := r.Cookie(p.sessions.Cookie.Name); err == nil && c.Value != "" {
