@@ -3,6 +3,7 @@ package mine_test
 import (
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +65,26 @@ func TestBrowserResidentPages(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action$="/change"] button[type=submit]`)))
 	browsertest.WaitText(t, ctx, "改约成功", 10*time.Second)
 
+	// Someone else's ticket, or none: the same page naming nothing.
+	other := r.file(resident("browser-other"), "隔壁的诉求")
+	browsertest.Do(t, ctx, "open another's ticket", chromedp.Navigate(r.url+mine.Path+"tickets/"+other.Number))
+	browsertest.WaitText(t, ctx, "没有找到这项内容", 10*time.Second)
+	if text := browsertest.Text(t, ctx); strings.Contains(text, "隔壁") {
+		t.Errorf("another resident's ticket shows: %s", text)
+	}
+	browsertest.NoOverflow(t, ctx, "mine-not-found")
+
 	if os.Getenv(browsertest.EnvShots) != "" {
 		t.Logf("screenshots in %s (ticket %s, sign-up %s)", os.Getenv(browsertest.EnvShots), tk.Number, strconv.FormatInt(su.ID, 10))
 	}
+}
+
+// TestBrowserOfflinePage: with development credentials the page says to
+// use the simulator, and fits the phone.
+func TestBrowserOfflinePage(t *testing.T) {
+	r := newRig(t, offline)
+	ctx := browsertest.New(t)
+	browsertest.Do(t, ctx, "open 我的", chromedp.Navigate(r.url+mine.Path))
+	browsertest.WaitText(t, ctx, "打开模拟器", 10*time.Second)
+	browsertest.NoOverflow(t, ctx, "mine-offline")
 }
