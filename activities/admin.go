@@ -516,7 +516,7 @@ func (s *Service) news(ctx context.Context, tx *storage.Tx, su activity.Signup, 
 	if s.outbox == nil || su.OpenID == "" {
 		return nil
 	}
-	n := bot.Notice{Kind: kind, To: su.OpenID, About: su.OpenID, Text: text, Key: key, Replaces: replaces}
+	n := bot.Notice{Kind: kind, To: su.OpenID, About: su.OpenID, Text: text, Key: key, Replaces: replaces, URL: signupsPage}
 	if _, err := s.outbox.Enqueue(ctx, tx, n); err != nil {
 		return fmt.Errorf("queueing %s: %w", kind, err)
 	}

@@ -10,6 +10,11 @@ import (
 	"github.com/tongxin/tongxin/storage"
 )
 
+// signupsPage is the resident's page of their sign-ups (handlers/mine), which
+// their notices link to: relative, the outbox puts the public URL in
+// front.
+const signupsPage = "/my/signups"
+
 // Notice kinds.
 const (
 	kindOffer    = "activity_offer"
@@ -41,7 +46,7 @@ func (s *Service) tell(ctx context.Context, tx *storage.Tx, su activity.Signup, 
 		return nil
 	}
 	n := bot.Notice{
-		Kind: kind, To: su.OpenID, About: su.OpenID, Text: text,
+		Kind: kind, To: su.OpenID, About: su.OpenID, Text: text, URL: signupsPage,
 		Key:      fmt.Sprintf("%s:%d", kind, su.ID),
 		Replaces: residentNews(su.ActivityID, su.OpenID), Asks: asks,
 	}

@@ -142,7 +142,7 @@ func (s *Service) remind(ctx context.Context, args reminderArgs) (bool, error) {
 			return nil
 		}
 		n := bot.Notice{
-			Kind: kindReminder, To: su.OpenID, About: su.OpenID,
+			Kind: kindReminder, To: su.OpenID, About: su.OpenID, URL: signupsPage,
 			Text:     reminderText(a, su),
 			Fields:   reminderFields(a, su),
 			Key:      fmt.Sprintf("%s:%d:%dm:%d", kindReminder, su.ID, int64(args.Offset/time.Minute), args.Start),

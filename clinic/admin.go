@@ -594,7 +594,7 @@ func (s *Service) moveBookings(ctx context.Context, tx *storage.Tx, sc cl.Schedu
 			text += "\n咨询电话：" + s.cfg.Phone
 		}
 		n := bot.Notice{
-			Kind: kindMoved, To: b.OpenID, About: b.OpenID, Text: text,
+			Kind: kindMoved, To: b.OpenID, About: b.OpenID, Text: text, URL: bookingsPage,
 			Fields: map[string]string{"title": "预约地点变更", "time": fieldTime(b.Start),
 				"status": cl.Booked.Label(), "note": sc.Location},
 			Key:      fmt.Sprintf("%s:%d:%d", kindMoved, b.ID, now.UnixMicro()),

@@ -13,6 +13,11 @@ import (
 	"github.com/tongxin/tongxin/storage"
 )
 
+// bookingsPage is the resident's page of their bookings (handlers/mine), which
+// their notices link to: relative, the outbox puts the public URL in
+// front.
+const bookingsPage = "/my/bookings"
+
 // What a change of a booking, an aid application or an expert request
 // sets off, called by the service in the change's transaction: notices
 // in the outbox, and reminder jobs.
@@ -234,7 +239,7 @@ func (s *Service) tellCancelled(ctx context.Context, tx *storage.Tx, b cl.Bookin
 	}
 	text += "\n需要时可回复「法律」重新预约；公共法律服务热线 " + cl.Hotline + "。"
 	n := bot.Notice{
-		Kind: kindResidentCancelled, To: b.OpenID, About: b.OpenID, Text: text,
+		Kind: kindResidentCancelled, To: b.OpenID, About: b.OpenID, Text: text, URL: bookingsPage,
 		Fields:   map[string]string{"title": "预约已取消", "time": fieldTime(b.Start), "status": cl.Cancelled.Label(), "note": why},
 		Key:      fmt.Sprintf("%s:%d", kindResidentCancelled, b.ID),
 		Replaces: bookingNews(b.ID),
@@ -257,7 +262,7 @@ func (s *Service) tellGone(ctx context.Context, tx *storage.Tx, b cl.Booking, wh
 	}
 	now := s.now()
 	n := bot.Notice{
-		Kind: kindGone, To: b.OpenID, About: b.OpenID,
+		Kind: kindGone, To: b.OpenID, About: b.OpenID, URL: bookingsPage,
 		Text:     goneText(b, why, next, s.cfg.Phone),
 		Fields:   map[string]string{"title": "预约时段有变", "time": fieldTime(b.Start), "status": why, "note": "请回复公众号改约"},
 		Key:      fmt.Sprintf("%s:%d:%d", kindGone, b.ID, now.UnixMicro()),

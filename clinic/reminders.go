@@ -104,7 +104,7 @@ func (s *Service) remind(ctx context.Context, args reminderArgs) (bool, error) {
 			return nil
 		}
 		n := bot.Notice{
-			Kind: kindReminder, To: b.OpenID, About: b.OpenID,
+			Kind: kindReminder, To: b.OpenID, About: b.OpenID, URL: bookingsPage,
 			Text:     reminderText(b, release),
 			Fields:   reminderFields(b),
 			Key:      fmt.Sprintf("%s:%d:%dm:%d", kindReminder, b.ID, int64(args.Offset/time.Minute), args.Start),

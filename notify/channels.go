@@ -62,7 +62,7 @@ func (o *Outbox) sendCustomer(ctx context.Context, n storage.Notification, p pay
 	if p.Text == "" {
 		return errNoTemplate
 	}
-	return o.wx.SendText(ctx, n.Recipient, p.Text)
+	return o.wx.SendText(ctx, n.Recipient, withLink(p.Text, o.link(p.URL), n.Staff))
 }
 
 func (o *Outbox) sendTemplate(ctx context.Context, n storage.Notification, p payload) error {
@@ -70,7 +70,7 @@ func (o *Outbox) sendTemplate(ctx context.Context, n storage.Notification, p pay
 	if !ok {
 		return errNoTemplate
 	}
-	link := p.URL
+	link := o.link(p.URL)
 	if link == "" {
 		link = t.URL
 	}

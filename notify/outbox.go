@@ -56,6 +56,10 @@ type Config struct {
 	// RetryBase and RetryCap shape the exponential backoff with jitter
 	// (1 s doubling up to 10 min).
 	RetryBase, RetryCap time.Duration
+	// PublicURL is where residents open tongxin's pages
+	// (TONGXIN_PUBLIC_URL): a notice's relative URL ("/my/…") is sent
+	// under it (links.go). Empty: relative URLs are left out.
+	PublicURL string
 	// OrderWait is how long a notification waits for an older one to the
 	// same recipient before checking again (1 s).
 	OrderWait time.Duration

@@ -143,6 +143,11 @@ func (s *Service) residentNotice(ctx context.Context, tx *storage.Tx, t ticket.T
 		// Whoever reported a fire at night is waiting to hear of it.
 		Replaces: group, Urgent: t.Urgent,
 	}
+	if n.URL == "" {
+		// The resident's own page of it (handlers/mine): the outbox puts
+		// the public URL in front.
+		n.URL = "/my/tickets/" + t.Number
+	}
 	if kind == NoticeResolved {
 		n.Asks = bot.Ask(ticket.QuestionRating, t.Number)
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/flows"
 	"github.com/tongxin/tongxin/config"
+	"github.com/tongxin/tongxin/handlers/mine"
 	"github.com/tongxin/tongxin/storage/redisstate"
 	"github.com/tongxin/tongxin/wechat"
 )
@@ -22,7 +24,7 @@ func pushMenu(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		return err
 	}
 	// Before any call, so a label WeChat would refuse costs no token.
-	buttons := menuButtons(r.MenuEntries())
+	buttons := menuButtons(mineLink(r.MenuEntries(), cfg.PublicURL))
 	if err := checkButtons(buttons); err != nil {
 		return err
 	}
@@ -43,4 +45,26 @@ func pushMenu(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	log.Info("custom menu published", "buttons", len(buttons))
 	fmt.Fprintf(stdout, "menu published: %d top-level buttons\n", len(buttons))
 	return nil
+}
+
+// mineKey is the main menu's 我的 entry.
+const mineKey = "MY"
+
+// mineLink makes the custom menu's 我的 button open the resident's pages
+// (/my/, a "view" button) when TONGXIN_PUBLIC_URL says where they are
+// served; WeChat's browser then names the resident through the web
+// authorisation. Without a public URL there is no address a phone could
+// open, and the button stays a click that answers in the chat, as 我的
+// typed or picked from the numbered menu still does either way.
+func mineLink(entries []bot.MenuEntry, public string) []bot.MenuEntry {
+	if public == "" {
+		return entries
+	}
+	out := append([]bot.MenuEntry(nil), entries...)
+	for i, e := range out {
+		if e.Key == mineKey && e.URL == "" {
+			out[i].URL = strings.TrimRight(public, "/") + mine.Path
+		}
+	}
+	return out
 }

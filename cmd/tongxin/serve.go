@@ -119,6 +119,11 @@ func newOutbox(cfg config.Config, runner *jobs.Runner, store *storage.Store, cli
 		LogOnly:   logOnly,
 		RobotKey:  cfg.WeCom.RobotKey,
 		RobotBase: cfg.WeCom.APIBase,
+		// Residents' notices link to their pages (/my/…) under the address
+		// they open tongxin at. Only TONGXIN_PUBLIC_URL says where that is:
+		// the listen address pages.go falls back to is no link a phone in
+		// WeChat could open, so without it the links are left out.
+		PublicURL: cfg.PublicURL,
 	}, log, notify.NewMetrics(metrics.Registry(), log))
 }
 

@@ -2,24 +2,246 @@
 // in template messages and the menu's 我的 entry inside WeChat: a ticket
 // with its timeline, photos and rating; their sign-ups with the check-in
 // code; their clinic bookings; and one list of everything they have open.
+//
 // Residents are identified through the official account's web
-// authorisation (snsapi_base).
+// authorisation (snsapi_base): a page opened without a session sends the
+// browser to WeChat's authorisation page, which comes back to /my/oauth
+// with a code the Client exchanges for the resident's openid. The session
+// (github.com/alexedwards/scs/v2 in Redis, cookie tongxin_my) then holds
+// only that openid. Everything shown is asked of the services as that
+// resident, through the same calls the WeChat conversations make, so the
+// services' access rules decide; a record of someone else's is a 404 that
+// shows nothing.
+//
+// With development credentials (Offline) there is no WeChat to authorise
+// with: the pages say to open them from the simulator (/sim), which signs
+// its resident in through SignInAs.
 package mine
 
-import "net/http"
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/activity"
+	cl "github.com/tongxin/tongxin/bot/clinic"
+	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/handlers"
+	"github.com/tongxin/tongxin/handlers/web"
+	"github.com/tongxin/tongxin/storage/redisstate"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
 
 // Path is where the pages are mounted.
 const Path = "/my/"
 
-// Pages are the resident pages; not built yet.
-type Pages struct{}
+// IdleTimeout ends a resident's session nobody used for this long.
+const IdleTimeout = 8 * time.Hour
 
-// Handler returns the routes under Path.
-func (p *Pages) Handler() http.Handler { return http.NotFoundHandler() }
+// OAuth is the official account's web authorisation (wechat.Client).
+type OAuth interface {
+	// AuthorizeURL is WeChat's authorisation page (scope snsapi_base),
+	// which sends the browser back to redirect with a code and state.
+	AuthorizeURL(redirect, state string) string
+	// OAuthOpenID exchanges the code for the resident's openid.
+	OAuthOpenID(ctx context.Context, code string) (string, error)
+}
 
-// SignInAs starts a resident session for openid, as the web authorisation
-// does once WeChat has named the resident. The simulator calls it (only
-// while it is on) to open a template message's page as its resident.
-func (p *Pages) SignInAs(w http.ResponseWriter, r *http.Request, openid string) error {
-	return nil
+// Pages are the resident pages. Fill the fields, then call Handler once.
+type Pages struct {
+	// The domains, as the WeChat conversations use them; a nil one leaves
+	// its part out.
+	Tickets    ticket.Service
+	Activities activity.Service
+	Clinic     cl.Service
+	// Residents is what they registered (登记), shown on 我的 as the
+	// menu's 我的信息 answers it in the chat; nil leaves it out.
+	Residents bot.Residents
+	// Media serves a ticket's photos; nil shows none.
+	Media handlers.Media
+	// Redis keeps the sessions.
+	Redis redisstate.Client
+	// KeyPrefix starts every Redis key ("tongxin:" when empty).
+	KeyPrefix string
+	// OAuth names the resident; required unless Offline.
+	OAuth OAuth
+	// PublicURL is where people open tongxin (TONGXIN_PUBLIC_URL): the
+	// authorisation sends the browser back there, and it decides whether
+	// cookies are Secure. Empty: the address the request came to.
+	PublicURL string
+	// Offline is true with development credentials: there is no WeChat to
+	// authorise with, and a resident is signed in only by the simulator.
+	Offline bool
+	Logger  *slog.Logger
+	// Now is the clock (time.Now).
+	Now func() time.Time
+
+	once     sync.Once
+	sessions *scs.SessionManager
+	pages    *web.Pages
+}
+
+// init builds what Handler and SignInAs share, once.
+func (p *Pages) init() {
+	p.once.Do(func() {
+		if p.Logger == nil {
+			p.Logger = slog.Default()
+		}
+		if p.Now == nil {
+			p.Now = time.Now
+		}
+		prefix := p.KeyPrefix
+		if prefix == "" {
+			prefix = "tongxin:"
+		}
+		s := scs.New()
+		s.Store = &redisstate.WebSessions{Client: p.Redis, Prefix: prefix + "my:session:"}
+		s.IdleTimeout = IdleTimeout
+		s.Lifetime = 7 * 24 * time.Hour
+		s.Cookie.Name = "tongxin_my"
+		s.Cookie.Path = Path
+		s.Cookie.HttpOnly = true
+		s.Cookie.SameSite = http.SameSiteLaxMode
+		s.Cookie.Secure = p.secure()
+		s.HashTokenInStore = true
+		s.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+			p.Logger.ErrorContext(r.Context(), "resident session", "err", err)
+			http.Error(w, "服务暂时不可用，请稍后再试", http.StatusServiceUnavailable)
+		}
+		p.sessions = s
+		p.pages = web.MustParsePages(templateFS, template.FuncMap{
+			"ticketStatus": ticketStatusClass,
+		}, "templates/*.html")
+	})
+}
+
+func (p *Pages) secure() bool { return strings.HasPrefix(p.PublicURL, "https://") }
+
+// Handler returns the routes under Path, wrapped in the session manager
+// and the cross-origin protection.
+func (p *Pages) Handler() http.Handler {
+	p.init()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+Path+"oauth", p.oauthReturn)
+	mux.Handle("GET "+Path+"{$}", p.auth(p.home))
+	p.ticketRoutes(mux)
+	p.signupRoutes(mux)
+	p.bookingRoutes(mux)
+	mux.Handle(Path, p.auth(func(w http.ResponseWriter, r *http.Request, _ string) {
+		p.fail(w, r, bot.ErrNotFound)
+	}))
+	return web.Protect(p.sessions.LoadAndSave(mux))
+}
+
+// Page is what every page's data starts with: the title, the tab to
+// mark, and what the action before left to say.
+type Page struct {
+	Title   string
+	Section string
+	Flash   string
+	Error   string
+	// Offline pages have no session and no tabs.
+	Offline bool
+}
+
+func (p *Pages) page(r *http.Request, title, section string) Page {
+	return Page{Title: title, Section: section,
+		Flash: p.sessions.PopString(r.Context(), "flash"), Error: p.sessions.PopString(r.Context(), "flash_error")}
+}
+
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	if err := p.pages.Render(w, status, page, data); err != nil {
+		p.Logger.ErrorContext(r.Context(), "resident page render", "page", page, "err", err)
+	}
+}
+
+// done leaves msg for the next page and sends the browser to next
+// (Post, Redirect, Get).
+func (p *Pages) done(w http.ResponseWriter, r *http.Request, next, msg string) {
+	if msg != "" {
+		p.sessions.Put(r.Context(), "flash", msg)
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// failTo leaves err's message for the next page and sends the browser
+// back to next.
+func (p *Pages) failTo(w http.ResponseWriter, r *http.Request, next string, err error) {
+	p.sessions.Put(r.Context(), "flash_error", p.message(r, err))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// message is what a resident is told of err: a *bot.UserError's own
+// words, else a generic apology (the error is logged).
+func (p *Pages) message(r *http.Request, err error) string {
+	var ue *bot.UserError
+	switch {
+	case errors.As(err, &ue):
+		return ue.Error()
+	case errors.Is(err, bot.ErrNotFound):
+		return "没有找到这项内容。"
+	case errors.Is(err, bot.ErrConflict):
+		return "刚刚有了变化，请刷新后再试。"
+	}
+	p.Logger.ErrorContext(r.Context(), "resident page", "path", r.URL.Path, "err", err)
+	return "出错了，请稍后再试。"
+}
+
+// errorPage is error.html's data.
+type errorPage struct {
+	Page
+	Message string
+	// Retry, when set, is where to try again.
+	Retry string
+}
+
+// fail shows err as a page: a record that is not theirs or not there is
+// the same 404, which names nothing.
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	var ue *bot.UserError
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.As(err, &ue):
+		switch ue.Code {
+		case bot.CodeNotFound, bot.CodeForbidden:
+			// Someone else's record is not found, as for one that does
+			// not exist: nothing tells them it is there.
+			status = http.StatusNotFound
+		case bot.CodeConflict:
+			status = http.StatusConflict
+		default:
+			status = http.StatusBadRequest
+		}
+	}
+	msg := p.message(r, err)
+	if status == http.StatusNotFound {
+		msg = "没有找到这项内容，可能链接有误，或不是您的记录。"
+	}
+	p.render(w, r, status, "error.html", errorPage{Page: p.page(r, "出错了", ""), Message: msg, Retry: Path})
+}
+
+// ticketStatusClass colours a ticket's status badge.
+func ticketStatusClass(s ticket.Status) string {
+	switch s {
+	case ticket.Resolved:
+		return "warn"
+	case ticket.Closed:
+		return "good"
+	case ticket.Returned, ticket.Reopened:
+		return "bad"
+	}
+	return ""
 }

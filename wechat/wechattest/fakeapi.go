@@ -88,6 +88,8 @@ type FakeAPI struct {
 	pictures map[string]file
 	// hits counts every request that reached an endpoint, failed or not.
 	hits map[string]int
+	// oauth is the web authorisation (oauth.go).
+	oauth oauthState
 }
 
 // file is a download the fake serves.
@@ -120,6 +122,7 @@ func NewFakeAPI(t testing.TB) *FakeAPI {
 	mux.HandleFunc("GET "+PathMediaGet, f.mediaGet)
 	mux.HandleFunc("GET "+PathPicture+"{name}", f.picture)
 	mux.HandleFunc("POST "+PathQRCreate, f.qrCreate)
+	f.oauthRoutes(mux)
 	f.srv = httptest.NewServer(f.gate(mux))
 	t.Cleanup(f.srv.Close)
 	return f
