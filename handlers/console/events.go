@@ -107,8 +107,8 @@ func (c *Console) row(a activity.Activity, sus []activity.Signup, who Who, names
 	return e
 }
 
-// staffNames maps the staff's ids to their names, for organisers.
-func (c *Console) staffNames(r *http.Request) (map[int64]string, []community.Staff, error) {
+// organizerNames maps the staff's ids to their names, for organisers.
+func (c *Console) organizerNames(r *http.Request) (map[int64]string, []community.Staff, error) {
 	all, err := c.Community.ListStaff(r.Context())
 	if err != nil {
 		return nil, nil, err
@@ -151,7 +151,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list = activities.Readable(who.Viewer(), list)
-	names, _, err := c.staffNames(r)
+	names, _, err := c.organizerNames(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -221,7 +221,7 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	names, _, err := c.staffNames(r)
+	names, _, err := c.organizerNames(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -256,7 +256,7 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request) {
 			// The note lists the fields changed by their API names.
 			parts := strings.Split(e.Note, ", ")
 			for i, f := range parts {
-				if l, ok := fieldLabels[f]; ok {
+				if l, ok := eventFieldLabels[f]; ok {
 					parts[i] = l
 				}
 			}
@@ -452,7 +452,7 @@ func (c *Console) form(w http.ResponseWriter, r *http.Request, id int64, f event
 	}
 	p := eventForm{Page: c.page(r, title, "events"), ID: id, Action: action, F: f,
 		ChooseOrganizer: activities.MayChooseOrganizer(who.Viewer())}
-	names, all, lerr := c.staffNames(r)
+	names, all, lerr := c.organizerNames(r)
 	if lerr != nil {
 		c.fail(w, r, lerr)
 		return
@@ -474,8 +474,8 @@ func (c *Console) form(w http.ResponseWriter, r *http.Request, id int64, f event
 	c.renderStatus(w, r, status, "events_form.html", p)
 }
 
-// fieldLabels name the form's fields in refusals.
-var fieldLabels = map[string]string{
+// eventFieldLabels name the form's fields in refusals.
+var eventFieldLabels = map[string]string{
 	"title": "活动名称", "description": "介绍", "location": "地点", "starts_at": "开始时间",
 	"ends_at": "结束时间", "capacity": "名额", "max_party": "每次报名人数", "signup_deadline": "报名截止",
 	"questions": "报名问题", "organizer_id": "组织者", "reason": "取消原因", "text": "通知内容", "code": "签到码",
@@ -485,7 +485,7 @@ var fieldLabels = map[string]string{
 func (c *Console) fieldMessage(r *http.Request, err error) string {
 	var ue *bot.UserError
 	if errors.As(err, &ue) && ue.Field != "" {
-		if label, ok := fieldLabels[ue.Field]; ok {
+		if label, ok := eventFieldLabels[ue.Field]; ok {
 			return label + "：" + ue.Message
 		}
 	}
