@@ -213,9 +213,11 @@ func (s *Service) View(ctx context.Context, openid, number string) (ticket.Ticke
 	return t, entries, nil
 }
 
-// staffLookup finds staff by openid, on the store or in a transaction.
+// staffLookup finds staff and grids, on the store or in a transaction.
 type staffLookup interface {
 	StaffByOpenID(ctx context.Context, openid string) (community.Staff, error)
+	Staff(ctx context.Context, id int64) (community.Staff, error)
+	ListGrids(ctx context.Context) ([]community.Grid, error)
 }
 
 // viewer is the person with openid as the access policy sees them: staff
@@ -231,5 +233,25 @@ func (s *Service) viewer(ctx context.Context, q staffLookup, openid string) (com
 	case err != nil:
 		return community.Viewer{}, err
 	}
-	return community.Member(st), nil
+	return member(ctx, q, st)
+}
+
+// member is staff member st as the access policy sees them, with the
+// grids they are the worker of.
+func member(ctx context.Context, q staffLookup, st community.Staff) (community.Viewer, error) {
+	v := community.Member(st)
+	if v.Staff == nil || !st.Has(community.RoleGridWorker) {
+		return v, nil
+	}
+	grids, err := q.ListGrids(ctx)
+	if err != nil {
+		return community.Viewer{}, err
+	}
+	var ids []int64
+	for _, g := range grids {
+		if g.WorkerID == st.ID {
+			ids = append(ids, g.ID)
+		}
+	}
+	return v.InGrids(ids...), nil
 }
