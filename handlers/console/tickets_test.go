@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/blobs"
+	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
@@ -25,6 +26,7 @@ import (
 	"github.com/tongxin/tongxin/tickets"
 	"github.com/tongxin/tongxin/wechat"
 	"github.com/tongxin/tongxin/wechat/wechattest"
+	"github.com/tongxin/tongxin/workcal"
 )
 
 // ward is the rig with a small community: two grids with their workers,
@@ -53,6 +55,16 @@ func newWard(t *testing.T) *ward {
 	t.Helper()
 	w := &ward{rig: newRig(t)}
 	ctx := context.Background()
+	// 09:00 on the next working day, whatever day the test runs: the
+	// deadlines the pages show do not depend on it.
+	cal := workcal.Builtin()
+	y, m, d := time.Now().In(bot.Shanghai).Date()
+	for day := time.Date(y, m, d+1, 9, 0, 0, 0, bot.Shanghai); ; day = day.AddDate(0, 0, 1) {
+		if cal.IsWorkday(day) {
+			w.clock.Set(day)
+			break
+		}
+	}
 	w.worker = w.staff("张三", community.RoleGridWorker)
 	w.worker2 = w.staff("李四", community.RoleGridWorker)
 	w.duty = w.staff("赵值班", community.RoleDuty)
@@ -224,7 +236,7 @@ func TestConsoleTicketFilters(t *testing.T) {
 	if body := op.want("/console/tickets?overdue=1", http.StatusOK); !strings.Contains(body, "共 4 件") || !strings.Contains(body, "超时") {
 		t.Errorf("overdue ten days on:\n%s", body)
 	}
-	today := w.clock.Now().Add(-10 * 24 * time.Hour).Format("2006-01-02")
+	today := w.clock.Now().Add(-10 * 24 * time.Hour).In(bot.Shanghai).Format("2006-01-02")
 	if body := op.want("/console/tickets?from="+today+"&to="+today, http.StatusOK); !strings.Contains(body, "共 4 件") {
 		t.Errorf("filed today:\n%s", body)
 	}
