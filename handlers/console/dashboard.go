@@ -6,6 +6,7 @@ import (
 	"github.com/tongxin/tongxin/activities"
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/activity"
+	"github.com/tongxin/tongxin/bot/community"
 	cl "github.com/tongxin/tongxin/bot/clinic"
 	"github.com/tongxin/tongxin/clinic"
 	"github.com/tongxin/tongxin/storage"
@@ -60,8 +61,12 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	d := dashboardData{Page: c.page(r, "概览", "dashboard")}
 	if c.Tickets != nil && who.SeesTickets() {
 		v := who.Viewer()
-		if !v.SeesAll() {
+		switch {
+		case v.SeesAll():
+		case who.Staff.Has(community.RoleGridWorker):
 			d.TicketsScope = "您网格的和派给您的"
+		default:
+			d.TicketsScope = "派给您的"
 		}
 		d.ShowTickets = true
 		count := func(f tickets.Filter) (int, error) {

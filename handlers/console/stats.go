@@ -159,7 +159,7 @@ var rateSeries = []struct {
 // drawChart lays out groups as a chart.
 func drawChart(id, title, desc string, groups []chartGroup) chart {
 	const (
-		barW, gap    = 14.0, 18.0
+		barW, gap    = 12.0, 12.0
 		left, right  = 40.0, 10.0
 		top, plotH   = 30.0, 150.0
 		labelSpace   = 28.0
