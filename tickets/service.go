@@ -188,8 +188,8 @@ func (s *Service) AwaitingRating(ctx context.Context, openid string) (ticket.Tic
 }
 
 // View returns a ticket with its timeline for the person with openid:
-// the resident who filed it, its handler, or staff who dispatch and
-// supervise (community's access policy). Anyone else gets bot.ErrNotFound,
+// the resident who filed it, its handler, the grid worker of its grid,
+// or staff who dispatch and supervise (community's access policy). Anyone else gets bot.ErrNotFound,
 // as for a ticket that does not exist, so numbers cannot be probed. The
 // phone is left in only for those who may act on the ticket (MayAct).
 func (s *Service) View(ctx context.Context, openid, number string) (ticket.Ticket, []ticket.Entry, error) {
