@@ -134,6 +134,15 @@ func TestFileFor(t *testing.T) {
 	if _, entries, _ := r.svc.Get(ctx, tk.Number); entries[0].Actor != "值班员 赵值班" || entries[0].Action != "代居民登记诉求" {
 		t.Errorf("timeline starts %+v", entries[0])
 	}
+	// The operator files as 管理员, never as the resident.
+	d.Description = "小区东门路灯不亮"
+	rc, err = r.svc.FileFor(ctx, community.Operator, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, entries, _ := r.svc.Get(ctx, rc.Ticket.Number); entries[0].Actor != "管理员" || entries[0].Action != "代居民登记诉求" {
+		t.Errorf("the operator's filing starts %+v", entries[0])
+	}
 }
 
 // TestStatsFor: a grid worker's statistics are their grid's only.
