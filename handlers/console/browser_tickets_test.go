@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tongxin/tongxin/bot/activity"
 	"github.com/tongxin/tongxin/handlers/console"
 	"github.com/tongxin/tongxin/handlers/web/browsertest"
 )
@@ -77,4 +78,34 @@ func TestBrowserTickets(t *testing.T) {
 		t.Errorf("the chart is %d px wide", got)
 	}
 	browsertest.NoOverflow(t, ctx, "console-stats")
+}
+
+// TestBrowserDashboardManager: the operator's dashboard on a phone, with
+// every card (tickets, an event and how full it is, failed notices).
+func TestBrowserDashboardManager(t *testing.T) {
+	w := newWard(t)
+	ctx := context.Background()
+	day := w.clock.Now()
+	ev, err := w.acts.Create(ctx, activity.Activity{Title: "社区百家宴", Location: "广场", StartsAt: day.Add(48 * time.Hour),
+		EndsAt: day.Add(50 * time.Hour), Capacity: 30, MaxParty: 3, Status: activity.ActivityOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.acts.SignUp(ctx, activity.Draft{ActivityID: ev.ID, OpenID: "o-guest", Name: "客人", Phone: "13800000001", PartySize: 2}); err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.New(t)
+	const wait = 10 * time.Second
+	browsertest.Do(t, b, "sign in with the token",
+		chromedp.Navigate(w.url+console.Path),
+		chromedp.SendKeys(chromedp.CSS("#token"), adminToken),
+		chromedp.Click(chromedp.CSS(`form[action="/console/login/token"] button`)))
+	browsertest.WaitText(t, b, "已报 2/30", wait)
+	if got := browsertest.Eval[string](t, b, `document.querySelector("#card-open .stat").innerText`); got != "4" {
+		t.Errorf("the operator's open tickets: %q", got)
+	}
+	browsertest.NoOverflow(t, b, "console-dashboard-manager")
+	browsertest.Do(t, b, "open the list", chromedp.Navigate(w.url+console.Path+"/tickets"))
+	browsertest.WaitText(t, b, "共 4 件", wait)
+	browsertest.NoOverflow(t, b, "console-tickets-manager")
 }
