@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -344,26 +345,54 @@ func (q *queries) OpenChildren(ctx context.Context, parentID int64) ([]ticket.Ti
 
 // TicketFilter selects tickets for ListTickets; zero fields do not filter.
 type TicketFilter struct {
-	Status   ticket.Status
+	Status ticket.Status
+	// Open keeps the tickets still needing work (any open status).
+	Open     bool
 	Category string
 	GridID   int64
 	// Overdue keeps open tickets past a deadline at Now.
 	Overdue bool
 	Now     time.Time
 	// From and To bound created_at to [From, To).
-	From, To      time.Time
+	From, To time.Time
+	// Scope, when set, keeps only the tickets a staff member who does
+	// not see everything may: those assigned to them or in their grids.
+	Scope         *TicketScope
 	Limit, Offset int
+}
+
+// TicketScope is the part of the tickets one staff member sees.
+type TicketScope struct {
+	AssigneeID int64
+	Grids      []int64
+}
+
+// cond returns the condition and its arguments.
+func (sc *TicketScope) cond() (string, []any) {
+	if sc == nil {
+		return "", nil
+	}
+	cond := ` AND (t.assignee_id = ?`
+	args := []any{sc.AssigneeID}
+	if len(sc.Grids) > 0 {
+		cond += ` OR t.grid_id IN (?` + strings.Repeat(`, ?`, len(sc.Grids)-1) + `)`
+		for _, g := range sc.Grids {
+			args = append(args, g)
+		}
+	}
+	return cond + `)`, args
 }
 
 // ListTickets returns the tickets f selects, newest first, and how many
 // there are in all.
 func (q *queries) ListTickets(ctx context.Context, f TicketFilter) ([]ticket.Ticket, int, error) {
-	const where = ` WHERE (? = '' OR t.status = ?) AND (? = '' OR t.category = ?) AND (? = 0 OR t.grid_id = ?)
+	where := ` WHERE (? = '' OR t.status = ?) AND (? = 0 OR t.status IN ` + openStatuses + `)
+		AND (? = '' OR t.category = ?) AND (? = 0 OR t.grid_id = ?)
 		AND (? = 0 OR ` + overdueCond + `) AND t.created_at >= ? AND t.created_at < ?`
-	const (
-		count = `SELECT COUNT(*) FROM tickets t` + where
-		query = ticketSelect + where + ` ORDER BY t.created_at DESC, t.id DESC LIMIT ? OFFSET ?`
-	)
+	scope, scopeArgs := f.Scope.cond()
+	where += scope
+	count := `SELECT COUNT(*) FROM tickets t` + where
+	query := ticketSelect + where + ` ORDER BY t.created_at DESC, t.id DESC LIMIT ? OFFSET ?`
 	from, to := dbTime(f.From), dbTime(f.To)
 	if f.From.IsZero() {
 		from = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -371,12 +400,16 @@ func (q *queries) ListTickets(ctx context.Context, f TicketFilter) ([]ticket.Tic
 	if f.To.IsZero() {
 		to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	overdue := 0
+	overdue, open := 0, 0
 	if f.Overdue {
 		overdue = 1
 	}
+	if f.Open {
+		open = 1
+	}
 	now := dbTime(f.Now)
-	args := []any{string(f.Status), string(f.Status), f.Category, f.Category, f.GridID, f.GridID, overdue, now, now, from, to}
+	args := []any{string(f.Status), string(f.Status), open, f.Category, f.Category, f.GridID, f.GridID, overdue, now, now, from, to}
+	args = append(args, scopeArgs...)
 	var total int
 	if err := sqlx.GetContext(ctx, q.ext, &total, q.q(count), args...); err != nil {
 		return nil, 0, fmt.Errorf("storage.ListTickets: %w", mapError(err))

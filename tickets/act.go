@@ -56,7 +56,11 @@ func (s *Service) act(ctx context.Context, tx *storage.Tx, a ticket.Action) (tic
 		if err != nil {
 			return ticket.Ticket{}, err
 		}
-		if !community.Member(st).MayAct(t.Record()) {
+		v, err := member(ctx, tx, st)
+		if err != nil {
+			return ticket.Ticket{}, err
+		}
+		if !v.MayAct(t.Record()) {
 			return ticket.Ticket{}, bot.Refuse("编号 %s 的诉求不是派给您的，不能%s。", t.Number, verb)
 		}
 		by, actor = &st, st.Title()

@@ -13,6 +13,11 @@ import (
 // List returns the tickets f selects, newest first, and how many match in
 // all. Limit is 50 by default and at most 500.
 func (s *Service) List(ctx context.Context, f Filter) ([]ticket.Ticket, int, error) {
+	return s.list(ctx, f, nil)
+}
+
+// list is List within scope (nil: everything).
+func (s *Service) list(ctx context.Context, f Filter, scope *storage.TicketScope) ([]ticket.Ticket, int, error) {
 	switch f.Status {
 	case "", ticket.Submitted, ticket.Accepted, ticket.Resolved, ticket.Closed, ticket.Returned, ticket.Reopened:
 	default:
@@ -27,8 +32,8 @@ func (s *Service) List(ctx context.Context, f Filter) ([]ticket.Ticket, int, err
 	f.Limit = min(f.Limit, 500)
 	f.Offset = max(f.Offset, 0)
 	ts, total, err := s.store.ListTickets(ctx, storage.TicketFilter{
-		Status: f.Status, Category: f.Category, GridID: f.GridID, Overdue: f.Overdue, Now: s.now(),
-		From: f.From, To: f.To, Limit: f.Limit, Offset: f.Offset,
+		Status: f.Status, Open: f.Open, Category: f.Category, GridID: f.GridID, Overdue: f.Overdue, Now: s.now(),
+		From: f.From, To: f.To, Scope: scope, Limit: f.Limit, Offset: f.Offset,
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("tickets.List: %w", err)

@@ -8,12 +8,15 @@ import (
 	"context"
 	"time"
 
+	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
 )
 
 // Filter selects tickets for GET /api/v1/tickets.
 type Filter struct {
-	Status   ticket.Status
+	Status ticket.Status
+	// Open keeps the tickets still needing work, whatever their status.
+	Open     bool
 	Category string
 	GridID   int64
 	// Overdue keeps open tickets past their response or resolution
@@ -70,4 +73,22 @@ type AdminService interface {
 	List(ctx context.Context, f Filter) ([]ticket.Ticket, int, error) // tickets and the total matching
 	Patch(ctx context.Context, number string, p Patch) (ticket.Ticket, error)
 	Stats(ctx context.Context, from, to time.Time) (Stats, error)
+
+	// The staff console's: the same, for one viewer, by community's
+	// access policy (viewers.go).
+
+	// ListFor is List of what v may read: everything for those who see
+	// all, else the tickets assigned to them and those of their grids.
+	ListFor(ctx context.Context, v community.Viewer, f Filter) ([]ticket.Ticket, int, error)
+	// GetFor is Get for v: bot.ErrNotFound unless v may read it.
+	GetFor(ctx context.Context, v community.Viewer, number string) (ticket.Ticket, []ticket.Entry, error)
+	// ActFor performs a as v (By is v's): bot.ErrNotFound when v may not
+	// read the ticket, the rules' refusal when they may not act.
+	ActFor(ctx context.Context, v community.Viewer, a ticket.Action) (ticket.Ticket, error)
+	// FileFor files d as staff member v filing for a resident who phoned
+	// or walked in.
+	FileFor(ctx context.Context, v community.Viewer, d ticket.Draft) (ticket.Receipt, error)
+	// StatsFor is Stats of what v may see: all for those who see all,
+	// their grids for a grid worker, refused to anyone else.
+	StatsFor(ctx context.Context, v community.Viewer, from, to time.Time) (Stats, error)
 }

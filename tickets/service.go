@@ -188,8 +188,8 @@ func (s *Service) AwaitingRating(ctx context.Context, openid string) (ticket.Tic
 }
 
 // View returns a ticket with its timeline for the person with openid:
-// the resident who filed it, its handler, or staff who dispatch and
-// supervise (community's access policy). Anyone else gets bot.ErrNotFound,
+// the resident who filed it, its handler, the grid worker of its grid,
+// or staff who dispatch and supervise (community's access policy). Anyone else gets bot.ErrNotFound,
 // as for a ticket that does not exist, so numbers cannot be probed. The
 // phone is left in only for those who may act on the ticket (MayAct).
 func (s *Service) View(ctx context.Context, openid, number string) (ticket.Ticket, []ticket.Entry, error) {
@@ -213,9 +213,11 @@ func (s *Service) View(ctx context.Context, openid, number string) (ticket.Ticke
 	return t, entries, nil
 }
 
-// staffLookup finds staff by openid, on the store or in a transaction.
+// staffLookup finds staff and grids, on the store or in a transaction.
 type staffLookup interface {
 	StaffByOpenID(ctx context.Context, openid string) (community.Staff, error)
+	Staff(ctx context.Context, id int64) (community.Staff, error)
+	ListGrids(ctx context.Context) ([]community.Grid, error)
 }
 
 // viewer is the person with openid as the access policy sees them: staff
@@ -231,5 +233,25 @@ func (s *Service) viewer(ctx context.Context, q staffLookup, openid string) (com
 	case err != nil:
 		return community.Viewer{}, err
 	}
-	return community.Member(st), nil
+	return member(ctx, q, st)
+}
+
+// member is staff member st as the access policy sees them, with the
+// grids they are the worker of.
+func member(ctx context.Context, q staffLookup, st community.Staff) (community.Viewer, error) {
+	v := community.Member(st)
+	if v.Staff == nil || !st.Has(community.RoleGridWorker) {
+		return v, nil
+	}
+	grids, err := q.ListGrids(ctx)
+	if err != nil {
+		return community.Viewer{}, err
+	}
+	var ids []int64
+	for _, g := range grids {
+		if g.WorkerID == st.ID {
+			ids = append(ids, g.ID)
+		}
+	}
+	return v.InGrids(ids...), nil
 }

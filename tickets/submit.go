@@ -251,8 +251,13 @@ func (s *Service) submit(ctx context.Context, tx *storage.Tx, d ticket.Draft, ca
 	}
 
 	filed := "提交诉求"
-	if d.FiledBy != 0 {
+	if d.FiledBy != 0 || d.Source == "staff" {
 		filed = "代居民登记诉求"
+	}
+	if d.FiledBy == 0 && d.Source == "staff" {
+		// The operator (admin token, console or API) filed it, not the
+		// resident: the timeline must not say the resident did.
+		actor = actorAdmin
 	}
 	events := []ticket.Entry{{At: now, Actor: actor, Action: filed}, {At: now, Actor: actorSystem, Action: "派单", Note: r.note}}
 	if root != nil {

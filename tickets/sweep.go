@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tongxin/tongxin/bot"
+	"slices"
 	"strconv"
 	"time"
 
@@ -146,6 +147,11 @@ func (s *Service) escalate(ctx context.Context, t ticket.Ticket, now time.Time) 
 // Stats counts the tickets created in [from, to) and their 三率 (response,
 // resolution and satisfaction rates), in all, by grid and by category.
 func (s *Service) Stats(ctx context.Context, from, to time.Time) (Stats, error) {
+	return s.stats(ctx, from, to, nil)
+}
+
+// stats is Stats over the grids keep accepts (all when nil).
+func (s *Service) stats(ctx context.Context, from, to time.Time, keep func(gridID int64) bool) (Stats, error) {
 	if from.IsZero() || to.IsZero() || !from.Before(to) {
 		return Stats{}, bot.FieldError("to", "请给出开始和结束时间，结束晚于开始")
 	}
@@ -165,6 +171,9 @@ func (s *Service) Stats(ctx context.Context, from, to time.Time) (Stats, error) 
 	var total counts
 	byGrid, byCat := map[int64]*counts{}, map[string]*counts{}
 	var gridOrder []int64
+	if keep != nil {
+		rows = slices.DeleteFunc(rows, func(r storage.TicketStat) bool { return !keep(r.GridID) })
+	}
 	for _, r := range rows {
 		total.add(r)
 		if byGrid[r.GridID] == nil {

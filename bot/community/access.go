@@ -1,6 +1,9 @@
 package community
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // This file is the one access policy: who may read or act on a record a
 // resident filed and staff handle (a ticket today; sign-ups and bookings
@@ -14,6 +17,9 @@ type Record struct {
 	Owner string
 	// AssigneeID is the staff member handling it, 0 when nobody is.
 	AssigneeID int64
+	// GridID is the grid of the place it concerns, 0 when none: the grid
+	// worker of that grid reads and works it whoever handles it now.
+	GridID int64
 }
 
 // Viewer is who asks: a resident or staff member in WeChat, or the
@@ -23,6 +29,10 @@ type Viewer struct {
 	OpenID string
 	// Staff is the staff record bound to OpenID, nil for residents.
 	Staff *Staff
+	// Grids are the grids whose worker (Grid.WorkerID) Staff is: as a
+	// grid worker they read the records of their grids, not only those
+	// assigned to them (see InGrids).
+	Grids []int64
 	admin bool
 }
 
@@ -40,6 +50,32 @@ func Member(st Staff) Viewer {
 		return Viewer{OpenID: st.OpenID}
 	}
 	return Viewer{OpenID: st.OpenID, Staff: &st}
+}
+
+// InGrids returns v knowing the grids ids whose worker they are. Only a
+// staff member with the grid worker role gains anything by it: a
+// resident or a volunteer keeps exactly the access they had.
+func (v Viewer) InGrids(ids ...int64) Viewer {
+	v.Grids = slices.Clone(ids)
+	return v
+}
+
+// IsOperator reports whether v is the operator (the admin token).
+func (v Viewer) IsOperator() bool { return v.admin }
+
+// SeesAll reports whether v reads and works every record staff handle:
+// the operator and the staff who dispatch (duty), supervise and
+// administer. Anyone else sees a part: what policy's MayRead accepts.
+func (v Viewer) SeesAll() bool { return v.dispatches() }
+
+// WorksGrids returns the grids whose records v reads as their grid
+// worker (nil for anyone who is not an active grid worker): with the
+// records assigned to them, what a list for them holds.
+func (v Viewer) WorksGrids() []int64 {
+	if v.Staff == nil || !v.Staff.Has(RoleGridWorker) {
+		return nil
+	}
+	return slices.Clone(v.Grids)
 }
 
 // handlerRoles are the roles that work records; building and unit heads
@@ -87,19 +123,28 @@ func (v Viewer) handles(r Record) bool {
 	return v.Staff != nil && r.AssigneeID != 0 && v.Staff.ID == r.AssigneeID
 }
 
+// worksGrid reports whether v is the grid worker of r's grid.
+func (v Viewer) worksGrid(r Record) bool {
+	return r.GridID != 0 && slices.Contains(v.WorksGrids(), r.GridID)
+}
+
 // MayRead reports whether v may see r in full: the resident it belongs
-// to, its handler, and those who dispatch and supervise.
+// to, its handler, the grid worker of its grid (who looks after their
+// grid, whoever it was routed to), and those who dispatch and supervise.
 func (v Viewer) MayRead(r Record) bool {
 	if v.OpenID != "" && r.Owner != "" && v.OpenID == r.Owner {
 		return true
 	}
-	return v.handles(r) || v.dispatches()
+	return v.worksGrid(r) || v.MayAct(r)
 }
 
 // MayAct reports whether v may work r as staff (accept, resolve, return,
-// transfer): its handler and those who dispatch and supervise. The
-// resident's own actions (rate, urge, supplement) are theirs by MayRead's
-// first rule, checked with IsOwner.
+// transfer): its handler and those who dispatch and supervise. The grid
+// worker of its grid reads it but works it only once it is handed to
+// them: a record passed on is the new handler's, and two people working
+// one record at once confuse the resident. The resident's own actions
+// (rate, urge, supplement) are theirs by MayRead's first rule, checked
+// with IsOwner.
 func (v Viewer) MayAct(r Record) bool { return v.handles(r) || v.dispatches() }
 
 // IsOwner reports whether v is the resident r belongs to.

@@ -90,3 +90,55 @@ func TestMayReceive(t *testing.T) {
 		}
 	}
 }
+
+// TestGridWorkersReadTheirGrid: a grid worker reads the records of the
+// grids they are the worker of, whoever handles them now, and works only
+// those handed to them; not another grid's, and the grids give nobody
+// else anything.
+func TestGridWorkersReadTheirGrid(t *testing.T) {
+	worker := func(id int64, active bool, roles ...community.Role) community.Viewer {
+		return community.Member(community.Staff{ID: id, OpenID: "o-staff", Roles: roles, Active: active})
+	}
+	inGrid3 := community.Record{Owner: "o-res", AssigneeID: 11, GridID: 3} // returned to duty 11
+	inGrid4 := community.Record{Owner: "o-res", AssigneeID: 11, GridID: 4}
+	noGrid := community.Record{Owner: "o-res", AssigneeID: 11}
+	for _, tc := range []struct {
+		name string
+		v    community.Viewer
+		r    community.Record
+		want bool
+	}{
+		{"the worker of grid 3, its record", worker(7, true, community.RoleGridWorker).InGrids(3), inGrid3, true},
+		{"the worker of grids 2 and 3", worker(7, true, community.RoleGridWorker).InGrids(2, 3), inGrid3, true},
+		{"the worker of grid 3, grid 4's record", worker(7, true, community.RoleGridWorker).InGrids(3), inGrid4, false},
+		{"the worker of grid 3, a record in no grid", worker(7, true, community.RoleGridWorker).InGrids(3), noGrid, false},
+		{"a grid worker whose grids are not known", worker(7, true, community.RoleGridWorker), inGrid3, false},
+		{"a mediator named worker of grid 3", worker(7, true, community.RoleMediator).InGrids(3), inGrid3, false},
+		{"a building head named worker of grid 3", worker(7, true, community.RoleBuildingHead).InGrids(3), inGrid3, false},
+		{"a grid worker who left", worker(7, false, community.RoleGridWorker).InGrids(3), inGrid3, false},
+		{"a resident with grids", community.Resident("o-other").InGrids(3), inGrid3, false},
+	} {
+		if got := tc.v.MayRead(tc.r); got != tc.want {
+			t.Errorf("%s: MayRead = %v, want %v", tc.name, got, tc.want)
+		}
+		if tc.v.MayAct(tc.r) {
+			t.Errorf("%s: MayAct on a record handed to someone else", tc.name)
+		}
+	}
+	mine := community.Record{Owner: "o-res", AssigneeID: 7, GridID: 4}
+	if v := worker(7, true, community.RoleGridWorker).InGrids(3); !v.MayRead(mine) || !v.MayAct(mine) {
+		t.Error("the worker of grid 3 may not work another grid's record handed to them")
+	}
+	if got := worker(7, true, community.RoleMediator).InGrids(3).WorksGrids(); got != nil {
+		t.Errorf("a mediator works grids %v", got)
+	}
+	if community.Operator.WorksGrids() != nil || !community.Operator.SeesAll() || !community.Operator.IsOperator() {
+		t.Error("the operator should see all, as nobody's grid worker")
+	}
+	if worker(7, true, community.RoleDuty).IsOperator() || !worker(7, true, community.RoleDuty).SeesAll() {
+		t.Error("duty staff see all, and are not the operator")
+	}
+	if worker(7, true, community.RoleGridWorker).InGrids(3).SeesAll() {
+		t.Error("a grid worker sees all")
+	}
+}

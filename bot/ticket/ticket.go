@@ -176,7 +176,7 @@ type Ticket struct {
 
 // Record is what the access policy needs to know of t.
 func (t Ticket) Record() community.Record {
-	return community.Record{Owner: t.OpenID, AssigneeID: t.AssigneeID}
+	return community.Record{Owner: t.OpenID, AssigneeID: t.AssigneeID, GridID: t.GridID}
 }
 
 // Due returns the deadline t is working towards: its response deadline
