@@ -57,7 +57,7 @@ func (c *Console) eventRoutes(mux *http.ServeMux) {
 // list shows them their own.
 func (w Who) SeesEvents() bool { return activities.MayPlanAny(w.Viewer()) }
 
-// eventRow is an event as the pages show it: with its organiser's name,
+// eventRowOf is an event as the pages show it: with its organiser's name,
 // the people waiting, and what the viewer may do with it.
 type eventRow struct {
 	activity.Activity
@@ -88,8 +88,8 @@ func (e eventRow) Fill() float64 {
 // FillWidth is Fill as a CSS width.
 func (e eventRow) FillWidth() string { return fmt.Sprintf("%.0f%%", min(e.Fill(), 1)*100) }
 
-// row completes a with its sign-ups' numbers and the viewer's access.
-func (c *Console) row(a activity.Activity, sus []activity.Signup, who Who, names map[int64]string) eventRow {
+// eventRowOf completes a with its sign-ups' numbers and the viewer's access.
+func (c *Console) eventRowOf(a activity.Activity, sus []activity.Signup, who Who, names map[int64]string) eventRow {
 	e := eventRow{Activity: a, Access: activities.AccessTo(who.Viewer(), a), Organizer: names[a.OrganizerID]}
 	now := c.Now()
 	e.Open, e.Over = a.OpenAt(now), !now.Before(a.EndsAt)
@@ -164,7 +164,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err)
 			return
 		}
-		p.Events = append(p.Events, c.row(a, sus, who, names))
+		p.Events = append(p.Events, c.eventRowOf(a, sus, who, names))
 	}
 	c.render(w, r, "events.html", p)
 }
@@ -227,7 +227,7 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	who := WhoFrom(r.Context())
-	p := eventPage{Page: c.page(r, a.Title, "events"), Event: c.row(a, sus, who, names), Closes: a.Closes()}
+	p := eventPage{Page: c.page(r, a.Title, "events"), Event: c.eventRowOf(a, sus, who, names), Closes: a.Closes()}
 	for _, su := range activities.ForViewer(acc, sus) {
 		switch {
 		case su.Status == activity.Waitlisted:
