@@ -105,7 +105,9 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			d.EventsError = c.message(r, err)
 		}
-		for _, a := range as {
+		// Only the events they may read: an organiser's own, everyone's
+		// for those who manage (the policy, through activities).
+		for _, a := range activities.Readable(who.Viewer(), as) {
 			if len(d.Events) == dashboardEvents {
 				break
 			}
