@@ -235,9 +235,6 @@ func (s *Simulator) render(w http.ResponseWriter, r *http.Request, status int, o
 		d.Menu = s.buttons(openid, s.Menu)
 		d.Thread = s.thread(r.Context(), openid)
 	}
-	if !slices.ContainsFunc(d.Suggested, func(c Choice) bool { return c.ID == openid }) && problem == "" {
-		d.Suggested = append(slices.Clone(d.Suggested), Choice{ID: openid, Label: "当前"})
-	}
 	if err := pages.Render(w, status, "sim.html", d); err != nil {
 		s.log().ErrorContext(r.Context(), "simulator page", "err", err)
 	}
