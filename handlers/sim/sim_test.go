@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -281,5 +282,35 @@ func TestOpenOnlyForSimulatorOpenIDs(t *testing.T) {
 	defer r.mu.Unlock()
 	if len(r.signedIn) != 1 || r.signedIn[0] != "sim-a" {
 		t.Errorf("signed in as %v, want sim-a", r.signedIn)
+	}
+}
+
+// TestScanAsTheResidentLastUsed: the console's scan login in development
+// links to /sim?scan=login:<nonce> naming no one; the scan goes as the
+// resident this browser last used.
+func TestScanAsTheResidentLastUsed(t *testing.T) {
+	r := newRig(t, false)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := browser.Get(r.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		return string(b)
+	}
+	get("/sim?openid=sim-staff-9")
+	page := get("/sim?scan=login:n0nce")
+	if !strings.Contains(page, `value="sim-staff-9"`) || !inOrder(page, "扫描了二维码（login:n0nce）", "事件 SCAN login:n0nce") {
+		t.Errorf("the scan did not go as the resident last used:\n%s", page)
+	}
+	if _, _, thread := r.get(t, "/sim/thread?openid="+url.QueryEscape(sim.DefaultOpenID)); strings.Contains(thread, "login:n0nce") {
+		t.Errorf("the scan went as the default resident too:\n%s", thread)
 	}
 }
