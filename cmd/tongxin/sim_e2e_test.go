@@ -168,7 +168,7 @@ func TestSimulatorEndToEnd(t *testing.T) {
 	}
 	number := m[1]
 	thread = waitThread(t, base, worker, number)
-	if !strings.Contains(thread, `<span class="sim-tag">推送</span>`) {
+	if !regexp.MustCompile(`(?s)class="sim-msg sim-in sim-push[^>]*>.*` + number).MatchString(thread) {
 		t.Errorf("the worker's push is not shown as one:\n%s", thread)
 	}
 	simSay(t, base, worker, "受理 "+number)
