@@ -83,6 +83,7 @@ func TestBrowserSimulator(t *testing.T) {
 
 	// The staff member accepts it in WeChat; the resident's thread shows
 	// the news by itself (the page asks every 1.5 s).
+	pushes := browsertest.Eval[int](t, ctx, `document.querySelectorAll('#thread .sim-push').length`)
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -92,8 +93,16 @@ func TestBrowserSimulator(t *testing.T) {
 	if reply, status, err := wx.Send(context.Background(), wechat.SimMessage{OpenID: worker, Text: "受理 " + number}); err != nil || status != http.StatusOK {
 		t.Fatalf("the worker accepts: %d %v %q", status, err, reply)
 	}
-	browsertest.WaitJS(t, ctx, `Array.from(document.querySelectorAll('#thread .sim-push')).some(e => e.innerText.includes('已受理'))`, wait, "the resident's push 已受理")
+	browsertest.WaitJS(t, ctx, fmt.Sprintf(`(() => { const ps = document.querySelectorAll('#thread .sim-push'); return ps.length > %d && ps[ps.length-1].innerText.includes(%q) })()`, pushes, number), wait, "a new push about "+number)
 	browsertest.NoOverflow(t, ctx, "sim-resident-push")
+	// A push that links to its page (a template card once the services
+	// link their notices) opens it signed in as the resident.
+	if href := browsertest.Eval[string](t, ctx, `(document.querySelector('#thread a.sim-detail') || {getAttribute: () => ""}).getAttribute('href')`); href != "" {
+		browsertest.Do(t, ctx, "open 详情", chromedp.Navigate(base+href))
+		browsertest.WaitText(t, ctx, number, wait)
+		browsertest.NoOverflow(t, ctx, "sim-detail-page")
+		browsertest.Do(t, ctx, "back to the simulator", chromedp.Navigate(base+"/sim?openid="+resident))
+	}
 
 	// The worker's thread has the push about the new request.
 	browsertest.Do(t, ctx, "open /sim as the worker again", chromedp.Navigate(base+"/sim?openid="+worker))

@@ -171,8 +171,14 @@ func TestSimulatorEndToEnd(t *testing.T) {
 	if !regexp.MustCompile(`(?s)class="sim-msg sim-in sim-push[^>]*>.*` + number).MatchString(thread) {
 		t.Errorf("the worker's push is not shown as one:\n%s", thread)
 	}
+	// The resident's news comes as a push: a text, or (when it links to
+	// its page) a template card; either names the ticket.
 	simSay(t, base, worker, "受理 "+number)
-	waitThread(t, base, resident, "已受理")
+	pushed := regexp.MustCompile(`(?s)class="sim-msg sim-in sim-push[^>]*>.*` + number)
+	bottest.WaitFor(t, 30*time.Second, "the resident's push about "+number, func() bool {
+		_, _, thread = simGet(t, base, "/sim/thread?openid="+resident)
+		return pushed.MatchString(thread)
+	})
 }
 
 // TestSimulatorOff: with TONGXIN_SIMULATOR=off, and by default with real
