@@ -6,7 +6,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tongxin/tongxin/config"
-	"github.com/tongxin/tongxin/handlers/mine"
 	"github.com/tongxin/tongxin/handlers/sim"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/wechat"
@@ -49,11 +48,12 @@ func simPages(p pageDeps, out map[string]http.Handler) {
 	s := &sim.Simulator{
 		Wire: &wechat.Simulator{URL: p.webhook, AppID: p.cfg.WeChat.AppID, Token: p.cfg.WeChat.Token,
 			AESKey: p.cfg.WeChat.AESKey, Mode: mode},
-		Menu:      menu,
-		Inbox:     simInbox(p.d.redis),
-		Redis:     p.d.redis,
-		SimOnly:   !devAccount(p.cfg),
-		SignIn:    residentPages(p).SignInAs,
+		Menu:    menu,
+		Inbox:   simInbox(p.d.redis),
+		Redis:   p.d.redis,
+		SimOnly: !devAccount(p.cfg),
+		// Its own resident pages: they share the sessions with /my/'s.
+		SignIn:    newMinePages(p).SignInAs,
 		PublicURL: p.public,
 		Logger:    p.log,
 	}
@@ -63,10 +63,4 @@ func simPages(p pageDeps, out map[string]http.Handler) {
 	if !devAccount(p.cfg) {
 		p.log.Warn("the resident simulator is on with real credentials (TONGXIN_SIMULATOR=on): it speaks only as sim- openids", "url", p.public+sim.Path)
 	}
-}
-
-// residentPages are the resident pages the simulator signs its residents
-// in to, for a template card's 详情.
-func residentPages(p pageDeps) *mine.Pages {
-	return &mine.Pages{}
 }
