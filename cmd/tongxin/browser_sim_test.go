@@ -121,3 +121,44 @@ func TestBrowserSimulator(t *testing.T) {
 		t.Errorf("a message failed:\n%s", text)
 	}
 }
+
+// TestBrowserSimulatorScanLogin: with development credentials there is
+// no WeChat to scan the console's login code with; the login page links
+// to the simulator, which scans it as the staff member bound there, and
+// the waiting console page signs in by itself.
+func TestBrowserSimulatorScanLogin(t *testing.T) {
+	ctx := browsertest.New(t)
+	e := devEnv(t)
+	base := e.start(t)
+	code, w := admin(t, base, "POST", "/api/v1/staff", map[string]any{"name": "张网格", "phone": "13900000001", "roles": []string{"grid_worker"}})
+	if code != 201 {
+		t.Fatalf("create staff: %d %v", code, w)
+	}
+	const wait = 20 * time.Second
+
+	// In one tab the staff member binds in the simulator, which remembers
+	// them; in another the console waits for a scan.
+	browsertest.Do(t, ctx, "open /sim as the staff member", chromedp.Navigate(base+"/sim?openid=sim-staff-1"))
+	browsertest.WaitJS(t, ctx, `!!document.getElementById('sim-text')`, wait, "the simulator")
+	browsertest.Do(t, ctx, "bind", chromedp.SendKeys(chromedp.CSS("#sim-text"), fmt.Sprintf("绑定 %v", w["bind_code"])),
+		chromedp.Click(chromedp.CSS("#sim-send")))
+	browsertest.WaitText(t, ctx, "绑定成功", wait)
+	console, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	browsertest.Do(t, console, "open the console", chromedp.EmulateViewport(browsertest.PhoneWidth, 740), chromedp.Navigate(base+"/console"))
+	browsertest.WaitText(t, console, "在模拟器里扫这个码", wait)
+	link := browsertest.Eval[string](t, console, `Array.from(document.querySelectorAll('a')).find(a => a.textContent.includes('在模拟器里扫这个码')).getAttribute('href')`)
+	if !strings.HasPrefix(link, "/sim?scan=login:") {
+		t.Fatalf("the console links to %q, want /sim?scan=login:…", link)
+	}
+
+	// The simulator tab follows the link: the scan goes as the bound
+	// staff member, and the console tab signs in.
+	browsertest.Do(t, ctx, "follow the link", chromedp.Navigate(base+link))
+	browsertest.WaitText(t, ctx, "已登录同心后台", wait)
+	if got := browsertest.Eval[string](t, ctx, `location.search`); got != "?openid=sim-staff-1" {
+		t.Errorf("after the scan the simulator is at %q, want it back without the scan", got)
+	}
+	browsertest.NoOverflow(t, ctx, "sim-scan-login")
+	browsertest.WaitText(t, console, "网格员 张网格", wait)
+}
