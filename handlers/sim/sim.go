@@ -86,8 +86,7 @@ var templates embed.FS
 var static embed.FS
 
 var (
-	funcs = template.FuncMap{}
-	pages = web.MustParsePages(templates, funcs, "templates/*.html")
+	pages = web.MustParsePages(templates, nil, "templates/*.html")
 	// fragment is the thread alone, which the page's script fetches.
 	fragment = template.Must(template.New("").Funcs(web.Funcs()).ParseFS(templates, "templates/_thread.html"))
 )
@@ -308,6 +307,11 @@ func (s *Simulator) label(key string) string {
 // the thread: shown, as the resident's bubble, and the answer, or what
 // went wrong, as the account's.
 func (s *Simulator) exchange(ctx context.Context, m wechat.SimMessage, shown string) {
+	// A page closed mid-send must not lose the answer: the webhook acts
+	// whatever becomes of the page, so the thread records it (WeChat
+	// itself waits 5 s).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
 	mine := entry{At: s.now().UTC(), Mine: true, Text: shown, Event: m.Kind == bot.KindEvent}
 	s.keep(ctx, m.OpenID, mine)
 	reply, status, err := s.Wire.Send(ctx, m)
