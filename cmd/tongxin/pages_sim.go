@@ -41,6 +41,10 @@ func simPages(p pageDeps, out map[string]http.Handler) {
 	if err != nil {
 		mode = wechat.ModeSafe // serve refused a bad mode before this
 	}
+	quiet, err := notify.ParseQuietHours(p.cfg.QuietHours)
+	if err != nil {
+		quiet = notify.QuietHours{} // serve refused a bad value before this
+	}
 	var menu []wechat.MenuButton
 	if p.router != nil {
 		menu = menuButtons(p.router.MenuEntries())
@@ -55,6 +59,7 @@ func simPages(p pageDeps, out map[string]http.Handler) {
 		// Its own resident pages: they share the sessions with /my/'s.
 		SignIn:    newMinePages(p).SignInAs,
 		PublicURL: p.public,
+		Quiet:     quiet,
 		Logger:    p.log,
 	}
 	h := s.Handler()

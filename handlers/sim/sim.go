@@ -74,7 +74,10 @@ type Simulator struct {
 	// PublicURL is where people open tongxin; a link under it is one of
 	// tongxin's own pages.
 	PublicURL string
-	Logger    *slog.Logger
+	// Quiet are the quiet hours (TONGXIN_QUIET_HOURS): while they last
+	// the page says why a resident's news has not come yet.
+	Quiet  notify.QuietHours
+	Logger *slog.Logger
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -219,6 +222,8 @@ type pageData struct {
 	Thread    threadData
 	Error     string
 	SimOnly   bool
+	// QuietUntil, when set, is when the quiet hours now under way end.
+	QuietUntil time.Time
 }
 
 // button is a menu button as the page shows it: Key for a click button,
@@ -230,6 +235,9 @@ type button struct {
 
 func (s *Simulator) render(w http.ResponseWriter, r *http.Request, status int, openid, problem string) {
 	d := pageData{OpenID: openid, Suggested: Suggested, SimOnly: s.SimOnly, Error: problem}
+	if now := s.now(); s.Quiet.Release(now).After(now) {
+		d.QuietUntil = s.Quiet.Release(now)
+	}
 	if problem == "" {
 		d.Menu = s.buttons(openid, s.Menu)
 		d.Thread = s.thread(r.Context(), openid)

@@ -314,3 +314,17 @@ func TestScanAsTheResidentLastUsed(t *testing.T) {
 		t.Errorf("the scan went as the default resident too:\n%s", thread)
 	}
 }
+
+// TestPageSaysWhenQuietHoursHoldNews: at night a resident's news waits
+// for the end of the quiet hours; the page says so then, and only then.
+func TestPageSaysWhenQuietHoursHoldNews(t *testing.T) {
+	r := newRig(t, false)
+	r.sim.Quiet = notify.DefaultQuietHours
+	if _, _, page := r.get(t, "/sim?openid=sim-q"); strings.Contains(page, "免打扰") {
+		t.Errorf("at 10:00 the page speaks of quiet hours")
+	}
+	r.clock.add(13 * time.Hour) // 23:00 in Shanghai
+	if _, _, page := r.get(t, "/sim?openid=sim-q"); !strings.Contains(page, "免打扰时段：给居民的非紧急推送 07:00 后送达") {
+		t.Errorf("at 23:00 the page does not say the news waits until 07:00:\n%s", page)
+	}
+}
