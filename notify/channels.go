@@ -42,6 +42,9 @@ func (o *Outbox) plan(n storage.Notification) []channel {
 	if o.cfg.LogOnly {
 		return []channel{{ChannelLog, o.sendLog}}
 	}
+	if o.simOnly(n) {
+		return []channel{{ChannelSim, o.sendInbox}}
+	}
 	robot := channel{ChannelRobot, o.sendRobot}
 	if isRole(n.Recipient) {
 		// With real credentials a staff alert that only reached the log

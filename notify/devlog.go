@@ -16,6 +16,7 @@ func (o *Outbox) sendLog(ctx context.Context, n storage.Notification, p payload)
 	o.log.InfoContext(ctx, "notification (development: logged, nothing sent)",
 		"id", n.ID, "kind", n.Kind, "to", recipientForLog(n.Recipient), "staff", n.Staff,
 		"text", o.maskedText(ctx, n, p))
+	o.keepLogged(ctx, n, p)
 	return nil
 }
 

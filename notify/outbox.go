@@ -104,6 +104,8 @@ type Outbox struct {
 	lease time.Duration
 	// apiDown remembers that WeChat is unreachable, so the log says so once.
 	apiDown atomic.Bool
+	// inbox, when set, keeps notices for the simulator (SetInbox).
+	inbox *Inbox
 }
 
 var (

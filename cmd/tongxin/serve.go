@@ -21,6 +21,7 @@ import (
 	"github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/config"
 	"github.com/tongxin/tongxin/handlers"
+	"github.com/tongxin/tongxin/handlers/sim"
 	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/media"
 	"github.com/tongxin/tongxin/notify"
@@ -278,6 +279,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 	if err != nil {
 		return err
 	}
+	if simulatorOn(cfg) {
+		// The simulator's residents read their pushes there.
+		outbox.SetInbox(simInbox(d.redis))
+	}
 	categories, err := tickets.CategoriesFromConfig(cfg.Tickets)
 	if err != nil {
 		return fmt.Errorf("config: tickets: %w", err)
@@ -483,11 +488,16 @@ func warnHolidays(log *slog.Logger, cal *workcal.Calendar, now time.Time) {
 }
 
 // nextSteps ends the start-up report with what to do next, in a few
-// lines: where WeChat posts messages, how to talk to the service from a
+// lines: where to try it as a resident in a browser (the simulator, when
+// on), where WeChat posts messages, how to talk to the service from a
 // terminal, and whether the admin API answers.
 func nextSteps(log *slog.Logger, cfg config.Config, addr string) {
 	hook := chatURL(addr)
 	base := strings.TrimSuffix(hook, "/wechat")
+	// First: the one step that needs nothing but a browser.
+	if simulatorOn(cfg) {
+		log.Info("next: try it as a resident in your browser: " + base + sim.Path)
+	}
 	log.Info("next: the official account's server URL is this address's /wechat; here: "+hook, "mode", cfg.WeChat.MinMode())
 	chat := "go run ./cmd/tongxin chat"
 	if hook != chatURL(config.Default().HTTPAddr) {

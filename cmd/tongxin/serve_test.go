@@ -65,7 +65,9 @@ func firstScreen(t *testing.T, vars map[string]string) (string, string) {
 }
 
 // TestServeSaysWhatToDoNext: the first screen of serve ends with where
-// WeChat posts, how to chat with it and whether the admin API answers.
+// to try it in a browser (the simulator, on with development
+// credentials), where WeChat posts, how to chat with it and whether the
+// admin API answers.
 func TestServeSaysWhatToDoNext(t *testing.T) {
 	vars := map[string]string{
 		"TONGXIN_HTTP_ADDR":    "127.0.0.1:0",
@@ -75,6 +77,7 @@ func TestServeSaysWhatToDoNext(t *testing.T) {
 	addr, screen := firstScreen(t, vars)
 	hook := "http://" + addr + "/wechat"
 	for _, want := range []string{
+		"next: try it as a resident in your browser: http://" + addr + "/sim",
 		"here: " + hook,
 		"go run ./cmd/tongxin chat -url " + hook + " (notices it sends are logged here)",
 		"the admin API http://" + addr + "/api/v1/ refuses every request: TONGXIN_ADMIN_TOKEN is empty",
@@ -86,11 +89,20 @@ func TestServeSaysWhatToDoNext(t *testing.T) {
 	if strings.Index(screen, "msg=\"next:") < strings.Index(screen, "msg=\"tongxin serving\"") {
 		t.Errorf("the next steps do not end the start-up report:\n%s", screen)
 	}
+	if strings.Index(screen, "next: try it as a resident in your browser") > strings.Index(screen, "next: the official account's server URL") {
+		t.Errorf("the simulator is not the first next step:\n%s", screen)
+	}
 
 	vars["TONGXIN_ADMIN_TOKEN"] = adminToken
 	addr, screen = firstScreen(t, vars)
 	if want := "the admin API is http://" + addr + "/api/v1/ with the header"; !strings.Contains(screen, want) || strings.Contains(screen, "refuses every request") {
 		t.Errorf("first screen with an admin token lacks %q:\n%s", want, screen)
+	}
+
+	// Turned off, the simulator is not offered.
+	vars["TONGXIN_SIMULATOR"] = "off"
+	if _, screen = firstScreen(t, vars); strings.Contains(screen, "/sim") {
+		t.Errorf("first screen with the simulator off offers it:\n%s", screen)
 	}
 }
 
