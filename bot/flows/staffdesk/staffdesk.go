@@ -494,7 +494,8 @@ func (d *desk) help(ctx context.Context, m *bot.Message) (string, error) {
 		"退回 1 原因（写“居民：原因”会同时告诉居民）\n" +
 		"转派 1 姓名\n" +
 		"回复 1 要问居民的话\n" +
-		"查询 编号 — 详情和进度"
+		"查询 编号 — 详情和进度\n" +
+		"登录后台 — 在电脑或手机上打开同心后台"
 	if s.Has(community.RoleBuildingHead) || s.Has(community.RoleUnitHead) {
 		text += "\n抄送 — 您负责楼栋的诉求"
 	}
