@@ -279,13 +279,32 @@ func formRoles(r *http.Request) []string {
 
 // mayTouchAdmin refuses a supervisor who would make someone an admin, or
 // change or deactivate an admin: an admin's powers are granted by an
-// admin (or the operator) only.
+// admin (or the operator) only. The clinic role is guarded the same way
+// (roles, when not nil, are the roles the change would leave): it reads
+// legal matters, which nobody else does, so a supervisor may neither grant
+// it (to themselves or anyone) nor take it away.
 func mayTouchAdmin(who Who, target community.Staff, roles []string) error {
 	if who.Has(community.RoleAdmin) {
 		return nil
 	}
 	if target.Has(community.RoleAdmin) || slices.Contains(roles, string(community.RoleAdmin)) {
 		return &bot.UserError{Code: bot.CodeForbidden, Message: "只有管理员可以设置或更改管理员。"}
+	}
+	if roles != nil && target.Has(community.RoleClinic) != slices.Contains(roles, string(community.RoleClinic)) {
+		return &bot.UserError{Code: bot.CodeForbidden, Message: "只有管理员可以授予或取消法律诊所专干。"}
+	}
+	return nil
+}
+
+// mayReissue refuses a new bind code for an admin or a clinic staff member
+// to anyone but an admin: whoever sends a code takes over the account it
+// belongs to, and with it what that account reads.
+func mayReissue(who Who, target community.Staff) error {
+	if who.Has(community.RoleAdmin) {
+		return nil
+	}
+	if target.Has(community.RoleAdmin) || target.Has(community.RoleClinic) {
+		return &bot.UserError{Code: bot.CodeForbidden, Message: "只有管理员可以为管理员或法律诊所专干生成绑定码。"}
 	}
 	return nil
 }
@@ -354,6 +373,10 @@ func (c *Console) staffReissue(w http.ResponseWriter, r *http.Request) {
 	back := fmt.Sprintf("%s/staff/%d", Path, id)
 	st, err := c.staffByID(r.Context(), id)
 	if err != nil {
+		c.refuse(w, r, back, err)
+		return
+	}
+	if err := mayReissue(WhoFrom(r.Context()), st); err != nil {
 		c.refuse(w, r, back, err)
 		return
 	}

@@ -225,6 +225,24 @@ func TestSupervisorCannotMakeAdmins(t *testing.T) {
 	if _, _, list := b.get(console.Path + "/staff"); strings.Contains(list, "已停用（") {
 		t.Error("a supervisor deactivated an admin")
 	}
+	// Nor may they take over an admin's or a clinic staff member's
+	// account through a new bind code, or grant the clinic role (which
+	// reads legal matters), to themselves or anyone.
+	clinicStaff := r.staff("钱诊所", community.RoleClinic)
+	for _, st := range []community.Staff{admin, clinicStaff} {
+		b.post(fmt.Sprintf("%s/staff/%d/code", console.Path, st.ID), url.Values{})
+		if _, _, page := b.get(fmt.Sprintf("%s/staff/%d/code", console.Path, st.ID)); bindCodeRe.MatchString(page) {
+			t.Errorf("a supervisor got a bind code for %s", st.Name)
+		}
+	}
+	b.post(fmt.Sprintf("%s/staff/%d", console.Path, sup.ID), url.Values{"name": {"孙督办"}, "roles": {"supervisor", "clinic"}})
+	if now, err := r.dir.StaffByOpenID(context.Background(), sup.OpenID); err != nil || now.Has(community.RoleClinic) {
+		t.Errorf("a supervisor granted themselves the clinic role: %+v %v", now.Roles, err)
+	}
+	b.post(fmt.Sprintf("%s/staff/%d", console.Path, clinicStaff.ID), url.Values{"name": {"钱诊所"}, "roles": {"grid_worker"}})
+	if now, err := r.dir.StaffByOpenID(context.Background(), clinicStaff.OpenID); err != nil || !now.Has(community.RoleClinic) {
+		t.Errorf("a supervisor took the clinic role away: %+v %v", now.Roles, err)
+	}
 	// A supervisor may still add an ordinary worker.
 	id, body := createStaff(t, b, url.Values{"name": {"吴网格"}, "roles": {"grid_worker"}})
 	if id == 0 || !bindCodeRe.MatchString(body) {
