@@ -136,6 +136,10 @@ type Config struct {
 	// Log records binds and refused binds (openids shortened); nil logs
 	// nothing.
 	Log *slog.Logger
+	// Unbindable, when set, names openids that may never be bound to a
+	// staff member: the simulator's, which anyone may speak as once it is
+	// on beside a real account (TONGXIN_SIMULATOR=on).
+	Unbindable func(openid string) bool
 }
 
 // Service implements community.Directory and AdminService on a Store.
@@ -315,6 +319,9 @@ const failureKeyAll = "bind:*"
 // window, every bind is refused until the window ends. A refusal is a
 // *bot.UserError.
 func (s *Service) Bind(ctx context.Context, openid, code string) (community.Staff, error) {
+	if s.cfg.Unbindable != nil && s.cfg.Unbindable(openid) {
+		return community.Staff{}, &bot.UserError{Code: bot.CodeForbidden, Message: "模拟器里的身份不能绑定为工作人员。"}
+	}
 	if err := s.bindAllowed(ctx, openid); err != nil {
 		return community.Staff{}, err
 	}

@@ -69,3 +69,14 @@ func simPages(p pageDeps, out map[string]http.Handler) {
 		p.log.Warn("the resident simulator is on with real credentials (TONGXIN_SIMULATOR=on): it speaks only as sim- openids", "url", p.public+sim.Path)
 	}
 }
+
+// unbindable names the openids that may never become staff: with a real
+// account the simulator's (sim-…), which anyone reaching /sim may speak
+// as; with the development credentials nothing is real, and binding a
+// staff member in the simulator is how a newcomer tries the staff side.
+func unbindable(cfg config.Config) func(string) bool {
+	if devAccount(cfg) {
+		return nil
+	}
+	return notify.IsSimOpenID
+}

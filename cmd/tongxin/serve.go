@@ -335,6 +335,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening f
 		Notices:       outbox,
 		OnBindFailure: metrics.BindFailed,
 		Log:           log,
+		Unbindable:    unbindable(cfg),
 	})
 	dir.OnDeactivate(svc.ReturnAssigned)
 	acts, err := newActivities(cfg, d.store, outbox, runner, log)

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/bottest"
 	"github.com/tongxin/tongxin/storage/storagetest"
+	"github.com/tongxin/tongxin/wechat"
 )
 
 // devEnv is newEnv with development credentials, as a newcomer runs
@@ -230,18 +232,48 @@ func TestSimulatorWithRealCredentials(t *testing.T) {
 		t.Errorf("/sim/open as sim-a: %d → %q, want 303 to /my/", status, loc)
 	}
 
-	// A simulator openid talks through the safe-mode webhook and gets its
-	// pushes in the simulator, never from WeChat.
+	// With a real account, anyone reaching /sim speaks as its openids: none
+	// of them may become staff.
 	code, a := admin(t, base, "POST", "/api/v1/staff", map[string]any{"name": "王管理", "phone": "13900000003", "roles": []string{"admin"}})
 	if code != 201 {
 		t.Fatalf("create admin: %d %v", code, a)
 	}
-	if got := lastReply(simSay(t, base, "sim-admin", fmt.Sprintf("绑定 %v", a["bind_code"]))); !strings.Contains(got, "绑定成功") {
-		t.Fatalf("binding in /sim: %q", got)
+	if got := lastReply(simSay(t, base, "sim-admin", fmt.Sprintf("绑定 %v", a["bind_code"]))); !strings.Contains(got, "不能绑定") {
+		t.Fatalf("a simulator openid bound as staff: %q", got)
 	}
-	_, b := admin(t, base, "POST", "/api/v1/staff", map[string]any{"name": "李社工", "phone": "13900000004", "roles": []string{"grid_worker"}})
-	simSay(t, base, "sim-worker", fmt.Sprintf("绑定 %v", b["bind_code"]))
-	waitThread(t, base, "sim-admin", "已绑定微信")
+
+	// A simulator resident talks through the safe-mode webhook and gets
+	// its pushes in the simulator, never from WeChat: a grid worker bound
+	// from real WeChat accepts what the resident files.
+	code, w := admin(t, base, "POST", "/api/v1/staff", map[string]any{"name": "李网格", "phone": "13900000004", "roles": []string{"grid_worker"}})
+	if code != 201 {
+		t.Fatalf("create worker: %d %v", code, w)
+	}
+	if code, body := admin(t, base, "POST", "/api/v1/buildings", map[string]any{"number": 3}); code != 201 {
+		t.Fatalf("building: %d %v", code, body)
+	}
+	if code, body := admin(t, base, "POST", "/api/v1/grids", map[string]any{"name": "一网格", "worker_id": w["id"], "buildings": []int{3}}); code != 201 {
+		t.Fatalf("grid: %d %v", code, body)
+	}
+	wx := e.sim(base, wechat.ModeSafe)
+	const worker = "o-real-worker-0001"
+	if got := say(t, wx, wechat.SimMessage{OpenID: worker, Kind: bot.KindText, Text: fmt.Sprintf("绑定 %v", w["bind_code"])}); !strings.Contains(got, "绑定成功") {
+		t.Fatalf("binding from WeChat: %q", got)
+	}
+	var got string
+	for _, s := range []string{"楼道灯坏了，报修", "1", "3楼楼道灯不亮", "好了", "3号楼2单元201", "13800138000", "1"} {
+		got = lastReply(simSay(t, base, "sim-resident", s))
+	}
+	m := numberRe.FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("no 编号 in the last reply %q", got)
+	}
+	say(t, wx, wechat.SimMessage{OpenID: worker, Kind: bot.KindText, Text: "受理 " + m[1]})
+	pushed := regexp.MustCompile(`(?s)class="sim-msg sim-in sim-push[^>]*>.*` + m[1])
+	bottest.WaitFor(t, 30*time.Second, "the simulator resident's push", func() bool {
+		_, _, thread := simGet(t, base, "/sim/thread?openid=sim-resident")
+		return pushed.MatchString(thread)
+	})
 	for _, c := range e.fake.CustomTexts() {
 		if strings.HasPrefix(c.ToUser, "sim-") {
 			t.Errorf("WeChat was sent a simulator's push: %+v", c)

@@ -18,10 +18,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -259,6 +261,13 @@ func (s *Simulator) buttons(openid string, in []wechat.MenuButton) []button {
 // (a CLICK event) or a subscribe. The page's script asks for the thread
 // back (X-Sim-Fragment); a plain form comes back to the page.
 func (s *Simulator) send(w http.ResponseWriter, r *http.Request) {
+	// A message is short (WeChat takes 2048 bytes of text); the thread
+	// keeps what is sent, so a page may not post megabytes.
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "消息太长", http.StatusRequestEntityTooLarge)
+		return
+	}
 	openid := s.chosen(r)
 	if err := s.check(openid); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -280,6 +289,10 @@ func (s *Simulator) send(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, here(openid), http.StatusSeeOther)
 			return
 		}
+		if len(text) > maxText {
+			http.Error(w, "消息太长（最多约 600 个汉字）", http.StatusRequestEntityTooLarge)
+			return
+		}
 		m.Kind, m.Text, shown = bot.KindText, text, text
 	}
 	s.exchange(r.Context(), m, shown)
@@ -290,6 +303,9 @@ func (s *Simulator) send(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, here(openid), http.StatusSeeOther)
 }
+
+// maxText is the longest text message WeChat delivers, in bytes.
+const maxText = 2048
 
 // label is the name of the menu button with key.
 func (s *Simulator) label(key string) string {
@@ -514,7 +530,7 @@ func (s *Simulator) link(openid, raw string) string {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		if strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//") {
+		if ourPath(raw) {
 			return raw // another page of ours
 		}
 		return ""
@@ -522,9 +538,28 @@ func (s *Simulator) link(openid, raw string) string {
 	return u.String()
 }
 
-// minePage reports whether to is a path of the resident pages.
+// minePage reports whether to is a path of the resident pages, written
+// plainly: no "..", no backslash, no doubled slash, nothing a browser or
+// http.Redirect could turn into another site ("/my/../\\evil.com").
 func minePage(to string) bool {
-	return !strings.HasPrefix(to, "//") && (to == strings.TrimSuffix(minePath, "/") || strings.HasPrefix(to, minePath))
+	if !ourPath(to) {
+		return false
+	}
+	return to == strings.TrimSuffix(minePath, "/") || strings.HasPrefix(to, minePath)
+}
+
+// ourPath reports whether raw is a plain path of this site (a query
+// allowed): cleaned as it is, no backslash or control character, no
+// scheme or host.
+func ourPath(raw string) bool {
+	if raw == "" || raw[0] != '/' || strings.HasPrefix(raw, "//") || strings.ContainsAny(raw, "\\\r\n\t") {
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" {
+		return false
+	}
+	return path.Clean(u.Path) == u.Path || path.Clean(u.Path)+"/" == u.Path
 }
 
 // anchor finds the links a text message carries (bot.LinkText), the one
@@ -538,7 +573,9 @@ func (s *Simulator) linkify(openid, text string) template.HTML {
 	at := 0
 	for _, m := range anchor.FindAllStringSubmatchIndex(text, -1) {
 		b.WriteString(template.HTMLEscapeString(text[at:m[0]]))
-		href, label := text[m[2]:m[3]], text[m[4]:m[5]]
+		// The text is markup (bot.LinkText escapes the href): read it back
+		// before link checks it and the output escapes it once.
+		href, label := html.UnescapeString(text[m[2]:m[3]]), html.UnescapeString(text[m[4]:m[5]])
 		if dest := s.link(openid, href); dest != "" {
 			fmt.Fprintf(&b, `<a href="%s" target="_blank" rel="noopener">%s</a>`, template.HTMLEscapeString(dest), template.HTMLEscapeString(label))
 		} else {

@@ -267,7 +267,8 @@ func TestOpenOnlyForSimulatorOpenIDs(t *testing.T) {
 	if status, _, _ := r.post(t, url.Values{"openid": {"o-real"}, "text": {"你好"}}, true); status != http.StatusBadRequest {
 		t.Errorf("speaking as a real openid: %d, want 400", status)
 	}
-	for _, to := range []string{"/console", "https://evil.example/my/", "//evil.example/my/"} {
+	for _, to := range []string{"/console", "https://evil.example/my/", "//evil.example/my/",
+		"/my/../\\evil.example", "/my/..//evil.example", "/my/%2e%2e/console", "/my/\tx", "/my//evil.example"} {
 		if status, _, _ := r.get(t, "/sim/open?openid=sim-a&to="+url.QueryEscape(to)); status != http.StatusBadRequest {
 			t.Errorf("to %s: %d, want 400", to, status)
 		}
