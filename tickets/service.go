@@ -209,8 +209,29 @@ func (s *Service) View(ctx context.Context, openid, number string) (ticket.Ticke
 		// resident; anyone else who may read it (the resident) has no
 		// need of it.
 		t.Phone = ""
+		entries = residentTimeline(entries)
 	}
 	return t, entries, nil
+}
+
+// residentTimeline is the timeline as the resident reads it (in WeChat's
+// 查询 and on their page): staff's own notes (备注) left out, and the
+// notes of internal routing (转派, 退回, 重新分派, 超时升级) kept to
+// the step itself. What staff meant for the resident reaches them as its
+// own notice (a 退回 reason written "居民：…", a 回复居民 question, the
+// 办结 result), and those steps keep their notes.
+func residentTimeline(entries []ticket.Entry) []ticket.Entry {
+	out := make([]ticket.Entry, 0, len(entries))
+	for _, e := range entries {
+		switch e.Action {
+		case "备注":
+			continue
+		case "转派", "退回", "重新分派", "超时升级":
+			e.Note = ""
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // staffLookup finds staff and grids, on the store or in a transaction.

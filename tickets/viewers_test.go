@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +108,19 @@ func TestConsoleViewers(t *testing.T) {
 		_, entries, _ := r.svc.Get(ctx, lent)
 		if last := entries[len(entries)-1]; last.Action != "备注" || last.Actor != "网格员 张三" {
 			t.Errorf("the timeline ends %+v", last)
+		}
+		// Its resident reads the progress, not staff's own notes.
+		_, mine, err := r.svc.View(ctx, "o-r4", lent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range mine {
+			if e.Action == "备注" || strings.Contains(e.Note, "已上门了解") {
+				t.Errorf("the resident reads a staff note: %+v", e)
+			}
+		}
+		if len(mine) == 0 || mine[0].Action != entries[0].Action {
+			t.Errorf("the resident's timeline: %+v", mine)
 		}
 		if _, err := r.svc.ActFor(ctx, community.Operator, ticket.Action{Number: gridB, Kind: ticket.ActAccept, Note: "电话已联系"}); err != nil {
 			t.Errorf("the operator accepts: %v", err)
