@@ -123,7 +123,7 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle(Path+"/", c.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, bot.ErrNotFound)
 	})))
-	return web.Protect(c.sessions.LoadAndSave(mux))
+	return web.Protect(c.sessions.LoadAndSave(mux), c.PublicURL)
 }
 
 func (c *Console) prefix() string {

@@ -141,7 +141,7 @@ func (p *Pages) Handler() http.Handler {
 	mux.Handle(Path, p.auth(func(w http.ResponseWriter, r *http.Request, _ string) {
 		p.fail(w, r, bot.ErrNotFound)
 	}))
-	return web.Protect(p.sessions.LoadAndSave(mux))
+	return web.Protect(p.sessions.LoadAndSave(mux), p.PublicURL)
 }
 
 // Page is what every page's data starts with: the title, the tab to

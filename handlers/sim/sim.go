@@ -121,7 +121,7 @@ func (s *Simulator) Handler() http.Handler {
 	mux.HandleFunc("GET "+Path+"/thread", s.threadPart)
 	mux.HandleFunc("GET "+Path+"/open", s.open)
 	mux.Handle("GET "+Path+"/static/", http.StripPrefix(Path, assets()))
-	return web.Protect(mux)
+	return web.Protect(mux, s.PublicURL)
 }
 
 func assets() http.Handler {

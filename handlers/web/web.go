@@ -13,6 +13,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -49,8 +50,16 @@ func Assets() http.Handler {
 // Protect refuses unsafe cross-origin requests (POST, PUT, PATCH, DELETE
 // from another site) with 403, through Go's http.CrossOriginProtection:
 // the session cookie alone never authorises a form another site submits.
-func Protect(h http.Handler) http.Handler {
-	return http.NewCrossOriginProtection().Handler(h)
+//
+// publicURL (TONGXIN_PUBLIC_URL), when set, is trusted as an origin too:
+// behind a proxy that rewrites Host, a browser that sends Origin but no
+// Sec-Fetch-Site (older in-app webviews) would otherwise be refused.
+func Protect(h http.Handler, publicURL string) http.Handler {
+	p := http.NewCrossOriginProtection()
+	if u, err := url.Parse(publicURL); err == nil && u.Scheme != "" && u.Host != "" {
+		_ = p.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
+	return p.Handler(h)
 }
 
 // Funcs are the functions every page template may call.
@@ -194,7 +203,7 @@ func MustParsePages(fsys fs.FS, funcs template.FuncMap, patterns ...string) *Pag
 func (p *Pages) Render(w http.ResponseWriter, status int, page string, data any) error {
 	t, ok := p.pages[page]
 	if !ok {
-		http.Error(w, "no such page", http.StatusInternalServerError)
+		http.Error(w, "页面出错了，请稍后再试", http.StatusInternalServerError)
 		return fmt.Errorf("web: no page %q", page)
 	}
 	var buf bytes.Buffer
@@ -221,7 +230,7 @@ func QRPNG(w http.ResponseWriter, content string, size int) {
 	}
 	png, err := qrcode.Encode(content, qrcode.Medium, size)
 	if err != nil {
-		http.Error(w, "bad qr content", http.StatusBadRequest)
+		http.Error(w, "二维码内容有误", http.StatusBadRequest)
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
