@@ -509,6 +509,7 @@ func nextSteps(log *slog.Logger, cfg config.Config, addr string) {
 	} else {
 		log.Info("next: talk to it as a resident in another terminal, with the same TONGXIN_WECHAT_* settings: " + chat)
 	}
+	log.Info("next: the staff console is " + base + "/console (the operator signs in first with TONGXIN_ADMIN_TOKEN; staff scan its QR code or send 登录后台)")
 	if cfg.AdminToken == "" {
 		log.Info("next: the admin API " + base + "/api/v1/ refuses every request: TONGXIN_ADMIN_TOKEN is empty (set one of 32+ characters)")
 	} else {
