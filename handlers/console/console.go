@@ -81,6 +81,7 @@ type Console struct {
 	Now func() time.Time
 
 	sessions *scs.SessionManager
+	flash    web.Flash
 	pages    *web.Pages
 }
 
@@ -93,20 +94,9 @@ func (c *Console) Handler() http.Handler {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	c.sessions = scs.New()
-	c.sessions.Store = &redisstate.WebSessions{Client: c.Redis, Prefix: c.prefix() + "console:session:"}
-	c.sessions.IdleTimeout = IdleTimeout
-	c.sessions.Lifetime = 7 * 24 * time.Hour
-	c.sessions.Cookie.Name = "tongxin_console"
-	c.sessions.Cookie.Path = Path
-	c.sessions.Cookie.HttpOnly = true
-	c.sessions.Cookie.SameSite = http.SameSiteLaxMode
-	c.sessions.Cookie.Secure = strings.HasPrefix(c.PublicURL, "https://")
-	c.sessions.HashTokenInStore = true
-	c.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		c.Logger.ErrorContext(r.Context(), "console session", "err", err)
-		http.Error(w, "服务暂时不可用，请稍后再试", http.StatusServiceUnavailable)
-	}
+	c.sessions = web.Sessions(&redisstate.WebSessions{Client: c.Redis, Prefix: c.prefix() + "console:session:"},
+		"tongxin_console", Path, strings.HasPrefix(c.PublicURL, "https://"), IdleTimeout, c.Logger, "console session")
+	c.flash = web.Flash{Sessions: c.sessions}
 	c.pages = web.MustParsePages(templateFS, template.FuncMap{}, "templates/*.html")
 
 	mux := http.NewServeMux()
@@ -147,8 +137,7 @@ type Page struct {
 // page starts a page's data for r.
 func (c *Console) page(r *http.Request, title, section string) Page {
 	p := Page{Who: WhoFrom(r.Context()), Title: title, Section: section}
-	p.Flash = c.sessions.PopString(r.Context(), "flash")
-	p.Error = c.sessions.PopString(r.Context(), "flash_error")
+	p.Flash, p.Error = c.flash.Pop(r.Context())
 	return p
 }
 
@@ -166,33 +155,23 @@ func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, status in
 // done leaves msg for the next page and sends the browser to next (Post,
 // Redirect, Get: a reload does not repeat the action).
 func (c *Console) done(w http.ResponseWriter, r *http.Request, next, msg string) {
-	if msg != "" {
-		c.sessions.Put(r.Context(), "flash", msg)
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	c.flash.Done(w, r, next, msg)
 }
 
 // failTo leaves err's message for the next page (a *bot.UserError's own,
 // written for people) and sends the browser back to next; anything else
 // is logged and shown as a generic apology.
 func (c *Console) failTo(w http.ResponseWriter, r *http.Request, next string, err error) {
-	c.sessions.Put(r.Context(), "flash_error", c.message(r, err))
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	c.flash.Refused(w, r, next, c.message(r, err))
 }
 
 // message is what a person is told of err.
 func (c *Console) message(r *http.Request, err error) string {
-	var ue *bot.UserError
-	switch {
-	case errors.As(err, &ue):
-		return ue.Error()
-	case errors.Is(err, bot.ErrNotFound):
-		return "没有找到，可能已被删除。"
-	case errors.Is(err, bot.ErrConflict):
-		return "已被他人修改，请刷新后再试。"
+	if msg, ok := web.Told(err, "没有找到，可能已被删除。", "已被他人修改，请刷新后再试。"); ok {
+		return msg
 	}
 	c.Logger.ErrorContext(r.Context(), "console", "path", r.URL.Path, "err", err)
-	return "出错了，请稍后再试。"
+	return web.Sorry
 }
 
 // errorPage is the data of error.html.

@@ -65,7 +65,7 @@ func safeNext(next string) string {
 func (c *Console) tokenLogin(w http.ResponseWriter, r *http.Request) {
 	got := r.PostFormValue("token")
 	if c.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.AdminToken)) != 1 {
-		c.sessions.Put(r.Context(), "flash_error", "令牌不正确。")
+		c.flash.Bad(r.Context(), "令牌不正确。")
 		http.Redirect(w, r, Path+"/login", http.StatusSeeOther)
 		return
 	}
@@ -122,7 +122,7 @@ func (c *Console) linkPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) linkLogin(w http.ResponseWriter, r *http.Request) {
 	val, err := c.Redis.GetDel(r.Context(), c.linkKey(r.PostFormValue("t"))).Result()
 	if errors.Is(err, redis.Nil) {
-		c.sessions.Put(r.Context(), "flash_error", "登录链接已失效（5 分钟内有效，只能用一次）。请在公众号重新发送「登录后台」，或扫码登录。")
+		c.flash.Bad(r.Context(), "登录链接已失效（5 分钟内有效，只能用一次）。请在公众号重新发送「登录后台」，或扫码登录。")
 		http.Redirect(w, r, Path+"/login", http.StatusSeeOther)
 		return
 	}
@@ -186,7 +186,7 @@ func (c *Console) auth(next http.Handler) http.Handler {
 					c.fail(w, r, err)
 					return
 				}
-				c.sessions.Put(ctx, "flash_error", "登录已失效，请重新登录。")
+				c.flash.Bad(ctx, "登录已失效，请重新登录。")
 			}
 			target := Path + "/login"
 			if r.Method == http.MethodGet {

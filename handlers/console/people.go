@@ -102,7 +102,7 @@ func (c *Console) refuse(w http.ResponseWriter, r *http.Request, next string, er
 	if l := fieldLabels[ue.Field]; l != "" && !strings.Contains(msg, l) {
 		msg = l + "：" + msg
 	}
-	c.sessions.Put(r.Context(), "flash_error", msg)
+	c.flash.Bad(r.Context(), msg)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

@@ -264,7 +264,7 @@ func (c *Console) scanWait(w http.ResponseWriter, r *http.Request) {
 	if err := c.SignIn(w, r, id, openid); err != nil {
 		// Deactivated or unbound since the scan: back to the login page,
 		// which says why.
-		c.sessions.Put(ctx, "flash_error", c.message(r, err))
+		c.flash.Bad(ctx, c.message(r, err))
 		c.scanReply(w, r, scanAnswer{Next: Path + "/login"}, next)
 		return
 	}
@@ -301,7 +301,7 @@ func (c *Console) scanReply(w http.ResponseWriter, r *http.Request, a scanAnswer
 	if a.Expired {
 		msg = "二维码已过期，已为您换了一个新的。"
 	}
-	c.sessions.Put(r.Context(), "flash_error", msg)
+	c.flash.Bad(r.Context(), msg)
 	back := Path + "/login"
 	if next != Path {
 		back += "?next=" + url.QueryEscape(next)

@@ -89,6 +89,7 @@ type Pages struct {
 
 	once     sync.Once
 	sessions *scs.SessionManager
+	flash    web.Flash
 	pages    *web.Pages
 }
 
@@ -105,21 +106,9 @@ func (p *Pages) init() {
 		if prefix == "" {
 			prefix = "tongxin:"
 		}
-		s := scs.New()
-		s.Store = &redisstate.WebSessions{Client: p.Redis, Prefix: prefix + "my:session:"}
-		s.IdleTimeout = IdleTimeout
-		s.Lifetime = 7 * 24 * time.Hour
-		s.Cookie.Name = "tongxin_my"
-		s.Cookie.Path = Path
-		s.Cookie.HttpOnly = true
-		s.Cookie.SameSite = http.SameSiteLaxMode
-		s.Cookie.Secure = p.secure()
-		s.HashTokenInStore = true
-		s.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-			p.Logger.ErrorContext(r.Context(), "resident session", "err", err)
-			http.Error(w, "服务暂时不可用，请稍后再试", http.StatusServiceUnavailable)
-		}
-		p.sessions = s
+		p.sessions = web.Sessions(&redisstate.WebSessions{Client: p.Redis, Prefix: prefix + "my:session:"},
+			"tongxin_my", Path, p.secure(), IdleTimeout, p.Logger, "resident session")
+		p.flash = web.Flash{Sessions: p.sessions}
 		p.pages = web.MustParsePages(templateFS, template.FuncMap{
 			"ticketStatus": ticketStatusClass,
 		}, "templates/*.html")
@@ -156,8 +145,9 @@ type Page struct {
 }
 
 func (p *Pages) page(r *http.Request, title, section string) Page {
-	return Page{Title: title, Section: section,
-		Flash: p.sessions.PopString(r.Context(), "flash"), Error: p.sessions.PopString(r.Context(), "flash_error")}
+	pg := Page{Title: title, Section: section}
+	pg.Flash, pg.Error = p.flash.Pop(r.Context())
+	return pg
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
@@ -169,33 +159,23 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, page 
 // done leaves msg for the next page and sends the browser to next
 // (Post, Redirect, Get).
 func (p *Pages) done(w http.ResponseWriter, r *http.Request, next, msg string) {
-	if msg != "" {
-		p.sessions.Put(r.Context(), "flash", msg)
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	p.flash.Done(w, r, next, msg)
 }
 
 // failTo leaves err's message for the next page and sends the browser
 // back to next.
 func (p *Pages) failTo(w http.ResponseWriter, r *http.Request, next string, err error) {
-	p.sessions.Put(r.Context(), "flash_error", p.message(r, err))
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	p.flash.Refused(w, r, next, p.message(r, err))
 }
 
 // message is what a resident is told of err: a *bot.UserError's own
 // words, else a generic apology (the error is logged).
 func (p *Pages) message(r *http.Request, err error) string {
-	var ue *bot.UserError
-	switch {
-	case errors.As(err, &ue):
-		return ue.Error()
-	case errors.Is(err, bot.ErrNotFound):
-		return "没有找到这项内容。"
-	case errors.Is(err, bot.ErrConflict):
-		return "刚刚有了变化，请刷新后再试。"
+	if msg, ok := web.Told(err, "没有找到这项内容。", "刚刚有了变化，请刷新后再试。"); ok {
+		return msg
 	}
 	p.Logger.ErrorContext(r.Context(), "resident page", "path", r.URL.Path, "err", err)
-	return "出错了，请稍后再试。"
+	return web.Sorry
 }
 
 // errorPage is error.html's data.
