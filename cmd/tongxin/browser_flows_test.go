@@ -115,7 +115,7 @@ func newSimTab(t *testing.T) (*simTab, *testEnv) {
 
 func TestBrowserTicketWorkedFromConsole(t *testing.T) {
 	s, _ := newSimTab(t)
-	const resident, worker = "sim-flow-resident", "sim-flow-worker"
+	resident, worker := simOpenID("flow-resident"), simOpenID("flow-worker")
 	code, w := admin(t, s.base, "POST", "/api/v1/staff", map[string]any{"name": "张网格", "phone": "13900000011", "roles": []string{"grid_worker"}})
 	if code != 201 {
 		t.Fatalf("create staff: %d %v", code, w)
@@ -187,13 +187,13 @@ func TestBrowserEventFilledFromSimulator(t *testing.T) {
 
 	// Two residents fill it from the simulator; a third is told it is full.
 	for i, name := range []string{"马秀兰", "李建国"} {
-		s.open(fmt.Sprintf("sim-flow-guest-%d", i))
+		s.open(simOpenID(fmt.Sprintf("flow-guest-%d", i)))
 		s.converse("活动报名", []cue{
 			{"请核对", "1"}, {"冬至包饺子", "1"}, {"几位", "1"}, {"姓名", name}, {"手机", fmt.Sprintf("1391234567%d", i)},
 			{"回复 1", "1"},
 		}, "报名成功")
 	}
-	s.open("sim-flow-guest-late")
+	s.open(simOpenID("flow-guest-late"))
 	late := s.say("活动报名")
 	if strings.Contains(late, "冬至包饺子") && !strings.Contains(late, "满") && !strings.Contains(late, "候补") {
 		t.Errorf("a full event is offered as open: %q", late)
@@ -236,7 +236,7 @@ func TestBrowserClinicScheduleBooked(t *testing.T) {
 	browsertest.WaitText(t, s.ctx, "已新建排期", flowWait)
 
 	// A resident books it from the simulator.
-	s.open("sim-flow-client")
+	s.open(simOpenID("flow-client"))
 	done := s.converse("法律", []cue{
 		{"请核对", "1"}, {"请问您要办理", "1"}, {"可预约的时段", "1"}, {"是什么事", "邻居装修把墙弄裂了"},
 		{"翻译", "0"}, {"姓名", "赵大妈"}, {"手机", "13912345678"}, {"回复 1", "1"},

@@ -24,7 +24,7 @@ func TestBrowserSimulator(t *testing.T) {
 	ctx := browsertest.New(t)
 	e := devEnv(t)
 	base := e.start(t)
-	const resident, worker = "sim-resident-b", "sim-staff-b"
+	resident, worker := simOpenID("resident-b"), simOpenID("staff-b")
 	code, w := admin(t, base, "POST", "/api/v1/staff", map[string]any{"name": "张网格", "phone": "13900000001", "roles": []string{"grid_worker"}})
 	if code != 201 {
 		t.Fatalf("create staff: %d %v", code, w)
@@ -135,10 +135,11 @@ func TestBrowserSimulatorScanLogin(t *testing.T) {
 		t.Fatalf("create staff: %d %v", code, w)
 	}
 	const wait = 20 * time.Second
+	staff := simOpenID("staff")
 
 	// In one tab the staff member binds in the simulator, which remembers
 	// them; in another the console waits for a scan.
-	browsertest.Do(t, ctx, "open /sim as the staff member", chromedp.Navigate(base+"/sim?openid=sim-staff-1"))
+	browsertest.Do(t, ctx, "open /sim as the staff member", chromedp.Navigate(base+"/sim?openid="+staff))
 	browsertest.WaitJS(t, ctx, `!!document.getElementById('sim-text')`, wait, "the simulator")
 	browsertest.Do(t, ctx, "bind", chromedp.SendKeys(chromedp.CSS("#sim-text"), fmt.Sprintf("绑定 %v", w["bind_code"])),
 		chromedp.Click(chromedp.CSS("#sim-send")))
@@ -156,7 +157,7 @@ func TestBrowserSimulatorScanLogin(t *testing.T) {
 	// staff member, and the console tab signs in.
 	browsertest.Do(t, ctx, "follow the link", chromedp.Navigate(base+link))
 	browsertest.WaitText(t, ctx, "已登录同心后台", wait)
-	if got := browsertest.Eval[string](t, ctx, `location.search`); got != "?openid=sim-staff-1" {
+	if got := browsertest.Eval[string](t, ctx, `location.search`); got != "?openid="+staff {
 		t.Errorf("after the scan the simulator is at %q, want it back without the scan", got)
 	}
 	browsertest.NoOverflow(t, ctx, "sim-scan-login")

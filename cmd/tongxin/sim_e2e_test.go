@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -27,6 +28,12 @@ func devEnv(t *testing.T) *testEnv {
 	e.vars["TONGXIN_QUIET_HOURS"] = "off"
 	return e
 }
+
+// simOpenID is a simulator openid of this run's own: with
+// TONGXIN_TEST_REDIS_URL every run shares one Redis, where the
+// simulator's inbox and the conversations of a fixed openid outlive the
+// test that used it.
+func simOpenID(name string) string { return fmt.Sprintf("sim-%s-%08x", name, rand.Uint32()) }
 
 // simClient is a browser without JavaScript: it does not follow
 // redirects, so a test sees where each answer sends it.
@@ -109,7 +116,7 @@ func waitThread(t *testing.T, base, openid, want string) string {
 func TestSimulatorEndToEnd(t *testing.T) {
 	e := devEnv(t)
 	base := e.start(t)
-	const resident, worker = "sim-resident-e2e", "sim-staff-e2e"
+	resident, worker := simOpenID("resident-e2e"), simOpenID("staff-e2e")
 
 	status, _, page := simGet(t, base, "/sim?openid="+resident)
 	if status != http.StatusOK || !strings.Contains(page, `value="REPORT"`) || !strings.Contains(page, "报修") {
@@ -238,7 +245,7 @@ func TestSimulatorWithRealCredentials(t *testing.T) {
 	if code != 201 {
 		t.Fatalf("create admin: %d %v", code, a)
 	}
-	if got := lastReply(simSay(t, base, "sim-admin", fmt.Sprintf("绑定 %v", a["bind_code"]))); !strings.Contains(got, "不能绑定") {
+	if got := lastReply(simSay(t, base, simOpenID("admin"), fmt.Sprintf("绑定 %v", a["bind_code"]))); !strings.Contains(got, "不能绑定") {
 		t.Fatalf("a simulator openid bound as staff: %q", got)
 	}
 
@@ -261,8 +268,9 @@ func TestSimulatorWithRealCredentials(t *testing.T) {
 		t.Fatalf("binding from WeChat: %q", got)
 	}
 	var got string
+	simResident := simOpenID("resident")
 	for _, s := range []string{"楼道灯坏了，报修", "1", "3楼楼道灯不亮", "好了", "3号楼2单元201", "13800138000", "1"} {
-		got = lastReply(simSay(t, base, "sim-resident", s))
+		got = lastReply(simSay(t, base, simResident, s))
 	}
 	m := numberRe.FindStringSubmatch(got)
 	if m == nil {
@@ -271,7 +279,7 @@ func TestSimulatorWithRealCredentials(t *testing.T) {
 	say(t, wx, wechat.SimMessage{OpenID: worker, Kind: bot.KindText, Text: "受理 " + m[1]})
 	pushed := regexp.MustCompile(`(?s)class="sim-msg sim-in sim-push[^>]*>.*` + m[1])
 	bottest.WaitFor(t, 30*time.Second, "the simulator resident's push", func() bool {
-		_, _, thread := simGet(t, base, "/sim/thread?openid=sim-resident")
+		_, _, thread := simGet(t, base, "/sim/thread?openid="+simResident)
 		return pushed.MatchString(thread)
 	})
 	for _, c := range e.fake.CustomTexts() {
