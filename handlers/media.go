@@ -90,21 +90,33 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rc.Close()
+	if err := ServeMedia(w, number, n, m, rc); err != nil {
+		s.Logger.WarnContext(r.Context(), "serving media cut short", "ticket", number, "n", n, "err", err)
+	}
+}
+
+// ServeMedia writes media n of ticket number, read from rc, with the
+// headers every page that shows one uses (the admin API, the console,
+// the resident pages): residents' photos are never cached on the way or
+// left in a shared office PC's browser after an erasure, and never
+// sniffed into anything but what they are; a voice message (AMR), which
+// no browser plays, is a download. Its error is only the copy's.
+func ServeMedia(w http.ResponseWriter, number string, n int, m ticket.Media, rc io.Reader) error {
 	h := w.Header()
 	h.Set("Content-Type", m.ContentType)
 	if m.Size > 0 {
 		h.Set("Content-Length", strconv.FormatInt(m.Size, 10))
 	}
-	// Residents' photos: never cached on the way or left in a browser
-	// after an erasure, never taken for anything but what they are.
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": fmt.Sprintf("%s-%d%s", number, n, extension(m.ContentType))}))
-	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, rc); err != nil {
-		s.Logger.WarnContext(r.Context(), "serving media cut short", "ticket", number, "n", n, "err", err)
+	disposition := "inline"
+	if m.Kind != ticket.MediaPhoto {
+		disposition = "attachment"
 	}
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": fmt.Sprintf("%s-%d%s", number, n, extension(m.ContentType))}))
+	_, err := io.Copy(w, rc)
+	return err
 }
 
 // extension names a file of contentType for a download.

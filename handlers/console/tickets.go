@@ -3,8 +3,6 @@ package console
 import (
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/handlers/web"
 	"github.com/tongxin/tongxin/storage"
 	"github.com/tongxin/tongxin/tickets"
@@ -347,38 +346,9 @@ func (c *Console) ticketMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rc.Close()
-	h := w.Header()
-	h.Set("Content-Type", m.ContentType)
-	if m.Size > 0 {
-		h.Set("Content-Length", strconv.FormatInt(m.Size, 10))
-	}
-	// As the admin API serves them: residents' photos are never cached
-	// on the way or left in a shared office PC's browser, nor sniffed
-	// into anything but what they are.
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	disposition := "inline"
-	if m.Kind != ticket.MediaPhoto {
-		disposition = "attachment" // a voice message (AMR) no browser plays
-	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": fmt.Sprintf("%s-%d%s", number, n, mediaExt(m.ContentType))}))
-	if _, err := io.Copy(w, rc); err != nil {
+	if err := handlers.ServeMedia(w, number, n, m, rc); err != nil {
 		c.Logger.WarnContext(r.Context(), "console media cut short", "ticket", number, "n", n, "err", err)
 	}
-}
-
-func mediaExt(contentType string) string {
-	switch contentType {
-	case "image/jpeg":
-		return ".jpg"
-	case "audio/amr":
-		return ".amr"
-	}
-	if exts, _ := mime.ExtensionsByType(contentType); len(exts) > 0 {
-		return exts[0]
-	}
-	return ""
 }
 
 // ticketNewData is tickets_new.html's data.

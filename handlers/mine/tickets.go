@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"strconv"
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/bot/community"
 	"github.com/tongxin/tongxin/bot/ticket"
+	"github.com/tongxin/tongxin/handlers"
 	"github.com/tongxin/tongxin/storage"
 )
 
@@ -143,18 +142,7 @@ func (p *Pages) photo(w http.ResponseWriter, r *http.Request, openid string) {
 		return
 	}
 	defer rc.Close()
-	h := w.Header()
-	h.Set("Content-Type", m.ContentType)
-	if m.Size > 0 {
-		h.Set("Content-Length", strconv.FormatInt(m.Size, 10))
-	}
-	// As the admin API serves them: never cached on the way, never taken
-	// for anything but a picture.
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": fmt.Sprintf("%s-%d", number, n)}))
-	if _, err := io.Copy(w, rc); err != nil {
+	if err := handlers.ServeMedia(w, number, n, m, rc); err != nil {
 		p.Logger.WarnContext(ctx, "serving a photo cut short", "ticket", number, "n", n, "err", err)
 	}
 }
