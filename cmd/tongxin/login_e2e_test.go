@@ -3,16 +3,14 @@ package main
 import (
 	"fmt"
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/handlers/web/browsertest"
 	"github.com/tongxin/tongxin/storage/storagetest"
 	"github.com/tongxin/tongxin/wechat"
 )
@@ -26,12 +24,7 @@ type consoleBrowser struct {
 }
 
 func newConsoleBrowser(t *testing.T, base string) *consoleBrowser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &consoleBrowser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &consoleBrowser{t: t, base: base, c: browsertest.Jar(t)}
 }
 
 // do sends method to path (a form when form is not nil, as the page's
@@ -39,32 +32,7 @@ func newConsoleBrowser(t *testing.T, base string) *consoleBrowser {
 // status, the redirect target and the body.
 func (b *consoleBrowser) do(method, path, accept string, form url.Values) (int, string, string) {
 	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, b.base+path, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", b.base)
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-	}
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get("Location"), string(raw)
+	return browsertest.Send(b.t, b.c, b.base, method, path, accept, form)
 }
 
 var consolePollRe = regexp.MustCompile(`data-poll="([^"]+)"`)

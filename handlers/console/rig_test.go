@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	cs "github.com/tongxin/tongxin/community"
 	"github.com/tongxin/tongxin/handlers/console"
 	"github.com/tongxin/tongxin/handlers/web"
+	"github.com/tongxin/tongxin/handlers/web/browsertest"
 	"github.com/tongxin/tongxin/notify"
 	"github.com/tongxin/tongxin/notify/notifytest"
 	"github.com/tongxin/tongxin/storage"
@@ -115,12 +114,7 @@ type browser struct {
 }
 
 func (r *rig) browser() *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return &browser{t: r.t, base: r.url, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: r.t, base: r.url, c: browsertest.Jar(r.t)}
 }
 
 // as returns a browser signed in as st through a one-time link, as
@@ -172,27 +166,5 @@ func (b *browser) post(path string, form url.Values) (int, string, string) {
 
 func (b *browser) do(method, path string, form url.Values) (int, string, string) {
 	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, b.base+path, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", b.base)
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get("Location"), string(raw)
+	return browsertest.Send(b.t, b.c, b.base, method, path, "", form)
 }

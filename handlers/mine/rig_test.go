@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"github.com/tongxin/tongxin/clinic"
 	"github.com/tongxin/tongxin/handlers/mine"
 	"github.com/tongxin/tongxin/handlers/web"
+	"github.com/tongxin/tongxin/handlers/web/browsertest"
 	"github.com/tongxin/tongxin/jobs"
 	"github.com/tongxin/tongxin/media"
 	"github.com/tongxin/tongxin/notify"
@@ -206,12 +206,7 @@ type browser struct {
 }
 
 func (r *rig) browser() *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return &browser{t: r.t, base: r.url, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: r.t, base: r.url, c: browsertest.Jar(r.t)}
 }
 
 // as returns a browser of openid signed in through the web
@@ -267,31 +262,5 @@ func (b *browser) post(path string, form url.Values) (int, string, string) {
 
 func (b *browser) do(method, path string, form url.Values) (int, string, string) {
 	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	u := path
-	if strings.HasPrefix(path, "/") {
-		u = b.base + path
-	}
-	req, err := http.NewRequest(method, u, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", b.base)
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get("Location"), string(raw)
+	return browsertest.Send(b.t, b.c, b.base, method, path, "", form)
 }
