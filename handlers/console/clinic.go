@@ -112,14 +112,7 @@ type providerCache struct {
 	byStaff map[int64][]int64
 }
 
-// providerCaches holds each Console's cache (a Console's fields are
-// console.go's; one Console runs per process, so this stays small).
-var providerCaches sync.Map // *Console → *providerCache
-
-func (c *Console) providerCache() *providerCache {
-	v, _ := providerCaches.LoadOrStore(c, &providerCache{})
-	return v.(*providerCache)
-}
+func (c *Console) providerCache() *providerCache { return &c.providers }
 
 // providersOf returns the ids of the active providers linked to staff
 // member id, lowest first.

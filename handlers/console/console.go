@@ -83,6 +83,8 @@ type Console struct {
 	sessions *scs.SessionManager
 	flash    web.Flash
 	pages    *web.Pages
+	// providers links staff to the clinic providers they are (enrich).
+	providers providerCache
 }
 
 // Handler returns the console's routes under Path, wrapped in the
