@@ -478,17 +478,7 @@ var clinicFields = map[string]string{
 
 // clinicErr names a refused field in Chinese for the page (the service
 // names it as the admin API does).
-func clinicErr(err error) error {
-	var ue *bot.UserError
-	if !errors.As(err, &ue) || ue.Field == "" {
-		return err
-	}
-	label, ok := clinicFields[ue.Field]
-	if !ok {
-		label = ue.Field
-	}
-	return &bot.UserError{Code: ue.Code, Message: label + "：" + ue.Message}
-}
+func clinicErr(err error) error { return labelled(err, clinicFields) }
 
 // clinicFormError is what a form page shows of err: a person's mistake as the
 // service words it, anything else logged and apologised for.

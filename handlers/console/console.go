@@ -176,6 +176,18 @@ func (c *Console) message(r *http.Request, err error) string {
 	return web.Sorry
 }
 
+// labelled is err with the form's name of its field put before its
+// message ("名额：…"), for a *bot.UserError naming a field of labels;
+// anything else is err as it is. Services name fields as the admin API
+// does ("capacity"); a form shows them in Chinese.
+func labelled(err error, labels map[string]string) error {
+	var ue *bot.UserError
+	if !errors.As(err, &ue) || labels[ue.Field] == "" {
+		return err
+	}
+	return &bot.UserError{Code: ue.Code, Message: labels[ue.Field] + "：" + ue.Message}
+}
+
 // errorPage is the data of error.html.
 type errorPage struct {
 	Page

@@ -483,13 +483,7 @@ var eventFieldLabels = map[string]string{
 
 // fieldMessage is err as the person reads it, the field named in Chinese.
 func (c *Console) fieldMessage(r *http.Request, err error) string {
-	var ue *bot.UserError
-	if errors.As(err, &ue) && ue.Field != "" {
-		if label, ok := eventFieldLabels[ue.Field]; ok {
-			return label + "：" + ue.Message
-		}
-	}
-	return c.message(r, err)
+	return c.message(r, labelled(err, eventFieldLabels))
 }
 
 // newEvent serves GET /console/events/new.

@@ -94,16 +94,17 @@ func (c *Console) refuse(w http.ResponseWriter, r *http.Request, next string, er
 		c.failTo(w, r, next, err)
 		return
 	}
-	msg := ue.Message
 	// The admin API asks for "move": true; the forms have a checkbox.
-	msg = strings.ReplaceAll(msg, `确要移动请加 "move": true`, "确要移动请勾选「确认从原网格移入」")
+	moved := *ue
+	moved.Message = strings.ReplaceAll(ue.Message, `确要移动请加 "move": true`, "确要移动请勾选「确认从原网格移入」")
 	// The field's label where the message does not name it already
 	// ("没有编号为 5 的工作人员" could be any of the selects).
-	if l := fieldLabels[ue.Field]; l != "" && !strings.Contains(msg, l) {
-		msg = l + "：" + msg
+	if l := fieldLabels[ue.Field]; l == "" || strings.Contains(moved.Message, l) {
+		moved.Field = ""
+		c.failTo(w, r, next, &moved)
+		return
 	}
-	c.flash.Bad(r.Context(), msg)
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	c.failTo(w, r, next, labelled(&moved, fieldLabels))
 }
 
 // pathInt reads path value name as a positive number; anything else is
